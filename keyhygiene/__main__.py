@@ -1,0 +1,5 @@
+import sys
+
+from keyhygiene.cli import main
+
+sys.exit(main())

@@ -1,0 +1,121 @@
+"""``keyhygiene`` command line (DESIGN.md, "CLI"). Exit codes live in exitcodes.py."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from keyhygiene import __version__, exitcodes
+from keyhygiene.cliutil import UsageError, err, parse_endpoints
+from keyhygiene.commands import COMMAND_MODULES
+
+log = logging.getLogger(__name__)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(exitcodes.USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _add_globals(p: argparse.ArgumentParser, suppress: bool) -> None:
+    # On subcommands the defaults are SUPPRESS so a value given before the subcommand is not reset after it.
+    default = argparse.SUPPRESS if suppress else None
+    p.add_argument("--data-dir", metavar="DIR", default=default,
+                   help="vault folder (default: the platform's user data dir; env KEYHYGIENE_DATA_DIR)")
+    p.add_argument("--endpoint", metavar="EXCHANGE=URL", action="append",
+                   default=argparse.SUPPRESS if suppress else [],
+                   help="point an exchange at a testnet, proxy or simulator (repeatable; env KEYHYGIENE_ENDPOINTS)")
+
+
+def _add_gui_flags(p: argparse.ArgumentParser, suppress: bool) -> None:
+    d = argparse.SUPPRESS if suppress else False
+    p.add_argument("--demo", action="store_true", default=d,
+                   help="open the app on sample keys, an in-memory keychain and a local exchange simulator")
+    p.add_argument("--smoke-test", action="store_true", default=d,
+                   help="start, show the window, run an audit, exit 0 only if all of that worked")
+    p.add_argument("--screenshot", metavar="PATH", default=argparse.SUPPRESS if suppress else None,
+                   help="save a PNG of the main window after the first audit, then exit")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="keyhygiene",
+        description="Know what every exchange API key can do, who has it, and rotate the ones you gave away.",
+    )
+    parser.add_argument("--version", action="version", version=f"KeyHygiene {__version__}")
+    _add_globals(parser, suppress=False)
+    _add_gui_flags(parser, suppress=False)
+    common = _Parser(add_help=False)
+    _add_globals(common, suppress=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    gui = sub.add_parser("gui", parents=[common], help="open the desktop app (the default)")
+    _add_gui_flags(gui, suppress=True)
+    gui.set_defaults(func=run_gui)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, common)
+    return parser
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    try:
+        app = importlib.import_module("keyhygiene.app")
+    except ImportError as exc:
+        if "PySide6" in str(exc):
+            err("the desktop app needs PySide6: pip install PySide6-Essentials")
+            return exitcodes.USAGE
+        raise
+    return int(app.run(args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # JSON and human output carry "…" in masked keys; do not let a C locale turn that into a crash.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure:
+            try:
+                reconfigure(encoding="utf-8", errors="replace")
+            except (ValueError, OSError):
+                pass
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.endpoints = parse_endpoints(getattr(args, "endpoint", None))
+    except UsageError as exc:
+        err(str(exc))
+        return exitcodes.USAGE
+    func = getattr(args, "func", None) or run_gui
+    return dispatch(func, args)
+
+
+def dispatch(func, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from keyhygiene.store.database import DatabaseError
+    from keyhygiene.store.keychain import KeychainError
+    from keyhygiene.store.vault import NotFound, ValidationError
+
+    try:
+        return int(func(args) or 0)
+    except KeychainError as exc:
+        err(f"keychain {exc.status.state.value} ({exc.status.backend}): {exc.status.message}")
+        return exitcodes.KEYCHAIN
+    except (ValidationError, NotFound, UsageError) as exc:
+        err(str(exc))
+        return exitcodes.USAGE
+    except DatabaseError as exc:
+        err(str(exc))
+        return exitcodes.STORAGE
+    except KeyboardInterrupt:
+        err("interrupted")
+        return 130
+
+
+def gui_main() -> int:
+    """Entry point of the ``keyhygiene-gui`` gui-script (no console on Windows)."""
+    return main(["gui", *sys.argv[1:]] if len(sys.argv) > 1 and sys.argv[1] != "gui" else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""What every command shares: opening the vault, reading credentials without argv, printing JSON."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from typing import Any
+
+from keyhygiene.core import redact
+from keyhygiene.core.models import Credentials
+from keyhygiene.paths import app_paths
+from keyhygiene.store.vault import ValidationError, Vault
+
+ENV_KEY = "KEYHYGIENE_API_KEY"
+ENV_SECRET = "KEYHYGIENE_API_SECRET"
+ENV_PASSPHRASE = "KEYHYGIENE_API_PASSPHRASE"
+ENDPOINTS_ENV = "KEYHYGIENE_ENDPOINTS"
+
+
+class UsageError(Exception):
+    """Maps to exit code 2 with the message on stderr."""
+
+
+def open_vault(args: argparse.Namespace) -> Vault:
+    from keyhygiene.logsetup import configure_logging
+
+    paths = app_paths(getattr(args, "data_dir", None))
+    vault = Vault(paths, service_resolver=_registry_resolver())
+    configure_logging(paths)
+    return vault
+
+
+def _registry_resolver():  # type: ignore[no-untyped-def]
+    """The registry's alias resolver once the registry module exists; plain lowercase until then."""
+    try:
+        from keyhygiene.core.registry import default_resolver
+    except ImportError:
+        return None
+    return default_resolver()
+
+
+def parse_endpoints(values: list[str] | None) -> dict[str, str]:
+    """``--endpoint EXCHANGE=URL`` (repeatable) merged over ``KEYHYGIENE_ENDPOINTS`` (comma-separated)."""
+    out: dict[str, str] = {}
+    env = os.environ.get(ENDPOINTS_ENV, "")
+    items = [s for s in env.split(",") if s.strip()] + list(values or [])
+    for item in items:
+        name, sep, url = item.strip().partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise UsageError(f"--endpoint expects EXCHANGE=URL, got {item.strip()!r}")
+        url = url.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise UsageError(f"--endpoint URL must start with http:// or https://, got {url!r}")
+        out[name.strip().lower()] = url
+    return out
+
+
+def _ask(prompt: str, hidden: bool = True) -> str:
+    if sys.stdin is None or sys.stdin.closed:
+        return ""
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt) if hidden else input(prompt)
+    # Piped input: one value per line, so scripts can pass secrets on stdin instead of argv.
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def read_credentials(exchange: str, needs_passphrase: bool) -> Credentials:
+    """From the environment or a hidden prompt; never from argv (other users can read argv)."""
+    key = os.environ.get(ENV_KEY)
+    secret = os.environ.get(ENV_SECRET)
+    passphrase = os.environ.get(ENV_PASSPHRASE)
+    if key is None:
+        key = _ask(f"{exchange} API key: ")
+    if secret is None:
+        secret = _ask(f"{exchange} API secret (hidden): ")
+    if passphrase is None and needs_passphrase:
+        passphrase = _ask(f"{exchange} API passphrase (hidden): ")
+    if not key or not secret:
+        raise ValidationError(
+            "api_key" if not key else "secret",
+            f"No API {'key' if not key else 'secret'} given: set {ENV_KEY} and {ENV_SECRET} "
+            "or run in a terminal to be prompted.",
+        )
+    creds = Credentials(api_key=key, secret=secret, passphrase=passphrase or None)
+    redact.remember(creds.secret_values())
+    return creds
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def err(message: str) -> None:
+    sys.stderr.write(f"keyhygiene: {redact.scrub(message)}\n")
+    sys.stderr.flush()

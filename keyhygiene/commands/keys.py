@@ -1,0 +1,117 @@
+"""``keyhygiene keys add|list|remove|share|unshare``."""
+
+from __future__ import annotations
+
+import argparse
+
+from keyhygiene import exitcodes
+from keyhygiene.cliutil import open_vault, print_json, read_credentials
+from keyhygiene.core.models import PURPOSES
+from keyhygiene.core.timeutil import parse_day
+from keyhygiene.store.vault import ServiceRef, ValidationError
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    keys = sub.add_parser("keys", parents=[common], help="list, add, remove and share stored keys")
+    ksub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+
+    p = ksub.add_parser("list", parents=[common], help="list stored keys (masked)")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+    p.set_defaults(func=cmd_list)
+
+    p = ksub.add_parser(
+        "add", parents=[common],
+        help="store a key in the OS keychain (secrets from KEYHYGIENE_API_KEY/_SECRET/_PASSPHRASE or a prompt)",
+    )
+    p.add_argument("--exchange", required=True, metavar="ID", help="ccxt exchange id, e.g. binance")
+    p.add_argument("--label", required=True, metavar="TEXT")
+    p.add_argument("--purpose", choices=PURPOSES, default="other")
+    p.add_argument("--shared-with", action="append", default=[], metavar="SERVICE[@YYYY-MM-DD]",
+                   help="a service the key was given to, with the day it was given (repeatable)")
+    p.add_argument("--created", metavar="YYYY-MM-DD", help="when the key was created on the exchange")
+    p.add_argument("--json", action="store_true", help="print the stored key as JSON")
+    p.set_defaults(func=cmd_add)
+
+    p = ksub.add_parser("remove", parents=[common], help="delete a key from the keychain and the vault")
+    p.add_argument("key_id", metavar="KEY_ID")
+    p.set_defaults(func=cmd_remove)
+
+    p = ksub.add_parser("share", parents=[common], help="record that a key was given to a service")
+    p.add_argument("key_id", metavar="KEY_ID")
+    p.add_argument("service", metavar="SERVICE[@YYYY-MM-DD]")
+    p.set_defaults(func=cmd_share)
+
+    p = ksub.add_parser("unshare", parents=[common], help="record that a service no longer has a key")
+    p.add_argument("key_id", metavar="KEY_ID")
+    p.add_argument("service", metavar="SERVICE[@YYYY-MM-DD]", help="the day is when the sharing ended")
+    p.set_defaults(func=cmd_unshare)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    vault = open_vault(args)
+    keys = vault.list_keys()
+    if args.json:
+        print_json([k.to_json() for k in keys])
+        return exitcodes.OK
+    if not keys:
+        print("No keys stored yet. Add one with: keyhygiene keys add --exchange ID --label TEXT")
+        return exitcodes.OK
+    rows = [("ID", "EXCHANGE", "LABEL", "KEY", "PURPOSE", "SHARED WITH", "CREATED")]
+    for k in keys:
+        rows.append((k.id, k.exchange, k.label, k.fingerprint, k.purpose, ", ".join(k.shared_with) or "-",
+                     k.created_at.date().isoformat() if k.created_at else "-"))
+    widths = [min(max(len(r[i]) for r in rows), 40) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c[:40].ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return exitcodes.OK
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from keyhygiene.exchanges import catalog
+
+    refs = [ServiceRef.parse(s) for s in args.shared_with]
+    created = None
+    if args.created:
+        try:
+            from datetime import UTC, datetime
+
+            d = parse_day(args.created)
+            created = datetime(d.year, d.month, d.day, tzinfo=UTC)
+        except ValueError as exc:
+            raise ValidationError("created", f"--created: {exc}") from None
+    exchange = args.exchange.strip().lower()
+    if not catalog.is_known(exchange):
+        raise ValidationError("exchange", f"Unknown exchange {args.exchange!r}: use a ccxt exchange id such as "
+                                          "binance, okx or kraken.")
+    vault = open_vault(args)
+    vault.secrets.require()  # fail with exit 3 before prompting for secrets
+    creds = read_credentials(exchange, catalog.needs_passphrase(exchange))
+    rec = vault.add_key(exchange, args.label, creds, purpose=args.purpose, shared_with=refs, created_at=created)
+    if args.json:
+        print_json(rec.to_json())
+    else:
+        print(f"Stored {rec.exchange} key {rec.fingerprint} as {rec.id} ({rec.label}) in "
+              f"{vault.secrets.status().backend}.")
+    return exitcodes.OK
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    vault = open_vault(args)
+    rec = vault.remove_key(args.key_id)
+    print(f"Removed {rec.id} ({rec.exchange} {rec.fingerprint}, {rec.label}) from the keychain and the vault.")
+    print("The key still works on the exchange until you delete it there.")
+    return exitcodes.OK
+
+
+def cmd_share(args: argparse.Namespace) -> int:
+    vault = open_vault(args)
+    rec = vault.share(args.key_id, ServiceRef.parse(args.service))
+    print(f"{rec.id} is now recorded as shared with: {', '.join(rec.shared_with)}")
+    return exitcodes.OK
+
+
+def cmd_unshare(args: argparse.Namespace) -> int:
+    vault = open_vault(args)
+    rec = vault.unshare(args.key_id, ServiceRef.parse(args.service))
+    print(f"{rec.id} is now shared with: {', '.join(rec.shared_with) or 'no one'}")
+    return exitcodes.OK

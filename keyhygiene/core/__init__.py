@@ -1,0 +1,1 @@
+"""Plain-Python core: models, rules, registry, rotation, reports. Never imports Qt (a test checks)."""

@@ -1,0 +1,22 @@
+"""Masked fingerprints and digests: the only forms of an API key that leave the keychain."""
+
+from __future__ import annotations
+
+import hashlib
+
+ELLIPSIS = "\u2026"
+
+
+def mask_key(api_key: str) -> str:
+    """First 4 … last 4 characters (DESIGN.md), less for short keys so most of the key stays hidden."""
+    k = api_key.strip()
+    if len(k) >= 16:
+        return f"{k[:4]}{ELLIPSIS}{k[-4:]}"
+    if len(k) >= 8:
+        return f"{k[:2]}{ELLIPSIS}{k[-2:]}"
+    return ELLIPSIS
+
+
+def key_digest(exchange: str, api_key: str) -> str:
+    """SHA-256 for duplicate detection. Salted with the exchange id so the same string on two exchanges differs."""
+    return hashlib.sha256(f"{exchange.lower()}\0{api_key.strip()}".encode()).hexdigest()

@@ -1,0 +1,240 @@
+"""The data every layer shares. Plain dataclasses: no Qt, no ccxt, no keyring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from keyhygiene.core.timeutil import iso, parse_iso
+
+
+class Purpose(StrEnum):
+    READ_ONLY = "read-only"
+    TRADING = "trading"
+    BOT = "bot"
+    TAX = "tax"
+    OTHER = "other"
+
+
+PURPOSES: tuple[str, ...] = tuple(p.value for p in Purpose)
+
+
+class Status(StrEnum):
+    """Outcome of asking the exchange about a key (DESIGN.md ``status``)."""
+
+    OK = "ok"
+    INVALID_KEY = "invalid_key"
+    INVALID_SIGNATURE = "invalid_signature"
+    INVALID_PASSPHRASE = "invalid_passphrase"
+    IP_NOT_ALLOWED = "ip_not_allowed"
+    PERMISSION_DENIED = "permission_denied"
+    REJECTED = "rejected"
+    RATE_LIMITED = "rate_limited"
+    CLOCK_SKEW = "clock_skew"
+    UNREACHABLE = "unreachable"
+    UNSUPPORTED = "unsupported"
+    ERROR = "error"
+
+
+# Statuses meaning "the exchange refused this credential" (as opposed to "we could not ask").
+AUTH_REJECTIONS: frozenset[Status] = frozenset(
+    {
+        Status.INVALID_KEY,
+        Status.INVALID_SIGNATURE,
+        Status.INVALID_PASSPHRASE,
+        Status.IP_NOT_ALLOWED,
+        Status.PERMISSION_DENIED,
+        Status.REJECTED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A key's secrets. Lives in memory only as long as a call needs it; ``repr`` never shows values."""
+
+    api_key: str
+    secret: str
+    passphrase: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # any other ccxt credential: uid, privateKey, …
+
+    def __repr__(self) -> str:  # never leak into logs or tracebacks
+        return f"Credentials(api_key=<{len(self.api_key)} chars>, secret=<hidden>, passphrase=<hidden>)"
+
+    __str__ = __repr__
+
+    def secret_values(self) -> list[str]:
+        vals = [self.api_key, self.secret, self.passphrase or "", *self.extra.values()]
+        return [v for v in vals if v]
+
+    def to_ccxt(self) -> dict[str, str]:
+        cfg = {"apiKey": self.api_key, "secret": self.secret}
+        if self.passphrase:
+            cfg["password"] = self.passphrase
+        cfg.update(self.extra)
+        return cfg
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"api_key": self.api_key, "secret": self.secret, "passphrase": self.passphrase, "extra": self.extra}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Credentials:
+        return cls(
+            api_key=d["api_key"],
+            secret=d["secret"],
+            passphrase=d.get("passphrase"),
+            extra=dict(d.get("extra") or {}),
+        )
+
+
+@dataclass
+class KeyProfile:
+    """What the exchange says about one key: the ``inspect --json`` object (DESIGN.md)."""
+
+    exchange: str
+    key: str  # masked fingerprint
+    status: Status = Status.OK
+    message: str | None = None
+    permissions: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+    ip_restricted: bool | None = None
+    ip_whitelist: list[str] | None = None
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    trade_expires_at: datetime | None = None
+    is_master: bool | None = None
+    third_party_link: str | None = None
+    last_used_at: datetime | None = None
+    # Not in the public contract's minimum, but useful: whether permissions came from the exchange
+    # ("exchange") or were declared by the user for an exchange without a key-info endpoint ("declared").
+    permissions_source: str = "exchange"
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "exchange": self.exchange,
+            "key": self.key,
+            "status": Status(self.status).value,
+            "permissions": sorted(set(self.permissions)),
+            "other": sorted(set(self.other)),
+            "ip_restricted": self.ip_restricted,
+            "ip_whitelist": list(self.ip_whitelist) if self.ip_whitelist is not None else None,
+            "created_at": iso(self.created_at),
+            "expires_at": iso(self.expires_at),
+            "trade_expires_at": iso(self.trade_expires_at),
+            "is_master": self.is_master,
+            "third_party_link": self.third_party_link,
+            "last_used_at": iso(self.last_used_at),
+        }
+        if self.status != Status.OK:
+            d["message"] = self.message or "The exchange did not accept the request."
+        d["permissions_source"] = self.permissions_source
+        if self.notes:
+            d["notes"] = list(self.notes)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> KeyProfile:
+        return cls(
+            exchange=d["exchange"],
+            key=d.get("key", ""),
+            status=Status(d.get("status", "ok")),
+            message=d.get("message"),
+            permissions=list(d.get("permissions") or []),
+            other=list(d.get("other") or []),
+            ip_restricted=d.get("ip_restricted"),
+            ip_whitelist=d.get("ip_whitelist"),
+            created_at=parse_iso(d.get("created_at")),
+            expires_at=parse_iso(d.get("expires_at")),
+            trade_expires_at=parse_iso(d.get("trade_expires_at")),
+            is_master=d.get("is_master"),
+            third_party_link=d.get("third_party_link"),
+            last_used_at=parse_iso(d.get("last_used_at")),
+            permissions_source=d.get("permissions_source", "exchange"),
+            notes=list(d.get("notes") or []),
+        )
+
+
+@dataclass
+class Exposure:
+    """A key given to a consumer: a registry service, a free-text service, or a local file."""
+
+    service: str  # registry id (lowercase) or the user's free text, or "file:/path" for a local config
+    shared_at: date | None = None
+    revoked_at: date | None = None
+    note: str | None = None
+    id: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "shared_at": self.shared_at.isoformat() if self.shared_at else None,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "note": self.note,
+        }
+
+
+@dataclass
+class KeyRecord:
+    """A stored key's non-secret metadata (the SQLite row plus its exposures)."""
+
+    id: str
+    exchange: str
+    label: str
+    purpose: str
+    fingerprint: str
+    key_sha256: str
+    created_at: datetime | None  # when the key was made on the exchange (declared or reported)
+    added_at: datetime
+    updated_at: datetime
+    state: str = "active"
+    declared_permissions: list[str] | None = None
+    note: str | None = None
+    exposures: list[Exposure] = field(default_factory=list)
+
+    @property
+    def shared_with(self) -> list[str]:
+        """Services the key is currently given to (ended sharings stay in ``exposures``)."""
+        return sorted({e.service for e in self.exposures if e.active})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "exchange": self.exchange,
+            "label": self.label,
+            "key": self.fingerprint,
+            "purpose": self.purpose,
+            "shared_with": self.shared_with,
+            "created_at": iso(self.created_at),
+            "added_at": iso(self.added_at),
+            "state": self.state,
+            "declared_permissions": self.declared_permissions,
+            "exposures": [e.to_json() for e in self.exposures],
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One hygiene problem with a key (DESIGN.md: ``rule``, ``severity``, ``title``, ``detail``, ``fix``)."""
+
+    rule: str
+    severity: str
+    title: str
+    detail: str
+    fix: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "title": self.title,
+            "detail": self.detail,
+            "fix": self.fix,
+        }

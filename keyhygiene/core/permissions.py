@@ -1,0 +1,36 @@
+"""The public permission vocabulary (DESIGN.md, "Public contracts")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    READ = "read"
+    SPOT_TRADE = "spot_trade"
+    MARGIN_TRADE = "margin_trade"
+    FUTURES_TRADE = "futures_trade"
+    OPTIONS_TRADE = "options_trade"
+    WITHDRAW = "withdraw"
+    TRANSFER = "transfer"
+
+
+ALL_PERMISSIONS: tuple[str, ...] = tuple(sorted(p.value for p in Permission))
+TRADE_PERMISSIONS: frozenset[str] = frozenset(
+    {Permission.SPOT_TRADE, Permission.MARGIN_TRADE, Permission.FUTURES_TRADE, Permission.OPTIONS_TRADE}
+)
+# Exchanges that grant one "trade" right covering every market list all of these (DESIGN.md).
+ALL_TRADE_KINDS: tuple[str, ...] = tuple(sorted(TRADE_PERMISSIONS))
+
+
+def normalise(perms: Iterable[str]) -> list[str]:
+    """Sorted, de-duplicated, vocabulary-only list; raises on a token outside the vocabulary."""
+    out = set()
+    for p in perms:
+        out.add(Permission(p).value)
+    return sorted(out)
+
+
+def can_trade(perms: Iterable[str]) -> bool:
+    return any(p in TRADE_PERMISSIONS for p in perms)

@@ -1,0 +1,54 @@
+"""Which exchanges exist and which credentials each needs, from ccxt itself.
+
+Imports ccxt lazily: the GUI must be able to paint its first frame before ccxt loads (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+# The twelve exchanges with a key-info adapter, in the order the UI lists them first.
+SUPPORTED: tuple[str, ...] = (
+    "binance", "kucoin", "okx", "bybit", "coinbase", "kraken",
+    "bitget", "gate", "htx", "bitfinex", "bingx", "mexc",
+)
+
+DISPLAY_NAMES: dict[str, str] = {
+    "binance": "Binance", "kucoin": "KuCoin", "okx": "OKX", "bybit": "Bybit", "coinbase": "Coinbase",
+    "kraken": "Kraken", "bitget": "Bitget", "gate": "Gate", "htx": "HTX", "bitfinex": "Bitfinex",
+    "bingx": "BingX", "mexc": "MEXC",
+}
+
+# Credential names ccxt uses beyond apiKey/secret/password; the UI and CLI may ask for these.
+EXTRA_CREDENTIALS: tuple[str, ...] = ("uid", "privateKey", "walletAddress", "token", "accountId", "login", "twofa")
+
+
+@cache
+def all_exchange_ids() -> tuple[str, ...]:
+    import ccxt
+
+    return tuple(sorted(ccxt.exchanges))
+
+
+def is_known(exchange_id: str) -> bool:
+    return exchange_id.lower() in all_exchange_ids()
+
+
+def display_name(exchange_id: str) -> str:
+    if exchange_id in DISPLAY_NAMES:
+        return DISPLAY_NAMES[exchange_id]
+    return exchange_id.capitalize()
+
+
+@cache
+def required_credentials(exchange_id: str) -> tuple[str, ...]:
+    """ccxt's ``requiredCredentials`` that are True, e.g. ``('apiKey', 'secret', 'password')`` for KuCoin."""
+    import ccxt
+
+    cls = getattr(ccxt, exchange_id.lower())
+    req = cls().requiredCredentials
+    return tuple(name for name, needed in req.items() if needed)
+
+
+def needs_passphrase(exchange_id: str) -> bool:
+    return "password" in required_credentials(exchange_id)

@@ -1,0 +1,208 @@
+"""Typed reads and writes of the metadata store. SQL lives here and in database.py only."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from datetime import date, datetime
+from typing import Any
+
+from keyhygiene.core.models import Exposure, KeyProfile, KeyRecord
+from keyhygiene.core.timeutil import iso, parse_iso, utcnow
+from keyhygiene.store.database import Database
+
+
+def new_key_id() -> str:
+    """Short, typeable, unguessable enough to never collide in one vault."""
+    return "k" + secrets.token_hex(4)
+
+
+class Repository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- meta ---------------------------------------------------------------------------------------------
+    def vault_id(self) -> str:
+        """The random id that namespaces this vault's keychain entries; created once, on first use."""
+        rows = self.db.query("SELECT value FROM meta WHERE name = 'vault_id'")
+        if rows:
+            return str(rows[0]["value"])
+        vid = secrets.token_hex(8)
+        with self.db.transaction() as c:
+            c.execute("INSERT OR IGNORE INTO meta(name, value) VALUES ('vault_id', ?)", (vid,))
+        return str(self.db.query("SELECT value FROM meta WHERE name = 'vault_id'")[0]["value"])
+
+    # ---- keys ---------------------------------------------------------------------------------------------
+    def insert_key(self, c: sqlite3.Connection, rec: KeyRecord) -> None:
+        c.execute(
+            "INSERT INTO keys(id, exchange, label, purpose, fingerprint, key_sha256, created_at, added_at,"
+            " updated_at, state, declared_permissions, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                rec.id,
+                rec.exchange,
+                rec.label,
+                rec.purpose,
+                rec.fingerprint,
+                rec.key_sha256,
+                iso(rec.created_at),
+                iso(rec.added_at),
+                iso(rec.updated_at),
+                rec.state,
+                json.dumps(rec.declared_permissions) if rec.declared_permissions is not None else None,
+                rec.note,
+            ),
+        )
+        for e in rec.exposures:
+            self.insert_exposure(c, rec.id, e)
+
+    def update_key(self, c: sqlite3.Connection, key_id: str, **fields: Any) -> None:
+        allowed = {"label", "purpose", "fingerprint", "key_sha256", "created_at", "state",
+                   "declared_permissions", "note", "exchange"}
+        bad = set(fields) - allowed
+        if bad:
+            raise ValueError(f"cannot update {sorted(bad)}")
+        values: dict[str, Any] = {}
+        for k, v in fields.items():
+            if isinstance(v, datetime):
+                v = iso(v)
+            elif k == "declared_permissions" and v is not None:
+                v = json.dumps(v)
+            values[k] = v
+        values["updated_at"] = iso(utcnow())
+        sets = ", ".join(f"{k} = :{k}" for k in values)
+        c.execute(f"UPDATE keys SET {sets} WHERE id = :id", {**values, "id": key_id})
+
+    def delete_key(self, c: sqlite3.Connection, key_id: str) -> None:
+        c.execute("DELETE FROM keys WHERE id = ?", (key_id,))
+
+    def get_key(self, key_id: str) -> KeyRecord | None:
+        rows = self.db.query("SELECT * FROM keys WHERE id = ?", (key_id,))
+        if not rows:
+            return None
+        return self._attach_exposures([self._key_from_row(rows[0])])[0]
+
+    def find_by_digest(self, digest: str) -> KeyRecord | None:
+        rows = self.db.query("SELECT * FROM keys WHERE key_sha256 = ?", (digest,))
+        return self._attach_exposures([self._key_from_row(rows[0])])[0] if rows else None
+
+    def list_keys(self) -> list[KeyRecord]:
+        rows = self.db.query("SELECT * FROM keys ORDER BY exchange, label, id")
+        return self._attach_exposures([self._key_from_row(r) for r in rows])
+
+    def _attach_exposures(self, keys: list[KeyRecord]) -> list[KeyRecord]:
+        by_id = {k.id: k for k in keys}
+        if not by_id:
+            return keys
+        if len(by_id) == 1:
+            rows = self.db.query("SELECT * FROM exposures WHERE key_id = ? ORDER BY id", (keys[0].id,))
+        else:
+            rows = self.db.query("SELECT * FROM exposures ORDER BY id")
+        for r in rows:
+            k = by_id.get(r["key_id"])
+            if k is not None:
+                k.exposures.append(self._exposure_from_row(r))
+        return keys
+
+    @staticmethod
+    def _key_from_row(r: sqlite3.Row) -> KeyRecord:
+        added = parse_iso(r["added_at"])
+        assert added is not None
+        return KeyRecord(
+            id=r["id"],
+            exchange=r["exchange"],
+            label=r["label"],
+            purpose=r["purpose"],
+            fingerprint=r["fingerprint"],
+            key_sha256=r["key_sha256"],
+            created_at=parse_iso(r["created_at"]),
+            added_at=added,
+            updated_at=parse_iso(r["updated_at"]) or added,
+            state=r["state"],
+            declared_permissions=json.loads(r["declared_permissions"]) if r["declared_permissions"] else None,
+            note=r["note"],
+        )
+
+    # ---- exposures ----------------------------------------------------------------------------------------
+    def insert_exposure(self, c: sqlite3.Connection, key_id: str, e: Exposure) -> int:
+        cur = c.execute(
+            "INSERT INTO exposures(key_id, service, shared_at, revoked_at, note) VALUES (?,?,?,?,?)",
+            (key_id, e.service, _day(e.shared_at), _day(e.revoked_at), e.note),
+        )
+        return int(cur.lastrowid or 0)
+
+    def end_exposure(self, c: sqlite3.Connection, exposure_id: int, revoked_at: date) -> None:
+        c.execute("UPDATE exposures SET revoked_at = ? WHERE id = ?", (revoked_at.isoformat(), exposure_id))
+
+    def end_all_exposures(self, c: sqlite3.Connection, key_id: str, revoked_at: date) -> None:
+        c.execute(
+            "UPDATE exposures SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
+            (revoked_at.isoformat(), key_id),
+        )
+
+    @staticmethod
+    def _exposure_from_row(r: sqlite3.Row) -> Exposure:
+        return Exposure(
+            id=r["id"],
+            service=r["service"],
+            shared_at=date.fromisoformat(r["shared_at"]) if r["shared_at"] else None,
+            revoked_at=date.fromisoformat(r["revoked_at"]) if r["revoked_at"] else None,
+            note=r["note"],
+        )
+
+    # ---- inspections --------------------------------------------------------------------------------------
+    def record_inspection(self, key_id: str, profile: KeyProfile, at: datetime | None = None) -> None:
+        with self.db.transaction() as c:
+            c.execute(
+                "INSERT INTO inspections(key_id, checked_at, status, profile) VALUES (?,?,?,?)",
+                (key_id, iso(at or utcnow()), str(profile.status), json.dumps(profile.to_json())),
+            )
+
+    def latest_inspection(self, key_id: str) -> tuple[datetime, KeyProfile] | None:
+        rows = self.db.query(
+            "SELECT checked_at, profile FROM inspections WHERE key_id = ? ORDER BY checked_at DESC, id DESC LIMIT 1",
+            (key_id,),
+        )
+        if not rows:
+            return None
+        at = parse_iso(rows[0]["checked_at"])
+        assert at is not None
+        return at, KeyProfile.from_json(json.loads(rows[0]["profile"]))
+
+    def latest_inspections(self) -> dict[str, tuple[datetime, KeyProfile]]:
+        rows = self.db.query(
+            "SELECT i.key_id, i.checked_at, i.profile FROM inspections i JOIN ("
+            " SELECT key_id, MAX(id) AS mid FROM inspections GROUP BY key_id) m ON i.id = m.mid"
+        )
+        out: dict[str, tuple[datetime, KeyProfile]] = {}
+        for r in rows:
+            at = parse_iso(r["checked_at"])
+            assert at is not None
+            out[r["key_id"]] = (at, KeyProfile.from_json(json.loads(r["profile"])))
+        return out
+
+    def inspection_history(self, key_id: str, limit: int = 50) -> list[tuple[datetime, KeyProfile]]:
+        rows = self.db.query(
+            "SELECT checked_at, profile FROM inspections WHERE key_id = ? ORDER BY id DESC LIMIT ?",
+            (key_id, limit),
+        )
+        return [(parse_iso(r["checked_at"]), KeyProfile.from_json(json.loads(r["profile"]))) for r in rows]  # type: ignore[misc]
+
+    # ---- settings -----------------------------------------------------------------------------------------
+    def get_setting(self, name: str, default: Any = None) -> Any:
+        rows = self.db.query("SELECT value FROM settings WHERE name = ?", (name,))
+        return json.loads(rows[0]["value"]) if rows else default
+
+    def set_setting(self, name: str, value: Any) -> None:
+        with self.db.transaction() as c:
+            c.execute(
+                "INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, json.dumps(value)),
+            )
+
+    def all_settings(self) -> dict[str, Any]:
+        return {r["name"]: json.loads(r["value"]) for r in self.db.query("SELECT name, value FROM settings")}
+
+
+def _day(d: date | None) -> str | None:
+    return d.isoformat() if d else None

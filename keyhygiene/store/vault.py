@@ -1,0 +1,231 @@
+"""The vault: one data dir's metadata plus its keychain namespace, and the operations that touch both.
+
+A key is either fully stored (keychain entry and metadata row) or not at all: the secret goes into the keychain
+first, the row is committed second, and a failed commit removes the keychain entry again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import keyring.backend
+
+from keyhygiene.core import redact
+from keyhygiene.core.masking import key_digest, mask_key
+from keyhygiene.core.models import PURPOSES, Credentials, Exposure, KeyRecord
+from keyhygiene.core.timeutil import utcnow
+from keyhygiene.paths import AppPaths
+from keyhygiene.store.database import Database
+from keyhygiene.store.keychain import CURRENT, MAX_SECRET_BYTES, SLOTS, SecretStore
+from keyhygiene.store.repository import Repository, new_key_id
+
+log = logging.getLogger(__name__)
+MAX_LABEL = 200
+
+
+class ValidationError(ValueError):
+    """Bad input from the user. ``field`` names the input so the UI can put the message next to it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class NotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class ServiceRef:
+    """A consumer as the user named it, e.g. ``3commas@2022-05-01``."""
+
+    service: str
+    day: date | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ServiceRef:
+        raw = text.strip()
+        name, sep, day = raw.rpartition("@") if "@" in raw else (raw, "", "")
+        name = name.strip()
+        if not name:
+            raise ValidationError("shared_with", f"No service named in {text!r}.")
+        parsed: date | None = None
+        if sep:
+            try:
+                parsed = date.fromisoformat(day.strip())
+            except ValueError:
+                raise ValidationError("shared_with", f"{day!r} is not a date in YYYY-MM-DD form.") from None
+            if parsed > utcnow().date():
+                raise ValidationError("shared_with", f"The date {parsed} is in the future.")
+        return cls(service=name, day=parsed)
+
+
+def _default_resolver(name: str) -> str:
+    return name.strip().lower()
+
+
+class Vault:
+    def __init__(
+        self,
+        paths: AppPaths,
+        backend: keyring.backend.KeyringBackend | None = None,
+        service_resolver: Callable[[str], str] | None = None,
+    ) -> None:
+        self.paths = paths
+        paths.ensure()
+        self.db = Database(paths.database)
+        self.repo = Repository(self.db)
+        self.secrets = SecretStore(self.repo.vault_id(), backend)
+        # The exposure registry plugs in here to turn aliases ("3Commas", "three commas") into ids.
+        self.resolve_service = service_resolver or _default_resolver
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---- validation ---------------------------------------------------------------------------------------
+    def validate(
+        self, exchange: str, label: str, purpose: str, creds: Credentials
+    ) -> tuple[str, str]:
+        from keyhygiene.exchanges import catalog
+
+        ex = exchange.strip().lower()
+        if not ex or not catalog.is_known(ex):
+            raise ValidationError("exchange", f"Unknown exchange {exchange!r}: use a ccxt exchange id such as "
+                                              "binance, okx or kraken.")
+        lab = label.strip()
+        if not lab:
+            raise ValidationError("label", "The label is empty: give the key a name you will recognise.")
+        if len(lab) > MAX_LABEL:
+            raise ValidationError("label", f"The label has {len(lab)} characters; at most {MAX_LABEL} are allowed.")
+        if purpose not in PURPOSES:
+            raise ValidationError("purpose", f"Unknown purpose {purpose!r}: one of {', '.join(PURPOSES)}.")
+        if not creds.api_key.strip():
+            raise ValidationError("api_key", "The API key is empty.")
+        if not creds.secret.strip():
+            raise ValidationError("secret", "The API secret is empty.")
+        if creds.api_key != creds.api_key.strip():
+            raise ValidationError("api_key", "The API key has spaces or line breaks around it; paste it again.")
+        if catalog.needs_passphrase(ex) and not (creds.passphrase or "").strip():
+            raise ValidationError(
+                "passphrase", f"{catalog.display_name(ex)} keys have a passphrase: it is needed to use the key."
+            )
+        for name, value in (("secret", creds.secret), ("api_key", creds.api_key)):
+            if len(value.encode()) > MAX_SECRET_BYTES:
+                raise ValidationError(name, f"The {name.replace('_', ' ')} is longer than 8 KB.")
+        return ex, lab
+
+    # ---- keys ---------------------------------------------------------------------------------------------
+    def add_key(
+        self,
+        exchange: str,
+        label: str,
+        creds: Credentials,
+        purpose: str = "other",
+        shared_with: Sequence[ServiceRef] = (),
+        created_at: datetime | None = None,
+        declared_permissions: list[str] | None = None,
+        note: str | None = None,
+    ) -> KeyRecord:
+        redact.remember(creds.secret_values())
+        ex, lab = self.validate(exchange, label, purpose, creds)
+        digest = key_digest(ex, creds.api_key)
+        existing = self.repo.find_by_digest(digest)
+        if existing is not None:
+            raise ValidationError(
+                "api_key", f"This API key is already stored as {existing.id} ({existing.label!r})."
+            )
+        self.secrets.require()
+        now = utcnow()
+        rec = KeyRecord(
+            id=new_key_id(),
+            exchange=ex,
+            label=lab,
+            purpose=purpose,
+            fingerprint=mask_key(creds.api_key),
+            key_sha256=digest,
+            created_at=created_at,
+            added_at=now,
+            updated_at=now,
+            declared_permissions=declared_permissions,
+            note=note,
+            exposures=[Exposure(service=self.resolve_service(s.service), shared_at=s.day) for s in shared_with],
+        )
+        self.secrets.put(rec.id, creds, CURRENT)
+        try:
+            with self.db.transaction() as c:
+                self.repo.insert_key(c, rec)
+        except BaseException:
+            # Keep the all-or-nothing promise: no keychain entry without its metadata row.
+            try:
+                self.secrets.delete(rec.id, CURRENT)
+            except Exception:
+                log.exception("could not remove keychain entry of key %s after a failed insert", rec.id)
+            raise
+        log.info("key %s added (%s, %s)", rec.id, ex, rec.fingerprint)
+        return self.repo.get_key(rec.id) or rec
+
+    def get_key(self, key_id: str) -> KeyRecord:
+        rec = self.repo.get_key(key_id)
+        if rec is None:
+            raise NotFound(f"No key with id {key_id!r} in this vault (see `keyhygiene keys list`).")
+        return rec
+
+    def list_keys(self) -> list[KeyRecord]:
+        return self.repo.list_keys()
+
+    def credentials(self, key_id: str, slot: str = CURRENT) -> Credentials | None:
+        return self.secrets.get(key_id, slot)
+
+    def remove_key(self, key_id: str) -> KeyRecord:
+        """Delete the keychain entries first: a crash after that leaves a row without secret, which the UI
+        shows as 'secret missing', never a secret without a row that nothing would ever clean up."""
+        rec = self.get_key(key_id)
+        self.secrets.require()
+        for slot in SLOTS:
+            self.secrets.delete(key_id, slot)
+        with self.db.transaction() as c:
+            self.repo.delete_key(c, key_id)
+        log.info("key %s removed", key_id)
+        return rec
+
+    def update_key(self, key_id: str, **fields: object) -> KeyRecord:
+        self.get_key(key_id)
+        if "label" in fields:
+            lab = str(fields["label"]).strip()
+            if not lab or len(lab) > MAX_LABEL:
+                raise ValidationError("label", f"The label must have 1 to {MAX_LABEL} characters.")
+            fields["label"] = lab
+        if "purpose" in fields and fields["purpose"] not in PURPOSES:
+            raise ValidationError("purpose", f"Unknown purpose {fields['purpose']!r}.")
+        with self.db.transaction() as c:
+            self.repo.update_key(c, key_id, **fields)
+        return self.get_key(key_id)
+
+    # ---- exposures ----------------------------------------------------------------------------------------
+    def share(self, key_id: str, ref: ServiceRef, note: str | None = None) -> KeyRecord:
+        rec = self.get_key(key_id)
+        service = self.resolve_service(ref.service)
+        if any(e.active and e.service == service for e in rec.exposures):
+            raise ValidationError("shared_with", f"Key {key_id} is already recorded as shared with {service}.")
+        with self.db.transaction() as c:
+            self.repo.insert_exposure(c, key_id, Exposure(service=service, shared_at=ref.day, note=note))
+        return self.get_key(key_id)
+
+    def unshare(self, key_id: str, ref: ServiceRef) -> KeyRecord:
+        rec = self.get_key(key_id)
+        service = self.resolve_service(ref.service)
+        active = [e for e in rec.exposures if e.active and e.service == service]
+        if not active:
+            raise ValidationError("shared_with", f"Key {key_id} is not currently shared with {service}.")
+        end = ref.day or utcnow().date()
+        for e in active:
+            if e.shared_at and end < e.shared_at:
+                raise ValidationError("shared_with", f"The end date {end} is before the sharing began ({e.shared_at}).")
+        with self.db.transaction() as c:
+            for e in active:
+                assert e.id is not None
+                self.repo.end_exposure(c, e.id, end)
+        return self.get_key(key_id)
