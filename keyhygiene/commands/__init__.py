@@ -6,4 +6,5 @@ Modules import heavy things (ccxt, Qt) inside their handlers only, so ``keyhygie
 # Order = order in ``keyhygiene --help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "keyhygiene.commands.keys",
+    "keyhygiene.commands.inspect",
 )

@@ -1,0 +1,130 @@
+"""What every exchange adapter provides, and the per-exchange permission table with the source of each mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from keyhygiene.core.models import Credentials, KeyProfile, Status
+from keyhygiene.core.permissions import Permission
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One mapping decision: an exchange's raw permission token → vocabulary permissions, and why."""
+
+    raw: str
+    permissions: tuple[str, ...]
+    source: str
+
+    def __post_init__(self) -> None:
+        for p in self.permissions:
+            Permission(p)  # a typo in a table fails at import, not silently at run time
+
+
+class PermissionTable:
+    """Maps raw tokens; a token not in the table is reported in ``other`` under its raw name, never dropped."""
+
+    def __init__(self, grants: Iterable[Grant]) -> None:
+        self.grants: dict[str, Grant] = {}
+        for g in grants:
+            if g.raw in self.grants:
+                raise ValueError(f"duplicate mapping for {g.raw!r}")
+            self.grants[g.raw] = g
+
+    def map(self, raw_tokens: Iterable[str]) -> tuple[list[str], list[str]]:
+        perms: set[str] = set()
+        other: set[str] = set()
+        for tok in raw_tokens:
+            g = self.grants.get(tok)
+            if g is None:
+                other.add(str(tok))
+            elif g.permissions:
+                perms.update(g.permissions)
+            else:
+                other.add(str(tok))  # known, but outside the vocabulary (e.g. FIX API, Earn)
+        return sorted(perms), sorted(other)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An HTTP endpoint reached through a ccxt implicit method. The read-only guard checks (http, path)."""
+
+    method: str  # ccxt implicit method name, e.g. "sapi_get_account_apirestrictions"
+    http: str  # "GET" / "POST"
+    path: str  # path as sent, e.g. "/sapi/v1/account/apiRestrictions"
+
+
+class ParseError(ValueError):
+    """The exchange answered, but not in the documented shape."""
+
+
+class Adapter:
+    """One exchange. Subclasses fill the class attributes and implement ``parse`` (pure: response → profile)."""
+
+    exchange_id: ClassVar[str]
+    key_info: ClassVar[Endpoint]
+    # Other read endpoints this adapter may call (server time for clock resync, liveness reads).
+    read_endpoints: ClassVar[tuple[Endpoint, ...]] = ()
+    table: ClassVar[PermissionTable]
+    # True when ccxt's signer uses options['timeDifference'] so load_time_difference() fixes clock skew.
+    supports_time_resync: ClassVar[bool] = False
+    # True when the exchange reports the key's permissions (False: liveness only, permissions declared).
+    reports_permissions: ClassVar[bool] = True
+    ccxt_options: ClassVar[Mapping[str, Any]] = {}
+
+    def params(self, creds: Credentials) -> dict[str, Any]:
+        return {}
+
+    async def fetch(self, client: Any, creds: Credentials) -> Any:
+        return await getattr(client, self.key_info.method)(self.params(creds))
+
+    def parse(self, data: Any, profile: KeyProfile) -> None:
+        """Fill ``profile`` from the decoded response; raise ParseError on an undocumented shape."""
+        raise NotImplementedError
+
+    def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
+        """Exchange-specific error codes → (status, plain message). None: fall back to the generic mapping."""
+        return None
+
+    def allowed(self) -> tuple[Endpoint, ...]:
+        return (self.key_info, *self.read_endpoints)
+
+
+def envelope(data: Any, *keys: str) -> Any:
+    """Walk into ``data[k1][k2]…`` and raise ParseError naming the missing part."""
+    cur = data
+    for k in keys:
+        if not isinstance(cur, Mapping) or k not in cur:
+            raise ParseError(f"response has no {'.'.join(keys)}")
+        cur = cur[k]
+    return cur
+
+
+def as_bool(value: Any) -> bool | None:
+    """Exchanges send true/"true"/1/"1"; anything unrecognised is 'does not say'."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return bool(value)
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in ("true", "1", "yes"):
+            return True
+        if v in ("false", "0", "no", ""):
+            return False
+    return None
+
+
+def split_ips(value: Any) -> list[str] | None:
+    """An IP list given as a list or a comma/space/semicolon separated string; None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        items = [str(v).strip() for v in value]
+    elif isinstance(value, str):
+        items = [s.strip() for s in value.replace(";", ",").replace(" ", ",").split(",")]
+    else:
+        return None
+    return [i for i in items if i]

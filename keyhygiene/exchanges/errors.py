@@ -1,0 +1,79 @@
+"""Turning whatever went wrong into one DESIGN.md status and a plain message free of key material."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from keyhygiene.core import redact
+from keyhygiene.core.models import Status
+from keyhygiene.exchanges.readonly import ReadOnlyViolation
+
+MESSAGES: dict[Status, str] = {
+    Status.INVALID_KEY: "The exchange does not recognise this API key: it was deleted, has expired, or was mistyped.",
+    Status.INVALID_SIGNATURE: "The exchange rejected the signature: the API secret does not belong to this key.",
+    Status.INVALID_PASSPHRASE: "The exchange rejected the passphrase for this key.",
+    Status.IP_NOT_ALLOWED: "The key is restricted to other IP addresses than this computer's.",
+    Status.PERMISSION_DENIED: "The key is valid but lacks the permission to read its own settings.",
+    Status.REJECTED: (
+        "The exchange rejected the key without saying why (deleted key, wrong IP or missing permission look "
+        "the same here)."
+    ),
+    Status.RATE_LIMITED: "The exchange is rate-limiting requests; try again in a minute.",
+    Status.CLOCK_SKEW: "This computer's clock differs too much from the exchange's; sync the system clock.",
+    Status.UNREACHABLE: "The exchange could not be reached (network down, DNS, refused connection or timeout).",
+    Status.UNSUPPORTED: "This exchange has no way to describe a key through its API.",
+    Status.ERROR: "The exchange answered with something unexpected.",
+}
+
+
+def message(status: Status, detail: str | None = None) -> str:
+    base = MESSAGES[status]
+    return redact.scrub(f"{base} {detail}".strip() if detail else base)
+
+
+def decode_body(body: str | None) -> Any:
+    if body is None:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, TypeError):
+        return None
+
+
+def looks_like_html(body: str | None) -> bool:
+    if not body:
+        return False
+    head = body.lstrip()[:200].lower()
+    return head.startswith("<!doctype") or head.startswith("<html") or "<body" in head
+
+
+def generic(exc: BaseException, http_status: int | None, body: str | None) -> tuple[Status, str]:
+    """The mapping used when the adapter did not recognise an exchange-specific code."""
+    import ccxt
+
+    if isinstance(exc, ReadOnlyViolation):
+        return Status.ERROR, message(Status.ERROR, "KeyHygiene blocked a non-read request (this is a bug).")
+    if isinstance(exc, asyncio.TimeoutError | ccxt.RequestTimeout):
+        return Status.UNREACHABLE, message(Status.UNREACHABLE, "It did not answer in time.")
+    if http_status in (429, 418) or isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
+        detail = "HTTP 418: this IP is temporarily banned." if http_status == 418 else None
+        return Status.RATE_LIMITED, message(Status.RATE_LIMITED, detail)
+    if isinstance(exc, ccxt.InvalidNonce):
+        return Status.CLOCK_SKEW, message(Status.CLOCK_SKEW)
+    if isinstance(exc, ccxt.NotSupported):
+        return Status.UNSUPPORTED, message(Status.UNSUPPORTED)
+    if http_status is None and isinstance(exc, ccxt.ExchangeNotAvailable | ccxt.NetworkError):
+        return Status.UNREACHABLE, message(Status.UNREACHABLE)
+    if looks_like_html(body):
+        return Status.ERROR, message(Status.ERROR, f"It returned a web page instead of data (HTTP {http_status}).")
+    if http_status is not None and http_status >= 500:
+        return Status.ERROR, message(Status.ERROR, f"It reported a server error (HTTP {http_status}).")
+    if isinstance(exc, ccxt.PermissionDenied):
+        return Status.PERMISSION_DENIED, message(Status.PERMISSION_DENIED)
+    if isinstance(exc, ccxt.AuthenticationError) or http_status in (401, 403):
+        return Status.REJECTED, message(Status.REJECTED)
+    if body is not None and decode_body(body) is None and body.strip():
+        return Status.ERROR, message(Status.ERROR, "Its answer was not valid JSON.")
+    return Status.ERROR, message(Status.ERROR, type(exc).__name__)

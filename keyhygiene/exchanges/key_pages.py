@@ -1,0 +1,23 @@
+"""Where the user manages API keys on each exchange's website (the rotation wizard opens these)."""
+
+from __future__ import annotations
+
+# Sources: exchanges.md §1-12 and exchanges-confirmations.md (Kraken corrected to docs.kraken.com's URL).
+API_KEY_PAGES: dict[str, str] = {
+    "binance": "https://www.binance.com/en/my/settings/api-management",
+    "kucoin": "https://www.kucoin.com/account/api",
+    "okx": "https://www.okx.com/account/my-api",
+    "bybit": "https://www.bybit.com/app/user/api-management",
+    "coinbase": "https://portal.cdp.coinbase.com/access/api",
+    "kraken": "https://www.kraken.com/u/security/api",
+    "bitget": "https://www.bitget.com/account/newapi",
+    "gate": "https://www.gate.com/myaccount/apikeys",
+    "htx": "https://www.htx.com/en-us/apikey/",
+    "bitfinex": "https://setting.bitfinex.com/api",
+    "bingx": "https://bingx.com/en/account/api",
+    "mexc": "https://www.mexc.com/user/openapi",
+}
+
+
+def key_page(exchange: str) -> str | None:
+    return API_KEY_PAGES.get(exchange)

@@ -1,0 +1,210 @@
+"""The loopback exchange simulator: one aiohttp app per exchange, each on its own 127.0.0.1 port.
+
+Shared behaviour lives in one middleware: request log, latency, the exchange's rate-limit window, and injected
+faults (HTML page, malformed JSON, 429/418 with Retry-After, 5xx, a request that never answers). Clock skew is a
+per-exchange clock offset: signed requests fail the exchange's timestamp check until the client resyncs with the
+exchange's server-time endpoint, which reports the skewed clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import math
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from keyhygiene.exchanges.catalog import SUPPORTED
+from keyhygiene.exchanges.limits import RateLimit, limit_for
+from keyhygiene.sim.base import Reject, SimExchange
+from keyhygiene.sim.model import SimKey
+
+log = logging.getLogger(__name__)
+
+FAULT_KINDS = ("html", "malformed_json", "http_429", "http_418", "http_500", "clock_skew", "hang")
+CLOCK_SKEW_MS = 120_000
+DEFAULT_CLIENT_IP = "203.0.113.10"  # TEST-NET-3: the public IP the simulator pretends requests come from
+
+
+@dataclass
+class Fault:
+    kind: str
+    remaining: int | None  # None: until cleared
+
+
+def _load_exchange(exchange: str) -> type[SimExchange] | None:
+    try:
+        module = importlib.import_module(f"keyhygiene.sim.exchanges.{exchange}")
+    except ModuleNotFoundError:
+        return None
+    return module.SIM  # type: ignore[no-any-return]
+
+
+class Simulator:
+    def __init__(
+        self,
+        latency: float = 0.0,
+        exchanges: tuple[str, ...] | None = None,
+        rate_limits: dict[str, RateLimit] | None = None,
+        enforce_rate_limits: bool = True,
+    ) -> None:
+        self.latency: dict[str | None, float] = {None: latency}
+        self.client_ip = DEFAULT_CLIENT_IP
+        self.keys: dict[tuple[str, str], SimKey] = {}
+        self.faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self.clock_offset_ms: dict[str, int] = defaultdict(int)
+        self.requests: list[tuple[float, str, str, str]] = []  # (time, exchange, method, path)
+        self.enforce_rate_limits = enforce_rate_limits
+        self.rate_limits = {ex: (rate_limits or {}).get(ex, limit_for(ex)) for ex in SUPPORTED}
+        self._windows: dict[str, deque[float]] = defaultdict(deque)
+        self._wanted = exchanges or SUPPORTED
+        self._runners: list[web.AppRunner] = []
+        self._hanging: set[asyncio.Future[None]] = set()
+        self.endpoints: dict[str, str] = {}
+        self.handlers: dict[str, SimExchange] = {}
+
+    # ---- configuration --------------------------------------------------------------------------------------
+    def add_key(self, key: SimKey) -> SimKey:
+        self.keys[(key.exchange, key.api_key)] = key
+        return key
+
+    def find_key(self, exchange: str, api_key: str) -> SimKey | None:
+        return self.keys.get((exchange, api_key))
+
+    def revoke(self, api_key: str) -> None:
+        for (_ex, k), key in self.keys.items():
+            if k == api_key:
+                key.revoked = True
+
+    def set_latency(self, seconds: float, exchange: str | None = None) -> None:
+        self.latency[exchange] = seconds
+
+    def inject_fault(self, exchange: str, kind: str, count: int | None = None) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; one of {FAULT_KINDS}")
+        if kind == "clock_skew":
+            self.clock_offset_ms[exchange] = CLOCK_SKEW_MS
+            return
+        self.faults[exchange].append(Fault(kind, count))
+
+    def clear_faults(self, exchange: str | None = None) -> None:
+        for ex in [exchange] if exchange else list(self.faults):
+            self.faults[ex].clear()
+            self.clock_offset_ms[ex] = 0
+
+    def now_ms(self, exchange: str) -> int:
+        return int(time.time() * 1000) + self.clock_offset_ms[exchange]
+
+    def request_count(self, exchange: str | None = None, path: str | None = None) -> int:
+        return sum(1 for _t, ex, _m, p in self.requests
+                   if (exchange is None or ex == exchange) and (path is None or p == path))
+
+    # ---- lifecycle ------------------------------------------------------------------------------------------
+    async def start(self, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> dict[str, str]:
+        for ex in self._wanted:
+            cls = _load_exchange(ex)
+            if cls is None:
+                continue
+            handler = cls(self)
+            self.handlers[ex] = handler
+            app = web.Application(middlewares=[self._middleware(ex)])
+            for method, path, fn in handler.routes():
+                app.router.add_route(method, path, fn)
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            site = web.TCPSite(runner, host, (ports or {}).get(ex, 0))
+            await site.start()
+            self._runners.append(runner)
+            sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+            port = sockets[0].getsockname()[1]
+            self.endpoints[ex] = f"http://{host}:{port}"
+        return dict(self.endpoints)
+
+    async def stop(self) -> None:
+        for fut in list(self._hanging):
+            fut.cancel()
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ---- shared behaviour -----------------------------------------------------------------------------------
+    def _take_fault(self, exchange: str) -> str | None:
+        q = self.faults.get(exchange)
+        if not q:
+            return None
+        f = q[0]
+        if f.remaining is not None:
+            f.remaining -= 1
+            if f.remaining <= 0:
+                q.popleft()
+        return f.kind
+
+    def _rate_check(self, exchange: str) -> float | None:
+        """Seconds until the window has room, or None when this request fits (and is counted)."""
+        if not self.enforce_rate_limits:
+            return None
+        lim = self.rate_limits.get(exchange)
+        if lim is None:
+            return None
+        now = time.monotonic()
+        win = self._windows[exchange]
+        # A few ms of slack: the client's scheduler and our clock tick on different threads.
+        while win and now - win[0] >= lim.per_seconds - 0.005:
+            win.popleft()
+        if len(win) >= lim.requests:
+            return lim.per_seconds - (now - win[0])
+        win.append(now)
+        return None
+
+    def _middleware(self, exchange: str):  # type: ignore[no-untyped-def]
+        @web.middleware
+        async def middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+            self.requests.append((time.monotonic(), exchange, request.method, request.path))
+            delay = self.latency.get(exchange, self.latency[None])
+            if delay:
+                await asyncio.sleep(delay)
+            ex = self.handlers[exchange]
+            fault = self._take_fault(exchange)
+            if fault == "hang":
+                fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self._hanging.add(fut)
+                try:
+                    await fut
+                finally:
+                    self._hanging.discard(fut)
+            if fault == "html":
+                return web.Response(status=502, content_type="text/html",
+                                    text="<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>")
+            if fault == "malformed_json":
+                return web.Response(status=200, content_type="application/json", text='{"data": {"perm')
+            if fault in ("http_429", "http_418"):
+                resp = ex.error("rate_limited")
+                resp.set_status(429 if fault == "http_429" else 418)
+                resp.headers["Retry-After"] = "1"
+                return resp
+            if fault == "http_500":
+                return web.Response(status=500, content_type="application/json",
+                                    text='{"error": "Internal Server Error"}')
+            wait = self._rate_check(exchange)
+            if wait is not None:
+                resp = ex.error("rate_limited")
+                resp.set_status(429)
+                resp.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+                return resp
+            try:
+                return await handler(request)
+            except Reject as r:
+                return ex.error(r.kind)
+
+        return middleware
