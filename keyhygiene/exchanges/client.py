@@ -67,7 +67,10 @@ def create_client(
     allowlist: readonly.Allowlist,
     options: Mapping[str, Any] | None = None,
     session: Any = None,
+    pacer: Any = None,
 ) -> Any:
+    """``pacer`` (anything with ``async acquire()``) is awaited right before each request goes out, so the
+    exchange's rate limit is kept at the moment requests leave, not when a task happened to start."""
     import ccxt.async_support as ccxt_async
 
     cls = getattr(ccxt_async, exchange)
@@ -96,6 +99,14 @@ def create_client(
     client.on_rest_response = on_rest_response
     client._kh_capture = capture
     readonly.install(client, allowlist)
+    if pacer is not None:
+        guarded = client.fetch
+
+        async def paced_fetch(url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
+            await pacer.acquire()
+            return await guarded(url, method, headers, body)
+
+        client.fetch = paced_fetch
     return client
 
 

@@ -27,6 +27,7 @@ class GenericLiveness:
         endpoint: str | None,
         declared: list[str] | None,
         session: Any = None,
+        pacer: Any = None,
         deadline_s: float,
     ) -> KeyProfile:
         import ccxt.async_support as ccxt_async
@@ -36,7 +37,7 @@ class GenericLiveness:
             profile.message = errors.message(Status.UNSUPPORTED, f"ccxt has no exchange called {self.exchange!r}.")
             return profile
         client = create_client(self.exchange, creds, endpoint=endpoint, allowlist=Allowlist(generic=True),
-                               session=session)
+                               session=session, pacer=pacer)
         try:
             if not client.has.get("fetchBalance"):
                 profile.status = Status.UNSUPPORTED

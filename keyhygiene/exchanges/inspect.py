@@ -12,10 +12,11 @@ from typing import Any
 from keyhygiene.core import redact
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials, KeyProfile, Status
+from keyhygiene.exchanges import client as client_mod
 from keyhygiene.exchanges import errors
 from keyhygiene.exchanges.adapter import Adapter, ParseError
 from keyhygiene.exchanges.adapters import get_adapter
-from keyhygiene.exchanges.client import KEY_DEADLINE_S, capture_of, create_client
+from keyhygiene.exchanges.client import capture_of, create_client
 from keyhygiene.exchanges.generic import GenericLiveness
 from keyhygiene.exchanges.readonly import Allowlist
 
@@ -42,9 +43,11 @@ async def inspect_key(
     endpoints: Mapping[str, str] | None = None,
     declared_permissions: list[str] | None = None,
     session: Any = None,
-    deadline_s: float = KEY_DEADLINE_S,
+    pacer: Any = None,
+    deadline_s: float | None = None,
 ) -> KeyProfile:
     exchange = exchange.lower()
+    deadline_s = client_mod.KEY_DEADLINE_S if deadline_s is None else deadline_s
     redact.remember(creds.secret_values())
     profile = KeyProfile(exchange=exchange, key=mask_key(creds.api_key))
     try:
@@ -55,11 +58,12 @@ async def inspect_key(
     if adapter is None:
         return await GenericLiveness(exchange).inspect(
             creds, profile, endpoint=(endpoints or {}).get(exchange), declared=declared_permissions,
-            session=session, deadline_s=deadline_s,
+            session=session, pacer=pacer, deadline_s=deadline_s,
         )
     client = create_client(
         exchange, creds, endpoint=(endpoints or {}).get(exchange),
         allowlist=Allowlist(adapter.allowed()), options=adapter.ccxt_options, session=session,
+        pacer=pacer,
     )
     try:
         async with asyncio.timeout(deadline_s):

@@ -159,8 +159,9 @@ class Simulator:
             return None
         now = time.monotonic()
         win = self._windows[exchange]
-        # A few ms of slack: the client's scheduler and our clock tick on different threads.
-        while win and now - win[0] >= lim.per_seconds - 0.005:
+        # 10% slack: real exchanges count in coarse buckets, not to the millisecond, and loopback arrival times
+        # jitter with the load on this machine. The scheduler's pacing is tested against the same budget.
+        while win and now - win[0] >= lim.per_seconds * 0.9:
             win.popleft()
         if len(win) >= lim.requests:
             return lim.per_seconds - (now - win[0])
