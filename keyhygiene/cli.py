@@ -6,11 +6,13 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 
 from keyhygiene import __version__, exitcodes
 from keyhygiene.cliutil import UsageError, err, parse_endpoints
 from keyhygiene.commands import COMMAND_MODULES
+from keyhygiene.core import redact
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 reconfigure(encoding="utf-8", errors="replace")
             except (ValueError, OSError):
                 pass
+    from keyhygiene.logsetup import close_logging, protect_last_resort
+
+    protect_last_resort()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -88,7 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         err(str(exc))
         return exitcodes.USAGE
     func = getattr(args, "func", None) or run_gui
-    return dispatch(func, args)
+    try:
+        return dispatch(func, args)
+    finally:
+        close_logging()
 
 
 def dispatch(func, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
@@ -110,6 +118,13 @@ def dispatch(func, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
     except KeyboardInterrupt:
         err("interrupted")
         return 130
+    except Exception:
+        # Python's own handler would print the raw traceback, and exception texts can carry key material
+        # (a library echoing a request, a parser quoting its input): log and print it redacted instead.
+        log.exception("unexpected error")
+        sys.stderr.write(redact.scrub(traceback.format_exc()))
+        err("unexpected error (a bug); the redacted details are above and in the log file")
+        return exitcodes.INTERNAL
 
 
 def gui_main() -> int:

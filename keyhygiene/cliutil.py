@@ -12,6 +12,7 @@ from typing import Any
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials
 from keyhygiene.paths import app_paths
+from keyhygiene.store.database import DatabaseError
 from keyhygiene.store.vault import ValidationError, Vault
 
 ENV_KEY = "KEYHYGIENE_API_KEY"
@@ -29,7 +30,14 @@ def open_vault(args: argparse.Namespace) -> Vault:
 
     paths = app_paths(getattr(args, "data_dir", None))
     vault = Vault(paths, service_resolver=_registry_resolver())
-    configure_logging(paths)
+    try:
+        configure_logging(paths)
+    except OSError as exc:
+        vault.close()
+        raise DatabaseError(
+            f"The log folder {paths.log_dir} cannot be written ({exc.strerror or exc}). Check its permissions "
+            "or choose another data folder with --data-dir."
+        ) from None
     return vault
 
 
@@ -59,12 +67,16 @@ def parse_endpoints(values: list[str] | None) -> dict[str, str]:
 
 
 def _ask(prompt: str, hidden: bool = True) -> str:
+    """A hidden prompt on a terminal; one line of piped stdin otherwise; "" when there is no input at all."""
     if sys.stdin is None or sys.stdin.closed:
         return ""
-    if sys.stdin.isatty():
-        return getpass.getpass(prompt) if hidden else input(prompt)
-    # Piped input: one value per line, so scripts can pass secrets on stdin instead of argv.
-    line = sys.stdin.readline()
+    try:
+        if sys.stdin.isatty():
+            return getpass.getpass(prompt) if hidden else input(prompt)
+        # Piped input: one value per line, so scripts can pass secrets on stdin instead of argv.
+        line = sys.stdin.readline()
+    except (EOFError, OSError):
+        return ""
     return line.rstrip("\r\n")
 
 

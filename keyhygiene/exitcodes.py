@@ -7,3 +7,4 @@ KEYCHAIN = 3
 EXCHANGE = 4
 ROTATION_WAITING = 5
 STORAGE = 6
+INTERNAL = 70  # a bug (EX_SOFTWARE): a redacted traceback went to stderr and the log

@@ -7,4 +7,6 @@ Modules import heavy things (ccxt, Qt) inside their handlers only, so ``keyhygie
 COMMAND_MODULES: tuple[str, ...] = (
     "keyhygiene.commands.keys",
     "keyhygiene.commands.inspect",
+    "keyhygiene.commands.audit",
+    "keyhygiene.commands.scan",
 )

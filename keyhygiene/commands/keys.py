@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 
 from keyhygiene import exitcodes
 from keyhygiene.cliutil import open_vault, print_json, read_credentials
 from keyhygiene.core.models import PURPOSES
-from keyhygiene.core.timeutil import parse_day
-from keyhygiene.store.vault import ServiceRef, ValidationError
+from keyhygiene.core.timeutil import parse_day, utcnow
+from keyhygiene.store.vault import ServiceRef, ValidationError, validate_metadata
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -48,8 +49,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    vault = open_vault(args)
-    keys = vault.list_keys()
+    with open_vault(args) as vault:
+        keys = vault.list_keys()
     if args.json:
         print_json([k.to_json() for k in keys])
         return exitcodes.OK
@@ -69,49 +70,49 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     from keyhygiene.exchanges import catalog
 
+    # Everything typed on the command line is checked before the vault is opened or a secret is asked for.
     refs = [ServiceRef.parse(s) for s in args.shared_with]
     created = None
     if args.created:
         try:
-            from datetime import UTC, datetime
-
             d = parse_day(args.created)
-            created = datetime(d.year, d.month, d.day, tzinfo=UTC)
         except ValueError as exc:
             raise ValidationError("created", f"--created: {exc}") from None
-    exchange = args.exchange.strip().lower()
-    if not catalog.is_known(exchange):
-        raise ValidationError("exchange", f"Unknown exchange {args.exchange!r}: use a ccxt exchange id such as "
-                                          "binance, okx or kraken.")
-    vault = open_vault(args)
-    vault.secrets.require()  # fail with exit 3 before prompting for secrets
-    creds = read_credentials(exchange, catalog.needs_passphrase(exchange))
-    rec = vault.add_key(exchange, args.label, creds, purpose=args.purpose, shared_with=refs, created_at=created)
+        if d > utcnow().date():
+            raise ValidationError("created", f"--created: {d} is in the future.")
+        created = datetime(d.year, d.month, d.day, tzinfo=UTC)
+    exchange, _label = validate_metadata(args.exchange, args.label, args.purpose)
+    with open_vault(args) as vault:
+        vault.secrets.require()  # fail with exit 3 before prompting for secrets
+        creds = read_credentials(exchange, catalog.needs_passphrase(exchange))
+        rec = vault.add_key(exchange, args.label, creds, purpose=args.purpose, shared_with=refs, created_at=created)
+        backend = vault.secrets.status().backend
     if args.json:
         print_json(rec.to_json())
     else:
-        print(f"Stored {rec.exchange} key {rec.fingerprint} as {rec.id} ({rec.label}) in "
-              f"{vault.secrets.status().backend}.")
+        print(f"Stored {rec.exchange} key {rec.fingerprint} as {rec.id} ({rec.label}) in {backend}.")
     return exitcodes.OK
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    vault = open_vault(args)
-    rec = vault.remove_key(args.key_id)
+    with open_vault(args) as vault:
+        rec = vault.remove_key(args.key_id)
     print(f"Removed {rec.id} ({rec.exchange} {rec.fingerprint}, {rec.label}) from the keychain and the vault.")
     print("The key still works on the exchange until you delete it there.")
     return exitcodes.OK
 
 
 def cmd_share(args: argparse.Namespace) -> int:
-    vault = open_vault(args)
-    rec = vault.share(args.key_id, ServiceRef.parse(args.service))
+    ref = ServiceRef.parse(args.service)
+    with open_vault(args) as vault:
+        rec = vault.share(args.key_id, ref)
     print(f"{rec.id} is now recorded as shared with: {', '.join(rec.shared_with)}")
     return exitcodes.OK
 
 
 def cmd_unshare(args: argparse.Namespace) -> int:
-    vault = open_vault(args)
-    rec = vault.unshare(args.key_id, ServiceRef.parse(args.service))
+    ref = ServiceRef.parse(args.service)
+    with open_vault(args) as vault:
+        rec = vault.unshare(args.key_id, ref)
     print(f"{rec.id} is now shared with: {', '.join(rec.shared_with) or 'no one'}")
     return exitcodes.OK

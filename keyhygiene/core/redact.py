@@ -62,4 +62,8 @@ class RedactingFilter(logging.Filter):
             formatted = logging.Formatter().formatException(record.exc_info)
             record.exc_text = scrub(formatted)
             record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
         return True

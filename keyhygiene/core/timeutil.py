@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+
+# Python 3.11's date.fromisoformat also takes "20221201" and "2022-W48-4"; users are promised YYYY-MM-DD only.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def utcnow() -> datetime:
@@ -34,8 +38,11 @@ def parse_iso(text: str | None) -> datetime | None:
 
 def parse_day(text: str) -> date:
     """A user-entered ``YYYY-MM-DD``; raises ValueError with a readable message."""
+    s = text.strip()
     try:
-        return date.fromisoformat(text.strip())
+        if not _DAY.fullmatch(s):
+            raise ValueError(s)
+        return date.fromisoformat(s)
     except ValueError:
         raise ValueError(f"not a date in YYYY-MM-DD form: {text!r}") from None
 

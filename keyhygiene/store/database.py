@@ -102,8 +102,25 @@ def _m1(c: sqlite3.Connection) -> None:
     )
 
 
+def _m2(c: sqlite3.Connection) -> None:
+    # Rotation: at most one unfinished rotation per key, enforced by the database so the GUI and a terminal
+    # cannot start two at once (older duplicates, which no released version wrote, are closed as cancelled);
+    # and the journal is read by rotation id on every resume.
+    _script(
+        c,
+        """
+        UPDATE rotations SET state = 'cancelled', finished_at = updated_at
+            WHERE finished_at IS NULL
+            AND id NOT IN (SELECT MAX(id) FROM rotations WHERE finished_at IS NULL GROUP BY key_id);
+        CREATE UNIQUE INDEX rotations_one_open ON rotations(key_id) WHERE finished_at IS NULL;
+        CREATE INDEX rotations_key ON rotations(key_id, started_at);
+        CREATE INDEX rotation_journal_rotation ON rotation_journal(rotation_id, id);
+        """
+    )
+
+
 # Each migration moves the schema from version i to i+1 and runs in one transaction with the version bump.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1, _m2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -120,16 +137,20 @@ class Database:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise DatabaseError(f"The data folder {self.path.parent} cannot be created: {exc.strerror}.") from None
+            raise DatabaseError(
+                f"The data folder {self.path.parent} cannot be created ({exc.strerror or exc}). "
+                "Choose another data folder with --data-dir."
+            ) from None
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
         except sqlite3.Error as exc:
-            raise DatabaseError(f"The database {self.path} cannot be opened: {exc}.") from None
+            raise self._open_error(exc, existed) from None
         try:
             if existed:
                 row = conn.execute("PRAGMA quick_check").fetchone()
                 if not row or row[0] != "ok":
-                    raise sqlite3.DatabaseError(row[0] if row else "integrity check failed")
+                    raise _Damaged(row[0] if row else "integrity check failed")
+            self._refuse_newer(conn)  # before anything below writes to the file
             conn.execute("PRAGMA foreign_keys = ON")
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -137,63 +158,123 @@ class Database:
                 pass  # read-only media: keep the default journal, the read-only check below reports it
             conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate(conn)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.Error, _Damaged) as exc:
             conn.close()
-            if isinstance(exc, sqlite3.OperationalError) and _is_readonly(exc):
-                raise DatabaseError(
-                    f"The database {self.path} is read-only. Check the file's permissions or choose another "
-                    "data folder with --data-dir."
-                ) from None
-            if existed:
-                raise DatabaseCorrupt(self.path, self._copy_aside(), str(exc)) from None
-            raise DatabaseError(f"The database {self.path} cannot be created: {exc}.") from None
+            raise self._open_error(exc, existed) from None
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
+    def _open_error(self, exc: Exception, existed: bool) -> DatabaseError:
+        """Name the real cause: only a file SQLite calls damaged is reported (and copied aside) as damaged."""
+        kind = _classify(exc)
+        if kind == "readonly":
+            return DatabaseError(
+                f"The database {self.path} is read-only. Check the permissions of the file and of its folder, "
+                "or choose another data folder with --data-dir."
+            )
+        if kind == "cantopen":
+            return DatabaseError(
+                f"The database {self.path} cannot be opened: its folder must exist and be writable (SQLite keeps "
+                "journal files next to it). Check the folder's permissions or choose another with --data-dir."
+            )
+        if kind == "busy":
+            return DatabaseError(f"The database {self.path} is in use by another program; close it and try again.")
+        if kind == "full":
+            return DatabaseError(f"The disk holding {self.path} is full; free some space and try again.")
+        if existed:
+            return DatabaseCorrupt(self.path, self._copy_aside(), str(exc))
+        return DatabaseError(f"The database {self.path} cannot be created: {exc}.")
+
     def _copy_aside(self) -> Path | None:
-        dest = self.path.with_name(f"{self.path.name}.damaged-{utcnow().strftime('%Y%m%dT%H%M%SZ')}")
+        """Copy the damaged file (and its WAL, which may hold the newest writes) next to it; never move it."""
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+        dest = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        n = 1
+        while dest.exists():  # two failures within a second must not overwrite the first copy
+            n += 1
+            dest = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{n}")
         try:
             shutil.copy2(self.path, dest)
+            wal = self.path.with_name(self.path.name + "-wal")
+            if wal.exists():
+                shutil.copy2(wal, dest.with_name(dest.name + "-wal"))
             return dest
         except OSError:
             return None
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
+    def _refuse_newer(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise DatabaseError(
                 f"The database {self.path} was written by a newer KeyHygiene (schema {version}); "
-                "update the app to open it."
+                "update the app to open it. The file was not changed."
             )
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        self._refuse_newer(conn)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
         for v in range(version, SCHEMA_VERSION):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 MIGRATIONS[v](conn)
                 conn.execute(f"PRAGMA user_version = {v + 1}")
                 conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error) and _classify(exc) == "other":
+                    # A failed upgrade is not damage: the rollback left the file exactly as it was.
+                    raise DatabaseError(
+                        f"The database {self.path} could not be upgraded from schema {v} to {v + 1} ({exc}); "
+                        "it was left unchanged. Please report this together with the app version."
+                    ) from None
                 raise
             log.info("database migrated to schema %d", v + 1)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All statements inside commit together or not at all. SQLite write failures become DatabaseError;
+        other exceptions (constraint violations, the caller's own) roll back and propagate unchanged."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self._write_error(exc) from None
             try:
                 yield self._conn
+            except sqlite3.OperationalError as exc:
+                self._rollback()
+                raise self._write_error(exc) from None
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
-            else:
-                try:
-                    self._conn.execute("COMMIT")
-                except sqlite3.OperationalError as exc:
-                    self._conn.execute("ROLLBACK")
-                    raise self._write_error(exc) from None
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self._rollback()
+                raise self._write_error(exc) from None
+
+    def _rollback(self) -> None:
+        # SQLite rolls back by itself after some errors (disk full, I/O); a second ROLLBACK would raise.
+        if self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.exception("rollback failed")
 
     def _write_error(self, exc: sqlite3.Error) -> DatabaseError:
-        if _is_readonly(exc):
-            return DatabaseError(f"The database {self.path} is read-only; nothing was changed.")
+        kind = _classify(exc)
+        if kind == "readonly":
+            return DatabaseError(
+                f"The database {self.path} is read-only; nothing was changed. Check the permissions of the file "
+                "and of its folder, or choose another data folder with --data-dir."
+            )
+        if kind == "busy":
+            return DatabaseError(f"The database {self.path} is in use by another program; nothing was changed.")
+        if kind == "full":
+            return DatabaseError(f"The disk holding {self.path} is full; nothing was changed.")
         return DatabaseError(f"Writing to {self.path} failed ({exc}); nothing was changed.")
 
     def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
@@ -216,6 +297,25 @@ class Database:
             self._conn.close()
 
 
-def _is_readonly(exc: sqlite3.Error) -> bool:
+class _Damaged(Exception):
+    """``PRAGMA quick_check`` found damage."""
+
+
+def _classify(exc: BaseException) -> str:
+    """readonly | cantopen | busy | full | other, from SQLite's error code (Python 3.11+) or its message."""
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    text = str(exc).lower()
+    if name.startswith("SQLITE_READONLY") or _is_readonly(exc):
+        return "readonly"
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")) or "unable to open" in text:
+        return "cantopen"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+        return "busy"
+    if name.startswith("SQLITE_FULL") or "database or disk is full" in text:
+        return "full"
+    return "other"
+
+
+def _is_readonly(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "readonly" in text or "read-only" in text or "attempt to write" in text

@@ -2,8 +2,10 @@
 
 Layout of entries (one keychain item per entry, so every backend's one-item-per-service quirks are moot):
 ``service = KeyHygiene/<vault id>/<key id>/<slot>`` holds a JSON document with the key's credentials, or, when the
-document is larger than the backend accepts in one item, a header ``chunked:1:<n>:<sha256>`` and ``n`` further
-items ``…/<slot>#<i>``. Slots are ``current`` and ``pending`` (a rotation's new key, before it is promoted).
+document is larger than the backend accepts in one item, a header ``chunked:2:<gen>:<n>:<sha256>`` and ``n``
+further items ``…/<slot>#<gen>.<i>``. Slots are ``current`` and ``pending`` (a rotation's new key, before it is
+promoted). ``gen`` is fresh on every write: the new pieces are written beside the old ones and the header is
+switched last, so a write that fails half-way leaves the previous value readable and no stray pieces behind.
 
 Every call is synchronous and may block on an unlock prompt: the GUI calls it from a worker thread.
 """
@@ -13,10 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 import keyring
 import keyring.backend
@@ -32,7 +37,10 @@ CURRENT = "current"
 PENDING = "pending"
 SLOTS = (CURRENT, PENDING)
 MAX_SECRET_BYTES = 8 * 1024  # DESIGN.md: any secret up to 8 KB must store on every backend
-_CHUNK_HEADER = "chunked:1:"
+# A whole entry (API key, secret, passphrase, extras, JSON around them): generous, but bounded so a runaway
+# value cannot fill the keychain with thousands of pieces.
+MAX_ENTRY_BYTES = 16 * MAX_SECRET_BYTES
+_CHUNK_HEADER = "chunked:2:"
 # Windows Credential Manager caps a credential blob at 2,560 bytes, and keyring stores it as UTF-16.
 _WINDOWS_BLOB_LIMIT = 2560
 
@@ -173,13 +181,8 @@ class SecretStore:
             return self._status(KeychainState.UNAVAILABLE, name)
         try:
             backend.get_password(self._service("probe", CURRENT), "probe")
-        except keyring.errors.KeyringLocked as exc:
-            refused = "dismiss" in str(exc).lower() or "refus" in str(exc).lower()
-            return self._status(KeychainState.REFUSED if refused else KeychainState.LOCKED, name)
-        except Exception as exc:  # dbus errors, missing daemon, InitError, NoKeyringError…
-            text = str(exc).lower()
-            state = KeychainState.REFUSED if ("denied" in text or "dismiss" in text) else KeychainState.UNAVAILABLE
-            return self._status(state, name, redact.scrub(exc))
+        except Exception as exc:  # KeyringLocked, dbus errors, missing daemon, InitError, NoKeyringError…
+            return self._status(_state_of(exc), name, redact.scrub(exc))
         return self._status(KeychainState.AVAILABLE, name)
 
     @staticmethod
@@ -196,77 +199,92 @@ class SecretStore:
         return st
 
     # ---- entries ------------------------------------------------------------------------------------------
-    def _service(self, key_id: str, slot: str, chunk: int | None = None) -> str:
+    def _service(self, key_id: str, slot: str, chunk: str | None = None) -> str:
         base = f"{SERVICE_PREFIX}/{self.vault_id}/{key_id}/{slot}"
         return base if chunk is None else f"{base}#{chunk}"
 
     def put(self, key_id: str, creds: Credentials, slot: str = CURRENT) -> None:
-        if slot not in SLOTS:
-            raise ValueError(f"unknown slot {slot!r}")
+        """Store ``creds`` in ``slot``, replacing what was there. On failure the previous value is untouched."""
+        _check_slot(slot)
         redact.remember(creds.secret_values())
         doc = json.dumps(creds.to_dict(), separators=(",", ":"), sort_keys=True)
-        if len(doc.encode("utf-8")) > MAX_SECRET_BYTES + 1024:  # room for field names around an 8 KB secret
-            raise ValueError("These credentials are larger than the 8 KB a keychain entry may hold.")
+        if len(doc.encode("utf-8")) > MAX_ENTRY_BYTES:
+            raise ValueError("These credentials are larger than a keychain entry may hold.")
         with self._lock:
-            old_chunks = self._chunk_count(key_id, slot)
+            old = self._header(key_id, slot)
             limit = blob_limit_bytes(self.backend)
-            try:
-                if limit is None or len(doc.encode("utf-16-le")) <= limit:
-                    self._set(self._service(key_id, slot), key_id, doc)
-                    new_chunks = 0
-                else:
-                    # Header must fit too; keep a margin for it.
-                    pieces = _split_utf16(doc, limit)
+            head = self._service(key_id, slot)
+            if limit is None or len(doc.encode("utf-16-le")) <= limit:
+                self._call(self.backend.set_password, head, key_id, doc)
+            else:
+                gen = secrets.token_hex(4)
+                pieces = _split_utf16(doc, limit)
+                written: list[str] = []
+                try:
                     for i, piece in enumerate(pieces, start=1):
-                        self._set(self._service(key_id, slot, i), key_id, piece)
+                        name = self._service(key_id, slot, f"{gen}.{i}")
+                        self._call(self.backend.set_password, name, key_id, piece)
+                        written.append(name)
                     digest = hashlib.sha256(doc.encode()).hexdigest()
-                    self._set(self._service(key_id, slot), key_id, f"{_CHUNK_HEADER}{len(pieces)}:{digest}")
-                    new_chunks = len(pieces)
-            except keyring.errors.KeyringError as exc:
-                raise self._error(exc) from None
-            # Leftover chunks from a longer previous value are garbage now that the header points elsewhere.
-            for i in range(new_chunks + 1, old_chunks + 1):
-                self._delete_quiet(self._service(key_id, slot, i), key_id)
+                    self._call(
+                        self.backend.set_password, head, key_id, f"{_CHUNK_HEADER}{gen}:{len(pieces)}:{digest}"
+                    )
+                except BaseException:
+                    for name in written:  # never leave pieces of a secret that nothing points to
+                        self._delete_quiet(name, key_id, best_effort=True)
+                    raise
+            if old is not None:  # the header now points elsewhere: the old pieces are garbage
+                for name in self._piece_names(key_id, slot, old):
+                    self._delete_quiet(name, key_id, best_effort=True)
 
     def get(self, key_id: str, slot: str = CURRENT) -> Credentials | None:
+        _check_slot(slot)
         with self._lock:
-            try:
-                head = self.backend.get_password(self._service(key_id, slot), key_id)
-                if head is None:
-                    return None
-                if head.startswith(_CHUNK_HEADER):
-                    n, digest = head[len(_CHUNK_HEADER) :].split(":", 1)
-                    parts = []
-                    for i in range(1, int(n) + 1):
-                        p = self.backend.get_password(self._service(key_id, slot, i), key_id)
-                        if p is None:
-                            raise KeychainCorrupt(f"keychain entry for key {key_id} is missing part {i} of {n}")
-                        parts.append(p)
-                    doc = "".join(parts)
-                    if hashlib.sha256(doc.encode()).hexdigest() != digest:
-                        raise KeychainCorrupt(f"keychain entry for key {key_id} does not match its checksum")
-                else:
-                    doc = head
-            except keyring.errors.KeyringError as exc:
-                raise self._error(exc) from None
-        creds = Credentials.from_dict(json.loads(doc))
+            head = self._call(self.backend.get_password, self._service(key_id, slot), key_id)
+            if head is None:
+                return None
+            if head.startswith("chunked:"):
+                header = _parse_header(head)
+                if header is None:
+                    raise KeychainCorrupt(f"The keychain entry of key {key_id} ({slot}) has an unreadable header.")
+                parts = []
+                for i, name in enumerate(self._piece_names(key_id, slot, header), start=1):
+                    p = self._call(self.backend.get_password, name, key_id)
+                    if p is None:
+                        raise KeychainCorrupt(
+                            f"The keychain entry of key {key_id} ({slot}) is missing part {i} of {header[1]}."
+                        )
+                    parts.append(p)
+                doc = "".join(parts)
+                if hashlib.sha256(doc.encode()).hexdigest() != header[2]:
+                    raise KeychainCorrupt(
+                        f"The keychain entry of key {key_id} ({slot}) does not match its checksum."
+                    )
+            else:
+                doc = head
+        try:
+            creds = Credentials.from_dict(json.loads(doc))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise KeychainCorrupt(f"The keychain entry of key {key_id} ({slot}) is not readable.") from None
         redact.remember(creds.secret_values())
         return creds
 
     def has(self, key_id: str, slot: str = CURRENT) -> bool:
-        try:
-            return self.backend.get_password(self._service(key_id, slot), key_id) is not None
-        except keyring.errors.KeyringError as exc:
-            raise self._error(exc) from None
+        _check_slot(slot)
+        return self._call(self.backend.get_password, self._service(key_id, slot), key_id) is not None
 
     def delete(self, key_id: str, slot: str = CURRENT) -> bool:
-        """Remove a slot's entry and its chunks. Returns whether anything was there. Idempotent."""
+        """Remove a slot's entry and its pieces. Returns whether anything was there. Idempotent.
+
+        Pieces go first: if this stops half-way, the header still points at what is left, so a later delete
+        finds and removes it; pieces are never left without a header."""
+        _check_slot(slot)
         with self._lock:
-            n = self._chunk_count(key_id, slot)
-            existed = self._delete_quiet(self._service(key_id, slot), key_id)
-            for i in range(1, n + 1):
-                self._delete_quiet(self._service(key_id, slot, i), key_id)
-            return existed
+            header = self._header(key_id, slot)
+            if header is not None:
+                for name in self._piece_names(key_id, slot, header):
+                    self._delete_quiet(name, key_id)
+            return self._delete_quiet(self._service(key_id, slot), key_id)
 
     def move(self, key_id: str, src: str, dst: str) -> None:
         """Copy ``src`` over ``dst`` then delete ``src``: a crash in between leaves both, never neither."""
@@ -277,37 +295,69 @@ class SecretStore:
         self.delete(key_id, src)
 
     # ---- helpers ------------------------------------------------------------------------------------------
-    def _set(self, service: str, user: str, value: str) -> None:
-        self.backend.set_password(service, user, value)
+    def _header(self, key_id: str, slot: str) -> tuple[str, int, str] | None:
+        head = self._call(self.backend.get_password, self._service(key_id, slot), key_id)
+        return _parse_header(head) if head else None
 
-    def _chunk_count(self, key_id: str, slot: str) -> int:
+    def _piece_names(self, key_id: str, slot: str, header: tuple[str, int, str]) -> list[str]:
+        gen, n, _digest = header
+        return [self._service(key_id, slot, f"{gen}.{i}") for i in range(1, n + 1)]
+
+    def _call(self, fn: Callable[..., _T], *args: str) -> _T:
+        """Run one backend call; any backend failure becomes a KeychainError that names the fix."""
         try:
-            head = self.backend.get_password(self._service(key_id, slot), key_id)
-        except keyring.errors.KeyringError as exc:
+            return fn(*args)
+        except Exception as exc:  # keyring errors, and dbus/Secret Service errors keyring lets through
             raise self._error(exc) from None
-        if head and head.startswith(_CHUNK_HEADER):
-            try:
-                return int(head[len(_CHUNK_HEADER) :].split(":", 1)[0])
-            except ValueError:
-                return 0
-        return 0
 
-    def _delete_quiet(self, service: str, user: str) -> bool:
+    def _delete_quiet(self, service: str, user: str, best_effort: bool = False) -> bool:
         try:
             self.backend.delete_password(service, user)
             return True
         except keyring.errors.PasswordDeleteError:
             return False
-        except keyring.errors.KeyringError as exc:
+        except Exception as exc:
+            if best_effort:
+                log.warning("could not remove keychain item %s: %s", service, redact.scrub(exc))
+                return False
             raise self._error(exc) from None
 
     def _error(self, exc: Exception) -> KeychainError:
-        if isinstance(exc, keyring.errors.KeyringLocked):
-            st = self._status(KeychainState.LOCKED, backend_name(self.backend))
-        else:
-            st = self._status(KeychainState.UNAVAILABLE, backend_name(self.backend))
+        st = self._status(_state_of(exc), backend_name(self.backend))
         return KeychainError(st, redact.scrub(exc))
 
 
+_T = TypeVar("_T")
+
+
+def _check_slot(slot: str) -> None:
+    if slot not in SLOTS:
+        raise ValueError(f"unknown slot {slot!r}")
+
+
+def _parse_header(head: str) -> tuple[str, int, str] | None:
+    """``chunked:2:<gen>:<n>:<sha256>`` -> (gen, n, sha256); None for a plain value or a damaged header."""
+    if not head.startswith(_CHUNK_HEADER):
+        return None
+    fields = head[len(_CHUNK_HEADER) :].split(":")
+    if len(fields) != 3 or not fields[0].isalnum() or not fields[1].isdigit() or len(fields[2]) != 64:
+        return None
+    n = int(fields[1])
+    return (fields[0], n, fields[2]) if 0 < n <= 1000 else None
+
+
+def _state_of(exc: BaseException) -> KeychainState:
+    """Which state a backend failure means. A refused unlock prompt reads "dismissed" (Secret Service),
+    "canceled" or, on a KeyringLocked, "denied" (macOS); a keyring left locked says "locked"/"unlock".
+    Anything else ("Connection refused", D-Bus AccessDenied, no daemon) means no usable keychain."""
+    text = str(exc).lower()
+    locked_error = isinstance(exc, keyring.errors.KeyringLocked)
+    if "dismiss" in text or "cancel" in text or (locked_error and "denied" in text):
+        return KeychainState.REFUSED
+    if locked_error or "locked" in text or "unlock" in text:
+        return KeychainState.LOCKED
+    return KeychainState.UNAVAILABLE
+
+
 class KeychainCorrupt(Exception):
-    """A chunked entry lost a part or does not match its checksum."""
+    """A keychain entry lost a part, does not match its checksum, or is not readable. Never holds a secret."""

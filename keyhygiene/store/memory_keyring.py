@@ -6,7 +6,7 @@ import threading
 
 import keyring.backend
 import keyring.errors
-from keyring.util import properties
+from keyring.compat import properties  # keyring>=25; older releases had keyring.util.properties
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -18,6 +18,9 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
     def priority(cls) -> float:  # noqa: N805 - keyring's classproperty protocol
         # Not viable for automatic selection: only ever used when set explicitly.
         raise RuntimeError("MemoryKeyring is only used when chosen explicitly")
+
+    def __str__(self) -> str:  # keyring's default __str__ reads ``priority``, which raises for this class
+        return str(self.name)
 
     def __init__(self) -> None:
         super().__init__()

@@ -196,7 +196,8 @@ class Repository:
     def set_setting(self, name: str, value: Any) -> None:
         with self.db.transaction() as c:
             c.execute(
-                "INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                "INSERT INTO settings(name, value) VALUES (?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                 (name, json.dumps(value)),
             )
 

@@ -7,6 +7,7 @@ first, the row is committed second, and a failed commit removes the keychain ent
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,9 +17,9 @@ import keyring.backend
 from keyhygiene.core import redact
 from keyhygiene.core.masking import key_digest, mask_key
 from keyhygiene.core.models import PURPOSES, Credentials, Exposure, KeyRecord
-from keyhygiene.core.timeutil import utcnow
+from keyhygiene.core.timeutil import parse_day, utcnow
 from keyhygiene.paths import AppPaths
-from keyhygiene.store.database import Database
+from keyhygiene.store.database import Database, DatabaseError
 from keyhygiene.store.keychain import CURRENT, MAX_SECRET_BYTES, SLOTS, SecretStore
 from keyhygiene.store.repository import Repository, new_key_id
 
@@ -55,12 +56,53 @@ class ServiceRef:
         parsed: date | None = None
         if sep:
             try:
-                parsed = date.fromisoformat(day.strip())
+                parsed = parse_day(day)
             except ValueError:
-                raise ValidationError("shared_with", f"{day!r} is not a date in YYYY-MM-DD form.") from None
+                raise ValidationError(
+                    "shared_with", f"{day.strip()!r} in {raw!r} is not a date in YYYY-MM-DD form."
+                ) from None
             if parsed > utcnow().date():
                 raise ValidationError("shared_with", f"The date {parsed} is in the future.")
         return cls(service=name, day=parsed)
+
+
+def validate_metadata(exchange: str, label: str, purpose: str) -> tuple[str, str]:
+    """Check what the user typed about a key (before asking for its secrets); returns (exchange id, label)."""
+    from keyhygiene.exchanges import catalog
+
+    ex = exchange.strip().lower()
+    if not ex or not catalog.is_known(ex):
+        raise ValidationError(
+            "exchange", f"Unknown exchange {exchange!r}: use a ccxt exchange id such as binance, okx or kraken."
+        )
+    lab = label.strip()
+    if not lab:
+        raise ValidationError("label", "The label is empty: give the key a name you will recognise.")
+    if len(lab) > MAX_LABEL:
+        raise ValidationError("label", f"The label has {len(lab)} characters; at most {MAX_LABEL} are allowed.")
+    if purpose not in PURPOSES:
+        raise ValidationError("purpose", f"Unknown purpose {purpose!r}: one of {', '.join(PURPOSES)}.")
+    return ex, lab
+
+
+def validate_credentials(exchange: str, creds: Credentials) -> None:
+    """Messages name the field, never its value."""
+    from keyhygiene.exchanges import catalog
+
+    if not creds.api_key.strip():
+        raise ValidationError("api_key", "The API key is empty.")
+    if not creds.secret.strip():
+        raise ValidationError("secret", "The API secret is empty.")
+    if creds.api_key != creds.api_key.strip():
+        raise ValidationError("api_key", "The API key has spaces or line breaks around it; paste it again.")
+    if catalog.needs_passphrase(exchange) and not (creds.passphrase or "").strip():
+        raise ValidationError(
+            "passphrase", f"{catalog.display_name(exchange)} keys have a passphrase: it is needed to use the key."
+        )
+    fields = {"api_key": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase or "", **creds.extra}
+    for name, value in fields.items():
+        if len(value.encode()) > MAX_SECRET_BYTES:
+            raise ValidationError(name, f"The {name.replace('_', ' ')} is longer than 8 KB.")
 
 
 def _default_resolver(name: str) -> str:
@@ -75,46 +117,36 @@ class Vault:
         service_resolver: Callable[[str], str] | None = None,
     ) -> None:
         self.paths = paths
-        paths.ensure()
+        try:
+            paths.ensure()
+        except OSError as exc:
+            raise DatabaseError(
+                f"The data folder {paths.data_dir} cannot be used ({exc.strerror or exc}). Check its permissions "
+                "or choose another data folder with --data-dir."
+            ) from None
         self.db = Database(paths.database)
-        self.repo = Repository(self.db)
-        self.secrets = SecretStore(self.repo.vault_id(), backend)
+        try:
+            self.repo = Repository(self.db)
+            self.secrets = SecretStore(self.repo.vault_id(), backend)
+        except BaseException:
+            self.db.close()
+            raise
         # The exposure registry plugs in here to turn aliases ("3Commas", "three commas") into ids.
         self.resolve_service = service_resolver or _default_resolver
 
     def close(self) -> None:
         self.db.close()
 
-    # ---- validation ---------------------------------------------------------------------------------------
-    def validate(
-        self, exchange: str, label: str, purpose: str, creds: Credentials
-    ) -> tuple[str, str]:
-        from keyhygiene.exchanges import catalog
+    def __enter__(self) -> Vault:
+        return self
 
-        ex = exchange.strip().lower()
-        if not ex or not catalog.is_known(ex):
-            raise ValidationError("exchange", f"Unknown exchange {exchange!r}: use a ccxt exchange id such as "
-                                              "binance, okx or kraken.")
-        lab = label.strip()
-        if not lab:
-            raise ValidationError("label", "The label is empty: give the key a name you will recognise.")
-        if len(lab) > MAX_LABEL:
-            raise ValidationError("label", f"The label has {len(lab)} characters; at most {MAX_LABEL} are allowed.")
-        if purpose not in PURPOSES:
-            raise ValidationError("purpose", f"Unknown purpose {purpose!r}: one of {', '.join(PURPOSES)}.")
-        if not creds.api_key.strip():
-            raise ValidationError("api_key", "The API key is empty.")
-        if not creds.secret.strip():
-            raise ValidationError("secret", "The API secret is empty.")
-        if creds.api_key != creds.api_key.strip():
-            raise ValidationError("api_key", "The API key has spaces or line breaks around it; paste it again.")
-        if catalog.needs_passphrase(ex) and not (creds.passphrase or "").strip():
-            raise ValidationError(
-                "passphrase", f"{catalog.display_name(ex)} keys have a passphrase: it is needed to use the key."
-            )
-        for name, value in (("secret", creds.secret), ("api_key", creds.api_key)):
-            if len(value.encode()) > MAX_SECRET_BYTES:
-                raise ValidationError(name, f"The {name.replace('_', ' ')} is longer than 8 KB.")
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- validation ---------------------------------------------------------------------------------------
+    def validate(self, exchange: str, label: str, purpose: str, creds: Credentials) -> tuple[str, str]:
+        ex, lab = validate_metadata(exchange, label, purpose)
+        validate_credentials(ex, creds)
         return ex, lab
 
     # ---- keys ---------------------------------------------------------------------------------------------
@@ -153,10 +185,14 @@ class Vault:
             note=note,
             exposures=[Exposure(service=self.resolve_service(s.service), shared_at=s.day) for s in shared_with],
         )
-        self.secrets.put(rec.id, creds, CURRENT)
+        self.secrets.put(rec.id, creds, CURRENT)  # raises with nothing written if the keychain refuses
         try:
-            with self.db.transaction() as c:
-                self.repo.insert_key(c, rec)
+            try:
+                with self.db.transaction() as c:
+                    self.repo.insert_key(c, rec)
+            except sqlite3.IntegrityError:
+                # Another process stored the same key between our duplicate check and this insert.
+                raise ValidationError("api_key", "This API key is already stored in this vault.") from None
         except BaseException:
             # Keep the all-or-nothing promise: no keychain entry without its metadata row.
             try:

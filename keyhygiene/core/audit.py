@@ -1,0 +1,254 @@
+"""The audit: inspect every stored key concurrently, record what the exchanges said, and judge each key.
+
+``audit_async`` runs on whichever asyncio loop owns the ccxt clients (the GUI's background loop);
+``run_audit`` is the same thing for synchronous callers such as the CLI. Each key's result is recorded in the
+inspection history and handed to ``on_result`` the moment its exchange answers, so one slow exchange delays only its
+own keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from keyhygiene.core import redact
+from keyhygiene.core.models import Credentials, Finding, KeyProfile, KeyRecord, Status
+from keyhygiene.core.policy import Policy
+from keyhygiene.core.registry import Registry, load_registry
+from keyhygiene.core.rules import RuleContext, blast_radius_of, build_facts, evaluate_facts
+from keyhygiene.core.score import SCORE_FORMULA, key_score, overall_score
+from keyhygiene.core.severity import SEVERITIES, Severity
+from keyhygiene.core.timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from keyhygiene.store.vault import Vault
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+Inspector = Callable[..., Awaitable[dict[str, KeyProfile]]]
+
+
+@dataclass
+class KeyAudit:
+    """One key's verdict: its profile (as inspected now), findings, score and blast radius."""
+
+    key: KeyRecord
+    profile: KeyProfile
+    checked_at: datetime | None  # when ``profile`` was obtained; None: never (secret missing, never inspected)
+    findings: list[Finding]
+    score: int
+    blast_radius: str
+
+    @property
+    def worst(self) -> Severity | None:
+        if not self.findings:
+            return None
+        return max((Severity(f.severity) for f in self.findings), key=lambda s: s.rank)
+
+    def reaches(self, severity: Severity | str) -> bool:
+        w = self.worst
+        return w is not None and w.at_least(severity)
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.profile.to_json()
+        d.update({
+            "id": self.key.id,
+            "label": self.key.label,
+            "exchange": self.key.exchange,
+            "purpose": self.key.purpose,
+            "shared_with": self.key.shared_with,
+            "checked_at": iso(self.checked_at),
+            "findings": [f.to_json() for f in self.findings],
+            "score": self.score,
+            "blast_radius": self.blast_radius,
+        })
+        return d
+
+
+@dataclass
+class AuditResult:
+    generated_at: datetime
+    keys: list[KeyAudit]
+    policy: Policy
+    cancelled: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> int:
+        return overall_score([k.score for k in self.keys])
+
+    def counts(self) -> dict[str, int]:
+        c = dict.fromkeys(SEVERITIES, 0)
+        for k in self.keys:
+            for f in k.findings:
+                c[f.severity] += 1
+        return c
+
+    def reaches(self, severity: Severity | str) -> bool:
+        """True when any finding is at or above ``severity`` (``audit --fail-on``)."""
+        return any(k.reaches(severity) for k in self.keys)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "generated_at": iso(self.generated_at),
+            "score": self.score,
+            "score_formula": SCORE_FORMULA,
+            "counts": self.counts(),
+            "policy": self.policy.to_dict(),
+            "cancelled": self.cancelled,
+            "keys": [k.to_json() for k in self.keys],
+        }
+
+
+def judge(
+    key: KeyRecord,
+    profile: KeyProfile | None,
+    checked_at: datetime | None,
+    *,
+    policy: Policy,
+    registry: Registry,
+    now: datetime,
+    context: RuleContext | None = None,
+) -> KeyAudit:
+    """Findings, score and blast radius for one key (also what the GUI calls for a single re-check)."""
+    facts = build_facts(key, profile, policy=policy, registry=registry, now=now, context=context)
+    findings = evaluate_facts(facts)
+    shown = profile or KeyProfile(exchange=key.exchange, key=key.fingerprint, status=Status.ERROR,
+                                  message="Not checked.")
+    return KeyAudit(key=key, profile=shown, checked_at=checked_at, findings=findings,
+                    score=key_score(findings), blast_radius=blast_radius_of(facts))
+
+
+def _secret_missing(key: KeyRecord, why: str) -> KeyProfile:
+    return KeyProfile(exchange=key.exchange, key=key.fingerprint, status=Status.ERROR, message=why)
+
+
+def _load_credentials(vault: Vault, keys: Sequence[KeyRecord]) -> tuple[dict[str, Credentials], dict[str, str]]:
+    """Read every secret (blocking keychain calls). KeychainError (locked, refused) propagates: exit code 3."""
+    from keyhygiene.store.keychain import KeychainCorrupt
+
+    vault.secrets.require()
+    creds: dict[str, Credentials] = {}
+    problems: dict[str, str] = {}
+    for k in keys:
+        try:
+            c = vault.credentials(k.id)
+        except KeychainCorrupt as exc:
+            problems[k.id] = redact.scrub(str(exc))
+            continue
+        if c is None:
+            problems[k.id] = "The secret of this key is missing from the keychain; add the key again."
+            continue
+        redact.remember(c.secret_values())
+        creds[k.id] = c
+    return creds, problems
+
+
+def _last_good(vault: Vault, key_ids: Sequence[str]) -> dict[str, tuple[datetime, KeyProfile]]:
+    out: dict[str, tuple[datetime, KeyProfile]] = {}
+    for kid in key_ids:
+        for at, prof in vault.repo.inspection_history(kid, limit=20):
+            if prof.status == Status.OK:
+                out[kid] = (at, prof)
+                break
+    return out
+
+
+async def audit_async(
+    vault: Vault,
+    *,
+    endpoints: Mapping[str, str] | None = None,
+    policy: Policy | None = None,
+    registry: Registry | None = None,
+    on_result: Callable[[KeyAudit], None] | None = None,
+    cancel: asyncio.Event | None = None,
+    context: RuleContext | None = None,
+    now: datetime | None = None,
+    inspector: Inspector | None = None,
+) -> AuditResult:
+    """Inspect and judge every stored key. ``inspector`` defaults to ``exchanges.audit_runner.inspect_many``."""
+    policy = policy or Policy.load(vault.repo)
+    registry = registry or load_registry()
+    keys = vault.list_keys()
+    creds, problems = await asyncio.to_thread(_load_credentials, vault, keys)
+    by_id = {k.id: k for k in keys}
+    profiles: dict[str, KeyProfile] = {}
+    checked: dict[str, datetime] = {}
+    audits: dict[str, KeyAudit] = {}
+    errors: list[str] = []
+    base_context = context or RuleContext()
+
+    def verdict(key_id: str, profile: KeyProfile | None, at: datetime | None,
+                ctx: RuleContext) -> KeyAudit:
+        a = judge(by_id[key_id], profile, at, policy=policy, registry=registry, now=now or utcnow(), context=ctx)
+        audits[key_id] = a
+        if on_result is not None:
+            try:
+                on_result(a)
+            except Exception:  # a UI callback must not stop the audit of the other keys
+                log.exception("audit on_result callback failed for %s", key_id)
+        return a
+
+    def on_profile(key_id: str, profile: KeyProfile) -> None:
+        at = utcnow()
+        profiles[key_id], checked[key_id] = profile, at
+        try:
+            vault.repo.record_inspection(key_id, profile, at)
+        except Exception as exc:  # keep judging the other keys; report the storage problem at the end
+            log.exception("could not record the inspection of %s", key_id)
+            errors.append(f"{key_id}: the result could not be saved ({redact.scrub(exc)})")
+        ctx = base_context
+        if profile.status != Status.OK:
+            ctx = RuleContext(plaintext_copies=base_context.plaintext_copies,
+                              last_good={**base_context.last_good, **_last_good(vault, [key_id])})
+        verdict(key_id, profile, at, ctx)
+
+    for kid, why in problems.items():
+        profile = _secret_missing(by_id[kid], why)
+        profiles[kid] = profile
+        verdict(kid, profile, None, base_context)
+
+    items = [(k.id, k.exchange, creds[k.id]) for k in keys if k.id in creds]
+    declared = {k.id: k.declared_permissions for k in keys if k.declared_permissions is not None}
+    cancelled = False
+    if items:
+        if inspector is None:
+            from keyhygiene.exchanges.audit_runner import inspect_many as inspector
+        await inspector(items, endpoints=endpoints, declared=declared, on_result=on_profile, cancel=cancel)
+    if cancel is not None and cancel.is_set():
+        cancelled = True
+    for k in keys:
+        if k.id not in audits:
+            # Cancelled before its exchange answered: judge it on its last recorded inspection, if any.
+            last = vault.repo.latest_inspection(k.id)
+            ctx = RuleContext(plaintext_copies=base_context.plaintext_copies,
+                              last_good={**base_context.last_good, **_last_good(vault, [k.id])})
+            verdict(k.id, last[1] if last else None, last[0] if last else None, ctx)
+    return AuditResult(generated_at=now or utcnow(), keys=[audits[k.id] for k in keys], policy=policy,
+                       cancelled=cancelled, errors=errors)
+
+
+def run_audit(
+    vault: Vault,
+    *,
+    endpoints: Mapping[str, str] | None = None,
+    policy: Policy | None = None,
+    registry: Registry | None = None,
+    on_result: Callable[[KeyAudit], None] | None = None,
+    cancel: asyncio.Event | None = None,
+    context: RuleContext | None = None,
+    now: datetime | None = None,
+    inspector: Inspector | None = None,
+) -> AuditResult:
+    """``audit_async`` on a fresh event loop, for synchronous callers (CLI, worker threads)."""
+    return asyncio.run(audit_async(
+        vault, endpoints=endpoints, policy=policy, registry=registry, on_result=on_result, cancel=cancel,
+        context=context, now=now, inspector=inspector,
+    ))

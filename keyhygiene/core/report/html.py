@@ -1,0 +1,194 @@
+"""The HTML report: one self-contained file (inline CSS and SVG, no scripts, no network) from Jinja2 templates with
+autoescaping on, so a label such as ``<script>alert(1)</script>`` is printed, never run.
+
+The PDF is made from the same model and the same partials (``ui/report_pdf.py``); what both share lives here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+from urllib.parse import urlparse
+
+import jinja2
+from markupsafe import Markup
+
+from keyhygiene.core.report import charts as chartmod
+from keyhygiene.core.report.integrity import (
+    DATA_ELEMENT_ID,
+    HASH_FIELD,
+    JQ_RECIPE,
+    PDF_EXTRACT,
+    PY_RECIPE,
+    embeddable_json,
+)
+from keyhygiene.core.report.json_report import report_document
+from keyhygiene.core.report.model import PERMISSION_ORDER, ROTATION_REASONS, Report, ReportExposure, ReportKey
+from keyhygiene.core.severity import Severity
+from keyhygiene.core.timeutil import iso
+from keyhygiene.paths import resource
+
+STALE_AFTER_SECONDS = 7 * 24 * 3600  # results older than a week get a warning colour
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resource("templates"))),
+        autoescape=True,  # every template, whatever its extension: user text is never markup
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        dt=format_datetime,
+        day=format_day,
+        score_class=score_class,
+        exchange_name=exchange_name,
+    )
+    env.tests["safe_url"] = is_safe_url
+    return env
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    text = iso(value) or ""
+    return f"{text[:10]} {text[11:16]} UTC"
+
+
+def format_day(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return (iso(value) or "")[:10]
+    return value.isoformat()
+
+
+def format_duration(seconds: int) -> str:
+    minutes = seconds // 60
+    if minutes < 2:
+        return "just now"
+    if minutes < 120:
+        return f"{minutes} minutes old"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} hours old"
+    return f"{hours // 24} days old"
+
+
+def score_class(score: int) -> str:
+    return "score-good" if score >= 80 else "score-fair" if score >= 50 else "score-poor"
+
+
+def score_words(score: int) -> str:
+    if score >= 80:
+        return "Good: little to fix."
+    if score >= 50:
+        return "Fair: some keys need attention."
+    return "Poor: fix the critical and high findings first."
+
+
+def exchange_name(exchange_id: str) -> str:
+    from keyhygiene.exchanges.catalog import display_name
+
+    return display_name(exchange_id)
+
+
+def is_safe_url(value: object) -> bool:
+    """Only web links become clickable: a ``javascript:`` or ``file:`` source in the registry stays plain text."""
+    try:
+        parsed = urlparse(str(value))
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def freshness(report: Report) -> tuple[str, bool]:
+    """The sentence that says how old the results are, and whether that is old enough to warn about."""
+    res = report.results
+    if not report.keys:
+        return "The vault holds no keys.", False
+    if res.oldest_check is None:
+        return ("No key has been inspected yet: permissions, IP restrictions and exchange status are unknown. "
+                "Run `keyhygiene audit` or make the report with --refresh."), True
+    unchecked = (f" {res.unchecked_keys} key(s) have never been inspected." if res.unchecked_keys else "")
+    if report.refreshed:
+        return f"Results from an audit run just before this report.{unchecked}", bool(res.unchecked_keys)
+    age = res.age_seconds or 0
+    when = format_datetime(res.oldest_check)
+    if res.newest_check and res.newest_check != res.oldest_check:
+        span = f"between {when} and {format_datetime(res.newest_check)}"
+    else:
+        span = f"at {when}"
+    return (
+        f"Results from the last audit, inspected {span}: the oldest is {format_duration(age)}.{unchecked}",
+        age > STALE_AFTER_SECONDS or bool(res.unchecked_keys),
+    )
+
+
+def keys_by_risk(report: Report) -> list[ReportKey]:
+    return sorted(
+        report.keys,
+        key=lambda k: (-(Severity(k.highest_severity).rank if k.highest_severity else -1), k.score, k.exchange,
+                       k.label, k.id),
+    )
+
+
+def exposures(report: Report) -> list[tuple[ReportKey, ReportExposure]]:
+    """Every sharing, those touched by an incident first."""
+    rows = [(k, e) for k in report.keys for e in k.exposures]
+    return sorted(rows, key=lambda ke: (not ke[1].has_relevant_incident, not ke[1].active, ke[1].service_name,
+                                        ke[0].label, ke[0].id))
+
+
+def policy_items(report: Report) -> list[tuple[str, str]]:
+    out = []
+    for name, value in report.policy.to_json().items():
+        if isinstance(value, bool):
+            text = "yes" if value else "no"
+        elif isinstance(value, list):
+            text = ", ".join(map(str, value)) or "—"
+        elif isinstance(value, dict):
+            text = ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
+        elif value is None:
+            text = "—"
+        else:
+            text = str(value)
+        out.append((name, text))
+    return out
+
+
+def template_context(report: Report, document: dict[str, Any] | None = None) -> dict[str, Any]:
+    doc = document if document is not None else report_document(report)
+    text, stale = freshness(report)
+    return {
+        "r": report,
+        "font": chartmod.FONT,
+        "charts": chartmod.all_charts(report),
+        "sha": doc[HASH_FIELD],
+        "data_json": Markup(embeddable_json(doc)),  # noqa: S704 - escaped for <script> by embeddable_json
+        "data_element_id": DATA_ELEMENT_ID,
+        "freshness": text,
+        "stale": stale,
+        "score_words": score_words(report.summary.overall_score),
+        "reasons": ROTATION_REASONS,
+        "perm_order": PERMISSION_ORDER,
+        "keys_by_risk": keys_by_risk(report),
+        "rotation_keys": [k for k in keys_by_risk(report) if k.needs_rotation],
+        "exposures": exposures(report),
+        "policy_items": policy_items(report),
+        "recipes": {"python": PY_RECIPE, "jq": JQ_RECIPE, "pdf": PDF_EXTRACT},
+    }
+
+
+def render_html(report: Report, document: dict[str, Any] | None = None) -> str:
+    return environment().get_template("report.html.j2").render(template_context(report, document))
+
+
+def chart_svgs(report: Report) -> dict[str, str]:
+    """Each chart as a standalone SVG document, for renderers that cannot read inline SVG (the PDF)."""
+    macros = environment().get_template("report/_macros.html.j2").make_module({"font": chartmod.FONT})
+    return {c.id: str(macros.svg(c)) for c in chartmod.all_charts(report)}

@@ -1,0 +1,114 @@
+"""The report's content hash: what exactly is hashed, and how anyone can check it.
+
+Definition (printed in every HTML and PDF report):
+  the SHA-256 of the JSON report document without its ``content_sha256`` member, serialised as canonical JSON —
+  object keys sorted, no insignificant whitespace (separators ``,`` and ``:``), non-ASCII characters as UTF-8
+  rather than ``\\u`` escapes, integers only — and encoded as UTF-8.
+
+That document is what ``report --format json`` writes; the HTML report embeds it in
+``<script type="application/json" id="keyhygiene-report-data">`` and the PDF attaches it as ``keyhygiene-report.json``.
+A reader re-serialises the embedded document and compares digests, so a changed number, label or finding shows.
+(It proves the content matches its own digest, not who made it: send the digest along a separate channel.)
+
+Run ``python -m keyhygiene.core.report.integrity FILE`` to check a .json, .html or .pdf report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+
+HASH_FIELD = "content_sha256"
+DATA_ELEMENT_ID = "keyhygiene-report-data"
+PDF_ATTACHMENT_NAME = "keyhygiene-report.json"
+
+JQ_RECIPE = "jq -jcS 'del(.content_sha256)' keyhygiene-report.json | sha256sum"
+PY_RECIPE = "python -m keyhygiene.core.report.integrity REPORT-FILE"
+PDF_EXTRACT = "pdfdetach -saveall REPORT.pdf   (poppler-utils; writes keyhygiene-report.json)"
+
+
+def canonical_bytes(document: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in document.items() if k != HASH_FIELD}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
+
+
+def content_sha256(document: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_bytes(document)).hexdigest()
+
+
+def with_hash(document: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in document.items() if k != HASH_FIELD}
+    out[HASH_FIELD] = content_sha256(out)
+    return out
+
+
+def embeddable_json(document: dict[str, Any]) -> str:
+    """The document as JSON that is safe inside an HTML ``<script>`` element: ``<``, ``>`` and ``&`` become
+    ``\\u`` escapes, which JSON parsers read back as the same characters, so the digest is unchanged."""
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class IntegrityError(ValueError):
+    pass
+
+
+def extract_document(path: Path) -> dict[str, Any]:
+    """The embedded JSON document of a .json, .html or .pdf report."""
+    data = path.read_bytes()
+    if data.lstrip().startswith(b"{"):
+        return json.loads(data.decode("utf-8"))
+    if data.startswith(b"%PDF"):
+        return json.loads(_pdf_attachment(data).decode("utf-8"))
+    text = data.decode("utf-8")
+    m = re.search(rf'<script[^>]*id="{DATA_ELEMENT_ID}"[^>]*>(.*?)</script>', text, re.S)
+    if not m:
+        raise IntegrityError(f"{path} has no embedded report data (element #{DATA_ELEMENT_ID}).")
+    return json.loads(m.group(1))
+
+
+def _pdf_attachment(data: bytes) -> bytes:
+    """The attached report document of a PDF that this app wrote. Not a general PDF parser: it looks for the
+    embedded-file stream that follows the attachment's name, which is how Qt's PDF writer lays it out."""
+    for m in re.finditer(rb"/Type\s*/EmbeddedFile\b(.*?)>>\s*stream\r?\n", data, re.S):
+        start = m.end()
+        end = data.find(b"endstream", start)
+        raw = data[start:end].rstrip(b"\r\n")
+        body = zlib.decompress(raw) if b"/FlateDecode" in m.group(1) else raw
+        if body.lstrip().startswith(b"{"):
+            return body
+    raise IntegrityError("this PDF has no attached report data")
+
+
+def verify(path: Path) -> tuple[bool, str, str]:
+    """(matches, stated digest, computed digest) for a report file."""
+    doc = extract_document(path)
+    stated = str(doc.get(HASH_FIELD, ""))
+    computed = content_sha256(doc)
+    return stated == computed, stated, computed
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print(f"usage: {PY_RECIPE}", file=sys.stderr)
+        return 2
+    try:
+        ok, stated, computed = verify(Path(args[0]))
+    except (OSError, ValueError) as exc:
+        print(f"cannot check {args[0]}: {exc}", file=sys.stderr)
+        return 2
+    print(f"stated   {stated}\ncomputed {computed}")
+    print("OK: the content matches its SHA-256." if ok else "MISMATCH: the report was changed after it was made.")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

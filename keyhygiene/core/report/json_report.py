@@ -1,0 +1,154 @@
+"""The JSON report: the report model as one document, validated by ``resources/report.schema.json``.
+
+Per key it carries the same object ``audit --json`` prints (the ``inspect --json`` profile plus ``id``, ``label``,
+``exchange``, ``findings``, ``score``, ``blast_radius``) and then report-only fields. This document is also what the
+content hash covers (see ``integrity.py``), and the HTML report embeds it, so every format can be checked against it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from keyhygiene.core.models import KeyProfile, Status
+from keyhygiene.core.report.integrity import HASH_FIELD, with_hash
+from keyhygiene.core.report.model import ROTATION_REASONS, Report, ReportExposure, ReportKey
+from keyhygiene.core.report.rotations import RotationEntry
+from keyhygiene.core.timeutil import iso
+
+# The profile members of ``inspect --json`` (DESIGN.md), used when a key has never been inspected.
+_EMPTY_PROFILE: dict[str, Any] = {
+    "status": None,
+    "permissions": None,
+    "other": None,
+    "ip_restricted": None,
+    "ip_whitelist": None,
+    "created_at": None,
+    "expires_at": None,
+    "trade_expires_at": None,
+    "is_master": None,
+    "third_party_link": None,
+    "last_used_at": None,
+}
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    """The JSON report as a dict, including ``content_sha256``."""
+    doc: dict[str, Any] = {
+        "schema_version": report.schema_version,
+        "generator": {"name": report.app_name, "version": report.app_version},
+        "generated_at": iso(report.generated_at),
+        "refreshed": report.refreshed,
+        "results": {
+            "oldest_check": iso(report.results.oldest_check),
+            "newest_check": iso(report.results.newest_check),
+            "age_seconds": report.results.age_seconds,
+            "unchecked_keys": report.results.unchecked_keys,
+        },
+        "policy": report.policy.to_json(),
+        "summary": {
+            "keys": report.summary.key_count,
+            "overall_score": report.summary.overall_score,
+            "findings_by_severity": dict(report.summary.findings_by_severity),
+            "keys_by_highest_severity": dict(report.summary.keys_by_highest_severity),
+            "keys_needing_rotation": list(report.summary.keys_needing_rotation),
+            "keys_with_incident_exposure": list(report.summary.keys_with_incident_exposure),
+            "keys_shared": report.summary.keys_shared,
+        },
+        "keys": [key_json(k) for k in report.keys],
+        "rotations": [rotation_json(r) for r in report.rotations],
+    }
+    return with_hash(doc)
+
+
+def key_json(k: ReportKey) -> dict[str, Any]:
+    """One key: the ``audit --json`` members first, in that order, then what only the report adds."""
+    profile = _profile_json(k.profile)
+    d: dict[str, Any] = {"exchange": k.exchange, "key": k.key, **profile}
+    # The masked key the vault stored wins over the inspector's copy: they are the same mask of the same key,
+    # and the vault's exists even for keys never inspected.
+    d["key"] = k.key
+    d.update(
+        {
+            "id": k.id,
+            "label": k.label,
+            "exchange": k.exchange,
+            "findings": [f.to_json() for f in k.findings],
+            "score": k.score,
+            "blast_radius": k.blast_radius,
+            # report-only members
+            "purpose": k.purpose,
+            "state": k.state,
+            "note": k.note,
+            "checked_at": iso(k.checked_at),
+            "key_created_at": iso(k.created_at),
+            "key_created_source": k.created_source,
+            "age_days": k.age_days,
+            "highest_severity": k.highest_severity,
+            "shared_with": k.shared_with,
+            "exposures": [exposure_json(e) for e in k.exposures],
+            "incident_exposure": k.incident_services,
+            "needs_rotation": k.needs_rotation,
+            "rotation_reasons": [ROTATION_REASONS[r] for r in k.rotation_reasons],
+            "last_rotated": iso(k.last_rotated),
+        }
+    )
+    return d
+
+
+def _profile_json(p: KeyProfile | None) -> dict[str, Any]:
+    if p is None:
+        return dict(_EMPTY_PROFILE)
+    d = p.to_json()
+    d.pop("exchange", None)
+    d.pop("key", None)
+    if p.status == Status.OK:
+        d.pop("message", None)
+    return d
+
+
+def exposure_json(e: ReportExposure) -> dict[str, Any]:
+    return {
+        "service": e.service,
+        "service_name": e.service_name,
+        "category": e.category,
+        "in_registry": e.in_registry,
+        "shared_at": e.shared_at.isoformat() if e.shared_at else None,
+        "revoked_at": e.revoked_at.isoformat() if e.revoked_at else None,
+        "active": e.active,
+        "note": e.note,
+        "incidents": [
+            {
+                "date": i.date.isoformat() if i.date else None,
+                "when": i.when,
+                "title": i.title,
+                "summary": i.summary,
+                "sources": list(i.sources),
+                "verified": i.verified,
+                "affects_key": i.affects_key,
+            }
+            for i in e.incidents
+        ],
+    }
+
+
+def rotation_json(r: RotationEntry) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "key_id": r.key_id,
+        "label": r.key_label,
+        "state": r.state,
+        "completed": r.completed,
+        "started_at": iso(r.started_at),
+        "updated_at": iso(r.updated_at),
+        "finished_at": iso(r.finished_at),
+        "old_key": r.old_key,
+        "new_key": r.new_key,
+        "old_key_rejected_at": iso(r.old_key_rejected_at),
+    }
+
+
+def render_json(report: Report, document: dict[str, Any] | None = None) -> str:
+    doc = document if document is not None else report_document(report)
+    assert HASH_FIELD in doc
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

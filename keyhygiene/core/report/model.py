@@ -1,0 +1,341 @@
+"""One report model built from the vault: every format (HTML, PDF, JSON, CSV) renders this and nothing else.
+
+The model holds no secret: keys appear only as the masked fingerprint the vault stores, and the builder never
+opens the keychain. Free text that came from outside (exchange messages, notes) is scrubbed once more here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from keyhygiene import __version__
+from keyhygiene.core import redact
+from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status
+from keyhygiene.core.permissions import Permission
+from keyhygiene.core.report.engine import IncidentInfo, PolicyView, RuleEngine
+from keyhygiene.core.report.rotations import RotationEntry, read_rotations
+from keyhygiene.core.severity import SEVERITIES, Severity
+from keyhygiene.core.timeutil import utcnow
+
+SCHEMA_VERSION = 1
+# Column order of permission matrices and CSV columns: the vocabulary's own order (DESIGN.md), not alphabetical,
+# so read comes first and the dangerous rights come last.
+PERMISSION_ORDER: tuple[str, ...] = tuple(p.value for p in Permission)
+
+
+@dataclass(frozen=True)
+class ReportIncident:
+    date: date | None
+    when: str | None  # as the registry states it: a day, or a month
+    title: str
+    summary: str | None
+    sources: tuple[str, ...]
+    verified: bool
+    affects_key: bool  # the key was with the service when this happened (or we cannot rule it out)
+
+
+@dataclass(frozen=True)
+class ReportExposure:
+    key_id: str
+    service: str
+    service_name: str
+    category: str | None
+    in_registry: bool
+    shared_at: date | None
+    revoked_at: date | None
+    note: str | None
+    incidents: tuple[ReportIncident, ...]
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def has_relevant_incident(self) -> bool:
+        return any(i.affects_key for i in self.incidents)
+
+
+@dataclass(frozen=True)
+class ReportKey:
+    id: str
+    exchange: str
+    label: str
+    key: str  # masked fingerprint, never more
+    purpose: str
+    state: str
+    note: str | None
+    created_at: datetime | None  # as the exchange reports it, else as the user declared it
+    created_source: str | None  # "exchange", "declared" or None
+    added_at: datetime
+    age_days: int | None
+    profile: KeyProfile | None
+    checked_at: datetime | None
+    findings: tuple[Finding, ...]  # worst first
+    score: int
+    blast_radius: str | None
+    exposures: tuple[ReportExposure, ...]
+    last_rotated: datetime | None
+    rotation_reasons: tuple[str, ...]
+
+    @property
+    def shared_with(self) -> list[str]:
+        return sorted({e.service for e in self.exposures if e.active})
+
+    @property
+    def status(self) -> str | None:
+        return Status(self.profile.status).value if self.profile else None
+
+    @property
+    def permissions(self) -> list[str] | None:
+        """Sorted vocabulary permissions, or None when unknown: never inspected, or the exchange did not answer
+        (a rejected key's empty list means "not known", not "no rights")."""
+        if self.profile is None or self.profile.status != Status.OK:
+            return None
+        return sorted(set(self.profile.permissions))
+
+    @property
+    def highest_severity(self) -> str | None:
+        return self.findings[0].severity if self.findings else None
+
+    @property
+    def needs_rotation(self) -> bool:
+        return bool(self.rotation_reasons)
+
+    @property
+    def incident_services(self) -> list[str]:
+        return sorted({e.service for e in self.exposures if e.has_relevant_incident})
+
+    @property
+    def over_age_limit(self) -> bool:
+        return "age" in self.rotation_reasons
+
+
+@dataclass(frozen=True)
+class ResultsAge:
+    """How fresh the inspection results behind the report are."""
+
+    oldest_check: datetime | None
+    newest_check: datetime | None
+    unchecked_keys: int
+    age_seconds: int | None  # generated_at - oldest_check: the stalest result the report relies on
+
+
+@dataclass(frozen=True)
+class Summary:
+    key_count: int
+    overall_score: int
+    findings_by_severity: dict[str, int]
+    keys_by_highest_severity: dict[str, int]  # every severity plus "none"
+    keys_needing_rotation: tuple[str, ...]
+    keys_with_incident_exposure: tuple[str, ...]
+    keys_shared: int
+
+
+@dataclass(frozen=True)
+class Report:
+    schema_version: int
+    app_name: str
+    app_version: str
+    generated_at: datetime
+    refreshed: bool
+    policy: PolicyView
+    keys: tuple[ReportKey, ...]
+    rotations: tuple[RotationEntry, ...]
+    results: ResultsAge
+    summary: Summary
+    notes: tuple[str, ...] = field(default=())
+
+    def key(self, key_id: str) -> ReportKey | None:
+        return next((k for k in self.keys if k.id == key_id), None)
+
+
+# Why a key is due for replacement, in the words the report prints. Keep these short: they appear in tables.
+ROTATION_REASONS = {
+    "age": "older than the policy's maximum age",
+    "incident": "given to a service that later had a security incident",
+    "critical": "has a critical finding",
+}
+
+
+def build_report(
+    vault: object,
+    *,
+    engine: RuleEngine,
+    now: datetime | None = None,
+    refreshed: bool = False,
+    app_version: str = __version__,
+) -> Report:
+    """Read the vault once and assemble the report. ``vault`` needs ``list_keys()``, ``repo.latest_inspections()``
+    and ``db`` (for the rotation history); nothing else, and never the keychain."""
+    now = now or utcnow()
+    records: list[KeyRecord] = vault.list_keys()  # type: ignore[attr-defined]
+    latest: dict[str, tuple[datetime, KeyProfile]] = vault.repo.latest_inspections()  # type: ignore[attr-defined]
+    rotations = read_rotations(vault.db, {r.id: r.label for r in records})  # type: ignore[attr-defined]
+    last_rotated: dict[str, datetime] = {}
+    for r in rotations:
+        if r.completed and r.finished_at and (r.key_id not in last_rotated or r.finished_at > last_rotated[r.key_id]):
+            last_rotated[r.key_id] = r.finished_at
+
+    profiles = {r.id: (latest[r.id][1] if r.id in latest else None) for r in records}
+    findings_by_key = engine.evaluate_all(records, profiles, now)
+
+    keys = tuple(
+        _report_key(
+            rec,
+            profiles[rec.id],
+            latest[rec.id][0] if rec.id in latest else None,
+            findings_by_key.get(rec.id, []),
+            engine,
+            now,
+            last_rotated.get(rec.id),
+        )
+        for rec in records
+    )
+    checks = [k.checked_at for k in keys if k.checked_at]
+    oldest = min(checks) if checks else None
+    results = ResultsAge(
+        oldest_check=oldest,
+        newest_check=max(checks) if checks else None,
+        unchecked_keys=sum(1 for k in keys if k.checked_at is None),
+        age_seconds=int((now - oldest).total_seconds()) if oldest else None,
+    )
+    return Report(
+        schema_version=SCHEMA_VERSION,
+        app_name="KeyHygiene",
+        app_version=app_version,
+        generated_at=now,
+        refreshed=refreshed,
+        policy=engine.policy,
+        keys=keys,
+        rotations=tuple(rotations),
+        results=results,
+        summary=_summary(keys, engine),
+    )
+
+
+def _report_key(
+    rec: KeyRecord,
+    profile: KeyProfile | None,
+    checked_at: datetime | None,
+    findings: Sequence[Finding],
+    engine: RuleEngine,
+    now: datetime,
+    last_rotated: datetime | None,
+) -> ReportKey:
+    if profile is not None and profile.message:
+        profile = dataclasses.replace(profile, message=redact.scrub(profile.message))
+    created, source = _created(rec, profile)
+    # A key replaced by a rotation is as old as the replacement: the vault's created_at moves with it, but an
+    # exchange that does not report creation times would leave the old date, so the later of the two wins.
+    if created and last_rotated and last_rotated > created:
+        created, source = last_rotated, "rotation"
+    age = max(0, (now - created).days) if created else None
+    ordered = tuple(sorted(findings, key=lambda f: (-_rank(f.severity), f.rule, f.title)))
+    exposures = tuple(_exposure(rec.id, e, engine) for e in rec.exposures)
+    reasons: list[str] = []
+    if age is not None and age > engine.policy.max_age_days:
+        reasons.append("age")
+    if any(e.has_relevant_incident for e in exposures):
+        reasons.append("incident")
+    if any(f.severity == Severity.CRITICAL for f in ordered):
+        reasons.append("critical")
+    return ReportKey(
+        id=rec.id,
+        exchange=rec.exchange,
+        label=rec.label,
+        key=rec.fingerprint,
+        purpose=rec.purpose,
+        state=rec.state,
+        note=redact.scrub(rec.note) if rec.note else None,
+        created_at=created,
+        created_source=source,
+        added_at=rec.added_at,
+        age_days=age,
+        profile=profile,
+        checked_at=checked_at,
+        findings=ordered,
+        score=int(engine.key_score(ordered)),
+        blast_radius=engine.blast_radius(rec, profile),
+        exposures=exposures,
+        last_rotated=last_rotated,
+        rotation_reasons=tuple(reasons),
+    )
+
+
+def _created(rec: KeyRecord, profile: KeyProfile | None) -> tuple[datetime | None, str | None]:
+    if profile is not None and profile.created_at is not None:
+        return profile.created_at, "exchange"
+    if rec.created_at is not None:
+        return rec.created_at, "declared"
+    return None, None
+
+
+def _rank(severity: str) -> int:
+    try:
+        return Severity(severity).rank
+    except ValueError:
+        return -1
+
+
+def _exposure(key_id: str, e: object, engine: RuleEngine) -> ReportExposure:
+    service: str = e.service  # type: ignore[attr-defined]
+    shared_at: date | None = e.shared_at  # type: ignore[attr-defined]
+    revoked_at: date | None = e.revoked_at  # type: ignore[attr-defined]
+    info = engine.service(service)
+    incidents = tuple(
+        ReportIncident(
+            date=i.date,
+            when=i.when,
+            title=i.title,
+            summary=i.summary,
+            sources=i.sources,
+            verified=i.verified,
+            affects_key=incident_affects(i, shared_at, revoked_at),
+        )
+        for i in sorted(info.incidents if info else (), key=lambda i: (i.date or date.min, i.title))
+    )
+    return ReportExposure(
+        key_id=key_id,
+        service=service,
+        service_name=info.name if info else service,
+        category=info.category if info else None,
+        in_registry=info is not None,
+        shared_at=shared_at,
+        revoked_at=revoked_at,
+        note=e.note,  # type: ignore[attr-defined]
+        incidents=incidents,
+    )
+
+
+def incident_affects(incident: IncidentInfo, shared_at: date | None, revoked_at: date | None) -> bool:
+    """True when the key may have been at the service while the incident happened. Unknown dates count as
+    exposed, and a month-precision incident spans its whole month: the report must not reassure on missing data."""
+    if incident.date is None:
+        return revoked_at is None
+    if shared_at is not None and shared_at > incident.until:  # type: ignore[operator]
+        return False
+    if revoked_at is not None and revoked_at < incident.date:
+        return False
+    return True
+
+
+def _summary(keys: Sequence[ReportKey], engine: RuleEngine) -> Summary:
+    by_sev = {s: 0 for s in SEVERITIES}
+    by_key = {s: 0 for s in SEVERITIES} | {"none": 0}
+    for k in keys:
+        for f in k.findings:
+            if f.severity in by_sev:
+                by_sev[f.severity] += 1
+        by_key[k.highest_severity if k.highest_severity in by_key else "none"] += 1
+    return Summary(
+        key_count=len(keys),
+        overall_score=int(engine.overall_score([k.score for k in keys])),
+        findings_by_severity=by_sev,
+        keys_by_highest_severity=by_key,
+        keys_needing_rotation=tuple(k.id for k in keys if k.needs_rotation),
+        keys_with_incident_exposure=tuple(k.id for k in keys if k.incident_services),
+        keys_shared=sum(1 for k in keys if k.shared_with),
+    )

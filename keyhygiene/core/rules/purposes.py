@@ -1,0 +1,34 @@
+"""What each declared purpose needs, and what a service needs: the yardstick of ``excess_permission``."""
+
+from __future__ import annotations
+
+from keyhygiene.core.models import Purpose
+from keyhygiene.core.permissions import ALL_PERMISSIONS, TRADE_PERMISSIONS
+
+READ: frozenset[str] = frozenset({"read"})
+TRADE: frozenset[str] = READ | TRADE_PERMISSIONS
+
+# None: the purpose says nothing about what the key needs, so nothing counts as excess.
+PURPOSE_ALLOWS: dict[str, frozenset[str] | None] = {
+    Purpose.READ_ONLY: READ,
+    Purpose.TAX: READ,
+    # A bot places orders; it never needs to move funds out or between accounts (3Commas, Coinrule, … say so).
+    Purpose.BOT: TRADE,
+    # A key a person trades with by hand may also move funds between their own accounts; never withdraw.
+    Purpose.TRADING: TRADE | {"transfer"},
+    Purpose.OTHER: None,
+}
+
+SERVICE_ALLOWS: dict[str, frozenset[str]] = {
+    "none": frozenset(),
+    "read": READ,
+    "trade": TRADE,
+}
+
+
+def purpose_allows(purpose: str) -> frozenset[str] | None:
+    return PURPOSE_ALLOWS.get(purpose)
+
+
+def all_permissions() -> frozenset[str]:
+    return frozenset(ALL_PERMISSIONS)

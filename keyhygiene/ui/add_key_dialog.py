@@ -1,0 +1,745 @@
+"""Add a key (or edit one): exchange, label, purpose, credentials, who it was shared with, and a "Check now".
+
+Non-blocking: shown with ``open()``, reports through ``keySaved``/``finished``. The credentials live only in the
+password fields until they are handed to the keychain on a worker thread; the fields are emptied when the dialog
+closes. Validation errors from the vault land next to the field they name (``ValidationError.field``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyhygiene.core import redact
+from keyhygiene.core.masking import key_digest, mask_key
+from keyhygiene.core.models import PURPOSES, Credentials, Exposure, KeyProfile, KeyRecord, Status
+from keyhygiene.core.permissions import ALL_PERMISSIONS
+from keyhygiene.core.timeutil import utcnow
+from keyhygiene.exchanges import catalog
+from keyhygiene.store.keychain import KeychainError
+from keyhygiene.store.vault import ValidationError
+from keyhygiene.ui import theme
+from keyhygiene.ui.icons import action_icon, exchange_icon
+from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, permission_tone
+from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, muted, wrap
+
+PURPOSE_TEXT = {
+    "read-only": "Read-only \u2014 portfolio or tracking",
+    "trading": "Trading \u2014 used by me",
+    "bot": "Bot or copy trading",
+    "tax": "Tax or accounting tool",
+    "other": "Other",
+}
+UNKNOWN_DATE = QDate(2009, 1, 1)  # the date edit's "unknown" value (shown as special text)
+EXTRA_LABELS = {"uid": "User id", "privateKey": "Private key", "walletAddress": "Wallet address",
+                "token": "Token", "accountId": "Account id", "login": "Login", "twofa": "2FA secret"}
+
+
+def optional_date_edit(parent: QWidget, name: str) -> QDateEdit:
+    d = QDateEdit(parent)
+    d.setCalendarPopup(True)
+    d.setDisplayFormat("yyyy-MM-dd")
+    d.setMinimumDate(UNKNOWN_DATE)
+    d.setMaximumDate(QDate.currentDate())
+    d.setSpecialValueText("unknown")
+    d.setDate(UNKNOWN_DATE)
+    d.setAccessibleName(name)
+    return d
+
+
+def date_of(edit: QDateEdit) -> date | None:
+    q = edit.date()
+    return None if q == UNKNOWN_DATE else date(q.year(), q.month(), q.day())
+
+
+class SecretField(QWidget):
+    """A masked line edit with a show/hide toggle that masks itself again after ``reveal_seconds``."""
+
+    def __init__(self, name: str, parent: QWidget | None = None, reveal_seconds: int = 30) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.edit = QLineEdit(self)
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.edit.setAccessibleName(name)
+        self.edit.setInputMethodHints(Qt.InputMethodHint.ImhHiddenText | Qt.InputMethodHint.ImhSensitiveData
+                                      | Qt.InputMethodHint.ImhNoPredictiveText)
+        self.edit.setPlaceholderText(f"Paste the {name.lower()}")
+        self.toggle = QAction(action_icon("eye"), f"Show {name.lower()}", self)
+        self.toggle.setCheckable(True)
+        self.toggle.setToolTip(f"Show the {name.lower()} (hidden again after {reveal_seconds} s)")
+        self.toggle.toggled.connect(self._on_toggle_toggled)
+        self.edit.addAction(self.toggle, QLineEdit.ActionPosition.TrailingPosition)
+        lay.addWidget(self.edit)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(lambda: self.toggle.setChecked(False))
+        self.reveal_seconds = reveal_seconds
+
+    def text(self) -> str:
+        return self.edit.text()
+
+    def setText(self, text: str) -> None:
+        self.edit.setText(text)
+
+    @property
+    def shown(self) -> bool:
+        return self.edit.echoMode() == QLineEdit.EchoMode.Normal
+
+    def _on_toggle_toggled(self, on: bool) -> None:
+        self.edit.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
+        self.toggle.setIcon(action_icon("eye-off" if on else "eye"))
+        if on:
+            self._timer.start(self.reveal_seconds * 1000)
+        else:
+            self._timer.stop()
+
+    def wipe(self) -> None:
+        self.toggle.setChecked(False)
+        self.edit.clear()
+
+
+@dataclass
+class Sharing:
+    service: str
+    day: date | None
+    existing: bool = False  # already recorded (edit mode)
+
+
+class SharingEditor(QWidget):
+    """Services the key was given to: pick from the registry or type any name, with the date it was given."""
+
+    changed = Signal()
+
+    def __init__(self, services: list[Any], display: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._display = display
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.service = QComboBox(self)
+        self.service.setEditable(True)
+        self.service.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.service.setAccessibleName("Service")
+        self.service.setToolTip("A service from the registry, or type any name (a bot of your own, a friend…)")
+        self.service.lineEdit().setPlaceholderText("3Commas, Koinly, my own bot\u2026")
+        self.service.addItem("", "")
+        for s in services:
+            label = f"{s.name} ({s.category_label})" if getattr(s, "category_label", "") else s.name
+            self.service.addItem(label, s.id)
+        comp = self.service.completer()
+        if comp is not None:
+            comp.setFilterMode(Qt.MatchFlag.MatchContains)
+            comp.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            comp.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.service.setCurrentIndex(0)
+        self.day = optional_date_edit(self, "Date the key was given")
+        self.day.setToolTip("When the key was given to the service (leave \u201cunknown\u201d if you do not know)")
+        self.add_button = QPushButton(action_icon("add"), "Add", self)
+        self.add_button.setAccessibleName("Add sharing")
+        self.add_button.setToolTip("Add this service to the list")
+        self.add_button.clicked.connect(self._on_add_button_clicked)
+        self.service.lineEdit().returnPressed.connect(self._on_add_button_clicked)
+        row.addWidget(self.service, 3)
+        row.addWidget(QLabel("since"))
+        row.addWidget(self.day, 1)
+        row.addWidget(self.add_button)
+        lay.addLayout(row)
+        self.list = QListWidget(self)
+        self.list.setAccessibleName("Services this key was given to")
+        self.list.setMaximumHeight(96)
+        self.list.hide()
+        lay.addWidget(self.list)
+        self._items: list[Sharing] = []
+
+    def entries(self) -> list[Sharing]:
+        return list(self._items)
+
+    def set_entries(self, items: list[Sharing]) -> None:
+        self._items = list(items)
+        self._refresh()
+
+    def add(self, service: str, day: date | None) -> None:
+        service = service.strip()
+        if not service:
+            return
+        if any(s.service.lower() == service.lower() for s in self._items):
+            return
+        self._items.append(Sharing(service, day))
+        self._refresh()
+        self.changed.emit()
+
+    def _on_add_button_clicked(self) -> None:
+        idx = self.service.currentIndex()
+        text = self.service.currentText().strip()
+        sid = self.service.itemData(idx) if idx > 0 and self.service.itemText(idx) == text else None
+        self.add(sid or text, date_of(self.day))
+        self.service.setCurrentIndex(0)
+        self.service.setEditText("")
+        self.day.setDate(UNKNOWN_DATE)
+
+    def _remove(self, item: Sharing) -> None:
+        self._items = [s for s in self._items if s is not item]
+        self._refresh()
+        self.changed.emit()
+
+    def _refresh(self) -> None:
+        self.list.clear()
+        for s in self._items:
+            it = QListWidgetItem(self.list)
+            w = QWidget()
+            h = QHBoxLayout(w)
+            h.setContentsMargins(4, 1, 4, 1)
+            h.addWidget(Chip(self._display(s.service), "service"))
+            h.addWidget(muted(QLabel(f"since {s.day:%Y-%m-%d}" if s.day else "date unknown")))
+            h.addStretch(1)
+            rm = QPushButton("End" if s.existing else "Remove")
+            rm.setAccessibleName(f"{'End sharing with' if s.existing else 'Remove'} {self._display(s.service)}")
+            rm.setToolTip("Record that this service no longer has the key" if s.existing
+                          else "Take this service off the list")
+            rm.clicked.connect(lambda _=False, x=s: self._remove(x))
+            h.addWidget(rm)
+            it.setSizeHint(w.sizeHint())
+            self.list.setItemWidget(it, w)
+        self.list.setVisible(bool(self._items))
+
+
+class AddKeyDialog(QDialog):
+    keySaved = Signal(str)  # key id
+
+    def __init__(self, services: Any, parent: QWidget | None = None, key_id: str | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.key_id = key_id
+        self.editing = key_id is not None
+        self._record: KeyRecord | None = services.row(key_id).record if key_id and services.row(key_id) else None
+        self._required: dict[str, tuple[str, ...]] = {}
+        self._checked: tuple[str, KeyProfile] | None = None  # (digest of exchange+key, profile)
+        self._busy = False
+        self._needs_passphrase = False
+        self._declares = False  # an exchange without a key-info endpoint: the user declares permissions
+        self.setWindowTitle("Edit key" if self.editing else "Add a key")
+        self.setAccessibleName(self.windowTitle())
+        self.setMinimumWidth(560)
+        self._build()
+        self.finished.connect(self._on_finished)
+        if not self.editing:
+            # ccxt's full exchange list and credential needs load on a worker: the dialog paints first.
+            services.pool.submit(catalog.all_exchange_ids, on_done=self._on_exchanges_loaded,
+                                 on_error=lambda _e: self._exchanges_note.setText(
+                                     "Only the 12 fully supported exchanges are listed (ccxt did not load)."),
+                                 context=self)
+            self._on_exchange_changed()
+        else:
+            self._fill_from_record()
+
+    # ---- layout ---------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(18, 16, 18, 8)
+        self.banner = Banner(body)
+        lay.addWidget(self.banner)
+        intro = wrap("The API key, secret and passphrase go straight into the OS keychain. KeyHygiene keeps only "
+                     "a masked fingerprint and what you enter below." if not self.editing else
+                     "Credentials cannot be edited here: to replace them, rotate the key.", body)
+        lay.addWidget(muted(intro))
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setVerticalSpacing(4)
+        self.form = form
+        lay.addLayout(form)
+        self._errors: dict[str, QLabel] = {}
+
+        self.exchange = QComboBox(body)
+        self.exchange.setEditable(True)
+        self.exchange.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.exchange.setAccessibleName("Exchange")
+        self.exchange.setToolTip("The 12 exchanges KeyHygiene reads key permissions from come first; any other "
+                                 "ccxt exchange gets a liveness check and the permissions you declare.")
+        self._exchange_model = QStandardItemModel(self)
+        for ex in catalog.SUPPORTED:
+            it = QStandardItem(exchange_icon(ex), catalog.display_name(ex))
+            it.setData(ex, Qt.ItemDataRole.UserRole)
+            self._exchange_model.appendRow(it)
+        self.exchange.setModel(self._exchange_model)
+        comp = QCompleter(self)
+        comp.setModel(self._exchange_model)
+        comp.setFilterMode(Qt.MatchFlag.MatchContains)
+        comp.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.exchange.setCompleter(comp)
+        self.exchange.currentIndexChanged.connect(self._on_exchange_changed)
+        self.exchange.lineEdit().editingFinished.connect(self._on_exchange_changed)
+        self._exchanges_note = muted(QLabel("Loading every other ccxt exchange\u2026"))
+        self._add_row("exchange", "&Exchange", self.exchange, self._exchanges_note)
+
+        self.label = QLineEdit(body)
+        self.label.setAccessibleName("Label")
+        self.label.setPlaceholderText("e.g. Binance \u2014 3Commas DCA bot")
+        self.label.setToolTip("A name you will recognise in the list and in reports")
+        self.label.setMaxLength(200)
+        self._add_row("label", "&Label", self.label)
+
+        self.purpose = QComboBox(body)
+        self.purpose.setAccessibleName("Purpose")
+        self.purpose.setToolTip("What the key is for: findings flag permissions the purpose does not need")
+        for p in PURPOSES:
+            self.purpose.addItem(PURPOSE_TEXT.get(p, p), p)
+        self._add_row("purpose", "&Purpose", self.purpose)
+
+        self.api_key = SecretField("API key", body, self.services.prefs.reveal_seconds)
+        self.secret = SecretField("API secret", body, self.services.prefs.reveal_seconds)
+        self.passphrase = SecretField("Passphrase", body, self.services.prefs.reveal_seconds)
+        self._extras: dict[str, SecretField] = {}
+        if not self.editing:
+            self._add_row("api_key", "API &key", self.api_key)
+            self._add_row("secret", "API &secret", self.secret)
+            self._add_row("passphrase", "Pass&phrase", self.passphrase)
+            self._extras_box = QWidget(body)
+            self._extras_form = QFormLayout(self._extras_box)
+            self._extras_form.setContentsMargins(0, 0, 0, 0)
+            form.addRow(self._extras_box)
+            self._set_row_visible("passphrase", False)
+
+        self.permissions_box = QWidget(body)
+        pl = FlowLayout(self.permissions_box)
+        self.permission_checks: dict[str, QCheckBox] = {}
+        for p in ALL_PERMISSIONS:
+            cb = QCheckBox(PERMISSION_LABELS.get(p, p), self.permissions_box)
+            cb.setAccessibleName(f"Declared permission {PERMISSION_LABELS.get(p, p)}")
+            pl.addWidget(cb)
+            self.permission_checks[p] = cb
+        self.permission_checks["read"].setChecked(True)
+        self._add_row("declared_permissions", "Permissions", self.permissions_box,
+                      muted(wrap("This exchange does not describe its keys: tick what you enabled.", body)))
+        self._set_row_visible("declared_permissions", False)
+
+        self.sharing = SharingEditor(self.services.services_catalog(), self.services.service_name, body)
+        self._add_row("shared_with", "Shared &with", self.sharing)
+
+        self.created = optional_date_edit(body, "Created on the exchange")
+        self.created.setToolTip("When the key was created on the exchange, if the exchange does not report it")
+        self._add_row("created", "&Created", self.created)
+
+        self.note = QLineEdit(body)
+        self.note.setAccessibleName("Note")
+        self.note.setPlaceholderText("optional, never a secret")
+        self._add_row("note", "&Note", self.note)
+
+        # check now ------------------------------------------------------------------------------------------
+        self.check_box = QFrame(body)
+        self.check_box.setObjectName("checkBox")
+        cl = QGridLayout(self.check_box)
+        cl.setContentsMargins(0, 6, 0, 0)
+        self.check_button = QPushButton(action_icon("audit"), "Check now", self.check_box)
+        self.check_button.setAccessibleName("Check now")
+        self.check_button.setToolTip("Ask the exchange what this key may do, before saving it (Ctrl+Return)")
+        self.check_button.setShortcut("Ctrl+Return")
+        self.check_button.clicked.connect(self._on_check_button_clicked)
+        self.check_result = wrap("", self.check_box)
+        self.check_result.setAccessibleName("Check result")
+        self.check_chips = QWidget(self.check_box)
+        self._check_chips_layout = FlowLayout(self.check_chips)
+        cl.addWidget(self.check_button, 0, 0, Qt.AlignmentFlag.AlignTop)
+        cl.addWidget(self.check_result, 0, 1)
+        cl.addWidget(self.check_chips, 1, 1)
+        cl.setColumnStretch(1, 1)
+        if not self.editing:
+            lay.addWidget(self.check_box)
+        lay.addStretch(1)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setText("Save to keychain" if not self.editing else "Save")
+        self.save_button.setAccessibleName(self.save_button.text())
+        self.buttons.accepted.connect(self._on_save_clicked)
+        self.buttons.rejected.connect(self.reject)
+        bl = QHBoxLayout()
+        bl.setContentsMargins(18, 4, 18, 14)
+        bl.addWidget(self.buttons)
+        outer.addLayout(bl)
+        self.resize(620, 680 if not self.editing else 480)
+
+    def _add_row(self, field: str, label: str, widget: QWidget, note: QWidget | None = None) -> None:
+        box = QWidget()
+        v = QVBoxLayout(box)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(2)
+        v.addWidget(widget)
+        if note is not None:
+            v.addWidget(note)
+        err = QLabel(box)
+        err.setWordWrap(True)
+        err.setAccessibleName(f"{field} error")
+        err.hide()
+        v.addWidget(err)
+        self._errors[field] = err
+        lab = QLabel(label)
+        lab.setBuddy(widget.edit if isinstance(widget, SecretField) else widget)
+        self.form.addRow(lab, box)
+        setattr(self, f"_row_{field}", (lab, box))
+
+    def _set_row_visible(self, field: str, visible: bool) -> None:
+        lab, box = getattr(self, f"_row_{field}")
+        lab.setVisible(visible)
+        box.setVisible(visible)
+
+    # ---- exchange ---------------------------------------------------------------------------------------------
+    def current_exchange(self) -> str:
+        text = self.exchange.currentText().strip()
+        idx = self.exchange.currentIndex()
+        if idx >= 0 and self.exchange.itemText(idx) == text:
+            data = self.exchange.itemData(idx, Qt.ItemDataRole.UserRole)
+            if data:
+                return str(data)
+        for i in range(self._exchange_model.rowCount()):
+            it = self._exchange_model.item(i)
+            if it is not None and it.text().lower() == text.lower():
+                return str(it.data(Qt.ItemDataRole.UserRole))
+        return text.lower()
+
+    def _on_exchanges_loaded(self, ids: tuple[str, ...]) -> None:
+        known = set(catalog.SUPPORTED)
+        others = [x for x in ids if x not in known]
+        current = self.exchange.currentText()
+        self.exchange.blockSignals(True)
+        self.exchange.insertSeparator(self._exchange_model.rowCount())
+        for ex in others:
+            it = QStandardItem(ex)
+            it.setData(ex, Qt.ItemDataRole.UserRole)
+            self._exchange_model.appendRow(it)
+        self.exchange.setEditText(current)
+        self.exchange.blockSignals(False)
+        self._exchanges_note.setText(f"{len(catalog.SUPPORTED)} fully supported, then {len(others)} more from ccxt.")
+
+    def _on_exchange_changed(self, *_: Any) -> None:
+        ex = self.current_exchange()
+        self._checked = None
+        self._show_check("", [])
+        supported = ex in catalog.SUPPORTED
+        self._declares = bool(ex) and not supported
+        self._set_row_visible("declared_permissions", self._declares)
+        if not ex or self.editing:
+            return
+        if ex in self._required:
+            self._apply_required(ex)
+            return
+        self.services.pool.submit(catalog.required_credentials, ex,
+                                  on_done=lambda req, e=ex: self._on_required_loaded(e, req),
+                                  on_error=lambda _exc: None, context=self)
+
+    def _on_required_loaded(self, exchange: str, required: tuple[str, ...]) -> None:
+        self._required[exchange] = tuple(required)
+        if self.current_exchange() == exchange:
+            self._apply_required(exchange)
+
+    def _apply_required(self, exchange: str) -> None:
+        req = self._required.get(exchange, ())
+        self._needs_passphrase = "password" in req
+        self._set_row_visible("passphrase", self._needs_passphrase)
+        wanted = [r for r in req if r not in ("apiKey", "secret", "password")]
+        for name in list(self._extras):
+            if name not in wanted:
+                field = self._extras.pop(name)
+                self._extras_form.removeRow(field)
+        for name in wanted:
+            if name not in self._extras:
+                f = SecretField(EXTRA_LABELS.get(name, name), self._extras_box, self.services.prefs.reveal_seconds)
+                self._extras[name] = f
+                self._extras_form.addRow(EXTRA_LABELS.get(name, name), f)
+
+    # ---- edit mode --------------------------------------------------------------------------------------------
+    def _fill_from_record(self) -> None:
+        rec = self._record
+        if rec is None:
+            return
+        self.exchange.setEditText(catalog.display_name(rec.exchange))
+        self.exchange.setEnabled(False)
+        self._exchanges_note.setText(f"Key {rec.fingerprint} (id {rec.id})")
+        self.label.setText(rec.label)
+        i = self.purpose.findData(rec.purpose)
+        if i >= 0:
+            self.purpose.setCurrentIndex(i)
+        if rec.created_at:
+            self.created.setDate(QDate(rec.created_at.year, rec.created_at.month, rec.created_at.day))
+        self.note.setText(rec.note or "")
+        self.sharing.set_entries([Sharing(e.service, e.shared_at, existing=True)
+                                  for e in rec.exposures if e.active])
+        if rec.declared_permissions is not None:
+            self._declares = True
+            self._set_row_visible("declared_permissions", True)
+            for p, cb in self.permission_checks.items():
+                cb.setChecked(p in rec.declared_permissions)
+
+    # ---- inputs -----------------------------------------------------------------------------------------------
+    def credentials(self) -> Credentials:
+        extra = {k: f.text().strip() for k, f in self._extras.items() if f.text().strip()}
+        creds = Credentials(api_key=self.api_key.text().strip(), secret=self.secret.text().strip(),
+                            passphrase=(self.passphrase.text() or None) if self._needs_passphrase else None,
+                            extra=extra)
+        redact.remember(creds.secret_values())
+        return creds
+
+    def declared_permissions(self) -> list[str] | None:
+        if not self._declares:
+            return None
+        return sorted(p for p, cb in self.permission_checks.items() if cb.isChecked())
+
+    def created_at(self) -> datetime | None:
+        d = date_of(self.created)
+        return None if d is None else datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+    # ---- errors -----------------------------------------------------------------------------------------------
+    def clear_errors(self) -> None:
+        for lab in self._errors.values():
+            lab.hide()
+            lab.clear()
+        self.banner.hide()
+
+    def show_error(self, field: str, message: str) -> None:
+        lab = self._errors.get(field)
+        msg = redact.scrub(message)
+        if lab is None:
+            self.banner.show_message("Cannot save", msg, "high")
+            return
+        lab.setText(msg)
+        pal = lab.palette()
+        pal.setColor(lab.foregroundRole(), theme.severity_color("critical", theme.is_dark(self.palette())))
+        lab.setPalette(pal)
+        lab.show()
+        target = {"exchange": self.exchange, "label": self.label, "purpose": self.purpose,
+                  "api_key": self.api_key.edit, "secret": self.secret.edit, "passphrase": self.passphrase.edit,
+                  "shared_with": self.sharing.service, "created": self.created}.get(field)
+        if target is not None:
+            target.setFocus()
+
+    def error_text(self, field: str) -> str:
+        lab = self._errors.get(field)
+        return lab.text() if lab is not None and not lab.isHidden() else ""
+
+    def _local_checks(self) -> bool:
+        """What can be said without the vault: empty fields. The vault repeats and extends these checks."""
+        ok = True
+        if not self.editing and not self.current_exchange():
+            self.show_error("exchange", "Choose the exchange this key belongs to.")
+            ok = False
+        if not self.label.text().strip():
+            self.show_error("label", "Give the key a name you will recognise.")
+            ok = False
+        if not self.editing:
+            if not self.api_key.text().strip():
+                self.show_error("api_key", "Paste the API key.")
+                ok = False
+            if not self.secret.text().strip():
+                self.show_error("secret", "Paste the API secret.")
+                ok = False
+            if self._needs_passphrase and not self.passphrase.text():
+                name = catalog.display_name(self.current_exchange())
+                self.show_error("passphrase", f"{name} keys have a passphrase: enter the one you chose.")
+                ok = False
+        return ok
+
+    # ---- check now ----------------------------------------------------------------------------------------------
+    def _on_check_button_clicked(self) -> None:
+        self.clear_errors()
+        ex = self.current_exchange()
+        if not ex:
+            self.show_error("exchange", "Choose the exchange first.")
+            return
+        if not self.api_key.text().strip() or not self.secret.text().strip():
+            self.show_error("api_key" if not self.api_key.text().strip() else "secret",
+                            "Paste the API key and secret to check them.")
+            return
+        creds = self.credentials()
+        digest = key_digest(ex, creds.api_key)
+        self.check_button.setEnabled(False)
+        self._show_check(f"Asking {catalog.display_name(ex)}\u2026", [])
+        self.services.check_credentials(
+            ex, creds, declared_permissions=self.declared_permissions(),
+            on_done=lambda prof: self._on_checked(digest, prof),
+            on_error=self._on_check_failed, context=self)
+
+    def _on_checked(self, digest: str, profile: KeyProfile) -> None:
+        self.check_button.setEnabled(True)
+        self._checked = (digest, profile)
+        if profile.status != Status.OK:
+            msg = STATUS_LABELS.get(str(profile.status), str(profile.status))
+            self._show_check(f"\u2716 {msg}: {redact.scrub(profile.message or '')}".rstrip(": "),
+                             [], severity="high")
+            return
+        chips = [(PERMISSION_LABELS.get(p, p), permission_tone(p)) for p in profile.permissions]
+        if profile.ip_restricted is False:
+            chips.append(("no IP restriction", "danger" if any(p != "read" for p in profile.permissions)
+                          else "warn"))
+        elif profile.ip_restricted:
+            chips.append(("IP restricted", "neutral"))
+        preview = self._preview_findings(profile)
+        text = f"\u2714 {catalog.display_name(profile.exchange)} accepted the key."
+        if preview:
+            worst = preview[0]
+            text += f" {len(preview)} finding{'s' if len(preview) != 1 else ''} once saved, worst: {worst.title}."
+        self._show_check(text, chips, severity="ok")
+
+    def _preview_findings(self, profile: KeyProfile) -> list[Any]:
+        from keyhygiene.core.severity import Severity
+
+        now = utcnow()
+        rec = KeyRecord(
+            id="(new)", exchange=self.current_exchange(), label=self.label.text().strip() or "(new key)",
+            purpose=str(self.purpose.currentData()), fingerprint=mask_key(self.api_key.text()),
+            key_sha256="", created_at=self.created_at(), added_at=now, updated_at=now,
+            declared_permissions=self.declared_permissions(),
+            exposures=[Exposure(service=self.services.vault.resolve_service(s.service), shared_at=s.day)
+                       for s in self.sharing.entries()],
+        )
+        try:
+            found = self.services.findings_preview(rec, profile)
+        except Exception:  # a preview must never block saving
+            return []
+        return sorted(found, key=lambda f: -Severity(f.severity).rank)
+
+    def _on_check_failed(self, exc: BaseException) -> None:
+        self.check_button.setEnabled(True)
+        self._show_check(f"\u2716 The check could not run: {redact.scrub(exc)}", [], severity="high")
+
+    def _show_check(self, text: str, chips: list[tuple[str, str]], severity: str = "info") -> None:
+        self.check_result.setText(text)
+        pal = self.check_result.palette()
+        pal.setColor(self.check_result.foregroundRole(),
+                     theme.severity_color(severity, theme.is_dark(self.palette())) if text and severity != "info"
+                     else self.palette().color(self.check_result.foregroundRole()))
+        self.check_result.setPalette(pal)
+        while self._check_chips_layout.count():
+            item = self._check_chips_layout.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()
+        for t, tone in chips:
+            self._check_chips_layout.addWidget(Chip(t, tone))
+        self.check_chips.setVisible(bool(chips))
+
+    # ---- save ---------------------------------------------------------------------------------------------------
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.save_button.setEnabled(not busy)
+        self.save_button.setText("Saving\u2026" if busy else ("Save" if self.editing else "Save to keychain"))
+
+    def _on_save_clicked(self) -> None:
+        if self._busy:
+            return
+        self.clear_errors()
+        if not self._local_checks():
+            return
+        self._set_busy(True)
+        if self.editing:
+            self._save_edit()
+            return
+        from keyhygiene.store.vault import ServiceRef
+
+        ex = self.current_exchange()
+        creds = self.credentials()
+        refs = [ServiceRef(service=s.service, day=s.day) for s in self.sharing.entries()]
+        digest = key_digest(ex, creds.api_key)
+        self.services.add_key(
+            exchange=ex, label=self.label.text(), creds=creds, purpose=str(self.purpose.currentData()),
+            shared_with=refs, created_at=self.created_at(), declared_permissions=self.declared_permissions(),
+            note=self.note.text().strip() or None,
+            on_done=lambda rec: self._on_added(rec, digest), on_error=self._on_save_failed, context=self,
+        )
+
+    def _on_added(self, rec: KeyRecord, digest: str) -> None:
+        if self._checked is not None and self._checked[0] == digest:
+            self.services.record_profile(rec.id, self._checked[1])
+        self._set_busy(False)
+        self.keySaved.emit(rec.id)
+        self.accept()
+
+    def _save_edit(self) -> None:
+        assert self.key_id is not None and self._record is not None
+        rec = self._record
+        changes: dict[str, Any] = {}
+        if self.label.text().strip() != rec.label:
+            changes["label"] = self.label.text()
+        if self.purpose.currentData() != rec.purpose:
+            changes["purpose"] = str(self.purpose.currentData())
+        created = self.created_at()
+        if (created.date() if created else None) != (rec.created_at.date() if rec.created_at else None):
+            changes["created_at"] = created
+        note = self.note.text().strip() or None
+        if note != rec.note:
+            changes["note"] = note
+        declared = self.declared_permissions()
+        if rec.declared_permissions is not None and declared != sorted(rec.declared_permissions):
+            changes["declared_permissions"] = declared
+        before = {e.service for e in rec.exposures if e.active}
+        after = {s.service: s for s in self.sharing.entries()}
+        steps: list[Any] = []
+        kid = self.key_id
+        for service in sorted(before - set(after)):
+            steps.append(lambda done, s=service: self.services.unshare(
+                kid, s, None, on_done=done, on_error=self._on_save_failed, context=self))
+        for service, s in after.items():
+            if not s.existing:
+                steps.append(lambda done, s=s: self.services.share(
+                    kid, s.service, s.day, on_done=done, on_error=self._on_save_failed, context=self))
+        if changes:
+            steps.insert(0, lambda done: self.services.update_key(
+                kid, on_done=done, on_error=self._on_save_failed, context=self, **changes))
+        self._run_steps(steps)
+
+    def _run_steps(self, steps: list[Any]) -> None:
+        # One metadata write after another, each on the task pool; the first failure stops the chain.
+        if not steps:
+            self._set_busy(False)
+            assert self.key_id is not None
+            self.keySaved.emit(self.key_id)
+            self.accept()
+            return
+        first, rest = steps[0], steps[1:]
+        first(lambda _rec: self._run_steps(rest))
+
+    def _on_save_failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        if isinstance(exc, ValidationError):
+            self.show_error(exc.field, str(exc))
+        elif isinstance(exc, KeychainError):
+            self.banner.show_message(f"The keychain is {exc.status.state.value}", exc.status.message, "critical")
+        else:
+            self.banner.show_message("The key was not saved", redact.scrub(exc) or type(exc).__name__, "high")
+
+    def _on_finished(self, _result: int) -> None:
+        # Secrets must not outlive the dialog in widget memory longer than needed.
+        for f in (self.api_key, self.secret, self.passphrase, *self._extras.values()):
+            f.wipe()
+        self._checked = None

@@ -1,0 +1,142 @@
+"""The one asyncio loop of the GUI, on a background thread (Electrum's pattern, DESIGN.md "one async boundary").
+
+Every ccxt client is created, used and closed on this loop. The GUI submits coroutines with ``submit``; their
+outcome comes back to the GUI thread through a queued Qt signal, so callbacks may touch widgets. Code running on
+the loop (e.g. an ``on_result`` callback of an audit) hands values to the GUI with ``call_in_gui``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from keyhygiene.ui.callbacks import deliver
+
+log = logging.getLogger(__name__)
+
+OnDone = Callable[[Any], None]
+OnError = Callable[[BaseException], None]
+
+
+class AsyncRunner(QObject):
+    # Carries a zero-argument callable; emitted from the loop thread, received on the GUI thread (queued).
+    _delivered = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="keyhygiene-asyncio", daemon=True)
+        self._started = threading.Event()
+        self._stopped = False
+        self._pending: set[concurrent.futures.Future[Any]] = set()
+        self._delivered.connect(self._on_delivered)
+
+    # ---- lifecycle -----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        if not self._thread.is_alive():
+            self._thread.start()
+            self._started.wait(5)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.call_soon(self._started.set)
+        try:
+            self._loop.run_forever()
+        finally:
+            self._finish_loop()
+
+    def _finish_loop(self) -> None:
+        loop = self._loop
+        try:
+            tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for t in tasks:
+                t.cancel()
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        except Exception:  # never let shutdown noise hide the real exit status
+            log.exception("error while stopping the asyncio loop")
+        finally:
+            loop.close()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive() and not self._stopped
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Cancel whatever still runs (ccxt clients close in their ``finally``), then end the thread."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("asyncio thread did not stop within %.0f s", timeout)
+        elif not self._loop.is_closed():
+            self._loop.close()
+
+    # ---- submitting work -------------------------------------------------------------------------------------
+    def submit(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        on_done: OnDone | None = None,
+        on_error: OnError | None = None,
+        context: QObject | None = None,
+    ) -> concurrent.futures.Future[Any]:
+        """Schedule ``coro`` on the loop. ``on_done``/``on_error`` run on the GUI thread, and are skipped when
+        ``context`` (typically the dialog that asked) has been deleted meanwhile."""
+        if self._stopped:
+            coro.close()
+            raise RuntimeError("the background loop has stopped")
+        self.start()
+        fut = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        self._pending.add(fut)
+
+        def done(f: concurrent.futures.Future[Any]) -> None:
+            self._pending.discard(f)
+            if f.cancelled():
+                return
+            exc = f.exception()
+            if exc is not None:
+                if on_error is not None:
+                    self.call_in_gui(deliver, context, on_error, exc)
+                else:
+                    log.error("background task failed", exc_info=exc)
+            elif on_done is not None:
+                self.call_in_gui(deliver, context, on_done, f.result())
+
+        fut.add_done_callback(done)
+        return fut
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the loop thread (e.g. ``event.set`` of an ``asyncio.Event``)."""
+        if not self._stopped and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    def call_in_gui(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the GUI thread, from any thread."""
+        self._delivered.emit(lambda: fn(*args))
+
+    @Slot(object)
+    def _on_delivered(self, thunk: Callable[[], None]) -> None:
+        try:
+            thunk()
+        except Exception:
+            # Logged for the user's log file, re-raised so Qt (and pytest-qt in tests) report it too.
+            log.exception("GUI callback of a background task failed")
+            raise
+
+    def pending(self) -> int:
+        return len(self._pending)

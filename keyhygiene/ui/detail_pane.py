@@ -1,0 +1,543 @@
+"""The right-hand pane: everything about the selected key, and buttons that act on it.
+
+Sections: header (exchange, label, masked key with copy/reveal), blast radius, findings (each with its fix and the
+buttons that carry the fix out), the exchange's profile, who the key was given to, and its check/rotation history.
+The pane only emits requests; the main window carries them out through the services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontDatabase, QPalette
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyhygiene.core.models import Finding, KeyProfile
+from keyhygiene.core.timeutil import utcnow
+from keyhygiene.exchanges.catalog import display_name
+from keyhygiene.ui import theme
+from keyhygiene.ui.icons import action_icon, exchange_icon
+from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, KeyRow, format_age, permission_tone
+from keyhygiene.ui.widgets import Chip, SectionTitle, chips_row, muted, wrap
+
+# Rules whose fix is "replace the key" (rotation wizard); others are matched by their evidence below.
+ROTATE_HINTS = ("rotate",)
+
+
+def finding_actions(f: Finding, row: KeyRow) -> list[tuple[str, str, str]]:
+    """Buttons for one finding: (label, action, argument). Actions: rotate, unshare, edit, recheck, scan, share."""
+    out: list[tuple[str, str, str]] = []
+    active = set(row.record.shared_with)
+    services: list[str] = []
+    ev = f.evidence or {}
+    for k in ("service", "services", "consumers"):
+        v = ev.get(k)
+        if isinstance(v, str):
+            services.append(v)
+        elif isinstance(v, list | tuple):
+            services.extend(str(s) for s in v if isinstance(s, str))
+    fix = f.fix.lower()
+    if any(h in fix for h in ROTATE_HINTS) or f.rule in ("shared_with_leaked_service", "too_old", "withdraw_enabled"):
+        out.append(("Rotate this key\u2026", "rotate", ""))
+    for s in sorted(set(services) & active):
+        out.append((f"Record end of sharing with {s}\u2026", "unshare", s))
+    if "purpose" in f.rule or "purpose" in fix:
+        out.append(("Edit purpose\u2026", "edit", ""))
+    if f.rule in ("rejected", "key_rejected") or "check again" in fix or "re-check" in fix:
+        out.append(("Check again", "recheck", ""))
+    if "plaintext" in f.rule:
+        out.append(("Scan for plaintext copies\u2026", "scan", ""))
+    return out
+
+
+class FindingCard(QFrame):
+    """One finding: severity stripe and tag, title, explanation, fix, action buttons."""
+
+    actionRequested = Signal(str, str)  # action, argument
+
+    def __init__(self, finding: Finding, actions: Sequence[tuple[str, str, str]], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.finding = finding
+        self.setObjectName("findingCard")
+        self.setAccessibleName(f"{finding.severity} finding: {finding.title}")
+        self._severity = finding.severity
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(14, 10, 12, 10)
+        lay.setSpacing(5)
+        top = QHBoxLayout()
+        top.setSpacing(8)
+        top.addWidget(Chip(finding.severity.upper(), f"sev:{finding.severity}"), 0, Qt.AlignmentFlag.AlignTop)
+        title = wrap(finding.title, self)
+        f = QFont(title.font())
+        f.setBold(True)
+        title.setFont(f)
+        top.addWidget(title, 1)
+        lay.addLayout(top)
+        lay.addWidget(wrap(finding.detail, self, selectable=True))
+        fix = wrap(f"<b>Fix:</b> {_html(finding.fix)}", self, selectable=True, rich=True)
+        fix.setAccessibleName(f"Fix: {finding.fix}")
+        lay.addWidget(fix)
+        self.buttons: list[QPushButton] = []
+        if actions:
+            row = QHBoxLayout()
+            row.setSpacing(6)
+            for label, action, arg in actions:
+                b = QPushButton(label, self)
+                b.setIcon(action_icon({"rotate": "rotate", "unshare": "unshare", "edit": "edit",
+                                       "recheck": "audit", "scan": "scan"}.get(action, "open")))
+                b.setAccessibleName(label)
+                b.setToolTip(f"{label.rstrip('…')} — fixes: {finding.title}")
+                b.clicked.connect(lambda _=False, a=action, x=arg: self.actionRequested.emit(a, x))
+                row.addWidget(b)
+                self.buttons.append(b)
+            row.addStretch(1)
+            lay.addLayout(row)
+        self._style()
+
+    def _style(self) -> None:
+        dark = theme.is_dark(self.palette())
+        c = theme.severity_color(self._severity, dark)
+        base = self.palette().color(QPalette.ColorRole.Base)
+        border = self.palette().color(QPalette.ColorRole.Mid)
+        self.setStyleSheet(
+            f"#findingCard {{ background: {base.name()}; border: 1px solid {border.name()};"
+            f" border-left: 4px solid {c.name()}; border-radius: 6px; }}"
+        )
+
+    def changeEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+        if e.type() == e.Type.PaletteChange:
+            self._style()
+        super().changeEvent(e)
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _day(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%d") if dt else "—"
+
+
+class DetailPane(QScrollArea):
+    # Requests for the main window; every one carries the key id.
+    rotateRequested = Signal(str)
+    editRequested = Signal(str)
+    shareRequested = Signal(str)
+    unshareRequested = Signal(str, str)  # key id, service
+    recheckRequested = Signal(str)
+    removeRequested = Signal(str)
+    copyKeyRequested = Signal(str)
+    copyIdRequested = Signal(str)
+    revealRequested = Signal(str)
+    scanRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAccessibleName("Key details")
+        self.setMinimumWidth(360)
+        self._row: KeyRow | None = None
+        self._services: Any = None
+        self._revealed = False
+        self._hide_timer = QTimer(self)
+        self._hide_timer.setSingleShot(True)
+        self._hide_timer.timeout.connect(self._on_hide_timer_timeout)
+        self.cards: list[FindingCard] = []
+        self._show_empty()
+
+    def sizeHint(self) -> QSize:
+        return QSize(440, 600)
+
+    def set_services(self, services: Any) -> None:
+        self._services = services
+
+    @property
+    def key_id(self) -> str | None:
+        return self._row.id if self._row else None
+
+    # ---- content ------------------------------------------------------------------------------------------
+    def _show_empty(self) -> None:
+        self._row = None
+        self.cards = []
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lay.addStretch(1)
+        icon = QLabel()
+        icon.setPixmap(action_icon("key", self.palette().color(QPalette.ColorRole.PlaceholderText)).pixmap(48, 48))
+        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(icon)
+        text = muted(QLabel("Select a key to see what it can do,\nwho has it and what to fix."))
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(text)
+        lay.addStretch(2)
+        self.setWidget(w)
+
+    def clear(self) -> None:
+        self._hide_timer.stop()
+        self._revealed = False
+        self._show_empty()
+
+    def show_row(self, row: KeyRow | None) -> None:
+        if row is None:
+            self.clear()
+            return
+        same_key = self._row is not None and self._row.id == row.id
+        scroll = self.verticalScrollBar().value() if same_key else 0
+        # A rebuilt pane starts masked again, even for the same key.
+        self._hide_timer.stop()
+        self._revealed = False
+        self._row = row
+        self.setWidget(self._build(row))
+        if same_key:
+            QTimer.singleShot(0, lambda: self.verticalScrollBar().setValue(scroll))
+
+    def _build(self, row: KeyRow) -> QWidget:
+        rec = row.record
+        w = QWidget()
+        w.setObjectName("detailContent")
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(16, 14, 16, 16)
+        lay.setSpacing(8)
+
+        # header ----------------------------------------------------------------------------------------------
+        head = QHBoxLayout()
+        icon = QLabel()
+        icon.setPixmap(exchange_icon(rec.exchange).pixmap(40, 40))
+        icon.setAccessibleName(display_name(rec.exchange))
+        head.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        title = wrap(rec.label, w)
+        tf = QFont(title.font())
+        tf.setBold(True)
+        if tf.pointSizeF() > 0:
+            tf.setPointSizeF(tf.pointSizeF() * 1.35)
+        title.setFont(tf)
+        title.setAccessibleName(f"Key {rec.label}")
+        self.title_label = title
+        titles.addWidget(title)
+        sub = muted(wrap(f"{display_name(rec.exchange)} \u00b7 {rec.purpose} \u00b7 id {rec.id}", w))
+        titles.addWidget(sub)
+        head.addLayout(titles, 1)
+        risk = row.worst_severity
+        if row.findings and risk:
+            pill = Chip(f"{risk.capitalize()}" + (f" \u00b7 {row.score}" if row.score is not None else ""),
+                        f"sev:{risk}", "Worst finding \u00b7 hygiene score of this key")
+        elif row.score is not None:
+            pill = Chip(f"Clean \u00b7 {row.score}", "sev:ok", "No findings")
+        else:
+            pill = Chip("Not evaluated", "muted")
+        head.addWidget(pill, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(head)
+
+        keyline = QHBoxLayout()
+        keyline.setSpacing(4)
+        self.key_label = QLabel(rec.fingerprint)
+        self.key_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_label.setAccessibleName("API key (masked)")
+        keyline.addWidget(self.key_label)
+        self.reveal_button = self._tool("eye", "Show the full API key for a few seconds (the secret is never shown)",
+                                        "Reveal API key", lambda: self._on_reveal_clicked())
+        self.copy_key_button = self._tool("copy", "Copy the API key; the clipboard is cleared after a delay",
+                                          "Copy API key", lambda: self.copyKeyRequested.emit(rec.id))
+        self.copy_id_button = self._tool("key", f"Copy the key id ({rec.id}) for use with the command line",
+                                         "Copy key id", lambda: self.copyIdRequested.emit(rec.id))
+        for b in (self.reveal_button, self.copy_key_button, self.copy_id_button):
+            keyline.addWidget(b)
+        keyline.addStretch(1)
+        lay.addLayout(keyline)
+
+        actions = QHBoxLayout()
+        actions.setSpacing(6)
+        self.rotate_button = self._button("rotate", "Rotate\u2026", "Replace this key step by step (Ctrl+Shift+R)",
+                                          lambda: self.rotateRequested.emit(rec.id))
+        self.edit_button = self._button("edit", "Edit\u2026", "Change label, purpose, dates and sharing (F2)",
+                                        lambda: self.editRequested.emit(rec.id))
+        self.recheck_button = self._button("audit", "Check now", "Ask the exchange about this key again (Ctrl+R)",
+                                           lambda: self.recheckRequested.emit(rec.id))
+        self.remove_button = self._button("trash", "Remove\u2026",
+                                          "Delete this key from the keychain and KeyHygiene (Delete)",
+                                          lambda: self.removeRequested.emit(rec.id))
+        for b in (self.rotate_button, self.edit_button, self.recheck_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        actions.addWidget(self.remove_button)
+        lay.addLayout(actions)
+
+        if row.audit_message:
+            lay.addWidget(muted(wrap(row.audit_message, w)))
+
+        # blast radius ---------------------------------------------------------------------------------------
+        if row.blast_radius:
+            box = QFrame(w)
+            box.setObjectName("blastBox")
+            bl = QVBoxLayout(box)
+            bl.setContentsMargins(12, 8, 12, 10)
+            cap = QLabel("If this key leaked")
+            cf = QFont(cap.font())
+            cf.setBold(True)
+            cap.setFont(cf)
+            bl.addWidget(cap)
+            self.blast_label = wrap(row.blast_radius, box, selectable=True)
+            self.blast_label.setAccessibleName("Blast radius")
+            bl.addWidget(self.blast_label)
+            c = theme.severity_color(row.worst_severity or "info", theme.is_dark(self.palette()))
+            box.setStyleSheet(f"#blastBox {{ border: 1px solid {c.name()}; border-radius: 6px; }}")
+            lay.addWidget(box)
+
+        # findings -------------------------------------------------------------------------------------------
+        n = len(row.findings)
+        lay.addWidget(SectionTitle(f"Findings ({n})" if n else "Findings"))
+        self.cards = []
+        if not row.findings:
+            txt = ("Nothing to fix: this key follows your policy." if row.score is not None
+                   else "Not evaluated yet: run an audit to check this key with the exchange.")
+            lay.addWidget(muted(wrap(txt, w)))
+        for f in row.findings:
+            card = FindingCard(f, finding_actions(f, row), w)
+            card.actionRequested.connect(self._on_card_action)
+            self.cards.append(card)
+            lay.addWidget(card)
+
+        # profile --------------------------------------------------------------------------------------------
+        lay.addWidget(SectionTitle("What the exchange reports"))
+        lay.addWidget(self._profile_form(row, w))
+
+        # exposure -------------------------------------------------------------------------------------------
+        lay.addWidget(SectionTitle("Shared with"))
+        lay.addWidget(self._exposures(row, w))
+
+        # history --------------------------------------------------------------------------------------------
+        lay.addWidget(SectionTitle("History"))
+        lay.addWidget(self._history(row, w))
+        lay.addStretch(1)
+        return w
+
+    def _tool(self, icon: str, tip: str, name: str, slot: Any) -> QToolButton:
+        b = QToolButton()
+        b.setIcon(action_icon(icon))
+        b.setToolTip(tip)
+        b.setAccessibleName(name)
+        b.setAutoRaise(True)
+        b.clicked.connect(slot)
+        return b
+
+    def _button(self, icon: str, text: str, tip: str, slot: Any) -> QPushButton:
+        b = QPushButton(action_icon(icon), text)
+        b.setToolTip(tip)
+        b.setAccessibleName(text.rstrip("\u2026"))
+        b.clicked.connect(slot)
+        return b
+
+    def _profile_form(self, row: KeyRow, parent: QWidget) -> QWidget:
+        box = QWidget(parent)
+        form = QFormLayout(box)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setHorizontalSpacing(14)
+        form.setVerticalSpacing(5)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        p: KeyProfile | None = row.profile
+        if p is None:
+            form.addRow(muted(QLabel("Status")), wrap("Never checked with the exchange.", box))
+        else:
+            status = STATUS_LABELS.get(str(p.status), str(p.status))
+            text = status if not p.message or row.status_ok else f"{status}: {p.message}"
+            lab = wrap(text, box, selectable=True)
+            if not row.status_ok:
+                pal = lab.palette()
+                pal.setColor(QPalette.ColorRole.WindowText, theme.severity_color("high"))
+                lab.setPalette(pal)
+            form.addRow(muted(QLabel("Status")), lab)
+        perms = row.permissions
+        if perms is not None:
+            chips = [(PERMISSION_LABELS.get(x, x), permission_tone(x)) for x in perms] or [("none", "muted")]
+            if row.permissions_declared:
+                chips.append(("declared by you", "muted"))
+            form.addRow(muted(QLabel("Permissions")), chips_row(chips, box))
+        if p is not None and p.other:
+            form.addRow(muted(QLabel("Exchange-specific")), wrap(", ".join(p.other), box))
+        if p is not None and row.status_ok:
+            if p.ip_whitelist:
+                ip = ", ".join(p.ip_whitelist)
+            elif p.ip_restricted is True:
+                ip = "Restricted (the exchange does not list the addresses)"
+            elif p.ip_restricted is False:
+                ip = "None: usable from any IP address"
+            else:
+                ip = "Not reported by the exchange"
+            form.addRow(muted(QLabel("IP restriction")), wrap(ip, box, selectable=True))
+        now = utcnow()
+        created = row.created_at
+        origin = ("reported by the exchange" if p is not None and p.created_at else
+                  "entered by you" if row.record.created_at else "")
+        form.addRow(muted(QLabel("Created")),
+                    wrap(f"{_day(created)} ({format_age(row.age_days(now))} old, {origin})" if created
+                         else "Unknown", box))
+        if p is not None and p.expires_at:
+            form.addRow(muted(QLabel("Key expires")), QLabel(_day(p.expires_at)))
+        if p is not None and p.trade_expires_at:
+            form.addRow(muted(QLabel("Trading expires")), QLabel(_day(p.trade_expires_at)))
+        if p is not None and p.is_master is not None:
+            form.addRow(muted(QLabel("Account")), QLabel("Main account" if p.is_master else "Sub-account"))
+        if p is not None and p.third_party_link:
+            form.addRow(muted(QLabel("Linked app")), wrap(f"Connected to {p.third_party_link} (reported by the "
+                                                          "exchange)", box))
+        if p is not None and p.last_used_at:
+            form.addRow(muted(QLabel("Last used")), QLabel(_day(p.last_used_at)))
+        form.addRow(muted(QLabel("Added")), QLabel(_day(row.record.added_at)))
+        if row.record.note:
+            form.addRow(muted(QLabel("Note")), wrap(row.record.note, box, selectable=True))
+        return box
+
+    def _exposures(self, row: KeyRow, parent: QWidget) -> QWidget:
+        box = QWidget(parent)
+        grid = QGridLayout(box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(4)
+        exposures = sorted(row.record.exposures, key=lambda e: (not e.active, e.shared_at or datetime.min.date()))
+        name = self._services.service_name if self._services is not None else (lambda s: s)
+        self.unshare_buttons: list[QPushButton] = []
+        if not exposures:
+            grid.addWidget(muted(wrap("Not recorded as given to any service.", box)), 0, 0, 1, 3)
+        for i, e in enumerate(exposures):
+            tone = "incident" if e.service in row.incident_services and e.active else (
+                "service" if e.active else "muted")
+            chip = Chip(name(e.service), tone)
+            grid.addWidget(chip, i, 0, Qt.AlignmentFlag.AlignLeft)
+            since = f"since {e.shared_at:%Y-%m-%d}" if e.shared_at else "date unknown"
+            when = since if e.active else f"{since.replace('since', 'from')}, ended {e.revoked_at:%Y-%m-%d}"
+            grid.addWidget(muted(QLabel(when)), i, 1)
+            if e.active:
+                b = QPushButton("End\u2026")
+                b.setToolTip(f"Record that {name(e.service)} no longer has this key")
+                b.setAccessibleName(f"End sharing with {name(e.service)}")
+                b.clicked.connect(lambda _=False, s=e.service: self.unshareRequested.emit(row.id, s))
+                grid.addWidget(b, i, 2, Qt.AlignmentFlag.AlignRight)
+                self.unshare_buttons.append(b)
+        grid.setColumnStretch(1, 1)
+        add = QPushButton(action_icon("share"), "Record a sharing\u2026")
+        add.setToolTip("Record that this key was given to a service or bot (Ctrl+Shift+H)")
+        add.setAccessibleName("Record a sharing")
+        add.clicked.connect(lambda: self.shareRequested.emit(row.id))
+        self.share_button = add
+        grid.addWidget(add, len(exposures) + 1, 0, 1, 3, Qt.AlignmentFlag.AlignLeft)
+        if self._services is not None:
+            incidents = self._services.incidents(row.id)
+            for j, inc in enumerate(incidents[:4]):
+                when = f"{inc.day:%Y-%m-%d}: " if inc.day else ""
+                lab = wrap(f"\u26a0 {name(inc.service)} \u2014 {when}{inc.title}", box)
+                pal = lab.palette()
+                pal.setColor(QPalette.ColorRole.WindowText, theme.severity_color("critical"))
+                lab.setPalette(pal)
+                grid.addWidget(lab, len(exposures) + 2 + j, 0, 1, 3)
+        return box
+
+    def _history(self, row: KeyRow, parent: QWidget) -> QWidget:
+        box = QWidget(parent)
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(3)
+        entries: list[tuple[datetime, str]] = []
+        if self._services is not None:
+            for at, prof in self._services.inspection_history(row.id, 12):
+                status = STATUS_LABELS.get(str(prof.status), str(prof.status))
+                perms = ", ".join(PERMISSION_LABELS.get(x, x) for x in prof.permissions) if prof.permissions else ""
+                entries.append((at, f"Checked: {status}" + (f" \u2014 {perms}" if perms and str(prof.status) == "ok"
+                                                            else "")))
+            for r in self._services.rotation_history(row.id):
+                at = r.finished_at or r.started_at
+                state = {"done": "completed", "cancelled": "cancelled"}.get(r.state, f"waiting at {r.state}")
+                change = f": {r.old_fingerprint} \u2192 {r.new_fingerprint}" if r.new_fingerprint else ""
+                entries.append((at, f"Rotation {state}{change}"))
+        entries.append((row.record.added_at, "Added to KeyHygiene"))
+        for e in row.record.exposures:
+            if e.shared_at:
+                entries.append((datetime(e.shared_at.year, e.shared_at.month, e.shared_at.day),
+                                f"Given to {self._name(e.service)}"))
+            if e.revoked_at:
+                entries.append((datetime(e.revoked_at.year, e.revoked_at.month, e.revoked_at.day),
+                                f"No longer with {self._name(e.service)}"))
+        entries.sort(key=lambda t: t[0].replace(tzinfo=None), reverse=True)
+        for at, text in entries[:16]:
+            line = QHBoxLayout()
+            d = muted(QLabel(at.strftime("%Y-%m-%d %H:%M") if (at.hour or at.minute) else at.strftime("%Y-%m-%d")))
+            d.setMinimumWidth(118)
+            line.addWidget(d)
+            line.addWidget(wrap(text, box), 1)
+            lay.addLayout(line)
+        return box
+
+    def _name(self, service: str) -> str:
+        return self._services.service_name(service) if self._services is not None else service
+
+    # ---- actions --------------------------------------------------------------------------------------------
+    def _on_card_action(self, action: str, arg: str) -> None:
+        if self._row is None:
+            return
+        kid = self._row.id
+        if action == "rotate":
+            self.rotateRequested.emit(kid)
+        elif action == "unshare":
+            self.unshareRequested.emit(kid, arg)
+        elif action == "edit":
+            self.editRequested.emit(kid)
+        elif action == "recheck":
+            self.recheckRequested.emit(kid)
+        elif action == "scan":
+            self.scanRequested.emit()
+        elif action == "share":
+            self.shareRequested.emit(kid)
+
+    def _on_reveal_clicked(self) -> None:
+        if self._row is None:
+            return
+        if self._revealed:
+            self._on_hide_timer_timeout()
+        else:
+            self.revealRequested.emit(self._row.id)
+
+    def show_revealed(self, key_id: str, api_key: str, seconds: int) -> None:
+        """Show the full API key until ``seconds`` pass or another key is selected."""
+        if self._row is None or self._row.id != key_id:
+            return
+        self.key_label.setText(api_key)
+        self.key_label.setAccessibleName("API key (shown)")
+        self.reveal_button.setIcon(action_icon("eye-off"))
+        self.reveal_button.setToolTip("Hide the API key")
+        self._revealed = True
+        self._hide_timer.start(max(1, seconds) * 1000)
+
+    @property
+    def revealed(self) -> bool:
+        return self._revealed
+
+    def _on_hide_timer_timeout(self) -> None:
+        self._hide_timer.stop()
+        self._revealed = False
+        if self._row is not None:
+            try:
+                self.key_label.setText(self._row.record.fingerprint)
+                self.key_label.setAccessibleName("API key (masked)")
+                self.reveal_button.setIcon(action_icon("eye"))
+                self.reveal_button.setToolTip("Show the full API key for a few seconds (the secret is never shown)")
+            except RuntimeError:  # the pane was rebuilt meanwhile; the new labels are masked already
+                pass

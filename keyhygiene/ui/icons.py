@@ -1,0 +1,108 @@
+"""Icons: the app icon, exchange monograms and action icons, all drawn for this project (resources/icons).
+
+Action icons are stroked with ``currentColor`` and tinted to the palette's text colour, so they read well in
+light and dark mode. Exchanges without a monogram file get one painted from their name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+
+from PySide6.QtCore import QByteArray, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+
+from keyhygiene.paths import resource
+
+_SIZES = (16, 20, 24, 32, 48, 64)
+
+
+def _render(svg: bytes, size: int, dpr: float) -> QPixmap:
+    renderer = QSvgRenderer(QByteArray(svg))
+    pm = QPixmap(int(size * dpr), int(size * dpr))
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(p, QRectF(0, 0, pm.width(), pm.height()))
+    p.end()
+    pm.setDevicePixelRatio(dpr)
+    return pm
+
+
+def _dpr() -> float:
+    app = QGuiApplication.instance()
+    screen = QGuiApplication.primaryScreen() if app is not None else None
+    return max(2.0, screen.devicePixelRatio() if screen else 1.0)  # render crisp on HiDPI and when scaled
+
+
+def _icon_from_svg(svg: bytes) -> QIcon:
+    icon = QIcon()
+    dpr = _dpr()
+    for s in _SIZES:
+        icon.addPixmap(_render(svg, s, dpr))
+    return icon
+
+
+@cache
+def app_icon() -> QIcon:
+    return _icon_from_svg(resource("icons", "keyhygiene.svg").read_bytes())
+
+
+def app_pixmap(size: int) -> QPixmap:
+    return _render(resource("icons", "keyhygiene.svg").read_bytes(), size, _dpr())
+
+
+def _text_color() -> QColor:
+    return QGuiApplication.palette().color(QPalette.ColorRole.WindowText)
+
+
+@cache
+def _action_icon(name: str, color: str) -> QIcon:
+    svg = resource("icons", f"action-{name}.svg").read_text(encoding="utf-8").replace("currentColor", color)
+    return _icon_from_svg(svg.encode())
+
+
+def action_icon(name: str, color: QColor | str | None = None) -> QIcon:
+    c = QColor(color) if color is not None else _text_color()
+    return _action_icon(name, c.name())
+
+
+@cache
+def exchange_icon(exchange: str) -> QIcon:
+    path = resource("icons", f"exchange-{exchange}.svg")
+    if path.is_file():
+        return _icon_from_svg(path.read_bytes())
+    icon = QIcon()
+    for s in _SIZES:
+        icon.addPixmap(monogram(exchange, s))
+    return icon
+
+
+def monogram(exchange: str, size: int) -> QPixmap:
+    """A rounded square in a colour derived from the id, with up to two letters: for the other ccxt exchanges."""
+    dpr = _dpr()
+    pm = QPixmap(int(size * dpr), int(size * dpr))
+    pm.setDevicePixelRatio(dpr)
+    pm.fill(Qt.GlobalColor.transparent)
+    hue = int(hashlib.sha256(exchange.encode()).hexdigest()[:4], 16) % 360
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    path = QPainterPath()
+    r = QRectF(size * 0.03, size * 0.03, size * 0.94, size * 0.94)
+    path.addRoundedRect(r, size * 0.22, size * 0.22)
+    p.fillPath(path, QColor.fromHsl(hue, 120, 95))
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(max(6, int(size * 0.42)))
+    p.setFont(font)
+    p.setPen(QColor("white"))
+    letters = "".join(ch for ch in exchange if ch.isalnum())[:2].upper() or "?"
+    p.drawText(r, Qt.AlignmentFlag.AlignCenter, letters)
+    p.end()
+    return pm
+
+
+def clear_caches() -> None:
+    """After a palette change: tinted icons must be re-rendered in the new text colour."""
+    _action_icon.cache_clear()

@@ -1,0 +1,198 @@
+"""What the window shows about one key: its metadata, latest inspection and findings, pre-formatted.
+
+Plain Python (no Qt) so the table model, the detail pane, the charts and the reminders share one snapshot, and so
+the formatting is unit-testable. Everything here is non-secret: the key appears only as its masked fingerprint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from datetime import datetime
+
+from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status
+from keyhygiene.core.permissions import TRADE_PERMISSIONS
+from keyhygiene.core.severity import Severity
+
+# Per-key audit progress as the table shows it while an audit runs.
+IDLE, QUEUED, CHECKING, DONE, FAILED = "idle", "queued", "checking", "done", "failed"
+
+PERMISSION_LABELS: dict[str, str] = {
+    "read": "Read",
+    "spot_trade": "Spot",
+    "margin_trade": "Margin",
+    "futures_trade": "Futures",
+    "options_trade": "Options",
+    "withdraw": "Withdraw",
+    "transfer": "Transfer",
+}
+PERMISSION_ORDER = ("read", "spot_trade", "margin_trade", "futures_trade", "options_trade", "transfer", "withdraw")
+
+STATUS_LABELS: dict[str, str] = {
+    "ok": "OK",
+    "invalid_key": "Key rejected",
+    "invalid_signature": "Bad signature",
+    "invalid_passphrase": "Bad passphrase",
+    "ip_not_allowed": "IP not allowed",
+    "permission_denied": "Permission denied",
+    "rejected": "Rejected",
+    "rate_limited": "Rate limited",
+    "clock_skew": "Clock skew",
+    "unreachable": "Unreachable",
+    "unsupported": "Not supported",
+    "error": "Error",
+}
+
+
+def permission_tone(perm: str) -> str:
+    """Colour family of a permission chip: danger (moves money out), warn (trades), neutral (reads)."""
+    if perm == "withdraw":
+        return "danger"
+    if perm == "transfer" or perm in TRADE_PERMISSIONS:
+        return "warn"
+    return "neutral"
+
+
+def format_age(days: int | None) -> str:
+    if days is None:
+        return "unknown"
+    if days < 1:
+        return "today"
+    if days < 60:
+        return f"{days} d"
+    if days < 730:
+        return f"{days // 30} mo"
+    years, rest = divmod(days, 365)
+    months = rest // 30
+    return f"{years} y {months} mo" if months else f"{years} y"
+
+
+def format_relative(then: datetime | None, now: datetime) -> str:
+    """'3 min ago', 'in 12 d' — for last-checked and expiry columns."""
+    if then is None:
+        return "never"
+    secs = (then - now).total_seconds()
+    future = secs > 0
+    s = abs(secs)
+    if s < 45:
+        text = "just now" if not future else "in a moment"
+        return text
+    if s < 3600:
+        n, unit = round(s / 60), "min"
+    elif s < 86400:
+        n, unit = round(s / 3600), "h"
+    elif s < 86400 * 60:
+        n, unit = round(s / 86400), "d"
+    elif s < 86400 * 730:
+        n, unit = round(s / (86400 * 30)), "mo"
+    else:
+        n, unit = round(s / (86400 * 365)), "y"
+    return f"in {n} {unit}" if future else f"{n} {unit} ago"
+
+
+@dataclass
+class KeyRow:
+    record: KeyRecord
+    profile: KeyProfile | None = None
+    checked_at: datetime | None = None
+    findings: list[Finding] = field(default_factory=list)
+    score: int | None = None
+    blast_radius: str = ""
+    audit_state: str = IDLE
+    audit_message: str = ""
+    # Services (registry ids) with an incident that touches this key; set by the services layer.
+    incident_services: frozenset[str] = frozenset()
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    # ---- permissions -------------------------------------------------------------------------------------
+    @property
+    def permissions(self) -> list[str] | None:
+        """What the exchange reported, else what the user declared, else None (never checked)."""
+        if self.profile is not None and self.profile.status == Status.OK:
+            return sorted(set(self.profile.permissions), key=_perm_key)
+        if self.record.declared_permissions is not None:
+            return sorted(set(self.record.declared_permissions), key=_perm_key)
+        return None
+
+    @property
+    def permissions_declared(self) -> bool:
+        if self.profile is not None and self.profile.status == Status.OK:
+            return self.profile.permissions_source == "declared"
+        return self.record.declared_permissions is not None
+
+    # ---- restriction, dates ------------------------------------------------------------------------------
+    @property
+    def ip_text(self) -> str:
+        p = self.profile
+        if p is None or p.status != Status.OK:
+            return "—"
+        if p.ip_whitelist:
+            n = len(p.ip_whitelist)
+            return p.ip_whitelist[0] if n == 1 else f"{n} addresses"
+        if p.ip_restricted is True:
+            return "Restricted"
+        if p.ip_restricted is False:
+            return "None"
+        return "Not reported"
+
+    @property
+    def ip_unrestricted(self) -> bool:
+        p = self.profile
+        return p is not None and p.status == Status.OK and p.ip_restricted is False
+
+    @property
+    def created_at(self) -> datetime | None:
+        if self.profile is not None and self.profile.created_at is not None:
+            return self.profile.created_at
+        return self.record.created_at
+
+    def age_days(self, now: datetime) -> int | None:
+        c = self.created_at
+        return None if c is None else max(0, (now - c).days)
+
+    @property
+    def expiry(self) -> datetime | None:
+        """The earlier of the key's expiry and its trade permission's expiry."""
+        p = self.profile
+        if p is None:
+            return None
+        dates = [d for d in (p.expires_at, p.trade_expires_at) if d is not None]
+        return min(dates) if dates else None
+
+    # ---- risk ---------------------------------------------------------------------------------------------
+    @property
+    def worst_severity(self) -> str | None:
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=lambda s: Severity(s).rank)
+
+    @property
+    def severity_rank(self) -> int:
+        """-1 when nothing was found (or rules unavailable), else 0 (info) … 4 (critical)."""
+        w = self.worst_severity
+        return -1 if w is None else Severity(w).rank
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    @property
+    def status(self) -> str | None:
+        return None if self.profile is None else str(self.profile.status)
+
+    @property
+    def status_ok(self) -> bool:
+        return self.profile is not None and self.profile.status == Status.OK
+
+    @cached_property
+    def search_text(self) -> str:
+        """Everything the filter box matches against, lower-cased once."""
+        r = self.record
+        parts = [r.id, r.exchange, r.label, r.fingerprint, r.purpose, *r.shared_with, *(f.title for f in self.findings)]
+        return " ".join(parts).lower()
+
+
+def _perm_key(p: str) -> int:
+    return PERMISSION_ORDER.index(p) if p in PERMISSION_ORDER else len(PERMISSION_ORDER)

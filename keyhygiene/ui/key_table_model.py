@@ -1,0 +1,368 @@
+"""The key list: a table model over ``KeyRow`` snapshots and a sort/filter proxy.
+
+Display values are computed once per row and cached, so painting thousands of rows costs a dict lookup per cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+
+from keyhygiene.core.timeutil import utcnow
+from keyhygiene.exchanges.catalog import display_name
+from keyhygiene.ui import theme
+from keyhygiene.ui.icons import exchange_icon
+from keyhygiene.ui.key_row import (
+    CHECKING,
+    FAILED,
+    PERMISSION_LABELS,
+    QUEUED,
+    STATUS_LABELS,
+    KeyRow,
+    format_age,
+    format_relative,
+    permission_tone,
+)
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class Col(IntEnum):
+    EXCHANGE = 0
+    LABEL = 1
+    KEY = 2
+    PERMISSIONS = 3
+    IP = 4
+    AGE = 5
+    EXPIRES = 6
+    SHARED = 7
+    RISK = 8
+    CHECKED = 9
+
+
+HEADERS = {
+    Col.EXCHANGE: "Exchange",
+    Col.LABEL: "Label",
+    Col.KEY: "Key",
+    Col.PERMISSIONS: "Permissions",
+    Col.IP: "IP restriction",
+    Col.AGE: "Age",
+    Col.EXPIRES: "Expires",
+    Col.SHARED: "Shared with",
+    Col.RISK: "Risk",
+    Col.CHECKED: "Last checked",
+}
+HEADER_TIPS = {
+    Col.PERMISSIONS: "What the exchange says this key may do (\u201cdeclared\u201d when you entered it yourself)",
+    Col.IP: "Whether the exchange only accepts this key from listed IP addresses",
+    Col.AGE: "Time since the key was created on the exchange",
+    Col.EXPIRES: "When the key, or its trading permission, expires",
+    Col.SHARED: "Services this key is currently given to",
+    Col.RISK: "Worst finding and the key's hygiene score (100 = nothing to fix)",
+}
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+CHIPS_ROLE = Qt.ItemDataRole.UserRole + 3  # list[tuple[text, tone]] painted by ChipDelegate
+KEY_ID_ROLE = Qt.ItemDataRole.UserRole + 4
+
+
+@dataclass
+class _Display:
+    text: dict[int, str]
+    sort: dict[int, Any]
+    tips: dict[int, str]
+    chips: dict[int, list[tuple[str, str]]]
+    fg: dict[int, str]  # column -> semantic colour name (theme.severity_color)
+
+
+class KeyTableModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[KeyRow] = []
+        self._index: dict[str, int] = {}
+        self._cache: dict[int, _Display] = {}
+        self._now = utcnow()
+        self.max_age_days = 90
+        self.expiry_warning_days = 14
+        self.service_name = lambda s: s  # replaced by the window with the registry's display names
+
+    # ---- content --------------------------------------------------------------------------------------------
+    def set_rows(self, rows: list[KeyRow], now: datetime | None = None) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._index = {r.id: i for i, r in enumerate(self._rows)}
+        self._cache.clear()
+        self._now = now or utcnow()
+        self.endResetModel()
+
+    def update_row(self, row: KeyRow) -> None:
+        i = self._index.get(row.id)
+        if i is None:
+            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
+            self._rows.append(row)
+            self._index[row.id] = len(self._rows) - 1
+            self.endInsertRows()
+            return
+        self._rows[i] = row
+        self._cache.pop(i, None)
+        self.dataChanged.emit(self.index(i, 0), self.index(i, len(Col) - 1))
+
+    def tick(self, now: datetime | None = None) -> None:
+        """Relative times ('5 min ago') move on; refresh them without resetting selection."""
+        self._now = now or utcnow()
+        self._cache.clear()
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Col) - 1))
+
+    def row_at(self, i: int) -> KeyRow:
+        return self._rows[i]
+
+    def row_of(self, key_id: str) -> int | None:
+        return self._index.get(key_id)
+
+    def rows(self) -> list[KeyRow]:
+        return list(self._rows)
+
+    # ---- Qt model API ---------------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Col)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or section >= len(Col):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[Col(section)]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(Col(section))
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        r, c = index.row(), index.column()
+        if role == ROW_ROLE:
+            return self._rows[r]
+        if role == KEY_ID_ROLE:
+            return self._rows[r].id
+        d = self._display(r)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            if c in d.chips and role == Qt.ItemDataRole.DisplayRole:
+                return None  # painted by the chip delegate; the accessible text still carries the words
+            return d.text.get(c, "")
+        if role == SORT_ROLE:
+            return d.sort.get(c)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return d.tips.get(c)
+        if role == CHIPS_ROLE:
+            return d.chips.get(c)
+        if role == Qt.ItemDataRole.DecorationRole and c == Col.EXCHANGE:
+            return exchange_icon(self._rows[r].record.exchange)
+        if role == Qt.ItemDataRole.ForegroundRole and c in d.fg:
+            return theme.severity_color(d.fg[c])
+        if role == Qt.ItemDataRole.FontRole and c == Col.KEY:
+            from PySide6.QtGui import QFontDatabase
+
+            return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        if role == Qt.ItemDataRole.TextAlignmentRole and c in (Col.AGE, Col.EXPIRES):
+            return int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        return None
+
+    # ---- formatting -------------------------------------------------------------------------------------------
+    def _display(self, i: int) -> _Display:
+        d = self._cache.get(i)
+        if d is None:
+            d = self._cache[i] = self._format(self._rows[i])
+        return d
+
+    def _format(self, row: KeyRow) -> _Display:
+        rec, now = row.record, self._now
+        text: dict[int, str] = {}
+        sort: dict[int, Any] = {}
+        tips: dict[int, str] = {}
+        chips: dict[int, list[tuple[str, str]]] = {}
+        fg: dict[int, str] = {}
+
+        name = display_name(rec.exchange)
+        text[Col.EXCHANGE], sort[Col.EXCHANGE] = name, name.lower()
+        text[Col.LABEL], sort[Col.LABEL] = rec.label, rec.label.lower()
+        tips[Col.LABEL] = f"{rec.label}\nPurpose: {rec.purpose} \u00b7 id {rec.id}"
+        text[Col.KEY], sort[Col.KEY] = rec.fingerprint, rec.fingerprint.lower()
+        tips[Col.KEY] = "Masked API key. The full key and secret stay in the OS keychain."
+
+        perms = row.permissions
+        if perms is None:
+            chips[Col.PERMISSIONS] = [("not checked", "muted")]
+            text[Col.PERMISSIONS] = "not checked"
+            sort[Col.PERMISSIONS] = -1
+        else:
+            chip_list = [(PERMISSION_LABELS.get(p, p), permission_tone(p)) for p in perms] or [("none", "muted")]
+            if row.profile is not None and row.profile.other:
+                chip_list.append((f"+{len(row.profile.other)}", "muted"))
+            if row.permissions_declared:
+                chip_list.append(("declared", "muted"))
+            chips[Col.PERMISSIONS] = chip_list
+            text[Col.PERMISSIONS] = ", ".join(t for t, _ in chip_list)
+            sort[Col.PERMISSIONS] = (3 if "withdraw" in perms else 0) + (2 if "transfer" in perms else 0) + len(perms)
+            tips[Col.PERMISSIONS] = "Permissions: " + (", ".join(perms) or "none")
+            if row.profile is not None and row.profile.other:
+                tips[Col.PERMISSIONS] += "\nExchange-specific: " + ", ".join(row.profile.other)
+
+        text[Col.IP] = row.ip_text
+        sort[Col.IP] = {"None": 0, "—": 1, "Not reported": 1}.get(row.ip_text, 2)
+        if row.ip_unrestricted:
+            fg[Col.IP] = "high" if (perms and any(p != "read" for p in perms)) else "medium"
+            tips[Col.IP] = "The exchange accepts this key from any IP address."
+        elif row.profile is not None and row.profile.ip_whitelist:
+            tips[Col.IP] = "Allowed from: " + ", ".join(row.profile.ip_whitelist)
+
+        days = row.age_days(now)
+        text[Col.AGE] = format_age(days) if days is not None else "—"
+        sort[Col.AGE] = -1 if days is None else days
+        if days is not None:
+            created = row.created_at
+            tips[Col.AGE] = f"Created {created:%Y-%m-%d}" if created else ""
+            if days > self.max_age_days:
+                fg[Col.AGE] = "high"
+                tips[Col.AGE] += f" \u2014 older than the {self.max_age_days}-day policy"
+        else:
+            tips[Col.AGE] = "Creation date unknown: the exchange does not report it and none was entered."
+
+        exp = row.expiry
+        if exp is None:
+            text[Col.EXPIRES], sort[Col.EXPIRES] = "—", float("inf")
+        else:
+            text[Col.EXPIRES] = "expired" if exp <= now else format_relative(exp, now)
+            sort[Col.EXPIRES] = exp.timestamp()
+            left = (exp - now).total_seconds() / 86400
+            if left <= self.expiry_warning_days:
+                fg[Col.EXPIRES] = "high" if left <= 3 else "medium"
+            which = "trading permission" if row.profile and exp == row.profile.trade_expires_at else "key"
+            tips[Col.EXPIRES] = f"The {which} expires {exp:%Y-%m-%d %H:%M} UTC"
+
+        shared = rec.shared_with
+        if shared:
+            chips[Col.SHARED] = [
+                (self.service_name(s), "incident" if s in row.incident_services else "service") for s in shared
+            ]
+            text[Col.SHARED] = ", ".join(t for t, _ in chips[Col.SHARED])
+            tips[Col.SHARED] = "Given to: " + text[Col.SHARED]
+            if row.incident_services:
+                tips[Col.SHARED] += "\nRed: the service had a security incident after it got this key."
+        else:
+            chips[Col.SHARED] = [("not shared", "muted")]
+            text[Col.SHARED] = "not shared"
+        sort[Col.SHARED] = (len(row.incident_services), len(shared))
+
+        worst = row.worst_severity
+        if row.findings:
+            label = worst.capitalize() if worst else ""
+            score = f" \u00b7 {row.score}" if row.score is not None else ""
+            chips[Col.RISK] = [(f"{label}{score}", f"sev:{worst}")]
+            text[Col.RISK] = f"{label} risk{score}, {len(row.findings)} finding" + (
+                "s" if len(row.findings) != 1 else "")
+            tips[Col.RISK] = "\n".join(f"\u2022 [{f.severity}] {f.title}" for f in row.findings[:8])
+        elif row.score is not None:
+            chips[Col.RISK] = [(f"Clean \u00b7 {row.score}", "sev:ok")]
+            text[Col.RISK] = f"No findings, score {row.score}"
+        else:
+            chips[Col.RISK] = [("—", "muted")]
+            text[Col.RISK] = "not evaluated"
+        sort[Col.RISK] = (row.severity_rank, -(row.score if row.score is not None else 101))
+
+        if row.audit_state == QUEUED:
+            text[Col.CHECKED] = "Queued\u2026"
+        elif row.audit_state == CHECKING:
+            text[Col.CHECKED] = "Checking\u2026"
+        elif row.audit_state == FAILED and not row.profile:
+            text[Col.CHECKED] = "Could not check"
+            fg[Col.CHECKED] = "high"
+        else:
+            text[Col.CHECKED] = format_relative(row.checked_at, now)
+            if row.profile is not None and not row.status_ok:
+                text[Col.CHECKED] += f" \u00b7 {STATUS_LABELS.get(str(row.profile.status), row.profile.status)}"
+                fg[Col.CHECKED] = "critical" if str(row.profile.status).startswith("invalid") else "high"
+        sort[Col.CHECKED] = row.checked_at.timestamp() if row.checked_at else 0.0
+        tip = f"Checked {row.checked_at:%Y-%m-%d %H:%M} UTC" if row.checked_at else "Never checked with the exchange"
+        if row.profile is not None and row.profile.message:
+            tip += f"\n{row.profile.message}"
+        if row.audit_message:
+            tip += f"\n{row.audit_message}"
+        tips[Col.CHECKED] = tip
+        return _Display(text=text, sort=sort, tips=tips, chips=chips, fg=fg)
+
+
+# Filter scopes offered next to the search box.
+SCOPES: tuple[tuple[str, str], ...] = (
+    ("all", "All keys"),
+    ("attention", "Needs attention"),
+    ("critical", "Critical only"),
+    ("shared", "Shared with a service"),
+    ("withdraw", "Withdraw enabled"),
+    ("unrestricted", "No IP restriction"),
+    ("failing", "Rejected or unchecked"),
+)
+
+
+def scope_accepts(scope: str, row: KeyRow) -> bool:
+    if scope == "attention":
+        return row.severity_rank >= 3
+    if scope == "critical":
+        return row.severity_rank >= 4
+    if scope == "shared":
+        return bool(row.record.shared_with)
+    if scope == "withdraw":
+        return "withdraw" in (row.permissions or [])
+    if scope == "unrestricted":
+        return row.ip_unrestricted
+    if scope == "failing":
+        return row.profile is None or not row.status_ok
+    return True
+
+
+class KeyFilterProxyModel(QSortFilterProxyModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._scope = "all"
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+
+    def set_text(self, text: str) -> None:
+        self._text = text.strip().lower()
+        self.invalidateRowsFilter()
+
+    def set_scope(self, scope: str) -> None:
+        self._scope = scope
+        self.invalidateRowsFilter()
+
+    @property
+    def scope(self) -> str:
+        return self._scope
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, KeyTableModel):
+            return True
+        row = model.row_at(source_row)
+        if self._scope != "all" and not scope_accepts(self._scope, row):
+            return False
+        if self._text:
+            hay = row.search_text
+            return all(word in hay for word in self._text.split())
+        return True
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        try:
+            return bool(a < b)
+        except TypeError:
+            return str(a) < str(b)

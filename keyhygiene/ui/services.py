@@ -1,0 +1,435 @@
+"""The UI's facade over the vault, the rules and the exchange layer.
+
+Widgets hold key ids and ``KeyRow`` snapshots, never secrets. Anything that touches the keychain runs on the task
+pool; anything that talks to an exchange runs on the asyncio runner; both report back on the GUI thread. Local
+metadata (SQLite) is read directly: it is what lets the window paint before anything else has loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from keyhygiene.core import redact
+from keyhygiene.core.models import Credentials, KeyProfile, KeyRecord, Status
+from keyhygiene.core.timeutil import utcnow
+from keyhygiene.store.keychain import KeychainStatus
+from keyhygiene.store.vault import ServiceRef, Vault
+from keyhygiene.ui import core_bridge
+from keyhygiene.ui.async_runner import AsyncRunner
+from keyhygiene.ui.key_row import CHECKING, DONE, FAILED, IDLE, QUEUED, KeyRow
+from keyhygiene.ui.task_pool import TaskPool
+
+log = logging.getLogger(__name__)
+
+PREFS_SETTING = "ui.prefs"
+
+
+@dataclass
+class UiPrefs:
+    """App preferences that are not policy. Stored in the vault's settings table (never secrets)."""
+
+    clipboard_clear_seconds: int = 20
+    reveal_seconds: int = 30
+    audit_on_start: bool = True
+    reaudit_hours: int = 24  # 0 = only when asked
+    remind_on_start: bool = True
+    reminder_hours: int = 8  # how often reminders are re-evaluated while the app runs; 0 = never
+    notify_desktop: bool = True
+    appearance: str = "system"  # system | light | dark
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> UiPrefs:
+        known = {f.name for f in fields(cls)}
+        base = cls()
+        for k, v in (d or {}).items():
+            if k in known and isinstance(v, type(getattr(base, k))):
+                setattr(base, k, v)
+        return base
+
+
+@dataclass
+class AuditOutcome:
+    checked: int = 0
+    total: int = 0
+    cancelled: bool = False
+    error: str | None = None
+    failures: dict[str, str] = field(default_factory=dict)  # key id -> why it could not be checked
+    finished_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.cancelled
+
+
+class Services(QObject):
+    rowsReset = Signal()
+    rowChanged = Signal(str)
+    keychainChecked = Signal(object)  # KeychainStatus
+    auditStarted = Signal(list)  # key ids
+    auditProgress = Signal(int, int)  # done, total
+    auditFinished = Signal(object)  # AuditOutcome
+    prefsChanged = Signal()
+    policyChanged = Signal()
+
+    def __init__(self, vault: Vault, *, runner: AsyncRunner, pool: TaskPool,
+                 endpoints: Mapping[str, str] | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.vault = vault
+        self.runner = runner
+        self.pool = pool
+        self.endpoints: dict[str, str] = dict(endpoints or {})
+        self.registry = core_bridge.load_registry()
+        resolve = core_bridge.resolver(self.registry)
+        if resolve is not None:
+            vault.resolve_service = resolve
+        self.policy = core_bridge.load_policy(vault.repo)
+        self.prefs = UiPrefs.from_dict(vault.repo.get_setting(PREFS_SETTING))
+        self.keychain_status: KeychainStatus | None = None
+        self._rows: dict[str, KeyRow] = {}
+        self._audit_cancel: asyncio.Event | None = None
+        self._audit: AuditOutcome | None = None
+        self._audit_done = 0
+        self.last_audit: AuditOutcome | None = None
+        self.now: Callable[[], datetime] = utcnow
+
+    # ---- rows -----------------------------------------------------------------------------------------------
+    def load_rows(self) -> list[KeyRow]:
+        """Read every key and its latest inspection from SQLite and evaluate the rules. Local and quick."""
+        records = self.vault.list_keys()
+        latest = self.vault.repo.latest_inspections()
+        now = self.now()
+        rows: dict[str, KeyRow] = {}
+        for rec in records:
+            at, profile = latest.get(rec.id, (None, None))
+            rows[rec.id] = self._build_row(rec, profile, at, now)
+        self._rows = rows
+        self.rowsReset.emit()
+        return list(rows.values())
+
+    def rows(self) -> list[KeyRow]:
+        return list(self._rows.values())
+
+    def row(self, key_id: str) -> KeyRow | None:
+        return self._rows.get(key_id)
+
+    def refresh_row(self, key_id: str) -> None:
+        rec = self.vault.repo.get_key(key_id)
+        if rec is None:
+            if self._rows.pop(key_id, None) is not None:
+                self.rowsReset.emit()
+            return
+        latest = self.vault.repo.latest_inspection(key_id)
+        at, profile = latest if latest else (None, None)
+        old = self._rows.get(key_id)
+        row = self._build_row(rec, profile, at, self.now())
+        if old is not None:
+            row.audit_state, row.audit_message = old.audit_state, old.audit_message
+        self._rows[key_id] = row
+        if old is None:
+            self.rowsReset.emit()
+        else:
+            self.rowChanged.emit(key_id)
+
+    def _build_row(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None, now: datetime) -> KeyRow:
+        findings = core_bridge.evaluate(rec, profile, policy=self.policy, registry=self.registry, now=now)
+        score = core_bridge.key_score(findings) if self.policy is not None and self.registry is not None else None
+        incidents = core_bridge.incidents_touching(self.registry, rec)
+        return KeyRow(
+            record=rec, profile=profile, checked_at=at, findings=findings, score=score,
+            blast_radius=core_bridge.blast_radius(rec, profile),
+            incident_services=frozenset(i.service for i in incidents),
+        )
+
+    def overall_score(self) -> int | None:
+        scores = [r.score for r in self._rows.values() if r.score is not None]
+        if not self._rows or (not scores and not core_bridge.rules_available()):
+            return None
+        return core_bridge.overall_score(scores)
+
+    def service_name(self, service: str) -> str:
+        return core_bridge.service_name(self.registry, service)
+
+    def services_catalog(self) -> list[core_bridge.ServiceInfo]:
+        return core_bridge.registry_services(self.registry)
+
+    def incidents(self, key_id: str) -> list[core_bridge.IncidentInfo]:
+        row = self._rows.get(key_id)
+        return [] if row is None else core_bridge.incidents_touching(self.registry, row.record)
+
+    def inspection_history(self, key_id: str, limit: int = 20) -> list[tuple[datetime, KeyProfile]]:
+        return self.vault.repo.inspection_history(key_id, limit)
+
+    def rotation_history(self, key_id: str) -> list[Any]:
+        """Rotations of a key, newest first (``core.rotation.RotationRecord``), when the module is present."""
+        mod = core_bridge.optional_module("keyhygiene.core.rotation")
+        if mod is None:
+            return []
+        try:
+            return list(mod.history(self.vault.db, key_id))
+        except Exception:
+            log.exception("rotation history unavailable for %s", key_id)
+            return []
+
+    def open_rotations(self) -> list[tuple[str, str]]:
+        """Rotations saved half-way: (key id, title of the step waiting), for the "Resume" banner."""
+        mod = core_bridge.optional_module("keyhygiene.core.rotation.journal")
+        states = core_bridge.optional_module("keyhygiene.core.rotation.states")
+        if mod is None or states is None:
+            return []
+        try:
+            journal = mod.Journal(self.vault.db, hook=None)
+            return [(r.key_id, states.TITLES.get(r.state, str(r.state))) for r in journal.open_rotations()]
+        except Exception:
+            log.exception("open rotations unavailable")
+            return []
+
+    # ---- keychain -------------------------------------------------------------------------------------------
+    def check_keychain(self) -> None:
+        self.pool.submit(self.vault.secrets.status, on_done=self._on_keychain_status,
+                         on_error=lambda exc: log.error("keychain probe failed: %s", redact.scrub(exc)))
+
+    def _on_keychain_status(self, status: KeychainStatus) -> None:
+        self.keychain_status = status
+        self.keychainChecked.emit(status)
+
+    # ---- key operations (task pool: they touch the keychain) ----------------------------------------------------
+    def add_key(self, *, exchange: str, label: str, creds: Credentials, purpose: str,
+                shared_with: Sequence[ServiceRef] = (), created_at: datetime | None = None,
+                declared_permissions: list[str] | None = None, note: str | None = None,
+                on_done: Callable[[KeyRecord], None] | None = None,
+                on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
+        redact.remember(creds.secret_values())
+
+        def work() -> KeyRecord:
+            return self.vault.add_key(exchange, label, creds, purpose=purpose, shared_with=shared_with,
+                                      created_at=created_at, declared_permissions=declared_permissions, note=note)
+
+        def done(rec: KeyRecord) -> None:
+            self.refresh_row(rec.id)
+            if on_done is not None:
+                on_done(rec)
+
+        self.pool.submit(work, on_done=done, on_error=on_error, context=context)
+
+    def record_profile(self, key_id: str, profile: KeyProfile) -> None:
+        """Keep a 'Check now' result made before saving, so the new row shows it at once."""
+        self.vault.repo.record_inspection(key_id, profile)
+        self.refresh_row(key_id)
+
+    def update_key(self, key_id: str, *, on_done: Callable[[KeyRecord], None] | None = None,
+                   on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None,
+                   **changes: Any) -> None:
+        def done(rec: KeyRecord) -> None:
+            self.refresh_row(key_id)
+            if on_done is not None:
+                on_done(rec)
+
+        self.pool.submit(lambda: self.vault.update_key(key_id, **changes), on_done=done, on_error=on_error,
+                         context=context)
+
+    def share(self, key_id: str, service: str, day: date | None, *, note: str | None = None,
+              on_done: Callable[[KeyRecord], None] | None = None,
+              on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
+        ref = ServiceRef(service=service, day=day)
+        self._metadata_job(lambda: self.vault.share(key_id, ServiceRef.parse(_ref_text(ref)), note=note),
+                           key_id, on_done, on_error, context)
+
+    def unshare(self, key_id: str, service: str, day: date | None = None, *,
+                on_done: Callable[[KeyRecord], None] | None = None,
+                on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
+        ref = ServiceRef(service=service, day=day)
+        self._metadata_job(lambda: self.vault.unshare(key_id, ref), key_id, on_done, on_error, context)
+
+    def remove_key(self, key_id: str, *, on_done: Callable[[KeyRecord], None] | None = None,
+                   on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
+        self._metadata_job(lambda: self.vault.remove_key(key_id), key_id, on_done, on_error, context)
+
+    def _metadata_job(self, work: Callable[[], KeyRecord], key_id: str,
+                      on_done: Callable[[KeyRecord], None] | None,
+                      on_error: Callable[[BaseException], None] | None, context: QObject | None) -> None:
+        # Metadata writes are quick, but share/unshare resolve aliases and remove touches the keychain:
+        # one path for all of them keeps the GUI thread free of surprises.
+        def done(rec: KeyRecord) -> None:
+            self.refresh_row(key_id)
+            if on_done is not None:
+                on_done(rec)
+
+        self.pool.submit(work, on_done=done, on_error=on_error, context=context)
+
+    def fetch_api_key(self, key_id: str, on_done: Callable[[str], None],
+                      on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
+        """The public API key (not the secret), for Copy and Reveal. Read from the keychain on a worker."""
+
+        def work() -> str:
+            creds = self.vault.credentials(key_id)
+            if creds is None:
+                raise LookupError("This key's secret is missing from the keychain.")
+            return creds.api_key
+
+        self.pool.submit(work, on_done=on_done, on_error=on_error, context=context)
+
+    # ---- inspection -------------------------------------------------------------------------------------------
+    def check_credentials(self, exchange: str, creds: Credentials, *, declared_permissions: list[str] | None = None,
+                          on_done: Callable[[KeyProfile], None], on_error: Callable[[BaseException], None],
+                          context: QObject | None = None) -> None:
+        """Inspect a key that is not stored yet ('Check now' in the add dialog)."""
+        redact.remember(creds.secret_values())
+        endpoints = self.endpoints
+
+        async def go() -> KeyProfile:
+            from keyhygiene.exchanges.inspect import inspect_key
+
+            return await inspect_key(exchange, creds, endpoints=endpoints or None,
+                                     declared_permissions=declared_permissions)
+
+        self.runner.submit(go(), on_done=on_done, on_error=on_error, context=context)
+
+    def findings_preview(self, record: KeyRecord, profile: KeyProfile | None) -> list[Any]:
+        return core_bridge.evaluate(record, profile, policy=self.policy, registry=self.registry, now=self.now())
+
+    # ---- audit ------------------------------------------------------------------------------------------------
+    @property
+    def auditing(self) -> bool:
+        return self._audit is not None
+
+    def start_audit(self, key_ids: Sequence[str] | None = None) -> bool:
+        """Check every stored key (or the given ones). Returns False if an audit is already running."""
+        if self._audit is not None:
+            return False
+        ids = [k for k in (key_ids if key_ids is not None else list(self._rows)) if k in self._rows]
+        self._audit = AuditOutcome(total=len(ids))
+        self._audit_done = 0
+        for k in ids:
+            row = self._rows[k]
+            row.audit_state, row.audit_message = QUEUED, ""
+        self.auditStarted.emit(ids)
+        self.auditProgress.emit(0, len(ids))
+        if not ids:
+            self._finish_audit()
+            return True
+        wanted = [(k, self._rows[k].record.exchange, self._rows[k].record.declared_permissions) for k in ids]
+        self.pool.submit(self._load_credentials, wanted, on_done=self._on_credentials_loaded,
+                         on_error=self._on_audit_error)
+        return True
+
+    def cancel_audit(self) -> None:
+        if self._audit is None:
+            return
+        self._audit.cancelled = True
+        if self._audit_cancel is not None:
+            self.runner.call_soon(self._audit_cancel.set)
+
+    def _load_credentials(self, wanted: list[tuple[str, str, list[str] | None]]) -> tuple[list, dict[str, str]]:
+        items: list[tuple[str, str, Credentials]] = []
+        missing: dict[str, str] = {}
+        for key_id, exchange, _declared in wanted:
+            creds = self.vault.credentials(key_id)
+            if creds is None:
+                missing[key_id] = "The secret of this key is missing from the keychain."
+            else:
+                items.append((key_id, exchange, creds))
+        return items, missing
+
+    def _on_credentials_loaded(self, loaded: tuple[list[tuple[str, str, Credentials]], dict[str, str]]) -> None:
+        items, missing = loaded
+        assert self._audit is not None
+        for key_id, why in missing.items():
+            self._mark(key_id, FAILED, why)
+            self._audit.failures[key_id] = why
+            self._count_one()
+        if self._audit.cancelled or not items:
+            self._finish_audit()
+            return
+        for key_id, _ex, _c in items:
+            self._mark(key_id, CHECKING, "")
+        declared = {k: self._rows[k].record.declared_permissions for k, _e, _c in items if k in self._rows}
+        self.runner.submit(self._audit_coro(items, declared), on_done=lambda _r: self._finish_audit(),
+                           on_error=self._on_audit_error)
+
+    async def _audit_coro(self, items: list[tuple[str, str, Credentials]],
+                          declared: dict[str, list[str] | None]) -> None:
+        from keyhygiene.exchanges.audit_runner import inspect_many
+
+        cancel = asyncio.Event()
+        self._audit_cancel = cancel
+        if self._audit is not None and self._audit.cancelled:
+            cancel.set()
+        repo = self.vault.repo
+
+        def on_result(key_id: str, profile: KeyProfile) -> None:
+            # Runs on the loop thread: persist here, so a crash right after still keeps the result.
+            at = utcnow()
+            try:
+                repo.record_inspection(key_id, profile, at)
+            except Exception:
+                log.exception("could not record the inspection of %s", key_id)
+            self.runner.call_in_gui(self._on_audit_result, key_id, profile, at)
+
+        try:
+            await inspect_many(items, endpoints=self.endpoints or None, on_result=on_result, cancel=cancel)
+        finally:
+            self._audit_cancel = None
+
+    def _on_audit_result(self, key_id: str, profile: KeyProfile, at: datetime) -> None:
+        row = self._rows.get(key_id)
+        if row is None or self._audit is None:
+            return
+        new = self._build_row(row.record, profile, at, self.now())
+        ok = profile.status == Status.OK
+        new.audit_state = DONE if ok else FAILED
+        new.audit_message = "" if ok else redact.scrub(profile.message or profile.status)
+        self._rows[key_id] = new
+        self.rowChanged.emit(key_id)
+        self._audit.checked += 1
+        self._count_one()
+
+    def _count_one(self) -> None:
+        if self._audit is None:
+            return
+        self._audit_done += 1
+        self.auditProgress.emit(self._audit_done, self._audit.total)
+
+    def _on_audit_error(self, exc: BaseException) -> None:
+        log.error("audit failed", exc_info=exc)
+        if self._audit is not None:
+            self._audit.error = redact.scrub(exc) or type(exc).__name__
+        self._finish_audit()
+
+    def _finish_audit(self) -> None:
+        outcome = self._audit
+        if outcome is None:
+            return
+        for row in self._rows.values():
+            if row.audit_state in (QUEUED, CHECKING):
+                row.audit_state = IDLE
+                row.audit_message = "Not checked: the audit was cancelled." if outcome.cancelled else ""
+                self.rowChanged.emit(row.id)
+        outcome.finished_at = self.now()
+        self._audit = None
+        self.last_audit = outcome
+        self.auditFinished.emit(outcome)
+
+    # ---- settings ---------------------------------------------------------------------------------------------
+    def save_prefs(self, prefs: UiPrefs) -> None:
+        self.vault.repo.set_setting(PREFS_SETTING, asdict(prefs))
+        self.prefs = prefs
+        self.prefsChanged.emit()
+
+    def save_policy(self, policy: Any) -> None:
+        core_bridge.save_policy(self.vault.repo, policy)
+        self.policy = policy
+        self.load_rows()  # thresholds change findings
+        self.policyChanged.emit()
+
+
+def _ref_text(ref: ServiceRef) -> str:
+    return f"{ref.service}@{ref.day.isoformat()}" if ref.day else ref.service
+
+

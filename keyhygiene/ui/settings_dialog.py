@@ -1,0 +1,214 @@
+"""Settings: policy thresholds and rules, audits and reminders, clipboard and reveal delays, appearance.
+
+Shown with ``open()``; nothing is written until Save, then policy and preferences are stored together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QScrollArea,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyhygiene.core import redact
+from keyhygiene.ui import core_bridge
+from keyhygiene.ui.services import UiPrefs
+from keyhygiene.ui.widgets import Banner, muted, wrap
+
+
+def _spin(minimum: int, maximum: int, value: int, suffix: str, name: str, tip: str) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(minimum, maximum)
+    s.setValue(value)
+    s.setSuffix(suffix)
+    s.setAccessibleName(name)
+    s.setToolTip(tip)
+    return s
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWindowTitle("Settings")
+        self.setAccessibleName("Settings")
+        self.setMinimumWidth(520)
+        lay = QVBoxLayout(self)
+        self.banner = Banner(self)
+        lay.addWidget(self.banner)
+        self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("Settings sections")
+        lay.addWidget(self.tabs)
+        self.policy_fields: dict[str, QSpinBox] = {}
+        self.rule_checks: dict[str, QCheckBox] = {}
+        self._build_policy()
+        self._build_reminders()
+        self._build_privacy()
+        self._build_appearance()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._on_save_clicked)
+        buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        lay.addWidget(buttons)
+
+    # ---- tabs -----------------------------------------------------------------------------------------------
+    def _build_policy(self) -> None:
+        page = QWidget()
+        v = QVBoxLayout(page)
+        policy = self.services.policy
+        mod = core_bridge.optional_module("keyhygiene.core.policy")
+        if policy is None or mod is None:
+            v.addWidget(muted(wrap("The hygiene rules are not part of this build, so there is no policy to set.",
+                                   page)))
+            v.addStretch(1)
+            self.tabs.addTab(page, "Policy")
+            return
+        v.addWidget(muted(wrap("Thresholds the hygiene rules apply to every key. Changes re-evaluate all keys.",
+                               page)))
+        form = QFormLayout()
+        for name, t in mod.THRESHOLDS.items():
+            unit = f" {t.unit}"
+            s = _spin(t.minimum, t.maximum, int(getattr(policy, name)), unit, t.label, t.help)
+            self.policy_fields[name] = s
+            form.addRow(t.label, s)
+            hint = muted(wrap(t.help, page))
+            form.addRow("", hint)
+        v.addLayout(form)
+        rules = self._rule_list()
+        if rules:
+            v.addWidget(QLabel("<b>Rules</b>"))
+            box = QWidget()
+            rl = QVBoxLayout(box)
+            rl.setContentsMargins(0, 0, 0, 0)
+            for rid, summary in rules:
+                cb = QCheckBox(summary)
+                cb.setToolTip(f"Rule {rid}")
+                cb.setAccessibleName(f"Rule {summary}")
+                cb.setChecked(rid not in getattr(policy, "disabled_rules", ()))
+                self.rule_checks[rid] = cb
+                rl.addWidget(cb)
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(box)
+            scroll.setMinimumHeight(160)
+            v.addWidget(scroll, 1)
+        else:
+            v.addStretch(1)
+        self.tabs.addTab(page, "Policy")
+
+    @staticmethod
+    def _rule_list() -> list[tuple[str, str]]:
+        mod = core_bridge.optional_module("keyhygiene.core.rules")
+        rules = getattr(mod, "RULES", None) if mod is not None else None
+        out = []
+        for r in rules or []:
+            rid, summary = getattr(r, "id", None), getattr(r, "summary", None)
+            if rid and summary:
+                out.append((str(rid), str(summary)))
+        return out
+
+    def _build_reminders(self) -> None:
+        p: UiPrefs = self.services.prefs
+        page = QWidget()
+        form = QFormLayout(page)
+        self.audit_on_start = QCheckBox("Check every key with its exchange when the app starts")
+        self.audit_on_start.setChecked(p.audit_on_start)
+        self.audit_on_start.setAccessibleName("Audit on start")
+        form.addRow(self.audit_on_start)
+        self.reaudit_hours = _spin(0, 24 * 30, p.reaudit_hours, " h", "Re-audit every",
+                                   "While the app runs, audit again after this many hours (0 = only when asked)")
+        self.reaudit_hours.setSpecialValueText("only when asked")
+        form.addRow("Re-audit every", self.reaudit_hours)
+        self.remind_on_start = QCheckBox("Show reminders when the app starts")
+        self.remind_on_start.setChecked(p.remind_on_start)
+        self.remind_on_start.setAccessibleName("Remind on start")
+        form.addRow(self.remind_on_start)
+        self.reminder_hours = _spin(0, 24 * 7, p.reminder_hours, " h", "Reminders every",
+                                    "Look for keys past their age, expiring keys and new incidents this often")
+        self.reminder_hours.setSpecialValueText("never")
+        form.addRow("Reminders every", self.reminder_hours)
+        self.notify_desktop = QCheckBox("Also as a desktop notification (where the system has a tray)")
+        self.notify_desktop.setChecked(p.notify_desktop)
+        self.notify_desktop.setAccessibleName("Desktop notifications")
+        form.addRow(self.notify_desktop)
+        self.tabs.addTab(page, "Audits && reminders")
+
+    def _build_privacy(self) -> None:
+        p: UiPrefs = self.services.prefs
+        page = QWidget()
+        form = QFormLayout(page)
+        self.clipboard_seconds = _spin(0, 600, p.clipboard_clear_seconds, " s", "Clear clipboard after",
+                                       "A copied API key or key id is removed from the clipboard after this delay")
+        self.clipboard_seconds.setSpecialValueText("never (not recommended)")
+        form.addRow("Clear clipboard after", self.clipboard_seconds)
+        self.reveal_seconds = _spin(3, 600, p.reveal_seconds, " s", "Hide revealed keys after",
+                                    "A revealed API key is masked again after this delay")
+        form.addRow("Hide revealed keys after", self.reveal_seconds)
+        form.addRow(muted(wrap("Secrets live only in the OS keychain. Copies are marked for clipboard managers "
+                               "as passwords, so they stay out of clipboard history.", page)))
+        self.tabs.addTab(page, "Privacy")
+
+    def _build_appearance(self) -> None:
+        p: UiPrefs = self.services.prefs
+        page = QWidget()
+        form = QFormLayout(page)
+        self.appearance = QComboBox()
+        self.appearance.setAccessibleName("Appearance")
+        for value, text in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
+            self.appearance.addItem(text, value)
+        self.appearance.setCurrentIndex(max(0, self.appearance.findData(p.appearance)))
+        form.addRow("Appearance", self.appearance)
+        self.tabs.addTab(page, "Appearance")
+
+    # ---- save -----------------------------------------------------------------------------------------------
+    def prefs(self) -> UiPrefs:
+        return replace(
+            self.services.prefs,
+            audit_on_start=self.audit_on_start.isChecked(),
+            reaudit_hours=self.reaudit_hours.value(),
+            remind_on_start=self.remind_on_start.isChecked(),
+            reminder_hours=self.reminder_hours.value(),
+            notify_desktop=self.notify_desktop.isChecked(),
+            clipboard_clear_seconds=self.clipboard_seconds.value(),
+            reveal_seconds=self.reveal_seconds.value(),
+            appearance=str(self.appearance.currentData()),
+        )
+
+    def policy(self) -> Any:
+        policy = self.services.policy
+        if policy is None:
+            return None
+        changes: dict[str, Any] = {n: s.value() for n, s in self.policy_fields.items()}
+        if self.rule_checks:
+            changes["disabled_rules"] = tuple(sorted(r for r, cb in self.rule_checks.items() if not cb.isChecked()))
+        return policy.with_changes(**changes)
+
+    def _on_save_clicked(self) -> None:
+        try:
+            policy = self.policy()
+        except ValueError as exc:  # PolicyError names the field
+            name = getattr(exc, "name", "")
+            self.banner.show_message("Not saved", redact.scrub(exc), "high")
+            if name in self.policy_fields:
+                self.policy_fields[name].setFocus()
+            return
+        try:
+            if policy is not None and policy != self.services.policy:
+                self.services.save_policy(policy)
+            self.services.save_prefs(self.prefs())
+        except Exception as exc:
+            self.banner.show_message("Not saved", redact.scrub(exc), "high")
+            return
+        self.accept()

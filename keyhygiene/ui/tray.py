@@ -1,0 +1,49 @@
+"""The tray icon: reminders as desktop notifications, and a menu to bring the window back or audit."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
+
+from keyhygiene import APP_NAME
+from keyhygiene.ui.icons import app_icon
+from keyhygiene.ui.reminders import Reminder
+
+
+def tray_available() -> bool:
+    return QSystemTrayIcon.isSystemTrayAvailable()
+
+
+class Tray(QSystemTrayIcon):
+    def __init__(self, window: QWidget, actions: list[QAction]) -> None:
+        super().__init__(app_icon(), window)
+        self.setToolTip(APP_NAME)
+        menu = QMenu(window)
+        show = menu.addAction("Show KeyHygiene")
+        show.triggered.connect(self._on_show_triggered)
+        menu.addSeparator()
+        for a in actions:
+            menu.addAction(a)
+        self._menu = menu
+        self.setContextMenu(menu)
+        self._window = window
+        self.activated.connect(self._on_activated)
+
+    def _on_show_triggered(self) -> None:
+        self._window.showNormal()
+        self._window.raise_()
+        self._window.activateWindow()
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self._on_show_triggered()
+
+    def notify(self, reminders: list[Reminder]) -> None:
+        if not reminders or not self.supportsMessages():
+            return
+        worst = reminders[0]
+        title = f"{APP_NAME}: {len(reminders)} key{'s' if len(reminders) != 1 else ''} need attention"
+        body = worst.text if len(reminders) == 1 else worst.text + f"\n\u2026and {len(reminders) - 1} more."
+        icon = (QSystemTrayIcon.MessageIcon.Critical if worst.severity == "critical"
+                else QSystemTrayIcon.MessageIcon.Warning)
+        self.showMessage(title, body, icon, 10000)

@@ -1,0 +1,44 @@
+"""Masked fingerprints and duplicate-detection digests."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from keyhygiene.core.masking import ELLIPSIS, key_digest, mask_key
+
+
+@pytest.mark.parametrize(
+    ("key", "masked"),
+    [
+        ("vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A", "vmPU…Eh8A"),
+        ("ABCDEFGHIJKLMNOP", "ABCD…MNOP"),  # 16 characters: first 4 … last 4
+        ("ABCDEFGHIJKLMNO", "AB…NO"),  # shorter keys show less so most of the key stays hidden
+        ("ABCDEFGH", "AB…GH"),
+        ("ABCDEFG", "…"),
+        ("", "…"),
+        ("  ABCDEFGHIJKLMNOPQR \n", "ABCD…OPQR"),
+    ],
+)
+def test_mask_key(key: str, masked: str) -> None:
+    assert mask_key(key) == masked
+
+
+@given(st.text(min_size=1, max_size=200))
+def test_mask_never_reveals_more_than_half_of_a_key(key: str) -> None:
+    masked = mask_key(key)
+    shown = len(masked) - len(ELLIPSIS)
+    assert masked.count(ELLIPSIS) >= 1
+    assert shown <= len(key.strip()) // 2
+
+
+def test_digest_is_sha256_salted_with_the_exchange_and_ignores_case_of_the_exchange_only() -> None:
+    d = key_digest("Binance", " abc123 ")
+    assert d == hashlib.sha256(b"binance\0abc123").hexdigest()
+    assert key_digest("binance", "abc123") == d
+    assert key_digest("okx", "abc123") != d
+    assert key_digest("binance", "ABC123") != d
+    assert len(d) == 64

@@ -1,0 +1,92 @@
+"""Every path in one place: platformdirs by default, --data-dir / KEYHYGIENE_DATA_DIR to override."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import platformdirs
+import pytest
+
+from keyhygiene.paths import DATA_DIR_ENV, app_paths, resource, resources_dir
+
+
+def test_defaults_come_from_platformdirs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    p = app_paths()
+    assert not p.overridden
+    assert p.data_dir == Path(platformdirs.user_data_dir("KeyHygiene", appauthor=False))
+    assert p.log_dir == Path(platformdirs.user_log_dir("KeyHygiene", appauthor=False))
+    assert p.database == p.data_dir / "keyhygiene.sqlite3"
+    assert p.log_file == p.log_dir / "keyhygiene.log"
+    assert p.backups_dir == p.data_dir / "backups"
+
+
+def test_environment_overrides_and_moves_logs_under_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "env"))
+    p = app_paths()
+    assert p.overridden
+    assert p.data_dir == (tmp_path / "env").resolve()
+    assert p.log_dir == p.data_dir / "logs"
+
+
+def test_an_explicit_dir_beats_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "env"))
+    assert app_paths(tmp_path / "arg").data_dir == (tmp_path / "arg").resolve()
+
+
+def test_an_empty_environment_value_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, "")
+    assert not app_paths().overridden
+
+
+def test_user_home_and_relative_paths_are_resolved(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert app_paths("~/vault").data_dir == (tmp_path / "vault").resolve()
+    monkeypatch.chdir(tmp_path)
+    assert app_paths("rel").data_dir == tmp_path / "rel"
+
+
+def test_resolving_paths_creates_nothing(tmp_path: Path) -> None:
+    app_paths(tmp_path / "not-yet")
+    assert not (tmp_path / "not-yet").exists()
+
+
+def test_ensure_creates_private_folders(tmp_path: Path) -> None:
+    p = app_paths(tmp_path / "vault")
+    p.ensure()
+    p.ensure()  # idempotent
+    for d in (p.data_dir, p.log_dir):
+        assert d.is_dir()
+        if os.name == "posix":
+            assert stat.S_IMODE(d.stat().st_mode) == 0o700
+
+
+def test_ensure_fails_loudly_when_the_folder_cannot_be_made(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OSError):
+        app_paths(tmp_path / "file" / "vault").ensure()
+
+
+def test_resources_dir_is_found_when_present_and_explained_when_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    fake = tmp_path / "bundle"
+    (fake / "resources").mkdir(parents=True)
+    (fake / "resources" / "x.txt").write_text("hi")
+    monkeypatch.setattr(sys, "_MEIPASS", str(fake), raising=False)
+    assert resources_dir() == fake / "resources"
+    assert resource("x.txt").read_text() == "hi"
+    (fake / "resources" / "x.txt").unlink()
+    (fake / "resources").rmdir()
+    import keyhygiene.paths as paths_mod
+
+    monkeypatch.setattr(paths_mod, "__file__", str(tmp_path / "nowhere" / "keyhygiene" / "paths.py"))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
+    with pytest.raises(FileNotFoundError, match="resources not found"):
+        resources_dir()
