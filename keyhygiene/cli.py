@@ -7,7 +7,7 @@ import importlib
 import logging
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from keyhygiene import __version__, exitcodes
 from keyhygiene.cliutil import UsageError, err, parse_endpoints
@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         close_logging()
 
 
-def dispatch(func, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def dispatch(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
     from keyhygiene.store.database import DatabaseError
     from keyhygiene.store.keychain import KeychainError
     from keyhygiene.store.vault import NotFound, ValidationError

@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from keyhygiene.core import redact
@@ -41,7 +42,7 @@ def open_vault(args: argparse.Namespace) -> Vault:
     return vault
 
 
-def _registry_resolver():  # type: ignore[no-untyped-def]
+def _registry_resolver() -> Callable[[str], str] | None:
     """The registry's alias resolver once the registry module exists; plain lowercase until then."""
     try:
         from keyhygiene.core.registry import default_resolver

@@ -8,5 +8,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "keyhygiene.commands.keys",
     "keyhygiene.commands.inspect",
     "keyhygiene.commands.audit",
+    "keyhygiene.commands.rotate",
+    "keyhygiene.commands.report",
     "keyhygiene.commands.scan",
+    "keyhygiene.commands.doctor",
 )

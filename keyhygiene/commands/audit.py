@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+from typing import TYPE_CHECKING
 
 from keyhygiene import exitcodes
 from keyhygiene.cliutil import err, open_vault, print_json
 from keyhygiene.core.severity import SEVERITIES
+
+if TYPE_CHECKING:
+    from keyhygiene.core.audit import AuditResult
 
 WIDTH = 100
 
@@ -62,7 +66,7 @@ def _ip(v: bool | None) -> str:
     return "?" if v is None else ("yes" if v else "no")
 
 
-def render_human(result) -> str:  # type: ignore[no-untyped-def]
+def render_human(result: AuditResult) -> str:
     from keyhygiene.core.score import SCORE_FORMULA, grade
     from keyhygiene.core.timeutil import iso
 
@@ -79,11 +83,13 @@ def render_human(result) -> str:  # type: ignore[no-untyped-def]
                      str(k.profile.status.value if hasattr(k.profile.status, "value") else k.profile.status),
                      perms, _ip(k.profile.ip_restricted), str(k.score), k.worst.value if k.worst else "-"))
     out += _table(rows)
-    wrap = textwrap.TextWrapper(width=WIDTH, initial_indent="      ", subsequent_indent="      ")
+    # Never split a URL or a command across lines: people copy them.
+    wrap = textwrap.TextWrapper(width=WIDTH, initial_indent="      ", subsequent_indent="      ",
+                                break_on_hyphens=False, break_long_words=False)
     for k in result.keys:
         out += ["", f"{k.key.id}  {k.key.exchange}  {k.key.label}  (score {k.score})"]
         out += textwrap.wrap("What a holder could do: " + k.blast_radius, width=WIDTH, initial_indent="  ",
-                             subsequent_indent="  ")
+                             subsequent_indent="  ", break_on_hyphens=False)
         if not k.findings:
             out.append("  No findings.")
         for f in k.findings:

@@ -126,6 +126,12 @@ def judge(
                     score=key_score(findings), blast_radius=blast_radius_of(facts))
 
 
+def _default_inspector() -> Inspector:
+    from keyhygiene.exchanges.audit_runner import inspect_many
+
+    return inspect_many
+
+
 def _secret_missing(key: KeyRecord, why: str) -> KeyProfile:
     return KeyProfile(exchange=key.exchange, key=key.fingerprint, status=Status.ERROR, message=why)
 
@@ -219,9 +225,9 @@ async def audit_async(
     declared = {k.id: k.declared_permissions for k in keys if k.declared_permissions is not None}
     cancelled = False
     if items:
-        if inspector is None:
-            from keyhygiene.exchanges.audit_runner import inspect_many as inspector
-        await inspector(items, endpoints=endpoints, declared=declared, on_result=on_profile, cancel=cancel)
+        await (inspector or _default_inspector())(
+            items, endpoints=endpoints, declared=declared, on_result=on_profile, cancel=cancel
+        )
     if cancel is not None and cancel.is_set():
         cancelled = True
     for k in keys:

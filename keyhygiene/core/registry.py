@@ -21,6 +21,8 @@ from typing import Any
 
 from keyhygiene.paths import resource
 
+Day = date  # Incident has a field named ``date``; inside that class the name no longer means the type
+
 REGISTRY_FILE = "services.json"
 SCHEMA_FILE = "services.schema.json"
 # Exposures that point at a local config file rather than a service (see models.Exposure).
@@ -64,7 +66,7 @@ CATEGORY_LABELS: dict[str, str] = {
 class Incident:
     id: str
     service_id: str
-    date: date
+    date: Day
     date_precision: str  # "day" or "month"
     kind: str
     summary: str
@@ -72,11 +74,11 @@ class Incident:
     verified: bool
 
     @property
-    def first_day(self) -> date:
+    def first_day(self) -> Day:
         return self.date
 
     @property
-    def last_day(self) -> date:
+    def last_day(self) -> Day:
         """The last day the incident may have happened on: the date itself, or the month's end."""
         if self.date_precision == "month":
             return self.date.replace(day=calendar.monthrange(self.date.year, self.date.month)[1])

@@ -77,6 +77,13 @@ class Adapter:
     def params(self, creds: Credentials) -> dict[str, Any]:
         return {}
 
+    def configure(self, client: Any) -> None:
+        """Adjust a new ccxt client after the endpoint override, before any request. Default: nothing.
+
+        For signers that name the contacted URL (Coinbase's JWT ``uri`` claim) and need help with a non-https
+        override; keep such patches tiny and leave the signing itself to ccxt.
+        """
+
     async def fetch(self, client: Any, creds: Credentials) -> Any:
         return await getattr(client, self.key_info.method)(self.params(creds))
 

@@ -7,42 +7,82 @@ same exchange share is that exchange's pacer. All clients share one aiohttp sess
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import ssl
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials, KeyProfile, Status
-from keyhygiene.exchanges.limits import RateLimit, limit_for
+from keyhygiene.exchanges.limits import RateLimit, budget_for
 
 log = logging.getLogger(__name__)
 
-# Margin over the exact spacing: requests reach the exchange with jitter, and one early arrival costs a 429.
-_PACE_MARGIN = 1.08
-_PACE_SLACK_S = 0.005
+# The simulator (like exchanges, which count in coarse buckets) tolerates arrivals up to 10% early; a few ms
+# more here keeps the scheduler's own timer resolution out of that margin.
+_WINDOW_SLACK_S = 0.005
+
+
+class Slot:
+    """One request's place in a window. ``at`` moves to the moment its headers hit the socket (see
+    ``_mark_sent``): a new connection or a busy event loop delays a request after it took its slot, and the
+    exchange counts it when it arrives, not when we decided to send it."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+
+_in_flight: contextvars.ContextVar[list[Slot] | None] = contextvars.ContextVar("kh_in_flight", default=None)
 
 
 class Pacer:
-    """Evenly spaced request slots: one every ``per_seconds / requests``.
+    """At most ``limit.requests`` starts in any window of ``limit.per_seconds`` (sliding window, bursts allowed).
 
-    Any ``requests`` consecutive slots span 8% more than the window: that is the jitter a request may pick up
-    between taking its slot and reaching the exchange (a busy event loop, a new connection) without a 429. The
-    audit's wall time is set by the slowest exchange's window, so the margin costs about 8% of it.
+    Bursts matter: an exchange allowing 10 requests a second should get 10 at once, then 10 more a second later;
+    spacing them evenly would make the audit up to twice as slow as the limit allows.
     """
 
     def __init__(self, limit: RateLimit) -> None:
         self.limit = limit
-        self.interval = limit.interval * _PACE_MARGIN + _PACE_SLACK_S
-        self.next_free = 0.0
+        self.window = limit.per_seconds + _WINDOW_SLACK_S
+        self.slots: deque[Slot] = deque()
+
+    async def acquire(self) -> Slot:
+        while True:
+            now = time.monotonic()
+            while self.slots and now - self.slots[0].at >= self.window:
+                self.slots.popleft()
+            if len(self.slots) < self.limit.requests:
+                slot = Slot(now)  # no await between the check and this: tasks cannot overtake
+                self.slots.append(slot)
+                return slot
+            await asyncio.sleep(max(0.001, self.window - (now - self.slots[0].at)))
+
+
+class PacerChain:
+    """Both budgets of an exchange: the per-key pacer, then the shared per-IP pacer."""
+
+    def __init__(self, *pacers: Pacer | None) -> None:
+        self.pacers = [p for p in pacers if p is not None]
 
     async def acquire(self) -> None:
+        slots = [await p.acquire() for p in self.pacers]
+        # Same task as the request that follows: the session's trace hook finds these slots through the context.
+        _in_flight.set(slots)
+
+
+async def _mark_sent(_session: Any, _ctx: Any, _params: Any) -> None:
+    slots = _in_flight.get()
+    if slots:
         now = time.monotonic()
-        slot = max(now, self.next_free)
-        self.next_free = slot + self.interval  # reserved before awaiting: tasks cannot overtake each other
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        for s in slots:
+            s.at = max(s.at, now)
+        _in_flight.set(None)
 
 
 def _shared_session() -> Any:
@@ -50,7 +90,10 @@ def _shared_session() -> Any:
     import certifi
 
     ctx = ssl.create_default_context(cafile=certifi.where())
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx, limit=200, enable_cleanup_closed=True))
+    trace = aiohttp.TraceConfig()
+    trace.on_request_headers_sent.append(_mark_sent)
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx, limit=200, enable_cleanup_closed=True),
+                                 trace_configs=[trace])
 
 
 async def inspect_many(
@@ -65,12 +108,15 @@ async def inspect_many(
     """Inspect ``(key_id, exchange, creds)`` items; returns key_id → profile. Cancelled keys are left out."""
     from keyhygiene.exchanges.inspect import inspect_key
 
-    pacers: dict[str, Pacer] = {}
+    ip_pacers: dict[str, Pacer] = {}
     results: dict[str, KeyProfile] = {}
     session = _shared_session()
 
     async def one(key_id: str, exchange: str, creds: Credentials) -> None:
-        pacer = pacers.setdefault(exchange, Pacer((rate_limits or {}).get(exchange) or limit_for(exchange)))
+        budget = budget_for(exchange)
+        ip_limit = (rate_limits or {}).get(exchange) or budget.per_ip
+        pacer = PacerChain(Pacer(budget.per_key) if budget.per_key else None,
+                           ip_pacers.setdefault(exchange, Pacer(ip_limit)))
         if cancel is not None and cancel.is_set():
             return
         try:
@@ -109,16 +155,20 @@ async def inspect_many(
 
 
 def critical_path_seconds(counts: Mapping[str, int], latency_s: float,
-                          rate_limits: Mapping[str, RateLimit] | None = None) -> float:
-    """The shortest wall time the exchanges' limits allow for ``counts`` requests per exchange.
+                          rate_limits: Mapping[str, RateLimit] | None = None,
+                          requests_per_key: Mapping[str, int] | None = None) -> float:
+    """The shortest wall time the exchanges' per-IP limits allow for ``counts`` keys per exchange.
 
     With n requests and at most r per window w, the last request can start at floor((n-1)/r)*w and then takes
-    one round trip; exchanges run in parallel, so the audit's lower bound is the slowest exchange's.
+    one round trip (m round trips when a key needs m requests); exchanges run in parallel, so the audit's lower
+    bound is the slowest exchange's.
     """
     worst = 0.0
-    for ex, n in counts.items():
-        if n <= 0:
+    for ex, n_keys in counts.items():
+        if n_keys <= 0:
             continue
-        lim = (rate_limits or {}).get(ex) or limit_for(ex)
-        worst = max(worst, ((n - 1) // lim.requests) * lim.per_seconds + latency_s)
+        m = (requests_per_key or {}).get(ex, 1)
+        lim = (rate_limits or {}).get(ex) or budget_for(ex).per_ip
+        n = n_keys * m
+        worst = max(worst, ((n - 1) // lim.requests) * lim.per_seconds + m * latency_s)
     return worst

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -68,6 +68,7 @@ def create_client(
     options: Mapping[str, Any] | None = None,
     session: Any = None,
     pacer: Any = None,
+    configure: Callable[[Any], None] | None = None,
 ) -> Any:
     """``pacer`` (anything with ``async acquire()``) is awaited right before each request goes out, so the
     exchange's rate limit is kept at the moment requests leave, not when a task happened to start."""
@@ -87,6 +88,8 @@ def create_client(
     client = cls(config)
     if endpoint:
         apply_endpoint(client, endpoint)
+    if configure is not None:
+        configure(client)  # the adapter's hook (Adapter.configure), after the override it may depend on
     capture = HttpCapture()
     original_on_rest = client.on_rest_response
 

@@ -63,7 +63,7 @@ async def inspect_key(
     client = create_client(
         exchange, creds, endpoint=(endpoints or {}).get(exchange),
         allowlist=Allowlist(adapter.allowed()), options=adapter.ccxt_options, session=session,
-        pacer=pacer,
+        pacer=pacer, configure=adapter.configure,
     )
     try:
         async with asyncio.timeout(deadline_s):

@@ -14,8 +14,8 @@ API_KEY_PAGES: dict[str, str] = {
     "gate": "https://www.gate.com/myaccount/apikeys",
     "htx": "https://www.htx.com/en-us/apikey/",
     "bitfinex": "https://setting.bitfinex.com/api",
-    "bingx": "https://bingx.com/en/account/api",
-    "mexc": "https://www.mexc.com/user/openapi",
+    "bingx": "https://bingx.com/en-gb/account/api/",  # confirmed (exchanges-confirmations.md B8)
+    "mexc": "https://www.mexc.com/user/openapi",  # confirmed: mexcdevelop/apidocs "API Key Setup"
 }
 
 

@@ -1,8 +1,11 @@
-"""Request budgets for each exchange's key-info endpoint, shared by the audit scheduler and the simulator.
+"""Request budgets for each exchange, shared by the audit scheduler and the simulator.
 
-The scheduler never sends faster than these; the simulator enforces the same numbers, so the benchmark can compute
-the critical path an audit is allowed. Numbers are deliberately at or below each exchange's documented limit for
-the endpoint we call (sources in the per-exchange adapter modules).
+Exchanges limit in two scopes: per account or key (UID limits: each of the user's keys has its own budget) and
+per source IP (everything this machine sends). An audit sends one or two requests per key, so per-key limits
+rarely bind; the per-IP budget is what bounds an audit of many keys on one exchange. The scheduler never sends
+faster than either; the simulator enforces the same numbers, so the benchmark can compute the critical path an
+audit is allowed (``critical_path_seconds``). Per-IP budgets are a conservative share of each exchange's
+documented IP limit, so a user's bots sharing the IP keep most of it.
 """
 
 from __future__ import annotations
@@ -20,22 +23,48 @@ class RateLimit:
         return self.per_seconds / self.requests
 
 
-LIMITS: dict[str, RateLimit] = {
-    "binance": RateLimit(10, 1.0),  # weight 1 of 6000/min per IP; we stay far below
-    "kucoin": RateLimit(10, 1.0),  # management pool 4000/30s; key-info weight 20
-    "okx": RateLimit(5, 2.0),  # /account/config: 5 requests per 2 s
-    "bybit": RateLimit(10, 1.0),  # query-api: 10/s
-    "coinbase": RateLimit(10, 1.0),  # private REST 30/s; conservative
-    "kraken": RateLimit(1, 1.0),  # counter-based; about one private call per second sustained
-    "bitget": RateLimit(1, 1.0),  # spot account info: 1/s per UID
-    "gate": RateLimit(10, 1.0),  # private endpoints 200/10s
-    "htx": RateLimit(10, 1.0),  # private 100/10s per UID
-    "bitfinex": RateLimit(1, 1.0),  # auth endpoints ~90/min
-    "bingx": RateLimit(5, 1.0),  # apiPermissions: 5 req/s
-    "mexc": RateLimit(10, 1.0),
+@dataclass(frozen=True)
+class Budget:
+    per_ip: RateLimit
+    per_key: RateLimit | None = None
+
+
+_IP = RateLimit(10, 1.0)
+
+BUDGETS: dict[str, Budget] = {
+    # Binance: key-info weight 1 of 6,000 weight/min per IP.
+    "binance": Budget(per_ip=_IP),
+    # KuCoin: management pool per UID (key-info weight 20 of 4,000/30 s); public IP limit 2,000/30 s.
+    "kucoin": Budget(per_ip=_IP, per_key=RateLimit(20, 3.0)),
+    # OKX: /api/v5/account/config 5 requests / 2 s per user ID.
+    "okx": Budget(per_ip=_IP, per_key=RateLimit(5, 2.0)),
+    # Bybit: query-api 10/s per UID; 600 requests / 5 s per IP.
+    "bybit": Budget(per_ip=_IP, per_key=RateLimit(10, 1.0)),
+    # Coinbase Advanced Trade: private endpoints 30/s per key.
+    "coinbase": Budget(per_ip=_IP, per_key=RateLimit(30, 1.0)),
+    # Kraken: counter per key, +1 per private call, decays ~0.33/s (starter tier): about one call a second.
+    "kraken": Budget(per_ip=_IP, per_key=RateLimit(1, 1.0)),
+    # Bitget: spot account info 1/s per UID.
+    "bitget": Budget(per_ip=_IP, per_key=RateLimit(1, 1.0)),
+    # Gate: main_keys has no figure in the docs copy; ccxt budgets private endpoints at 150 / 10 s.
+    "gate": Budget(per_ip=_IP, per_key=RateLimit(150, 10.0)),
+    # HTX spot docs, Rate Limiting Rule: "Each API Key is limited to 10 times per second" (uid + api-key per key).
+    "htx": Budget(per_ip=_IP, per_key=RateLimit(10, 1.0)),
+    # Bitfinex docs: an IP may send 10-90 requests / min to one endpoint, depending on load (then blocked 10-60 s).
+    "bitfinex": Budget(per_ip=RateLimit(1, 1.0)),
+    # BingX docs: apiPermissions 2/s per UID (bingx-api docs copy; the docs-v3 bundle said 5/s), uid 10/s,
+    # apiKey/query 5/s; a key costs up to 3 requests.
+    "bingx": Budget(per_ip=_IP, per_key=RateLimit(2, 1.0)),
+    # MEXC spot v3 docs, Account Information: "rate limit: 2 times/s"; Weight(IP) 10 of 500 / 10 s per endpoint.
+    "mexc": Budget(per_ip=RateLimit(4, 1.0), per_key=RateLimit(2, 1.0)),
 }
-DEFAULT_LIMIT = RateLimit(1, 1.0)
+DEFAULT_BUDGET = Budget(per_ip=RateLimit(5, 1.0), per_key=RateLimit(1, 1.0))
+
+
+def budget_for(exchange: str) -> Budget:
+    return BUDGETS.get(exchange, DEFAULT_BUDGET)
 
 
 def limit_for(exchange: str) -> RateLimit:
-    return LIMITS.get(exchange, DEFAULT_LIMIT)
+    """The per-IP limit: what bounds an audit of many keys on one exchange."""
+    return budget_for(exchange).per_ip

@@ -50,7 +50,8 @@ async def revoke_key(
     redact.remember(creds.secret_values())
     adapter = get_adapter(exchange)
     client: Any = create_client(exchange, creds, endpoint=(endpoints or {}).get(exchange),
-                                allowlist=Allowlist([ep]), options=adapter.ccxt_options if adapter else None)
+                                allowlist=Allowlist([ep]), options=adapter.ccxt_options if adapter else None,
+                                configure=adapter.configure if adapter else None)
     try:
         async with asyncio.timeout(KEY_DEADLINE_S):
             await getattr(client, ep.method)({})

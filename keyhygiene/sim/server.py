@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from keyhygiene.exchanges.catalog import SUPPORTED
-from keyhygiene.exchanges.limits import RateLimit, limit_for
+from keyhygiene.exchanges.limits import RateLimit, budget_for
 from keyhygiene.sim.base import Reject, SimExchange
 from keyhygiene.sim.model import SimKey
 
@@ -28,6 +28,24 @@ log = logging.getLogger(__name__)
 FAULT_KINDS = ("html", "malformed_json", "http_429", "http_418", "http_500", "clock_skew", "hang")
 CLOCK_SKEW_MS = 120_000
 DEFAULT_CLIENT_IP = "203.0.113.10"  # TEST-NET-3: the public IP the simulator pretends requests come from
+
+
+# Where each exchange carries the API key on a signed request (for per-key rate limits).
+KEY_HEADERS: dict[str, str] = {
+    "binance": "X-MBX-APIKEY", "bybit": "X-BAPI-API-KEY", "okx": "OK-ACCESS-KEY", "kucoin": "KC-API-KEY",
+    "kraken": "API-Key", "bitget": "ACCESS-KEY", "gate": "KEY", "bitfinex": "bfx-apikey",
+    "bingx": "X-BX-APIKEY", "mexc": "X-MEXC-APIKEY",
+}
+KEY_QUERY_PARAMS: dict[str, str] = {"htx": "AccessKeyId"}
+
+
+def request_api_key(exchange: str, request: web.Request) -> str | None:
+    if exchange in KEY_HEADERS:
+        return request.headers.get(KEY_HEADERS[exchange])
+    if exchange in KEY_QUERY_PARAMS:
+        return request.query.get(KEY_QUERY_PARAMS[exchange])
+    auth = request.headers.get("Authorization", "")
+    return auth or None  # Coinbase: the bearer JWT names the key; one token per key is close enough
 
 
 @dataclass
@@ -59,8 +77,10 @@ class Simulator:
         self.clock_offset_ms: dict[str, int] = defaultdict(int)
         self.requests: list[tuple[float, str, str, str]] = []  # (time, exchange, method, path)
         self.enforce_rate_limits = enforce_rate_limits
-        self.rate_limits = {ex: (rate_limits or {}).get(ex, limit_for(ex)) for ex in SUPPORTED}
-        self._windows: dict[str, deque[float]] = defaultdict(deque)
+        # Per-IP limits (all requests to an exchange); per-key limits come from the exchange's budget.
+        self.rate_limits = {ex: (rate_limits or {}).get(ex, budget_for(ex).per_ip) for ex in SUPPORTED}
+        self.key_limits = {ex: budget_for(ex).per_key for ex in SUPPORTED}
+        self._windows: dict[object, deque[float]] = defaultdict(deque)
         self._wanted = exchanges or SUPPORTED
         self._runners: list[web.AppRunner] = []
         self._hanging: set[asyncio.Future[None]] = set()
@@ -150,15 +170,16 @@ class Simulator:
                 q.popleft()
         return f.kind
 
-    def _rate_check(self, exchange: str) -> float | None:
-        """Seconds until the window has room, or None when this request fits (and is counted)."""
+    def _rate_check(self, exchange: str, api_key: str | None = None) -> float | None:
+        """Seconds until the per-IP (or, with ``api_key``, the per-key) window has room; None when this request
+        fits (and is then counted)."""
         if not self.enforce_rate_limits:
             return None
-        lim = self.rate_limits.get(exchange)
+        lim = self.rate_limits.get(exchange) if api_key is None else self.key_limits.get(exchange)
         if lim is None:
             return None
         now = time.monotonic()
-        win = self._windows[exchange]
+        win = self._windows[exchange if api_key is None else (exchange, api_key)]
         # 10% slack: real exchanges count in coarse buckets, not to the millisecond, and loopback arrival times
         # jitter with the load on this machine. The scheduler's pacing is tested against the same budget.
         while win and now - win[0] >= lim.per_seconds * 0.9:
@@ -198,6 +219,9 @@ class Simulator:
                 return web.Response(status=500, content_type="application/json",
                                     text='{"error": "Internal Server Error"}')
             wait = self._rate_check(exchange)
+            api_key = request_api_key(exchange, request)
+            if wait is None and api_key:
+                wait = self._rate_check(exchange, api_key)
             if wait is not None:
                 resp = ex.error("rate_limited")
                 resp.set_status(429)

@@ -709,7 +709,7 @@ class AddKeyDialog(QDialog):
         for service in sorted(before - set(after)):
             steps.append(lambda done, s=service: self.services.unshare(
                 kid, s, None, on_done=done, on_error=self._on_save_failed, context=self))
-        for service, s in after.items():
+        for s in after.values():
             if not s.existing:
                 steps.append(lambda done, s=s: self.services.share(
                     kid, s.service, s.day, on_done=done, on_error=self._on_save_failed, context=self))

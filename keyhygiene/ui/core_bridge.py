@@ -1,14 +1,14 @@
-"""The UI's single adapter to the core's rules, registry and policy.
+"""The UI's single adapter to the core's registry, policy, rules and audit.
 
-Those modules are optional at run time in one sense only: a build without them (or a registry file that fails to
-load) still opens the vault and lists keys, just without findings. Everything the UI needs from them goes through
-the few functions below, so no widget imports a rule module directly.
+A build without those modules (or with a registry file that fails to load) still opens the vault and lists keys,
+just without findings: everything the widgets need from them goes through the few functions below.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import ModuleType
@@ -17,6 +17,9 @@ from typing import Any
 from keyhygiene.core.models import Finding, KeyProfile, KeyRecord
 
 log = logging.getLogger(__name__)
+
+# Incident kinds that put a stored key at risk, most severe first (registry.IncidentKind values).
+INCIDENT_ORDER = ("key_leak", "account_data_breach", "wallet_breach", "other", "phishing_clone")
 
 
 def optional_module(name: str) -> ModuleType | None:
@@ -35,15 +38,24 @@ class ServiceInfo:
 
     id: str
     name: str
-    category: str = ""
+    category_label: str = ""
 
 
 @dataclass(frozen=True)
 class IncidentInfo:
     service: str
     day: date | None
-    title: str
-    source: str = ""
+    kind: str
+    title: str  # short: "API-key leak"
+    summary: str  # the registry's sourced sentence
+    verified: bool = True
+
+
+@dataclass(frozen=True)
+class Judgement:
+    findings: list[Finding]
+    score: int | None
+    blast_radius: str
 
 
 # ---- registry -------------------------------------------------------------------------------------------------
@@ -61,123 +73,61 @@ def load_registry() -> Any | None:
 def registry_services(registry: Any | None) -> list[ServiceInfo]:
     if registry is None:
         return []
-    out: list[ServiceInfo] = []
-    for svc in _services_of(registry):
-        sid = str(getattr(svc, "id", "") or "")
-        if not sid:
-            continue
-        out.append(ServiceInfo(id=sid, name=str(getattr(svc, "name", sid) or sid),
-                               category=str(getattr(svc, "category", "") or "")))
+    out = [ServiceInfo(id=s.id, name=s.name, category_label=s.category_label) for s in registry]
     return sorted(out, key=lambda s: s.name.lower())
 
 
-def _services_of(registry: Any) -> list[Any]:
-    services = getattr(registry, "services", None)
-    if isinstance(services, dict):
-        return list(services.values())
-    if services is not None:
-        return list(services)
-    return []
-
-
 def service_name(registry: Any | None, service: str) -> str:
-    """Display name of a registry id; free text and ``file:`` consumers are shown as entered."""
-    if service.startswith("file:"):
-        return service[5:].rsplit("/", 1)[-1] or service
+    """Display name of a stored service: registry name, a file's name, or the user's own text."""
     if registry is not None:
-        for svc in _services_of(registry):
-            if getattr(svc, "id", None) == service:
-                return str(getattr(svc, "name", service) or service)
+        return str(registry.display_name(service))
+    if service.startswith("file:"):
+        return service[5:]
     return service
 
 
 def resolver(registry: Any | None) -> Any:
-    """The alias resolver the vault uses to turn '3Commas' into '3commas'."""
-    mod = optional_module("keyhygiene.core.registry")
-    if mod is not None and hasattr(mod, "default_resolver"):
-        try:
-            return mod.default_resolver()
-        except Exception:
-            log.exception("registry resolver unavailable")
-    return None
+    """What the vault uses to turn '3 Commas' into '3commas' (None: plain lowercase)."""
+    return registry.canonical if registry is not None else None
 
 
 def incidents_touching(registry: Any | None, record: KeyRecord) -> list[IncidentInfo]:
-    """Registry incidents of a service this key was given to, dated after it was given (or undated)."""
+    """Incidents of a service this key was given to that happened while the service held it.
+
+    An incident dated by month counts when any day of that month falls inside the sharing; an unknown sharing
+    date counts as "maybe", so it is shown (a reminder errs on the side of telling)."""
     if registry is None:
         return []
     out: list[IncidentInfo] = []
     for exp in record.exposures:
-        for inc in _incidents_of(registry, exp.service):
-            day = _as_date(getattr(inc, "date", None) or getattr(inc, "day", None))
-            if exp.shared_at is not None and day is not None and day < exp.shared_at:
-                continue  # the incident predates the sharing: this key was not in that leak
-            if exp.revoked_at is not None and day is not None and day > exp.revoked_at:
-                continue  # the sharing had ended before the incident
-            out.append(IncidentInfo(service=exp.service, day=day,
-                                    title=str(getattr(inc, "title", None) or getattr(inc, "summary", "") or ""),
-                                    source=str(getattr(inc, "source", "") or "")))
-    return out
-
-
-def _incidents_of(registry: Any, service: str) -> list[Any]:
-    fn = getattr(registry, "incidents_for", None)
-    if callable(fn):
-        try:
-            return list(fn(service))
-        except Exception:
-            log.exception("registry incidents_for failed")
-            return []
-    svc = None
-    services = getattr(registry, "services", None)
-    if isinstance(services, dict):
-        svc = services.get(service)
-    return list(getattr(svc, "incidents", None) or [])
-
-
-def _as_date(v: Any) -> date | None:
-    if v is None:
-        return None
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    try:
-        return date.fromisoformat(str(v)[:10])
-    except ValueError:
-        return None
+        for inc in registry.incidents_for(exp.service):
+            if exp.shared_at is not None and inc.last_day < exp.shared_at:
+                continue
+            if exp.revoked_at is not None and inc.first_day > exp.revoked_at:
+                continue
+            out.append(IncidentInfo(service=exp.service, day=inc.date, kind=inc.kind, title=inc.kind_label,
+                                    summary=inc.summary, verified=inc.verified))
+    rank = {k: i for i, k in enumerate(INCIDENT_ORDER)}
+    return sorted(out, key=lambda i: (rank.get(i.kind, len(rank)), -(i.day.toordinal() if i.day else 0)))
 
 
 # ---- policy ---------------------------------------------------------------------------------------------------
 def load_policy(repo: Any) -> Any | None:
     mod = optional_module("keyhygiene.core.policy")
-    if mod is None:
-        return None
-    cls = mod.Policy
-    for name in ("load", "from_repository", "from_settings"):
-        fn = getattr(cls, name, None) or getattr(mod, f"{name}_policy", None)
-        if callable(fn):
-            try:
-                return fn(repo)
-            except Exception:
-                log.exception("stored policy unreadable; using defaults")
-                break
-    return cls()
+    return None if mod is None else mod.Policy.load(repo)
 
 
 def save_policy(repo: Any, policy: Any) -> None:
-    for fn in (getattr(policy, "save", None), getattr(optional_module("keyhygiene.core.policy"), "save_policy", None)):
-        if callable(fn):
-            if fn is getattr(policy, "save", None):
-                fn(repo)
-            else:
-                fn(repo, policy)
-            return
-    raise RuntimeError("this build cannot save the policy")
+    policy.save(repo)
 
 
 def policy_value(policy: Any | None, name: str, default: int) -> int:
     return int(getattr(policy, name, default) if policy is not None else default)
+
+
+def thresholds() -> Mapping[str, Any]:
+    mod = optional_module("keyhygiene.core.policy")
+    return {} if mod is None else dict(mod.THRESHOLDS)
 
 
 # ---- rules ----------------------------------------------------------------------------------------------------
@@ -185,32 +135,33 @@ def rules_available() -> bool:
     return optional_module("keyhygiene.core.rules") is not None
 
 
-def evaluate(record: KeyRecord, profile: KeyProfile | None, *, policy: Any, registry: Any, now: datetime,
-             context: Any = None) -> list[Finding]:
+def rule_list() -> list[tuple[str, str]]:
     mod = optional_module("keyhygiene.core.rules")
-    if mod is None or policy is None or registry is None:
-        return []
-    return list(mod.evaluate(record, profile, policy=policy, registry=registry, now=now, context=context))
+    return [] if mod is None else [(r.id, r.summary) for r in mod.RULES]
 
 
-def blast_radius(record: KeyRecord, profile: KeyProfile | None) -> str:
+def context(last_good: Mapping[str, tuple[datetime, KeyProfile]] | None = None) -> Any:
     mod = optional_module("keyhygiene.core.rules")
     if mod is None:
-        return ""
-    try:
-        return str(mod.blast_radius(record, profile))
-    except Exception:
-        log.exception("blast radius failed for %s", record.id)
-        return ""
+        return None
+    return mod.RuleContext(last_good=dict(last_good or {}))
 
 
-def key_score(findings: list[Finding]) -> int | None:
-    mod = optional_module("keyhygiene.core.score")
-    return None if mod is None else int(mod.key_score(findings))
+def judge(record: KeyRecord, profile: KeyProfile | None, checked_at: datetime | None, *, policy: Any,
+          registry: Any, now: datetime, ctx: Any = None) -> Judgement:
+    """Findings, score and blast radius of one key (empty when the rules are not part of this build)."""
+    audit = optional_module("keyhygiene.core.audit")
+    if audit is None or policy is None or registry is None:
+        return Judgement([], None, "")
+    a = audit.judge(record, profile, checked_at, policy=policy, registry=registry, now=now, context=ctx)
+    return Judgement(list(a.findings), int(a.score), str(a.blast_radius))
+
+
+def evaluate(record: KeyRecord, profile: KeyProfile | None, *, policy: Any, registry: Any,
+             now: datetime) -> list[Finding]:
+    return judge(record, profile, None, policy=policy, registry=registry, now=now).findings
 
 
 def overall_score(scores: list[int]) -> int | None:
     mod = optional_module("keyhygiene.core.score")
-    if mod is None:
-        return None
-    return int(mod.overall_score(scores))
+    return None if mod is None else int(mod.overall_score(scores))

@@ -71,6 +71,7 @@ class FindingCard(QFrame):
 
     def __init__(self, finding: Finding, actions: Sequence[tuple[str, str, str]], parent: QWidget | None = None):
         super().__init__(parent)
+        self._dark = theme.is_dark()
         self.finding = finding
         self.setObjectName("findingCard")
         self.setAccessibleName(f"{finding.severity} finding: {finding.title}")
@@ -109,7 +110,7 @@ class FindingCard(QFrame):
         self._style()
 
     def _style(self) -> None:
-        dark = theme.is_dark(self.palette())
+        dark = self._dark = theme.is_dark()
         c = theme.severity_color(self._severity, dark)
         base = self.palette().color(QPalette.ColorRole.Base)
         border = self.palette().color(QPalette.ColorRole.Mid)
@@ -119,7 +120,7 @@ class FindingCard(QFrame):
         )
 
     def changeEvent(self, e) -> None:  # type: ignore[no-untyped-def]
-        if e.type() == e.Type.PaletteChange:
+        if e.type() == e.Type.PaletteChange and theme.is_dark() != self._dark:
             self._style()
         super().changeEvent(e)
 

@@ -7,8 +7,8 @@ the formatting is unit-testable. Everything here is non-secret: the key appears 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 
 from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import TRADE_PERMISSIONS

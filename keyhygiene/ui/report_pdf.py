@@ -23,15 +23,15 @@ from PySide6.QtGui import (
     QPainter,
     QPdfWriter,
     QPen,
+    QPyTextObject,
     QTextCharFormat,
     QTextDocument,
     QTextFormat,
-    QPyTextObject,
 )
 from PySide6.QtSvg import QSvgRenderer
 
-from keyhygiene.core.report.html import chart_svgs, environment, template_context
-from keyhygiene.core.report.integrity import PDF_ATTACHMENT_NAME
+from keyhygiene.core.report.html import chart_svgs, environment, format_datetime, template_context
+from keyhygiene.core.report.integrity import HASH_FIELD, PDF_ATTACHMENT_NAME
 from keyhygiene.core.report.json_report import render_json, report_document
 from keyhygiene.core.report.model import Report
 from keyhygiene.core.report.output import write_atomic
@@ -43,6 +43,7 @@ SVG_SIZE = QTextFormat.Property.UserProperty + 2
 MARGINS_MM = QMarginsF(16, 14, 16, 14)
 FOOTER_MM = 8.0
 BODY_FONT = "DejaVu Sans"
+CHART_SCALE = 0.8  # charts drawn a little smaller than on screen, so three fit on one A4 page
 
 
 class NoGuiApplication(RuntimeError):
@@ -78,13 +79,22 @@ class _SvgHandler(QPyTextObject):
             painter.restore()
 
 
+def _font(points: float) -> QFont:
+    font = QFont(BODY_FONT)
+    font.setPointSizeF(points)
+    # No ligatures: "fi" drawn as one glyph extracts as U+FB01, and a search for "fix" would miss it.
+    for tag in ("liga", "clig", "dlig"):
+        font.setFeature(QFont.Tag(tag), 0)
+    return font
+
+
 def _mm(mm: float) -> float:
     return mm / 25.4 * RESOLUTION
 
 
 def _insert_charts(doc: QTextDocument, svgs: dict[str, str], max_width: float) -> None:
     """Swap each ``[[chart:ID]]`` placeholder paragraph for the chart, scaled to fit the text width."""
-    scale = RESOLUTION / 96.0  # SVG user units are CSS pixels
+    scale = CHART_SCALE * RESOLUTION / 96.0  # SVG user units are CSS pixels
     for chart_id, svg in svgs.items():
         found = doc.find(f"[[chart:{chart_id}]]")
         if found.isNull():
@@ -104,9 +114,7 @@ def _document(html: str, width: float, height: float, writer: QPdfWriter, font_p
               svgs: dict[str, str] | None = None, handler: QPyTextObject | None = None) -> QTextDocument:
     doc = QTextDocument()
     doc.documentLayout().setPaintDevice(writer)
-    font = QFont(BODY_FONT)
-    font.setPointSizeF(font_pt)
-    doc.setDefaultFont(font)
+    doc.setDefaultFont(_font(font_pt))
     doc.setDocumentMargin(0)
     doc.setHtml(html)
     if svgs and handler is not None:
@@ -116,6 +124,15 @@ def _document(html: str, width: float, height: float, writer: QPdfWriter, font_p
     # edit (the chart insertions) leaves later paragraphs at stale positions, and those are then never drawn.
     doc.setPageSize(QSizeF(width, height))
     return doc
+
+
+def pdf_sources(report: Report, document: dict[str, Any] | None = None) -> tuple[str, str]:
+    """The rich-text HTML of the title page and of the body, before Qt lays them out (also the PDF's golden)."""
+    ctx = template_context(report, document if document is not None else report_document(report))
+    ctx["attachment_name"] = PDF_ATTACHMENT_NAME
+    env = environment()
+    return (env.get_template("report/title_page.html.j2").render(ctx),
+            env.get_template("report/pdf.html.j2").render(ctx))
 
 
 def render_pdf(report: Report, document: dict[str, Any] | None = None) -> bytes:
@@ -128,23 +145,21 @@ def render_pdf(report: Report, document: dict[str, Any] | None = None) -> bytes:
         return path.read_bytes()
 
 
-def write_pdf(report: Report, path: Path) -> None:
-    write_atomic(Path(path), render_pdf(report))
+def write_pdf(report: Report, path: Path, document: dict[str, Any] | None = None) -> None:
+    write_atomic(Path(path), render_pdf(report, document))
 
 
 def _write(report: Report, path: Path, document: dict[str, Any] | None) -> None:
     if QGuiApplication.instance() is None:
         raise NoGuiApplication("the PDF report needs a QGuiApplication (call ensure_gui_application first)")
     doc_json = document if document is not None else report_document(report)
-    ctx = template_context(report, doc_json)
-    ctx["attachment_name"] = PDF_ATTACHMENT_NAME
-    env = environment()
+    title_html, body_html = pdf_sources(report, doc_json)
 
     writer = QPdfWriter(str(path))
     writer.setResolution(RESOLUTION)
     writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
                                      MARGINS_MM, QPageLayout.Unit.Millimeter))
-    writer.setTitle(f"{report.app_name} API key hygiene report, {ctx['r'].generated_at:%Y-%m-%d %H:%M} UTC")
+    writer.setTitle(f"{report.app_name} API key hygiene report, {format_datetime(report.generated_at)}")
     writer.setCreator(f"{report.app_name} {report.app_version}")
     # The JSON document the printed digest covers, so anyone can check it (pdfdetach, or the integrity module).
     writer.addFileAttachment(PDF_ATTACHMENT_NAME, QByteArray(render_json(report, doc_json).encode("utf-8")),
@@ -154,10 +169,9 @@ def _write(report: Report, path: Path, document: dict[str, Any] | None) -> None:
     width, full_height = float(page.width()), float(page.height())
     body_height = full_height - _mm(FOOTER_MM)
 
-    handler = _SvgHandler()
-    body = _document(env.get_template("report/pdf.html.j2").render(ctx), width, body_height, writer, 8.5,
-                     chart_svgs(report), handler)
-    title = _document(env.get_template("report/title_page.html.j2").render(ctx), width, full_height, writer, 10)
+    handler = _SvgHandler()  # must outlive every draw of ``body``: Qt keeps only a raw pointer to it
+    body = _document(body_html, width, body_height, writer, 8.5, chart_svgs(report), handler)
+    title = _document(title_html, width, full_height, writer, 10)
 
     pages = body.pageCount() + 1
     painter = QPainter()
@@ -169,7 +183,7 @@ def _write(report: Report, path: Path, document: dict[str, Any] | None) -> None:
         painter.translate(0, max(0.0, (full_height - title.size().height()) / 3))
         title.drawContents(painter)
         painter.restore()
-        _footer(painter, width, full_height, 1, pages, ctx["sha"], report)
+        _footer(painter, width, full_height, 1, pages, doc_json[HASH_FIELD], report)
         layout = body.documentLayout()
         for i in range(body.pageCount()):
             writer.newPage()
@@ -180,28 +194,25 @@ def _write(report: Report, path: Path, document: dict[str, Any] | None) -> None:
             painter.setClipRect(pc.clip)
             layout.draw(painter, pc)
             painter.restore()
-            _footer(painter, width, full_height, i + 2, pages, ctx["sha"], report)
+            _footer(painter, width, full_height, i + 2, pages, doc_json[HASH_FIELD], report)
     finally:
         painter.end()
-    del handler
 
 
 def _footer(painter: QPainter, width: float, height: float, page: int, pages: int, sha: str,
             report: Report) -> None:
     painter.save()
-    font = QFont(BODY_FONT)
-    font.setPointSizeF(7)
-    painter.setFont(font)
+    painter.setFont(_font(7))
     painter.setPen(QPen(QColor("#d7dce3"), _mm(0.2)))
     y = height - _mm(FOOTER_MM) + _mm(2.5)
     painter.drawLine(QPointF(0, y), QPointF(width, y))
     painter.setPen(QColor("#5f6b7a"))
     box = QRectF(0, y + _mm(1), width, _mm(FOOTER_MM) - _mm(3.5))
     left = (f"{report.app_name} {report.app_version} · API key hygiene report · "
-            f"{report.generated_at:%Y-%m-%d %H:%M} UTC · content SHA-256 {sha[:16]}…")
+            f"{format_datetime(report.generated_at)} · content SHA-256 {sha[:16]}…")
     painter.drawText(box, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), left)
     painter.drawText(box, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), f"Page {page} of {pages}")
     painter.restore()
 
 
-__all__ = ["NoGuiApplication", "ensure_gui_application", "render_pdf", "write_pdf"]
+__all__ = ["NoGuiApplication", "ensure_gui_application", "pdf_sources", "render_pdf", "write_pdf"]

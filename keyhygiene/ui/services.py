@@ -337,6 +337,13 @@ class Services(QObject):
                 items.append((key_id, exchange, creds))
         return items, missing
 
+    def _mark(self, key_id: str, state: str, message: str) -> None:
+        row = self._rows.get(key_id)
+        if row is None:
+            return
+        row.audit_state, row.audit_message = state, message
+        self.rowChanged.emit(key_id)
+
     def _on_credentials_loaded(self, loaded: tuple[list[tuple[str, str, Credentials]], dict[str, str]]) -> None:
         items, missing = loaded
         assert self._audit is not None

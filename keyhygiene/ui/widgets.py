@@ -92,6 +92,7 @@ class Chip(QLabel):
 
     def __init__(self, text: str, tone: str = "neutral", tooltip: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
+        self._dark = theme.is_dark()
         self.tone = tone
         if tooltip:
             self.setToolTip(tooltip)
@@ -104,13 +105,15 @@ class Chip(QLabel):
         self._apply()
 
     def _apply(self) -> None:
-        bg, fg = chip_colors(self.tone, theme.is_dark(self.palette()))
+        # The app palette, not ours: a style sheet changes our palette and would re-trigger this.
+        self._dark = theme.is_dark()
+        bg, fg = chip_colors(self.tone, self._dark)
         self.setStyleSheet(
             f"QLabel {{ background: {bg.name()}; color: {fg.name()}; border-radius: 9px; padding: 1px 8px; }}"
         )
 
     def changeEvent(self, e) -> None:  # type: ignore[no-untyped-def]
-        if e.type() == e.Type.PaletteChange:
+        if e.type() == e.Type.PaletteChange and theme.is_dark() != self._dark:
             self._apply()
         super().changeEvent(e)
 
@@ -179,6 +182,7 @@ class Banner(QFrame):
         self._lay.addLayout(self._text_box, 1)
         self._buttons: list[QPushButton] = []
         self.severity = "info"
+        self._dark = theme.is_dark()
         self.setAccessibleName("Notice")
         self.hide()
 
@@ -200,7 +204,7 @@ class Banner(QFrame):
             b.clicked.connect(slot)  # type: ignore[arg-type]
             self._lay.addWidget(b, 0, Qt.AlignmentFlag.AlignVCenter)
             self._buttons.append(b)
-        color = theme.severity_color(severity, theme.is_dark(self.palette()))
+        color = theme.severity_color(severity, theme.is_dark())
         self._icon.setPixmap(action_icon("warning" if severity in ("critical", "high", "medium") else "bell",
                                          color).pixmap(20, 20))
         self._apply_style()
@@ -216,7 +220,7 @@ class Banner(QFrame):
         return self._title.text()
 
     def _apply_style(self) -> None:
-        dark = theme.is_dark(self.palette())
+        dark = self._dark = theme.is_dark()
         c = theme.severity_color(self.severity, dark)
         bg = QColor(c)
         bg.setAlpha(38 if not dark else 60)
@@ -226,6 +230,6 @@ class Banner(QFrame):
         )
 
     def changeEvent(self, e) -> None:  # type: ignore[no-untyped-def]
-        if e.type() == e.Type.PaletteChange and self.isVisible():
+        if e.type() == e.Type.PaletteChange and self.isVisible() and theme.is_dark() != self._dark:
             self._apply_style()
         super().changeEvent(e)

@@ -7,8 +7,15 @@ from dataclasses import dataclass, field
 
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials, KeyProfile, Status
+from keyhygiene.core.rotation.assessment import ServiceInfo
 from keyhygiene.core.rotation.machine import ExchangeOps
 from tests.helpers.secrets_watch import register_secret
+
+# What the registry would say about the consumers the rotation tests use.
+SERVICES = {
+    "3commas": ServiceInfo(id="3commas", name="3Commas", ips=("18.0.0.1", "18.0.0.2"), ips_published="yes",
+                           needs="trade"),
+}
 
 
 @dataclass

@@ -8,7 +8,7 @@ import time
 from keyhygiene.core.models import Status
 from keyhygiene.exchanges.audit_runner import Pacer, critical_path_seconds, inspect_many
 from keyhygiene.exchanges.limits import RateLimit
-from keyhygiene.sim import Simulator
+from keyhygiene.sim import Simulator, run_simulator_in_thread
 from tests.helpers.simkeys import creds_of, make_key
 
 
@@ -28,29 +28,22 @@ def test_pacer_never_exceeds_the_window() -> None:
     starts = run(go())
     for i in range(3, len(starts)):
         assert starts[i] - starts[i - 3] >= 0.2
-    for i in range(1, len(starts)):
-        assert starts[i] - starts[i - 1] >= 0.2 / 3 * 0.99
+    # Bursts are allowed: the first three go out together.
+    assert starts[2] - starts[0] < 0.05
 
 
 def test_paced_audit_gets_no_429_and_finishes_every_key() -> None:
-    limits = {"binance": RateLimit(4, 0.5), "bybit": RateLimit(2, 0.5)}
-
-    async def go() -> tuple[dict, Simulator]:
-        sim = Simulator(latency=0.02, exchanges=("binance", "bybit"), rate_limits=limits)
-        await sim.start()
-        try:
-            keys = [sim.add_key(make_key(ex)) for ex in ["binance"] * 10 + ["bybit"] * 5]
-            items = [(f"k{i}", k.exchange, creds_of(k)) for i, k in enumerate(keys)]
-            res = await inspect_many(items, endpoints=sim.endpoints, rate_limits=limits)
-        finally:
-            await sim.stop()
-        return res, sim
-
-    res, sim = run(go())
+    limits = {"binance": RateLimit(4, 1.0), "bybit": RateLimit(2, 1.0)}
+    # The simulator on its own thread and loop, as a real exchange would be: its clock is not our event loop's.
+    with run_simulator_in_thread(latency=0.02, exchanges=("binance", "bybit"), rate_limits=limits) as sim:
+        keys = [sim.add_key(make_key(ex)) for ex in ["binance"] * 10 + ["bybit"] * 5]
+        items = [(f"k{i}", k.exchange, creds_of(k)) for i, k in enumerate(keys)]
+        res = run(inspect_many(items, endpoints=sim.endpoints, rate_limits=limits))
+        counts = (sim.request_count("binance"), sim.request_count("bybit"))
     assert len(res) == 15
     assert all(p.status is Status.OK for p in res.values()), {k: p.message for k, p in res.items()}
     # Each key made exactly one request: the pacer kept every exchange inside its window.
-    assert sim.request_count("binance") == 10 and sim.request_count("bybit") == 5
+    assert counts == (10, 5)
 
 
 def test_a_hanging_exchange_does_not_hold_up_the_others() -> None:
@@ -112,3 +105,5 @@ def test_critical_path_formula() -> None:
     assert critical_path_seconds({"a": 10, "b": 3}, 0.2, limits) == 2.2
     assert critical_path_seconds({"a": 21}, 0.2, limits) == 2.2
     assert critical_path_seconds({}, 0.2, limits) == 0.0
+    # Two requests per key (HTX looks up the uid first): twice the requests and two round trips.
+    assert critical_path_seconds({"a": 10}, 0.2, limits, {"a": 2}) == 1.4

@@ -35,8 +35,9 @@ class ImportOutcome:
     message: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.found.path, "exchange": self.found.exchange, "key": self.found.fingerprint,
-                "action": self.action, "key_id": self.key_id, "message": self.message}
+        return {"file": self.found.path, "format": self.found.format, "exchange": self.found.exchange,
+                "key": self.found.fingerprint, "action": self.action, "key_id": self.key_id,
+                "message": self.message}
 
 
 def label_for(found: FoundKey) -> str:

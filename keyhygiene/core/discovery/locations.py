@@ -13,13 +13,14 @@ import os
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from keyhygiene.core.discovery.model import FoundKey, ScanResult, file_service, path_of_service
 from keyhygiene.core.models import Exposure, KeyRecord
 from keyhygiene.core.timeutil import utcnow
 
 
-def _repo(vault_or_repo: object):  # type: ignore[no-untyped-def]
+def _repo(vault_or_repo: object) -> Any:
     return getattr(vault_or_repo, "repo", vault_or_repo)
 
 

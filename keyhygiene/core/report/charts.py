@@ -105,11 +105,11 @@ def _short(text: str, n: int = 26) -> str:
 
 
 def _nice_max(v: float) -> int:
-    """A round axis maximum at or above ``v``."""
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
-        if v <= step * 5:
-            return int(-(-v // step) * step) or step
-    return int(v) + 1
+    """An axis maximum at or above ``v`` that splits into four round ticks (0, ¼, ½, ¾, max)."""
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000):
+        if v <= step * 4:
+            return step * 4
+    return int(-(-v // 10000) * 10000)
 
 
 def risk_distribution(report: Report) -> Chart:
@@ -175,16 +175,18 @@ def _ages_per_key(keys: list[ReportKey], limit: int) -> Chart:
         c.add(Text(x, bottom + 16, f"{int(v)} d", anchor="middle", size=10, fill=MUTED))
     if not keys:
         c.add(Text(left, top + 14, "No key has a known creation date.", size=11, fill=MUTED))
+    lx = left + plot_w * limit / scale_max
     for i, k in enumerate(keys):
         y = top + i * row_h
         age = k.age_days or 0
         over = age > limit
+        end = left + max(2.0, plot_w * age / scale_max)
         c.add(Text(left - 8, y + 14, _short(k.label), anchor="end", size=10.5))
-        c.add(Rect(left, y + 4, max(2.0, plot_w * age / scale_max), row_h - 9,
-                   OVER_COLOUR if over else OK_COLOUR,
+        c.add(Rect(left, y + 4, end - left, row_h - 9, OVER_COLOUR if over else OK_COLOUR,
                    title=f"{k.label}: {age} days{' (over the limit)' if over else ''}", rx=2))
-        c.add(Text(left + plot_w * age / scale_max + 5, y + 14, f"{age} d", size=10, fill=MUTED))
-    lx = left + plot_w * limit / scale_max
+        # A value label that would sit on the dashed limit line moves just past it.
+        label_x = lx + 5 if end < lx and lx - end < 36 else end + 5
+        c.add(Text(label_x, y + 14, f"{age} d", size=10, fill=MUTED))
     c.add(Line(lx, top - 10, lx, bottom, INK, 1.5, "5,3"))
     c.add(Text(lx, top - 14, f"policy limit {limit} d", anchor="middle", size=10, weight="bold"))
     return c

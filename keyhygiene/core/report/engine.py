@@ -56,19 +56,28 @@ class PolicyView:
         return {k: _jsonable(v) for k, v in sorted(self.values.items())}
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """One key judged: what ``core.audit.judge`` returns, reduced to what a report prints."""
+
+    findings: tuple[Finding, ...]
+    score: int
+    blast_radius: str | None
+
+
+Inspection = tuple[datetime, KeyProfile]
+
+
 class RuleEngine(Protocol):
-    """Everything the report asks the rules layer. ``evaluate_all`` sees every key at once because some rules
-    (one key given to several consumers, duplicates) look across keys."""
+    """Everything the report asks the rules layer. ``judge_all`` sees the whole vault at once so an engine can
+    build cross-key context (last good inspections, plaintext copies) the way the audit does."""
 
     policy: PolicyView
+    score_formula: str | None
 
-    def evaluate_all(
-        self, keys: Sequence[KeyRecord], profiles: Mapping[str, KeyProfile | None], now: datetime
-    ) -> dict[str, list[Finding]]: ...
-
-    def blast_radius(self, key: KeyRecord, profile: KeyProfile | None) -> str | None: ...
-
-    def key_score(self, findings: Sequence[Finding]) -> int: ...
+    def judge_all(
+        self, keys: Sequence[KeyRecord], latest: Mapping[str, Inspection], now: datetime
+    ) -> dict[str, Verdict]: ...
 
     def overall_score(self, scores: Sequence[int]) -> int: ...
 
@@ -77,7 +86,8 @@ class RuleEngine(Protocol):
 
 @dataclass
 class StaticEngine:
-    """A rule engine made of plain data: findings per key id, services by id. For tests, demos and goldens."""
+    """A rule engine made of plain data: findings per key id, services by id. For tests and golden files, whose
+    subject is the rendering, not the rules' wording."""
 
     policy: PolicyView
     findings: dict[str, list[Finding]] = field(default_factory=dict)
@@ -86,23 +96,80 @@ class StaticEngine:
     penalties: Mapping[str, int] = field(
         default_factory=lambda: {"critical": 40, "high": 25, "medium": 10, "low": 3, "info": 0}
     )
+    score_formula: str | None = "Test scoring: 100 minus 40/25/10/3/0 per critical/high/medium/low/info finding."
 
-    def evaluate_all(
-        self, keys: Sequence[KeyRecord], profiles: Mapping[str, KeyProfile | None], now: datetime
-    ) -> dict[str, list[Finding]]:
-        return {k.id: list(self.findings.get(k.id, [])) for k in keys}
-
-    def blast_radius(self, key: KeyRecord, profile: KeyProfile | None) -> str | None:
-        return self.blast.get(key.id)
-
-    def key_score(self, findings: Sequence[Finding]) -> int:
-        return max(0, 100 - sum(self.penalties.get(f.severity, 0) for f in findings))
+    def judge_all(
+        self, keys: Sequence[KeyRecord], latest: Mapping[str, Inspection], now: datetime
+    ) -> dict[str, Verdict]:
+        out = {}
+        for k in keys:
+            fs = tuple(self.findings.get(k.id, []))
+            score = max(0, 100 - sum(self.penalties.get(f.severity, 0) for f in fs))
+            out[k.id] = Verdict(findings=fs, score=score, blast_radius=self.blast.get(k.id))
+        return out
 
     def overall_score(self, scores: Sequence[int]) -> int:
         return min(scores) if scores else 100
 
     def service(self, service_id: str) -> ServiceInfo | None:
         return self.services.get(service_id)
+
+
+class AuditEngine:
+    """The real rules, scores and registry, judging each key exactly as ``keyhygiene audit`` does
+    (``core.audit.judge``), on the latest recorded inspection instead of a fresh one."""
+
+    def __init__(self, repo: Any, *, policy: Any = None, registry: Any = None, context: Any = None) -> None:
+        from keyhygiene.core.policy import Policy
+        from keyhygiene.core.registry import load_registry
+        from keyhygiene.core.score import SCORE_FORMULA
+
+        self._repo = repo
+        self._policy = policy if policy is not None else Policy.load(repo)
+        self._registry = registry if registry is not None else load_registry()
+        self._context = context
+        self.policy = policy_view(self._policy)
+        self.score_formula: str | None = SCORE_FORMULA
+
+    def judge_all(
+        self, keys: Sequence[KeyRecord], latest: Mapping[str, Inspection], now: datetime
+    ) -> dict[str, Verdict]:
+        from keyhygiene.core.audit import judge
+        from keyhygiene.core.models import Status
+        from keyhygiene.core.rules import RuleContext
+
+        base = self._context or RuleContext()
+        out: dict[str, Verdict] = {}
+        for k in keys:
+            at, profile = latest[k.id] if k.id in latest else (None, None)
+            ctx = base
+            if profile is None or profile.status != Status.OK:
+                # As the audit does for a key it could not ask today: judge on the last answer that worked.
+                good = self._last_good(k.id)
+                if good is not None:
+                    ctx = RuleContext(plaintext_copies=base.plaintext_copies,
+                                      last_good={**base.last_good, k.id: good})
+            verdict = judge(k, profile, at, policy=self._policy, registry=self._registry, now=now, context=ctx)
+            out[k.id] = Verdict(findings=tuple(verdict.findings), score=verdict.score,
+                                blast_radius=verdict.blast_radius)
+        return out
+
+    def _last_good(self, key_id: str) -> Inspection | None:
+        from keyhygiene.core.models import Status
+
+        for at, prof in self._repo.inspection_history(key_id, limit=20):
+            if prof.status == Status.OK:
+                return at, prof
+        return None
+
+    def overall_score(self, scores: Sequence[int]) -> int:
+        from keyhygiene.core.score import overall_score
+
+        return overall_score(scores)
+
+    def service(self, service_id: str) -> ServiceInfo | None:
+        svc = self._registry.get(service_id)
+        return service_from(svc) if svc is not None else None
 
 
 def policy_view(policy: Any) -> PolicyView:

@@ -75,16 +75,30 @@ def extract_document(path: Path) -> dict[str, Any]:
 
 
 def _pdf_attachment(data: bytes) -> bytes:
-    """The attached report document of a PDF that this app wrote. Not a general PDF parser: it looks for the
-    embedded-file stream that follows the attachment's name, which is how Qt's PDF writer lays it out."""
-    for m in re.finditer(rb"/Type\s*/EmbeddedFile\b(.*?)>>\s*stream\r?\n", data, re.S):
-        start = m.end()
-        end = data.find(b"endstream", start)
-        raw = data[start:end].rstrip(b"\r\n")
-        body = zlib.decompress(raw) if b"/FlateDecode" in m.group(1) else raw
+    """The attached report document of a PDF this app wrote. Not a general PDF parser: it follows the file
+    specification's ``/EF <</F n 0 R>>`` to that object's stream, which is how Qt's PDF writer lays it out."""
+    for ref in re.finditer(rb"/EF\s*<<\s*/F\s+(\d+)\s+0\s+R", data):
+        obj = re.search(rb"(?:^|[\r\n])" + ref.group(1) + rb"\s+0\s+obj\s*<<(.*?)>>\s*stream\r?\n", data, re.S)
+        if obj is None:
+            continue
+        header, start = obj.group(1), obj.end()
+        length = _pdf_int(data, header)
+        raw = data[start : start + length] if length is not None else data[start : data.find(b"endstream", start)]
+        body = zlib.decompress(raw) if b"/FlateDecode" in header else raw
         if body.lstrip().startswith(b"{"):
             return body
     raise IntegrityError("this PDF has no attached report data")
+
+
+def _pdf_int(data: bytes, header: bytes) -> int | None:
+    """The stream's /Length, direct or through an indirect object."""
+    m = re.search(rb"/Length\s+(\d+)(\s+0\s+R)?", header)
+    if m is None:
+        return None
+    if not m.group(2):
+        return int(m.group(1))
+    target = re.search(rb"(?:^|[\r\n])" + m.group(1) + rb"\s+0\s+obj\s*(\d+)\s*endobj", data)
+    return int(target.group(1)) if target else None
 
 
 def verify(path: Path) -> tuple[bool, str, str]:

@@ -16,20 +16,8 @@ from keyhygiene.core.report.model import ROTATION_REASONS, Report, ReportExposur
 from keyhygiene.core.report.rotations import RotationEntry
 from keyhygiene.core.timeutil import iso
 
-# The profile members of ``inspect --json`` (DESIGN.md), used when a key has never been inspected.
-_EMPTY_PROFILE: dict[str, Any] = {
-    "status": None,
-    "permissions": None,
-    "other": None,
-    "ip_restricted": None,
-    "ip_whitelist": None,
-    "created_at": None,
-    "expires_at": None,
-    "trade_expires_at": None,
-    "is_master": None,
-    "third_party_link": None,
-    "last_used_at": None,
-}
+# What ``audit --json`` shows for a key that was never inspected (``core.audit.judge``): same here.
+NOT_CHECKED_MESSAGE = "Not checked."
 
 
 def report_document(report: Report) -> dict[str, Any]:
@@ -54,6 +42,7 @@ def report_document(report: Report) -> dict[str, Any]:
             "keys_needing_rotation": list(report.summary.keys_needing_rotation),
             "keys_with_incident_exposure": list(report.summary.keys_with_incident_exposure),
             "keys_shared": report.summary.keys_shared,
+            "score_formula": report.score_formula,
         },
         "keys": [key_json(k) for k in report.keys],
         "rotations": [rotation_json(r) for r in report.rotations],
@@ -62,30 +51,33 @@ def report_document(report: Report) -> dict[str, Any]:
 
 
 def key_json(k: ReportKey) -> dict[str, Any]:
-    """One key: the ``audit --json`` members first, in that order, then what only the report adds."""
-    profile = _profile_json(k.profile)
-    d: dict[str, Any] = {"exchange": k.exchange, "key": k.key, **profile}
-    # The masked key the vault stored wins over the inspector's copy: they are the same mask of the same key,
-    # and the vault's exists even for keys never inspected.
-    d["key"] = k.key
+    """One key: exactly the object ``audit --json`` prints for it (``core.audit.KeyAudit.to_json``: the
+    ``inspect --json`` profile plus id, label, exchange, purpose, shared_with, checked_at, findings, score,
+    blast_radius), then what only the report adds."""
+    profile = k.profile or KeyProfile(exchange=k.exchange, key=k.key, status=Status.ERROR,
+                                      message=NOT_CHECKED_MESSAGE)
+    d = profile.to_json()
     d.update(
         {
             "id": k.id,
             "label": k.label,
             "exchange": k.exchange,
+            "purpose": k.purpose,
+            "shared_with": k.shared_with,
+            "checked_at": iso(k.checked_at),
             "findings": [f.to_json() for f in k.findings],
             "score": k.score,
             "blast_radius": k.blast_radius,
-            # report-only members
-            "purpose": k.purpose,
+        }
+    )
+    d.update(
+        {
             "state": k.state,
             "note": k.note,
-            "checked_at": iso(k.checked_at),
             "key_created_at": iso(k.created_at),
             "key_created_source": k.created_source,
             "age_days": k.age_days,
             "highest_severity": k.highest_severity,
-            "shared_with": k.shared_with,
             "exposures": [exposure_json(e) for e in k.exposures],
             "incident_exposure": k.incident_services,
             "needs_rotation": k.needs_rotation,
@@ -93,17 +85,6 @@ def key_json(k: ReportKey) -> dict[str, Any]:
             "last_rotated": iso(k.last_rotated),
         }
     )
-    return d
-
-
-def _profile_json(p: KeyProfile | None) -> dict[str, Any]:
-    if p is None:
-        return dict(_EMPTY_PROFILE)
-    d = p.to_json()
-    d.pop("exchange", None)
-    d.pop("key", None)
-    if p.status == Status.OK:
-        d.pop("message", None)
     return d
 
 

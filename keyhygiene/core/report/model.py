@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from keyhygiene import __version__
 from keyhygiene.core import redact
 from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import Permission
-from keyhygiene.core.report.engine import IncidentInfo, PolicyView, RuleEngine
+from keyhygiene.core.report.engine import IncidentInfo, PolicyView, RuleEngine, Verdict
 from keyhygiene.core.report.rotations import RotationEntry, read_rotations
 from keyhygiene.core.severity import SEVERITIES, Severity
 from keyhygiene.core.timeutil import utcnow
 
 SCHEMA_VERSION = 1
+FILE_PREFIX = "file:"  # an exposure that is a local config file, not a service (models.Exposure)
 # Column order of permission matrices and CSV columns: the vocabulary's own order (DESIGN.md), not alphabetical,
 # so read comes first and the dangerous rights come last.
 PERMISSION_ORDER: tuple[str, ...] = tuple(p.value for p in Permission)
@@ -67,8 +68,9 @@ class ReportKey:
     purpose: str
     state: str
     note: str | None
-    created_at: datetime | None  # as the exchange reports it, else as the user declared it
-    created_source: str | None  # "exchange", "declared" or None
+    shared_with_record: tuple[str, ...]  # KeyRecord.shared_with: what ``keys list`` and ``audit --json`` print
+    created_at: datetime | None  # as the exchange reports it, else as declared, else when added to the vault
+    created_source: str | None  # "exchange", "declared" or "added" (the age is then a minimum)
     added_at: datetime
     age_days: int | None
     profile: KeyProfile | None
@@ -82,7 +84,7 @@ class ReportKey:
 
     @property
     def shared_with(self) -> list[str]:
-        return sorted({e.service for e in self.exposures if e.active})
+        return list(self.shared_with_record)
 
     @property
     def status(self) -> str | None:
@@ -146,7 +148,7 @@ class Report:
     rotations: tuple[RotationEntry, ...]
     results: ResultsAge
     summary: Summary
-    notes: tuple[str, ...] = field(default=())
+    score_formula: str | None = None
 
     def key(self, key_id: str) -> ReportKey | None:
         return next((k for k in self.keys if k.id == key_id), None)
@@ -179,15 +181,13 @@ def build_report(
         if r.completed and r.finished_at and (r.key_id not in last_rotated or r.finished_at > last_rotated[r.key_id]):
             last_rotated[r.key_id] = r.finished_at
 
-    profiles = {r.id: (latest[r.id][1] if r.id in latest else None) for r in records}
-    findings_by_key = engine.evaluate_all(records, profiles, now)
-
+    verdicts = engine.judge_all(records, latest, now)
     keys = tuple(
         _report_key(
             rec,
-            profiles[rec.id],
+            latest[rec.id][1] if rec.id in latest else None,
             latest[rec.id][0] if rec.id in latest else None,
-            findings_by_key.get(rec.id, []),
+            verdicts[rec.id],
             engine,
             now,
             last_rotated.get(rec.id),
@@ -213,6 +213,7 @@ def build_report(
         rotations=tuple(rotations),
         results=results,
         summary=_summary(keys, engine),
+        score_formula=getattr(engine, "score_formula", None),
     )
 
 
@@ -220,7 +221,7 @@ def _report_key(
     rec: KeyRecord,
     profile: KeyProfile | None,
     checked_at: datetime | None,
-    findings: Sequence[Finding],
+    verdict: Verdict,
     engine: RuleEngine,
     now: datetime,
     last_rotated: datetime | None,
@@ -228,12 +229,8 @@ def _report_key(
     if profile is not None and profile.message:
         profile = dataclasses.replace(profile, message=redact.scrub(profile.message))
     created, source = _created(rec, profile)
-    # A key replaced by a rotation is as old as the replacement: the vault's created_at moves with it, but an
-    # exchange that does not report creation times would leave the old date, so the later of the two wins.
-    if created and last_rotated and last_rotated > created:
-        created, source = last_rotated, "rotation"
     age = max(0, (now - created).days) if created else None
-    ordered = tuple(sorted(findings, key=lambda f: (-_rank(f.severity), f.rule, f.title)))
+    ordered = tuple(sorted(verdict.findings, key=lambda f: (-_rank(f.severity), f.rule, f.title)))
     exposures = tuple(_exposure(rec.id, e, engine) for e in rec.exposures)
     reasons: list[str] = []
     if age is not None and age > engine.policy.max_age_days:
@@ -250,6 +247,7 @@ def _report_key(
         purpose=rec.purpose,
         state=rec.state,
         note=redact.scrub(rec.note) if rec.note else None,
+        shared_with_record=tuple(rec.shared_with),
         created_at=created,
         created_source=source,
         added_at=rec.added_at,
@@ -257,8 +255,8 @@ def _report_key(
         profile=profile,
         checked_at=checked_at,
         findings=ordered,
-        score=int(engine.key_score(ordered)),
-        blast_radius=engine.blast_radius(rec, profile),
+        score=int(verdict.score),
+        blast_radius=verdict.blast_radius,
         exposures=exposures,
         last_rotated=last_rotated,
         rotation_reasons=tuple(reasons),
@@ -266,11 +264,13 @@ def _report_key(
 
 
 def _created(rec: KeyRecord, profile: KeyProfile | None) -> tuple[datetime | None, str | None]:
+    """The date the age is counted from, with the same precedence as the rules (``rules.facts``): what the exchange
+    reports, else what the user declared, else when the key was added to the vault (so the age is a minimum)."""
     if profile is not None and profile.created_at is not None:
         return profile.created_at, "exchange"
     if rec.created_at is not None:
         return rec.created_at, "declared"
-    return None, None
+    return rec.added_at, "added"
 
 
 def _rank(severity: str) -> int:
@@ -285,10 +285,14 @@ def _exposure(key_id: str, e: object, engine: RuleEngine) -> ReportExposure:
     shared_at: date | None = e.shared_at  # type: ignore[attr-defined]
     revoked_at: date | None = e.revoked_at  # type: ignore[attr-defined]
     info = engine.service(service)
+    name = info.name if info else service
+    category = info.category if info else None
+    if service.startswith(FILE_PREFIX):
+        name, category = service[len(FILE_PREFIX):], "local config file"
     incidents = tuple(
         ReportIncident(
             date=i.date,
-            when=i.when,
+            when=i.when or (i.date.isoformat() if i.date else None),
             title=i.title,
             summary=i.summary,
             sources=i.sources,
@@ -300,8 +304,8 @@ def _exposure(key_id: str, e: object, engine: RuleEngine) -> ReportExposure:
     return ReportExposure(
         key_id=key_id,
         service=service,
-        service_name=info.name if info else service,
-        category=info.category if info else None,
+        service_name=name,
+        category=category,
         in_registry=info is not None,
         shared_at=shared_at,
         revoked_at=revoked_at,

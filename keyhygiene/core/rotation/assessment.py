@@ -69,7 +69,19 @@ class Consumer:
         text = f"Open {self.name} and replace the old key with the new one (delete the old connection there)."
         if self.ips:
             text += " Whitelist its published IPs on the new key: " + ", ".join(self.ips) + "."
+        elif self.ips_published == "yes":
+            where = f" at {self.ips_url}" if self.ips_url else " in its help pages"
+            text += f" It publishes the IP addresses to whitelist on the new key{where}."
         return text
+
+    @property
+    def ips_hint(self) -> str | None:
+        """Where this consumer's IPs come from, for the plan: the list itself or the page that has it."""
+        if self.ips:
+            return ", ".join(self.ips)
+        if self.ips_published == "yes":
+            return f"listed at {self.ips_url}" if self.ips_url else "listed in its help pages"
+        return None
 
     def to_json(self) -> dict[str, Any]:
         return {

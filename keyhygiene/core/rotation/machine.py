@@ -30,8 +30,8 @@ from keyhygiene.core.models import AUTH_REJECTIONS, Credentials, Finding, KeyPro
 from keyhygiene.core.rotation.assessment import (
     Consumer,
     DeadVerdict,
-    ServiceInfo,
     NewKeyReport,
+    ServiceInfo,
     account_of,
     consumers_of,
     dead_verdict,
@@ -160,10 +160,14 @@ class Plan:
     def advice(self) -> list[str]:
         perms = ", ".join(self.suggested_permissions) or "read"
         lines = [f"On {self.exchange_name}, create a new API key that allows only: {perms}. No withdrawal."]
+        listed_elsewhere = [f"{c.name}: {c.ips_hint}" for c in self.consumers if not c.ips and c.ips_hint]
         if self.ips:
             lines.append("Restrict it to these IP addresses (published by the services that use it): "
                          + ", ".join(self.ips) + ", plus this computer's IP so KeyHygiene can check it.")
-        else:
+        if listed_elsewhere:
+            lines.append("Restrict it to the IP addresses these services publish ("
+                         + "; ".join(listed_elsewhere) + "), plus this computer's IP so KeyHygiene can check it.")
+        if not self.ips and not listed_elsewhere:
             lines.append("Restrict it to the IP addresses of the computers that use it, plus this computer's IP so "
                          "KeyHygiene can check it.")
         if self.api_page:

@@ -73,7 +73,7 @@ def shared_with_leaked_service(f: KeyFacts) -> Iterator[Finding]:
                 "shared_with_leaked_service", severity, title,
                 f"{_shared_phrase(c)} {lead} ({inc.when}{_verified_note(inc)}): {inc.summary} "
                 f"Anyone with a copy can use the key until it is deleted on the exchange. {_sources(inc)}",
-                f"Delete this key on the exchange now {on_exchange_page(f)}; if you still need one, create a new key "
+                f"Delete this key now {on_exchange_page(f)}; if you still need one, create a new key "
                 f"restricted to the service's IP addresses ({_rotate(f)}). Check the account's trade history for "
                 "orders you did not place.",
                 service=c.name, incident=inc.id, shared_at=c.exposure.shared_at, revoked_at=c.exposure.revoked_at,
@@ -97,7 +97,7 @@ def shared_with_breached_service(f: KeyFacts) -> Iterator[Finding]:
                 continue
             severity = _BREACH_SEVERITY[inc.kind]
             if inc.kind == IncidentKind.PHISHING_CLONE:
-                advice = (f"Fake copies of {c.display}'s website collected keys. If you ever entered this key on a "
+                advice = (f"Fake copies of the {c.display} website collected keys. If you ever entered this key on a "
                           f"site other than {c.service.website}, treat it as stolen.")
             else:
                 advice = ("A breach at the vendor is not proof that keys leaked, but rotating keys given to a breached "

@@ -115,6 +115,13 @@ class KeyFacts:
         return self.has("transfer")
 
     @property
+    def transfer_separable(self) -> bool:
+        """False when the exchange bundles transfers into the trade right this key holds."""
+        from keyhygiene.core.rules.purposes import TRANSFER_BUNDLED_WITH_TRADE
+
+        return not (self.key.exchange in TRANSFER_BUNDLED_WITH_TRADE and self.can_trade)
+
+    @property
     def permissions_phrase(self) -> str:
         """"(as reported by Binance)" / "(as you declared them)" — how sure we are, for details."""
         if self.permissions_origin == "declared":
@@ -193,7 +200,8 @@ def build_facts(
         if ip_restricted is None and whitelist:
             ip_restricted = True
         expires, trade_expires = _aware(source.expires_at), _aware(source.trade_expires_at)
-    if perms is None and key.declared_permissions is not None:
+    rejected = profile is not None and profile.status in AUTH_REJECTIONS
+    if perms is None and key.declared_permissions is not None and not rejected:
         perms, origin, as_of = _vocab(key.declared_permissions), "declared", None
 
     created: datetime | None = None

@@ -101,7 +101,7 @@ def no_ip_restriction(f: KeyFacts) -> Iterator[Finding]:
 
 
 def transfer_enabled(f: KeyFacts) -> Iterator[Finding]:
-    if not f.can_transfer:
+    if not f.can_transfer or not f.transfer_separable:
         return
     severity = Severity.MEDIUM if f.ip_restricted is False else Severity.LOW
     yield finding(
@@ -146,6 +146,8 @@ def excess_permission(f: KeyFacts) -> Iterator[Finding]:
     if allowed is None:
         return
     excess = f.permissions - allowed
+    if not f.transfer_separable:
+        excess -= {"transfer"}
     if not excess:
         return
     if excess & (TRADE_PERMISSIONS | {"withdraw"}):
@@ -155,9 +157,14 @@ def excess_permission(f: KeyFacts) -> Iterator[Finding]:
     else:
         severity = Severity.LOW
     purpose_allowed = purpose_allows(f.key.purpose)
-    subject = f"a {f.key.purpose} key" if purpose_allowed is not None and excess - purpose_allowed else "its consumers"
+    if purpose_allowed is not None and excess - purpose_allowed:
+        subject = f"a {f.key.purpose} key needs"
+    else:
+        names = sorted({c.service.name for c in f.active_consumers
+                        if c.service is not None and excess - SERVICE_ALLOWS[c.service.needs]})
+        subject = f"{join_words(names)} need{'s' if len(names) == 1 else ''}" if names else "its consumers need"
     yield finding(
-        "excess_permission", severity, f"More permission than {subject} needs",
+        "excess_permission", severity, f"More permission than {subject}",
         f"This key can also do {permission_words(excess)} ({f.permissions_phrase}), but "
         f"{join_words(reasons)}. Every extra permission is something a thief could use.",
         f"Create a key with only {permission_words(_summary(allowed)) or 'read access'}, move its consumers to it and "

@@ -19,6 +19,11 @@ PURPOSE_ALLOWS: dict[str, frozenset[str] | None] = {
     Purpose.OTHER: None,
 }
 
+# Exchanges whose single trade right also moves funds between the user's own accounts, so "transfer" cannot be
+# switched off without switching off trading (exchanges.md: OKX "trade" covers internal transfers; HTX trade =
+# "create order, cancel order and transfer"). Flagging transfer on their trading keys would be advice nobody can follow.
+TRANSFER_BUNDLED_WITH_TRADE: frozenset[str] = frozenset({"okx", "htx"})
+
 SERVICE_ALLOWS: dict[str, frozenset[str]] = {
     "none": frozenset(),
     "read": READ,

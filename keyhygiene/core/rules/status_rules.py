@@ -11,8 +11,10 @@ from keyhygiene.core.severity import Severity
 
 
 def _said(f: KeyFacts) -> str:
-    msg = (f.profile.message if f.profile is not None else None) or ""
-    return f" The exchange said: {msg.strip()}" if msg.strip() else ""
+    msg = ((f.profile.message if f.profile is not None else None) or "").strip()
+    if not msg:
+        return ""
+    return f" The exchange said: {msg}" + ("" if msg.endswith((".", "!", "?", ")")) else ".")
 
 
 def key_rejected(f: KeyFacts) -> Iterator[Finding]:

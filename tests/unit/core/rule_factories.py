@@ -47,14 +47,15 @@ def make_profile(
     *,
     perms: Iterable[str] = ("read",),
     ip: bool | None = True,
-    whitelist: Sequence[str] | None = ("203.0.113.7",),
+    whitelist: Sequence[str] | None | str = "default",
     status: Status = Status.OK,
     created: datetime | None = None,
     source: str = "exchange",
     **kw: Any,
 ) -> KeyProfile:
-    if ip is False:
-        whitelist = None
+    if whitelist == "default":
+        # An IP-restricted key gets a whitelist; unrestricted or unreported ones none, unless a test says so.
+        whitelist = ("203.0.113.7",) if ip is True else None
     return KeyProfile(
         exchange=exchange, key="abcd…wxyz", status=status, permissions=sorted(set(perms)), ip_restricted=ip,
         ip_whitelist=list(whitelist) if whitelist is not None else None, created_at=created,

@@ -46,7 +46,7 @@ def test_3commas_leak_boundaries(shared: date, revoked: date | None, expected: S
         assert [f.severity for f in found] == [expected.value]
         assert "2022-12-28" in found[0].title and "3Commas" in found[0].title
         assert found[0].evidence["incident"] == "3commas-2022-12-key-leak"
-        assert "Delete this key on the exchange" in found[0].fix
+        assert "Delete this key now" in found[0].fix
 
 
 def test_leak_without_share_date_on_a_key_older_than_the_leak_is_high() -> None:
@@ -169,7 +169,7 @@ def test_shared_with_third_party_by_permission(perms: tuple[str, ...], severity:
 def test_third_party_fix_points_to_published_ips_when_not_restricted() -> None:
     key = make_key(purpose="bot", exposures=[share("crypto-ml", date(2025, 1, 1))])
     f = one(run(key, make_profile(perms=("read", "spot_trade"), ip=False)), "shared_with_third_party")
-    assert "Crypto-ML's IP addresses" in f.fix
+    assert "the IP addresses Crypto-ML publishes" in f.fix
     nip = one(run(key, make_profile(perms=("read", "spot_trade"), ip=False)), "no_ip_restriction")
     assert "54.209.224.202" in nip.fix
 

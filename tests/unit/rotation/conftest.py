@@ -8,15 +8,9 @@ from datetime import date
 import pytest
 
 from keyhygiene.core.models import Credentials
-from keyhygiene.core.rotation.assessment import ServiceInfo
 from keyhygiene.core.rotation.machine import RotationMachine
 from keyhygiene.store.vault import ServiceRef, Vault
-from tests.helpers.rotation_fakes import FakeClock, FakeExchange
-
-SERVICES = {
-    "3commas": ServiceInfo(id="3commas", name="3Commas", ips=("18.0.0.1", "18.0.0.2"), ips_published="yes",
-                           needs="trade"),
-}
+from tests.helpers.rotation_fakes import SERVICES, FakeClock, FakeExchange
 
 
 @pytest.fixture

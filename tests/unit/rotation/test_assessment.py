@@ -9,8 +9,8 @@ import pytest
 from keyhygiene.core.models import Exposure, Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.rotation.assessment import (
     Consumer,
-    ServiceInfo,
     NewKeyReport,
+    ServiceInfo,
     consumers_of,
     dead_verdict,
     ips_to_whitelist,

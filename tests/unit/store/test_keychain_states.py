@@ -56,10 +56,14 @@ def test_status_reports_each_state(backend: keyring.backend.KeyringBackend, stat
 
 
 def test_an_empty_chainer_is_unavailable() -> None:
-    empty = chainer.ChainerBackend()
-    empty.__dict__["backends"] = []  # what keyring builds when no backend is viable
+    class EmptyChainer(chainer.ChainerBackend):
+        backends = []  # type: ignore[assignment]  # what keyring builds when no backend is viable
+
+    empty = EmptyChainer()
+    assert empty.backends == []
     assert is_fail_backend(empty)
     assert SecretStore("v1", empty).status().state is KeychainState.UNAVAILABLE
+    assert not is_fail_backend(type("Full", (chainer.ChainerBackend,), {"backends": [MemoryKeyring()]})())
 
 
 def test_the_default_backend_comes_from_keyring(memory_keyring: MemoryKeyring) -> None:

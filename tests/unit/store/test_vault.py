@@ -14,7 +14,7 @@ from keyhygiene.core.models import Credentials
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.paths import app_paths
 from keyhygiene.store.database import DatabaseError
-from keyhygiene.store.keychain import CURRENT, PENDING, KeychainError, KeychainState
+from keyhygiene.store.keychain import PENDING, KeychainError, KeychainState
 from keyhygiene.store.memory_keyring import MemoryKeyring
 from keyhygiene.store.repository import Repository
 from keyhygiene.store.vault import MAX_LABEL, NotFound, ServiceRef, ValidationError, Vault

@@ -45,10 +45,11 @@ class GunbotDetector:
         groups: dict[str, tuple[list[str], str]] = {}
         for kf, sf in PAIRS:
             key, secret = cfg.get(kf), cfg.get(sf)
-            if not looks_like_credential(secret):
+            if not isinstance(secret, str) or not looks_like_credential(secret):
                 continue
             has_key = looks_like_credential(key)
-            ident = key.strip() if has_key else "\0" + sf  # no key id: its own group, keyed by the field
+            # Without a key id the secret is its own group, keyed by the field name.
+            ident = key.strip() if has_key and isinstance(key, str) else "\0" + sf
             fields, _ = groups.setdefault(ident, ([], secret.strip()))
             fields.extend([kf, sf] if has_key else [sf])
         out: list[FoundKey] = []

@@ -1,0 +1,300 @@
+"""QApplication bootstrap: ``keyhygiene [gui] [--demo] [--smoke-test] [--screenshot PATH]``.
+
+Order matters for a fast, honest startup: the window is built from local metadata and shown first; the keychain
+probe, the tray and the first audit (which is when ccxt gets imported, on the asyncio thread) follow the first
+paint. ``--smoke-test`` and ``--screenshot`` drive the same path and then exit with a status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from keyhygiene import APP_ID, APP_NAME, __version__, exitcodes
+from keyhygiene.core import redact
+
+log = logging.getLogger(__name__)
+
+SMOKE_TIMEOUT_ENV = "KEYHYGIENE_SMOKE_TIMEOUT"
+DEFAULT_TIMEOUT_S = 180
+MIN_SHOT = (1200, 750)
+SHOT_SIZE = (1400, 880)
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"keyhygiene: {redact.scrub(message)}\n")
+    sys.stderr.flush()
+
+
+def _headless_platform(args: argparse.Namespace) -> None:
+    """Scripts run --smoke-test/--screenshot on machines without a display: use the offscreen platform there."""
+    wants_headless = bool(getattr(args, "smoke_test", False) or getattr(args, "screenshot", None))
+    has_display = any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY"))
+    if wants_headless and not has_display and not os.environ.get("QT_QPA_PLATFORM") and sys.platform.startswith(
+            "linux"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def ensure_application() -> Any:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        # Fractional scale factors (150 %) render crisply instead of being rounded to 1x or 2x.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(APP_ID)
+    from keyhygiene.ui.icons import app_icon
+
+    app.setWindowIcon(app_icon())
+    return app
+
+
+@dataclass
+class Session:
+    """Everything one run of the window owns, closed in reverse order."""
+
+    app: Any
+    window: Any = None
+    services: Any = None
+    runner: Any = None
+    pool: Any = None
+    vault: Any = None
+    demo: Any = None
+    settings: Any = None
+    exit_code: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        if self.window is not None:
+            try:
+                self.window.close()
+            except RuntimeError:
+                pass
+        if self.services is not None:
+            self.services.cancel_audit()
+        if self.runner is not None:
+            self.runner.stop()
+        if self.pool is not None:
+            self.pool.shutdown()
+        if self.window is not None:
+            try:
+                self.window.deleteLater()
+            except RuntimeError:
+                pass
+            self.window = None
+        if self.settings is not None:
+            self.settings.sync()
+        if self.vault is not None:
+            self.vault.close()
+        if self.demo is not None:
+            self.demo.close()
+
+
+def build_session(args: argparse.Namespace, app: Any) -> Session:
+    """Open the vault (or the demo) and build services and the window. Does not show it."""
+    from PySide6.QtCore import QSettings
+
+    from keyhygiene.logsetup import configure_logging
+    from keyhygiene.paths import app_paths
+    from keyhygiene.store.vault import Vault
+    from keyhygiene.ui.async_runner import AsyncRunner
+    from keyhygiene.ui.main_window import MainWindow
+    from keyhygiene.ui.services import Services
+    from keyhygiene.ui.task_pool import TaskPool
+
+    s = Session(app=app)
+    endpoints = dict(getattr(args, "endpoints", None) or {})
+    try:
+        if getattr(args, "demo", False):
+            from keyhygiene.demo import start_demo
+
+            s.demo = start_demo()
+            paths = s.demo.paths
+            endpoints = {**s.demo.endpoints, **endpoints}
+            backend = s.demo.keyring
+        else:
+            paths = app_paths(getattr(args, "data_dir", None))
+            backend = None
+        paths.ensure()
+        try:
+            configure_logging(paths)
+        except OSError as exc:
+            log.warning("log file unavailable: %s", exc)
+        s.vault = Vault(paths, backend=backend)
+        s.settings = QSettings(str(paths.data_dir / "ui.ini"), QSettings.Format.IniFormat)
+        s.runner = AsyncRunner()
+        s.pool = TaskPool()
+        s.services = Services(s.vault, runner=s.runner, pool=s.pool, endpoints=endpoints)
+        s.services.load_rows()
+        s.window = MainWindow(s.services, settings=s.settings, demo=bool(s.demo))
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def run(args: argparse.Namespace) -> int:
+    _headless_platform(args)
+    app = ensure_application()
+    from keyhygiene.store.database import DatabaseError
+
+    try:
+        session = build_session(args, app)
+    except DatabaseError as exc:
+        _err(str(exc))
+        _tell_user(app, str(exc), args)
+        return exitcodes.STORAGE
+    try:
+        return _run_session(session, args)
+    finally:
+        session.close()
+        app.processEvents()
+
+
+def _tell_user(app: Any, message: str, args: argparse.Namespace) -> None:
+    if getattr(args, "smoke_test", False) or getattr(args, "screenshot", None):
+        return
+    from PySide6.QtWidgets import QMessageBox
+
+    QMessageBox.critical(None, APP_NAME, redact.scrub(message))
+
+
+def _run_session(s: Session, args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QTimer
+
+    window, services, app = s.window, s.services, s.app
+    screenshot = getattr(args, "screenshot", None)
+    smoke = bool(getattr(args, "smoke_test", False))
+    scripted = smoke or bool(screenshot)
+    if scripted:
+        window.resize(*SHOT_SIZE)
+    state: dict[str, Any] = {"keychain": None, "audit": None, "shown": False}
+
+    def finish(code: int) -> None:
+        if s.exit_code is None:
+            s.exit_code = code
+            app.exit(code)
+
+    def maybe_finish_smoke() -> None:
+        # The verdict needs both the keychain probe and the audit; they finish in either order.
+        if smoke and state["audit"] is not None and state["keychain"] is not None and not state.get("judged"):
+            state["judged"] = True
+            QTimer.singleShot(50, lambda: finish(_smoke_verdict(window, state)))
+
+    def on_keychain(status: Any) -> None:
+        if state["keychain"] is None:
+            state["keychain"] = status
+            maybe_finish_smoke()
+
+    services.keychainChecked.connect(on_keychain)
+
+    def start_audit() -> None:
+        if not services.start_audit():
+            log.info("an audit was already running")
+
+    def on_first_paint() -> None:
+        state["shown"] = window.isVisible()
+        if scripted or (services.prefs.audit_on_start and services.rows()):
+            # Give the keychain probe a head start; the audit runs in the background either way.
+            QTimer.singleShot(150, start_audit)
+
+    window.firstPainted.connect(on_first_paint)
+
+    def on_audit(outcome: Any) -> None:
+        if state["audit"] is not None:
+            return
+        state["audit"] = outcome
+        if screenshot:
+            _prepare_screenshot(window)
+            QTimer.singleShot(400, lambda: finish(_save_screenshot(window, Path(screenshot))))
+        else:
+            maybe_finish_smoke()
+
+    window.auditCompleted.connect(on_audit)
+
+    if scripted:
+        timeout = _timeout()
+
+        def on_timeout() -> None:
+            _err(f"gave up after {timeout} s: the first audit did not finish")
+            finish(exitcodes.FINDINGS)
+
+        QTimer.singleShot(timeout * 1000, on_timeout)
+
+    window.show()
+    code = app.exec()
+    return int(s.exit_code if s.exit_code is not None else code)
+
+
+def _timeout() -> int:
+    try:
+        return max(5, int(os.environ.get(SMOKE_TIMEOUT_ENV, DEFAULT_TIMEOUT_S)))
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+
+
+def _prepare_screenshot(window: Any) -> None:
+    """Show the most urgent key in the detail pane, so the picture has findings in it."""
+    proxy = window.proxy
+    if proxy.rowCount():
+        window.table.selectRow(0)
+        window.table.scrollToTop()
+
+
+def _save_screenshot(window: Any, path: Path) -> int:
+    pm = window.grab()
+    if pm.width() < MIN_SHOT[0] or pm.height() < MIN_SHOT[1]:
+        window.resize(max(window.width(), SHOT_SIZE[0]), max(window.height(), SHOT_SIZE[1]))
+        pm = window.grab()
+    path = path.expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _err(f"cannot create {path.parent}: {exc.strerror}")
+        return exitcodes.USAGE
+    if not pm.save(str(path), "PNG"):
+        _err(f"could not write the screenshot to {path}")
+        return exitcodes.USAGE
+    sys.stdout.write(f"Saved a {pm.width()}\u00d7{pm.height()} screenshot to {path}\n")
+    sys.stdout.flush()
+    return exitcodes.OK
+
+
+def _smoke_verdict(window: Any, state: dict[str, Any]) -> int:
+    problems: list[str] = []
+    if not state["shown"] or not window.isVisible():
+        problems.append("the window was not shown")
+    outcome = state["audit"]
+    if outcome is None:
+        problems.append("no audit ran")
+    elif outcome.error:
+        problems.append(f"the audit failed: {outcome.error}")
+    elif outcome.cancelled:
+        problems.append("the audit was cancelled")
+    status = state["keychain"]
+    if status is None:
+        problems.append("the keychain was never probed")
+    elif not status.usable and window.services.rows():
+        problems.append(f"the keychain is {status.state.value}: {status.message}")
+    if problems:
+        for p in problems:
+            _err(f"smoke test: {p}")
+        return exitcodes.KEYCHAIN if status is not None and not status.usable else exitcodes.FINDINGS
+    rows = window.services.rows()
+    checked = sum(1 for r in rows if r.profile is not None)
+    sys.stdout.write(f"smoke test passed: window shown, {len(rows)} keys, {checked} inspected, keychain "
+                     f"{status.backend if status else '?'}\n")
+    sys.stdout.flush()
+    return exitcodes.OK

@@ -1,0 +1,943 @@
+"""The main window: summary strip, key list, detail pane, toolbar, status bar, banners and tray.
+
+It paints from local metadata first (``services.load_rows``); the keychain probe, audits and everything that
+needs ccxt run in the background and update the window as they report.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QEvent, QItemSelection, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyhygiene import APP_NAME, __version__
+from keyhygiene.core import redact
+from keyhygiene.core.timeutil import utcnow
+from keyhygiene.exchanges.catalog import display_name
+from keyhygiene.store.keychain import KeychainStatus
+from keyhygiene.ui import core_bridge, icons, plugins, theme
+from keyhygiene.ui.charts_widget import AgeChart, RiskChart, ScoreRing
+from keyhygiene.ui.clipboard import SecureClipboard
+from keyhygiene.ui.delegates import ChipDelegate
+from keyhygiene.ui.detail_pane import DetailPane
+from keyhygiene.ui.key_row import format_relative
+from keyhygiene.ui.key_table_model import KEY_ID_ROLE, ROW_ROLE, SCOPES, Col, KeyFilterProxyModel, KeyTableModel
+from keyhygiene.ui.reminders import IncidentRef, ReminderCenter, collect
+from keyhygiene.ui.services import AuditOutcome, Services
+from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, muted
+
+log = logging.getLogger(__name__)
+
+WELCOME_PAGE, KEYS_PAGE = 0, 1
+
+
+class MainWindow(QMainWindow):
+    auditCompleted = Signal(object)  # AuditOutcome, after the window has updated
+    firstPainted = Signal()
+
+    def __init__(self, services: Services, *, settings: QSettings, demo: bool = False,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.settings = settings
+        self.demo = demo
+        self._dialogs: list[QWidget] = []
+        self._painted = False
+        self.setWindowTitle(f"{APP_NAME} \u2014 demo" if demo else APP_NAME)
+        self.setWindowIcon(icons.app_icon())
+        self.setAccessibleName(APP_NAME)
+        self.setMinimumSize(960, 600)
+
+        self.clipboard = SecureClipboard(services.prefs.clipboard_clear_seconds, self)
+        self.clipboard.copied.connect(self._on_clipboard_copied)
+        self.clipboard.cleared.connect(self._on_clipboard_cleared)
+
+        self.model = KeyTableModel(self)
+        self.model.service_name = services.service_name
+        self.proxy = KeyFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+
+        self._make_actions()
+        self._make_menus()
+        self._make_toolbar()
+        self._make_central()
+        self._make_status_bar()
+        self.tray: Any = None
+
+        self.reminders = ReminderCenter(self._evaluate_reminders, self)
+        self.reminders.changed.connect(self._on_reminders_changed)
+        self.reminders.announce.connect(self._on_reminders_announce)
+
+        services.rowsReset.connect(self._on_services_rows_reset)
+        services.rowChanged.connect(self._on_services_row_changed)
+        services.keychainChecked.connect(self._on_services_keychain_checked)
+        services.auditStarted.connect(self._on_services_audit_started)
+        services.auditProgress.connect(self._on_services_audit_progress)
+        services.auditFinished.connect(self._on_services_audit_finished)
+        services.prefsChanged.connect(self._on_services_prefs_changed)
+        services.policyChanged.connect(self._on_services_policy_changed)
+
+        self._tick = QTimer(self)
+        self._tick.timeout.connect(self._on_tick_timeout)
+        self._tick.start(60_000)
+        self._reaudit = QTimer(self)
+        self._reaudit.timeout.connect(self._on_reaudit_timeout)
+
+        self._apply_policy_to_model()
+        self._reload_model()
+        self._restore_geometry()
+        self._apply_prefs()
+
+    # ---- actions ------------------------------------------------------------------------------------------
+    def _action(self, name: str, text: str, icon: str | None,
+                shortcuts: list[QKeySequence.StandardKey | str], tip: str,
+                slot: Any) -> QAction:
+        a = QAction(text, self)
+        a.setObjectName(name)
+        if icon:
+            a.setIcon(icons.action_icon(icon))
+            a.setProperty("iconName", icon)
+        seqs: list[QKeySequence] = []
+        for s in shortcuts:
+            # A platform's standard binding first (it may be several, or none on this platform), then ours.
+            for seq in (QKeySequence.keyBindings(s) if isinstance(s, QKeySequence.StandardKey) else [QKeySequence(s)]):
+                if not seq.isEmpty() and seq not in seqs:
+                    seqs.append(seq)
+        if seqs:
+            a.setShortcuts(seqs)
+        keys = seqs[0].toString(QKeySequence.SequenceFormat.NativeText) if seqs else ""
+        a.setToolTip(f"{tip} ({keys})" if keys else tip)
+        a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        self.addAction(a)  # shortcuts work even when the toolbar or menu is hidden
+        return a
+
+    def _make_actions(self) -> None:
+        A = self._action  # noqa: N806 - short alias keeps the table below readable
+        self.act_add = A("add", "&Add key\u2026", "add", [QKeySequence.StandardKey.New, "Ctrl+N"],
+                         "Store a new exchange key in the keychain", self.open_add_dialog)
+        self.act_audit = A("audit", "&Audit all", "audit", ["F5", "Ctrl+Shift+A"],
+                           "Ask every exchange what each key can do, and evaluate the findings", self.start_audit)
+        self.act_cancel = A("cancel", "&Cancel audit", "stop", ["Shift+F5"], "Stop the running audit",
+                            self.services.cancel_audit)
+        self.act_cancel.setEnabled(False)
+        self.act_export = A("export", "&Export report\u2026", "export", ["Ctrl+E"],
+                            "Save a hygiene report as HTML, PDF, JSON or CSV", lambda: self.open_plugin("export"))
+        self.act_scan = A("scan", "&Scan for plaintext keys\u2026", "scan", ["Ctrl+Shift+S"],
+                          "Find exchange keys lying in bot configs and .env files", lambda: self.open_plugin("scan"))
+        self.act_settings = A("settings", "&Settings\u2026", "settings", [QKeySequence.StandardKey.Preferences,
+                                                                            "Ctrl+,"],
+                              "Policy thresholds, reminders, clipboard and appearance", self.open_settings)
+        self.act_rotate = A("rotate", "&Rotate key\u2026", "rotate", ["Ctrl+Shift+R"],
+                            "Replace the selected key step by step", lambda: self.rotate_key(self.selected_id()))
+        self.act_edit = A("edit", "&Edit key\u2026", "edit", ["F2"], "Change the selected key's label, purpose, "
+                          "dates and sharing", lambda: self.open_edit_dialog(self.selected_id()))
+        self.act_recheck = A("recheck", "Check &selected key", "audit", ["Ctrl+R"],
+                             "Ask the exchange about the selected key again",
+                             lambda: self.recheck(self.selected_id()))
+        self.act_share = A("share", "Record a s&haring\u2026", "share", ["Ctrl+Shift+H"],
+                           "Record that the selected key was given to a service",
+                           lambda: self.open_share_dialog(self.selected_id()))
+        self.act_copy_key = A("copy_key", "Copy API &key", "copy", ["Ctrl+Shift+C"],
+                              "Copy the selected API key; the clipboard is cleared after a delay",
+                              lambda: self.copy_api_key(self.selected_id()))
+        self.act_copy_id = A("copy_id", "Copy key &id", "key", ["Ctrl+Alt+C"],
+                             "Copy the selected key's id for the command line", lambda: self.copy_key_id(
+                                 self.selected_id()))
+        self.act_remove = A("remove", "Re&move key\u2026", "trash", [QKeySequence.StandardKey.Delete],
+                            "Delete the selected key from the keychain and KeyHygiene",
+                            lambda: self.confirm_remove(self.selected_id()))
+        self.act_find = A("find", "&Filter keys", "search", [QKeySequence.StandardKey.Find, "Ctrl+F"],
+                          "Type to filter the key list", self._focus_filter)
+        self.act_details = A("details", "Show &details pane", None, ["Ctrl+D"], "Show or hide the detail pane",
+                             self._toggle_details)
+        self.act_details.setCheckable(True)
+        self.act_details.setChecked(True)
+        self.act_quit = A("quit", "&Quit", None, [QKeySequence.StandardKey.Quit, "Ctrl+Q"], "Quit KeyHygiene",
+                          self.close)
+        self.act_about = A("about", "&About KeyHygiene", None, [QKeySequence.StandardKey.HelpContents, "F1"],
+                           "Version and what KeyHygiene does", self.show_about)
+        self.act_demo = A("demo", "Try the &demo", "demo", [], "Open a separate window on sample keys",
+                          self.launch_demo)
+        self.key_actions = [self.act_rotate, self.act_edit, self.act_recheck, self.act_share, self.act_copy_key,
+                            self.act_copy_id, self.act_remove]
+        self.act_export.setEnabled(plugins.available("export"))
+        self.act_scan.setEnabled(plugins.available("scan"))
+        self.act_rotate.setEnabled(False)
+
+    def all_actions(self) -> list[QAction]:
+        return [self.act_add, self.act_audit, self.act_cancel, self.act_export, self.act_scan, self.act_settings,
+                *self.key_actions, self.act_find, self.act_details, self.act_quit, self.act_about]
+
+    def _make_menus(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        m.addActions([self.act_add, self.act_scan, self.act_export])
+        m.addSeparator()
+        if not self.demo:
+            m.addAction(self.act_demo)
+            m.addSeparator()
+        m.addAction(self.act_quit)
+        m = mb.addMenu("&Key")
+        m.addActions([self.act_edit, self.act_rotate, self.act_recheck, self.act_share])
+        m.addSeparator()
+        m.addActions([self.act_copy_key, self.act_copy_id])
+        m.addSeparator()
+        m.addAction(self.act_remove)
+        m = mb.addMenu("&View")
+        m.addActions([self.act_find, self.act_details])
+        m = mb.addMenu("&Tools")
+        m.addActions([self.act_audit, self.act_cancel])
+        m.addSeparator()
+        m.addAction(self.act_settings)
+        m = mb.addMenu("&Help")
+        m.addAction(self.act_about)
+
+    def _make_toolbar(self) -> None:
+        tb = QToolBar("Main toolbar", self)
+        tb.setObjectName("mainToolbar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.setIconSize(tb.iconSize().expandedTo(tb.iconSize()))
+        tb.addAction(self.act_add)
+        tb.addAction(self.act_audit)
+        tb.addAction(self.act_cancel)
+        tb.addSeparator()
+        tb.addAction(self.act_rotate)
+        tb.addAction(self.act_export)
+        tb.addAction(self.act_scan)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        tb.addWidget(spacer)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter keys\u2026")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter keys")
+        self.filter_edit.setToolTip("Filter by label, exchange, key, service or finding (Ctrl+F)")
+        self.filter_edit.addAction(icons.action_icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.filter_edit.setMinimumWidth(220)
+        self.filter_edit.textChanged.connect(self.proxy.set_text)
+        tb.addWidget(self.filter_edit)
+        self.scope_combo = QComboBox()
+        self.scope_combo.setAccessibleName("Show")
+        self.scope_combo.setToolTip("Which keys to show")
+        for value, text in SCOPES:
+            self.scope_combo.addItem(text, value)
+        self.scope_combo.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_scope(str(self.scope_combo.currentData())))
+        tb.addWidget(self.scope_combo)
+        tb.addSeparator()
+        tb.addAction(self.act_settings)
+        for a in tb.actions():
+            w = tb.widgetForAction(a)
+            if isinstance(w, QToolButton):
+                w.setAccessibleName(a.text().replace("&", "").rstrip("\u2026"))
+        self.toolbar = tb
+        self.addToolBar(tb)
+
+    def _make_central(self) -> None:
+        self.stack = QStackedWidget(self)
+        from keyhygiene.ui.welcome_page import WelcomePage
+
+        self.welcome = WelcomePage(self, scan_available=plugins.available("scan"), demo_offered=not self.demo)
+        self.welcome.addRequested.connect(self.open_add_dialog)
+        self.welcome.scanRequested.connect(lambda: self.open_plugin("scan"))
+        self.welcome.demoRequested.connect(self.launch_demo)
+        self.welcome.recheckRequested.connect(self.services.check_keychain)
+        self.stack.addWidget(self.welcome)
+
+        page = QWidget()
+        v = QVBoxLayout(page)
+        v.setContentsMargins(10, 8, 10, 4)
+        v.setSpacing(8)
+        self.keychain_banner = Banner(page)
+        self.rotation_banner = Banner(page)
+        self.reminder_banner = Banner(page)
+        v.addWidget(self.keychain_banner)
+        v.addWidget(self.rotation_banner)
+        v.addWidget(self.reminder_banner)
+        v.addWidget(self._make_summary(page))
+
+        self.table = QTableView(page)
+        self.table.setObjectName("keyTable")
+        self.table.setAccessibleName("Keys")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(max(32, self.fontMetrics().height() + 14))
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.setIconSize(self.table.iconSize().expandedTo(self.table.iconSize()))
+        hh = self.table.horizontalHeader()
+        hh.setHighlightSections(False)
+        hh.setStretchLastSection(False)
+        hh.setSectionsMovable(True)
+        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        hh.setMinimumSectionSize(48)
+        self._chips = ChipDelegate(self.table)
+        for c in (Col.PERMISSIONS, Col.SHARED, Col.RISK):
+            self.table.setItemDelegateForColumn(c, self._chips)
+        self._default_widths()
+        hh.setSectionResizeMode(Col.LABEL, QHeaderView.ResizeMode.Stretch)
+        self.table.sortByColumn(Col.RISK, Qt.SortOrder.DescendingOrder)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        self.table.doubleClicked.connect(lambda _i: self.open_edit_dialog(self.selected_id()))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for a in self.key_actions:
+            self.table.addAction(a)
+
+        self.detail = DetailPane(page)
+        self.detail.set_services(self.services)
+        self.detail.rotateRequested.connect(self.rotate_key)
+        self.detail.editRequested.connect(self.open_edit_dialog)
+        self.detail.shareRequested.connect(self.open_share_dialog)
+        self.detail.unshareRequested.connect(self.open_unshare_dialog)
+        self.detail.recheckRequested.connect(self.recheck)
+        self.detail.removeRequested.connect(self.confirm_remove)
+        self.detail.copyKeyRequested.connect(self.copy_api_key)
+        self.detail.copyIdRequested.connect(self.copy_key_id)
+        self.detail.revealRequested.connect(self.reveal_api_key)
+        self.detail.scanRequested.connect(lambda: self.open_plugin("scan"))
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, page)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([820, 460])
+        v.addWidget(self.splitter, 1)
+        self.stack.addWidget(page)
+        self.setCentralWidget(self.stack)
+
+    def _default_widths(self) -> None:
+        fm = self.fontMetrics()
+        widths = {Col.EXCHANGE: 12, Col.LABEL: 22, Col.KEY: 11, Col.PERMISSIONS: 24, Col.IP: 12, Col.AGE: 8,
+                  Col.EXPIRES: 9, Col.SHARED: 17, Col.RISK: 14, Col.CHECKED: 12}
+        for col, chars in widths.items():
+            self.table.setColumnWidth(col, fm.averageCharWidth() * chars + 16)
+
+    def _make_summary(self, parent: QWidget) -> QWidget:
+        box = QFrame(parent)
+        box.setObjectName("summaryStrip")
+        box.setAccessibleName("Summary")
+        h = QHBoxLayout(box)
+        h.setContentsMargins(12, 8, 14, 8)
+        h.setSpacing(18)
+        self.score_ring = ScoreRing(box)
+        h.addWidget(self.score_ring)
+        texts = QVBoxLayout()
+        texts.setSpacing(3)
+        self.headline = QLabel(box)
+        f = QFont(self.headline.font())
+        f.setBold(True)
+        if f.pointSizeF() > 0:
+            f.setPointSizeF(f.pointSizeF() * 1.3)
+        self.headline.setFont(f)
+        self.headline.setAccessibleName("Headline")
+        self.subline = muted(QLabel(box))
+        self.subline.setAccessibleName("Vault summary")
+        self.severity_counts = QWidget(box)
+        self._counts_layout = FlowLayout(self.severity_counts)
+        texts.addStretch(1)
+        texts.addWidget(self.headline)
+        texts.addWidget(self.subline)
+        texts.addWidget(self.severity_counts)
+        texts.addStretch(1)
+        h.addLayout(texts, 3)
+        self.risk_chart = RiskChart(box)
+        self.age_chart = AgeChart(box)
+        h.addWidget(self.risk_chart, 2)
+        h.addWidget(self.age_chart, 2)
+        self._style_summary(box)
+        self.summary = box
+        return box
+
+    def _style_summary(self, box: QFrame) -> None:
+        pal = self.palette()
+        base = pal.color(pal.ColorRole.Base)
+        border = pal.color(pal.ColorRole.Mid)
+        box.setStyleSheet(f"#summaryStrip {{ background: {base.name()}; border: 1px solid {border.name()};"
+                          " border-radius: 8px; }")
+
+    def _make_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.keychain_label = QLabel("Keychain: checking\u2026")
+        self.keychain_label.setAccessibleName("Keychain status")
+        self.keychain_label.setToolTip("Where secrets are stored")
+        sb.addWidget(self.keychain_label)
+        self.audit_label = QLabel("")
+        self.audit_label.setAccessibleName("Audit status")
+        sb.addPermanentWidget(self.audit_label)
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Audit progress")
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("%v of %m keys")
+        self.progress.hide()
+        sb.addPermanentWidget(self.progress)
+        self.cancel_button = QToolButton()
+        self.cancel_button.setDefaultAction(self.act_cancel)
+        self.cancel_button.setAccessibleName("Cancel audit")
+        self.cancel_button.hide()
+        sb.addPermanentWidget(self.cancel_button)
+        self.clip_label = QLabel("")
+        self.clip_label.setAccessibleName("Clipboard")
+        sb.addPermanentWidget(self.clip_label)
+        self._clip_timer = QTimer(self)
+        self._clip_timer.timeout.connect(self._on_clip_timer_timeout)
+
+    # ---- model and summary ------------------------------------------------------------------------------------
+    def selected_id(self) -> str | None:
+        idx = self.table.selectionModel().selectedRows()
+        return str(idx[0].data(KEY_ID_ROLE)) if idx else None
+
+    def select_key(self, key_id: str) -> bool:
+        row = self.model.row_of(key_id)
+        if row is None:
+            return False
+        src = self.model.index(row, 0)
+        idx = self.proxy.mapFromSource(src)
+        if not idx.isValid():
+            return False
+        self.table.selectRow(idx.row())
+        self.table.scrollTo(idx)
+        return True
+
+    def _reload_model(self) -> None:
+        keep = self.selected_id()
+        self.model.set_rows(self.services.rows(), utcnow())
+        self._update_summary()
+        self._update_page()
+        if keep and self.select_key(keep):
+            return
+        self.detail.clear()
+        self._update_key_actions()
+
+    def _on_services_rows_reset(self) -> None:
+        self._reload_model()
+        self._refresh_rotation_banner()
+
+    def _on_services_row_changed(self, key_id: str) -> None:
+        row = self.services.row(key_id)
+        if row is None:
+            return
+        self.model.update_row(row)
+        if self.detail.key_id == key_id:
+            self.detail.show_row(row)
+        self._summary_timer_kick()
+
+    def _summary_timer_kick(self) -> None:
+        # During an audit hundreds of rows change; recompute the summary at most a few times a second.
+        if not hasattr(self, "_summary_timer"):
+            self._summary_timer = QTimer(self)
+            self._summary_timer.setSingleShot(True)
+            self._summary_timer.timeout.connect(self._update_summary)
+        if not self._summary_timer.isActive():
+            self._summary_timer.start(200)
+
+    def _update_page(self) -> None:
+        self.stack.setCurrentIndex(KEYS_PAGE if self.model.rowCount() else WELCOME_PAGE)
+        self.filter_edit.setEnabled(self.model.rowCount() > 0)
+        self.scope_combo.setEnabled(self.model.rowCount() > 0)
+        self.act_audit.setEnabled(self.model.rowCount() > 0 and not self.services.auditing)
+
+    def _update_summary(self) -> None:
+        rows = self.services.rows()
+        now = utcnow()
+        self.score_ring.set_score(self.services.overall_score())
+        crit = sum(1 for r in rows if r.worst_severity == "critical")
+        high = sum(1 for r in rows if r.worst_severity == "high")
+        attention = crit + high
+        if not rows:
+            self.headline.setText("No keys yet")
+        elif not core_bridge.rules_available():
+            self.headline.setText(f"{len(rows)} key{'s' if len(rows) != 1 else ''} stored")
+        elif attention:
+            self.headline.setText(f"{attention} of {len(rows)} key{'s' if len(rows) != 1 else ''} need attention")
+        elif any(r.findings for r in rows):
+            self.headline.setText("No urgent problems")
+        else:
+            self.headline.setText("Every key follows your policy")
+        exchanges = len({r.record.exchange for r in rows})
+        shared = sum(1 for r in rows if r.record.shared_with)
+        last = self.services.last_audit
+        checked = [r.checked_at for r in rows if r.checked_at]
+        when = max(checked) if checked else None
+        parts = [f"{len(rows)} keys on {exchanges} exchange{'s' if exchanges != 1 else ''}",
+                 f"{shared} shared with a service"]
+        if self.services.auditing:
+            parts.append("audit running\u2026")
+        elif when is not None:
+            parts.append(f"last checked {format_relative(when, now)}")
+        elif last is None:
+            parts.append("not audited yet")
+        self.subline.setText(" \u00b7 ".join(parts))
+        while self._counts_layout.count():
+            item = self._counts_layout.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()
+        for sev in theme.SEVERITY_NAMES:
+            n = sum(r.count(sev) for r in rows)
+            if n:
+                self._counts_layout.addWidget(Chip(f"{n} {sev}", f"sev:{sev}",
+                                                   f"{n} {sev} finding{'s' if n != 1 else ''} across all keys"))
+        self.risk_chart.set_rows(rows)
+        self.age_chart.set_rows(rows, now, self.model.max_age_days)
+
+    def _apply_policy_to_model(self) -> None:
+        pol = self.services.policy
+        self.model.max_age_days = core_bridge.policy_value(pol, "max_age_days", 90)
+        self.model.expiry_warning_days = core_bridge.policy_value(pol, "expiry_warning_days", 14)
+
+    def _on_table_selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
+        idx = self.table.selectionModel().selectedRows()
+        self.detail.show_row(idx[0].data(ROW_ROLE) if idx else None)
+        self._update_key_actions()
+
+    def _update_key_actions(self) -> None:
+        has = self.selected_id() is not None
+        for a in self.key_actions:
+            a.setEnabled(has)
+        self.act_rotate.setEnabled(has and plugins.available("rotation"))
+
+    def _on_tick_timeout(self) -> None:
+        self.model.tick(utcnow())
+        self._update_summary()
+
+    # ---- keychain ---------------------------------------------------------------------------------------------
+    def _on_services_keychain_checked(self, status: KeychainStatus) -> None:
+        self.welcome.set_keychain_status(status)
+        color = theme.severity_color("ok" if status.usable else "critical")
+        self.keychain_label.setText(f"\u25cf Keychain: {status.backend} \u2014 {status.state.value}")
+        self.keychain_label.setStyleSheet(f"color: {color.name()};")
+        self.keychain_label.setToolTip(status.message)
+        self.act_add.setEnabled(status.usable)
+        if status.usable:
+            self.keychain_banner.hide()
+        else:
+            self.keychain_banner.show_message(
+                f"The keychain is {status.state.value} ({status.backend})", status.message, "critical",
+                [("Check again", self.services.check_keychain)])
+
+    # ---- audit ------------------------------------------------------------------------------------------------
+    def start_audit(self) -> bool:
+        return self.services.start_audit()
+
+    def recheck(self, key_id: str | None) -> None:
+        if not key_id:
+            return
+        if not self.services.start_audit([key_id]):
+            self.statusBar().showMessage("An audit is already running.", 4000)
+
+    def _on_services_audit_started(self, ids: list[str]) -> None:
+        self.act_audit.setEnabled(False)
+        self.act_cancel.setEnabled(True)
+        self.progress.setRange(0, max(1, len(ids)))
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.audit_label.setText(f"Checking {len(ids)} key{'s' if len(ids) != 1 else ''}\u2026")
+        for kid in ids:
+            row = self.services.row(kid)
+            if row is not None:
+                self.model.update_row(row)
+        self._update_summary()
+
+    def _on_services_audit_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+        self.audit_label.setText(f"Checking keys\u2026 {done}/{total}")
+
+    def _on_services_audit_finished(self, outcome: AuditOutcome) -> None:
+        self.act_cancel.setEnabled(False)
+        self.progress.hide()
+        self.cancel_button.hide()
+        self._update_page()
+        for row in self.services.rows():
+            self.model.update_row(row)
+        if outcome.error:
+            self.audit_label.setText("Audit failed")
+            self.audit_label.setToolTip(outcome.error)
+            self.statusBar().showMessage(f"The audit failed: {outcome.error}", 10000)
+        elif outcome.cancelled:
+            self.audit_label.setText(f"Audit cancelled after {outcome.checked} of {outcome.total}")
+        else:
+            failed = len(outcome.failures) + sum(
+                1 for r in self.services.rows() if r.audit_state == "failed")
+            at = outcome.finished_at.strftime("%H:%M") if outcome.finished_at else ""
+            self.audit_label.setText(f"Audited {outcome.total} key{'s' if outcome.total != 1 else ''} at {at}"
+                                     + (f" \u00b7 {failed} could not be checked" if failed else ""))
+        self._update_summary()
+        if self.detail.key_id:
+            self.detail.show_row(self.services.row(self.detail.key_id))
+        self.reminders.refresh(announce=True)
+        self.auditCompleted.emit(outcome)
+
+    def _on_reaudit_timeout(self) -> None:
+        if not self.services.auditing and self.model.rowCount():
+            self.start_audit()
+
+    # ---- reminders --------------------------------------------------------------------------------------------
+    def _evaluate_reminders(self) -> list[Any]:
+        def incidents(row: Any) -> list[IncidentRef]:
+            return [IncidentRef(i.service, self.services.service_name(i.service), i.day, i.title)
+                    for i in self.services.incidents(row.id)]
+
+        return collect(self.services.rows(), now=utcnow(), max_age_days=self.model.max_age_days,
+                       expiry_warning_days=self.model.expiry_warning_days, incidents=incidents)
+
+    def _on_reminders_changed(self, reminders: list[Any]) -> None:
+        if not reminders:
+            self.reminder_banner.hide()
+            return
+        worst = reminders[0]
+        more = len(reminders) - 1
+        title = f"{len(reminders)} reminder{'s' if len(reminders) != 1 else ''}"
+        text = worst.text + (f"  (+{more} more)" if more else "")
+        self.reminder_banner.show_message(
+            title, text, worst.severity,
+            [("Show key", lambda: self.select_key(worst.key_id)), ("Dismiss", self.reminder_banner.hide)])
+        self.reminder_banner.setToolTip("\n".join(r.text for r in reminders[:12]))
+
+    def _on_reminders_announce(self, new: list[Any]) -> None:
+        if self.tray is not None and self.services.prefs.notify_desktop:
+            self.tray.notify(new)
+
+    def _refresh_rotation_banner(self) -> None:
+        waiting = self.services.open_rotations()
+        if not waiting:
+            self.rotation_banner.hide()
+            return
+        key_id, step = waiting[0]
+        row = self.services.row(key_id)
+        label = row.record.label if row else key_id
+        more = f" (and {len(waiting) - 1} more)" if len(waiting) > 1 else ""
+        self.rotation_banner.show_message(
+            "A rotation is waiting", f"The rotation of \u201c{label}\u201d stopped at: {step}{more}.", "medium",
+            [("Resume", lambda: self.rotate_key(key_id, resume=True))])
+
+    # ---- dialogs ------------------------------------------------------------------------------------------------
+    def _keep(self, w: QWidget) -> QWidget:
+        self._dialogs.append(w)
+        w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        w.destroyed.connect(lambda _o=None, ref=w: self._forget(ref))
+        return w
+
+    def _forget(self, w: QWidget) -> None:
+        self._dialogs = [d for d in self._dialogs if d is not w]
+
+    def open_dialogs(self) -> list[QWidget]:
+        return list(self._dialogs)
+
+    def open_add_dialog(self) -> Any:
+        from keyhygiene.ui.add_key_dialog import AddKeyDialog
+
+        dlg = AddKeyDialog(self.services, self)
+        dlg.keySaved.connect(self._on_key_saved)
+        self._keep(dlg)
+        dlg.open()
+        return dlg
+
+    def open_edit_dialog(self, key_id: str | None) -> Any:
+        if not key_id or self.services.row(key_id) is None:
+            return None
+        from keyhygiene.ui.add_key_dialog import AddKeyDialog
+
+        dlg = AddKeyDialog(self.services, self, key_id=key_id)
+        dlg.keySaved.connect(self._on_key_saved)
+        self._keep(dlg)
+        dlg.open()
+        return dlg
+
+    def _on_key_saved(self, key_id: str) -> None:
+        self._update_page()
+        self.select_key(key_id)
+        row = self.services.row(key_id)
+        if row is not None:
+            self.statusBar().showMessage(f"Saved \u201c{row.record.label}\u201d.", 5000)
+
+    def open_share_dialog(self, key_id: str | None) -> Any:
+        if not key_id:
+            return None
+        from keyhygiene.ui.sharing_dialog import ShareDialog
+
+        dlg = ShareDialog(self.services, key_id, self)
+        self._keep(dlg)
+        dlg.open()
+        return dlg
+
+    def open_unshare_dialog(self, key_id: str, service: str) -> Any:
+        from keyhygiene.ui.sharing_dialog import UnshareDialog
+
+        dlg = UnshareDialog(self.services, key_id, service, self)
+        self._keep(dlg)
+        dlg.open()
+        return dlg
+
+    def open_settings(self) -> Any:
+        from keyhygiene.ui.settings_dialog import SettingsDialog
+
+        dlg = SettingsDialog(self.services, self)
+        self._keep(dlg)
+        dlg.open()
+        return dlg
+
+    def confirm_remove(self, key_id: str | None) -> Any:
+        row = self.services.row(key_id) if key_id else None
+        if row is None or key_id is None:
+            return None
+        box = QMessageBox(QMessageBox.Icon.Warning, "Remove key",
+                          f"Remove \u201c{row.record.label}\u201d ({display_name(row.record.exchange)} "
+                          f"{row.record.fingerprint}) from the keychain and KeyHygiene?", parent=self)
+        box.setInformativeText("The key keeps working on the exchange until you delete it there; to replace it "
+                               "safely, rotate it instead.")
+        box.setStandardButtons(QMessageBox.StandardButton.Cancel)
+        remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def finished(_r: int) -> None:
+            if box.clickedButton() is remove:
+                self.services.remove_key(key_id, on_done=lambda _rec: self.statusBar().showMessage(
+                    f"Removed \u201c{row.record.label}\u201d.", 5000), on_error=self._show_error)
+
+        box.finished.connect(finished)
+        self._keep(box)
+        box.open()
+        return box
+
+    def open_plugin(self, name: str, **kwargs: Any) -> Any:
+        try:
+            w = plugins.open_plugin(name, self, self.services, **kwargs)
+        except plugins.PluginMissing as exc:
+            self.statusBar().showMessage(str(exc), 6000)
+            return None
+        except Exception as exc:
+            log.exception("could not open %s", name)
+            self._show_error(exc)
+            return None
+        if w is not None:
+            self._dialogs.append(w)
+            w.destroyed.connect(lambda _o=None, ref=w: self._forget(ref))
+        return w
+
+    def rotate_key(self, key_id: str | None, resume: bool = False) -> Any:
+        if not key_id:
+            return None
+        return self.open_plugin("rotation", key_id=key_id, resume=resume)
+
+    def _show_error(self, exc: BaseException) -> None:
+        box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, redact.scrub(exc) or type(exc).__name__,
+                          parent=self)
+        self._keep(box)
+        box.open()
+
+    def show_about(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle(f"About {APP_NAME}")
+        box.setIconPixmap(icons.app_pixmap(64))
+        box.setText(f"<b>{APP_NAME} {__version__}</b>")
+        box.setInformativeText("Know what every exchange API key can do, who has it, and rotate the ones you gave "
+                               "away. Secrets stay in the OS keychain.")
+        self._keep(box)
+        box.open()
+
+    def launch_demo(self) -> None:
+        from PySide6.QtCore import QProcess
+
+        ok = QProcess.startDetached(sys.executable, ["-m", "keyhygiene", "--demo"])[0]
+        self.statusBar().showMessage("Opening the demo in a new window\u2026" if ok
+                                     else "The demo could not be started.", 6000)
+
+    # ---- clipboard and reveal -------------------------------------------------------------------------------------
+    def copy_api_key(self, key_id: str | None) -> None:
+        row = self.services.row(key_id) if key_id else None
+        if row is None or key_id is None:
+            return
+        self.services.fetch_api_key(
+            key_id, lambda api_key: self.clipboard.copy(api_key, f"API key of \u201c{row.record.label}\u201d"),
+            on_error=self._show_error, context=self)
+
+    def copy_key_id(self, key_id: str | None) -> None:
+        if key_id:
+            self.clipboard.copy(key_id, f"key id {key_id}", secret=False)
+
+    def reveal_api_key(self, key_id: str) -> None:
+        self.services.fetch_api_key(
+            key_id, lambda api_key: self.detail.show_revealed(key_id, api_key, self.services.prefs.reveal_seconds),
+            on_error=self._show_error, context=self)
+
+    def _on_clipboard_copied(self, what: str) -> None:
+        secs = self.clipboard.clear_seconds
+        self.statusBar().showMessage(f"Copied the {what}." + (f" The clipboard is cleared in {secs} s."
+                                                               if secs else ""), 5000)
+        self._on_clip_timer_timeout()
+        self._clip_timer.start(1000)
+
+    def _on_clipboard_cleared(self) -> None:
+        self._clip_timer.stop()
+        self.clip_label.setText("")
+        self.statusBar().showMessage("Clipboard cleared.", 3000)
+
+    def _on_clip_timer_timeout(self) -> None:
+        ms = self.clipboard.remaining_ms()
+        if ms <= 0:
+            self._clip_timer.stop()
+            self.clip_label.setText("")
+            return
+        self.clip_label.setText(f"Clipboard clears in {round(ms / 1000)} s")
+
+    # ---- prefs, appearance -----------------------------------------------------------------------------------------
+    def _apply_prefs(self) -> None:
+        p = self.services.prefs
+        self.clipboard.clear_seconds = p.clipboard_clear_seconds
+        self.reminders.set_interval_hours(p.reminder_hours)
+        if p.reaudit_hours > 0:
+            self._reaudit.start(p.reaudit_hours * 3600 * 1000)
+        else:
+            self._reaudit.stop()
+        apply_appearance(p.appearance)
+
+    def _on_services_prefs_changed(self) -> None:
+        self._apply_prefs()
+        self.statusBar().showMessage("Settings saved.", 3000)
+
+    def _on_services_policy_changed(self) -> None:
+        self._apply_policy_to_model()
+        self._reload_model()
+        self.reminders.refresh(announce=False)
+
+    def changeEvent(self, e: QEvent) -> None:
+        if e.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._on_palette_changed()
+        super().changeEvent(e)
+
+    def _on_palette_changed(self) -> None:
+        # Dark mode switched: re-tint icons, re-colour chips, rebuild the pane.
+        if not hasattr(self, "detail"):
+            return
+        icons.clear_caches()
+        for a in self.findChildren(QAction):
+            name = a.property("iconName")
+            if name:
+                a.setIcon(icons.action_icon(str(name)))
+        self._style_summary(self.summary)
+        self.model.tick()
+        if self.detail.key_id:
+            self.detail.show_row(self.services.row(self.detail.key_id))
+
+    # ---- misc ----------------------------------------------------------------------------------------------------
+    def _focus_filter(self) -> None:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
+
+    def _toggle_details(self) -> None:
+        self.detail.setVisible(self.act_details.isChecked())
+
+    def _restore_geometry(self) -> None:
+        geo = self.settings.value("window/geometry")
+        if isinstance(geo, QByteArray | bytes) and geo:
+            self.restoreGeometry(QByteArray(geo))
+        else:
+            self.resize(1360, 840)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray | bytes) and state:
+            self.restoreState(QByteArray(state))
+        split = self.settings.value("window/splitter")
+        if isinstance(split, QByteArray | bytes) and split:
+            self.splitter.restoreState(QByteArray(split))
+        header = self.settings.value("window/header")
+        if isinstance(header, QByteArray | bytes) and header:
+            self.table.horizontalHeader().restoreState(QByteArray(header))
+
+    def save_geometry(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.setValue("window/header", self.table.horizontalHeader().saveState())
+        self.settings.sync()
+
+    def showEvent(self, e: QShowEvent) -> None:
+        super().showEvent(e)
+        if not self._painted:
+            self._painted = True
+            # After the first frame is on screen: the things that may be slow.
+            QTimer.singleShot(0, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self.services.check_keychain()
+        from keyhygiene.ui.tray import Tray, tray_available
+
+        if tray_available():
+            self.tray = Tray(self, [self.act_audit, self.act_add, self.act_quit])
+            self.tray.show()
+        self._refresh_rotation_banner()
+        if self.services.prefs.remind_on_start:
+            self.reminders.refresh(announce=True)
+        self.firstPainted.emit()
+
+    def closeEvent(self, e: QCloseEvent) -> None:
+        self.save_geometry()
+        self.clipboard.clear_now()
+        self.services.cancel_audit()
+        for d in list(self._dialogs):
+            try:
+                d.close()
+            except RuntimeError:
+                pass
+        if self.tray is not None:
+            self.tray.hide()
+        super().closeEvent(e)
+
+
+def apply_appearance(mode: str) -> None:
+    """Follow the system, or force light/dark where Qt can (Qt ≥ 6.8 has QStyleHints.setColorScheme)."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    hints = app.styleHints()
+    setter = getattr(hints, "setColorScheme", None)
+    scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(mode, Qt.ColorScheme.Unknown)
+    if setter is not None:
+        setter(scheme)
+    # Styles without a dark palette of their own (Fusion on a bare X server) need ours.
+    if mode == "dark" and not theme.is_dark(app.palette()):
+        app.setPalette(theme.dark_palette())
+    elif mode != "dark" and app.property("keyhygieneDarkPalette"):
+        app.setPalette(app.style().standardPalette())
+    app.setProperty("keyhygieneDarkPalette", mode == "dark")
+
+

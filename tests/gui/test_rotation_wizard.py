@@ -1,0 +1,255 @@
+"""The rotation wizard driven like a person would, with pytest-qt: its pages only render the core state machine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+
+import pytest
+
+from PySide6.QtWidgets import QMessageBox
+
+from keyhygiene.core.models import Credentials
+from keyhygiene.core.rotation.journal import Journal, history
+from keyhygiene.core.rotation.machine import RotationMachine
+from keyhygiene.core.rotation.states import Step
+from keyhygiene.store.keychain import CURRENT, PENDING
+from keyhygiene.store.vault import ServiceRef, Vault
+from keyhygiene.ui.async_runner import AsyncRunner
+from keyhygiene.ui.rotation_wizard import RotationWizard, open_rotation
+from keyhygiene.ui.services import Services
+from keyhygiene.ui.task_pool import TaskPool
+from tests.helpers.rotation_fakes import SERVICES, FakeClock, FakeExchange
+
+WAIT_MS = 15000
+
+
+@pytest.fixture
+def services(vault: Vault, qapp) -> Iterator[Services]:  # type: ignore[no-untyped-def]
+    runner = AsyncRunner()
+    pool = TaskPool()
+    s = Services(vault, runner=runner, pool=pool)
+    yield s
+    runner.stop()
+    pool.shutdown()
+
+
+@pytest.fixture
+def exchange() -> FakeExchange:
+    return FakeExchange()
+
+
+@pytest.fixture
+def old_creds(exchange: FakeExchange) -> Credentials:
+    return exchange.add(permissions={"read", "spot_trade", "withdraw"}, ip_restricted=False)
+
+
+@pytest.fixture
+def key_id(vault: Vault, old_creds: Credentials) -> str:
+    return vault.add_key("bybit", "Grid bot", old_creds, purpose="bot",
+                         shared_with=[ServiceRef("3commas", date(2022, 5, 1)),
+                                      ServiceRef("file:/home/u/bot/config.json")]).id
+
+
+@pytest.fixture
+def open_wizard(qtbot, services: Services, key_id: str, exchange: FakeExchange
+                ) -> Callable[..., RotationWizard]:  # type: ignore[no-untyped-def]
+    clock = FakeClock()
+
+    def make() -> RotationWizard:
+        machine = RotationMachine(services.vault, key_id, exchange.ops(), services=SERVICES.get, hook=None,
+                                  sleep=clock.sleep, clock=clock)
+        w = RotationWizard(services, key_id, machine=machine)
+        qtbot.addWidget(w)
+        w.show()
+        return w
+
+    return make
+
+
+def wait_idle(qtbot, w: RotationWizard) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: not w._busy, timeout=WAIT_MS)
+
+
+def wait_step(qtbot, w: RotationWizard, step: Step) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: w.step is step and not w._busy, timeout=WAIT_MS)
+
+
+def click_next(qtbot, w: RotationWizard) -> None:  # type: ignore[no-untyped-def]
+    assert w.next_button.isEnabled(), w.next_button.text()
+    w.next_button.click()
+
+
+def paste(w: RotationWizard, creds: Credentials) -> None:
+    w.new_key_page.api_key.setText(creds.api_key)
+    w.new_key_page.secret.setText(creds.secret)
+
+
+def to_consumers(qtbot, w: RotationWizard, new: Credentials) -> None:  # type: ignore[no-untyped-def]
+    wait_idle(qtbot, w)
+    assert w.step is Step.PLAN and w.next_button.text() == "Start rotation"
+    click_next(qtbot, w)
+    wait_step(qtbot, w, Step.NEW_KEY)
+    paste(w, new)
+    click_next(qtbot, w)
+    wait_step(qtbot, w, Step.CONSUMERS)
+
+
+def test_a_whole_rotation_through_the_pages(qtbot, open_wizard, exchange: FakeExchange, vault: Vault,  # type: ignore[no-untyped-def]
+                                            key_id: str, old_creds: Credentials) -> None:
+    w = open_wizard()
+    wait_idle(qtbot, w)
+    # The plan page: why, who has it, what to create.
+    assert w.stack.currentWidget() is w.plan_page
+    assert w.heading.text() == "Plan the rotation"
+    texts = " ".join(lab.text() for lab in w.plan_page.findChildren(type(w.heading)))
+    assert "3Commas" in texts and "18.0.0.1" in texts and "spot_trade" in texts
+    assert not w.cancel_button.isVisible() and not w.back_button.isVisible()
+
+    new = exchange.add()
+    to_consumers(qtbot, w, new)
+    assert vault.secrets.get(key_id, PENDING) == new
+    assert w.new_key_page.api_key.text() == "" and w.new_key_page.secret.text() == ""  # fields emptied
+
+    # Every consumer must be ticked before the old key can go.
+    assert not w.next_button.isEnabled()
+    boxes = list(w.consumers_page.boxes.values())
+    assert [b.text() for b in boxes] == ["3Commas", "/home/u/bot/config.json"]
+    for b in boxes:
+        b.setChecked(True)
+    click_next(qtbot, w)
+    wait_step(qtbot, w, Step.REVOKE_OLD)
+    assert w.next_button.text() == "Delete old key via Bybit API" and w.alt_button.isVisible()
+    assert w.back_button.isEnabled() and w.cancel_button.isEnabled()
+
+    with qtbot.waitSignal(w.keyRotated, timeout=WAIT_MS) as sig:
+        click_next(qtbot, w)
+    assert sig.args == [key_id]
+    wait_step(qtbot, w, Step.DONE)
+    assert exchange.count("revoke") == 1 and exchange.keys[old_creds.api_key].revoked
+    assert "now holds the new key" in w.done_page.summary.text()
+    assert not w.back_button.isVisible() and not w.cancel_button.isVisible()
+    assert w.next_button.text() == "Close"
+    assert vault.secrets.get(key_id, CURRENT) == new and vault.secrets.get(key_id, PENDING) is None
+    assert history(vault.db, key_id)[0].state == "done"
+
+
+def test_a_risky_key_needs_the_checkbox(qtbot, open_wizard, exchange: FakeExchange) -> None:  # type: ignore[no-untyped-def]
+    w = open_wizard()
+    wait_idle(qtbot, w)
+    click_next(qtbot, w)
+    wait_step(qtbot, w, Step.NEW_KEY)
+    paste(w, exchange.add(permissions={"read", "withdraw"}))
+    click_next(qtbot, w)
+    wait_step(qtbot, w, Step.TEST_NEW)
+    assert w.stack.currentWidget() is w.test_page
+    assert w.next_button.text() == "Continue with this key" and not w.next_button.isEnabled()
+    assert w.test_page.accept_box is not None
+    w.test_page.accept_box.setChecked(True)
+    click_next(qtbot, w)
+    wait_step(qtbot, w, Step.CONSUMERS)
+    assert w.m.data["accepted_risks"] == ["withdraw"]
+
+
+def test_a_refused_key_can_be_replaced(qtbot, open_wizard, exchange: FakeExchange, vault: Vault,  # type: ignore[no-untyped-def]
+                                       key_id: str) -> None:
+    w = open_wizard()
+    wait_idle(qtbot, w)
+    click_next(qtbot, w)
+    wait_step(qtbot, w, Step.NEW_KEY)
+    paste(w, exchange.add(account="someone-else"))
+    click_next(qtbot, w)
+    wait_step(qtbot, w, Step.TEST_NEW)
+    assert w.next_button.text() == "Test again"
+    labels = " ".join(lab.text() for lab in w.test_page.findChildren(type(w.heading)))
+    assert "different bybit account" in labels
+    replace = [b for b in w.test_page.findChildren(type(w.next_button)) if b.text().startswith("Use another key")]
+    replace[0].click()
+    assert w.stack.currentWidget() is w.new_key_page and w.next_button.text() == "Store new key"
+    good = exchange.add()
+    paste(w, good)
+    click_next(qtbot, w)
+    wait_step(qtbot, w, Step.CONSUMERS)
+    assert vault.secrets.get(key_id, PENDING) == good
+
+
+def test_the_old_key_again_is_refused_next_to_the_field(qtbot, open_wizard, old_creds: Credentials) -> None:  # type: ignore[no-untyped-def]
+    w = open_wizard()
+    wait_idle(qtbot, w)
+    click_next(qtbot, w)
+    wait_step(qtbot, w, Step.NEW_KEY)
+    paste(w, old_creds)
+    click_next(qtbot, w)
+    wait_idle(qtbot, w)
+    assert w.step is Step.NEW_KEY
+    assert w.new_key_page.banner.isVisible() and "old key again" in w.new_key_page.banner.text()
+
+
+def test_back_and_cancel_keep_the_current_key(qtbot, open_wizard, exchange: FakeExchange, vault: Vault,  # type: ignore[no-untyped-def]
+                                              key_id: str, old_creds: Credentials) -> None:
+    w = open_wizard()
+    to_consumers(qtbot, w, exchange.add())
+    w.back_button.click()
+    wait_idle(qtbot, w)
+    assert w.step is Step.TEST_NEW
+    w.cancel_button.click()
+    box = w._confirm_box
+    assert isinstance(box, QMessageBox) and box.isVisible()
+    box.button(QMessageBox.StandardButton.No).click()
+    assert w.step is Step.TEST_NEW
+    w.cancel_button.click()
+    with qtbot.waitSignal(w.rotationCancelled, timeout=WAIT_MS):
+        w._confirm_box.button(QMessageBox.StandardButton.Yes).click()  # type: ignore[union-attr]
+    wait_step(qtbot, w, Step.CANCELLED)
+    assert "cancelled" in w.done_page.summary.text()
+    assert vault.secrets.get(key_id, CURRENT) == old_creds and vault.secrets.get(key_id, PENDING) is None
+
+
+def test_closing_saves_and_a_new_window_resumes(qtbot, open_wizard, exchange: FakeExchange, services: Services,  # type: ignore[no-untyped-def]
+                                                key_id: str) -> None:
+    w = open_wizard()
+    to_consumers(qtbot, w, exchange.add())
+    w.consumers_page.boxes["3commas"].setChecked(True)
+    w.close()
+    assert Journal(services.vault.db).open_for(key_id).state is Step.CONSUMERS  # type: ignore[union-attr]
+    assert services.open_rotations()[0][0] == key_id  # what the main window's "Resume" banner shows
+    again = open_wizard()
+    assert again.step is Step.CONSUMERS and again.stack.currentWidget() is again.consumers_page
+    assert again.consumers_page.boxes["3commas"].isChecked()  # the tick survived
+    assert not again.consumers_page.boxes["file:/home/u/bot/config.json"].isChecked()
+
+
+def test_manual_deletion_waits_for_the_exchange(qtbot, open_wizard, exchange: FakeExchange,  # type: ignore[no-untyped-def]
+                                               old_creds: Credentials) -> None:
+    exchange.api_revoke = set()
+    w = open_wizard()
+    to_consumers(qtbot, w, exchange.add())
+    for b in w.consumers_page.boxes.values():
+        b.setChecked(True)
+    click_next(qtbot, w)
+    wait_step(qtbot, w, Step.REVOKE_OLD)
+    assert w.next_button.text() == "I deleted it \u2014 check" and not w.alt_button.isVisible()
+    click_next(qtbot, w)  # ...but it is still alive: the wizard polls (fake clock) and then waits
+    wait_step(qtbot, w, Step.VERIFY_OLD)
+    assert "still accepts the old key" in w.verify_page.result.text()
+    assert "Check 1: ok" in w.verify_page.log.toPlainText()
+    assert w.cancel_button.isEnabled()  # the old key still works: cancelling is safe
+    exchange.keys[old_creds.api_key].revoked = True
+    assert w.next_button.text() == "Check again"
+    with qtbot.waitSignal(w.keyRotated, timeout=WAIT_MS):
+        click_next(qtbot, w)
+    wait_step(qtbot, w, Step.DONE)
+
+
+def test_open_rotation_is_the_plugin_entry_point(qtbot, services: Services, key_id: str) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QWidget
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    services.endpoints = {"bybit": "http://127.0.0.1:9"}  # nothing listens there: stays off the network
+    w = open_rotation(parent, services, key_id=key_id, resume=False)
+    assert isinstance(w, RotationWizard) and w.isVisible() and not w.isModal()
+    wait_idle(qtbot, w)
+    # The exchange could not be asked: the plan falls back to what is known and still renders.
+    assert w.step is Step.PLAN and w.next_button.isEnabled()
+    w.close()
