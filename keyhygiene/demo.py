@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from keyhygiene.core.models import Credentials
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 # Where exchanges without a simulated endpoint are sent in the demo: a loopback port nothing listens on, so an
 # inspection fails fast as "unreachable" instead of ever reaching a real exchange.
 BLACKHOLE = "http://127.0.0.1:9"
+# Stands for "the public IP of this computer" in sample whitelists; replaced by the simulator's client IP, so the
+# IP-restricted sample keys are usable from here, as they would be for a real user.
+HOME = "<this computer>"
 
 
 @dataclass(frozen=True)
@@ -60,22 +63,22 @@ SAMPLES: tuple[DemoKey, ...] = (
             created=41, shared_with=(("koinly", 41),), ip_whitelist=()),
     DemoKey(("okx", "binance"), "Swing trading (old)", "trading",
             frozenset({"read", "spot_trade", "margin_trade", "futures_trade", "options_trade"}),
-            created=760, ip_whitelist=("198.51.100.23",)),
+            created=760, ip_whitelist=(HOME, "198.51.100.23")),
     DemoKey(("bybit", "binance"), "Retired grid bot", "bot", frozenset({"read", "spot_trade"}),
             created=300, revoked=True, shared_with=(("pionex", 300),)),
     DemoKey(("bybit", "binance"), "Cornix signals", "bot", frozenset({"read", "futures_trade"}),
             created=80, expires_in_days=9, shared_with=(("wundertrading", 80),),
             third_party_link=None),
     DemoKey(("binance",), "Futures hedge (sub-account)", "trading", frozenset({"read", "futures_trade"}),
-            created=25, ip_whitelist=("203.0.113.7", "203.0.113.8"), is_master=False),
+            created=25, ip_whitelist=(HOME, "203.0.113.8"), is_master=False),
     DemoKey(("coinbase", "binance"), "CoinStats portfolio", "read-only", frozenset({"read"}),
             created=400, shared_with=(("coinstats", 400),)),
     DemoKey(("bitget", "bybit"), "Copy trading", "bot", frozenset({"read", "futures_trade", "transfer"}),
             created=130, shared_with=(("zignaly", 130), ("wundertrading", 60))),
     DemoKey(("gate", "binance"), "Manual trading", "trading", frozenset({"read", "spot_trade"}),
-            created=118, ip_whitelist=("192.0.2.10",)),
+            created=118, ip_whitelist=(HOME,)),
     DemoKey(("mexc", "binance"), "freqtrade on home server", "bot", frozenset({"read", "spot_trade"}),
-            created=12, ip_whitelist=("192.0.2.44",), shared_with=(("freqtrade", 12),)),
+            created=12, ip_whitelist=(HOME, "192.0.2.44"), shared_with=(("freqtrade", 12),)),
     DemoKey(("htx", "bybit"), "Old Cryptohopper link", "bot", frozenset({"read", "spot_trade"}),
             created=610, ended=(("cryptohopper", 610, 200),)),
 )
@@ -135,10 +138,11 @@ def start_demo(samples: Sequence[DemoKey] = SAMPLES, *, latency: float = 0.15) -
             continue
         api_key, secret, passphrase, extra = new_credentials(exchange)
         created_day = _day(s.created, today)
-        created = (datetime.combine(created_day, now.time(), UTC) - timedelta(hours=3)) if created_day else None
+        created = datetime.combine(created_day, time(9, 30), UTC) if created_day else None
         sim.add_key(SimKey(
             exchange=exchange, api_key=api_key, secret=secret, passphrase=passphrase, extra=dict(extra),
-            permissions=set(s.permissions), ip_whitelist=list(s.ip_whitelist) or None, created_at=created,
+            permissions=set(s.permissions), created_at=created,
+            ip_whitelist=[sim.client_ip if ip == HOME else ip for ip in s.ip_whitelist] or None,
             expires_at=now + timedelta(days=s.expires_in_days) if s.expires_in_days is not None else None,
             trade_expires_at=(now + timedelta(days=s.trade_expires_in_days)
                               if s.trade_expires_in_days is not None else None),

@@ -14,10 +14,14 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
 
 from keyhygiene import exitcodes
 from keyhygiene.cliutil import ENV_KEY, UsageError, _ask, open_vault, read_credentials
 from keyhygiene.core import redact
+
+if TYPE_CHECKING:
+    from keyhygiene.core.rotation.machine import Attempt, RotationMachine
 
 DEFAULT_REVOKE_TIMEOUT = 600.0
 
@@ -87,7 +91,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         vault.close()
 
 
-def _say(text: str = "", stream=None) -> None:  # type: ignore[no-untyped-def]
+def _say(text: str = "", stream: TextIO | None = None) -> None:
     out = stream or sys.stdout
     out.write(redact.scrub(text) + "\n")
     out.flush()
@@ -106,7 +110,8 @@ def _confirm(question: str, yes: bool) -> bool:
 class TerminalRotation:
     """Runs the machine from whatever step it is at until it is done or has to wait for the user."""
 
-    def __init__(self, machine, args: argparse.Namespace, say: Callable[[str], None] = _say) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, machine: RotationMachine, args: argparse.Namespace, say: Callable[[str], None] = _say
+                 ) -> None:
         self.m = machine
         self.args = args
         self.say = say
@@ -263,8 +268,8 @@ class TerminalRotation:
         self.say(f"Checking that {m.exchange_name} rejects the old key {m.key.fingerprint} "
                  f"(waiting up to {timeout:.0f} s)...")
 
-        def on_attempt(a) -> None:  # type: ignore[no-untyped-def]
-            nxt = f"; next check in {a.next_in:.0f} s" if a.next_in else ""
+        def on_attempt(a: Attempt) -> None:
+            nxt = f"; next check in {max(1, round(a.next_in))} s" if a.next_in else ""
             self.say(f"  check {a.number}: {a.status}{nxt}")
 
         report = await m.verify_old_dead(timeout, on_attempt=on_attempt)

@@ -189,7 +189,12 @@ async def audit_async(
     checked: dict[str, datetime] = {}
     audits: dict[str, KeyAudit] = {}
     errors: list[str] = []
-    base_context = context or RuleContext()
+    if context is None:
+        # Keys that discovery found in plaintext files raise the critical "plaintext copy on disk" finding.
+        from keyhygiene.core.discovery.locations import plaintext_locations
+
+        context = RuleContext(plaintext_copies=plaintext_locations(vault))
+    base_context = context
 
     def verdict(key_id: str, profile: KeyProfile | None, at: datetime | None,
                 ctx: RuleContext) -> KeyAudit:

@@ -54,7 +54,7 @@ CODES: dict[int, Status] = {
 
 def _data(resp: Any) -> Any:
     """Unwrap ``{"code":0,"data":...}``; a bare object is returned as it is (the doc shows no envelope)."""
-    if isinstance(resp, dict) and "data" in resp and ("code" in resp or "msg" in resp):
+    if isinstance(resp, dict) and "data" in resp:
         return resp["data"]
     return resp
 

@@ -112,7 +112,8 @@ class CoinbaseAdapter(Adapter):
         if http_status == 401 or {"authentication_error", "invalid_token", "expired_token", "revoked_token",
                                   "unauthorized"} & set(ids):
             return Status.REJECTED, errors.message(Status.REJECTED, UNAUTHORIZED_DETAIL)
-        if isinstance(error, str) and error.lower() in ("rate_limit_exceeded", "resource_exhausted"):
+        if "rate_limit_exceeded" in ids or (isinstance(error, str)
+                                            and error.lower() in ("rate_limit_exceeded", "resource_exhausted")):
             return Status.RATE_LIMITED, errors.message(Status.RATE_LIMITED)
         return None
 
@@ -123,7 +124,8 @@ async def _clock_skew_s(client: Any) -> float | None:
         before = time.time()
         answer = await client.v3_public_get_brokerage_time({})
         after = time.time()
-        server = float(answer["epochSeconds"])
+        millis = answer.get("epochMillis")
+        server = float(millis) / 1000 if millis is not None else float(answer["epochSeconds"])
     except Exception:  # noqa: BLE001 - the probe only refines a 401; its own failure changes nothing
         return None
     return (before + after) / 2 - server

@@ -107,7 +107,7 @@ def _time(value: Any) -> datetime | None:
         except ValueError:
             return None
     try:
-        n = float(value)  # type: ignore[arg-type]
+        n = float(value)
     except (TypeError, ValueError):
         return None
     return from_epoch_ms(n) if n > 1e11 else from_epoch_s(n)

@@ -150,9 +150,9 @@ class HtxAdapter(Adapter):
                     return _v2(403)
                 return Status.REJECTED, errors.message(Status.REJECTED, "HTX: signature not valid.")
             return None
-        code = body.get("code")
+        v2_code = body.get("code")
         try:
-            return _v2(int(code)) if code is not None and int(code) != 200 else None
+            return _v2(int(v2_code)) if v2_code is not None and int(v2_code) != 200 else None
         except (TypeError, ValueError):
             return None
 

@@ -36,15 +36,17 @@ BUDGETS: dict[str, Budget] = {
     "binance": Budget(per_ip=_IP),
     # KuCoin: management pool per UID (key-info weight 20 of 4,000/30 s); public IP limit 2,000/30 s.
     "kucoin": Budget(per_ip=_IP, per_key=RateLimit(20, 3.0)),
-    # OKX: /api/v5/account/config 5 requests / 2 s per user ID.
+    # OKX docs-v5 Get account configuration: 5 requests / 2 s, rule User ID.
     "okx": Budget(per_ip=_IP, per_key=RateLimit(5, 2.0)),
     # Bybit: query-api 10/s per UID; 600 requests / 5 s per IP.
     "bybit": Budget(per_ip=_IP, per_key=RateLimit(10, 1.0)),
-    # Coinbase Advanced Trade: private endpoints 30/s per key.
+    # Coinbase Advanced Trade rate-limits page (docs.cloud.coinbase.com …/rest-api-rate-limits, via a copy):
+    # private endpoints 30 requests/s per user; not re-read on the current docs site.
     "coinbase": Budget(per_ip=_IP, per_key=RateLimit(30, 1.0)),
-    # Kraken: counter per key, +1 per private call, decays ~0.33/s (starter tier): about one call a second.
+    # Kraken docs spot-rest-ratelimits: a counter per API key, +1 per call (ledger/trade history +2), max 15
+    # decaying 0.33/s at the Starter tier: about one call a second sustained.
     "kraken": Budget(per_ip=_IP, per_key=RateLimit(1, 1.0)),
-    # Bitget: spot account info 1/s per UID.
+    # Bitget api-doc spot/account/Get-Account-Info: "Frequency limit: 1 time/1s (User ID)".
     "bitget": Budget(per_ip=_IP, per_key=RateLimit(1, 1.0)),
     # Gate: main_keys has no figure in the docs copy; ccxt budgets private endpoints at 150 / 10 s.
     "gate": Budget(per_ip=_IP, per_key=RateLimit(150, 10.0)),

@@ -112,7 +112,8 @@ class Simulator:
         self.faults[exchange].append(Fault(kind, count))
 
     def clear_faults(self, exchange: str | None = None) -> None:
-        for ex in [exchange] if exchange else list(self.faults):
+        # A clock skew lives only in clock_offset_ms (inject_fault never touches faults for it): clear both.
+        for ex in [exchange] if exchange else list({*self.faults, *self.clock_offset_ms}):
             self.faults[ex].clear()
             self.clock_offset_ms[ex] = 0
 

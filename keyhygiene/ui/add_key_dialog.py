@@ -88,7 +88,7 @@ class SecretField(QWidget):
         self.edit.setAccessibleName(name)
         self.edit.setInputMethodHints(Qt.InputMethodHint.ImhHiddenText | Qt.InputMethodHint.ImhSensitiveData
                                       | Qt.InputMethodHint.ImhNoPredictiveText)
-        self.edit.setPlaceholderText(f"Paste the {name.lower()}")
+        self.edit.setPlaceholderText(f"Paste the {name}")
         self.toggle = QAction(action_icon("eye"), f"Show {name.lower()}", self)
         self.toggle.setCheckable(True)
         self.toggle.setToolTip(f"Show the {name.lower()} (hidden again after {reveal_seconds} s)")
@@ -377,6 +377,8 @@ class AddKeyDialog(QDialog):
         cl.setColumnStretch(1, 1)
         if not self.editing:
             lay.addWidget(self.check_box)
+        else:
+            self.check_box.hide()  # an edit never touches the credentials
         lay.addStretch(1)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
@@ -390,7 +392,7 @@ class AddKeyDialog(QDialog):
         bl.setContentsMargins(18, 4, 18, 14)
         bl.addWidget(self.buttons)
         outer.addLayout(bl)
-        self.resize(620, 680 if not self.editing else 480)
+        self.resize(640, 560 if not self.editing else 460)
 
     def _add_row(self, field: str, label: str, widget: QWidget, note: QWidget | None = None) -> None:
         box = QWidget()

@@ -32,7 +32,7 @@ from keyhygiene.exchanges.catalog import display_name
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, KeyRow, format_age, permission_tone
-from keyhygiene.ui.widgets import Chip, SectionTitle, chips_row, muted, wrap
+from keyhygiene.ui.widgets import Chip, FlowLayout, SectionTitle, chips_row, muted, rich, wrap
 
 # Rules whose fix is "replace the key" (rotation wizard); others are matched by their evidence below.
 ROTATE_HINTS = ("rotate",)
@@ -88,14 +88,15 @@ class FindingCard(QFrame):
         title.setFont(f)
         top.addWidget(title, 1)
         lay.addLayout(top)
-        lay.addWidget(wrap(finding.detail, self, selectable=True))
-        fix = wrap(f"<b>Fix:</b> {_html(finding.fix)}", self, selectable=True, rich=True)
+        lay.addWidget(rich(finding.detail, self))
+        fix = rich(finding.fix, self)
+        fix.setText(f"<b>Fix:</b> {fix.text()}")
         fix.setAccessibleName(f"Fix: {finding.fix}")
         lay.addWidget(fix)
         self.buttons: list[QPushButton] = []
         if actions:
-            row = QHBoxLayout()
-            row.setSpacing(6)
+            box = QWidget(self)
+            row = FlowLayout(box, spacing=6)
             for label, action, arg in actions:
                 b = QPushButton(label, self)
                 b.setIcon(action_icon({"rotate": "rotate", "unshare": "unshare", "edit": "edit",
@@ -105,8 +106,7 @@ class FindingCard(QFrame):
                 b.clicked.connect(lambda _=False, a=action, x=arg: self.actionRequested.emit(a, x))
                 row.addWidget(b)
                 self.buttons.append(b)
-            row.addStretch(1)
-            lay.addLayout(row)
+            lay.addWidget(box)
         self._style()
 
     def _style(self) -> None:
@@ -123,10 +123,6 @@ class FindingCard(QFrame):
         if e.type() == e.Type.PaletteChange and theme.is_dark() != self._dark:
             self._style()
         super().changeEvent(e)
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _day(dt: datetime | None) -> str:
@@ -265,8 +261,8 @@ class DetailPane(QScrollArea):
         keyline.addStretch(1)
         lay.addLayout(keyline)
 
-        actions = QHBoxLayout()
-        actions.setSpacing(6)
+        actions_box = QWidget(w)
+        actions = FlowLayout(actions_box, spacing=6)
         self.rotate_button = self._button("rotate", "Rotate\u2026", "Replace this key step by step (Ctrl+Shift+R)",
                                           lambda: self.rotateRequested.emit(rec.id))
         self.edit_button = self._button("edit", "Edit\u2026", "Change label, purpose, dates and sharing (F2)",
@@ -276,11 +272,9 @@ class DetailPane(QScrollArea):
         self.remove_button = self._button("trash", "Remove\u2026",
                                           "Delete this key from the keychain and KeyHygiene (Delete)",
                                           lambda: self.removeRequested.emit(rec.id))
-        for b in (self.rotate_button, self.edit_button, self.recheck_button):
+        for b in (self.rotate_button, self.edit_button, self.recheck_button, self.remove_button):
             actions.addWidget(b)
-        actions.addStretch(1)
-        actions.addWidget(self.remove_button)
-        lay.addLayout(actions)
+        lay.addWidget(actions_box)
 
         if row.audit_message:
             lay.addWidget(muted(wrap(row.audit_message, w)))
@@ -296,7 +290,7 @@ class DetailPane(QScrollArea):
             cf.setBold(True)
             cap.setFont(cf)
             bl.addWidget(cap)
-            self.blast_label = wrap(row.blast_radius, box, selectable=True)
+            self.blast_label = rich(row.blast_radius, box)
             self.blast_label.setAccessibleName("Blast radius")
             bl.addWidget(self.blast_label)
             c = theme.severity_color(row.worst_severity or "info", theme.is_dark(self.palette()))
@@ -444,8 +438,10 @@ class DetailPane(QScrollArea):
         if self._services is not None:
             incidents = self._services.incidents(row.id)
             for j, inc in enumerate(incidents[:4]):
-                when = f"{inc.day:%Y-%m-%d}: " if inc.day else ""
-                lab = wrap(f"\u26a0 {name(inc.service)} \u2014 {when}{inc.title}", box)
+                when = f" on {inc.day:%Y-%m-%d}" if inc.day else ""
+                lab = wrap(f"\u26a0 {name(inc.service)}: {inc.title}{when}"
+                           + ("" if inc.verified else " (unverified)"), box)
+                lab.setToolTip(inc.summary)
                 pal = lab.palette()
                 pal.setColor(QPalette.ColorRole.WindowText, theme.severity_color("critical"))
                 lab.setPalette(pal)

@@ -62,9 +62,7 @@ def format_age(days: int | None) -> str:
         return f"{days} d"
     if days < 730:
         return f"{days // 30} mo"
-    years, rest = divmod(days, 365)
-    months = rest // 30
-    return f"{years} y {months} mo" if months else f"{years} y"
+    return f"{days / 365:.1f} y"
 
 
 def format_relative(then: datetime | None, now: datetime) -> str:
@@ -74,9 +72,8 @@ def format_relative(then: datetime | None, now: datetime) -> str:
     secs = (then - now).total_seconds()
     future = secs > 0
     s = abs(secs)
-    if s < 45:
-        text = "just now" if not future else "in a moment"
-        return text
+    if s < 60:
+        return "just now"  # also for a moment "in the future": clocks of two threads, rounding
     if s < 3600:
         n, unit = round(s / 60), "min"
     elif s < 86400:

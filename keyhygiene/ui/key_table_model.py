@@ -34,20 +34,18 @@ Index = QModelIndex | QPersistentModelIndex
 class Col(IntEnum):
     EXCHANGE = 0
     LABEL = 1
-    KEY = 2
-    PERMISSIONS = 3
-    IP = 4
-    AGE = 5
-    EXPIRES = 6
-    SHARED = 7
-    RISK = 8
-    CHECKED = 9
+    PERMISSIONS = 2
+    IP = 3
+    AGE = 4
+    EXPIRES = 5
+    SHARED = 6
+    RISK = 7
+    CHECKED = 8
 
 
 HEADERS = {
-    Col.EXCHANGE: "Exchange",
-    Col.LABEL: "Label",
-    Col.KEY: "Key",
+    Col.EXCHANGE: "",
+    Col.LABEL: "Key",
     Col.PERMISSIONS: "Permissions",
     Col.IP: "IP restriction",
     Col.AGE: "Age",
@@ -57,6 +55,8 @@ HEADERS = {
     Col.CHECKED: "Last checked",
 }
 HEADER_TIPS = {
+    Col.EXCHANGE: "Exchange",
+    Col.LABEL: "Label, exchange and masked API key",
     Col.PERMISSIONS: "What the exchange says this key may do (\u201cdeclared\u201d when you entered it yourself)",
     Col.IP: "Whether the exchange only accepts this key from listed IP addresses",
     Col.AGE: "Time since the key was created on the exchange",
@@ -69,6 +69,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 CHIPS_ROLE = Qt.ItemDataRole.UserRole + 3  # list[tuple[text, tone]] painted by ChipDelegate
 KEY_ID_ROLE = Qt.ItemDataRole.UserRole + 4
+SUBTITLE_ROLE = Qt.ItemDataRole.UserRole + 5  # second line of the label cell: "Binance · 70ce…40de"
 
 
 @dataclass
@@ -78,6 +79,7 @@ class _Display:
     tips: dict[int, str]
     chips: dict[int, list[tuple[str, str]]]
     fg: dict[int, str]  # column -> semantic colour name (theme.severity_color)
+    subtitle: str = ""
 
 
 class KeyTableModel(QAbstractTableModel):
@@ -153,10 +155,16 @@ class KeyTableModel(QAbstractTableModel):
         if role == KEY_ID_ROLE:
             return self._rows[r].id
         d = self._display(r)
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            if c in d.chips and role == Qt.ItemDataRole.DisplayRole:
-                return None  # painted by the chip delegate; the accessible text still carries the words
+        if role == Qt.ItemDataRole.DisplayRole:
+            if c in d.chips or c == Col.EXCHANGE:
+                return None  # painted by a delegate or shown as an icon; the accessible text has the words
             return d.text.get(c, "")
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            if c == Col.LABEL:
+                return f"{d.text.get(c, '')}, {d.subtitle}"
+            return d.text.get(c, "")
+        if role == SUBTITLE_ROLE and c == Col.LABEL:
+            return d.subtitle
         if role == SORT_ROLE:
             return d.sort.get(c)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -167,12 +175,8 @@ class KeyTableModel(QAbstractTableModel):
             return exchange_icon(self._rows[r].record.exchange)
         if role == Qt.ItemDataRole.ForegroundRole and c in d.fg:
             return theme.severity_color(d.fg[c])
-        if role == Qt.ItemDataRole.FontRole and c == Col.KEY:
-            from PySide6.QtGui import QFontDatabase
-
-            return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        if role == Qt.ItemDataRole.TextAlignmentRole and c in (Col.AGE, Col.EXPIRES):
-            return int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        if role == Qt.ItemDataRole.TextAlignmentRole and c == Col.EXCHANGE:
+            return int(Qt.AlignmentFlag.AlignCenter)
         return None
 
     # ---- formatting -------------------------------------------------------------------------------------------
@@ -191,11 +195,12 @@ class KeyTableModel(QAbstractTableModel):
         fg: dict[int, str] = {}
 
         name = display_name(rec.exchange)
-        text[Col.EXCHANGE], sort[Col.EXCHANGE] = name, name.lower()
+        text[Col.EXCHANGE], sort[Col.EXCHANGE] = name, (name.lower(), rec.label.lower())
+        tips[Col.EXCHANGE] = name
         text[Col.LABEL], sort[Col.LABEL] = rec.label, rec.label.lower()
-        tips[Col.LABEL] = f"{rec.label}\nPurpose: {rec.purpose} \u00b7 id {rec.id}"
-        text[Col.KEY], sort[Col.KEY] = rec.fingerprint, rec.fingerprint.lower()
-        tips[Col.KEY] = "Masked API key. The full key and secret stay in the OS keychain."
+        subtitle = f"{name} \u00b7 {rec.fingerprint}"
+        tips[Col.LABEL] = (f"{rec.label}\n{name} \u00b7 purpose: {rec.purpose} \u00b7 id {rec.id}\nAPI key "
+                           f"{rec.fingerprint} (masked; the key and secret stay in the OS keychain)")
 
         perms = row.permissions
         if perms is None:
@@ -239,7 +244,9 @@ class KeyTableModel(QAbstractTableModel):
         if exp is None:
             text[Col.EXPIRES], sort[Col.EXPIRES] = "—", float("inf")
         else:
-            text[Col.EXPIRES] = "expired" if exp <= now else format_relative(exp, now)
+            left_days = (exp - now).total_seconds() / 86400
+            text[Col.EXPIRES] = ("expired" if left_days <= 0 else "today" if left_days < 1
+                                 else format_relative(exp, now))
             sort[Col.EXPIRES] = exp.timestamp()
             left = (exp - now).total_seconds() / 86400
             if left <= self.expiry_warning_days:
@@ -284,11 +291,12 @@ class KeyTableModel(QAbstractTableModel):
         elif row.audit_state == FAILED and not row.profile:
             text[Col.CHECKED] = "Could not check"
             fg[Col.CHECKED] = "high"
+        elif row.profile is not None and not row.status_ok:
+            # What went wrong matters more than when: the time is in the tooltip.
+            text[Col.CHECKED] = STATUS_LABELS.get(str(row.profile.status), str(row.profile.status))
+            fg[Col.CHECKED] = "critical" if str(row.profile.status).startswith("invalid") else "high"
         else:
             text[Col.CHECKED] = format_relative(row.checked_at, now)
-            if row.profile is not None and not row.status_ok:
-                text[Col.CHECKED] += f" \u00b7 {STATUS_LABELS.get(str(row.profile.status), row.profile.status)}"
-                fg[Col.CHECKED] = "critical" if str(row.profile.status).startswith("invalid") else "high"
         sort[Col.CHECKED] = row.checked_at.timestamp() if row.checked_at else 0.0
         tip = f"Checked {row.checked_at:%Y-%m-%d %H:%M} UTC" if row.checked_at else "Never checked with the exchange"
         if row.profile is not None and row.profile.message:
@@ -296,7 +304,7 @@ class KeyTableModel(QAbstractTableModel):
         if row.audit_message:
             tip += f"\n{row.audit_message}"
         tips[Col.CHECKED] = tip
-        return _Display(text=text, sort=sort, tips=tips, chips=chips, fg=fg)
+        return _Display(text=text, sort=sort, tips=tips, chips=chips, fg=fg, subtitle=subtitle)
 
 
 # Filter scopes offered next to the search box.
@@ -337,12 +345,21 @@ class KeyFilterProxyModel(QSortFilterProxyModel):
         self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
     def set_text(self, text: str) -> None:
-        self._text = text.strip().lower()
-        self.invalidateRowsFilter()
+        self._refilter(lambda: setattr(self, "_text", text.strip().lower()))
 
     def set_scope(self, scope: str) -> None:
-        self._scope = scope
-        self.invalidateRowsFilter()
+        self._refilter(lambda: setattr(self, "_scope", scope))
+
+    def _refilter(self, change: Any) -> None:
+        # Qt 6.9 replaced invalidateRowsFilter() with a begin/end pair around the change.
+        begin = getattr(self, "beginFilterChange", None)
+        if begin is None:
+            change()
+            self.invalidateRowsFilter()
+            return
+        begin()
+        change()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     @property
     def scope(self) -> str:

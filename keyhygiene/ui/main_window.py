@@ -10,7 +10,7 @@ import logging
 import sys
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QItemSelection, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QItemSelection, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,7 +42,7 @@ from keyhygiene.store.keychain import KeychainStatus
 from keyhygiene.ui import core_bridge, icons, plugins, theme
 from keyhygiene.ui.charts_widget import AgeChart, RiskChart, ScoreRing
 from keyhygiene.ui.clipboard import SecureClipboard
-from keyhygiene.ui.delegates import ChipDelegate
+from keyhygiene.ui.delegates import ChipDelegate, LabelDelegate
 from keyhygiene.ui.detail_pane import DetailPane
 from keyhygiene.ui.key_row import format_relative
 from keyhygiene.ui.key_table_model import KEY_ID_ROLE, ROW_ROLE, SCOPES, Col, KeyFilterProxyModel, KeyTableModel
@@ -297,9 +297,8 @@ class MainWindow(QMainWindow):
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(max(32, self.fontMetrics().height() + 14))
+        self.table.verticalHeader().setDefaultSectionSize(max(40, self.fontMetrics().height() * 2 + 12))
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.setIconSize(self.table.iconSize().expandedTo(self.table.iconSize()))
         hh = self.table.horizontalHeader()
         hh.setHighlightSections(False)
         hh.setStretchLastSection(False)
@@ -309,8 +308,12 @@ class MainWindow(QMainWindow):
         self._chips = ChipDelegate(self.table)
         for c in (Col.PERMISSIONS, Col.SHARED, Col.RISK):
             self.table.setItemDelegateForColumn(c, self._chips)
+        self._label_delegate = LabelDelegate(self.table)
+        self.table.setItemDelegateForColumn(Col.LABEL, self._label_delegate)
+        self.table.setIconSize(QSize(22, 22))
         self._default_widths()
         hh.setSectionResizeMode(Col.LABEL, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(Col.EXCHANGE, QHeaderView.ResizeMode.Fixed)
         self.table.sortByColumn(Col.RISK, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.table.doubleClicked.connect(lambda _i: self.open_edit_dialog(self.selected_id()))
@@ -338,17 +341,18 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([820, 460])
+        self.splitter.setSizes([900, 420])
         v.addWidget(self.splitter, 1)
         self.stack.addWidget(page)
         self.setCentralWidget(self.stack)
 
     def _default_widths(self) -> None:
         fm = self.fontMetrics()
-        widths = {Col.EXCHANGE: 12, Col.LABEL: 22, Col.KEY: 11, Col.PERMISSIONS: 24, Col.IP: 12, Col.AGE: 8,
-                  Col.EXPIRES: 9, Col.SHARED: 17, Col.RISK: 14, Col.CHECKED: 12}
+        widths = {Col.LABEL: 24, Col.PERMISSIONS: 23, Col.IP: 12, Col.AGE: 7, Col.EXPIRES: 8,
+                  Col.SHARED: 17, Col.RISK: 15, Col.CHECKED: 12}
         for col, chars in widths.items():
             self.table.setColumnWidth(col, fm.averageCharWidth() * chars + 16)
+        self.table.setColumnWidth(Col.EXCHANGE, 40)
 
     def _make_summary(self, parent: QWidget) -> QWidget:
         box = QFrame(parent)
@@ -510,6 +514,9 @@ class MainWindow(QMainWindow):
             item = self._counts_layout.takeAt(0)
             if item is not None and item.widget() is not None:
                 item.widget().deleteLater()
+        total = sum(len(r.findings) for r in rows)
+        if total:
+            self._counts_layout.addWidget(muted(QLabel(f"{total} finding{'s' if total != 1 else ''}:")))
         for sev in theme.SEVERITY_NAMES:
             n = sum(r.count(sev) for r in rows)
             if n:
@@ -614,8 +621,12 @@ class MainWindow(QMainWindow):
     # ---- reminders --------------------------------------------------------------------------------------------
     def _evaluate_reminders(self) -> list[Any]:
         def incidents(row: Any) -> list[IncidentRef]:
-            return [IncidentRef(i.service, self.services.service_name(i.service), i.day, i.title)
-                    for i in self.services.incidents(row.id)]
+            # One reminder per service: its most serious incident while it held the key.
+            seen: dict[str, IncidentRef] = {}
+            for i in self.services.incidents(row.id):
+                seen.setdefault(i.service, IncidentRef(i.service, self.services.service_name(i.service), i.day,
+                                                       i.title))
+            return list(seen.values())
 
         return collect(self.services.rows(), now=utcnow(), max_age_days=self.model.max_age_days,
                        expiry_warning_days=self.model.expiry_warning_days, incidents=incidents)

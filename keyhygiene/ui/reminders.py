@@ -65,8 +65,8 @@ def collect(rows: Sequence[KeyRow], *, now: datetime, max_age_days: int, expiry_
         for inc in incidents(row):
             when = f" on {inc.day:%Y-%m-%d}" if inc.day else ""
             out.append(Reminder("incident", rec.id, rec.label,
-                                f"\u201c{rec.label}\u201d was given to {inc.service_name}, which had an incident"
-                                f"{when}: {inc.title}".rstrip(": "), "critical"))
+                                f"\u201c{rec.label}\u201d was given to {inc.service_name}: "
+                                f"{inc.title or 'security incident'}{when}.", "critical"))
     rank = {"critical": 0, "high": 1, "medium": 2}
     return sorted(out, key=lambda r: (rank.get(r.severity, 3), r.label.lower(), r.kind))
 

@@ -12,10 +12,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -36,11 +38,21 @@ class Page(QWidget):
         self.lay.setContentsMargins(0, 0, 0, 0)
         self.banner = Banner(self)
         self.lay.addWidget(self.banner)
-        self.body = QWidget(self)
+        # A long plan (many findings, many consumers) scrolls instead of growing the window off screen.
+        self.scroller = QScrollArea(self)
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        content = QWidget(self.scroller)
+        content_lay = QVBoxLayout(content)
+        content_lay.setContentsMargins(0, 0, 4, 0)
+        self.body = QWidget(content)
         self.body_lay = QVBoxLayout(self.body)
         self.body_lay.setContentsMargins(0, 0, 0, 0)
-        self.lay.addWidget(self.body)
-        self.lay.addStretch(1)
+        self.body_lay.setSpacing(4)
+        content_lay.addWidget(self.body)
+        content_lay.addStretch(1)
+        self.scroller.setWidget(content)
+        self.lay.addWidget(self.scroller, 1)
 
     def show_error(self, text: str) -> None:
         self.banner.show_message("", text, "high")
@@ -56,14 +68,19 @@ class Page(QWidget):
                 w.deleteLater()
 
     def add(self, w: QWidget) -> QWidget:
+        if isinstance(w, QLabel) and w.wordWrap():
+            # Wrapped labels report a height for a narrower width than they get; top-align so any slack falls
+            # below the text rather than pushing it away from its heading.
+            w.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.body_lay.addWidget(w)
         return w
 
     def bullets(self, lines: Sequence[str], title: str | None = None) -> None:
         if title:
             self.add(SectionTitle(title, self.body))
-        for line in lines:
-            self.add(wrap(f"\u2022 {line}", self.body, selectable=True))
+        if lines:
+            # One label for the whole list: wrapped labels stacked one per line space out unevenly.
+            self.add(wrap("\n".join(f"\u2022 {line}" for line in lines), self.body, selectable=True))
 
 
 class PlanPage(Page):
@@ -88,8 +105,8 @@ class PlanPage(Page):
             self.add(chips)
         else:
             chips.deleteLater()
-        for r in plan.reasons if not plan.findings else []:
-            self.add(wrap(f"\u2022 {r}", self.body))
+        if not plan.findings:
+            self.bullets(plan.reasons)
         if plan.consumers:
             lines = [c.name + (f" \u2014 IPs to whitelist: {c.ips_hint}" if c.ips_hint else "")
                      for c in plan.consumers]
@@ -125,10 +142,10 @@ class NewKeyPage(Page):
         self.form.addRow("Secret", self.secret)
         self.form.addRow("Passphrase", self.passphrase)
         self.body_lay.addWidget(form_box)
+        self._page_url = ""
         self.open_button = QPushButton("Open the exchange's API page", self)
         self.open_button.clicked.connect(lambda: self.openPageRequested.emit(self._page_url))
         self.body_lay.addWidget(self.open_button)
-        self._page_url = ""
 
     @staticmethod
     def _hidden(parent: QWidget, name: str) -> QLineEdit:
@@ -292,7 +309,7 @@ class VerifyPage(Page):
         self.result.setText("")
 
     def add_attempt(self, number: int, status: str, next_in: float | None) -> None:
-        nxt = f"; next check in {next_in:.0f} s" if next_in else ""
+        nxt = f"; next check in {max(1, round(next_in))} s" if next_in else ""
         self.log.appendPlainText(f"Check {number}: {status}{nxt}")
 
     def show_result(self, report: VerifyReport) -> None:

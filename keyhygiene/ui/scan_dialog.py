@@ -66,7 +66,7 @@ class ScanDialog(QDialog):
     def __init__(self, services: Any, paths: list[str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
-        self.result: ScanResult | None = None
+        self.last_result: ScanResult | None = None
         self.found: list[FoundKey] = []
         self._cancel = threading.Event()
         self._busy = False
@@ -213,7 +213,7 @@ class ScanDialog(QDialog):
         self.status.setText("Stopping\u2026")
 
     def _on_scan_done(self, result: ScanResult) -> None:
-        self.result = result
+        self.last_result = result
         self.found = list(result.found)
         self._fill_table()
         s = result.stats

@@ -96,12 +96,13 @@ class Services(QObject):
         self._audit_cancel: asyncio.Event | None = None
         self._audit: AuditOutcome | None = None
         self._audit_done = 0
+        self._audit_started = utcnow()
         self.last_audit: AuditOutcome | None = None
         self.now: Callable[[], datetime] = utcnow
 
     # ---- rows -----------------------------------------------------------------------------------------------
     def load_rows(self) -> list[KeyRow]:
-        """Read every key and its latest inspection from SQLite and evaluate the rules. Local and quick."""
+        """Read every key and its latest inspection from SQLite and judge it. Local, no network, no keychain."""
         records = self.vault.list_keys()
         latest = self.vault.repo.latest_inspections()
         now = self.now()
@@ -138,14 +139,24 @@ class Services(QObject):
             self.rowChanged.emit(key_id)
 
     def _build_row(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None, now: datetime) -> KeyRow:
-        findings = core_bridge.evaluate(rec, profile, policy=self.policy, registry=self.registry, now=now)
-        score = core_bridge.key_score(findings) if self.policy is not None and self.registry is not None else None
+        j = core_bridge.judge(rec, profile, at, policy=self.policy, registry=self.registry, now=now,
+                              ctx=self._context_for(rec.id, profile))
+        return self._row_from(rec, profile, at, j)
+
+    def _row_from(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None,
+                  j: core_bridge.Judgement) -> KeyRow:
         incidents = core_bridge.incidents_touching(self.registry, rec)
-        return KeyRow(
-            record=rec, profile=profile, checked_at=at, findings=findings, score=score,
-            blast_radius=core_bridge.blast_radius(rec, profile),
-            incident_services=frozenset(i.service for i in incidents),
-        )
+        return KeyRow(record=rec, profile=profile, checked_at=at, findings=j.findings, score=j.score,
+                      blast_radius=j.blast_radius, incident_services=frozenset(i.service for i in incidents))
+
+    def _context_for(self, key_id: str, profile: KeyProfile | None) -> Any:
+        """When the latest check failed, the rules judge permissions on the last successful one."""
+        if profile is None or profile.status == Status.OK:
+            return None
+        for at, prof in self.vault.repo.inspection_history(key_id, limit=20):
+            if prof.status == Status.OK:
+                return core_bridge.context({key_id: (at, prof)})
+        return None
 
     def overall_score(self) -> int | None:
         scores = [r.score for r in self._rows.values() if r.score is not None]
@@ -300,11 +311,12 @@ class Services(QObject):
         return self._audit is not None
 
     def start_audit(self, key_ids: Sequence[str] | None = None) -> bool:
-        """Check every stored key (or the given ones). Returns False if an audit is already running."""
+        """Check every stored key (``core.audit``), or re-check the given ones. False if one is running."""
         if self._audit is not None:
             return False
-        ids = [k for k in (key_ids if key_ids is not None else list(self._rows)) if k in self._rows]
+        ids = list(self._rows) if key_ids is None else [k for k in key_ids if k in self._rows]
         self._audit = AuditOutcome(total=len(ids))
+        self._audit_started = utcnow()
         self._audit_done = 0
         for k in ids:
             row = self._rows[k]
@@ -314,9 +326,13 @@ class Services(QObject):
         if not ids:
             self._finish_audit()
             return True
-        wanted = [(k, self._rows[k].record.exchange, self._rows[k].record.declared_permissions) for k in ids]
-        self.pool.submit(self._load_credentials, wanted, on_done=self._on_credentials_loaded,
-                         on_error=self._on_audit_error)
+        if key_ids is None and core_bridge.optional_module("keyhygiene.core.audit") is not None \
+                and self.policy is not None and self.registry is not None:
+            self.runner.submit(self._full_audit(), on_done=lambda _r: self._finish_audit(),
+                               on_error=self._on_audit_error)
+        else:
+            self.pool.submit(self._load_credentials, ids, on_done=self._on_credentials_loaded,
+                             on_error=self._on_audit_error)
         return True
 
     def cancel_audit(self) -> None:
@@ -326,17 +342,6 @@ class Services(QObject):
         if self._audit_cancel is not None:
             self.runner.call_soon(self._audit_cancel.set)
 
-    def _load_credentials(self, wanted: list[tuple[str, str, list[str] | None]]) -> tuple[list, dict[str, str]]:
-        items: list[tuple[str, str, Credentials]] = []
-        missing: dict[str, str] = {}
-        for key_id, exchange, _declared in wanted:
-            creds = self.vault.credentials(key_id)
-            if creds is None:
-                missing[key_id] = "The secret of this key is missing from the keychain."
-            else:
-                items.append((key_id, exchange, creds))
-        return items, missing
-
     def _mark(self, key_id: str, state: str, message: str) -> None:
         row = self._rows.get(key_id)
         if row is None:
@@ -344,9 +349,80 @@ class Services(QObject):
         row.audit_state, row.audit_message = state, message
         self.rowChanged.emit(key_id)
 
+    async def _full_audit(self) -> None:
+        """``core.audit.audit_async`` on the runner's loop: it reads the keychain on a worker thread, inspects
+        every key concurrently, records each inspection and judges it; we show each verdict as it comes."""
+        from keyhygiene.core.audit import audit_async
+
+        cancel = asyncio.Event()
+        self._audit_cancel = cancel
+        if self._audit is not None and self._audit.cancelled:
+            cancel.set()
+        self.runner.call_in_gui(self._mark_all_checking)
+        try:
+            result = await audit_async(self.vault, endpoints=self.endpoints or None, policy=self.policy,
+                                       registry=self.registry, cancel=cancel,
+                                       on_result=lambda a: self.runner.call_in_gui(self._on_key_audit, a))
+        finally:
+            self._audit_cancel = None
+        if result.errors:
+            self.runner.call_in_gui(self._note_errors, list(result.errors))
+
+    def _mark_all_checking(self) -> None:
+        for row in self._rows.values():
+            if row.audit_state == QUEUED:
+                row.audit_state = CHECKING
+                self.rowChanged.emit(row.id)
+
+    def _note_errors(self, errors: list[str]) -> None:
+        if self._audit is not None:
+            self._audit.error = "; ".join(redact.scrub(e) for e in errors[:3])
+
+    def _on_key_audit(self, a: Any) -> None:
+        """One verdict of the full audit (``core.audit.KeyAudit``), on the GUI thread."""
+        if self._audit is None or a.key.id not in self._rows:
+            return
+        old = self._rows[a.key.id]
+        fresh = a.checked_at is not None and a.checked_at >= self._audit_started
+        missing = a.checked_at is None and not self._audit.cancelled  # the secret could not be read
+        profile = a.profile if a.checked_at is not None else old.profile
+        row = self._row_from(old.record, profile, a.checked_at if a.checked_at else old.checked_at,
+                             core_bridge.Judgement(list(a.findings), int(a.score), str(a.blast_radius)))
+        if fresh:
+            ok = a.profile.status == Status.OK
+            row.audit_state = DONE if ok else FAILED
+            row.audit_message = "" if ok else redact.scrub(a.profile.message or a.profile.status)
+            self._audit.checked += 1
+        elif missing:
+            row.audit_state, row.audit_message = FAILED, redact.scrub(a.profile.message or "")
+            self._audit.failures[a.key.id] = row.audit_message
+        else:
+            row.audit_state = IDLE
+            row.audit_message = "Not checked: the audit was cancelled." if self._audit.cancelled else ""
+        self._rows[a.key.id] = row
+        self.rowChanged.emit(a.key.id)
+        self._count_one()
+
+    # A re-check of chosen keys: their secrets only, inspected through the same exchange layer.
+    def _load_credentials(self, ids: list[str]) -> tuple[list[tuple[str, str, Credentials]], dict[str, str]]:
+        self.vault.secrets.require()
+        items: list[tuple[str, str, Credentials]] = []
+        missing: dict[str, str] = {}
+        for key_id in ids:
+            row = self._rows.get(key_id)
+            if row is None:
+                continue
+            creds = self.vault.credentials(key_id)
+            if creds is None:
+                missing[key_id] = "The secret of this key is missing from the keychain; add the key again."
+            else:
+                items.append((key_id, row.record.exchange, creds))
+        return items, missing
+
     def _on_credentials_loaded(self, loaded: tuple[list[tuple[str, str, Credentials]], dict[str, str]]) -> None:
         items, missing = loaded
-        assert self._audit is not None
+        if self._audit is None:
+            return
         for key_id, why in missing.items():
             self._mark(key_id, FAILED, why)
             self._audit.failures[key_id] = why
@@ -356,12 +432,12 @@ class Services(QObject):
             return
         for key_id, _ex, _c in items:
             self._mark(key_id, CHECKING, "")
-        declared = {k: self._rows[k].record.declared_permissions for k, _e, _c in items if k in self._rows}
-        self.runner.submit(self._audit_coro(items, declared), on_done=lambda _r: self._finish_audit(),
+        declared = {k: self._rows[k].record.declared_permissions for k, _e, _c in items}
+        self.runner.submit(self._recheck_coro(items, declared), on_done=lambda _r: self._finish_audit(),
                            on_error=self._on_audit_error)
 
-    async def _audit_coro(self, items: list[tuple[str, str, Credentials]],
-                          declared: dict[str, list[str] | None]) -> None:
+    async def _recheck_coro(self, items: list[tuple[str, str, Credentials]],
+                            declared: dict[str, list[str] | None]) -> None:
         from keyhygiene.exchanges.audit_runner import inspect_many
 
         cancel = asyncio.Event()
@@ -371,20 +447,21 @@ class Services(QObject):
         repo = self.vault.repo
 
         def on_result(key_id: str, profile: KeyProfile) -> None:
-            # Runs on the loop thread: persist here, so a crash right after still keeps the result.
+            # On the loop thread: persist first, so a crash right after still keeps the result.
             at = utcnow()
             try:
                 repo.record_inspection(key_id, profile, at)
             except Exception:
                 log.exception("could not record the inspection of %s", key_id)
-            self.runner.call_in_gui(self._on_audit_result, key_id, profile, at)
+            self.runner.call_in_gui(self._on_recheck_result, key_id, profile, at)
 
         try:
-            await inspect_many(items, endpoints=self.endpoints or None, on_result=on_result, cancel=cancel)
+            await inspect_many(items, endpoints=self.endpoints or None, declared=declared, on_result=on_result,
+                               cancel=cancel)
         finally:
             self._audit_cancel = None
 
-    def _on_audit_result(self, key_id: str, profile: KeyProfile, at: datetime) -> None:
+    def _on_recheck_result(self, key_id: str, profile: KeyProfile, at: datetime) -> None:
         row = self._rows.get(key_id)
         if row is None or self._audit is None:
             return
@@ -404,9 +481,14 @@ class Services(QObject):
         self.auditProgress.emit(self._audit_done, self._audit.total)
 
     def _on_audit_error(self, exc: BaseException) -> None:
-        log.error("audit failed", exc_info=exc)
+        from keyhygiene.store.keychain import KeychainError
+
+        log.error("audit failed: %s", redact.scrub(exc))
         if self._audit is not None:
-            self._audit.error = redact.scrub(exc) or type(exc).__name__
+            if isinstance(exc, KeychainError):
+                self._audit.error = f"the keychain is {exc.status.state.value}: {exc.status.message}"
+            else:
+                self._audit.error = redact.scrub(exc) or type(exc).__name__
         self._finish_audit()
 
     def _finish_audit(self) -> None:

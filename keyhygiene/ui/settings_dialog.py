@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,8 +32,15 @@ from keyhygiene.ui.widgets import Banner, muted, wrap
 def _spin(minimum: int, maximum: int, value: int, suffix: str, name: str, tip: str) -> QSpinBox:
     s = QSpinBox()
     s.setRange(minimum, maximum)
+    unit = suffix.strip()
+
+    def on_value(v: int) -> None:
+        # "1 day", "2 days": the unit follows the number.
+        s.setSuffix(f" {unit[:-1]}" if v == 1 and unit.endswith("s") else (f" {unit}" if unit else ""))
+
+    s.valueChanged.connect(on_value)
     s.setValue(value)
-    s.setSuffix(suffix)
+    on_value(value)
     s.setAccessibleName(name)
     s.setToolTip(tip)
     return s
@@ -68,8 +76,8 @@ class SettingsDialog(QDialog):
         page = QWidget()
         v = QVBoxLayout(page)
         policy = self.services.policy
-        mod = core_bridge.optional_module("keyhygiene.core.policy")
-        if policy is None or mod is None:
+        thresholds = core_bridge.thresholds()
+        if policy is None or not thresholds:
             v.addWidget(muted(wrap("The hygiene rules are not part of this build, so there is no policy to set.",
                                    page)))
             v.addStretch(1)
@@ -78,7 +86,7 @@ class SettingsDialog(QDialog):
         v.addWidget(muted(wrap("Thresholds the hygiene rules apply to every key. Changes re-evaluate all keys.",
                                page)))
         form = QFormLayout()
-        for name, t in mod.THRESHOLDS.items():
+        for name, t in thresholds.items():
             unit = f" {t.unit}"
             s = _spin(t.minimum, t.maximum, int(getattr(policy, name)), unit, t.label, t.help)
             self.policy_fields[name] = s
@@ -86,7 +94,7 @@ class SettingsDialog(QDialog):
             hint = muted(wrap(t.help, page))
             form.addRow("", hint)
         v.addLayout(form)
-        rules = self._rule_list()
+        rules = core_bridge.rule_list()
         if rules:
             v.addWidget(QLabel("<b>Rules</b>"))
             box = QWidget()
@@ -101,23 +109,13 @@ class SettingsDialog(QDialog):
                 rl.addWidget(cb)
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             scroll.setWidget(box)
             scroll.setMinimumHeight(160)
             v.addWidget(scroll, 1)
         else:
             v.addStretch(1)
         self.tabs.addTab(page, "Policy")
-
-    @staticmethod
-    def _rule_list() -> list[tuple[str, str]]:
-        mod = core_bridge.optional_module("keyhygiene.core.rules")
-        rules = getattr(mod, "RULES", None) if mod is not None else None
-        out = []
-        for r in rules or []:
-            rid, summary = getattr(r, "id", None), getattr(r, "summary", None)
-            if rid and summary:
-                out.append((str(rid), str(summary)))
-        return out
 
     def _build_reminders(self) -> None:
         p: UiPrefs = self.services.prefs
@@ -127,7 +125,7 @@ class SettingsDialog(QDialog):
         self.audit_on_start.setChecked(p.audit_on_start)
         self.audit_on_start.setAccessibleName("Audit on start")
         form.addRow(self.audit_on_start)
-        self.reaudit_hours = _spin(0, 24 * 30, p.reaudit_hours, " h", "Re-audit every",
+        self.reaudit_hours = _spin(0, 24 * 30, p.reaudit_hours, " hours", "Re-audit every",
                                    "While the app runs, audit again after this many hours (0 = only when asked)")
         self.reaudit_hours.setSpecialValueText("only when asked")
         form.addRow("Re-audit every", self.reaudit_hours)
@@ -135,7 +133,7 @@ class SettingsDialog(QDialog):
         self.remind_on_start.setChecked(p.remind_on_start)
         self.remind_on_start.setAccessibleName("Remind on start")
         form.addRow(self.remind_on_start)
-        self.reminder_hours = _spin(0, 24 * 7, p.reminder_hours, " h", "Reminders every",
+        self.reminder_hours = _spin(0, 24 * 7, p.reminder_hours, " hours", "Reminders every",
                                     "Look for keys past their age, expiring keys and new incidents this often")
         self.reminder_hours.setSpecialValueText("never")
         form.addRow("Reminders every", self.reminder_hours)
@@ -149,11 +147,11 @@ class SettingsDialog(QDialog):
         p: UiPrefs = self.services.prefs
         page = QWidget()
         form = QFormLayout(page)
-        self.clipboard_seconds = _spin(0, 600, p.clipboard_clear_seconds, " s", "Clear clipboard after",
+        self.clipboard_seconds = _spin(0, 600, p.clipboard_clear_seconds, " seconds", "Clear clipboard after",
                                        "A copied API key or key id is removed from the clipboard after this delay")
         self.clipboard_seconds.setSpecialValueText("never (not recommended)")
         form.addRow("Clear clipboard after", self.clipboard_seconds)
-        self.reveal_seconds = _spin(3, 600, p.reveal_seconds, " s", "Hide revealed keys after",
+        self.reveal_seconds = _spin(3, 600, p.reveal_seconds, " seconds", "Hide revealed keys after",
                                     "A revealed API key is masked again after this delay")
         form.addRow("Hide revealed keys after", self.reveal_seconds)
         form.addRow(muted(wrap("Secrets live only in the OS keychain. Copies are marked for clipboard managers "

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import re
+import urllib.parse
+
 from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import (
@@ -136,6 +140,35 @@ class SectionTitle(QLabel):
         self.setFont(f)
         self.setAccessibleName(text)
         self.setContentsMargins(0, 10, 0, 2)
+
+
+_URL = re.compile(r"https?://[^\s)\]>,;]+[^\s)\]>,;.]")
+
+
+def linkify(text: str) -> str:
+    """Plain text to rich text with each URL as a short link (its host): long URLs would not wrap in a pane."""
+    out: list[str] = []
+    pos = 0
+    for m in _URL.finditer(text):
+        out.append(html.escape(text[pos:m.start()]))
+        url = m.group(0)
+        host = urllib.parse.urlsplit(url).netloc.removeprefix("www.") or url
+        out.append(f'<a href="{html.escape(url, quote=True)}">{html.escape(host)}</a>')
+        pos = m.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def rich(text: str, parent: QWidget | None = None) -> QLabel:
+    """A wrapping label whose URLs are clickable short links (opened in the browser)."""
+    lab = QLabel(linkify(text), parent)
+    lab.setWordWrap(True)
+    lab.setTextFormat(Qt.TextFormat.RichText)
+    lab.setOpenExternalLinks(True)
+    lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+    lab.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    lab.setAccessibleName(text[:200])
+    return lab
 
 
 def muted(label: QLabel) -> QLabel:

@@ -6,7 +6,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 VERSION="$(python3 -c 'import re,sys; print(re.search(r"__version__ = \"(.+?)\"", open(sys.argv[1]).read())[1])' "$ROOT/keyhygiene/__init__.py")"
 APP_ID=io.github.keyhygiene.KeyHygiene
 BUNDLE="$ROOT/dist/KeyHygiene"
-[ -x "$BUNDLE/KeyHygiene" ] || { echo "build the bundle first: pyinstaller packaging/keyhygiene.spec" >&2; exit 1; }
+[ -x "$BUNDLE/keyhygiene" ] || { echo "build the bundle first: pyinstaller packaging/keyhygiene.spec" >&2; exit 1; }
 STAGE="$(mktemp -d)/KeyHygiene-$VERSION-linux-$(uname -m)"
 mkdir -p "$STAGE/share/applications" "$STAGE/share/metainfo"
 cp -a "$BUNDLE" "$STAGE/app"
@@ -27,11 +27,10 @@ PREFIX="${PREFIX:-$HOME/.local}"
 mkdir -p "$PREFIX/lib" "$PREFIX/bin"
 rm -rf "$PREFIX/lib/KeyHygiene"
 cp -a "$HERE/app" "$PREFIX/lib/KeyHygiene"
-ln -sf "$PREFIX/lib/KeyHygiene/KeyHygiene" "$PREFIX/bin/KeyHygiene"
 ln -sf "$PREFIX/lib/KeyHygiene/keyhygiene" "$PREFIX/bin/keyhygiene"
 cp -a "$HERE/share/." "$PREFIX/share/"
 command -v update-desktop-database >/dev/null && update-desktop-database "$PREFIX/share/applications" || true
-echo "KeyHygiene installed: run 'KeyHygiene' or find it in your applications menu."
+echo "KeyHygiene installed: run 'keyhygiene' or find it in your applications menu."
 INSTALL
 chmod +x "$STAGE/install.sh"
 OUT="$ROOT/dist/KeyHygiene-$VERSION-linux-$(uname -m).tar.gz"

@@ -253,3 +253,33 @@ def test_open_rotation_is_the_plugin_entry_point(qtbot, services: Services, key_
     # The exchange could not be asked: the plan falls back to what is known and still renders.
     assert w.step is Step.PLAN and w.next_button.isEnabled()
     w.close()
+
+
+def test_wizard_against_the_simulator_with_bybit_api_deletion(qtbot, services: Services) -> None:  # type: ignore[no-untyped-def]
+    from keyhygiene.sim import run_simulator_in_thread
+    from tests.helpers.simkeys import creds_of, make_key
+
+    with run_simulator_in_thread(exchanges=("bybit",), enforce_rate_limits=False) as sim:
+        old = sim.add_key(make_key("bybit", permissions={"read", "spot_trade", "transfer"}))
+        new = sim.add_key(make_key("bybit", permissions={"read", "spot_trade"}, ip_whitelist=["203.0.113.10"]))
+        rec = services.vault.add_key("bybit", "Sim bot", creds_of(old), purpose="bot")
+        services.endpoints = dict(sim.endpoints)
+        w = RotationWizard(services, rec.id)  # the real exchange layer, pointed at the simulator
+        qtbot.addWidget(w)
+        w.show()
+        wait_idle(qtbot, w)
+        click_next(qtbot, w)
+        wait_step(qtbot, w, Step.NEW_KEY)
+        paste(w, creds_of(new))
+        click_next(qtbot, w)
+        wait_step(qtbot, w, Step.CONSUMERS)
+        assert w.consumers_page.boxes == {}  # shared with nobody: nothing to tick
+        click_next(qtbot, w)
+        wait_step(qtbot, w, Step.REVOKE_OLD)
+        with qtbot.waitSignal(w.keyRotated, timeout=WAIT_MS):
+            click_next(qtbot, w)  # "Delete old key via Bybit API"
+        wait_step(qtbot, w, Step.DONE)
+        assert old.revoked and not new.revoked
+        assert sim.request_count("bybit", "/v5/user/delete-api") == 1
+    assert services.vault.secrets.get(rec.id, CURRENT) == creds_of(new)
+    assert services.vault.get_key(rec.id).label == "Sim bot"

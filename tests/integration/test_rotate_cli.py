@@ -16,7 +16,7 @@ from keyhygiene.cli import main
 from keyhygiene.core.rotation.journal import Journal, history
 from keyhygiene.core.rotation.states import Step
 from keyhygiene.paths import app_paths
-from keyhygiene.sim import Simulator, SimKey, SimulatorThread
+from keyhygiene.sim import SimKey, Simulator, SimulatorThread
 from keyhygiene.store.keychain import CURRENT, PENDING
 from keyhygiene.store.memory_keyring import MemoryKeyring
 from keyhygiene.store.vault import ServiceRef, Vault

@@ -53,9 +53,16 @@ class RotationError(Exception):
 
 
 class RevokeOutcome(Protocol):
-    supported: bool
-    ok: bool
-    message: str
+    """What ``keyhygiene.exchanges.revoke.RevokeResult`` offers (read-only)."""
+
+    @property
+    def supported(self) -> bool: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def message(self) -> str: ...
 
 
 InspectFn = Callable[[str, Credentials, "list[str] | None"], Awaitable[KeyProfile]]
@@ -148,12 +155,13 @@ class Plan:
 
     @property
     def reasons(self) -> list[str]:
-        out = [f"{f.title}" for f in self.findings]
+        out = [f.title for f in self.findings]
+        if out:
+            return out
         shared = [c.name for c in self.consumers]
-        if shared and not any("shared" in r.lower() for r in out):
+        if shared:
             out.append("The key was given to: " + ", ".join(shared) + ".")
-        if not out:
-            out.append("Rotating keys regularly limits what an unnoticed leak can do.")
+        out.append("Rotating keys regularly limits what an unnoticed leak can do.")
         return out
 
     @property

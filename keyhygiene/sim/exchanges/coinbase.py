@@ -87,8 +87,9 @@ class CoinbaseSim(SimExchange):
             return self.json({"error": "PERMISSION_DENIED", "error_details": "Missing required scopes",
                               "message": "Missing required scopes"}, status=403)
         if kind == "rate_limited":
-            return self.json({"error": "RATE_LIMIT_EXCEEDED", "error_details": "Too many requests",
-                              "message": "Too many requests"}, status=429)
+            # The documented 429 body of Coinbase's App API (docs.cdp.coinbase.com …/api-architecture/rate-limiting);
+            # Advanced Trade's own 429 body is not documented.
+            return self.json({"errors": [{"id": "rate_limit_exceeded", "message": "Too many requests"}]}, status=429)
         raise KeyError(kind)
 
     async def time(self, request: web.Request) -> web.Response:
@@ -142,7 +143,8 @@ class CoinbaseSim(SimExchange):
         now = self.now_ms() / 1000
         if exp - nbf > MAX_LIFETIME_S or not (nbf - LEEWAY_S <= now < exp):
             raise Reject("clock_skew")
-        uris = claims.get("uris") if isinstance(claims.get("uris"), list) else [claims.get("uri")]
+        listed = claims.get("uris")  # EdDSA tokens (CDP SDK) carry a list; ES256 tokens a single "uri"
+        uris: list[Any] = listed if isinstance(listed, list) else [claims.get("uri")]
         if f"{request.method} {request.host}{request.path}" not in uris:
             raise Reject("bad_signature")  # a token made for another host or path
 

@@ -51,6 +51,8 @@ def test_plan_describes_the_old_key_and_its_consumers(make_machine: Make, exchan
     assert plan.revoke_via_api is True
     assert plan.api_page == "https://bybit.example/api-management"
     assert any("18.0.0.1" in line for line in plan.advice)
+    # Without the rules engine the reasons still say who has the key.
+    assert plan.findings == [] and plan.reasons[0] == "The key was given to: 3Commas, /home/u/bot/config.json."
     assert exchange.count("inspect") == 1
     assert Journal(m.vault.db).open_for(m.key_id) is None  # planning stores nothing
 

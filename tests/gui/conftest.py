@@ -1,0 +1,71 @@
+"""Fixtures for driving the real widgets offscreen: services over a test vault, the main window, a simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from PySide6.QtCore import QSettings
+
+from keyhygiene.sim import SimKey, run_simulator_in_thread
+from keyhygiene.store.vault import Vault
+from keyhygiene.ui.async_runner import AsyncRunner
+from keyhygiene.ui.main_window import MainWindow
+from keyhygiene.ui.services import Services
+from keyhygiene.ui.task_pool import TaskPool
+from tests.helpers.gui import WAIT_MS
+
+
+@pytest.fixture
+def gui_services(vault: Vault, qapp: Any) -> Iterator[Services]:
+    runner = AsyncRunner()
+    pool = TaskPool()
+    s = Services(vault, runner=runner, pool=pool)
+    # Tests decide when to audit and remind; nothing starts by itself.
+    s.prefs.audit_on_start = False
+    try:
+        yield s
+    finally:
+        s.cancel_audit()
+        runner.stop()
+        pool.shutdown()
+
+
+@pytest.fixture
+def make_window(qtbot: Any, gui_services: Services, data_dir: Path) -> Iterator[Callable[..., MainWindow]]:
+    windows: list[MainWindow] = []
+
+    def make(show: bool = True) -> MainWindow:
+        gui_services.load_rows()
+        settings = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
+        w = MainWindow(gui_services, settings=settings)
+        qtbot.addWidget(w)
+        windows.append(w)
+        if show:
+            with qtbot.waitSignal(w.firstPainted, timeout=WAIT_MS):
+                w.show()
+            qtbot.waitUntil(lambda: gui_services.pool.active() == 0, timeout=WAIT_MS)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+
+
+@pytest.fixture
+def simulator() -> Iterator[Callable[..., Any]]:
+    """``start(keys)`` runs the loopback simulator with those keys until the test ends."""
+    stack: list[Any] = []
+
+    def start(keys: list[SimKey], **kw: Any) -> Any:
+        cm = run_simulator_in_thread(keys=keys, **kw)
+        sim = cm.__enter__()
+        stack.append(cm)
+        return sim
+
+    yield start
+    for cm in reversed(stack):
+        cm.__exit__(None, None, None)

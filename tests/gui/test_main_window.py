@@ -1,0 +1,130 @@
+"""The main window over a real vault: the list, filtering, sorting, the detail pane, manners (shortcuts, names)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QAbstractButton, QToolButton
+
+from keyhygiene.core.models import KeyProfile, Status
+from keyhygiene.ui.key_table_model import ROW_ROLE, SUBTITLE_ROLE, Col
+from keyhygiene.ui.main_window import KEYS_PAGE, WELCOME_PAGE
+from tests.helpers.gui import store
+from tests.helpers.simkeys import make_key
+
+
+def _profile(exchange: str, perms: list[str], ip: bool | None) -> KeyProfile:
+    return KeyProfile(exchange=exchange, key="x", status=Status.OK, permissions=perms, ip_restricted=ip,
+                      created_at=datetime(2024, 1, 2, tzinfo=UTC))
+
+
+def _visible_labels(w) -> list[str]:  # type: ignore[no-untyped-def]
+    return [w.proxy.index(r, Col.LABEL).data(ROW_ROLE).record.label for r in range(w.proxy.rowCount())]
+
+
+def test_empty_vault_shows_the_welcome_page(make_window) -> None:  # type: ignore[no-untyped-def]
+    w = make_window()
+    assert w.stack.currentIndex() == WELCOME_PAGE
+    assert not w.act_audit.isEnabled()
+
+
+def test_rows_show_local_metadata_and_latest_inspection(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+    a = store(vault, make_key("binance"), "Bot key", purpose="bot", shared=[("3commas", date(2022, 3, 1))])
+    store(vault, make_key("kraken"), "Tax export", purpose="tax")
+    vault.repo.record_inspection(a, _profile("binance", ["read", "spot_trade", "withdraw"], False))
+    w = make_window()
+    assert w.stack.currentIndex() == KEYS_PAGE
+    assert w.model.rowCount() == 2
+    row = w.model.row_of(a)
+    assert row is not None
+    idx = w.model.index(row, Col.LABEL)
+    assert idx.data(Qt.ItemDataRole.AccessibleTextRole).startswith("Bot key, Binance")
+    assert idx.data(SUBTITLE_ROLE) == f"Binance \u00b7 {vault.get_key(a).fingerprint}"
+    assert w.model.index(row, Col.PERMISSIONS).data(Qt.ItemDataRole.AccessibleTextRole) == "Read, Spot, Withdraw"
+    assert w.model.index(row, Col.IP).data(Qt.ItemDataRole.DisplayRole) == "None"
+    assert w.model.index(row, Col.SHARED).data(Qt.ItemDataRole.AccessibleTextRole) == "3Commas"
+    # A key given to 3Commas before its leak, able to withdraw from anywhere: the worst risk there is.
+    assert w.model.index(row, Col.RISK).data(Qt.ItemDataRole.AccessibleTextRole).startswith("Critical risk")
+    # Default order: worst first.
+    assert _visible_labels(w)[0] == "Bot key"
+    assert w.score_ring.score is not None and w.score_ring.score < 50
+    assert "1 of 2 keys need attention" in w.headline.text()
+
+
+def test_filter_by_text_and_scope(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    a = store(vault, make_key("binance"), "Binance bot", shared=[("3commas", date(2022, 3, 1))])
+    store(vault, make_key("okx"), "OKX savings")
+    b = store(vault, make_key("kraken"), "Kraken tax")
+    vault.repo.record_inspection(b, _profile("kraken", ["read", "withdraw"], True))
+    w = make_window()
+    qtbot.keyClicks(w.filter_edit, "okx")
+    assert _visible_labels(w) == ["OKX savings"]
+    w.filter_edit.clear()
+    qtbot.keyClicks(w.filter_edit, "3commas")  # services match too
+    assert _visible_labels(w) == ["Binance bot"]
+    w.filter_edit.clear()
+    assert len(_visible_labels(w)) == 3
+    w.scope_combo.setCurrentIndex(w.scope_combo.findData("withdraw"))
+    assert _visible_labels(w) == ["Kraken tax"]
+    w.scope_combo.setCurrentIndex(w.scope_combo.findData("shared"))
+    assert _visible_labels(w) == ["Binance bot"]
+    w.scope_combo.setCurrentIndex(w.scope_combo.findData("failing"))  # never checked counts as failing
+    assert sorted(_visible_labels(w)) == ["Binance bot", "OKX savings"]
+    assert a
+
+
+def test_sorting_by_label_and_age(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+    store(vault, make_key("binance"), "b middle")
+    store(vault, make_key("binance"), "a first")
+    store(vault, make_key("binance"), "c last")
+    w = make_window()
+    w.table.sortByColumn(Col.LABEL, Qt.SortOrder.AscendingOrder)
+    assert _visible_labels(w) == ["a first", "b middle", "c last"]
+    w.table.sortByColumn(Col.LABEL, Qt.SortOrder.DescendingOrder)
+    assert _visible_labels(w) == ["c last", "b middle", "a first"]
+
+
+def test_selecting_a_key_opens_the_detail_pane(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    kid = store(vault, make_key("binance"), "Bot key", purpose="bot", shared=[("3commas", date(2022, 3, 1))])
+    w = make_window()
+    assert w.detail.key_id is None
+    assert not w.act_edit.isEnabled()
+    assert w.select_key(kid)
+    assert w.detail.key_id == kid
+    assert w.detail.title_label.text() == "Bot key"
+    assert w.act_edit.isEnabled() and w.act_remove.isEnabled()
+    titles = [c.finding.title for c in w.detail.cards]
+    assert any("3Commas" in t for t in titles)
+    assert w.detail.blast_label.text()
+    # The exposure list offers to end the sharing.
+    assert [b.accessibleName() for b in w.detail.unshare_buttons] == ["End sharing with 3Commas"]
+
+
+def test_every_action_has_a_shortcut_tooltip_and_name(make_window) -> None:  # type: ignore[no-untyped-def]
+    w = make_window()
+    for a in w.all_actions():
+        assert not a.shortcut().isEmpty(), a.objectName()
+        assert a.toolTip() and a.shortcut().toString() in a.toolTip(), a.objectName()
+    shortcuts = [a.shortcut().toString() for a in w.all_actions()]
+    assert len(shortcuts) == len(set(shortcuts)), "two actions share a shortcut"
+    for b in w.findChildren(QAbstractButton):
+        if b.isVisibleTo(w):
+            name = b.accessibleName() or b.text().replace("&", "")
+            if isinstance(b, QToolButton) and b.defaultAction() is not None:
+                name = name or b.defaultAction().text()
+            assert name, f"unnamed button {b!r}"
+
+
+def test_window_geometry_is_remembered_under_the_data_dir(vault, data_dir, make_window,
+                                                           qtbot) -> None:  # type: ignore[no-untyped-def]
+    store(vault, make_key("binance"), "k")
+    w = make_window()
+    w.resize(1234, 777)
+    w.close()
+    ini = data_dir / "ui.ini"
+    assert ini.is_file()
+    w2 = make_window()
+    assert (w2.width(), w2.height()) == (1234, 777)
+    settings = QSettings(str(ini), QSettings.Format.IniFormat)
+    assert set(settings.allKeys()) <= {"window/geometry", "window/state", "window/splitter", "window/header"}

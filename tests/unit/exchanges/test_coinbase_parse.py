@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from keyhygiene.core.models import KeyProfile, Status
+from keyhygiene.core.permissions import ALL_PERMISSIONS
+from keyhygiene.exchanges.adapter import ParseError
+from keyhygiene.exchanges.coinbase import TABLE, CoinbaseAdapter, CoinbaseClockSkew, _scheme_free_auth_token
+
+# Field names of the official OpenAPI schema GetApiKeyPermissionsResponse.
+DOC = {"can_view": True, "can_trade": True, "can_transfer": False,
+       "portfolio_uuid": "8b3d3c1b-0000-0000-0000-000000000000", "portfolio_type": "DEFAULT"}
+
+
+def parse(data: dict) -> KeyProfile:
+    p = KeyProfile(exchange="coinbase", key="x")
+    CoinbaseAdapter().parse(data, p)
+    return p
+
+
+def test_documented_fields() -> None:
+    p = parse(DOC)
+    assert p.permissions == ["futures_trade", "read", "spot_trade"]
+    assert p.other == []
+    assert p.ip_restricted is None and p.ip_whitelist is None  # not reported by this endpoint
+    assert p.created_at is None and p.expires_at is None and p.is_master is None and p.third_party_link is None
+    assert p.notes == ["Coinbase scopes this key to one portfolio (type DEFAULT)."]
+
+
+def test_transfer_scope_is_withdraw_and_transfer() -> None:
+    assert parse({**DOC, "can_trade": False, "can_transfer": True}).permissions == ["read", "transfer", "withdraw"]
+
+
+def test_string_booleans_and_unknown_scopes() -> None:
+    p = parse({"can_view": "true", "can_trade": "false", "can_stake": True, "portfolio_type": ""})
+    assert p.permissions == ["read"] and p.other == ["can_stake"] and p.notes == []
+
+
+@pytest.mark.parametrize("data", [{}, [], {"can_trade": True}, "Unauthorized"])
+def test_undocumented_shapes_are_parse_errors(data: object) -> None:
+    with pytest.raises(ParseError):
+        CoinbaseAdapter().parse(data, KeyProfile(exchange="coinbase", key="x"))
+
+
+@pytest.mark.parametrize(
+    ("http", "body", "status"),
+    [(401, None, Status.REJECTED), (403, {"error": "PERMISSION_DENIED"}, Status.PERMISSION_DENIED),
+     (400, {"errors": [{"id": "invalid_scope"}]}, Status.PERMISSION_DENIED),
+     (400, {"errors": [{"id": "expired_token"}]}, Status.REJECTED),
+     (400, {"error": "rate_limit_exceeded"}, Status.RATE_LIMITED)],
+)
+def test_error_mapping(http: int, body: object, status: Status) -> None:
+    mapped = CoinbaseAdapter().classify(http, body, RuntimeError())
+    assert mapped is not None and mapped[0] is status
+
+
+def test_429_and_418_are_left_to_the_generic_mapping() -> None:
+    assert CoinbaseAdapter().classify(429, {"error": "RATE_LIMIT_EXCEEDED"}, RuntimeError()) is None
+    assert CoinbaseAdapter().classify(418, None, RuntimeError()) is None
+
+
+def test_clock_skew_exception_is_named() -> None:
+    mapped = CoinbaseAdapter().classify(401, None, CoinbaseClockSkew(-95.4))
+    assert mapped is not None and mapped[0] is Status.CLOCK_SKEW and "95 s" in mapped[1]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [("https://api.coinbase.com/api/v3/brokerage/key_permissions", "api.coinbase.com/api/v3/brokerage/key_permissions"),
+     ("http://127.0.0.1:8123/api/v3/brokerage/key_permissions", "127.0.0.1:8123/api/v3/brokerage/key_permissions"),
+     (None, None)],
+)
+def test_uri_claim_loses_any_scheme(url: str | None, expected: str | None) -> None:
+    seen = []
+    hooked = _scheme_free_auth_token(lambda s, m, u, e: seen.append((s, m, u, e)) or "token")
+    assert hooked(1, "GET", url, False) == "token"
+    assert seen == [(1, "GET", expected, False)]
+
+
+@given(st.dictionaries(st.one_of(st.sampled_from(sorted(TABLE.grants)), st.text(max_size=12).map("can_".__add__),
+                                 st.text(max_size=10)),
+                       st.one_of(st.booleans(), st.none(), st.integers(), st.text(max_size=6)), max_size=8))
+def test_random_fields_never_crash(extra: dict) -> None:
+    p = parse({**DOC, **extra})
+    assert set(p.permissions) <= set(ALL_PERMISSIONS)
+    assert p.permissions == sorted(p.permissions) and p.other == sorted(p.other)
+    for k, v in {**DOC, **extra}.items():
+        if k.startswith("can_") and k not in TABLE.grants and v is True:
+            assert k in p.other
