@@ -107,6 +107,9 @@ class KeyProfile:
     is_master: bool | None = None
     third_party_link: str | None = None
     last_used_at: datetime | None = None
+    # The exchange account (UID) the key belongs to, where the exchange says: lets a rotation refuse a new key
+    # from another account. Not secret; not part of the contract's minimum.
+    account_id: str | None = None
     # Not in the public contract's minimum, but useful: whether permissions came from the exchange
     # ("exchange") or were declared by the user for an exchange without a key-info endpoint ("declared").
     permissions_source: str = "exchange"
@@ -131,6 +134,8 @@ class KeyProfile:
         if self.status != Status.OK:
             d["message"] = self.message or "The exchange did not accept the request."
         d["permissions_source"] = self.permissions_source
+        if self.account_id is not None:
+            d["account_id"] = self.account_id
         if self.notes:
             d["notes"] = list(self.notes)
         return d
@@ -152,6 +157,7 @@ class KeyProfile:
             is_master=d.get("is_master"),
             third_party_link=d.get("third_party_link"),
             last_used_at=parse_iso(d.get("last_used_at")),
+            account_id=d.get("account_id"),
             permissions_source=d.get("permissions_source", "exchange"),
             notes=list(d.get("notes") or []),
         )

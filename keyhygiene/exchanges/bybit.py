@@ -86,6 +86,8 @@ class BybitAdapter(Adapter):
         expired = result.get("expiredAt")
         profile.expires_at = None if expired in (None, "", _NEVER) else _iso(expired)
         profile.is_master = as_bool(result.get("isMaster"))
+        uid = result.get("userID")
+        profile.account_id = str(uid) if uid not in (None, "", 0) else None
         if str(result.get("type")) == "2":
             profile.third_party_link = "Bybit reports this key as connected to a third-party application (type 2)."
 

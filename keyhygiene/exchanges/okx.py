@@ -22,9 +22,11 @@ DOC = "okx docs-v5 Get account configuration: perm"
 
 TABLE = PermissionTable([
     Grant("read_only", ("read",), DOC),
-    # One "Trade" right covers spot, margin, futures/swaps and options orders (OKX API FAQ: permissions are Read,
-    # Trade, Withdraw), and the funds-transfer endpoint between one's own accounts requires Trade as well.
-    Grant("trade", (*ALL_TRADE_KINDS, "transfer"), DOC + "; OKX API FAQ (one Trade permission for every market)"),
+    # One "Trade" right covers spot, margin, futures/swaps and options orders (OKX API FAQ: the permissions are Read,
+    # Trade, Withdraw). Moving funds between one's own accounts also needs Trade per exchanges.md §3; that part was
+    # not re-read on OKX's own page, and is kept because understating a key's rights is the worse error.
+    Grant("trade", (*ALL_TRADE_KINDS, "transfer"),
+          DOC + "; OKX API FAQ (one Trade permission for every market); transfer: exchanges.md §3"),
     Grant("withdraw", ("withdraw",), DOC),
 ])
 

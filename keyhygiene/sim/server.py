@@ -222,7 +222,8 @@ class Simulator:
             wait = self._rate_check(exchange)
             api_key = request_api_key(exchange, request)
             if wait is None and api_key:
-                wait = self._rate_check(exchange, api_key)
+                scope = f"{api_key} {request.path}" if ex.per_key_limit_per_endpoint else api_key
+                wait = self._rate_check(exchange, scope)
             if wait is not None:
                 resp = ex.error("rate_limited")
                 resp.set_status(429)

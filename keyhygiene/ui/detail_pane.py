@@ -7,7 +7,7 @@ The pane only emits requests; the main window carries them out through the servi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,33 +34,47 @@ from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, KeyRow, format_age, permission_tone
 from keyhygiene.ui.widgets import Chip, FlowLayout, SectionTitle, chips_row, muted, rich, wrap
 
-# Rules whose fix is "replace the key" (rotation wizard); others are matched by their evidence below.
-ROTATE_HINTS = ("rotate",)
+# What each rule's fix button does (rule ids from keyhygiene.core.rules). "unshare" buttons are added for every
+# still-active consumer the finding names in its evidence.
+RULE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "shared_with_leaked_service": ("rotate",),
+    "shared_with_breached_service": ("rotate",),
+    "shared_with_defunct_service": ("rotate",),
+    "shared_with_third_party": (),
+    "shared_with_several": ("rotate",),
+    "third_party_link": ("rotate",),
+    "plaintext_copy": ("scan", "rotate"),
+    "too_old": ("rotate",),
+    "expired": ("rotate", "remove"),
+    "expiring": ("rotate",),
+    "inactivity_deletion": ("recheck",),
+    "withdraw_enabled": ("rotate",),
+    "no_ip_restriction": ("rotate",),
+    "transfer_enabled": ("rotate",),
+    "excess_permission": ("rotate", "edit"),
+    "permissions_unknown": ("edit", "recheck"),
+    "key_rejected": ("recheck", "remove"),
+    "inspection_failed": ("recheck",),
+}
+ACTION_LABELS = {"rotate": "Rotate this key\u2026", "edit": "Edit purpose\u2026", "recheck": "Check again",
+                 "scan": "Scan for plaintext copies\u2026", "remove": "Remove from KeyHygiene\u2026"}
+ACTION_ICONS = {"rotate": "rotate", "unshare": "unshare", "edit": "edit", "recheck": "audit", "scan": "scan",
+                "remove": "trash"}
 
 
-def finding_actions(f: Finding, row: KeyRow) -> list[tuple[str, str, str]]:
-    """Buttons for one finding: (label, action, argument). Actions: rotate, unshare, edit, recheck, scan, share."""
-    out: list[tuple[str, str, str]] = []
+def finding_actions(f: Finding, row: KeyRow, name: Callable[[str], str] = str) -> list[tuple[str, str, str]]:
+    """Buttons for one finding: (label, action, argument)."""
+    out = [(ACTION_LABELS[a], a, "") for a in RULE_ACTIONS.get(f.rule, ())]
+    if f.rule == "permissions_unknown":
+        out[0] = ("Declare permissions\u2026", "edit", "")
     active = set(row.record.shared_with)
-    services: list[str] = []
-    ev = f.evidence or {}
-    for k in ("service", "services", "consumers"):
-        v = ev.get(k)
-        if isinstance(v, str):
-            services.append(v)
-        elif isinstance(v, list | tuple):
-            services.extend(str(s) for s in v if isinstance(s, str))
-    fix = f.fix.lower()
-    if any(h in fix for h in ROTATE_HINTS) or f.rule in ("shared_with_leaked_service", "too_old", "withdraw_enabled"):
-        out.append(("Rotate this key\u2026", "rotate", ""))
-    for s in sorted(set(services) & active):
-        out.append((f"Record end of sharing with {s}\u2026", "unshare", s))
-    if "purpose" in f.rule or "purpose" in fix:
-        out.append(("Edit purpose\u2026", "edit", ""))
-    if f.rule in ("rejected", "key_rejected") or "check again" in fix or "re-check" in fix:
-        out.append(("Check again", "recheck", ""))
-    if "plaintext" in f.rule:
-        out.append(("Scan for plaintext copies\u2026", "scan", ""))
+    named: list[str] = []
+    for k in ("service", "consumers"):
+        v = (f.evidence or {}).get(k)
+        named.extend([v] if isinstance(v, str) else [x for x in (v or []) if isinstance(x, str)])
+    for s in dict.fromkeys(named):
+        if s in active:
+            out.append((f"End sharing with {name(s)}\u2026", "unshare", s))
     return out
 
 
@@ -99,8 +113,7 @@ class FindingCard(QFrame):
             row = FlowLayout(box, spacing=6)
             for label, action, arg in actions:
                 b = QPushButton(label, self)
-                b.setIcon(action_icon({"rotate": "rotate", "unshare": "unshare", "edit": "edit",
-                                       "recheck": "audit", "scan": "scan"}.get(action, "open")))
+                b.setIcon(action_icon(ACTION_ICONS.get(action, "open")))
                 b.setAccessibleName(label)
                 b.setToolTip(f"{label.rstrip('…')} — fixes: {finding.title}")
                 b.clicked.connect(lambda _=False, a=action, x=arg: self.actionRequested.emit(a, x))
@@ -306,7 +319,7 @@ class DetailPane(QScrollArea):
                    else "Not evaluated yet: run an audit to check this key with the exchange.")
             lay.addWidget(muted(wrap(txt, w)))
         for f in row.findings:
-            card = FindingCard(f, finding_actions(f, row), w)
+            card = FindingCard(f, finding_actions(f, row, self._name), w)
             card.actionRequested.connect(self._on_card_action)
             self.cards.append(card)
             lay.addWidget(card)
@@ -503,6 +516,8 @@ class DetailPane(QScrollArea):
             self.scanRequested.emit()
         elif action == "share":
             self.shareRequested.emit(kid)
+        elif action == "remove":
+            self.removeRequested.emit(kid)
 
     def _on_reveal_clicked(self) -> None:
         if self._row is None:

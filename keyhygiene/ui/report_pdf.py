@@ -30,7 +30,14 @@ from PySide6.QtGui import (
 )
 from PySide6.QtSvg import QSvgRenderer
 
-from keyhygiene.core.report.html import chart_svgs, environment, format_datetime, template_context
+from keyhygiene.core.report.html import (
+    chart_svgs,
+    environment,
+    finding_groups,
+    format_datetime,
+    service_groups,
+    template_context,
+)
 from keyhygiene.core.report.integrity import HASH_FIELD, PDF_ATTACHMENT_NAME
 from keyhygiene.core.report.json_report import render_json, report_document
 from keyhygiene.core.report.model import Report
@@ -43,6 +50,8 @@ SVG_SIZE = QTextFormat.Property.UserProperty + 2
 MARGINS_MM = QMarginsF(16, 14, 16, 14)
 FOOTER_MM = 8.0
 BODY_FONT = "DejaVu Sans"
+COMPACT_ABOVE_KEYS = 50
+TABLE_ROWS = 25  # long tables are split: Qt redraws a whole table on every page it spans
 CHART_SCALE = 0.8  # charts drawn a little smaller than on screen, so three fit on one A4 page
 
 
@@ -130,6 +139,13 @@ def pdf_sources(report: Report, document: dict[str, Any] | None = None) -> tuple
     """The rich-text HTML of the title page and of the body, before Qt lays them out (also the PDF's golden)."""
     ctx = template_context(report, document if document is not None else report_document(report))
     ctx["attachment_name"] = PDF_ATTACHMENT_NAME
+    ctx["table_rows"] = TABLE_ROWS
+    # A large vault's PDF groups findings by kind and exposures by service: hundreds of pages of one finding
+    # per key help no reader (and take Qt many seconds to lay out). The HTML and JSON keep every detail.
+    ctx["compact"] = len(report.keys) > COMPACT_ABOVE_KEYS
+    if ctx["compact"]:
+        ctx["finding_groups"] = finding_groups(report)
+        ctx["service_groups"] = service_groups(report)
     env = environment()
     return (env.get_template("report/title_page.html.j2").render(ctx),
             env.get_template("report/pdf.html.j2").render(ctx))

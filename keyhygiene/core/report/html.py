@@ -6,6 +6,7 @@ The PDF is made from the same model and the same partials (``ui/report_pdf.py``)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import urlparse
 import jinja2
 from markupsafe import Markup
 
+from keyhygiene.core.models import Finding
 from keyhygiene.core.report import charts as chartmod
 from keyhygiene.core.report.integrity import (
     DATA_ELEMENT_ID,
@@ -24,12 +26,20 @@ from keyhygiene.core.report.integrity import (
     embeddable_json,
 )
 from keyhygiene.core.report.json_report import report_document
-from keyhygiene.core.report.model import PERMISSION_ORDER, ROTATION_REASONS, Report, ReportExposure, ReportKey
+from keyhygiene.core.report.model import (
+    PERMISSION_ORDER,
+    ROTATION_REASONS,
+    Report,
+    ReportExposure,
+    ReportIncident,
+    ReportKey,
+)
 from keyhygiene.core.severity import Severity
 from keyhygiene.core.timeutil import iso
 from keyhygiene.paths import resource
 
 STALE_AFTER_SECONDS = 7 * 24 * 3600  # results older than a week get a warning colour
+SUMMARY_ROTATION_ROWS = 20  # the summary names the worst keys to rotate; the per-key table has them all
 
 
 @cache
@@ -144,6 +154,64 @@ def exposures(report: Report) -> list[tuple[ReportKey, ReportExposure]]:
                                         ke[0].label, ke[0].id))
 
 
+@dataclass(frozen=True)
+class FindingGroup:
+    """Findings of one kind across keys, for the compact PDF of a large vault."""
+
+    severity: str
+    rule: str
+    title: str
+    example: Finding
+    example_key: ReportKey
+    keys: tuple[ReportKey, ...]
+
+
+@dataclass(frozen=True)
+class ServiceGroup:
+    """Every key given to one service, split by whether one of its incidents touches the key."""
+
+    service: str
+    name: str
+    category: str | None
+    in_registry: bool
+    incidents: tuple[ReportIncident, ...]
+    touched: tuple[tuple[ReportKey, ReportExposure], ...]
+    others: tuple[tuple[ReportKey, ReportExposure], ...]
+
+
+def finding_groups(report: Report) -> list[FindingGroup]:
+    groups: dict[tuple[str, str, str], list[tuple[ReportKey, Finding]]] = {}
+    for k in keys_by_risk(report):
+        for f in k.findings:
+            groups.setdefault((f.severity, f.rule, f.title), []).append((k, f))
+    out = [FindingGroup(sev, rule, title, items[0][1], items[0][0], tuple(k for k, _ in items))
+           for (sev, rule, title), items in groups.items()]
+    return sorted(out, key=lambda g: (-_rank(g.severity), -len(g.keys), g.rule, g.title))
+
+
+def service_groups(report: Report) -> list[ServiceGroup]:
+    by_service: dict[str, list[tuple[ReportKey, ReportExposure]]] = {}
+    for k, e in exposures(report):
+        by_service.setdefault(e.service, []).append((k, e))
+    out = []
+    for service, items in by_service.items():
+        first = items[0][1]
+        out.append(ServiceGroup(
+            service=service, name=first.service_name, category=first.category, in_registry=first.in_registry,
+            incidents=first.incidents,
+            touched=tuple((k, e) for k, e in items if e.has_relevant_incident),
+            others=tuple((k, e) for k, e in items if not e.has_relevant_incident),
+        ))
+    return sorted(out, key=lambda g: (-len(g.touched), g.name.lower()))
+
+
+def _rank(severity: str) -> int:
+    try:
+        return Severity(severity).rank
+    except ValueError:
+        return -1
+
+
 def policy_items(report: Report) -> list[tuple[str, str]]:
     out = []
     for name, value in report.policy.to_json().items():
@@ -164,6 +232,8 @@ def policy_items(report: Report) -> list[tuple[str, str]]:
 def template_context(report: Report, document: dict[str, Any] | None = None) -> dict[str, Any]:
     doc = document if document is not None else report_document(report)
     text, stale = freshness(report)
+    by_risk = keys_by_risk(report)
+    rotate = [k for k in by_risk if k.needs_rotation]
     return {
         "r": report,
         "font": chartmod.FONT,
@@ -176,8 +246,9 @@ def template_context(report: Report, document: dict[str, Any] | None = None) -> 
         "score_words": score_words(report.summary.overall_score),
         "reasons": ROTATION_REASONS,
         "perm_order": PERMISSION_ORDER,
-        "keys_by_risk": keys_by_risk(report),
-        "rotation_keys": [k for k in keys_by_risk(report) if k.needs_rotation],
+        "keys_by_risk": by_risk,
+        "rotation_keys": rotate[:SUMMARY_ROTATION_ROWS],
+        "rotation_more": max(0, len(rotate) - SUMMARY_ROTATION_ROWS),
         "exposures": exposures(report),
         "policy_items": policy_items(report),
         "recipes": {"python": PY_RECIPE, "jq": JQ_RECIPE, "pdf": PDF_EXTRACT},

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,8 @@ import pytest
 
 from keyhygiene.core.models import Status
 from keyhygiene.core.timeutil import utcnow
+from keyhygiene.exchanges.inspect import inspect_key
+from keyhygiene.sim import run_simulator_in_thread
 from tests.helpers.signed_requests import capture, send
 from tests.helpers.simkeys import creds_of, make_key
 from tests.integration.exchanges.conftest import inspect_sync
@@ -92,3 +95,13 @@ def test_tampered_request_fails_the_signature_check(sim) -> None:  # type: ignor
                      req.with_(url=req.url.replace("?timestamp=", "?recvWindow=5000&timestamp="))):
         status, body = send(tampered)
         assert body["code"] == 100001, body
+
+
+def test_a_single_inspection_fits_bingx_per_endpoint_limits() -> None:
+    """Three requests to three endpoints: BingX limits each endpoint separately, so none is refused."""
+    key = make_key(EX, created_at=CREATED)
+    with run_simulator_in_thread(keys=[key], exchanges=(EX,)) as live:  # rate limits enforced
+        p = asyncio.run(inspect_key(EX, creds_of(key), endpoints=live.endpoints))
+        assert p.status is Status.OK, p.message
+        assert p.created_at == CREATED
+        assert live.request_count(EX) == 3

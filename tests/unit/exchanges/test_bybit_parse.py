@@ -36,6 +36,7 @@ def test_documented_example() -> None:
     assert p.created_at == datetime(2022, 10, 16, 2, 24, 40, tzinfo=UTC)
     assert p.expires_at == datetime(2023, 12, 22, 7, 20, 25, tzinfo=UTC)
     assert p.is_master is True and p.third_party_link is None
+    assert p.account_id == "24617703"
 
 
 def test_ip_bound_key_never_expires_and_lists_ips() -> None:

@@ -87,7 +87,7 @@ def test_unknown_error_code_falls_back_to_generic() -> None:
     assert KucoinAdapter().classify(502, None, RuntimeError()) is None
 
 
-tokens = st.one_of(st.sampled_from(sorted(TABLE.grants)), st.text(alphabet=st.characters(blacklist_characters=","),
+tokens = st.one_of(st.sampled_from(sorted(TABLE.grants)), st.text(alphabet=st.characters(exclude_characters=","),
                                                                   min_size=1, max_size=12))
 
 

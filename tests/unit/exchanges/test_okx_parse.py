@@ -71,7 +71,7 @@ def test_item_level_scode_is_read_first() -> None:
 
 
 tokens = st.one_of(st.sampled_from(sorted(TABLE.grants)),
-                   st.text(alphabet=st.characters(blacklist_characters=","), min_size=1, max_size=12))
+                   st.text(alphabet=st.characters(exclude_characters=","), min_size=1, max_size=12))
 
 
 @given(st.lists(tokens, max_size=8), st.one_of(st.none(), st.text(max_size=40), st.lists(st.text(max_size=9))),

@@ -1,0 +1,152 @@
+"""Adding and editing a key through the dialog, like a person: typing, checking, saving, fixing errors."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QLineEdit
+
+from keyhygiene.exchanges import catalog
+from keyhygiene.store.keychain import CURRENT
+from keyhygiene.ui.add_key_dialog import AddKeyDialog
+from keyhygiene.ui.widgets import Chip
+from tests.helpers.gui import WAIT_MS, store
+from tests.helpers.simkeys import make_key
+
+
+def _choose(dlg: AddKeyDialog, exchange: str) -> None:
+    i = dlg.exchange.findData(exchange, Qt.ItemDataRole.UserRole)
+    assert i >= 0, exchange
+    dlg.exchange.setCurrentIndex(i)
+
+
+def _wait_loaded(qtbot, dlg: AddKeyDialog, exchange: str) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: exchange in dlg._required, timeout=WAIT_MS)
+
+
+def test_add_a_key_through_the_dialog(vault, memory_keyring, make_window, qtbot,
+                                      secret) -> None:  # type: ignore[no-untyped-def]
+    w = make_window()
+    dlg = w.open_add_dialog()
+    assert dlg.isVisible() and dlg.isModal()
+    # The 12 supported exchanges come first; the rest of ccxt loads in the background.
+    assert [dlg.exchange.itemData(i, Qt.ItemDataRole.UserRole) for i in range(12)] == list(catalog.SUPPORTED)
+    qtbot.waitUntil(lambda: dlg.exchange.count() > 30, timeout=WAIT_MS)
+    _choose(dlg, "binance")
+    _wait_loaded(qtbot, dlg, "binance")
+    qtbot.keyClicks(dlg.label, "My Binance bot")
+    dlg.purpose.setCurrentIndex(dlg.purpose.findData("bot"))
+    api_key, api_secret = secret("AK", 32), secret("SK", 48)
+    qtbot.keyClicks(dlg.api_key.edit, api_key)
+    qtbot.keyClicks(dlg.secret.edit, api_secret)
+    assert dlg.api_key.edit.echoMode() == QLineEdit.EchoMode.Password  # masked until asked
+    dlg.api_key.toggle.trigger()
+    assert dlg.api_key.shown
+    dlg.api_key.toggle.trigger()
+    assert not dlg.api_key.shown
+    # A sharing from the registry, with the day it was given.
+    dlg.sharing.service.setCurrentIndex(dlg.sharing.service.findData("3commas"))
+    dlg.sharing.day.setDate(QDate(2022, 5, 1))
+    dlg.sharing.add_button.click()
+    assert [(s.service, s.day) for s in dlg.sharing.entries()] == [("3commas", date(2022, 5, 1))]
+    dlg.created.setDate(QDate(2022, 4, 30))
+    with qtbot.waitSignal(dlg.keySaved, timeout=WAIT_MS) as saved:
+        dlg.save_button.click()
+    kid = saved.args[0]
+    rec = vault.get_key(kid)
+    assert (rec.exchange, rec.label, rec.purpose) == ("binance", "My Binance bot", "bot")
+    assert rec.created_at is not None and rec.created_at.date() == date(2022, 4, 30)
+    assert [(e.service, e.shared_at) for e in rec.exposures] == [("3commas", date(2022, 5, 1))]
+    assert vault.credentials(kid, CURRENT).secret == api_secret
+    assert api_secret not in str(vault.repo.all_settings())
+    # The dialog closed and wiped its fields; the window lists and selects the new key.
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=WAIT_MS)
+    assert w.model.row_of(kid) is not None and w.detail.key_id == kid
+
+
+def test_validation_errors_land_next_to_their_field(vault, make_window, qtbot,
+                                                   secret) -> None:  # type: ignore[no-untyped-def]
+    existing = make_key("binance")
+    store(vault, existing, "Already here")
+    w = make_window()
+    dlg = w.open_add_dialog()
+    _choose(dlg, "binance")
+    dlg.save_button.click()  # everything empty
+    assert "name" in dlg.error_text("label")
+    assert "API key" in dlg.error_text("api_key")
+    assert "secret" in dlg.error_text("secret")
+    assert vault.list_keys()[0].label == "Already here" and len(vault.list_keys()) == 1
+    # The vault's own check (duplicate key) comes back as ValidationError.field == "api_key".
+    qtbot.keyClicks(dlg.label, "Copy")
+    qtbot.keyClicks(dlg.api_key.edit, existing.api_key)
+    qtbot.keyClicks(dlg.secret.edit, secret("SK", 40))
+    dlg.save_button.click()
+    qtbot.waitUntil(lambda: "already stored" in dlg.error_text("api_key"), timeout=WAIT_MS)
+    assert dlg.error_text("label") == ""
+    assert dlg.isVisible() and dlg.save_button.isEnabled()
+    assert len(vault.list_keys()) == 1
+
+
+def test_passphrase_is_asked_for_exchanges_that_need_one(make_window, qtbot,
+                                                          secret) -> None:  # type: ignore[no-untyped-def]
+    w = make_window()
+    dlg = w.open_add_dialog()
+    _choose(dlg, "kucoin")
+    _wait_loaded(qtbot, dlg, "kucoin")
+    assert dlg._needs_passphrase and not dlg._errors["passphrase"].parentWidget().isHidden()
+    qtbot.keyClicks(dlg.label, "KC")
+    qtbot.keyClicks(dlg.api_key.edit, secret("AK", 24))
+    qtbot.keyClicks(dlg.secret.edit, secret("SK", 24))
+    dlg.save_button.click()
+    assert "passphrase" in dlg.error_text("passphrase")
+    _choose(dlg, "binance")
+    _wait_loaded(qtbot, dlg, "binance")
+    assert not dlg._needs_passphrase
+
+
+def test_check_now_inspects_before_saving(vault, gui_services, make_window, simulator,
+                                          qtbot) -> None:  # type: ignore[no-untyped-def]
+    key = make_key("bybit", permissions={"read", "spot_trade", "withdraw"})
+    sim = simulator([key])
+    gui_services.endpoints = dict(sim.endpoints)
+    w = make_window()
+    dlg = w.open_add_dialog()
+    _choose(dlg, "bybit")
+    _wait_loaded(qtbot, dlg, "bybit")
+    qtbot.keyClicks(dlg.label, "Checked first")
+    qtbot.keyClicks(dlg.api_key.edit, key.api_key)
+    qtbot.keyClicks(dlg.secret.edit, key.secret)
+    dlg.check_button.click()
+    qtbot.waitUntil(lambda: dlg.check_button.isEnabled() and "accepted" in dlg.check_result.text(), timeout=WAIT_MS)
+    assert "finding" in dlg.check_result.text()  # withdraw without IP restriction: findings before saving
+    chips = [c.text() for c in dlg.check_chips.findChildren(Chip)]
+    assert "Withdraw" in chips and "no IP restriction" in chips
+    assert vault.list_keys() == []  # nothing stored by a check
+    with qtbot.waitSignal(dlg.keySaved, timeout=WAIT_MS) as saved:
+        dlg.save_button.click()
+    row = gui_services.row(saved.args[0])
+    # The check's result is kept: the new row shows permissions without another audit.
+    assert row is not None and row.profile is not None and "withdraw" in row.profile.permissions
+
+
+def test_edit_changes_label_purpose_and_sharing(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    kid = store(vault, make_key("okx"), "Old name", purpose="trading", shared=[("koinly", date(2023, 1, 2))])
+    w = make_window()
+    dlg = w.open_edit_dialog(kid)
+    assert not dlg.exchange.isEnabled() and dlg.check_box.isHidden()
+    dlg.label.clear()
+    qtbot.keyClicks(dlg.label, "New name")
+    dlg.purpose.setCurrentIndex(dlg.purpose.findData("tax"))
+    # End the Koinly sharing, add a free-text one.
+    entries = dlg.sharing.entries()
+    dlg.sharing._remove(entries[0])
+    dlg.sharing.service.setEditText("my own script")
+    dlg.sharing.add_button.click()
+    with qtbot.waitSignal(dlg.keySaved, timeout=WAIT_MS):
+        dlg.save_button.click()
+    rec = vault.get_key(kid)
+    assert (rec.label, rec.purpose) == ("New name", "tax")
+    assert rec.shared_with == ["my own script"]
+    assert [e.service for e in rec.exposures if not e.active] == ["koinly"]
+    assert w.model.index(w.model.row_of(kid), 1).data(Qt.ItemDataRole.AccessibleTextRole).startswith("New name")

@@ -1,0 +1,103 @@
+"""Auditing from the window against the loopback simulator: progress, rows updating, cancel, a single re-check."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import Qt
+
+from keyhygiene.ui.key_row import DONE, FAILED, IDLE
+from keyhygiene.ui.key_table_model import Col
+from tests.helpers.gui import WAIT_MS, store
+from tests.helpers.simkeys import make_key
+
+
+def test_audit_all_shows_progress_and_updates_rows(vault, gui_services, make_window, simulator,
+                                                     qtbot) -> None:  # type: ignore[no-untyped-def]
+    risky = make_key("binance", permissions={"read", "spot_trade", "withdraw"})
+    tidy = make_key("okx", permissions={"read"}, ip_whitelist=["203.0.113.10"])
+    revoked = make_key("bybit", permissions={"read"}, revoked=True)
+    sim = simulator([risky, tidy, revoked], latency=0.05)
+    gui_services.endpoints = dict(sim.endpoints)
+    a = store(vault, risky, "Risky", shared=[("3commas", date(2022, 5, 1))])
+    b = store(vault, tidy, "Tidy", purpose="read-only")
+    c = store(vault, revoked, "Gone")
+    w = make_window()
+    assert w.model.index(w.model.row_of(a), Col.PERMISSIONS).data(Qt.ItemDataRole.AccessibleTextRole) == \
+        "not checked"
+
+    progress: list[tuple[int, int]] = []
+    gui_services.auditProgress.connect(lambda d, t: progress.append((d, t)))
+    with qtbot.waitSignal(w.auditCompleted, timeout=WAIT_MS) as done:
+        w.act_audit.trigger()
+        assert w.progress.isVisible() and w.act_cancel.isEnabled() and not w.act_audit.isEnabled()
+    outcome = done.args[0]
+    assert outcome.ok and outcome.total == 3 and outcome.checked == 3
+    assert progress[0] == (0, 3) and progress[-1] == (3, 3)
+    assert [d for d, _ in progress] == sorted(d for d, _ in progress)
+    assert not w.progress.isVisible() and not w.act_cancel.isEnabled() and w.act_audit.isEnabled()
+    assert "Audited 3 keys" in w.audit_label.text()
+
+    def cell(kid: str, col: Col) -> str:
+        return str(w.model.index(w.model.row_of(kid), col).data(Qt.ItemDataRole.AccessibleTextRole))
+
+    assert cell(a, Col.PERMISSIONS) == "Read, Spot, Margin, Withdraw"  # Binance: one right for both
+    assert cell(a, Col.IP) == "None"
+    assert cell(a, Col.RISK).startswith("Critical")
+    assert cell(b, Col.PERMISSIONS) == "Read"
+    assert cell(b, Col.IP) == "203.0.113.10"
+    assert cell(c, Col.CHECKED) == "Key rejected"
+    assert gui_services.row(a).audit_state == DONE
+    assert gui_services.row(c).audit_state == FAILED
+    # Every result was recorded in the inspection history (the audit is not a UI-only view).
+    assert vault.repo.latest_inspection(b)[1].permissions == ["read"]
+
+
+def test_cancel_stops_a_slow_audit(vault, gui_services, make_window, simulator,
+                                    qtbot) -> None:  # type: ignore[no-untyped-def]
+    keys = [make_key("kraken") for _ in range(3)]
+    sim = simulator(keys)
+    sim.inject_fault("kraken", "hang")
+    gui_services.endpoints = dict(sim.endpoints)
+    ids = [store(vault, k, f"k{i}") for i, k in enumerate(keys)]
+    w = make_window()
+    with qtbot.waitSignal(w.auditCompleted, timeout=WAIT_MS) as done:
+        w.act_audit.trigger()
+        qtbot.waitUntil(lambda: any(gui_services.row(k).audit_state == "checking" for k in ids), timeout=WAIT_MS)
+        w.act_cancel.trigger()
+    outcome = done.args[0]
+    assert outcome.cancelled
+    assert "cancelled" in w.audit_label.text()
+    assert all(gui_services.row(k).audit_state in (IDLE, DONE, FAILED) for k in ids)
+    assert w.act_audit.isEnabled()
+
+
+def test_recheck_one_key(vault, gui_services, make_window, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
+    k1, k2 = make_key("bybit", permissions={"read", "spot_trade"}), make_key("bybit")
+    sim = simulator([k1, k2])
+    gui_services.endpoints = dict(sim.endpoints)
+    a = store(vault, k1, "One")
+    b = store(vault, k2, "Two")
+    w = make_window()
+    w.select_key(a)
+    with qtbot.waitSignal(w.auditCompleted, timeout=WAIT_MS) as done:
+        w.detail.recheck_button.click()
+    assert done.args[0].total == 1
+    assert gui_services.row(a).profile is not None and gui_services.row(a).profile.permissions == ["read",
+                                                                                                    "spot_trade"]
+    assert gui_services.row(b).profile is None  # untouched
+    # The detail pane follows the new result.
+    assert w.detail.key_id == a
+
+
+def test_audit_without_a_usable_keychain_fails_clearly(vault, gui_services, make_window, qtbot,
+                                                        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers.keyrings import LockedKeyring
+
+    store(vault, make_key("binance"), "k")
+    w = make_window()
+    monkeypatch.setattr(vault.secrets, "_backend", LockedKeyring())
+    with qtbot.waitSignal(w.auditCompleted, timeout=WAIT_MS) as done:
+        w.act_audit.trigger()
+    assert done.args[0].error and "locked" in done.args[0].error
+    assert w.audit_label.text() == "Audit failed"

@@ -1,0 +1,112 @@
+"""Acting on findings from the detail pane: end a sharing, rotate, edit, remove."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtWidgets import QMessageBox
+
+from keyhygiene.ui import plugins
+from keyhygiene.ui.sharing_dialog import ShareDialog, UnshareDialog
+from tests.helpers.gui import WAIT_MS, store
+from tests.helpers.simkeys import make_key
+
+
+def _card(w, rule: str):  # type: ignore[no-untyped-def]
+    cards = [c for c in w.detail.cards if c.finding.rule == rule]
+    assert cards, [c.finding.rule for c in w.detail.cards]
+    return cards[0]
+
+
+def test_end_sharing_from_a_finding(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    kid = store(vault, make_key("binance"), "Bot", purpose="bot", shared=[("3commas", date(2022, 3, 1))])
+    w = make_window()
+    w.select_key(kid)
+    card = _card(w, "shared_with_leaked_service")
+    labels = [b.text() for b in card.buttons]
+    assert "Rotate this key\u2026" in labels
+    end = next(b for b in card.buttons if "3Commas" in b.text())
+    end.click()
+    dlg = next(d for d in w.open_dialogs() if isinstance(d, UnshareDialog))
+    assert dlg.service == "3commas" and dlg.end_day() == date.today()
+    with qtbot.waitSignal(dlg.saved, timeout=WAIT_MS):
+        dlg.ok_button.click()
+    rec = vault.get_key(kid)
+    assert rec.shared_with == [] and rec.exposures[0].revoked_at == date.today()
+    # The row and the pane follow: the key is no longer "shared" (the leak itself stays on record).
+    qtbot.waitUntil(lambda: w.detail.unshare_buttons == [], timeout=WAIT_MS)
+    assert w.services.row(kid).record.shared_with == []
+
+
+def test_unshare_rejects_an_end_before_the_start(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QDate
+
+    kid = store(vault, make_key("binance"), "Bot", shared=[("koinly", date(2024, 6, 1))])
+    w = make_window()
+    dlg = w.open_unshare_dialog(kid, "koinly")
+    dlg.day.setDate(QDate(2024, 1, 1))
+    dlg.ok_button.click()
+    qtbot.waitUntil(lambda: "before the sharing began" in dlg.error_text(), timeout=WAIT_MS)
+    assert vault.get_key(kid).shared_with == ["koinly"]
+
+
+def test_record_a_sharing(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    kid = store(vault, make_key("kraken"), "Tax")
+    w = make_window()
+    w.select_key(kid)
+    w.detail.share_button.click()
+    dlg = next(d for d in w.open_dialogs() if isinstance(d, ShareDialog))
+    dlg.service.setEditText("Koinly")  # typed, resolved to the registry id by the vault
+    with qtbot.waitSignal(dlg.saved, timeout=WAIT_MS):
+        dlg.ok_button.click()
+    assert vault.get_key(kid).shared_with == ["koinly"]
+    qtbot.waitUntil(lambda: any(c.finding.rule == "shared_with_third_party" for c in w.detail.cards),
+                    timeout=WAIT_MS)
+
+
+def test_rotate_button_opens_the_rotation_window(vault, make_window, monkeypatch,
+                                                 qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QDialog
+
+    kid = store(vault, make_key("binance"), "Bot", shared=[("3commas", date(2022, 3, 1))])
+    opened: list[tuple[str, dict]] = []
+
+    def fake_open(name, parent, services, **kw):  # type: ignore[no-untyped-def]
+        opened.append((name, kw))
+        d = QDialog(parent)
+        d.show()
+        return d
+
+    monkeypatch.setattr(plugins, "open_plugin", fake_open)
+    monkeypatch.setattr(plugins, "available", lambda name: True)
+    w = make_window()
+    w.select_key(kid)
+    next(b for b in _card(w, "shared_with_leaked_service").buttons if b.text().startswith("Rotate")).click()
+    assert opened == [("rotation", {"key_id": kid, "resume": False})]
+    w.act_rotate.trigger()
+    assert opened[-1] == ("rotation", {"key_id": kid, "resume": False})
+
+
+def test_missing_plugin_says_so_instead_of_failing(make_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(plugins.PLUGINS, "export", plugins.Plugin("keyhygiene.ui.no_such_module", "open_export",
+                                                                  "Report export"))
+    w = make_window()
+    assert w.open_plugin("export") is None
+    assert "not part of this build" in w.statusBar().currentMessage()
+
+
+def test_edit_and_remove_from_the_pane(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    kid = store(vault, make_key("okx"), "To remove")
+    w = make_window()
+    w.select_key(kid)
+    w.detail.edit_button.click()
+    assert any(getattr(d, "key_id", None) == kid for d in w.open_dialogs())
+    for d in w.open_dialogs():
+        d.close()
+    w.detail.remove_button.click()
+    box = next(d for d in w.open_dialogs() if isinstance(d, QMessageBox))
+    remove = next(b for b in box.buttons() if b.text() == "Remove")
+    remove.click()
+    qtbot.waitUntil(lambda: w.model.row_of(kid) is None, timeout=WAIT_MS)
+    assert vault.list_keys() == []
+    assert w.stack.currentIndex() == 0  # back to the welcome page

@@ -1,0 +1,74 @@
+"""Changing settings: policy thresholds re-judge every key; preferences reach the clipboard and timers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from keyhygiene.core.models import KeyProfile, Status
+from keyhygiene.core.policy import Policy
+from keyhygiene.ui.services import PREFS_SETTING
+from keyhygiene.ui.settings_dialog import SettingsDialog
+from tests.helpers.gui import store
+from tests.helpers.simkeys import make_key
+
+
+def _open(w) -> SettingsDialog:  # type: ignore[no-untyped-def]
+    dlg = w.open_settings()
+    assert isinstance(dlg, SettingsDialog) and dlg.isVisible()
+    return dlg
+
+
+def test_raising_the_max_age_clears_the_age_finding(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+    kid = store(vault, make_key("binance"), "Old key")
+    created = datetime.now(UTC) - timedelta(days=200)
+    vault.repo.record_inspection(kid, KeyProfile(exchange="binance", key="x", status=Status.OK,
+                                                 permissions=["read"], ip_restricted=True, created_at=created))
+    w = make_window()
+    assert any(f.rule == "too_old" and f.severity != "info" for f in w.services.row(kid).findings)
+    dlg = _open(w)
+    dlg.policy_fields["max_age_days"].setValue(365)
+    dlg.save_button.click()
+    assert not dlg.isVisible()
+    assert Policy.load(vault.repo).max_age_days == 365
+    assert not any(f.rule == "too_old" and f.severity != "info" for f in w.services.row(kid).findings)
+    assert w.model.max_age_days == 365
+    assert "365" in w.age_chart.title
+
+
+def test_disabling_a_rule(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    kid = store(vault, make_key("binance"), "Shared", shared=[("koinly", date(2024, 1, 1))])
+    w = make_window()
+    assert any(f.rule == "shared_with_third_party" for f in w.services.row(kid).findings)
+    dlg = _open(w)
+    dlg.rule_checks["shared_with_third_party"].setChecked(False)
+    dlg.save_button.click()
+    assert "shared_with_third_party" in Policy.load(vault.repo).disabled_rules
+    assert not any(f.rule == "shared_with_third_party" for f in w.services.row(kid).findings)
+
+
+def test_preferences_are_saved_and_applied(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+    w = make_window()
+    dlg = _open(w)
+    dlg.clipboard_seconds.setValue(7)
+    dlg.reminder_hours.setValue(3)
+    dlg.reaudit_hours.setValue(0)
+    dlg.audit_on_start.setChecked(False)
+    dlg.save_button.click()
+    stored = vault.repo.get_setting(PREFS_SETTING)
+    assert stored["clipboard_clear_seconds"] == 7 and stored["reminder_hours"] == 3
+    assert stored["audit_on_start"] is False
+    assert w.clipboard.clear_seconds == 7
+    assert w.reminders.interval_ms() == 3 * 3600 * 1000
+    assert not w._reaudit.isActive()
+    assert dlg.reaudit_hours.text() == "only when asked"
+
+
+def test_cancel_changes_nothing(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+    w = make_window()
+    dlg = _open(w)
+    dlg.policy_fields["max_age_days"].setValue(30)
+    dlg.reject()
+    assert Policy.load(vault.repo).max_age_days == 90
+    assert vault.repo.get_setting(PREFS_SETTING) is None
