@@ -138,7 +138,7 @@ class KeyTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(Col)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or section >= len(Col):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Col):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[Col(section)]

@@ -75,6 +75,9 @@ def test_window_banner_and_tray_notification(vault, make_window, qtbot,
         def notify(self, reminders: list) -> None:
             self.got.append(reminders)
 
+        def hide(self) -> None:
+            pass
+
     tray = FakeTray()
     w.tray = tray
     vault.update_key(kid, created_at=datetime.now(UTC) - timedelta(days=500))
