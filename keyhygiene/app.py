@@ -286,7 +286,7 @@ def _smoke_verdict(window: Any, state: dict[str, Any]) -> int:
     status = state["keychain"]
     if status is None:
         problems.append("the keychain was never probed")
-    elif not status.usable and window.services.rows():
+    elif not status.usable:  # the app could not store a key here: that is not a working install
         problems.append(f"the keychain is {status.state.value}: {status.message}")
     if problems:
         for p in problems:

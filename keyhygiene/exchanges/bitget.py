@@ -98,6 +98,8 @@ class BitgetAdapter(Adapter):
         # regisTime is the account's registration time (docs: "Register time"): deliberately NOT created_at.
         profile.created_at = None
         profile.is_master = _is_master(info.get("userId"), info.get("parentId"))
+        user = str(info.get("userId") or "").strip()
+        profile.account_id = user if user and "*" not in user else None  # the docs' example masks it
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
         if not isinstance(body, dict):

@@ -104,10 +104,11 @@ class CoinbaseAdapter(Adapter):
                                    "every signed token is outside its 2-minute validity.")
         if http_status in (418, 429):
             return None  # generic: rate limited, Retry-After honoured (418 is not retried)
-        error = body.get("error") if isinstance(body, dict) else None
-        ids = [str(e.get("id")) for e in body.get("errors", []) if isinstance(e, dict)] \
-            if isinstance(body, dict) and isinstance(body.get("errors"), list) else []
-        if error == "PERMISSION_DENIED" or "invalid_scope" in ids or http_status == 403:
+        obj = body if isinstance(body, dict) else {}
+        error = obj.get("error")
+        listed = obj.get("errors")
+        ids = [str(e.get("id")) for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
+        if error == "PERMISSION_DENIED" or "invalid_scope" in ids or (http_status == 403 and obj):
             return Status.PERMISSION_DENIED, errors.message(Status.PERMISSION_DENIED)
         if http_status == 401 or {"authentication_error", "invalid_token", "expired_token", "revoked_token",
                                   "unauthorized"} & set(ids):

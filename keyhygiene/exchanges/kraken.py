@@ -92,6 +92,8 @@ class KrakenAdapter(Adapter):
         profile.created_at = from_epoch_s(result.get("createdTime"))
         profile.expires_at = from_epoch_s(result.get("validUntil"))  # "0 if not set" → None
         profile.last_used_at = from_epoch_s(result.get("lastUsed"))  # nullable: never used
+        iban = result.get("iban")  # "IIBAN (Internal IBAN) of the account associated with the API key"
+        profile.account_id = iban.strip() if isinstance(iban, str) and iban.strip() else None
         if from_epoch_s(result.get("queryFrom")) or from_epoch_s(result.get("queryTo")):
             profile.notes.append("Kraken limits this key's queries to a date range.")
 

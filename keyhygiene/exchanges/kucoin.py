@@ -103,6 +103,8 @@ class KucoinAdapter(Adapter):
         if master is None and info.get("subName"):
             master = False  # subName is present only on sub-account keys (spec)
         profile.is_master = master
+        uid = info.get("uid")  # the account the key belongs to (spec: "uid")
+        profile.account_id = str(uid) if uid not in (None, "", 0) and not isinstance(uid, bool) else None
         version = info.get("apiVersion")
         if isinstance(version, int) and not isinstance(version, bool) and version < 3:
             profile.notes.append(f"This is a version {version} KuCoin key; newer KuCoin APIs reject old versions.")

@@ -79,6 +79,7 @@ class OkxAdapter(Adapter):
         if uid not in (None, "") and main_uid not in (None, ""):
             # docs: "The current request account is main account if uid = mainUid … sub-account if uid != mainUid"
             profile.is_master = str(uid) == str(main_uid)
+        profile.account_id = str(uid) if uid not in (None, "") else None  # "Account ID of current request"
         if profile.ip_restricted is False and {"withdraw", "spot_trade"} & set(profile.permissions):
             profile.notes.append("OKX is reported to delete keys with trade or withdraw rights and no bound IP "
                                  "after 14 days without use (not confirmed in OKX's official docs).")

@@ -206,7 +206,9 @@ def _write(report: Report, path: Path, document: dict[str, Any] | None) -> None:
             painter.save()
             painter.translate(0, -i * body_height)
             pc = QAbstractTextDocumentLayout.PaintContext()
-            pc.clip = QRectF(0, i * body_height, width, body_height)
+            # A few device pixels short of the page end: a block moved to the next page can start a hair above
+            # the boundary, and its background would otherwise show as a sliver at the bottom of this page.
+            pc.clip = QRectF(0, i * body_height, width, body_height - 4)
             painter.setClipRect(pc.clip)
             layout.draw(painter, pc)
             painter.restore()

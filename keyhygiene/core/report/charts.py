@@ -271,7 +271,7 @@ def _matrix_per_key(keys: tuple[ReportKey, ...]) -> Chart:
                 c.add(Text(x + (cell - 8) / 2, y + 15, "?", anchor="middle", size=10, fill=MUTED))
                 continue
             if p == "ip":
-                restricted = k.profile.ip_restricted if k.profile else None
+                restricted = k.ip_restricted
                 fill = {True: OK_COLOUR, False: OVER_COLOUR, None: "#ffffff"}[restricted]
                 word = {True: "yes", False: "no", None: "?"}[restricted]
                 c.add(Rect(x, y + 3, cell - 8, row_h - 6, fill, title=f"{k.label}: IP restricted: {word}",
@@ -307,7 +307,7 @@ def _matrix_per_exchange(keys: tuple[ReportKey, ...]) -> Chart:
         for j, p in enumerate(_MATRIX_COLS):
             x = left + j * cell + 4
             if p == "ip":
-                n = sum(1 for k in inspected if k.profile and k.profile.ip_restricted)
+                n = sum(1 for k in inspected if k.ip_restricted)
                 colour = OK_COLOUR
             else:
                 n = sum(1 for k in inspected if p in (k.permissions or []))

@@ -89,7 +89,6 @@ def row(k: ReportKey, report: Report, policy: str) -> list[object]:
         # The sooner of the two: a key whose trade right lapses has effectively expired for a bot.
         dates = [d for d in (p.expires_at, p.trade_expires_at) if d is not None]
         expires = min(dates) if dates else None
-    whitelist = p.ip_whitelist if p is not None else None
     return [
         k.exchange,
         k.label,
@@ -102,8 +101,8 @@ def row(k: ReportKey, report: Report, policy: str) -> list[object]:
         k.status or "not_checked",
         *(("" if known is None else _bool(perm in perms)) for perm in PERMISSION_ORDER),
         ";".join(sorted(set(p.other))) if p is not None and known is not None else "",
-        _bool(p.ip_restricted) if p is not None else "",
-        len(whitelist) if whitelist is not None else "",
+        _bool(k.ip_restricted),
+        "" if k.ip_count is None else k.ip_count,
         ";".join(k.shared_with),
         ";".join(k.incident_services),
         k.highest_severity or "none",

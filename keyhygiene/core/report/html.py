@@ -6,6 +6,7 @@ The PDF is made from the same model and the same partials (``ui/report_pdf.py``)
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -156,14 +157,15 @@ def exposures(report: Report) -> list[tuple[ReportKey, ReportExposure]]:
 
 @dataclass(frozen=True)
 class FindingGroup:
-    """Findings of one kind across keys, for the compact PDF of a large vault."""
+    """Findings of one rule and severity across keys, for the compact PDF of a large vault. ``title`` is the
+    wording most keys share; ``items`` pairs each key with its own finding (whose title may add a date)."""
 
     severity: str
     rule: str
     title: str
     example: Finding
     example_key: ReportKey
-    keys: tuple[ReportKey, ...]
+    items: tuple[tuple[ReportKey, Finding], ...]
 
 
 @dataclass(frozen=True)
@@ -180,13 +182,16 @@ class ServiceGroup:
 
 
 def finding_groups(report: Report) -> list[FindingGroup]:
-    groups: dict[tuple[str, str, str], list[tuple[ReportKey, Finding]]] = {}
+    groups: dict[tuple[str, str], list[tuple[ReportKey, Finding]]] = {}
     for k in keys_by_risk(report):
         for f in k.findings:
-            groups.setdefault((f.severity, f.rule, f.title), []).append((k, f))
-    out = [FindingGroup(sev, rule, title, items[0][1], items[0][0], tuple(k for k, _ in items))
-           for (sev, rule, title), items in groups.items()]
-    return sorted(out, key=lambda g: (-_rank(g.severity), -len(g.keys), g.rule, g.title))
+            groups.setdefault((f.severity, f.rule), []).append((k, f))
+    out = []
+    for (sev, rule), items in groups.items():
+        title = Counter(f.title for _, f in items).most_common(1)[0][0]
+        key, example = next((k, f) for k, f in items if f.title == title)
+        out.append(FindingGroup(sev, rule, title, example, key, tuple(items)))
+    return sorted(out, key=lambda g: (-_rank(g.severity), -len(g.items), g.rule))
 
 
 def service_groups(report: Report) -> list[ServiceGroup]:

@@ -99,6 +99,21 @@ class ReportKey:
         return sorted(set(self.profile.permissions))
 
     @property
+    def ip_restricted(self) -> bool | None:
+        """Known only from an answered inspection; a whitelist implies a restriction (as in ``rules.facts``)."""
+        if self.profile is None or self.profile.status != Status.OK:
+            return None
+        if self.profile.ip_restricted is None and self.profile.ip_whitelist:
+            return True
+        return self.profile.ip_restricted
+
+    @property
+    def ip_count(self) -> int | None:
+        if self.profile is None or self.profile.status != Status.OK or self.profile.ip_whitelist is None:
+            return None
+        return len(self.profile.ip_whitelist)
+
+    @property
     def highest_severity(self) -> str | None:
         return self.findings[0].severity if self.findings else None
 

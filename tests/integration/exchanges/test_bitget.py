@@ -26,7 +26,7 @@ def test_every_right_and_the_ip_list(sim) -> None:  # type: ignore[no-untyped-de
     assert p.status is Status.OK, p.message
     assert p.permissions == ["futures_trade", "margin_trade", "read", "spot_trade", "transfer", "withdraw"]
     assert p.ip_restricted is True and p.ip_whitelist == ["203.0.113.10", "198.51.100.7"]
-    assert p.is_master is True
+    assert p.is_master is True and p.account_id == key.uid
 
 
 def test_account_registration_time_is_never_the_key_age(sim) -> None:  # type: ignore[no-untyped-def]

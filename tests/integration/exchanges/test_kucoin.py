@@ -28,7 +28,7 @@ def test_master_key_with_every_right_and_masked_whitelist(sim) -> None:  # type:
     assert p.permissions == ["futures_trade", "margin_trade", "read", "spot_trade", "transfer", "withdraw"]
     assert p.ip_restricted is True and p.ip_whitelist == ["203.**.10", "198.**.7"]  # KuCoin masks them
     assert p.created_at == created
-    assert p.is_master is True
+    assert p.is_master is True and p.account_id == key.uid
     assert p.expires_at is None and p.trade_expires_at is None and p.third_party_link is None  # not reported
 
 

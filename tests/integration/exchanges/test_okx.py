@@ -23,7 +23,7 @@ def test_trade_right_lists_every_market_it_covers(sim) -> None:  # type: ignore[
     assert p.status is Status.OK, p.message
     assert p.permissions == sorted(["read", "transfer", *ALL_TRADE])
     assert p.ip_restricted is True and p.ip_whitelist == ["203.0.113.10", "198.51.100.7"]
-    assert p.is_master is True
+    assert p.is_master is True and p.account_id == key.uid
     # OKX does not report these.
     assert p.created_at is None and p.expires_at is None and p.trade_expires_at is None
     assert p.third_party_link is None and p.last_used_at is None

@@ -27,7 +27,7 @@ def test_documented_example() -> None:
     assert p.permissions == ["futures_trade", "margin_trade", "read", "spot_trade"]
     assert p.ip_restricted is True and p.ip_whitelist == ["127.0.0.1"]
     assert p.created_at is None  # regisTime is the account's registration, not the key's creation
-    assert p.is_master is None  # the example's user id is masked
+    assert p.is_master is None and p.account_id is None  # the example's user id is masked
     assert p.notes
 
 
@@ -43,6 +43,7 @@ def test_authority_codes(codes: list[str], perms: list[str]) -> None:
 
 def test_master_and_sub_account() -> None:
     assert parse({**DOC_DATA, "userId": "123", "parentId": 123}).is_master is True
+    assert parse({**DOC_DATA, "userId": "123", "parentId": 123}).account_id == "123"
     assert parse({**DOC_DATA, "userId": "123", "parentId": "456"}).is_master is False
     assert parse({**DOC_DATA, "userId": "123", "parentId": 0}).is_master is None
 

@@ -26,6 +26,7 @@ def test_documented_fields() -> None:
     assert p.other == []
     assert p.ip_restricted is None and p.ip_whitelist is None  # not reported by this endpoint
     assert p.created_at is None and p.expires_at is None and p.is_master is None and p.third_party_link is None
+    assert p.account_id is None  # a portfolio id is not an account id
     assert p.notes == ["Coinbase scopes this key to one portfolio (type DEFAULT)."]
 
 
@@ -89,3 +90,7 @@ def test_random_fields_never_crash(extra: dict) -> None:
     for k, v in {**DOC, **extra}.items():
         if k.startswith("can_") and k not in TABLE.grants and v is True:
             assert k in p.other
+
+
+def test_a_403_web_page_is_not_read_as_a_missing_scope() -> None:
+    assert CoinbaseAdapter().classify(403, None, RuntimeError()) is None  # generic: an HTML error page

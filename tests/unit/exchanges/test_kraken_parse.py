@@ -36,6 +36,7 @@ def test_documented_example() -> None:
     assert p.expires_at is None  # validUntil "0": not set
     assert p.last_used_at == datetime.fromtimestamp(1772627061, UTC)
     assert p.is_master is None and p.trade_expires_at is None and p.third_party_link is None
+    assert p.account_id == "AA88 N84G WOAK NMOI"  # the account's internal IBAN
     assert p.notes == []
 
 

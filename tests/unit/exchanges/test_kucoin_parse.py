@@ -31,7 +31,7 @@ def test_documented_example() -> None:
     assert p.other == ["Earn"]
     assert p.ip_restricted is True and p.ip_whitelist == ["203.**.154", "103.**.34"]
     assert p.created_at == datetime(2024, 10, 9, 3, 17, 23, tzinfo=UTC)
-    assert p.is_master is True
+    assert p.is_master is True and p.account_id == "165111215"
     assert p.expires_at is None and p.trade_expires_at is None and p.last_used_at is None
 
 

@@ -28,7 +28,7 @@ def test_documented_example() -> None:
     assert p.permissions == sorted({"read", "withdraw", "transfer", *TRADE_PERMISSIONS})
     assert p.other == []
     assert p.ip_restricted is False and p.ip_whitelist == []
-    assert p.is_master is True
+    assert p.is_master is True and p.account_id == "44705892343619584"
     assert p.created_at is None and p.expires_at is None
 
 
