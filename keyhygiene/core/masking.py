@@ -8,8 +8,14 @@ ELLIPSIS = "\u2026"
 
 
 def mask_key(api_key: str) -> str:
-    """First 4 … last 4 characters (DESIGN.md), less for short keys so most of the key stays hidden."""
+    """First 4 … last 4 characters (DESIGN.md), less for short keys so most of the key stays hidden.
+
+    Coinbase CDP key names are paths (``organizations/{org}/apiKeys/{id}``): every one would start "orga…", so
+    only the key's own id, after the last slash, is masked.
+    """
     k = api_key.strip()
+    if "/" in k and k.rsplit("/", 1)[-1]:
+        k = k.rsplit("/", 1)[-1]
     if len(k) >= 16:
         return f"{k[:4]}{ELLIPSIS}{k[-4:]}"
     if len(k) >= 8:

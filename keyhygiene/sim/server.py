@@ -45,7 +45,16 @@ def request_api_key(exchange: str, request: web.Request) -> str | None:
     if exchange in KEY_QUERY_PARAMS:
         return request.query.get(KEY_QUERY_PARAMS[exchange])
     auth = request.headers.get("Authorization", "")
-    return auth or None  # Coinbase: the bearer JWT names the key; one token per key is close enough
+    if auth.lower().startswith("bearer "):
+        # Coinbase: a fresh JWT per request; its header's ``kid`` names the key (no verification needed here).
+        try:
+            import jwt
+
+            kid = jwt.get_unverified_header(auth[7:].strip()).get("kid")
+            return str(kid) if kid else None
+        except Exception:  # noqa: BLE001 - a malformed token is the handler's to reject
+            return None
+    return None
 
 
 @dataclass

@@ -42,3 +42,12 @@ def test_digest_is_sha256_salted_with_the_exchange_and_ignores_case_of_the_excha
     assert key_digest("okx", "abc123") != d
     assert key_digest("binance", "ABC123") != d
     assert len(d) == 64
+
+
+def test_coinbase_key_names_mask_the_key_id_not_the_path() -> None:
+    from keyhygiene.core.masking import mask_key
+
+    name = "organizations/1b2c3d4e-aaaa-bbbb-cccc-000000000001/apiKeys/9f8e7d6c-1234-5678-9abc-def012345678"
+    masked = mask_key(name)
+    assert masked == "9f8e…5678"
+    assert "organizations" not in masked

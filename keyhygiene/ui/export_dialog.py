@@ -1,0 +1,255 @@
+"""Export the hygiene report from the app: choose a format and a file, optionally audit first, open it after.
+
+The dialog never blocks: it is shown with ``open()``, the file chooser too, and the report is built and written on
+the services' task pool (the PDF included: QTextDocument and QPdfWriter work off the GUI thread). It reports through
+``reportSaved(path)`` or ``exportFailed(message)``. Plugged into the main window by ``keyhygiene.ui.plugins``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from keyhygiene.core import redact
+from keyhygiene.core.timeutil import utcnow
+from keyhygiene.ui.widgets import muted, wrap
+
+log = logging.getLogger(__name__)
+
+# (format id, what the user sees, file-dialog filter)
+FORMATS: tuple[tuple[str, str, str], ...] = (
+    ("html", "HTML \u2014 a web page with charts, for reading and printing", "Web page (*.html *.htm)"),
+    ("pdf", "PDF \u2014 a document to hand to a partner or an auditor", "PDF document (*.pdf)"),
+    ("json", "JSON \u2014 every detail, for scripts", "JSON (*.json)"),
+    ("csv", "CSV \u2014 one row per key, for spreadsheets", "CSV (*.csv)"),
+)
+SUFFIX = {"html": ".html", "pdf": ".pdf", "json": ".json", "csv": ".csv"}
+
+
+def default_folder() -> Path:
+    docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(docs) if docs else Path.home()
+
+
+def open_with_system(path: Path) -> bool:
+    return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
+
+
+def write_report(services: Any, fmt: str, path: Path, refreshed: bool) -> Any:
+    """Build the report from the vault and write it (runs on a worker thread). Returns the report."""
+    from keyhygiene.core.report import build_report
+    from keyhygiene.core.report.engine import AuditEngine
+    from keyhygiene.core.report.output import write_text_report
+
+    engine = AuditEngine(services.vault.repo, policy=services.policy, registry=services.registry)
+    report = build_report(services.vault, engine=engine, refreshed=refreshed)
+    if fmt == "pdf":
+        from keyhygiene.ui.report_pdf import write_pdf
+
+        write_pdf(report, path)
+    else:
+        write_text_report(report, fmt, path)
+    return report
+
+
+class ExportDialog(QDialog):
+    reportSaved = Signal(str)  # path of the written report
+    exportFailed = Signal(str)  # what went wrong, for the user
+
+    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.opener: Callable[[Path], bool] = open_with_system  # tests swap this to keep browsers closed
+        self.file_dialog: QFileDialog | None = None
+        self._busy = False
+        self._audit_slot: Callable[[Any], None] | None = None
+        self.setWindowTitle("Export report")
+        self.setAccessibleName("Export report")
+        self.setMinimumWidth(560)
+
+        lay = QVBoxLayout(self)
+        lay.addWidget(muted(wrap(
+            "A report of every stored key: overall score, findings with fixes, who each key was given to, rotation "
+            "history and the policy used. Keys appear masked; no secret is ever written.", self)))
+
+        form = QFormLayout()
+        self.format_box = QComboBox(self)
+        self.format_box.setAccessibleName("Format")
+        for fmt, text, _filter in FORMATS:
+            self.format_box.addItem(text, fmt)
+        self.format_box.currentIndexChanged.connect(self._on_format_box_current_index_changed)
+        form.addRow("&Format:", self.format_box)
+
+        where = QHBoxLayout()
+        self.path_edit = QLineEdit(self)
+        self.path_edit.setAccessibleName("Save to")
+        self.path_edit.textChanged.connect(self._update_buttons)
+        self.browse_button = QPushButton("Choose\u2026", self)
+        self.browse_button.clicked.connect(self._on_browse_button_clicked)
+        where.addWidget(self.path_edit, 1)
+        where.addWidget(self.browse_button)
+        form.addRow("&Save to:", where)
+        lay.addLayout(form)
+
+        self.refresh_check = QCheckBox("Check every key with its exchange first (read-only)", self)
+        self.refresh_check.setToolTip("Without this, the report uses the last audit's results and says how old "
+                                      "they are.")
+        self.open_check = QCheckBox("Open the report after saving", self)
+        self.open_check.setChecked(True)
+        lay.addWidget(self.refresh_check)
+        lay.addWidget(self.open_check)
+
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 0)
+        self.progress.setAccessibleName("Export progress")
+        self.progress.hide()
+        self.status = QLabel("", self)
+        self.status.setAccessibleName("Export status")
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # paths and messages are never markup
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.save_button = self.buttons.addButton("Save", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button.setDefault(True)
+        self.buttons.accepted.connect(self.export)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+
+        stamp = utcnow().strftime("%Y-%m-%d")
+        self.path_edit.setText(str(default_folder() / f"keyhygiene-report-{stamp}.html"))
+        self._update_buttons()
+
+    # ---- choices ------------------------------------------------------------------------------------------------
+    def current_format(self) -> str:
+        return str(self.format_box.currentData())
+
+    def set_format(self, fmt: str) -> None:
+        self.format_box.setCurrentIndex(self.format_box.findData(fmt))
+
+    def _on_format_box_current_index_changed(self, _index: int) -> None:
+        # Keep the file name's extension in step with the format, so the file opens in the right program.
+        text = self.path_edit.text().strip()
+        if text:
+            p = Path(text)
+            if p.suffix.lower() in (".html", ".htm", ".pdf", ".json", ".csv", ""):
+                self.path_edit.setText(str(p.with_suffix(SUFFIX[self.current_format()])))
+
+    def _on_browse_button_clicked(self) -> None:
+        fmt = self.current_format()
+        dlg = QFileDialog(self, "Save the report as", self.path_edit.text())
+        dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dlg.setNameFilter(next(f for k, _t, f in FORMATS if k == fmt))
+        dlg.setDefaultSuffix(SUFFIX[fmt].lstrip("."))
+        dlg.fileSelected.connect(self._on_file_dialog_file_selected)
+        self.file_dialog = dlg
+        dlg.open()
+
+    def _on_file_dialog_file_selected(self, path: str) -> None:
+        if path:
+            self.path_edit.setText(path)
+
+    def _update_buttons(self) -> None:
+        self.save_button.setEnabled(not self._busy and bool(self.path_edit.text().strip()))
+        for w in (self.format_box, self.path_edit, self.browse_button, self.refresh_check, self.open_check):
+            w.setEnabled(not self._busy)
+
+    def _set_busy(self, busy: bool, message: str = "") -> None:
+        self._busy = busy
+        self.progress.setVisible(busy)
+        self.status.setText(message)
+        self._update_buttons()
+
+    # ---- export -------------------------------------------------------------------------------------------------
+    def export(self) -> None:
+        """Save with the current choices (the Save button). Audits first when asked to."""
+        if self._busy:
+            return
+        target = Path(self.path_edit.text().strip()).expanduser()
+        if not target.name:
+            self._fail("Choose where to save the report.")
+            return
+        if self.refresh_check.isChecked():
+            self._set_busy(True, "Checking every key with its exchange\u2026")
+            self._audit_slot = lambda outcome: self._on_services_audit_finished(outcome, target)
+            self.services.auditFinished.connect(self._audit_slot)
+            if not self.services.auditing and not self.services.start_audit():
+                self._disconnect_audit()
+                self._fail("The audit could not be started.")
+            return
+        self._write(target, refreshed=False)
+
+    def _on_services_audit_finished(self, outcome: Any, target: Path) -> None:
+        self._disconnect_audit()
+        self._write(target, refreshed=bool(getattr(outcome, "ok", False)))
+
+    def _disconnect_audit(self) -> None:
+        if self._audit_slot is not None:
+            try:
+                self.services.auditFinished.disconnect(self._audit_slot)
+            except (RuntimeError, TypeError):
+                pass
+            self._audit_slot = None
+
+    def _write(self, target: Path, refreshed: bool) -> None:
+        fmt = self.current_format()
+        self._set_busy(True, f"Writing the {fmt.upper()} report\u2026")
+        self.services.pool.submit(write_report, self.services, fmt, target, refreshed,
+                                  on_done=lambda report: self._on_written(report, target),
+                                  on_error=self._on_write_error, context=self)
+
+    def _on_written(self, report: Any, target: Path) -> None:
+        s = report.summary
+        self._set_busy(False, f"Saved the report of {s.key_count} key{'s' if s.key_count != 1 else ''} "
+                              f"(overall score {s.overall_score}/100) to {target}.")
+        if self.open_check.isChecked() and not self.opener(target):
+            self.status.setText(self.status.text() + " No program could open it; open it from your file manager.")
+        self.reportSaved.emit(str(target))
+
+    def _on_write_error(self, exc: BaseException) -> None:
+        if isinstance(exc, OSError):
+            message = f"The report could not be saved: {exc.strerror or exc}. Choose another place."
+        else:
+            log.error("report export failed", exc_info=exc)
+            message = f"The report could not be made: {redact.scrub(exc)}"
+        self._fail(message)
+
+    def _fail(self, message: str) -> None:
+        self._set_busy(False, message)
+        self.exportFailed.emit(message)
+
+    def reject(self) -> None:
+        # Closing while a report is being written would leave the worker's callback without a window.
+        if self._busy:
+            return
+        self._disconnect_audit()
+        super().reject()
+
+
+def open_export(parent: QWidget, services: Any, **_kwargs: Any) -> ExportDialog:
+    """Plugin entry point (``keyhygiene.ui.plugins``): show the dialog without blocking and return it."""
+    dlg = ExportDialog(services, parent)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    dlg.open()
+    return dlg
