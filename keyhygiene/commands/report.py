@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keyhygiene import exitcodes
 from keyhygiene.cliutil import UsageError, err, open_vault
+
+if TYPE_CHECKING:
+    from keyhygiene.core.report.model import Report
 
 FORMATS = ("html", "pdf", "json", "csv")
 
@@ -83,7 +87,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return exitcodes.OK
 
 
-def _write_pdf(report, path: Path) -> int:  # type: ignore[no-untyped-def]
+def _write_pdf(report: Report, path: Path) -> int:
     try:
         from keyhygiene.ui.report_pdf import ensure_gui_application, write_pdf
     except ImportError as exc:
@@ -100,7 +104,7 @@ def _write_pdf(report, path: Path) -> int:  # type: ignore[no-untyped-def]
     return exitcodes.OK
 
 
-def _done(report, fmt: str, path: Path) -> None:  # type: ignore[no-untyped-def]
+def _done(report: Report, fmt: str, path: Path) -> None:
     from keyhygiene.core.report.html import freshness
 
     s = report.summary

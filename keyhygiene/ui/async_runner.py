@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Coroutine
@@ -27,6 +29,8 @@ OnError = Callable[[BaseException], None]
 class AsyncRunner(QObject):
     # Carries a zero-argument callable; emitted from the loop thread, received on the GUI thread (queued).
     _delivered = Signal(object)
+    # (ticket, (result,) or None, exception or None) of a finished coroutine.
+    _settled = Signal(int, object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -35,7 +39,10 @@ class AsyncRunner(QObject):
         self._started = threading.Event()
         self._stopped = False
         self._pending: set[concurrent.futures.Future[Any]] = set()
+        self._tickets = itertools.count(1)
+        self._callbacks: dict[int, tuple[OnDone | None, OnError | None, QObject | None]] = {}
         self._delivered.connect(self._on_delivered)
+        self._settled.connect(self._on_settled)
 
     # ---- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -101,24 +108,34 @@ class AsyncRunner(QObject):
             coro.close()
             raise RuntimeError("the background loop has stopped")
         self.start()
+        ticket = next(self._tickets)
+        # The callbacks stay on the GUI thread; the loop thread only ever holds the ticket, so a dialog's last
+        # reference can never be dropped (and the dialog destroyed) on the loop thread.
+        self._callbacks[ticket] = (on_done, on_error, context)
         fut = asyncio.run_coroutine_threadsafe(coro, self._loop)
         self._pending.add(fut)
-
-        def done(f: concurrent.futures.Future[Any]) -> None:
-            self._pending.discard(f)
-            if f.cancelled():
-                return
-            exc = f.exception()
-            if exc is not None:
-                if on_error is not None:
-                    self.call_in_gui(deliver, context, on_error, exc)
-                else:
-                    log.error("background task failed", exc_info=exc)
-            elif on_done is not None:
-                self.call_in_gui(deliver, context, on_done, f.result())
-
-        fut.add_done_callback(done)
+        fut.add_done_callback(functools.partial(self._future_done, ticket))
         return fut
+
+    def _future_done(self, ticket: int, f: concurrent.futures.Future[Any]) -> None:
+        self._pending.discard(f)
+        if f.cancelled():
+            self._settled.emit(ticket, None, None)
+        elif f.exception() is not None:
+            self._settled.emit(ticket, None, f.exception())
+        else:
+            self._settled.emit(ticket, (f.result(),), None)
+
+    @Slot(int, object, object)
+    def _on_settled(self, ticket: int, result: tuple[Any] | None, exc: BaseException | None) -> None:
+        on_done, on_error, context = self._callbacks.pop(ticket, (None, None, None))
+        if exc is not None:
+            if on_error is not None:
+                self._invoke(lambda: deliver(context, on_error, exc))
+            else:
+                log.error("background task failed", exc_info=exc)
+        elif result is not None and on_done is not None:
+            self._invoke(lambda: deliver(context, on_done, result[0]))
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the loop thread (e.g. ``event.set`` of an ``asyncio.Event``)."""
@@ -131,6 +148,10 @@ class AsyncRunner(QObject):
 
     @Slot(object)
     def _on_delivered(self, thunk: Callable[[], None]) -> None:
+        self._invoke(thunk)
+
+    @staticmethod
+    def _invoke(thunk: Callable[[], None]) -> None:
         try:
             thunk()
         except Exception:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QMarginsF, QPointF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QByteArray, QMarginsF, QPointF, QRect, QRectF, QSizeF, Qt
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QColor,
@@ -78,12 +78,12 @@ class _SvgHandler(QPyTextObject):
         return fmt.property(SVG_SIZE)
 
     def drawObject(  # noqa: N802 - Qt API
-        self, painter: QPainter, rect: QRectF, doc: QTextDocument, pos: int, fmt: QTextFormat
+        self, painter: QPainter, rect: QRectF | QRect, doc: QTextDocument, pos: int, fmt: QTextFormat
     ) -> None:
         renderer = QSvgRenderer(QByteArray(str(fmt.property(SVG_DATA)).encode("utf-8")))
         painter.save()  # the SVG renderer changes pen, brush and font; the text after the chart must not inherit
         try:
-            renderer.render(painter, rect)
+            renderer.render(painter, QRectF(rect))
         finally:
             painter.restore()
 

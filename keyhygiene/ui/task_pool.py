@@ -6,6 +6,8 @@ Results come back on the GUI thread through a queued signal, never by touching w
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -19,29 +21,29 @@ log = logging.getLogger(__name__)
 
 
 class _Job(QRunnable):
-    def __init__(self, pool: TaskPool, fn: Callable[[], Any], on_done: Callable[[Any], None] | None,
-                 on_error: Callable[[BaseException], None] | None, context: QObject | None) -> None:
+    """Holds only the work and a ticket: the callbacks stay on the GUI thread (see ``TaskPool._callbacks``)."""
+
+    def __init__(self, pool: TaskPool, ticket: int, fn: Callable[[], Any]) -> None:
         super().__init__()
-        self._pool, self._fn = pool, fn
-        self._on_done, self._on_error, self._context = on_done, on_error, context
+        self._pool, self._ticket, self._fn = pool, ticket, fn
 
     def run(self) -> None:
+        fn, self._fn = self._fn, None  # type: ignore[assignment]
         try:
-            value = self._fn()
+            value = fn()
         except BaseException as exc:  # a worker must never take the process down
-            if self._on_error is not None:
-                self._pool._hand_back(self._context, self._on_error, exc)
-            else:
-                log.error("background job failed", exc_info=exc)
+            self._pool._finished.emit(self._ticket, False, exc)
         else:
-            if self._on_done is not None:
-                self._pool._hand_back(self._context, self._on_done, value)
+            self._pool._finished.emit(self._ticket, True, value)
         finally:
+            del fn
             self._pool._job_ended()
 
 
 class TaskPool(QObject):
-    _delivered = Signal(object)
+    # (ticket, ok, value or exception): emitted on a worker, delivered on the GUI thread.
+    _finished = Signal(int, bool, object)
+    _idle_now = Signal()
     idle = Signal()
 
     def __init__(self, max_threads: int = 4, parent: QObject | None = None) -> None:
@@ -52,7 +54,13 @@ class TaskPool(QObject):
         self._lock = threading.Lock()
         self._running = 0
         self._closed = False
-        self._delivered.connect(self._on_delivered)
+        self._tickets = itertools.count(1)
+        # Callbacks (which often hold a dialog) live here, on the GUI thread, so the last reference to a widget
+        # is never dropped on a worker thread: Qt objects must be destroyed on the thread that owns them.
+        self._callbacks: dict[int, tuple[Callable[[Any], None] | None, Callable[[BaseException], None] | None,
+                                         QObject | None]] = {}
+        self._finished.connect(self._on_finished)
+        self._idle_now.connect(self.idle)
 
     def submit(
         self,
@@ -65,29 +73,40 @@ class TaskPool(QObject):
         """Run ``fn(*args)`` on a worker; ``on_done(result)`` / ``on_error(exc)`` on the GUI thread."""
         if self._closed:
             raise RuntimeError("the task pool is shut down")
+        ticket = next(self._tickets)
+        self._callbacks[ticket] = (on_done, on_error, context)
         with self._lock:
             self._running += 1
-        self._pool.start(_Job(self, lambda: fn(*args), on_done, on_error, context))
+        self._pool.start(_Job(self, ticket, functools.partial(fn, *args)))
 
     def active(self) -> int:
         with self._lock:
             return self._running
-
-    def _hand_back(self, context: QObject | None, fn: Callable[[Any], None], value: Any) -> None:
-        self._delivered.emit(lambda: deliver(context, fn, value))
 
     def _job_ended(self) -> None:
         with self._lock:
             self._running -= 1
             now_idle = self._running == 0
         if now_idle:
-            self._delivered.emit(self.idle.emit)
+            self._idle_now.emit()
 
-    @Slot(object)
-    def _on_delivered(self, thunk: Callable[[], None]) -> None:
+    @Slot(int, bool, object)
+    def _on_finished(self, ticket: int, ok: bool, value: Any) -> None:
+        on_done, on_error, context = self._callbacks.pop(ticket, (None, None, None))
+        if ok:
+            if on_done is not None:
+                self._call(context, on_done, value)
+        elif on_error is not None:
+            self._call(context, on_error, value)
+        else:
+            log.error("background job failed", exc_info=value)
+
+    @staticmethod
+    def _call(context: QObject | None, fn: Callable[[Any], None], value: Any) -> None:
         try:
-            thunk()
+            deliver(context, fn, value)
         except Exception:
+            # Logged for the user's log file, re-raised so Qt (and pytest-qt in tests) report it too.
             log.exception("GUI callback of a background job failed")
             raise
 
@@ -95,4 +114,6 @@ class TaskPool(QObject):
         """Wait for running jobs; queued ones that have not started are dropped."""
         self._closed = True
         self._pool.clear()
-        return bool(self._pool.waitForDone(timeout_ms))
+        done = bool(self._pool.waitForDone(timeout_ms))
+        self._callbacks.clear()
+        return done

@@ -172,9 +172,8 @@ def rich(text: str, parent: QWidget | None = None) -> QLabel:
 
 
 def muted(label: QLabel) -> QLabel:
-    pal = label.palette()
-    pal.setColor(QPalette.ColorRole.WindowText, pal.color(QPalette.ColorRole.PlaceholderText))
-    label.setPalette(pal)
+    # A role, not a colour: it follows the palette when the system switches between light and dark.
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
     return label
 
 

@@ -149,9 +149,13 @@ def key_ages(report: Report) -> Chart:
     else:
         c = _ages_histogram(known, limit)
     over = sum(1 for k in known if (k.age_days or 0) > limit)
-    c.caption = f"{over} of {len(known)} key(s) with a known age are older than the policy's {limit} days."
+    c.caption = f"{over} of {len(known)} key(s) are older than the policy's {limit} days."
+    added = sum(1 for k in known if k.created_source == "added")
+    if added:
+        c.caption += (f" {added} key(s) have no known creation date: their age (\u2265) counts from when they "
+                      "were added to KeyHygiene.")
     if unknown:
-        c.caption += f" {unknown} key(s) have no known creation date and are not shown."
+        c.caption += f" {unknown} key(s) have no date at all and are not shown."
     return c
 
 
@@ -186,7 +190,8 @@ def _ages_per_key(keys: list[ReportKey], limit: int) -> Chart:
                    title=f"{k.label}: {age} days{' (over the limit)' if over else ''}", rx=2))
         # A value label that would sit on the dashed limit line moves just past it.
         label_x = lx + 5 if end < lx and lx - end < 36 else end + 5
-        c.add(Text(label_x, y + 14, f"{age} d", size=10, fill=MUTED))
+        at_least = "\u2265 " if k.created_source == "added" else ""  # counted from when it was added
+        c.add(Text(label_x, y + 14, f"{at_least}{age} d", size=10, fill=MUTED))
     c.add(Line(lx, top - 10, lx, bottom, INK, 1.5, "5,3"))
     c.add(Text(lx, top - 14, f"policy limit {limit} d", anchor="middle", size=10, weight="bold"))
     return c

@@ -9,6 +9,7 @@ engine so golden files do not change every time a rule's wording does.
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt  # the field named ``date`` below would shadow the type
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,16 +23,16 @@ from keyhygiene.core.timeutil import parse_iso
 class IncidentInfo:
     """A dated, sourced incident at a third-party service (from the registry)."""
 
-    date: date | None  # first day it may have happened on
+    date: _dt.date | None  # first day it may have happened on
     title: str
     summary: str | None = None
     sources: tuple[str, ...] = ()
-    last_date: date | None = None  # last day it may have happened on, when only the month is known
+    last_date: _dt.date | None = None  # last day it may have happened on, when only the month is known
     when: str | None = None  # the date as the registry states it ("2022-12-28", "October 2022")
     verified: bool = True
 
     @property
-    def until(self) -> date | None:
+    def until(self) -> _dt.date | None:
         return self.last_date or self.date
 
 

@@ -81,7 +81,7 @@ def format_day(value: date | datetime | None) -> str:
 def format_duration(seconds: int) -> str:
     minutes = seconds // 60
     if minutes < 2:
-        return "just now"
+        return "under two minutes old"
     if minutes < 120:
         return f"{minutes} minutes old"
     hours = minutes // 60
@@ -267,4 +267,5 @@ def render_html(report: Report, document: dict[str, Any] | None = None) -> str:
 def chart_svgs(report: Report) -> dict[str, str]:
     """Each chart as a standalone SVG document, for renderers that cannot read inline SVG (the PDF)."""
     macros = environment().get_template("report/_macros.html.j2").make_module({"font": chartmod.FONT})
-    return {c.id: str(macros.svg(c)) for c in chartmod.all_charts(report)}
+    svg = macros.svg  # type: ignore[attr-defined]  # a macro of the template, known only at run time
+    return {c.id: str(svg(c)) for c in chartmod.all_charts(report)}

@@ -111,6 +111,11 @@ def test_names_version_time_policy_and_digest(golden_report) -> None:
     assert doc["content_sha256"] in tail and "python -m keyhygiene.core.report.integrity" in tail
 
 
+def test_minimum_ages_are_marked(golden_report) -> None:
+    html = render_html(golden_report)
+    assert "≥ 151 d" in html  # k0000003: no creation date, counted from when it was added
+
+
 def test_prints_cleanly(golden_report) -> None:
     html = render_html(golden_report)
     assert "@media print" in html and "@page" in html
@@ -127,6 +132,6 @@ def test_helpers() -> None:
     assert format_datetime(dataset.NOW) == "2024-06-01 12:00 UTC"
     assert format_datetime(None) == "\u2014"
     assert [format_duration(s) for s in (30, 600, 7200, 3 * 86400)] == [
-        "just now", "10 minutes old", "2 hours old", "3 days old"]
+        "under two minutes old", "10 minutes old", "2 hours old", "3 days old"]
     assert is_safe_url("https://x.example/a") and not is_safe_url("javascript:alert(1)")
     assert not is_safe_url("file:///etc/passwd") and not is_safe_url("https://")

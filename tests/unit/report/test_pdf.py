@@ -3,7 +3,6 @@ and the attached JSON document that the printed digest covers."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path

@@ -1,0 +1,104 @@
+"""Child process for ``gui_stall`` and ``memory``: the real app auditing its vault, with an event-loop probe.
+
+``python tests/benchmarks/app_audit.py DATA_DIR TIMEOUT_S [EXCHANGE=URL ...]`` runs ``keyhygiene gui`` through
+``keyhygiene.cli.main`` exactly as a user's double-click would; the vault's preferences leave "audit on start"
+on, so the window's own services start the audit after the first paint. The child only adds:
+
+- a 5 ms ``QTimer`` probe on the GUI thread: the longest gap between two ticks while the audit runs is how long
+  the event loop was blocked (a gap near 5 ms means it never was);
+- a hook on ``Services.auditStarted`` / ``auditFinished`` that times the audit, reads the peak RSS, prints one
+  ``BENCH_RESULT {json}`` line and quits the app.
+
+The keychain is ``bench_keyring.BenchKeyring`` (PYTHON_KEYRING_BACKEND), filled through a pipe by the parent.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from typing import Any
+
+PROBE_MS = 5
+
+
+def main(argv: list[str]) -> int:
+    data_dir, timeout_s, endpoint_args = argv[0], float(argv[1]), argv[2:]
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from keyhygiene import cli
+    from keyhygiene.app import ensure_application
+
+    app = ensure_application()  # the app's own bootstrap; keyhygiene.app.run reuses this instance
+    state: dict[str, Any] = {"last": None, "max_gap": 0.0, "ticks": 0, "started": None, "hooked": False,
+                             "result": None}
+
+    def tick() -> None:
+        now = time.perf_counter()
+        if state["started"] is not None and state["result"] is None and state["last"] is not None:
+            state["max_gap"] = max(state["max_gap"], now - state["last"])
+            state["ticks"] += 1
+        state["last"] = now
+
+    probe = QTimer()
+    probe.setTimerType(Qt.TimerType.PreciseTimer)
+    probe.setInterval(PROBE_MS)
+    probe.timeout.connect(tick)
+    probe.start()
+
+    def on_started(ids: list[str]) -> None:
+        state["started"] = time.perf_counter()
+        state["keys"] = len(ids)
+
+    def on_finished(outcome: Any) -> None:
+        if state["result"] is not None or state["started"] is None:
+            return
+        wall = time.perf_counter() - state["started"]
+        state["result"] = {
+            "audit_s": wall, "max_gap_ms": state["max_gap"] * 1000, "ticks": state["ticks"],
+            "expected_ticks": int(wall * 1000 / PROBE_MS), "keys": state.get("keys"),
+            "checked": outcome.checked, "failures": len(outcome.failures), "error": outcome.error,
+            "cancelled": outcome.cancelled,
+            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        }
+        sys.stdout.write("BENCH_RESULT " + json.dumps(state["result"]) + "\n")
+        sys.stdout.flush()
+        app.exit(0)
+
+    def hook() -> None:
+        # The window is built inside keyhygiene.app.run: find it once it exists, before its first paint.
+        if state["hooked"]:
+            return
+        for w in QApplication.topLevelWidgets():
+            services = getattr(w, "services", None)
+            if services is not None and hasattr(services, "auditFinished"):
+                services.auditStarted.connect(on_started)
+                services.auditFinished.connect(on_finished)
+                state["hooked"] = True
+                finder.stop()
+                return
+
+    finder = QTimer()
+    finder.setInterval(0)
+    finder.timeout.connect(hook)
+    finder.start()
+
+    def give_up() -> None:
+        sys.stderr.write(f"app_audit: no finished audit after {timeout_s:.0f} s\n")
+        app.exit(3)
+
+    QTimer.singleShot(int(timeout_s * 1000), give_up)
+    args = ["gui", "--data-dir", data_dir]
+    for e in endpoint_args:
+        args += ["--endpoint", e]
+    code = cli.main(args)
+    probe.stop()
+    if state["result"] is None:
+        return code or 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

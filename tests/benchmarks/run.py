@@ -1,0 +1,482 @@
+#!/usr/bin/env python
+"""KeyHygiene benchmarks against the quality bars of DESIGN.md (issue #10).
+
+    python tests/benchmarks/run.py [--quick] [--json] [--only NAME[,NAME]]
+
+One line per benchmark with the figures it compared; with ``--json`` a JSON list on stdout (the lines go to
+stderr) of objects ``{"name", "value", "unit", "ratio", "target", "pass", "detail"}``: ``target`` is a string
+``"<op> <number>"`` that applies to ``ratio`` when the benchmark has one, else to ``value``.
+
+Machines are noisy, so what can be is a ratio against a baseline measured in the same run:
+
+- startup: process start to the first finished frame of the main window over 500 stored keys, against a bare
+  PySide6 QMainWindow started the same way (both subprocesses, interleaved, median); ratio <= 1.5.
+- audit_critical_path: 200 keys spread evenly over the 12 simulated exchanges, the simulator in its own process
+  with 200 ms latency and every rate limit enforced, through ``audit_runner.inspect_many``; wall time against
+  ``audit_runner.critical_path_seconds`` (per-IP budgets; requests per key counted from a calibration run's
+  request log); ratio <= 1.25.
+- audit_vs_serial: the same keys one at a time (``inspect_many`` of one key, awaited in turn); speedup >= 25.
+- gui_stall: the longest gap of a 5 ms timer on the GUI thread while the real app audits its vault; <= 50 ms.
+- report: HTML, PDF, JSON and CSV of a 1,000-key vault (one report model, four renderers, files written); < 3 s.
+- scan: discovery over 100,000 small files (``build_benchmark_tree``); >= 20,000 files/s.
+- memory: peak RSS of the app after that audit against the bare window's; ratio <= 2.5.
+
+``--quick`` runs every benchmark smaller (fewer keys, files and repetitions) to prove the runner works; it exits
+0 even when a target is missed and non-zero only when a benchmark crashed. A full run exits 1 when any target is
+missed. Not part of the pytest run (no ``test_`` files here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+for p in (str(REPO), str(HERE)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import workload  # noqa: E402
+from bench_keyring import BACKEND_ENV_VALUE, FD_ENV, encode_entries  # noqa: E402
+
+FIRST_PAINT_ENV = "KEYHYGIENE_BENCH_FIRST_PAINT"  # keyhygiene.app.BENCH_FIRST_PAINT_ENV
+LATENCY_S = 0.2
+
+
+@dataclass(frozen=True)
+class Config:
+    quick: bool
+    startup_keys: int
+    startup_reps: int
+    audit_keys: int
+    report_keys: int
+    scan_files: int
+
+
+FULL = Config(quick=False, startup_keys=500, startup_reps=5, audit_keys=200, report_keys=1000, scan_files=100_000)
+QUICK = Config(quick=True, startup_keys=500, startup_reps=2, audit_keys=48, report_keys=200, scan_files=10_000)
+
+
+@dataclass(frozen=True)
+class Target:
+    op: str  # "<=", "<", ">="
+    bound: float
+
+    def met(self, x: float | None) -> bool:
+        if x is None or math.isnan(x):
+            return False
+        return {"<=": x <= self.bound, "<": x < self.bound, ">=": x >= self.bound}[self.op]
+
+    def __str__(self) -> str:
+        b = int(self.bound) if self.bound == int(self.bound) else self.bound
+        return f"{self.op} {b}"
+
+
+@dataclass
+class Result:
+    name: str
+    value: float | None
+    unit: str
+    ratio: float | None
+    target: Target
+    detail: str = ""
+    crashed: bool = False
+
+    @property
+    def passed(self) -> bool:
+        if self.crashed:
+            return False
+        return self.target.met(self.ratio if self.ratio is not None else self.value)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "value": _round(self.value), "unit": self.unit, "ratio": _round(self.ratio),
+                "target": str(self.target), "pass": self.passed, "detail": self.detail}
+
+    def line(self) -> str:
+        fig = "—" if self.value is None else f"{_fmt(self.value)} {self.unit}"
+        ratio = "" if self.ratio is None else f"  ratio {_fmt(self.ratio)}"
+        verdict = "CRASH" if self.crashed else ("pass" if self.passed else "MISS")
+        return f"{self.name:<20} {fig:>16}{ratio:<14}  target {self.target!s:<9} {verdict:<5}  {self.detail}"
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def _fmt(x: float) -> str:
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}" if abs(x) < 10 else f"{x:.1f}"
+
+
+def _median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+# ---- shared measurements (each taken once, only when a selected benchmark needs it) -------------------------------
+@dataclass
+class Context:
+    cfg: Config
+    tmp: Path
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    def once(self, key: str, fn: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    # -- keys and audits --
+    def audit_keys(self) -> list[Any]:
+        return self.once("audit_keys", lambda: workload.make_keys(self.cfg.audit_keys))
+
+    def requests_per_key(self) -> dict[str, int]:
+        return self.once("rpk", _calibrate_requests_per_key)
+
+    def parallel_audit(self) -> dict[str, Any]:
+        return self.once("parallel", lambda: _audit_in_process(self.audit_keys(), serial=False))
+
+    def serial_audit(self) -> dict[str, Any]:
+        return self.once("serial", lambda: _audit_in_process(self.audit_keys(), serial=True))
+
+    def app_audit(self) -> dict[str, Any]:
+        return self.once("app_audit", lambda: _audit_in_app(self, self.audit_keys()))
+
+    # -- startup --
+    def startup_runs(self) -> dict[str, list[dict[str, float]]]:
+        return self.once("startup", lambda: _startup_runs(self))
+
+    def bare_maxrss_kb(self) -> float:
+        runs = self._cache.get("startup", {}).get("bare") or self.once("bare_only", lambda: _bare_runs(self, 1))
+        return _median([r["maxrss_kb"] for r in runs])
+
+
+# ---- audits -----------------------------------------------------------------------------------------------------
+def _calibrate_requests_per_key() -> dict[str, int]:
+    """Requests each exchange's inspection sends per key, read from the simulator's request log (two keys per
+    exchange, no latency, no limits): what ``critical_path_seconds`` needs to count every request."""
+    from keyhygiene.exchanges.audit_runner import inspect_many
+    from keyhygiene.exchanges.catalog import SUPPORTED
+    from keyhygiene.sim import run_simulator_in_thread
+
+    keys = workload.make_keys(2 * len(SUPPORTED))
+    with run_simulator_in_thread(keys=keys, latency=0.0, enforce_rate_limits=False) as sim:
+        items = [(f"c{i}", k.exchange, workload.creds_of(k)) for i, k in enumerate(keys)]
+        res = asyncio.run(inspect_many(items, endpoints=sim.endpoints))
+        per_ex = {ex: sim.request_count(ex) for ex in SUPPORTED}
+    bad = {k: p.status for k, p in res.items() if p.status != "ok"}
+    if bad:
+        raise RuntimeError(f"calibration keys failed: {bad}")
+    n = workload.counts(keys)
+    return {ex: math.ceil(per_ex[ex] / n[ex]) for ex in SUPPORTED}
+
+
+def _audit_in_process(keys: list[Any], *, serial: bool) -> dict[str, Any]:
+    from keyhygiene.exchanges.audit_runner import inspect_many
+
+    items = [(f"k{i}", k.exchange, workload.creds_of(k)) for i, k in enumerate(keys)]
+
+    async def go(endpoints: dict[str, str]) -> tuple[float, dict[str, Any]]:
+        t0 = time.perf_counter()
+        if serial:
+            results: dict[str, Any] = {}
+            for item in items:  # one key at a time, through the very same code path
+                results.update(await inspect_many([item], endpoints=endpoints))
+        else:
+            results = await inspect_many(items, endpoints=endpoints)
+        return time.perf_counter() - t0, results
+
+    with workload.sim_process(keys, LATENCY_S) as sim:
+        wall, results = asyncio.run(go(sim.endpoints))
+    bad: dict[str, int] = {}
+    for p in results.values():
+        if p.status != "ok":
+            bad[str(p.status)] = bad.get(str(p.status), 0) + 1
+    return {"wall": wall, "keys": len(items), "not_ok": bad}
+
+
+def _audit_in_app(ctx: Context, keys: list[Any]) -> dict[str, Any]:
+    data = ctx.tmp / "app-audit"
+    entries = workload.build_vault(data, keys, inspections=True, prefs={"audit_on_start": True})
+    with workload.sim_process(keys, LATENCY_S) as sim:
+        feed = workload.EntriesPipe(encode_entries(entries))
+        env = workload.child_env(PYTHON_KEYRING_BACKEND=BACKEND_ENV_VALUE, **{FD_ENV: str(feed.read_fd)})
+        env["PYTHONPATH"] = os.pathsep.join([str(HERE), env["PYTHONPATH"]])
+        timeout = 300.0
+        proc = subprocess.Popen(
+            [sys.executable, str(HERE / "app_audit.py"), str(data), str(timeout),
+             *(f"{ex}={url}" for ex, url in sim.endpoints.items())],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO, pass_fds=(feed.read_fd,),
+        )
+        feed.started()
+        try:
+            out, err = proc.communicate(timeout=timeout + 30)
+        except subprocess.TimeoutExpired:
+            workload.stop_process(proc)
+            raise RuntimeError("the app audit child did not finish") from None
+        finally:
+            feed.join()
+    lines = [ln for ln in out.decode(errors="replace").splitlines() if ln.startswith("BENCH_RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"the app audit child failed (exit {proc.returncode}): "
+                           f"{err.decode(errors='replace')[-2000:]}")
+    return dict(json.loads(lines[-1].split(" ", 1)[1]))
+
+
+# ---- startup ------------------------------------------------------------------------------------------------------
+def _time_to_first_frame(cmd: list[str], env: dict[str, str], marker: Path, feed: Any = None,
+                         pass_fds: tuple[int, ...] = (), timeout: float = 120.0) -> dict[str, float]:
+    """Seconds from just before the child is spawned to the wall-clock time its first frame was finished."""
+    marker.unlink(missing_ok=True)
+    env = {**env, FIRST_PAINT_ENV: str(marker)}
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, pass_fds=pass_fds)
+    if feed is not None:
+        feed.started()
+    try:
+        deadline = time.monotonic() + timeout
+        payload: Any = None
+        while payload is None:
+            if proc.poll() is not None and not marker.exists():
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                raise RuntimeError(f"{cmd[1:4]} exited with {proc.returncode} before painting: {err[-2000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{cmd[1:4]} did not paint within {timeout:.0f} s")
+            try:
+                payload = json.loads(marker.read_text())
+            except (OSError, ValueError):
+                time.sleep(0.005)  # not there yet, or half-written
+        out = payload if isinstance(payload, dict) else {"t": float(payload)}
+        return {"seconds": out["t"] - t0, **{k: float(v) for k, v in out.items() if k != "t"}}
+    finally:
+        workload.stop_process(proc)
+        if feed is not None:
+            feed.join()
+
+
+def _bare_run(ctx: Context) -> dict[str, float]:
+    return _time_to_first_frame([sys.executable, str(HERE / "bare_window.py")], workload.child_env(),
+                                ctx.tmp / "bare.mark")
+
+
+def _bare_runs(ctx: Context, n: int) -> list[dict[str, float]]:
+    return [_bare_run(ctx) for _ in range(n)]
+
+
+def _startup_runs(ctx: Context) -> dict[str, list[dict[str, float]]]:
+    data = ctx.tmp / "startup"
+    keys = workload.make_keys(ctx.cfg.startup_keys)
+    # Not auditing on start: it begins only after the first paint anyway, and the keys are fake.
+    payload = encode_entries(workload.build_vault(data, keys, inspections=True, prefs={"audit_on_start": False}))
+    blackhole = [a for ex in sorted({k.exchange for k in keys}) for a in ("--endpoint", f"{ex}=http://127.0.0.1:9")]
+    app_cmd = [sys.executable, "-m", "keyhygiene", "gui", "--data-dir", str(data), *blackhole]
+
+    def app_run() -> dict[str, float]:
+        feed = workload.EntriesPipe(payload)
+        env = workload.child_env(PYTHON_KEYRING_BACKEND=BACKEND_ENV_VALUE, **{FD_ENV: str(feed.read_fd)})
+        env["PYTHONPATH"] = os.pathsep.join([str(HERE), env["PYTHONPATH"]])
+        return _time_to_first_frame(app_cmd, env, ctx.tmp / "app.mark", feed=feed, pass_fds=(feed.read_fd,))
+
+    _bare_run(ctx), app_run()  # warm-up: disk cache, .pyc files, fontconfig cache
+    runs: dict[str, list[dict[str, float]]] = {"bare": [], "app": []}
+    for _ in range(ctx.cfg.startup_reps):  # interleaved, so a busy moment hurts both alike
+        runs["bare"].append(_bare_run(ctx))
+        runs["app"].append(app_run())
+    return runs
+
+
+# ---- benchmarks ---------------------------------------------------------------------------------------------------
+def bench_startup(ctx: Context) -> Result:
+    runs = ctx.startup_runs()
+    bare = _median([r["seconds"] for r in runs["bare"]])
+    app = _median([r["seconds"] for r in runs["app"]])
+    each = ", ".join(f"{r['seconds']:.2f}" for r in runs["app"])
+    return Result("startup", app, "s", app / bare, Target("<=", 1.5),
+                  f"app {app:.3f} s vs bare QMainWindow {bare:.3f} s to first frame, median of "
+                  f"{len(runs['app'])}, {ctx.cfg.startup_keys} keys; app runs {each} s")
+
+
+def bench_audit_critical_path(ctx: Context) -> Result:
+    from keyhygiene.exchanges.audit_runner import critical_path_seconds
+
+    keys = ctx.audit_keys()
+    rpk = ctx.requests_per_key()
+    counts = workload.counts(keys)
+    critical = critical_path_seconds(counts, LATENCY_S, requests_per_key=rpk)
+    par = ctx.parallel_audit()
+    multi = ",".join(f"{ex}x{m}" for ex, m in sorted(rpk.items()) if m > 1)
+    return Result("audit_critical_path", par["wall"], "s", par["wall"] / critical, Target("<=", 1.25),
+                  f"{par['keys']} keys over {len(counts)} exchanges, wall {par['wall']:.2f} s vs critical path "
+                  f"{critical:.2f} s ({_bottleneck(counts, rpk)}; requests/key {multi or 'all 1'}); "
+                  f"not ok: {par['not_ok'] or 'none'}")
+
+
+def _bottleneck(counts: dict[str, int], rpk: dict[str, int]) -> str:
+    from keyhygiene.exchanges.audit_runner import critical_path_seconds
+
+    ex = max(counts, key=lambda e: critical_path_seconds({e: counts[e]}, LATENCY_S, requests_per_key=rpk))
+    from keyhygiene.exchanges.limits import limit_for
+
+    lim = limit_for(ex)
+    return f"bound by {ex}: {counts[ex]} keys x {rpk.get(ex, 1)} at {lim.requests}/{lim.per_seconds:g} s"
+
+
+def bench_audit_vs_serial(ctx: Context) -> Result:
+    from keyhygiene.exchanges.audit_runner import critical_path_seconds
+
+    par, ser = ctx.parallel_audit(), ctx.serial_audit()
+    speedup = ser["wall"] / par["wall"]
+    keys = ctx.audit_keys()
+    critical = critical_path_seconds(workload.counts(keys), LATENCY_S, requests_per_key=ctx.requests_per_key())
+    return Result("audit_vs_serial", ser["wall"], "s", speedup, Target(">=", 25),
+                  f"one at a time {ser['wall']:.2f} s vs concurrent {par['wall']:.2f} s for {ser['keys']} keys; "
+                  f"the rate limits alone cap the speedup at {ser['wall'] / critical:.1f}x "
+                  f"(serial / critical path {critical:.2f} s); not ok: {ser['not_ok'] or 'none'}")
+
+
+def bench_gui_stall(ctx: Context) -> Result:
+    from keyhygiene.exchanges.audit_runner import critical_path_seconds
+
+    a = ctx.app_audit()
+    critical = critical_path_seconds(workload.counts(ctx.audit_keys()), LATENCY_S,
+                                     requests_per_key=ctx.requests_per_key())
+    return Result("gui_stall", a["max_gap_ms"], "ms", None, Target("<=", 50),
+                  f"longest gap of a 5 ms timer during the app's own audit of {a['keys']} keys "
+                  f"({a['ticks']} ticks of {a['expected_ticks']} expected); that audit took {a['audit_s']:.2f} s "
+                  f"= {a['audit_s'] / critical:.2f}x the critical path; checked {a['checked']}, "
+                  f"failures {a['failures']}, error {a['error']}")
+
+
+def bench_memory(ctx: Context) -> Result:
+    a = ctx.app_audit()
+    bare_kb = ctx.bare_maxrss_kb()
+    app_mb, bare_mb = a["maxrss_kb"] / 1024, bare_kb / 1024
+    return Result("memory", app_mb, "MB", app_mb / bare_mb, Target("<=", 2.5),
+                  f"app peak RSS {app_mb:.0f} MB after auditing {a['keys']} keys vs bare window {bare_mb:.0f} MB")
+
+
+def bench_report(ctx: Context) -> Result:
+    from keyhygiene.core.policy import Policy
+    from keyhygiene.core.registry import load_registry
+    from keyhygiene.core.report import build_report
+    from keyhygiene.core.report.engine import AuditEngine
+    from keyhygiene.core.report.output import render_text, write_atomic
+    from keyhygiene.paths import app_paths
+    from keyhygiene.store.memory_keyring import MemoryKeyring
+    from keyhygiene.store.vault import Vault
+    from keyhygiene.ui.report_pdf import ensure_gui_application, write_pdf
+
+    n = ctx.cfg.report_keys
+    data, out = ctx.tmp / "report", ctx.tmp / "report-out"
+    workload.build_vault(data, workload.make_keys(n), inspections=True)
+    ensure_gui_application()
+    times: dict[str, float] = {}
+    # What the running app has loaded already (and the CLI loads once): the registry, the policy.
+    with Vault(app_paths(data), backend=MemoryKeyring()) as vault:
+        policy, registry = Policy.load(vault.repo), load_registry()
+        t0 = time.perf_counter()
+        report = build_report(vault, engine=AuditEngine(vault.repo, policy=policy, registry=registry))
+        times["model"] = time.perf_counter() - t0
+    for fmt in ("html", "json", "csv"):
+        t = time.perf_counter()
+        write_atomic(out / f"report.{fmt}", render_text(report, fmt).encode("utf-8"))
+        times[fmt] = time.perf_counter() - t
+    t = time.perf_counter()
+    write_pdf(report, out / "report.pdf")
+    times["pdf"] = time.perf_counter() - t
+    total = sum(times.values())
+    sizes = ", ".join(f"{p.suffix[1:]} {p.stat().st_size // 1024} KB" for p in sorted(out.iterdir()))
+    return Result("report", total, "s", None, Target("<", 3),
+                  f"{n} keys: " + ", ".join(f"{k} {v:.2f} s" for k, v in times.items()) + f" ({sizes})")
+
+
+def bench_scan(ctx: Context) -> Result:
+    from keyhygiene.core.discovery import scan
+    from tests.fixtures.discovery.trees import build_benchmark_tree
+
+    root = ctx.tmp / "scan-tree"
+    written = build_benchmark_tree(root, ctx.cfg.scan_files)
+    t0 = time.perf_counter()
+    result = scan([root])
+    wall = time.perf_counter() - t0
+    files = result.stats.files
+    if files < written:
+        raise RuntimeError(f"the scan saw {files} of the {written} files written")
+    rate = files / wall
+    return Result("scan", rate, "files/s", None, Target(">=", 20_000),
+                  f"{files:,} files in {result.stats.dirs:,} folders in {wall:.2f} s; "
+                  f"{result.stats.candidates} opened by name, {len(result.found)} keys found")
+
+
+BENCHMARKS: dict[str, Callable[[Context], Result]] = {
+    "startup": bench_startup,
+    "audit_critical_path": bench_audit_critical_path,
+    "audit_vs_serial": bench_audit_vs_serial,
+    "gui_stall": bench_gui_stall,
+    "report": bench_report,
+    "scan": bench_scan,
+    "memory": bench_memory,
+}
+UNITS_AND_TARGETS = {  # for a crashed benchmark's line
+    "startup": ("s", Target("<=", 1.5)), "audit_critical_path": ("s", Target("<=", 1.25)),
+    "audit_vs_serial": ("s", Target(">=", 25)), "gui_stall": ("ms", Target("<=", 50)),
+    "report": ("s", Target("<", 3)), "scan": ("files/s", Target(">=", 20_000)), "memory": ("MB", Target("<=", 2.5)),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="run.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="smaller runs that check the runner works (exit 0 on a miss)")
+    p.add_argument("--json", action="store_true", help="print a JSON list of results on stdout")
+    p.add_argument("--only", action="append", metavar="NAME", help=f"run only these ({', '.join(BENCHMARKS)})")
+    args = p.parse_args(argv)
+    names = [n for o in (args.only or []) for n in o.split(",") if n] or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        p.error(f"unknown benchmark {', '.join(unknown)}; one of {', '.join(BENCHMARKS)}")
+    cfg = QUICK if args.quick else FULL
+    say = sys.stderr if args.json else sys.stdout
+    results: list[Result] = []
+    tmp = Path(tempfile.mkdtemp(prefix="keyhygiene-bench-"))
+    try:
+        ctx = Context(cfg, tmp)
+        for name in names:
+            t = time.perf_counter()
+            try:
+                r = BENCHMARKS[name](ctx)
+            except Exception as exc:  # noqa: BLE001 - report it and carry on with the others
+                traceback.print_exc(file=sys.stderr)
+                unit, target = UNITS_AND_TARGETS[name]
+                r = Result(name, None, unit, None, target, f"crashed: {type(exc).__name__}: {exc}", crashed=True)
+            results.append(r)
+            print(r.line() + f"  [{time.perf_counter() - t:.0f} s]", file=say, flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if args.json:
+        json.dump([r.to_json() for r in results], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    if any(r.crashed for r in results):
+        return 2
+    if not cfg.quick and not all(r.passed for r in results):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
