@@ -138,7 +138,7 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
         s.settings = QSettings(str(paths.data_dir / "ui.ini"), QSettings.Format.IniFormat)
         s.runner = AsyncRunner()
         s.pool = TaskPool()
-        s.services = Services(s.vault, runner=s.runner, pool=s.pool, endpoints=endpoints)
+        s.services = Services(s.vault, runner=s.runner, pool=s.pool, endpoints=endpoints, defer_judging=True)
         s.services.load_rows()
         s.window = MainWindow(s.services, settings=s.settings, demo=bool(s.demo))
     except BaseException:

@@ -121,6 +121,9 @@ class KeyTableModel(QAbstractTableModel):
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Col) - 1))
 
+    def sort_key(self, i: int, column: int) -> Any:
+        return self._display(i).sort.get(column)
+
     def row_at(self, i: int) -> KeyRow:
         return self._rows[i]
 
@@ -378,7 +381,11 @@ class KeyFilterProxyModel(QSortFilterProxyModel):
         return True
 
     def lessThan(self, left: Index, right: Index) -> bool:
-        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        model = self.sourceModel()
+        if isinstance(model, KeyTableModel):  # straight to the cache: sorting calls this n·log n times
+            a, b = model.sort_key(left.row(), left.column()), model.sort_key(right.row(), right.column())
+        else:
+            a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
         try:
             return bool(a < b)
         except TypeError:

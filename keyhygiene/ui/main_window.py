@@ -490,6 +490,8 @@ class MainWindow(QMainWindow):
         attention = crit + high
         if not rows:
             self.headline.setText("No keys yet")
+        elif not self.services.is_judged:
+            self.headline.setText(f"{len(rows)} key{'s' if len(rows) != 1 else ''}")
         elif not core_bridge.rules_available():
             self.headline.setText(f"{len(rows)} key{'s' if len(rows) != 1 else ''} stored")
         elif attention:
@@ -505,7 +507,9 @@ class MainWindow(QMainWindow):
         when = max(checked) if checked else None
         parts = [f"{len(rows)} keys on {exchanges} exchange{'s' if exchanges != 1 else ''}",
                  f"{shared} shared with a service"]
-        if self.services.auditing:
+        if not self.services.is_judged:
+            parts.append("evaluating findings\u2026")
+        elif self.services.auditing:
             parts.append("audit running\u2026")
         elif when is not None:
             parts.append(f"last checked {format_relative(when, now)}")
@@ -918,9 +922,16 @@ class MainWindow(QMainWindow):
             self.tray = Tray(self, [self.act_audit, self.act_add, self.act_quit])
             self.tray.show()
         self._refresh_rotation_banner()
+        if self.services.is_judged:
+            self._on_services_judged()
+        else:
+            self.services.judged.connect(self._on_services_judged)
+            self.services.judge_in_background()
+        self.firstPainted.emit()
+
+    def _on_services_judged(self) -> None:
         if self.services.prefs.remind_on_start:
             self.reminders.refresh(announce=True)
-        self.firstPainted.emit()
 
     def closeEvent(self, e: QCloseEvent) -> None:
         self.save_geometry()

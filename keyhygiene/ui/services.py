@@ -77,18 +77,25 @@ class Services(QObject):
     auditFinished = Signal(object)  # AuditOutcome
     prefsChanged = Signal()
     policyChanged = Signal()
+    judged = Signal()  # the registry is loaded and every row carries its findings
 
     def __init__(self, vault: Vault, *, runner: AsyncRunner, pool: TaskPool,
-                 endpoints: Mapping[str, str] | None = None, parent: QObject | None = None) -> None:
+                 endpoints: Mapping[str, str] | None = None, defer_judging: bool = False,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.vault = vault
         self.runner = runner
         self.pool = pool
         self.endpoints: dict[str, str] = dict(endpoints or {})
-        self.registry = core_bridge.load_registry()
-        resolve = core_bridge.resolver(self.registry)
-        if resolve is not None:
-            vault.resolve_service = resolve
+        # The registry (a validated JSON document) and the rules are what make startup slow; the app defers
+        # them until after the first paint (``judge_in_background``), tests and tools load them right away.
+        self.registry: Any = None
+        self.is_judged = False
+        self._judging = False
+        self._deferred_audit: tuple[bool, list[str] | None] | None = None
+        if not defer_judging:
+            self._set_registry(core_bridge.load_registry())
+            self.is_judged = True
         self.policy = core_bridge.load_policy(vault.repo)
         self.prefs = UiPrefs.from_dict(vault.repo.get_setting(PREFS_SETTING))
         self.keychain_status: KeychainStatus | None = None
@@ -116,6 +123,59 @@ class Services(QObject):
 
     def rows(self) -> list[KeyRow]:
         return list(self._rows.values())
+
+    def _set_registry(self, registry: Any) -> None:
+        self.registry = registry
+        resolve = core_bridge.resolver(registry)
+        if resolve is not None:
+            self.vault.resolve_service = resolve
+
+    def judge_in_background(self) -> None:
+        """Load the registry and judge every row on a worker, then show the findings (once)."""
+        if self.is_judged or self._judging:
+            return
+        self._judging = True
+        snapshot = [(r.record, r.profile, r.checked_at) for r in self._rows.values()]
+        policy = self.policy
+
+        def work() -> tuple[Any, dict[str, core_bridge.Judgement]]:
+            registry = core_bridge.load_registry()
+            now = self.now()
+            out = {rec.id: core_bridge.judge(rec, prof, at, policy=policy, registry=registry, now=now,
+                                             ctx=self._context_for(rec.id, prof)) for rec, prof, at in snapshot}
+            return registry, out
+
+        self.pool.submit(work, on_done=self._on_judged, on_error=self._on_judge_failed)
+
+    def _on_judged(self, result: tuple[Any, dict[str, core_bridge.Judgement]]) -> None:
+        registry, judgements = result
+        self._set_registry(registry)
+        for kid, row in list(self._rows.items()):
+            j = judgements.get(kid)
+            if j is None:  # added meanwhile: judge it here, it is one key
+                self._rows[kid] = self._keep_state(row, self._build_row(row.record, row.profile, row.checked_at,
+                                                                          self.now()))
+            else:
+                self._rows[kid] = self._keep_state(row, self._row_from(row.record, row.profile, row.checked_at, j))
+        self._judging = False
+        self.is_judged = True
+        self.rowsReset.emit()
+        self.judged.emit()
+        if self._deferred_audit is not None:
+            everything, ids = self._deferred_audit
+            self._deferred_audit = None
+            self.start_audit(None if everything else ids)
+
+    def _on_judge_failed(self, exc: BaseException) -> None:
+        log.error("could not evaluate the keys: %s", redact.scrub(exc))
+        self._judging = False
+        self.is_judged = True  # without findings, but the app must not wait forever
+        self.judged.emit()
+
+    @staticmethod
+    def _keep_state(old: KeyRow, new: KeyRow) -> KeyRow:
+        new.audit_state, new.audit_message = old.audit_state, old.audit_message
+        return new
 
     def row(self, key_id: str) -> KeyRow | None:
         return self._rows.get(key_id)
@@ -314,6 +374,11 @@ class Services(QObject):
         """Check every stored key (``core.audit``), or re-check the given ones. False if one is running."""
         if self._audit is not None:
             return False
+        if not self.is_judged:
+            # The audit judges with the registry: start it as soon as that is loaded.
+            self._deferred_audit = (key_ids is None, list(key_ids) if key_ids is not None else None)
+            self.judge_in_background()
+            return True
         ids = list(self._rows) if key_ids is None else [k for k in key_ids if k in self._rows]
         self._audit = AuditOutcome(total=len(ids))
         self._audit_started = utcnow()

@@ -33,7 +33,7 @@ REPORTS: dict[str, set[str]] = {
     "kraken": {"created_at", "expires_at", "ip_whitelist"},
     "bitget": {"ip_whitelist", "is_master"},
     "gate": {"created_at", "ip_whitelist"},
-    "htx": {"created_at", "ip_whitelist", "is_master"},
+    "htx": {"created_at", "expires_at", "ip_whitelist", "is_master"},
     "bitfinex": set(),
     "bingx": {"created_at", "ip_whitelist", "is_master"},
     "mexc": set(),

@@ -46,3 +46,29 @@ def _clean_sim(request: pytest.FixtureRequest) -> Iterator[None]:
 def inspect_sync(sim: Simulator, key, **kw) -> KeyProfile:  # type: ignore[no-untyped-def]
     creds = kw.pop("creds", None) or creds_of(key)
     return asyncio.run(inspect_key(key.exchange, creds, endpoints=sim.endpoints, **kw))
+
+
+def inspect_in_setup(sim: Simulator, exchange: str, setup: str, **key_kw):  # type: ignore[no-untyped-def]
+    """Inspect a fresh key in a named failure scenario and return ``(key, profile)``.
+
+    Scenarios: ``unknown`` (never given to the exchange), ``wrong_secret`` (signed with another key's secret),
+    ``rate_limited`` (every request answered 429), ``clock_skew``; any other name just uses ``key_kw`` (an IP
+    whitelist, an expiry, missing permissions). Whatever the outcome, the message must hold no key material.
+    """
+    import dataclasses
+
+    from tests.helpers.simkeys import make_key
+
+    key = make_key(exchange, **key_kw)
+    creds = creds_of(key)
+    if setup != "unknown":
+        sim.add_key(key)
+    if setup == "wrong_secret":
+        creds = dataclasses.replace(creds, secret=make_key(exchange).secret)
+    if setup == "rate_limited":
+        sim.inject_fault(exchange, "http_429", count=None)
+    if setup == "clock_skew":
+        sim.inject_fault(exchange, "clock_skew")
+    profile = inspect_sync(sim, key, creds=creds)
+    assert profile.message and key.secret not in profile.message and key.api_key not in profile.message
+    return key, profile

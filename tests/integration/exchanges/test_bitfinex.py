@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from keyhygiene.exchanges.client import capture_of, create_client
 from keyhygiene.exchanges.readonly import Allowlist
 from tests.helpers.signed_requests import capture, send
 from tests.helpers.simkeys import creds_of, make_key
-from tests.integration.exchanges.conftest import inspect_sync
+from tests.integration.exchanges.conftest import inspect_in_setup, inspect_sync
 
 EX = "bitfinex"
 
@@ -49,17 +48,8 @@ def test_positions_write_alone_is_margin_and_derivatives(sim) -> None:  # type: 
 def test_each_status_with_bitfinex_own_error(sim, setup: str, status: Status) -> None:  # type: ignore[no-untyped-def]
     kw = {"ip": {"ip_whitelist": ["198.51.100.99"]},
           "expired": {"expires_at": utcnow() - timedelta(days=1)}}.get(setup, {})
-    key = make_key(EX, **kw)
-    creds = creds_of(key)
-    if setup != "unknown":
-        sim.add_key(key)
-    if setup == "wrong_secret":
-        creds = dataclasses.replace(creds, secret=make_key(EX).secret)
-    if setup == "rate_limited":
-        sim.inject_fault(EX, "http_429", count=None)
-    p = inspect_sync(sim, key, creds=creds)
+    _key, p = inspect_in_setup(sim, EX, setup, **kw)
     assert p.status is status, p.message
-    assert p.message and key.secret not in p.message and key.api_key not in p.message
     if status is Status.REJECTED:
         assert "apikey: invalid" in p.message
 

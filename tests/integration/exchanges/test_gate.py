@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from keyhygiene.core.models import Status
 from keyhygiene.core.timeutil import utcnow
 from tests.helpers.signed_requests import capture, send
 from tests.helpers.simkeys import creds_of, make_key
-from tests.integration.exchanges.conftest import inspect_sync
+from tests.integration.exchanges.conftest import inspect_in_setup, inspect_sync
 
 EX = "gate"
 CREATED = datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC)
@@ -73,17 +72,8 @@ def test_each_status_with_gates_own_label(sim, setup: str, status: Status) -> No
         "no_account_permission": {"permissions": {"spot_trade"}},
         "expired": {"expires_at": utcnow() - timedelta(days=1)},
     }.get(setup, {})
-    key = make_key(EX, **kw)
-    creds = creds_of(key)
-    if setup != "unknown":
-        sim.add_key(key)
-    if setup == "wrong_secret":
-        creds = dataclasses.replace(creds, secret=make_key(EX).secret)
-    if setup == "rate_limited":
-        sim.inject_fault(EX, "http_429", count=None)
-    p = inspect_sync(sim, key, creds=creds)
+    _key, p = inspect_in_setup(sim, EX, setup, **kw)
     assert p.status is status, p.message
-    assert p.message and key.secret not in p.message and key.api_key not in p.message
 
 
 def test_clock_skew_is_resynced_from_spot_time(sim) -> None:  # type: ignore[no-untyped-def]

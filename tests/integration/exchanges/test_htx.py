@@ -19,7 +19,7 @@ from keyhygiene.exchanges.inspect import inspect_key
 from keyhygiene.exchanges.readonly import Allowlist
 from tests.helpers.signed_requests import capture, send
 from tests.helpers.simkeys import creds_of, make_key
-from tests.integration.exchanges.conftest import inspect_sync
+from tests.integration.exchanges.conftest import inspect_in_setup, inspect_sync
 
 EX = "htx"
 CREATED = datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC)
@@ -101,17 +101,8 @@ def test_each_status_with_htx_own_error(sim, setup: str, status: Status) -> None
         "sub_user": {"is_master": False},
         "expired": {"expires_at": utcnow() - timedelta(days=1)},
     }.get(setup, {})
-    key = make_key(EX, **kw)
-    creds = creds_of(key)
-    if setup != "unknown":
-        sim.add_key(key)
-    if setup == "wrong_secret":
-        creds = dataclasses.replace(creds, secret=make_key(EX).secret)
-    if setup == "rate_limited":
-        sim.inject_fault(EX, "http_429", count=None)
-    p = inspect_sync(sim, key, creds=creds)
+    _key, p = inspect_in_setup(sim, EX, setup, **kw)
     assert p.status is status, p.message
-    assert p.message and key.secret not in p.message and key.api_key not in p.message
     if setup == "sub_user":
         assert "parent-user" in p.message
 
