@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +16,7 @@ from typing import Any
 
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials, KeyProfile, Status
+from keyhygiene.exchanges.client import shared_ssl_context
 from keyhygiene.exchanges.limits import RateLimit, budget_for
 
 log = logging.getLogger(__name__)
@@ -87,9 +87,8 @@ async def _mark_sent(_session: Any, _ctx: Any, _params: Any) -> None:
 
 def _shared_session() -> Any:
     import aiohttp
-    import certifi
 
-    ctx = ssl.create_default_context(cafile=certifi.where())
+    ctx = shared_ssl_context()
     trace = aiohttp.TraceConfig()
     trace.on_request_headers_sent.append(_mark_sent)
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx, limit=200, enable_cleanup_closed=True),

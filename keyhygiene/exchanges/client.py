@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,6 +24,16 @@ class HttpCapture:
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
+
+
+@cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context (certifi's CAs) for every client of the process. Loading the CA file costs ~20 ms of CPU
+    with the GIL held, and ccxt would otherwise build one per client on its first request: in a 200-key audit
+    that was seconds of start-up delay for every key and a stalled GUI thread (tests/benchmarks)."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def rewrite_url(url: str, base: str, hostname_fill: str | None = None) -> str:
@@ -85,7 +97,14 @@ def create_client(
         config.update(creds.to_ccxt())
     if session is not None:
         config["session"] = session
+        # ccxt's close() sleeps ``timeout_on_exit`` (250 ms) so the TLS connections of a session it owns can shut
+        # down; a shared session is closed by its owner (audit_runner), so that sleep only made every key 250 ms
+        # slower to report (benchmarks: a one-at-a-time audit spent half its time in it).
+        config["timeout_on_exit"] = 0
     client = cls(config)
+    if session is not None:
+        # With a session of ours, ccxt uses its own context only for SOCKS proxy sessions; it must not build one.
+        client.ssl_context = shared_ssl_context()
     if endpoint:
         apply_endpoint(client, endpoint)
     if configure is not None:

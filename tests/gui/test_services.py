@@ -1,0 +1,88 @@
+"""The UI's facade: deferred judging for a fast first paint, preferences, key operations off the GUI thread."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+
+from keyhygiene.store.vault import ValidationError
+from keyhygiene.ui.async_runner import AsyncRunner
+from keyhygiene.ui.services import Services, UiPrefs
+from keyhygiene.ui.task_pool import TaskPool
+from tests.helpers.gui import WAIT_MS, store
+from tests.helpers.simkeys import make_key
+
+
+@pytest.fixture
+def deferred(vault, qapp):  # type: ignore[no-untyped-def]
+    runner, pool = AsyncRunner(), TaskPool()
+    s = Services(vault, runner=runner, pool=pool, defer_judging=True)
+    yield s
+    s.cancel_audit()
+    runner.stop()
+    pool.shutdown()
+
+
+def test_rows_first_findings_later(vault, deferred, qtbot, simulator) -> None:  # type: ignore[no-untyped-def]
+    key = make_key("binance")
+    sim = simulator([key])
+    deferred.endpoints = dict(sim.endpoints)
+    kid = store(vault, key, "Shared", shared=[("3commas", date(2022, 3, 1))])
+    rows = deferred.load_rows()
+    assert [r.id for r in rows] == [kid]
+    assert rows[0].findings == [] and rows[0].score is None and not deferred.is_judged
+    # An audit asked for before the rules are ready waits for them instead of judging without the registry.
+    finished: list = []
+    deferred.auditFinished.connect(finished.append)
+    assert deferred.start_audit()
+    with qtbot.waitSignal(deferred.judged, timeout=WAIT_MS):
+        pass
+    assert deferred.is_judged and deferred.registry is not None
+    assert any(f.rule == "shared_with_leaked_service" for f in deferred.row(kid).findings)
+    qtbot.waitUntil(lambda: bool(finished), timeout=WAIT_MS)
+    assert finished[0].ok and deferred.row(kid).profile is not None
+
+
+def test_prefs_survive_a_bad_stored_value() -> None:
+    p = UiPrefs.from_dict({"clipboard_clear_seconds": "twenty", "reveal_seconds": 9, "unknown": 1})
+    assert p.clipboard_clear_seconds == 20 and p.reveal_seconds == 9
+
+
+def test_key_operations_run_off_the_gui_thread(vault, gui_services, qtbot, secret,
+                                               monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from keyhygiene.core.models import Credentials
+
+    gui = threading.get_ident()
+    seen: list[int] = []
+    real = vault.add_key
+
+    def spy(*a, **kw):  # type: ignore[no-untyped-def]
+        seen.append(threading.get_ident())
+        return real(*a, **kw)
+
+    monkeypatch.setattr(vault, "add_key", spy)
+    done: list = []
+    errors: list = []
+    creds = Credentials(api_key=secret("AK", 24), secret=secret("SK", 32))
+    gui_services.add_key(exchange="binance", label="x", creds=creds, purpose="bot", on_done=done.append,
+                         on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=WAIT_MS)
+    assert seen and seen[0] != gui
+    assert gui_services.row(done[0].id) is not None
+    # The same key again: the vault's ValidationError reaches the caller with its field.
+    gui_services.add_key(exchange="binance", label="y", creds=creds, purpose="bot", on_done=done.append,
+                         on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=WAIT_MS)
+    assert isinstance(errors[0], ValidationError) and errors[0].field == "api_key"
+    # Share and unshare keep the row in step.
+    kid = done[0].id
+    gui_services.share(kid, "3 Commas", date(2022, 1, 5), on_done=done.append)
+    qtbot.waitUntil(lambda: gui_services.row(kid).record.shared_with == ["3commas"], timeout=WAIT_MS)
+    gui_services.unshare(kid, "3commas", on_done=done.append)
+    qtbot.waitUntil(lambda: gui_services.row(kid).record.shared_with == [], timeout=WAIT_MS)
+    got: list[str] = []
+    gui_services.fetch_api_key(kid, got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=WAIT_MS)
+    assert got == [creds.api_key]
