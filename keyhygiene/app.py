@@ -47,8 +47,10 @@ def ensure_application() -> Any:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance()
-    if app is None:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
         # Fractional scale factors (150 %) render crisply instead of being rounded to 1x or 2x.
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(sys.argv[:1])
@@ -158,11 +160,15 @@ def run(args: argparse.Namespace) -> int:
         _err(str(exc))
         _tell_user(app, str(exc), args)
         return exitcodes.STORAGE
+    from keyhygiene.ui.gc_guard import MainThreadGC
+
+    gc_guard = MainThreadGC()
     try:
         return _run_session(session, args)
     finally:
         session.close()
         app.processEvents()
+        gc_guard.stop()
 
 
 def _tell_user(app: Any, message: str, args: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from keyhygiene import __version__, exitcodes
 from keyhygiene.cliutil import UsageError, err, parse_endpoints
@@ -17,7 +18,26 @@ from keyhygiene.core import redact
 log = logging.getLogger(__name__)
 
 
+class _SubParsers(argparse._SubParsersAction):
+    """argparse copies a subcommand's values over the parent's, so ``--endpoint A CMD --endpoint B`` kept only B.
+
+    A repeatable global flag must add up wherever it is given: keep what the outer levels collected, then add.
+    """
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        outer = getattr(namespace, "endpoint", None)
+        super().__call__(parser, namespace, values, option_string)
+        inner = getattr(namespace, "endpoint", None)
+        if outer and inner is not outer:
+            namespace.endpoint = [*outer, *(inner or [])]
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _SubParsers)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(exitcodes.USAGE, f"{self.prog}: error: {message}\n")

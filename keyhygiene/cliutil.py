@@ -26,9 +26,15 @@ class UsageError(Exception):
     """Maps to exit code 2 with the message on stderr."""
 
 
-def open_vault(args: argparse.Namespace) -> Vault:
+def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Vault:
+    """The vault of ``--data-dir``; with ``keychain``, a KeychainError (exit 3) first when no keychain can be used,
+    before the data dir, its database or its log are created: a refused command leaves nothing behind."""
     from keyhygiene.logsetup import configure_logging
 
+    if keychain:
+        from keyhygiene.store.keychain import SecretStore
+
+        SecretStore("preflight").require()
     paths = app_paths(getattr(args, "data_dir", None))
     vault = Vault(paths, service_resolver=_registry_resolver())
     try:
@@ -55,30 +61,59 @@ def parse_endpoints(values: list[str] | None) -> dict[str, str]:
     """``--endpoint EXCHANGE=URL`` (repeatable) merged over ``KEYHYGIENE_ENDPOINTS`` (comma-separated)."""
     out: dict[str, str] = {}
     env = os.environ.get(ENDPOINTS_ENV, "")
-    items = [s for s in env.split(",") if s.strip()] + list(values or [])
-    for item in items:
+    items = [(ENDPOINTS_ENV, s) for s in env.split(",") if s.strip()] + [("--endpoint", v) for v in values or []]
+    for source, item in items:
         name, sep, url = item.strip().partition("=")
         if not sep or not name.strip() or not url.strip():
-            raise UsageError(f"--endpoint expects EXCHANGE=URL, got {item.strip()!r}")
+            raise UsageError(f"{source} expects EXCHANGE=URL, got {item.strip()!r}")
         url = url.strip().rstrip("/")
         if not url.startswith(("http://", "https://")):
-            raise UsageError(f"--endpoint URL must start with http:// or https://, got {url!r}")
+            raise UsageError(f"{source}: the URL must start with http:// or https://, got {url!r}")
         out[name.strip().lower()] = url
     return out
 
 
+PEM_BEGIN = "-----BEGIN "
+PEM_END = "-----END "
+
+
 def _ask(prompt: str, hidden: bool = True) -> str:
-    """A hidden prompt on a terminal; one line of piped stdin otherwise; "" when there is no input at all."""
+    """A hidden prompt on a terminal; one line of piped stdin otherwise; "" when there is no input at all.
+
+    A PEM block (Coinbase CDP private keys) spans several lines: after a ``-----BEGIN`` line, lines are read up to
+    the ``-----END`` line, so both a paste at the prompt and a piped file arrive whole.
+    """
     if sys.stdin is None or sys.stdin.closed:
         return ""
+    lines: list[str] = []
     try:
-        if sys.stdin.isatty():
-            return getpass.getpass(prompt) if hidden else input(prompt)
-        # Piped input: one value per line, so scripts can pass secrets on stdin instead of argv.
-        line = sys.stdin.readline()
+        tty = sys.stdin.isatty()
+        while True:
+            shown = "" if lines else prompt
+            if tty:
+                line = getpass.getpass(shown) if hidden else input(shown)
+            else:
+                # Piped input: one value per line, so scripts can pass secrets on stdin instead of argv.
+                raw = sys.stdin.readline()
+                if not raw:
+                    break
+                line = raw.rstrip("\r\n")
+            lines.append(line)
+            in_pem = lines[0].lstrip().startswith(PEM_BEGIN) and PEM_END not in lines[0]
+            if not in_pem or (len(lines) > 1 and line.lstrip().startswith(PEM_END)):
+                break
     except (EOFError, OSError):
-        return ""
-    return line.rstrip("\r\n")
+        pass
+    if len(lines) > 1:
+        return "\n".join(lines) + "\n"
+    return lines[0] if lines else ""
+
+
+def _unescape_pem(value: str) -> str:
+    """A PEM pasted from a JSON file keeps its ``\\n`` escapes (the CDP key download); make them newlines."""
+    if PEM_BEGIN in value and "\\n" in value and "\n" not in value.strip():
+        return value.replace("\\n", "\n")
+    return value
 
 
 def read_credentials(exchange: str, needs_passphrase: bool) -> Credentials:
@@ -98,7 +133,7 @@ def read_credentials(exchange: str, needs_passphrase: bool) -> Credentials:
             f"No API {'key' if not key else 'secret'} given: set {ENV_KEY} and {ENV_SECRET} "
             "or run in a terminal to be prompted.",
         )
-    creds = Credentials(api_key=key, secret=secret, passphrase=passphrase or None)
+    creds = Credentials(api_key=key, secret=_unescape_pem(secret), passphrase=passphrase or None)
     redact.remember(creds.secret_values())
     return creds
 

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                     "and print findings with fixes, a score per key and overall.",
     )
     p.add_argument("--json", action="store_true", help="print the audit as one JSON document")
-    p.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY",
+    p.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY", type=str.lower,
                    help=f"exit with code 1 when any finding is at least this severe ({', '.join(SEVERITIES)})")
     p.set_defaults(func=cmd_audit)
 
@@ -35,7 +35,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from keyhygiene.core.policy import Policy
     from keyhygiene.core.registry import load_registry
 
-    vault = open_vault(args)
+    vault = open_vault(args, keychain=True)
     try:
         vault.secrets.require()  # exit 3 before anything else when the keychain cannot be used
         keys = vault.list_keys()

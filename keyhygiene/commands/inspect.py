@@ -62,7 +62,7 @@ def render_human(p: KeyProfile) -> str:
         ip += f" ({', '.join(p.ip_whitelist)})"
     lines.append(f"  IP restricted:  {ip}")
     for label, value in (("created", p.created_at), ("expires", p.expires_at),
-                         ("trading expires", p.trade_expires_at), ("last used", p.last_used_at)):
+                         ("trade expires", p.trade_expires_at), ("last used", p.last_used_at)):
         lines.append(f"  {label + ':':<15} {iso(value) or 'the exchange does not say'}")
     lines.append(f"  master account: {_yn(p.is_master)}")
     if p.third_party_link:

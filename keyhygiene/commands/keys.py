@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     p.add_argument("--exchange", required=True, metavar="ID", help="ccxt exchange id, e.g. binance")
     p.add_argument("--label", required=True, metavar="TEXT")
-    p.add_argument("--purpose", choices=PURPOSES, default="other")
+    p.add_argument("--purpose", choices=PURPOSES, default="other", type=str.lower)
     p.add_argument("--shared-with", action="append", default=[], metavar="SERVICE[@YYYY-MM-DD]",
                    help="a service the key was given to, with the day it was given (repeatable)")
     p.add_argument("--created", metavar="YYYY-MM-DD", help="when the key was created on the exchange")
@@ -82,7 +82,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             raise ValidationError("created", f"--created: {d} is in the future.")
         created = datetime(d.year, d.month, d.day, tzinfo=UTC)
     exchange, _label = validate_metadata(args.exchange, args.label, args.purpose)
-    with open_vault(args) as vault:
+    with open_vault(args, keychain=True) as vault:
         vault.secrets.require()  # fail with exit 3 before prompting for secrets
         creds = read_credentials(exchange, catalog.needs_passphrase(exchange))
         rec = vault.add_key(exchange, args.label, creds, purpose=args.purpose, shared_with=refs, created_at=created)

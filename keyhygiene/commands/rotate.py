@@ -58,7 +58,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
 
     if args.revoke_timeout < 0:
         raise UsageError("--revoke-timeout must be 0 or more seconds")
-    vault = open_vault(args)
+    vault = open_vault(args, keychain=True)
     try:
         vault.secrets.require()  # exit 3 before anything else
         try:

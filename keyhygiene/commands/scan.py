@@ -43,7 +43,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     for raw in [*args.paths, *args.clean]:
         if not Path(raw).expanduser().exists():
             raise UsageError(f"{raw}: no such file or folder")
-    vault = open_vault(args)
+    vault = open_vault(args, keychain=args.do_import)
     try:
         if args.do_import:
             vault.secrets.require()  # exit 3 before scanning when the keychain cannot take the keys

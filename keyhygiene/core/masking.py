@@ -14,7 +14,8 @@ def mask_key(api_key: str) -> str:
     only the key's own id, after the last slash, is masked.
     """
     k = api_key.strip()
-    if "/" in k and k.rsplit("/", 1)[-1]:
+    # Only that path shape: other keys may contain "/" too (Kraken's are base64) and must mask whole.
+    if k.startswith("organizations/") and "/apiKeys/" in k and k.rsplit("/", 1)[-1]:
         k = k.rsplit("/", 1)[-1]
     if len(k) >= 16:
         return f"{k[:4]}{ELLIPSIS}{k[-4:]}"

@@ -146,7 +146,9 @@ class SharingEditor(QWidget):
         self.service.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.service.setAccessibleName("Service")
         self.service.setToolTip("A service from the registry, or type any name (a bot of your own, a friend…)")
-        self.service.lineEdit().setPlaceholderText("3Commas, Koinly, my own bot\u2026")
+        edit = self.service.lineEdit()
+        assert edit is not None  # editable combo boxes have one
+        edit.setPlaceholderText("3Commas, Koinly, my own bot\u2026")
         self.service.addItem("", "")
         for s in services:
             label = f"{s.name} ({s.category_label})" if getattr(s, "category_label", "") else s.name
@@ -163,7 +165,7 @@ class SharingEditor(QWidget):
         self.add_button.setAccessibleName("Add sharing")
         self.add_button.setToolTip("Add this service to the list")
         self.add_button.clicked.connect(self._on_add_button_clicked)
-        self.service.lineEdit().returnPressed.connect(self._on_add_button_clicked)
+        edit.returnPressed.connect(self._on_add_button_clicked)
         row.addWidget(self.service, 3)
         row.addWidget(QLabel("since"))
         row.addWidget(self.day, 1)
@@ -300,7 +302,9 @@ class AddKeyDialog(QDialog):
         comp.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.exchange.setCompleter(comp)
         self.exchange.currentIndexChanged.connect(self._on_exchange_changed)
-        self.exchange.lineEdit().editingFinished.connect(self._on_exchange_changed)
+        exchange_edit = self.exchange.lineEdit()
+        assert exchange_edit is not None
+        exchange_edit.editingFinished.connect(self._on_exchange_changed)
         self._exchanges_note = muted(QLabel("Loading every other ccxt exchange\u2026"))
         self._add_row("exchange", "&Exchange", self.exchange, self._exchanges_note)
 
@@ -645,8 +649,9 @@ class AddKeyDialog(QDialog):
         self.check_result.setPalette(pal)
         while self._check_chips_layout.count():
             item = self._check_chips_layout.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            gone = item.widget() if item is not None else None
+            if gone is not None:
+                gone.deleteLater()
         for t, tone in chips:
             self._check_chips_layout.addWidget(Chip(t, tone))
         self.check_chips.setVisible(bool(chips))

@@ -29,8 +29,8 @@ OnError = Callable[[BaseException], None]
 class AsyncRunner(QObject):
     # Carries a zero-argument callable; emitted from the loop thread, received on the GUI thread (queued).
     _delivered = Signal(object)
-    # (ticket, (result,) or None, exception or None) of a finished coroutine.
-    _settled = Signal(int, object, object)
+    # The ticket of a finished coroutine; its outcome waits in ``_outcomes``.
+    _settled = Signal(int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +41,7 @@ class AsyncRunner(QObject):
         self._pending: set[concurrent.futures.Future[Any]] = set()
         self._tickets = itertools.count(1)
         self._callbacks: dict[int, tuple[OnDone | None, OnError | None, QObject | None]] = {}
+        self._outcomes: dict[int, tuple[tuple[Any] | None, BaseException | None]] = {}
         self._delivered.connect(self._on_delivered)
         self._settled.connect(self._on_settled)
 
@@ -119,15 +120,18 @@ class AsyncRunner(QObject):
 
     def _future_done(self, ticket: int, f: concurrent.futures.Future[Any]) -> None:
         self._pending.discard(f)
+        # Stored GUI-side before signalling, so the loop thread never holds the last reference to a result.
         if f.cancelled():
-            self._settled.emit(ticket, None, None)
+            self._outcomes[ticket] = (None, None)
         elif f.exception() is not None:
-            self._settled.emit(ticket, None, f.exception())
+            self._outcomes[ticket] = (None, f.exception())
         else:
-            self._settled.emit(ticket, (f.result(),), None)
+            self._outcomes[ticket] = ((f.result(),), None)
+        self._settled.emit(ticket)
 
-    @Slot(int, object, object)
-    def _on_settled(self, ticket: int, result: tuple[Any] | None, exc: BaseException | None) -> None:
+    @Slot(int)
+    def _on_settled(self, ticket: int) -> None:
+        result, exc = self._outcomes.pop(ticket, (None, None))
         on_done, on_error, context = self._callbacks.pop(ticket, (None, None, None))
         if exc is not None:
             if on_error is not None:

@@ -78,21 +78,21 @@ class ChipDelegate(QStyledItemDelegate):
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         opt.text = ""
-        widget: QWidget | None = option.widget  # type: ignore[attr-defined]
+        widget: QWidget | None = option.widget
         style = widget.style() if widget is not None else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        rect = QRectF(option.rect).adjusted(6, 0, -4, 0)  # type: ignore[attr-defined]
-        dark = theme.is_dark(option.palette)  # type: ignore[attr-defined]
-        elide = option.palette.color(option.palette.ColorRole.PlaceholderText)  # type: ignore[attr-defined]
-        paint_chips(painter, rect, chips, chip_font(option.font), dark, elide)  # type: ignore[attr-defined]
+        rect = QRectF(option.rect).adjusted(6, 0, -4, 0)
+        dark = theme.is_dark(option.palette)
+        elide = option.palette.color(option.palette.ColorRole.PlaceholderText)
+        paint_chips(painter, rect, chips, chip_font(option.font), dark, elide)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         chips = index.data(CHIPS_ROLE)
         base = super().sizeHint(option, index)
         if not chips:
             return base
-        return QSize(chips_width(chips, chip_font(option.font)), max(base.height(), _CHIP_H + 8))  # type: ignore[attr-defined]
+        return QSize(chips_width(chips, chip_font(option.font)), max(base.height(), _CHIP_H + 8))
 
 
 class LabelDelegate(QStyledItemDelegate):
@@ -104,20 +104,20 @@ class LabelDelegate(QStyledItemDelegate):
         self.initStyleOption(opt, index)
         title = opt.text
         opt.text = ""
-        widget: QWidget | None = option.widget  # type: ignore[attr-defined]
+        widget: QWidget | None = option.widget
         style = widget.style() if widget is not None else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
         subtitle = index.data(SUBTITLE_ROLE) or ""
-        rect = QRectF(opt.rect).adjusted(6, 3, -6, -3)  # type: ignore[attr-defined]
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
-        pal = opt.palette  # type: ignore[attr-defined]
+        rect = QRectF(opt.rect).adjusted(6, 3, -6, -3)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        pal = opt.palette
         main = pal.color(pal.ColorRole.HighlightedText if selected else pal.ColorRole.Text)
         sub = QColor(main)
         sub.setAlphaF(0.72 if selected else 0.62)
-        f1 = QFont(opt.font)  # type: ignore[attr-defined]
+        f1 = QFont(opt.font)
         f1.setWeight(QFont.Weight.DemiBold)
-        f2 = QFont(opt.font)  # type: ignore[attr-defined]
+        f2 = QFont(opt.font)
         if f2.pointSizeF() > 0:
             f2.setPointSizeF(max(7.5, f2.pointSizeF() * 0.88))
         h1, h2 = QFontMetrics(f1).height(), QFontMetrics(f2).height()
@@ -135,5 +135,5 @@ class LabelDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         base = super().sizeHint(option, index)
-        fm = QFontMetrics(option.font)  # type: ignore[attr-defined]
+        fm = QFontMetrics(option.font)
         return QSize(base.width(), fm.height() * 2 + 10)

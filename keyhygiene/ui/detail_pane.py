@@ -132,7 +132,7 @@ class FindingCard(QFrame):
             f" border-left: 4px solid {c.name()}; border-radius: 6px; }}"
         )
 
-    def changeEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+    def changeEvent(self, e) -> None:
         if e.type() == e.Type.PaletteChange and theme.is_dark() != self._dark:
             self._style()
         super().changeEvent(e)
@@ -161,7 +161,7 @@ class DetailPane(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAccessibleName("Key details")
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(340)
         self._row: KeyRow | None = None
         self._services: Any = None
         self._revealed = False
@@ -285,8 +285,8 @@ class DetailPane(QScrollArea):
         self.remove_button = self._button("trash", "Remove\u2026",
                                           "Delete this key from the keychain and KeyHygiene (Delete)",
                                           lambda: self.removeRequested.emit(rec.id))
-        for b in (self.rotate_button, self.edit_button, self.recheck_button, self.remove_button):
-            actions.addWidget(b)
+        for button in (self.rotate_button, self.edit_button, self.recheck_button, self.remove_button):
+            actions.addWidget(button)
         lay.addWidget(actions_box)
 
         if row.audit_message:

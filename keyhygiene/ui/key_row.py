@@ -133,7 +133,7 @@ class KeyRow:
             return "Restricted"
         if p.ip_restricted is False:
             return "None"
-        return "Not reported"
+        return "Unknown"
 
     @property
     def ip_unrestricted(self) -> bool:

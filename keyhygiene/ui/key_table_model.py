@@ -224,12 +224,14 @@ class KeyTableModel(QAbstractTableModel):
                 tips[Col.PERMISSIONS] += "\nExchange-specific: " + ", ".join(row.profile.other)
 
         text[Col.IP] = row.ip_text
-        sort[Col.IP] = {"None": 0, "—": 1, "Not reported": 1}.get(row.ip_text, 2)
+        sort[Col.IP] = {"None": 0, "—": 1, "Unknown": 1}.get(row.ip_text, 2)
         if row.ip_unrestricted:
             fg[Col.IP] = "high" if (perms and any(p != "read" for p in perms)) else "medium"
             tips[Col.IP] = "The exchange accepts this key from any IP address."
         elif row.profile is not None and row.profile.ip_whitelist:
             tips[Col.IP] = "Allowed from: " + ", ".join(row.profile.ip_whitelist)
+        elif row.ip_text == "Unknown":
+            tips[Col.IP] = "The exchange does not report whether this key is restricted to IP addresses."
 
         days = row.age_days(now)
         text[Col.AGE] = format_age(days) if days is not None else "—"

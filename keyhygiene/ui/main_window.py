@@ -343,15 +343,15 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([900, 420])
+        self.splitter.setSizes([980, 400])
         v.addWidget(self.splitter, 1)
         self.stack.addWidget(page)
         self.setCentralWidget(self.stack)
 
     def _default_widths(self) -> None:
         fm = self.fontMetrics()
-        widths = {Col.LABEL: 24, Col.PERMISSIONS: 23, Col.IP: 12, Col.AGE: 7, Col.EXPIRES: 8,
-                  Col.SHARED: 17, Col.RISK: 15, Col.CHECKED: 12}
+        widths = {Col.LABEL: 24, Col.PERMISSIONS: 27, Col.IP: 12, Col.AGE: 7, Col.EXPIRES: 8,
+                  Col.SHARED: 16, Col.RISK: 15, Col.CHECKED: 11}
         for col, chars in widths.items():
             self.table.setColumnWidth(col, fm.averageCharWidth() * chars + 16)
         self.table.setColumnWidth(Col.EXCHANGE, 40)
@@ -518,8 +518,9 @@ class MainWindow(QMainWindow):
         self.subline.setText(" \u00b7 ".join(parts))
         while self._counts_layout.count():
             item = self._counts_layout.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            gone = item.widget() if item is not None else None
+            if gone is not None:
+                gone.deleteLater()
         total = sum(len(r.findings) for r in rows)
         if total:
             self._counts_layout.addWidget(muted(QLabel(f"{total} finding{'s' if total != 1 else ''}:")))

@@ -57,4 +57,4 @@ def open_plugin(name: str, parent: QWidget, services: Any, **kwargs: Any) -> QWi
     fn = getattr(module, plugin.function, None)
     if not callable(fn):
         raise PluginMissing(f"{plugin.what} ({plugin.module}) has no {plugin.function}() to open it.")
-    return fn(parent, services, **kwargs)  # type: ignore[no-any-return]
+    return fn(parent, services, **kwargs)

@@ -109,7 +109,8 @@ class Services(QObject):
 
     # ---- rows -----------------------------------------------------------------------------------------------
     def load_rows(self) -> list[KeyRow]:
-        """Read every key and its latest inspection from SQLite and judge it. Local, no network, no keychain."""
+        """Read every key and its latest inspection from SQLite (local: no network, no keychain), and judge each
+        one if the registry is loaded; with ``defer_judging`` the findings follow from ``judge_in_background``."""
         records = self.vault.list_keys()
         latest = self.vault.repo.latest_inspections()
         now = self.now()

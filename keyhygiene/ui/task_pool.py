@@ -21,28 +21,31 @@ log = logging.getLogger(__name__)
 
 
 class _Job(QRunnable):
-    """Holds only the work and a ticket: the callbacks stay on the GUI thread (see ``TaskPool._callbacks``)."""
+    """Holds only a ticket. The work, its callbacks and its result are owned by the GUI-side ``TaskPool``."""
 
-    def __init__(self, pool: TaskPool, ticket: int, fn: Callable[[], Any]) -> None:
+    def __init__(self, pool: TaskPool, ticket: int) -> None:
         super().__init__()
-        self._pool, self._ticket, self._fn = pool, ticket, fn
+        self._pool, self._ticket = pool, ticket
 
     def run(self) -> None:
-        fn, self._fn = self._fn, None  # type: ignore[assignment]
+        pool, ticket = self._pool, self._ticket
+        fn = pool._work.get(ticket)
         try:
-            value = fn()
+            result: tuple[bool, Any] = (True, fn() if fn is not None else None)
         except BaseException as exc:  # a worker must never take the process down
-            self._pool._finished.emit(self._ticket, False, exc)
-        else:
-            self._pool._finished.emit(self._ticket, True, value)
-        finally:
-            del fn
-            self._pool._job_ended()
+            result = (False, exc)
+        # Hand everything over before signalling: the worker must not hold the last reference to anything
+        # (the work may be a dialog's bound method, an exception's traceback may hold the dialog).
+        del fn
+        pool._results[ticket] = result
+        del result
+        pool._finished.emit(ticket)
+        pool._job_ended()
 
 
 class TaskPool(QObject):
-    # (ticket, ok, value or exception): emitted on a worker, delivered on the GUI thread.
-    _finished = Signal(int, bool, object)
+    # A job's ticket: emitted on a worker, delivered on the GUI thread, which then picks up the result.
+    _finished = Signal(int)
     _idle_now = Signal()
     idle = Signal()
 
@@ -59,6 +62,10 @@ class TaskPool(QObject):
         # is never dropped on a worker thread: Qt objects must be destroyed on the thread that owns them.
         self._callbacks: dict[int, tuple[Callable[[Any], None] | None, Callable[[BaseException], None] | None,
                                          QObject | None]] = {}
+        # What a job runs and what it returned, kept here so that the last reference to either (often a dialog,
+        # through a bound method or a traceback) is dropped on the GUI thread, where Qt objects must die.
+        self._work: dict[int, Callable[[], Any]] = {}
+        self._results: dict[int, tuple[bool, Any]] = {}
         self._finished.connect(self._on_finished)
         self._idle_now.connect(self.idle)
 
@@ -75,9 +82,10 @@ class TaskPool(QObject):
             raise RuntimeError("the task pool is shut down")
         ticket = next(self._tickets)
         self._callbacks[ticket] = (on_done, on_error, context)
+        self._work[ticket] = functools.partial(fn, *args)
         with self._lock:
             self._running += 1
-        self._pool.start(_Job(self, ticket, functools.partial(fn, *args)))
+        self._pool.start(_Job(self, ticket))
 
     def active(self) -> int:
         with self._lock:
@@ -90,8 +98,10 @@ class TaskPool(QObject):
         if now_idle:
             self._idle_now.emit()
 
-    @Slot(int, bool, object)
-    def _on_finished(self, ticket: int, ok: bool, value: Any) -> None:
+    @Slot(int)
+    def _on_finished(self, ticket: int) -> None:
+        self._work.pop(ticket, None)
+        ok, value = self._results.pop(ticket, (False, RuntimeError("lost result")))
         on_done, on_error, context = self._callbacks.pop(ticket, (None, None, None))
         if ok:
             if on_done is not None:
@@ -116,4 +126,6 @@ class TaskPool(QObject):
         self._pool.clear()
         done = bool(self._pool.waitForDone(timeout_ms))
         self._callbacks.clear()
+        self._work.clear()
+        self._results.clear()
         return done

@@ -37,17 +37,17 @@ class FlowLayout(QLayout):
     def addItem(self, item: QLayoutItem) -> None:
         self._items.append(item)
 
-    def addWidget(self, w: QWidget) -> None:  # type: ignore[override]
+    def addWidget(self, w: QWidget) -> None:
         self.addChildWidget(w)
         self.addItem(QWidgetItem(w))
 
     def count(self) -> int:
         return len(self._items)
 
-    def itemAt(self, index: int) -> QLayoutItem | None:  # type: ignore[override]
+    def itemAt(self, index: int) -> QLayoutItem | None:
         return self._items[index] if 0 <= index < len(self._items) else None
 
-    def takeAt(self, index: int) -> QLayoutItem | None:  # type: ignore[override]
+    def takeAt(self, index: int) -> QLayoutItem | None:
         return self._items.pop(index) if 0 <= index < len(self._items) else None
 
     def expandingDirections(self) -> Qt.Orientation:
@@ -116,7 +116,7 @@ class Chip(QLabel):
             f"QLabel {{ background: {bg.name()}; color: {fg.name()}; border-radius: 9px; padding: 1px 8px; }}"
         )
 
-    def changeEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+    def changeEvent(self, e) -> None:
         if e.type() == e.Type.PaletteChange and theme.is_dark() != self._dark:
             self._apply()
         super().changeEvent(e)
@@ -233,7 +233,7 @@ class Banner(QFrame):
         for label, slot in buttons or []:
             b = QPushButton(label, self)
             b.setAccessibleName(label)
-            b.clicked.connect(slot)  # type: ignore[arg-type]
+            b.clicked.connect(slot)
             self._lay.addWidget(b, 0, Qt.AlignmentFlag.AlignVCenter)
             self._buttons.append(b)
         color = theme.severity_color(severity, theme.is_dark())
@@ -261,7 +261,7 @@ class Banner(QFrame):
             f" border: 1px solid {c.name()}; border-radius: 6px; }}"
         )
 
-    def changeEvent(self, e) -> None:  # type: ignore[no-untyped-def]
+    def changeEvent(self, e) -> None:
         if e.type() == e.Type.PaletteChange and self.isVisible() and theme.is_dark() != self._dark:
             self._apply_style()
         super().changeEvent(e)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -37,7 +38,9 @@ VARIANTS: dict[str, dict[str, object]] = {
         "trade_expires_at": "2027-05-01T00:00:00Z", "is_master": True, "third_party_link": "3Commas",
     },
     "sub": {"permissions": ["read"], "is_master": False},
-    "read_only": {"permissions": ["read"], "ip_whitelist": [SIM_CLIENT_IP], "created_at": "2026-11-01T00:00:00Z"},
+    # Made a few days ago, so no age rule fires whenever the tests run.
+    "read_only": {"permissions": ["read"], "ip_whitelist": [SIM_CLIENT_IP],
+                  "created_at": (datetime.now(UTC) - timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%SZ")},
     "wrong_ip": {"permissions": ["read"], "ip_whitelist": ["198.51.100.7"]},
     "no_read": {"permissions": ["spot_trade"]},
     "revoked": {"permissions": ["read"], "revoked": True},

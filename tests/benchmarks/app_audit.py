@@ -15,12 +15,39 @@ The keychain is ``bench_keyring.BenchKeyring`` (PYTHON_KEYRING_BACKEND), filled 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
+import threading
 import time
+import traceback
 from typing import Any
 
 PROBE_MS = 5
+# Diagnosis: with KEYHYGIENE_BENCH_STALL_TRACE=<ms>, a watchdog thread prints where every thread was whenever the
+# GUI thread has not ticked for that long (run.py --trace-stalls MS passes it on).
+TRACE_ENV = "KEYHYGIENE_BENCH_STALL_TRACE"
+
+
+def _watchdog(state: dict[str, Any], threshold_s: float) -> None:
+    main_id = threading.main_thread().ident
+    reported_for = None
+    while not state.get("done"):
+        time.sleep(0.002)
+        last = state["last"]
+        if last is None or state["started"] is None or last == reported_for:
+            continue
+        if time.perf_counter() - last > threshold_s:
+            reported_for = last
+            names = {t.ident: t.name for t in threading.enumerate()}
+            out = [f"--- GUI thread silent for {(time.perf_counter() - last) * 1000:.0f} ms "
+                   f"(t={last - state['started']:.2f} s into the audit)"]
+            for ident, frame in sys._current_frames().items():
+                if ident == threading.get_ident():
+                    continue
+                tag = "GUI" if ident == main_id else names.get(ident, ident)
+                out.append(f"[{tag}]\n" + "".join(traceback.format_stack(frame)[-12:]))
+            sys.stderr.write("\n".join(out) + "\n")
 
 
 def main(argv: list[str]) -> int:
@@ -31,6 +58,8 @@ def main(argv: list[str]) -> int:
     from keyhygiene import cli
     from keyhygiene.app import ensure_application
 
+    if os.environ.get("KEYHYGIENE_BENCH_SWITCH_INTERVAL"):  # experiment: GIL hand-over interval, seconds
+        sys.setswitchinterval(float(os.environ["KEYHYGIENE_BENCH_SWITCH_INTERVAL"]))
     app = ensure_application()  # the app's own bootstrap; keyhygiene.app.run reuses this instance
     state: dict[str, Any] = {"last": None, "max_gap": 0.0, "ticks": 0, "started": None, "hooked": False,
                              "result": None}
@@ -47,6 +76,9 @@ def main(argv: list[str]) -> int:
     probe.setInterval(PROBE_MS)
     probe.timeout.connect(tick)
     probe.start()
+    if os.environ.get(TRACE_ENV):
+        threading.Thread(target=_watchdog, args=(state, float(os.environ[TRACE_ENV]) / 1000), daemon=True,
+                         name="bench-watchdog").start()
 
     def on_started(ids: list[str]) -> None:
         state["started"] = time.perf_counter()
@@ -63,6 +95,7 @@ def main(argv: list[str]) -> int:
             "cancelled": outcome.cancelled,
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         }
+        state["done"] = True
         sys.stdout.write("BENCH_RESULT " + json.dumps(state["result"]) + "\n")
         sys.stdout.flush()
         app.exit(0)

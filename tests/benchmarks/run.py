@@ -134,6 +134,7 @@ def _median(xs: list[float]) -> float:
 class Context:
     cfg: Config
     tmp: Path
+    trace_stalls_ms: float | None = None
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def once(self, key: str, fn: Callable[[], Any]) -> Any:
@@ -217,9 +218,13 @@ def _audit_in_app(ctx: Context, keys: list[Any]) -> dict[str, Any]:
         feed = workload.EntriesPipe(encode_entries(entries))
         env = workload.child_env(PYTHON_KEYRING_BACKEND=BACKEND_ENV_VALUE, **{FD_ENV: str(feed.read_fd)})
         env["PYTHONPATH"] = os.pathsep.join([str(HERE), env["PYTHONPATH"]])
-        timeout = 300.0
+        if ctx.trace_stalls_ms:
+            env["KEYHYGIENE_BENCH_STALL_TRACE"] = str(ctx.trace_stalls_ms)
+        timeout = 60.0 if ctx.cfg.quick else 180.0
+        # Diagnosis: KEYHYGIENE_BENCH_APP_PREFIX="py-spy record --threads -o out.svg --" profiles the app child.
+        prefix = os.environ.get("KEYHYGIENE_BENCH_APP_PREFIX", "").split()
         proc = subprocess.Popen(
-            [sys.executable, str(HERE / "app_audit.py"), str(data), str(timeout),
+            [*prefix, sys.executable, str(HERE / "app_audit.py"), str(data), str(timeout),
              *(f"{ex}={url}" for ex, url in sim.endpoints.items())],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO, pass_fds=(feed.read_fd,),
         )
@@ -231,6 +236,8 @@ def _audit_in_app(ctx: Context, keys: list[Any]) -> dict[str, Any]:
             raise RuntimeError("the app audit child did not finish") from None
         finally:
             feed.join()
+    if ctx.trace_stalls_ms:
+        sys.stderr.write(err.decode(errors="replace"))
     lines = [ln for ln in out.decode(errors="replace").splitlines() if ln.startswith("BENCH_RESULT ")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"the app audit child failed (exit {proc.returncode}): "
@@ -445,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="smaller runs that check the runner works (exit 0 on a miss)")
     p.add_argument("--json", action="store_true", help="print a JSON list of results on stdout")
     p.add_argument("--only", action="append", metavar="NAME", help=f"run only these ({', '.join(BENCHMARKS)})")
+    p.add_argument("--trace-stalls", type=float, metavar="MS",
+                   help="diagnosis: print every thread's stack whenever the app's GUI thread stalls this long")
     args = p.parse_args(argv)
     names = [n for o in (args.only or []) for n in o.split(",") if n] or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
@@ -455,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     tmp = Path(tempfile.mkdtemp(prefix="keyhygiene-bench-"))
     try:
-        ctx = Context(cfg, tmp)
+        ctx = Context(cfg, tmp, trace_stalls_ms=args.trace_stalls)
         for name in names:
             t = time.perf_counter()
             try:

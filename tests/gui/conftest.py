@@ -13,10 +13,22 @@ from PySide6.QtCore import QSettings
 from keyhygiene.sim import SimKey, run_simulator_in_thread
 from keyhygiene.store.vault import Vault
 from keyhygiene.ui.async_runner import AsyncRunner
+from keyhygiene.ui.gc_guard import MainThreadGC
 from keyhygiene.ui.main_window import MainWindow
 from keyhygiene.ui.services import Services
 from keyhygiene.ui.task_pool import TaskPool
 from tests.helpers.gui import WAIT_MS
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread(qapp: Any) -> Iterator[None]:
+    """As the app does (keyhygiene.ui.gc_guard): no cyclic GC on worker threads, where it would destroy
+    leftover Qt objects on the wrong thread; collect here, on the GUI thread, after each test instead."""
+    guard = MainThreadGC()
+    try:
+        yield
+    finally:
+        guard.stop()
 
 
 @pytest.fixture

@@ -72,3 +72,24 @@ def test_cancel_changes_nothing(vault, make_window) -> None:  # type: ignore[no-
     dlg.reject()
     assert Policy.load(vault.repo).max_age_days == 90
     assert vault.repo.get_setting(PREFS_SETTING) is None
+
+
+def test_appearance_dark_and_back(vault, make_window, qapp) -> None:  # type: ignore[no-untyped-def]
+    from keyhygiene.ui import theme
+
+    w = make_window()
+    light_text = w.palette().color(w.palette().ColorRole.WindowText)
+    try:
+        dlg = _open(w)
+        dlg.appearance.setCurrentIndex(dlg.appearance.findData("dark"))
+        dlg.save_button.click()
+        assert theme.is_dark(qapp.palette())
+        assert vault.repo.get_setting(PREFS_SETTING)["appearance"] == "dark"
+        # Meaningful colours switch to their dark-palette variants.
+        assert theme.severity_color("critical") == theme.severity_color("critical", dark=True)
+    finally:
+        dlg = _open(w)
+        dlg.appearance.setCurrentIndex(dlg.appearance.findData("system"))
+        dlg.save_button.click()
+    assert not theme.is_dark(qapp.palette())
+    assert w.palette().color(w.palette().ColorRole.WindowText) == light_text

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from keyhygiene.core.models import Status
 from keyhygiene.exchanges.audit_runner import Pacer, critical_path_seconds, inspect_many
 from keyhygiene.exchanges.limits import RateLimit
@@ -105,5 +107,8 @@ def test_critical_path_formula() -> None:
     assert critical_path_seconds({"a": 10, "b": 3}, 0.2, limits) == 2.2
     assert critical_path_seconds({"a": 21}, 0.2, limits) == 2.2
     assert critical_path_seconds({}, 0.2, limits) == 0.0
-    # Two requests per key (HTX looks up the uid first): twice the requests and two round trips.
-    assert critical_path_seconds({"a": 10}, 0.2, limits, {"a": 2}) == 1.4
+    # Two requests per key (HTX looks up the uid first): twice the requests; the first requests of every key go out
+    # in the first window, the second ones in the next, so the last request still needs only one round trip …
+    assert critical_path_seconds({"a": 10}, 0.2, limits, {"a": 2}) == 1.2
+    # … but a key never finishes before its own m round trips.
+    assert critical_path_seconds({"a": 2}, 0.2, limits, {"a": 3}) == pytest.approx(0.6)

@@ -21,6 +21,7 @@ from keyhygiene.core.masking import ELLIPSIS, key_digest, mask_key
         ("ABCDEFG", "…"),
         ("", "…"),
         ("  ABCDEFGHIJKLMNOPQR \n", "ABCD…OPQR"),
+        ("N//icZiyFScwpnyZV4FGgHZ7MpiNtkjyqV4yZjQun8y03d/6BldswObi", "N//i…wObi"),  # Kraken: base64 with "/"
     ],
 )
 def test_mask_key(key: str, masked: str) -> None:

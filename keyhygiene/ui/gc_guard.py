@@ -1,0 +1,38 @@
+"""Run Python's cyclic garbage collector on the GUI thread only.
+
+The collector runs on whichever thread happens to allocate when a threshold is crossed. If that is a worker
+(the task pool, the asyncio thread) and the garbage holds a Qt object in a reference cycle (a dialog and a lambda
+that references it), the object is destroyed on the wrong thread and Qt crashes later, at random. The usual cure
+for PySide/PyQt applications: switch automatic collection off and collect from a GUI-thread timer instead.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QObject, QTimer
+
+
+class MainThreadGC(QObject):
+    def __init__(self, interval_ms: int = 1000, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._was_enabled = gc.isenabled()
+        self._threshold = gc.get_threshold()
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._timer.start(interval_ms)
+
+    def _on_timer_timeout(self) -> None:
+        # The same generational policy as CPython's automatic collection, just on this thread.
+        counts = gc.get_count()
+        t0, t1, t2 = self._threshold
+        if counts[0] > t0:
+            gen = 2 if counts[2] > t2 else 1 if counts[1] > t1 else 0
+            gc.collect(gen)
+
+    def stop(self) -> None:
+        self._timer.stop()
+        gc.collect()
+        if self._was_enabled:
+            gc.enable()

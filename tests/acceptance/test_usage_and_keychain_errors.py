@@ -1,0 +1,100 @@
+"""Exit 2 for what the user typed wrong, exit 3 when no keychain can be used (and then nothing written)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.acceptance.conftest import SimCatalogue
+from tests.acceptance.harness import Cli, SimProcess
+
+FAIL_BACKEND = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+
+USAGE_ERRORS: list[tuple[str, ...]] = [
+    ("frobnicate",),
+    ("keys",),
+    ("keys", "frob"),
+    ("keys", "list", "--bogus"),
+    ("keys", "add", "--exchange", "binance"),  # no --label
+    ("keys", "add", "--exchange", "binance", "--label", "x", "--purpose", "spending"),
+    ("keys", "add", "--exchange", "binance", "--label", "x", "--created", "2024-13-01"),
+    ("keys", "add", "--exchange", "binance", "--label", "x", "--created", "20240101"),
+    ("keys", "add", "--exchange", "binance", "--label", "x", "--created", "01/02/2024"),
+    ("keys", "add", "--exchange", "binance", "--label", "x", "--created", "2999-01-01"),
+    ("keys", "add", "--exchange", "binance", "--label", "x", "--shared-with", "3commas@2022-02-30"),
+    ("keys", "add", "--exchange", "binance", "--label", "x", "--shared-with", "3commas@yesterday"),
+    ("keys", "add", "--exchange", "binance", "--label", "x", "--shared-with", "@2022-01-01"),
+    ("keys", "add", "--exchange", "nosuchexchange", "--label", "x"),
+    ("keys", "add", "--exchange", "binance", "--label", "  "),
+    ("keys", "remove", "k00000000"),
+    ("keys", "remove"),
+    ("keys", "share", "k00000000", "3commas"),
+    ("keys", "unshare", "k00000000", "3commas"),
+    ("keys", "share", "k00000000"),
+    ("inspect",),
+    ("inspect", "--exchange", "nosuchexchange"),
+    ("inspect", "--exchange", "binance", "--bogus"),
+    ("audit", "--fail-on", "severe"),
+    ("audit", "--json", "extra"),
+    ("rotate",),
+    ("rotate", "k00000000", "--revoke-timeout", "soon"),
+    ("rotate", "k00000000", "--revoke-timeout", "-1"),
+    ("report", "--format", "docx", "-o", "out.docx"),
+    ("scan", "/nonexistent/keyhygiene/path"),
+    ("--endpoint", "binance", "inspect", "--exchange", "binance"),
+    ("inspect", "--exchange", "binance", "--endpoint", "binance=ftp://127.0.0.1:1"),
+    ("keys", "list", "--data-dir"),
+]
+
+
+@pytest.mark.parametrize("args", USAGE_ERRORS, ids=lambda a: " ".join(a))
+def test_usage_errors_exit_2_with_a_message_and_no_stdout(args: tuple[str, ...], cli: Cli) -> None:
+    # Credentials in the environment, so nothing fails for want of them; a keychain that would refuse (exit 3),
+    # so a usage error must be found before the keychain is even asked.
+    env = {"KEYHYGIENE_API_KEY": "k" * 32, "KEYHYGIENE_API_SECRET": "s" * 32} | FAIL_BACKEND
+    r = cli.run(*args, env=env)
+    assert r.returncode == 2, r
+    assert r.stdout == "", r
+    assert r.stderr.strip(), r
+
+
+def test_an_unknown_endpoint_entry_in_the_environment_is_a_usage_error(cli: Cli) -> None:
+    r = cli.run("inspect", "--exchange", "binance", env={"KEYHYGIENE_ENDPOINTS": "binance"})
+    assert r.returncode == 2 and "KEYHYGIENE_ENDPOINTS" in r.stderr, r
+
+
+@pytest.mark.parametrize("args", [
+    ("keys", "add", "--exchange", "binance", "--label", "x"),
+    ("keys", "add", "--exchange", "okx", "--label", "x", "--shared-with", "3commas@2022-01-01", "--json"),
+    ("audit",),
+    ("audit", "--json", "--fail-on", "low"),
+    ("rotate", "k00000000"),
+    ("rotate", "k00000000", "--resume", "--yes"),
+    ("scan", "--import", "."),
+], ids=lambda a: " ".join(a))
+def test_no_keychain_exits_3_and_writes_nothing(args: tuple[str, ...], cli: Cli, catalogue: SimCatalogue,
+                                                tmp_path) -> None:  # type: ignore[no-untyped-def]
+    creds = catalogue["okx" if "okx" in args else "binance", "read_only"]
+    (tmp_path / "empty").mkdir()
+    r = cli.run(*[str(tmp_path / "empty") if a == "." else a for a in args], env=creds.env() | FAIL_BACKEND)
+    assert r.returncode == 3, r
+    assert "keychain" in r.stderr.lower() and r.stdout == "", r
+    assert not cli.data_dir.exists(), f"{sorted(p.name for p in cli.data_dir.rglob('*'))} written"
+
+
+def test_no_keychain_leaves_an_existing_vault_untouched(cli: Cli, catalogue: SimCatalogue,
+                                                        sim: SimProcess) -> None:
+    # A vault made earlier (keys list needs no keychain) must not change when a later command is refused.
+    assert cli.run("keys", "list", "--json", env=FAIL_BACKEND).returncode == 0
+    before = {p: p.read_bytes() for p in cli.data_dir.rglob("*") if p.is_file()}
+    r = cli.run("keys", "add", "--exchange", "binance", "--label", "x", *sim.endpoint_args("binance"),
+                env=catalogue["binance", "read_only"].env() | FAIL_BACKEND)
+    assert r.returncode == 3, r
+    after = {p: p.read_bytes() for p in cli.data_dir.rglob("*") if p.is_file()}
+    assert after == before
+    assert cli.run("keys", "list", "--json", env=FAIL_BACKEND).json() == []
+
+
+def test_listing_needs_no_keychain(cli: Cli) -> None:
+    # Metadata only: a script can list (an empty vault here) even where no keychain runs.
+    r = cli.run("keys", "list", "--json", env=FAIL_BACKEND)
+    assert r.returncode == 0 and r.json() == [], r
