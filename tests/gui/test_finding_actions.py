@@ -110,3 +110,19 @@ def test_edit_and_remove_from_the_pane(vault, make_window, qtbot) -> None:  # ty
     qtbot.waitUntil(lambda: w.model.row_of(kid) is None, timeout=WAIT_MS)
     assert vault.list_keys() == []
     assert w.stack.currentIndex() == 0  # back to the welcome page
+
+
+def test_a_waiting_rotation_offers_resume(vault, make_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from keyhygiene.core.rotation.journal import Journal
+    from keyhygiene.core.rotation.states import Step
+
+    kid = store(vault, make_key("bybit"), "Half rotated")
+    Journal(vault.db, hook=None).start(kid, vault.get_key(kid).fingerprint, Step.NEW_KEY, {})
+    opened: list[tuple[str, dict]] = []
+    monkeypatch.setattr(plugins, "open_plugin", lambda name, parent, services, **kw: opened.append((name, kw)))
+    w = make_window()
+    assert w.rotation_banner.isVisibleTo(w)
+    assert "Half rotated" in w.rotation_banner.text()
+    resume = next(b for b in w.rotation_banner.buttons() if b.text() == "Resume")
+    resume.click()
+    assert opened == [("rotation", {"key_id": kid, "resume": True})]

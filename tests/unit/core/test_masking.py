@@ -52,3 +52,10 @@ def test_coinbase_key_names_mask_the_key_id_not_the_path() -> None:
     masked = mask_key(name)
     assert masked == "9f8e…5678"
     assert "organizations" not in masked
+
+
+def test_base64_keys_with_slashes_are_masked_whole() -> None:
+    from keyhygiene.core.masking import mask_key
+
+    kraken = "C4vlAb/cdEFghIJ+klmNO/pqRSTuvwxYZ01234/TFqA"
+    assert mask_key(kraken) == "C4vl…TFqA"
