@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import select
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -138,13 +140,46 @@ def dispatch(func: Callable[[argparse.Namespace], int | None], args: argparse.Na
     except KeyboardInterrupt:
         err("interrupted")
         return 130
+    except BrokenPipeError:
+        if not _stdout_gone():
+            return _unexpected()
+        # The reader went away (`keyhygiene audit --json | head`): stop quietly, as other Unix tools do.
+        return SIGPIPE_EXIT
     except Exception:
-        # Python's own handler would print the raw traceback, and exception texts can carry key material
-        # (a library echoing a request, a parser quoting its input): log and print it redacted instead.
-        log.exception("unexpected error")
-        sys.stderr.write(redact.scrub(traceback.format_exc()))
-        err("unexpected error (a bug); the redacted details are above and in the log file")
-        return exitcodes.INTERNAL
+        return _unexpected()
+
+
+SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a tool whose reader closed the pipe
+
+
+def _stdout_gone() -> bool:
+    """True when stdout's reader has closed it (then stdout points at devnull, so exiting does not fail again)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return True
+    poll = getattr(select, "poll", None)
+    if poll is not None:  # POSIX: a pipe without a reader polls as an error; any other BrokenPipeError is a bug
+        p = poll()
+        p.register(fd, select.POLLOUT)
+        if not any(ev & (select.POLLERR | select.POLLHUP) for _fd, ev in p.poll(0)):
+            return False
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except OSError:
+        pass
+    return True
+
+
+def _unexpected() -> int:
+    """Called inside an ``except`` block. Python's own handler would print the raw traceback, and exception texts
+    can carry key material (a library echoing a request, a parser quoting its input): log and print it redacted."""
+    log.exception("unexpected error")
+    sys.stderr.write(redact.scrub(traceback.format_exc()))
+    err("unexpected error (a bug); the redacted details are above and in the log file")
+    return exitcodes.INTERNAL
 
 
 def gui_main() -> int:

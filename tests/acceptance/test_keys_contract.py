@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from tests.acceptance.conftest import SimCatalogue
@@ -10,7 +13,7 @@ from tests.acceptance.harness import Cli, check_key_list_item
 pytestmark = pytest.mark.keychain
 
 
-def listed(cli: Cli) -> list[dict]:  # type: ignore[type-arg]
+def listed(cli: Cli) -> list[dict[str, Any]]:
     r = cli.run("keys", "list", "--json")
     assert r.returncode == 0, r
     data = r.json()
@@ -20,7 +23,7 @@ def listed(cli: Cli) -> list[dict]:  # type: ignore[type-arg]
     return data
 
 
-def by_label(cli: Cli, label: str) -> dict:  # type: ignore[type-arg]
+def by_label(cli: Cli, label: str) -> dict[str, Any]:
     return next(k for k in listed(cli) if k["label"] == label)
 
 
@@ -119,7 +122,7 @@ def test_share_unshare_and_remove(keychain: Cli, catalogue: SimCatalogue) -> Non
     assert cli.run("keys", "share", key_id, "koinly").returncode == 2
 
 
-def test_global_flags_after_the_action(keychain: Cli, catalogue: SimCatalogue, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_global_flags_after_the_action(keychain: Cli, catalogue: SimCatalogue, tmp_path: Path) -> None:
     other = tmp_path / "other-vault"
     r = keychain.run("keys", "add", "--exchange", "mexc", "--label", "elsewhere", "--data-dir", str(other),
                      env=catalogue["mexc", "read_only"].env())

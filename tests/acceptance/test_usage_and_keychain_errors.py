@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.acceptance.conftest import SimCatalogue
@@ -72,7 +74,7 @@ def test_an_unknown_endpoint_entry_in_the_environment_is_a_usage_error(cli: Cli)
     ("scan", "--import", "."),
 ], ids=lambda a: " ".join(a))
 def test_no_keychain_exits_3_and_writes_nothing(args: tuple[str, ...], cli: Cli, catalogue: SimCatalogue,
-                                                tmp_path) -> None:  # type: ignore[no-untyped-def]
+                                                tmp_path: Path) -> None:
     creds = catalogue["okx" if "okx" in args else "binance", "read_only"]
     (tmp_path / "empty").mkdir()
     r = cli.run(*[str(tmp_path / "empty") if a == "." else a for a in args], env=creds.env() | FAIL_BACKEND)
@@ -98,3 +100,22 @@ def test_listing_needs_no_keychain(cli: Cli) -> None:
     # Metadata only: a script can list (an empty vault here) even where no keychain runs.
     r = cli.run("keys", "list", "--json", env=FAIL_BACKEND)
     assert r.returncode == 0 and r.json() == [], r
+
+
+def test_a_closed_pipe_ends_quietly(cli: Cli) -> None:
+    # `keyhygiene keys list --json | head -c0`: the reader is gone before the JSON is written.
+    import os
+    import subprocess
+
+    from tests.acceptance.harness import clean_env, keyhygiene_command
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        p = subprocess.run([*keyhygiene_command(), "keys", "list", "--json"], stdout=write_end,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, timeout=120,
+                           env=clean_env({"KEYHYGIENE_DATA_DIR": str(cli.data_dir)}))
+    finally:
+        os.close(write_end)
+    assert p.returncode == 141, p.stderr  # what a shell reports for a tool whose reader closed the pipe
+    assert p.stderr == ""

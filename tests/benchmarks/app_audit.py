@@ -30,24 +30,39 @@ TRACE_ENV = "KEYHYGIENE_BENCH_STALL_TRACE"
 
 
 def _watchdog(state: dict[str, Any], threshold_s: float) -> None:
+    """While the GUI thread has not ticked for ``threshold_s``, sample every thread's stack each millisecond; when
+    it ticks again, print how often each stack was seen. A GUI stack ending in ``app.exec()`` is C++ (Qt work,
+    or waiting for the GIL): then the other threads' stacks say who held the GIL."""
+    from collections import Counter
+
     main_id = threading.main_thread().ident
-    reported_for = None
+    me = threading.get_ident()
+    samples: dict[str, Counter[str]] = {}
+    stalled_since = None
     while not state.get("done"):
-        time.sleep(0.002)
+        time.sleep(0.001)
         last = state["last"]
-        if last is None or state["started"] is None or last == reported_for:
+        if last is None or state["started"] is None:
             continue
-        if time.perf_counter() - last > threshold_s:
-            reported_for = last
+        silent = time.perf_counter() - last
+        if silent > threshold_s:
+            stalled_since = stalled_since or last
             names = {t.ident: t.name for t in threading.enumerate()}
-            out = [f"--- GUI thread silent for {(time.perf_counter() - last) * 1000:.0f} ms "
-                   f"(t={last - state['started']:.2f} s into the audit)"]
             for ident, frame in sys._current_frames().items():
-                if ident == threading.get_ident():
+                if ident == me:
                     continue
-                tag = "GUI" if ident == main_id else names.get(ident, ident)
-                out.append(f"[{tag}]\n" + "".join(traceback.format_stack(frame)[-12:]))
+                tag = "GUI" if ident == main_id else str(names.get(ident, ident))
+                stack = "".join(traceback.format_stack(frame)[-5:])
+                samples.setdefault(tag, Counter())[stack] += 1
+        elif stalled_since is not None and last != stalled_since:
+            out = [f"=== GUI thread stalled {(last - stalled_since) * 1000:.0f} ms at "
+                   f"t={stalled_since - state['started']:.2f} s of the audit"]
+            for tag, counter in samples.items():
+                for stack, n in counter.most_common(3):
+                    out.append(f"[{tag}] x{n}\n{stack}")
             sys.stderr.write("\n".join(out) + "\n")
+            samples.clear()
+            stalled_since = None
 
 
 def main(argv: list[str]) -> int:
@@ -60,6 +75,8 @@ def main(argv: list[str]) -> int:
 
     if os.environ.get("KEYHYGIENE_BENCH_SWITCH_INTERVAL"):  # experiment: GIL hand-over interval, seconds
         sys.setswitchinterval(float(os.environ["KEYHYGIENE_BENCH_SWITCH_INTERVAL"]))
+    if os.environ.get("KEYHYGIENE_BENCH_PREIMPORT"):  # experiment: take the ccxt import out of the audit
+        import ccxt.async_support  # noqa: F401
     app = ensure_application()  # the app's own bootstrap; keyhygiene.app.run reuses this instance
     state: dict[str, Any] = {"last": None, "max_gap": 0.0, "ticks": 0, "started": None, "hooked": False,
                              "result": None}
