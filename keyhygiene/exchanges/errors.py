@@ -76,4 +76,10 @@ def generic(exc: BaseException, http_status: int | None, body: str | None) -> tu
         return Status.REJECTED, message(Status.REJECTED)
     if body is not None and decode_body(body) is None and body.strip():
         return Status.ERROR, message(Status.ERROR, "Its answer was not valid JSON.")
+    if http_status is None and body is None and not isinstance(exc, ccxt.BaseError):
+        # Raised while signing (bad base64, a truncated PEM): nothing was sent, the exchange was never asked.
+        return Status.ERROR, redact.scrub(
+            "KeyHygiene could not sign a request with this secret, so the exchange was not asked: the secret is "
+            "incomplete or not in the format this exchange issues (check for a cut-off paste)."
+        )
     return Status.ERROR, message(Status.ERROR, type(exc).__name__)

@@ -100,6 +100,7 @@ def main(argv: list[str]) -> int:
     def on_started(ids: list[str]) -> None:
         state["started"] = time.perf_counter()
         state["keys"] = len(ids)
+        state["maxrss_at_start_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     def on_finished(outcome: Any) -> None:
         if state["result"] is not None or state["started"] is None:
@@ -111,6 +112,7 @@ def main(argv: list[str]) -> int:
             "checked": outcome.checked, "failures": len(outcome.failures), "error": outcome.error,
             "cancelled": outcome.cancelled,
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "maxrss_at_start_kb": state["maxrss_at_start_kb"],
         }
         state["done"] = True
         sys.stdout.write("BENCH_RESULT " + json.dumps(state["result"]) + "\n")
