@@ -73,10 +73,6 @@ def main(argv: list[str]) -> int:
     from keyhygiene import cli
     from keyhygiene.app import ensure_application
 
-    if os.environ.get("KEYHYGIENE_BENCH_SWITCH_INTERVAL"):  # experiment: GIL hand-over interval, seconds
-        sys.setswitchinterval(float(os.environ["KEYHYGIENE_BENCH_SWITCH_INTERVAL"]))
-    if os.environ.get("KEYHYGIENE_BENCH_PREIMPORT"):  # experiment: take the ccxt import out of the audit
-        import ccxt.async_support  # noqa: F401
     app = ensure_application()  # the app's own bootstrap; keyhygiene.app.run reuses this instance
     state: dict[str, Any] = {"last": None, "max_gap": 0.0, "ticks": 0, "started": None, "hooked": False,
                              "result": None}
