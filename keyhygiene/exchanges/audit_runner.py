@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials, KeyProfile, Status
@@ -64,24 +65,54 @@ class Pacer:
             await asyncio.sleep(max(0.001, self.window - (now - self.slots[0].at)))
 
 
+class PacerGroup:
+    """The pacers of one budget scope: one for the whole scope, or one per endpoint path where the exchange
+    counts endpoints separately (``Budget.per_endpoint``). ``prefix`` is the endpoint override's own path, so a
+    request URL and an adapter's documented path name the same endpoint."""
+
+    def __init__(self, limit: RateLimit, per_endpoint: bool, prefix: str = "") -> None:
+        self.limit, self.per_endpoint, self.prefix = limit, per_endpoint, prefix.rstrip("/")
+        self.pacers: dict[str, Pacer] = {}
+
+    def endpoint_of(self, url_or_path: str | None) -> str:
+        if not self.per_endpoint or not url_or_path:
+            return ""
+        path = urlsplit(url_or_path).path or url_or_path
+        if self.prefix and path.startswith(self.prefix):
+            path = path[len(self.prefix):]
+        return path
+
+    def get(self, url_or_path: str | None) -> Pacer:
+        key = self.endpoint_of(url_or_path)
+        pacer = self.pacers.get(key)
+        if pacer is None:
+            pacer = self.pacers[key] = Pacer(self.limit)
+        return pacer
+
+
 class PacerChain:
-    """Both budgets of an exchange: the per-key pacer, then the shared per-IP pacer."""
+    """Both budgets of one key: its per-key pacer(s), then the exchange's shared per-IP pacer(s)."""
 
-    def __init__(self, *pacers: Pacer | None) -> None:
-        self.pacers = [p for p in pacers if p is not None]
-        self._reserved: list[Slot] | None = None
+    def __init__(self, *groups: PacerGroup | None) -> None:
+        self.groups = [g for g in groups if g is not None]
+        self._reserved: dict[str, list[Slot]] = {}
 
-    async def reserve(self) -> None:
-        """Take the first request's slots now, before the key's ccxt client is built (~5 ms of CPU each): keys
-        whose exchange has no room yet wait here instead of building clients up front, which in a 200-key audit
-        delayed every exchange's first answers by over a second (tests/benchmarks, audit_critical_path)."""
-        if self._reserved is None:
-            self._reserved = [await p.acquire() for p in self.pacers]
+    async def reserve(self, path: str | None = None) -> None:
+        """Take the slots of the key's first request (to ``path``, its key-info endpoint) now, before the key's
+        ccxt client is built (~5 ms of CPU each): keys whose exchange has no room yet wait here instead of
+        building clients up front, which in a 200-key audit delayed every exchange's first answers by over a
+        second (tests/benchmarks, audit_critical_path)."""
+        key = self._key(path)
+        if key not in self._reserved:
+            self._reserved[key] = [await g.get(path).acquire() for g in self.groups]
 
-    async def acquire(self) -> None:
-        slots, self._reserved = self._reserved, None
+    def _key(self, url_or_path: str | None) -> str:
+        return self.groups[0].endpoint_of(url_or_path) if self.groups else ""
+
+    async def acquire(self, url: str | None = None) -> None:
+        slots = self._reserved.pop(self._key(url), None)
         if slots is None:
-            slots = [await p.acquire() for p in self.pacers]
+            slots = [await g.get(url).acquire() for g in self.groups]
         # Same task as the request that follows: the session's trace hook finds these slots through the context.
         _in_flight.set(slots)
 
@@ -117,18 +148,21 @@ async def inspect_many(
     """Inspect ``(key_id, exchange, creds)`` items; returns key_id → profile. Cancelled keys are left out."""
     from keyhygiene.exchanges.inspect import inspect_key
 
-    ip_pacers: dict[str, Pacer] = {}
+    ip_groups: dict[str, PacerGroup] = {}
     results: dict[str, KeyProfile] = {}
     session = _shared_session()
 
     async def one(key_id: str, exchange: str, creds: Credentials) -> None:
         budget = budget_for(exchange)
         ip_limit = (rate_limits or {}).get(exchange) or budget.per_ip
-        pacer = PacerChain(Pacer(budget.per_key) if budget.per_key else None,
-                           ip_pacers.setdefault(exchange, Pacer(ip_limit)))
+        prefix = urlsplit((endpoints or {}).get(exchange, "")).path
+        pacer = PacerChain(
+            PacerGroup(budget.per_key, budget.per_endpoint, prefix) if budget.per_key else None,
+            ip_groups.setdefault(exchange, PacerGroup(ip_limit, budget.per_endpoint, prefix)),
+        )
         if cancel is not None and cancel.is_set():
             return
-        await pacer.reserve()
+        await pacer.reserve(_first_path(exchange))
         if cancel is not None and cancel.is_set():
             return
         try:
@@ -166,6 +200,16 @@ async def inspect_many(
     return results
 
 
+def _first_path(exchange: str) -> str | None:
+    from keyhygiene.exchanges.adapters import get_adapter
+
+    try:
+        adapter = get_adapter(exchange)
+    except Exception:  # noqa: BLE001 - the inspection reports a broken adapter; pacing must not
+        return None
+    return adapter.key_info.path if adapter is not None else None
+
+
 def critical_path_seconds(counts: Mapping[str, int], latency_s: float,
                           rate_limits: Mapping[str, RateLimit] | None = None,
                           requests_per_key: Mapping[str, int] | None = None) -> float:
@@ -181,7 +225,9 @@ def critical_path_seconds(counts: Mapping[str, int], latency_s: float,
         if n_keys <= 0:
             continue
         m = (requests_per_key or {}).get(ex, 1)
-        lim = (rate_limits or {}).get(ex) or budget_for(ex).per_ip
-        n = n_keys * m
+        budget = budget_for(ex)
+        lim = (rate_limits or {}).get(ex) or budget.per_ip
+        # Where each endpoint has its own budget, a key's m requests go to m endpoints: n_keys on each.
+        n = n_keys if budget.per_endpoint else n_keys * m
         worst = max(worst, ((n - 1) // lim.requests) * lim.per_seconds + latency_s, m * latency_s)
     return worst

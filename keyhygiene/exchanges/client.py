@@ -160,7 +160,7 @@ def create_client(
         guarded = client.fetch
 
         async def paced_fetch(url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
-            await pacer.acquire()
+            await pacer.acquire(url)
             return await guarded(url, method, headers, body)
 
         client.fetch = paced_fetch

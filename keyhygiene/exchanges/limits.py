@@ -27,6 +27,9 @@ class RateLimit:
 class Budget:
     per_ip: RateLimit
     per_key: RateLimit | None = None
+    # True where the exchange counts each endpoint separately (BingX, HTX, MEXC docs): a key's second request
+    # to another endpoint does not eat into the first endpoint's budget.
+    per_endpoint: bool = False
 
 
 _IP = RateLimit(10, 1.0)
@@ -51,17 +54,17 @@ BUDGETS: dict[str, Budget] = {
     # Gate: main_keys has no figure in the docs copy; ccxt budgets private endpoints at 150 / 10 s.
     "gate": Budget(per_ip=_IP, per_key=RateLimit(150, 10.0)),
     # HTX spot docs, Rate Limiting Rule: "Each API Key is limited to 10 times per second" (uid + api-key per key).
-    "htx": Budget(per_ip=_IP, per_key=RateLimit(10, 1.0)),
+    "htx": Budget(per_ip=_IP, per_key=RateLimit(10, 1.0), per_endpoint=True),
     # Bitfinex docs: an IP may send 10-90 requests / min to one endpoint, depending on load (then blocked 10-60 s);
     # no figure is published for auth/r/permissions. We budget the 90/min ceiling as a window (bursts allowed): an
     # audit sends one request per key, and a stricter answer comes back as a rate-limit status, never a crash.
     "bitfinex": Budget(per_ip=RateLimit(90, 60.0)),
     # BingX docs: apiPermissions 2/s per UID (bingx-api docs copy; the docs-v3 bundle said 5/s), uid 10/s,
     # apiKey/query 5/s; a key costs up to 3 requests.
-    "bingx": Budget(per_ip=_IP, per_key=RateLimit(2, 1.0)),
+    "bingx": Budget(per_ip=_IP, per_key=RateLimit(2, 1.0), per_endpoint=True),
     # MEXC spot v3 docs, Account Information: "rate limit: 2 times/s"; Weight(IP) 10 of 500 / 10 s per endpoint.
     # IP budget: 500 weight / 10 s at weight 10 = 50 calls / 10 s (a window: bursts allowed).
-    "mexc": Budget(per_ip=RateLimit(50, 10.0), per_key=RateLimit(2, 1.0)),
+    "mexc": Budget(per_ip=RateLimit(50, 10.0), per_key=RateLimit(2, 1.0), per_endpoint=True),
 }
 DEFAULT_BUDGET = Budget(per_ip=RateLimit(5, 1.0), per_key=RateLimit(1, 1.0))
 

@@ -180,16 +180,17 @@ class Simulator:
                 q.popleft()
         return f.kind
 
-    def _rate_check(self, exchange: str, api_key: str | None = None) -> float | None:
+    def _rate_check(self, exchange: str, api_key: str | None = None, endpoint: str | None = None) -> float | None:
         """Seconds until the per-IP (or, with ``api_key``, the per-key) window has room; None when this request
-        fits (and is then counted)."""
+        fits (and is then counted). ``endpoint`` gives a per-IP window of its own to each path."""
         if not self.enforce_rate_limits:
             return None
         lim = self.rate_limits.get(exchange) if api_key is None else self.key_limits.get(exchange)
         if lim is None:
             return None
         now = time.monotonic()
-        win = self._windows[exchange if api_key is None else (exchange, api_key)]
+        scope: object = exchange if endpoint is None else (exchange, "ip", endpoint)
+        win = self._windows[scope if api_key is None else (exchange, api_key)]
         # 10% slack: real exchanges count in coarse buckets, not to the millisecond, and loopback arrival times
         # jitter with the load on this machine. The scheduler's pacing is tested against the same budget.
         while win and now - win[0] >= lim.per_seconds * 0.9:
@@ -228,10 +229,11 @@ class Simulator:
             if fault == "http_500":
                 return web.Response(status=500, content_type="application/json",
                                     text='{"error": "Internal Server Error"}')
-            wait = self._rate_check(exchange)
+            per_endpoint = budget_for(exchange).per_endpoint or ex.per_key_limit_per_endpoint
+            wait = self._rate_check(exchange, endpoint=request.path if per_endpoint else None)
             api_key = request_api_key(exchange, request)
             if wait is None and api_key:
-                scope = f"{api_key} {request.path}" if ex.per_key_limit_per_endpoint else api_key
+                scope = f"{api_key} {request.path}" if per_endpoint else api_key
                 wait = self._rate_check(exchange, scope)
             if wait is not None:
                 resp = ex.error("rate_limited")

@@ -112,3 +112,27 @@ def test_critical_path_formula() -> None:
     assert critical_path_seconds({"a": 10}, 0.2, limits, {"a": 2}) == 1.2
     # … but a key never finishes before its own m round trips.
     assert critical_path_seconds({"a": 2}, 0.2, limits, {"a": 3}) == pytest.approx(0.6)
+
+
+def test_per_endpoint_budgets_count_each_endpoint_separately() -> None:
+    from keyhygiene.exchanges.limits import budget_for
+
+    assert budget_for("bingx").per_endpoint and not budget_for("binance").per_endpoint
+    lim = budget_for("bingx").per_ip
+    # 16 BingX keys, 3 requests each: one endpoint's window bounds it, not 48 requests in one window.
+    n = 16
+    assert critical_path_seconds({"bingx": n}, 0.2, requests_per_key={"bingx": 3}) == max(
+        ((n - 1) // lim.requests) * lim.per_seconds + 0.2, 3 * 0.2)
+
+
+def test_per_endpoint_pacing_against_the_simulator_gets_no_429() -> None:
+    """BingX keys make three requests to three endpoints; each endpoint has its own window in both the pacer
+    and the simulator, so twelve keys at 4 per second per endpoint finish with no request refused."""
+    limits = {"bingx": RateLimit(4, 1.0)}
+    with run_simulator_in_thread(latency=0.02, exchanges=("bingx",), rate_limits=limits) as sim:
+        keys = [sim.add_key(make_key("bingx")) for _ in range(12)]
+        res = run(inspect_many([(f"k{i}", "bingx", creds_of(k)) for i, k in enumerate(keys)],
+                               endpoints=sim.endpoints, rate_limits=limits))
+        per_key = sim.request_count("bingx") / len(keys)
+    assert all(p.status is Status.OK for p in res.values()), {k: p.message for k, p in res.items()}
+    assert per_key == 3.0  # no 429 retries
