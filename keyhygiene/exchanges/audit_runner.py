@@ -216,9 +216,11 @@ def critical_path_seconds(counts: Mapping[str, int], latency_s: float,
     """The shortest wall time the exchanges' per-IP limits allow for ``counts`` keys per exchange.
 
     With n requests and at most r per window w, the last request cannot start before floor((n-1)/r)*w and then
-    takes one round trip; a key that needs m requests in turn also takes at least m round trips. (Not "m round
-    trips after the last start": a key's first requests go out early in the schedule, only its last one need be
-    late.) Exchanges run in parallel, so the audit's lower bound is the slowest exchange's.
+    takes one round trip; a key that needs m requests in turn also takes at least m round trips. With one window
+    for the whole exchange that is all: a key's first requests go out early in the schedule, only its last one
+    need be late. Where each endpoint has its own window (``Budget.per_endpoint``), every key's chain starts at
+    the same first endpoint, so the last key to get a slot there still has all m round trips ahead of it.
+    Exchanges run in parallel, so the audit's lower bound is the slowest exchange's.
     """
     worst = 0.0
     for ex, n_keys in counts.items():
@@ -227,7 +229,10 @@ def critical_path_seconds(counts: Mapping[str, int], latency_s: float,
         m = (requests_per_key or {}).get(ex, 1)
         budget = budget_for(ex)
         lim = (rate_limits or {}).get(ex) or budget.per_ip
-        # Where each endpoint has its own budget, a key's m requests go to m endpoints: n_keys on each.
-        n = n_keys if budget.per_endpoint else n_keys * m
-        worst = max(worst, ((n - 1) // lim.requests) * lim.per_seconds + latency_s, m * latency_s)
+        if budget.per_endpoint:
+            bound = ((n_keys - 1) // lim.requests) * lim.per_seconds + m * latency_s
+        else:
+            n = n_keys * m
+            bound = max(((n - 1) // lim.requests) * lim.per_seconds + latency_s, m * latency_s)
+        worst = max(worst, bound)
     return worst

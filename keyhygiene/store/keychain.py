@@ -21,16 +21,33 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import keyring
-import keyring.backend
-import keyring.errors
+if TYPE_CHECKING:
+    import keyring.backend
 
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials
 
 log = logging.getLogger(__name__)
+
+
+def _keyring() -> ModuleType:
+    """``keyring``, imported on first use: loading it and its backends costs ~50 ms, which the app's first paint
+    (local metadata only) does not need; the first keychain call (on a worker thread) pays it instead."""
+    import keyring
+    import keyring.backend
+    import keyring.errors
+
+    return keyring
+
+
+def __getattr__(name: str) -> Any:
+    # ``keychain.keyring`` keeps working for callers and tests that patch the module's functions.
+    if name == "keyring":
+        return _keyring()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 SERVICE_PREFIX = "KeyHygiene"
 CURRENT = "current"
@@ -166,7 +183,7 @@ class SecretStore:
     @property
     def backend(self) -> keyring.backend.KeyringBackend:
         if self._backend is None:
-            self._backend = keyring.get_keyring()
+            self._backend = _keyring().get_keyring()
         return self._backend
 
     # ---- status -------------------------------------------------------------------------------------------
@@ -314,7 +331,7 @@ class SecretStore:
         try:
             self.backend.delete_password(service, user)
             return True
-        except keyring.errors.PasswordDeleteError:
+        except _keyring().errors.PasswordDeleteError:
             return False
         except Exception as exc:
             if best_effort:
@@ -351,7 +368,7 @@ def _state_of(exc: BaseException) -> KeychainState:
     "canceled" or, on a KeyringLocked, "denied" (macOS); a keyring left locked says "locked"/"unlock".
     Anything else ("Connection refused", D-Bus AccessDenied, no daemon) means no usable keychain."""
     text = str(exc).lower()
-    locked_error = isinstance(exc, keyring.errors.KeyringLocked)
+    locked_error = isinstance(exc, _keyring().errors.KeyringLocked)
     if "dismiss" in text or "cancel" in text or (locked_error and "denied" in text):
         return KeychainState.REFUSED
     if locked_error or "locked" in text or "unlock" in text:

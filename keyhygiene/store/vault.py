@@ -11,8 +11,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-
-import keyring.backend
+from typing import TYPE_CHECKING
 
 from keyhygiene.core import redact
 from keyhygiene.core.masking import key_digest, mask_key
@@ -22,6 +21,9 @@ from keyhygiene.paths import AppPaths
 from keyhygiene.store.database import Database, DatabaseError
 from keyhygiene.store.keychain import CURRENT, MAX_SECRET_BYTES, SLOTS, SecretStore
 from keyhygiene.store.repository import Repository, new_key_id
+
+if TYPE_CHECKING:  # annotations only: keyring loads on the first keychain call (store/keychain.py)
+    import keyring.backend
 
 log = logging.getLogger(__name__)
 MAX_LABEL = 200

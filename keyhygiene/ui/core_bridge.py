@@ -150,8 +150,10 @@ def context(last_good: Mapping[str, tuple[datetime, KeyProfile]] | None = None) 
 def judge(record: KeyRecord, profile: KeyProfile | None, checked_at: datetime | None, *, policy: Any,
           registry: Any, now: datetime, ctx: Any = None) -> Judgement:
     """Findings, score and blast radius of one key (empty when the rules are not part of this build)."""
+    if policy is None or registry is None:  # before the deferred judging: no need to import the rules
+        return Judgement([], None, "")
     audit = optional_module("keyhygiene.core.audit")
-    if audit is None or policy is None or registry is None:
+    if audit is None:
         return Judgement([], None, "")
     a = audit.judge(record, profile, checked_at, policy=policy, registry=registry, now=now, context=ctx)
     return Judgement(list(a.findings), int(a.score), str(a.blast_radius))

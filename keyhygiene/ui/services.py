@@ -200,6 +200,8 @@ class Services(QObject):
             self.rowChanged.emit(key_id)
 
     def _build_row(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None, now: datetime) -> KeyRow:
+        if self.registry is None:  # not judged yet (or no registry): metadata only, no history queries
+            return self._row_from(rec, profile, at, core_bridge.Judgement([], None, ""))
         j = core_bridge.judge(rec, profile, at, policy=self.policy, registry=self.registry, now=now,
                               ctx=self._context_for(rec.id, profile))
         return self._row_from(rec, profile, at, j)
@@ -221,7 +223,7 @@ class Services(QObject):
 
     def overall_score(self) -> int | None:
         scores = [r.score for r in self._rows.values() if r.score is not None]
-        if not self._rows or (not scores and not core_bridge.rules_available()):
+        if not self._rows or not self.is_judged or (not scores and not core_bridge.rules_available()):
             return None
         return core_bridge.overall_score(scores)
 

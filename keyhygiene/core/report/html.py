@@ -26,7 +26,7 @@ from keyhygiene.core.report.integrity import (
     PY_RECIPE,
     embeddable_json,
 )
-from keyhygiene.core.report.json_report import report_document
+from keyhygiene.core.report.json_report import shared_document
 from keyhygiene.core.report.model import (
     PERMISSION_ORDER,
     ROTATION_REASONS,
@@ -235,7 +235,7 @@ def policy_items(report: Report) -> list[tuple[str, str]]:
 
 
 def template_context(report: Report, document: dict[str, Any] | None = None) -> dict[str, Any]:
-    doc = document if document is not None else report_document(report)
+    doc = document if document is not None else shared_document(report)
     text, stale = freshness(report)
     by_risk = keys_by_risk(report)
     rotate = [k for k in by_risk if k.needs_rotation]

@@ -129,7 +129,25 @@ def rotation_json(r: RotationEntry) -> dict[str, Any]:
     }
 
 
+def shared_document(report: Report) -> dict[str, Any]:
+    """The report's JSON document, built and hashed once per report and shared by every renderer (the JSON file,
+    the HTML embed, the PDF's digest and attachment). Read it, never change it: ``report_document`` gives a copy
+    of one's own."""
+    doc = report.memo.get("document")
+    if doc is None:
+        doc = report.memo["document"] = report_document(report)
+    return doc
+
+
 def render_json(report: Report, document: dict[str, Any] | None = None) -> str:
-    doc = document if document is not None else report_document(report)
+    """The JSON report file. Without ``document`` (or given the shared one) the text is made once per report:
+    pretty-printing runs json's pure-Python encoder, and the PDF attaches this same text."""
+    shared = document is None or document is report.memo.get("document")
+    if shared and "json_text" in report.memo:
+        return report.memo["json_text"]
+    doc = shared_document(report) if document is None else document
     assert HASH_FIELD in doc
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if shared:
+        report.memo["json_text"] = text
+    return text

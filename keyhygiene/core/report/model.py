@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from keyhygiene import __version__
 from keyhygiene.core import redact
@@ -164,6 +165,9 @@ class Report:
     results: ResultsAge
     summary: Summary
     score_formula: str | None = None
+    # What the renderers derive from this (frozen) report and share: the JSON document with its digest, its text.
+    # Made once per report, so the four formats do not each rebuild and re-hash it (``json_report.shared_*``).
+    memo: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     def key(self, key_id: str) -> ReportKey | None:
         return next((k for k in self.keys if k.id == key_id), None)

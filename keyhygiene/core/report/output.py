@@ -8,7 +8,7 @@ from pathlib import Path
 
 from keyhygiene.core.report.csv_report import render_csv
 from keyhygiene.core.report.html import render_html
-from keyhygiene.core.report.json_report import render_json, report_document
+from keyhygiene.core.report.json_report import render_json
 from keyhygiene.core.report.model import Report
 
 TEXT_FORMATS: tuple[str, ...] = ("html", "json", "csv")
@@ -18,7 +18,7 @@ SUFFIXES: dict[str, str] = {"html": ".html", "pdf": ".pdf", "json": ".json", "cs
 
 def render_text(report: Report, fmt: str) -> str:
     if fmt == "html":
-        return render_html(report, report_document(report))
+        return render_html(report)  # the report's shared JSON document: built once for every format
     if fmt == "json":
         return render_json(report)
     if fmt == "csv":
