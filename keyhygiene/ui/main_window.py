@@ -10,7 +10,7 @@ import logging
 import sys
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QItemSelection, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QItemSelection, QObject, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -53,6 +53,7 @@ from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, muted
 log = logging.getLogger(__name__)
 
 WELCOME_PAGE, KEYS_PAGE = 0, 1
+FIRST_PAINT_FALLBACK_MS = 1000
 
 
 class MainWindow(QMainWindow):
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.demo = demo
         self._dialogs: list[QWidget] = []
         self._painted = False
+        self._first_paint_probe: _FirstPaint | None = None
         self.setWindowTitle(f"{APP_NAME} \u2014 demo" if demo else APP_NAME)
         self.setWindowIcon(icons.app_icon())
         self.setAccessibleName(APP_NAME)
@@ -94,6 +96,7 @@ class MainWindow(QMainWindow):
 
         services.rowsReset.connect(self._on_services_rows_reset)
         services.rowChanged.connect(self._on_services_row_changed)
+        services.rowsChanged.connect(self._on_services_rows_changed)
         services.keychainChecked.connect(self._on_services_keychain_checked)
         services.auditStarted.connect(self._on_services_audit_started)
         services.auditProgress.connect(self._on_services_audit_progress)
@@ -466,6 +469,15 @@ class MainWindow(QMainWindow):
             self.detail.show_row(row)
         self._summary_timer_kick()
 
+    def _on_services_rows_changed(self, key_ids: list[str]) -> None:
+        rows = [r for r in (self.services.row(k) for k in key_ids) if r is not None]
+        if not rows:
+            return
+        self.model.update_rows(rows)
+        if self.detail.key_id in key_ids:
+            self.detail.show_row(self.services.row(self.detail.key_id))
+        self._summary_timer_kick()
+
     def _summary_timer_kick(self) -> None:
         # During an audit hundreds of rows change; recompute the summary at most a few times a second.
         if not hasattr(self, "_summary_timer"):
@@ -585,10 +597,9 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.cancel_button.show()
         self.audit_label.setText(f"Checking {len(ids)} key{'s' if len(ids) != 1 else ''}\u2026")
-        for kid in ids:
-            row = self.services.row(kid)
-            if row is not None:
-                self.model.update_row(row)
+        # Rows keep their places while results stream in; the list is re-sorted once when the audit ends.
+        self.model.set_sort_paused(True)
+        self.model.update_rows([r for r in (self.services.row(k) for k in ids) if r is not None])
         self._update_summary()
 
     def _on_services_audit_progress(self, done: int, total: int) -> None:
@@ -601,8 +612,8 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.cancel_button.hide()
         self._update_page()
-        for row in self.services.rows():
-            self.model.update_row(row)
+        self.model.update_rows(self.services.rows())
+        self.model.set_sort_paused(False)
         if outcome.error:
             self.audit_label.setText("Audit failed")
             self.audit_label.setToolTip(outcome.error)
@@ -912,11 +923,20 @@ class MainWindow(QMainWindow):
         super().showEvent(e)
         if not self._painted:
             self._painted = True
-            # After the first frame is on screen: the things that may be slow.
-            QTimer.singleShot(0, self._after_first_paint)
+            # After the first frame is on screen: the things that may be slow. A 0 ms timer started here runs
+            # before that frame is painted (and the keychain probe and the judging, on workers, would compete with
+            # it for the GIL), so wait for the window's first Paint event; the fallback covers a window that is
+            # shown but never painted (minimised at start).
+            self._first_paint_probe = _FirstPaint(self, self._after_first_paint)
+            self.installEventFilter(self._first_paint_probe)
+            QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self._first_paint_probe.fire)
 
     def _after_first_paint(self) -> None:
+        if self._first_paint_probe is not None:
+            self.removeEventFilter(self._first_paint_probe)
+            self._first_paint_probe = None
         self.services.check_keychain()
+        self.services.prepare_exchange_imports()
         from keyhygiene.ui.tray import Tray, tray_available
 
         if tray_available():
@@ -946,6 +966,26 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(e)
+
+
+class _FirstPaint(QObject):
+    """Calls ``then`` once, on the event-loop turn after the watched window's first Paint event (children paint in
+    the same pass, so by then the whole first frame is done), or when ``fire`` is called first."""
+
+    def __init__(self, window: QWidget, then: Any) -> None:
+        super().__init__(window)
+        self._then = then
+        self._fired = False
+
+    def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Paint and not self._fired:
+            QTimer.singleShot(0, self.fire)
+        return False
+
+    def fire(self) -> None:
+        if not self._fired:
+            self._fired = True
+            self._then()
 
 
 def apply_appearance(mode: str) -> None:

@@ -39,7 +39,7 @@ from keyhygiene.core.report.html import (
     template_context,
 )
 from keyhygiene.core.report.integrity import HASH_FIELD, PDF_ATTACHMENT_NAME
-from keyhygiene.core.report.json_report import render_json, report_document
+from keyhygiene.core.report.json_report import render_json, shared_document
 from keyhygiene.core.report.model import Report
 from keyhygiene.core.report.output import write_atomic
 
@@ -137,7 +137,7 @@ def _document(html: str, width: float, height: float, writer: QPdfWriter, font_p
 
 def pdf_sources(report: Report, document: dict[str, Any] | None = None) -> tuple[str, str]:
     """The rich-text HTML of the title page and of the body, before Qt lays them out (also the PDF's golden)."""
-    ctx = template_context(report, document if document is not None else report_document(report))
+    ctx = template_context(report, document if document is not None else shared_document(report), embed_data=False)
     ctx["attachment_name"] = PDF_ATTACHMENT_NAME
     ctx["table_rows"] = TABLE_ROWS
     # A large vault's PDF groups findings by kind and exposures by service: hundreds of pages of one finding
@@ -168,7 +168,7 @@ def write_pdf(report: Report, path: Path, document: dict[str, Any] | None = None
 def _write(report: Report, path: Path, document: dict[str, Any] | None) -> None:
     if QGuiApplication.instance() is None:
         raise NoGuiApplication("the PDF report needs a QGuiApplication (call ensure_gui_application first)")
-    doc_json = document if document is not None else report_document(report)
+    doc_json = document if document is not None else shared_document(report)
     title_html, body_html = pdf_sources(report, doc_json)
 
     writer = QPdfWriter(str(path))
@@ -177,7 +177,8 @@ def _write(report: Report, path: Path, document: dict[str, Any] | None) -> None:
                                      MARGINS_MM, QPageLayout.Unit.Millimeter))
     writer.setTitle(f"{report.app_name} API key hygiene report, {format_datetime(report.generated_at)}")
     writer.setCreator(f"{report.app_name} {report.app_version}")
-    # The JSON document the printed digest covers, so anyone can check it (pdfdetach, or the integrity module).
+    # The JSON document the printed digest covers, so anyone can check it (pdfdetach, or the integrity module):
+    # the very text of the JSON report, made once per report.
     writer.addFileAttachment(PDF_ATTACHMENT_NAME, QByteArray(render_json(report, doc_json).encode("utf-8")),
                              "application/json")
 
@@ -189,7 +190,8 @@ def _write(report: Report, path: Path, document: dict[str, Any] | None) -> None:
     body = _document(body_html, width, body_height, writer, 8.5, chart_svgs(report), handler)
     title = _document(title_html, width, full_height, writer, 10)
 
-    pages = body.pageCount() + 1
+    body_pages = body.pageCount()  # lays the body out; asked once, since each call walks the whole layout
+    pages = body_pages + 1
     painter = QPainter()
     if not painter.begin(writer):
         raise OSError(f"cannot write the PDF to {path}")
@@ -201,7 +203,7 @@ def _write(report: Report, path: Path, document: dict[str, Any] | None) -> None:
         painter.restore()
         _footer(painter, width, full_height, 1, pages, doc_json[HASH_FIELD], report)
         layout = body.documentLayout()
-        for i in range(body.pageCount()):
+        for i in range(body_pages):
             writer.newPage()
             painter.save()
             painter.translate(0, -i * body_height)

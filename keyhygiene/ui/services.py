@@ -14,14 +14,14 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials, KeyProfile, KeyRecord, Status
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.store.keychain import KeychainStatus
 from keyhygiene.store.vault import ServiceRef, Vault
-from keyhygiene.ui import core_bridge
+from keyhygiene.ui import core_bridge, pyside_import_hook
 from keyhygiene.ui.async_runner import AsyncRunner
 from keyhygiene.ui.key_row import CHECKING, DONE, FAILED, IDLE, QUEUED, KeyRow
 from keyhygiene.ui.task_pool import TaskPool
@@ -29,6 +29,7 @@ from keyhygiene.ui.task_pool import TaskPool
 log = logging.getLogger(__name__)
 
 PREFS_SETTING = "ui.prefs"
+FLUSH_MS = 16  # one frame: how long an audit's results may wait to be shown together
 
 
 @dataclass
@@ -71,6 +72,7 @@ class AuditOutcome:
 class Services(QObject):
     rowsReset = Signal()
     rowChanged = Signal(str)
+    rowsChanged = Signal(list)  # key ids: an audit's results, delivered at most once per ~frame
     keychainChecked = Signal(object)  # KeychainStatus
     auditStarted = Signal(list)  # key ids
     auditProgress = Signal(int, int)  # done, total
@@ -106,6 +108,14 @@ class Services(QObject):
         self._audit_started = utcnow()
         self.last_audit: AuditOutcome | None = None
         self.now: Callable[[], datetime] = utcnow
+        # An audit's results arrive in bursts (a hundred keys of one exchange answer within a few ms): the rows
+        # they change and the progress are handed on once per GUI turn, not once per key.
+        self._changed: dict[str, None] = {}
+        self._progress_dirty = False
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(FLUSH_MS)
+        self._flush_timer.timeout.connect(self.flush_changes)
 
     # ---- rows -----------------------------------------------------------------------------------------------
     def load_rows(self) -> list[KeyRow]:
@@ -264,6 +274,12 @@ class Services(QObject):
             log.exception("open rotations unavailable")
             return []
 
+    def prepare_exchange_imports(self) -> None:
+        """After the first paint: list ccxt's modules for PySide's import hook on a worker, so the first audit's
+        import of ccxt does not make the hook read their sources (see ``pyside_import_hook``)."""
+        self.pool.submit(pyside_import_hook.exempt,
+                         on_error=lambda exc: log.warning("import hook not prepared: %s", redact.scrub(exc)))
+
     # ---- keychain -------------------------------------------------------------------------------------------
     def check_keychain(self) -> None:
         self.pool.submit(self.vault.secrets.status, on_done=self._on_keychain_status,
@@ -358,6 +374,7 @@ class Services(QObject):
         endpoints = self.endpoints
 
         async def go() -> KeyProfile:
+            pyside_import_hook.exempt()
             from keyhygiene.exchanges.inspect import inspect_key
 
             return await inspect_key(exchange, creds, endpoints=endpoints or None,
@@ -420,6 +437,7 @@ class Services(QObject):
     async def _full_audit(self) -> None:
         """``core.audit.audit_async`` on the runner's loop: it reads the keychain on a worker thread, inspects
         every key concurrently, records each inspection and judges it; we show each verdict as it comes."""
+        pyside_import_hook.exempt()  # before the first import of ccxt, on this (the importing) thread
         from keyhygiene.core.audit import audit_async
 
         cancel = asyncio.Event()
@@ -440,7 +458,24 @@ class Services(QObject):
         for row in self._rows.values():
             if row.audit_state == QUEUED:
                 row.audit_state = CHECKING
-                self.rowChanged.emit(row.id)
+                self._changed_later(row.id)
+
+    def _changed_later(self, key_id: str) -> None:
+        self._changed[key_id] = None
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def flush_changes(self) -> None:
+        """Hand on the rows changed (and the progress made) since the last flush: one signal each."""
+        self._flush_timer.stop()
+        if self._changed:
+            ids = list(self._changed)
+            self._changed.clear()
+            self.rowsChanged.emit(ids)
+        if self._progress_dirty:
+            self._progress_dirty = False
+            if self._audit is not None:
+                self.auditProgress.emit(self._audit_done, self._audit.total)
 
     def _note_errors(self, errors: list[str]) -> None:
         if self._audit is not None:
@@ -468,7 +503,7 @@ class Services(QObject):
             row.audit_state = IDLE
             row.audit_message = "Not checked: the audit was cancelled." if self._audit.cancelled else ""
         self._rows[a.key.id] = row
-        self.rowChanged.emit(a.key.id)
+        self._changed_later(a.key.id)
         self._count_one()
 
     # A re-check of chosen keys: their secrets only, inspected through the same exchange layer.
@@ -506,6 +541,7 @@ class Services(QObject):
 
     async def _recheck_coro(self, items: list[tuple[str, str, Credentials]],
                             declared: dict[str, list[str] | None]) -> None:
+        pyside_import_hook.exempt()
         from keyhygiene.exchanges.audit_runner import inspect_many
 
         cancel = asyncio.Event()
@@ -538,7 +574,7 @@ class Services(QObject):
         new.audit_state = DONE if ok else FAILED
         new.audit_message = "" if ok else redact.scrub(profile.message or profile.status)
         self._rows[key_id] = new
-        self.rowChanged.emit(key_id)
+        self._changed_later(key_id)
         self._audit.checked += 1
         self._count_one()
 
@@ -546,7 +582,9 @@ class Services(QObject):
         if self._audit is None:
             return
         self._audit_done += 1
-        self.auditProgress.emit(self._audit_done, self._audit.total)
+        self._progress_dirty = True
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
 
     def _on_audit_error(self, exc: BaseException) -> None:
         from keyhygiene.store.keychain import KeychainError
@@ -567,7 +605,8 @@ class Services(QObject):
             if row.audit_state in (QUEUED, CHECKING):
                 row.audit_state = IDLE
                 row.audit_message = "Not checked: the audit was cancelled." if outcome.cancelled else ""
-                self.rowChanged.emit(row.id)
+                self._changed[row.id] = None
+        self.flush_changes()  # every row and the last progress are out before "finished"
         outcome.finished_at = self.now()
         self._audit = None
         self.last_audit = outcome

@@ -60,7 +60,9 @@ def test_thousands_of_rows_filter_and_sort(qapp) -> None:  # type: ignore[no-unt
     # An update touches one row only and keeps the others' cached display.
     changed = _row(123, "high")
     model.update_row(changed)
-    assert model.index(123, Col.RISK).data(CHIPS_ROLE)[0][0].startswith("High")
+    at = model.row_of(changed.id)
+    assert at is not None
+    assert model.index(at, Col.RISK).data(CHIPS_ROLE)[0][0].startswith("High")
 
 
 def test_risk_and_expiry_cells(qapp) -> None:  # type: ignore[no-untyped-def]

@@ -234,17 +234,27 @@ def policy_items(report: Report) -> list[tuple[str, str]]:
     return out
 
 
-def template_context(report: Report, document: dict[str, Any] | None = None) -> dict[str, Any]:
+def report_charts(report: Report) -> list[chartmod.Chart]:
+    """The report's charts, computed once per report: the HTML draws them inline, the PDF as SVG objects."""
+    charts = report.memo.get("charts")
+    if charts is None:
+        charts = report.memo["charts"] = chartmod.all_charts(report)
+    return charts
+
+
+def template_context(report: Report, document: dict[str, Any] | None = None, *,
+                     embed_data: bool = True) -> dict[str, Any]:
+    """What the templates see. ``embed_data=False`` leaves out the document as script-safe JSON, which only the
+    browser edition embeds (the PDF attaches the JSON file instead)."""
     doc = document if document is not None else shared_document(report)
     text, stale = freshness(report)
     by_risk = keys_by_risk(report)
     rotate = [k for k in by_risk if k.needs_rotation]
-    return {
+    ctx = {
         "r": report,
         "font": chartmod.FONT,
-        "charts": chartmod.all_charts(report),
+        "charts": report_charts(report),
         "sha": doc[HASH_FIELD],
-        "data_json": Markup(embeddable_json(doc)),  # noqa: S704 - escaped for <script> by embeddable_json
         "data_element_id": DATA_ELEMENT_ID,
         "freshness": text,
         "stale": stale,
@@ -258,6 +268,9 @@ def template_context(report: Report, document: dict[str, Any] | None = None) -> 
         "policy_items": policy_items(report),
         "recipes": {"python": PY_RECIPE, "jq": JQ_RECIPE, "pdf": PDF_EXTRACT},
     }
+    if embed_data:
+        ctx["data_json"] = Markup(embeddable_json(doc))  # noqa: S704 - escaped for <script> by embeddable_json
+    return ctx
 
 
 def render_html(report: Report, document: dict[str, Any] | None = None) -> str:
@@ -268,4 +281,4 @@ def chart_svgs(report: Report) -> dict[str, str]:
     """Each chart as a standalone SVG document, for renderers that cannot read inline SVG (the PDF)."""
     macros = environment().get_template("report/_macros.html.j2").make_module({"font": chartmod.FONT})
     svg = macros.svg  # type: ignore[attr-defined]  # a macro of the template, known only at run time
-    return {c.id: str(svg(c)) for c in chartmod.all_charts(report)}
+    return {c.id: str(svg(c)) for c in report_charts(report)}
