@@ -72,3 +72,18 @@ def inspect_in_setup(sim: Simulator, exchange: str, setup: str, **key_kw):  # ty
     profile = inspect_sync(sim, key, creds=creds)
     assert profile.message and key.secret not in profile.message and key.api_key not in profile.message
     return key, profile
+
+
+def inspect_forced(sim: Simulator, monkeypatch, exchange: str, kind: str):  # type: ignore[no-untyped-def]
+    """Inspect a valid key while the simulator answers with the exchange's documented error ``kind``; the message
+    must hold no key material (every line of a PEM secret, the passphrase)."""
+    from tests.helpers.sim_force import force_reject
+    from tests.helpers.simkeys import make_key
+
+    key = sim.add_key(make_key(exchange))
+    force_reject(monkeypatch, sim, exchange, kind)
+    profile = inspect_sync(sim, key)
+    material = [line for line in key.secret.splitlines() if len(line) > 8 and not line.startswith("-----")]
+    material += [key.api_key, *([key.passphrase] if key.passphrase else [])]
+    assert profile.message and not any(m in profile.message for m in material)
+    return key, profile
