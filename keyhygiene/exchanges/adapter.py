@@ -109,6 +109,20 @@ def envelope(data: Any, *keys: str) -> Any:
     return cur
 
 
+def int_code(body: Any, *fields: str) -> int | None:
+    """An exchange's numeric error code from the first of ``fields`` present in a JSON object body; None when
+    the body is not an object or the code is missing or not a number (``"10003"`` and ``10003`` both count)."""
+    if not isinstance(body, Mapping):
+        return None
+    for f in fields or ("code",):
+        if f in body and body[f] is not None:
+            try:
+                return int(body[f])
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
 def as_bool(value: Any) -> bool | None:
     """Exchanges send true/"true"/1/"1"; anything unrecognised is 'does not say'."""
     if isinstance(value, bool):

@@ -11,7 +11,7 @@ from typing import Any
 from keyhygiene.core.models import Credentials, KeyProfile, Status
 from keyhygiene.core.timeutil import from_epoch_ms
 from keyhygiene.exchanges import errors
-from keyhygiene.exchanges.adapter import Adapter, Endpoint, Grant, ParseError, PermissionTable, as_bool
+from keyhygiene.exchanges.adapter import Adapter, Endpoint, Grant, ParseError, PermissionTable, as_bool, int_code
 
 DOC = "developers.binance.com wallet/account/api-key-permission"
 
@@ -64,11 +64,7 @@ class BinanceAdapter(Adapter):
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
         if http_status in (418, 429):
             return None  # generic: rate limited / IP ban, with Retry-After
-        code = body.get("code") if isinstance(body, dict) else None
-        try:
-            code = int(code) if code is not None else None
-        except (TypeError, ValueError):
-            code = None
+        code = int_code(body, "code")
         if code in CODES:
             st = CODES[code]
             detail = f"Binance error {code}."

@@ -27,7 +27,7 @@ from keyhygiene.core.models import Credentials, KeyProfile, Status
 from keyhygiene.core.permissions import TRADE_PERMISSIONS
 from keyhygiene.core.timeutil import from_epoch_ms
 from keyhygiene.exchanges import errors
-from keyhygiene.exchanges.adapter import Adapter, Endpoint, Grant, ParseError, PermissionTable, split_ips
+from keyhygiene.exchanges.adapter import Adapter, Endpoint, Grant, ParseError, PermissionTable, int_code, split_ips
 
 DOC = "BingX apiPermissions 'permissions'"
 
@@ -135,12 +135,9 @@ class BingxAdapter(Adapter):
                                  "without use.")
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
-        if http_status in (418, 429) or not isinstance(body, dict):
+        if http_status in (418, 429):
             return None
-        try:
-            code = int(body.get("code"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return None
+        code = int_code(body, "code")
         if code not in CODES:
             return None
         st = CODES[code]

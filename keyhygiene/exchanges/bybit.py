@@ -19,6 +19,7 @@ from keyhygiene.exchanges.adapter import (
     PermissionTable,
     as_bool,
     envelope,
+    int_code,
     split_ips,
 )
 
@@ -92,13 +93,7 @@ class BybitAdapter(Adapter):
             profile.third_party_link = "Bybit reports this key as connected to a third-party application (type 2)."
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
-        if not isinstance(body, dict):
-            return None
-        raw = body.get("retCode", body.get("ret_code"))
-        try:
-            code = int(raw) if raw is not None else None
-        except (TypeError, ValueError):
-            return None
+        code = int_code(body, "retCode", "ret_code")
         if code in CODES:
             st = CODES[code]
             detail = "The key has expired." if code in (33004, -2015) else f"Bybit error {code}."

@@ -26,7 +26,7 @@ from typing import Any
 
 from keyhygiene.core.models import KeyProfile, Status
 from keyhygiene.exchanges import errors
-from keyhygiene.exchanges.adapter import Adapter, Endpoint, Grant, ParseError, PermissionTable, as_bool
+from keyhygiene.exchanges.adapter import Adapter, Endpoint, Grant, ParseError, PermissionTable, as_bool, int_code
 
 DOC = "MEXC spot v3 Account Information (GET /api/v3/account)"
 
@@ -82,12 +82,9 @@ class MexcAdapter(Adapter):
         profile.notes.append(NOTE)
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
-        if http_status in (418, 429) or not isinstance(body, dict):
+        if http_status in (418, 429):
             return None
-        try:
-            code = int(body.get("code"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return None
+        code = int_code(body, "code")
         if code not in CODES:
             return None
         st = CODES[code]

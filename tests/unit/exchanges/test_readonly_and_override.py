@@ -74,3 +74,15 @@ def test_apply_endpoint_rewrites_every_api_url(exchange: str) -> None:
     assert urls, "no API URLs found"
     assert all(u.startswith("http://127.0.0.1:9999") for u in urls), urls
     assert client.hostname == "127.0.0.1:9999"
+
+
+def test_int_code_reads_numeric_codes_from_the_first_field_present() -> None:
+    from keyhygiene.exchanges.adapter import int_code
+
+    assert int_code({"code": "10003"}) == 10003
+    assert int_code({"retCode": -2015, "code": 1}, "retCode", "ret_code") == -2015
+    assert int_code({"ret_code": 10002}, "retCode", "ret_code") == 10002
+    assert int_code({"code": "x"}) is None
+    assert int_code({"code": None}) is None
+    assert int_code("<html>", "code") is None
+    assert int_code(None) is None
