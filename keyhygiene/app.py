@@ -26,7 +26,7 @@ MIN_SHOT = (1200, 750)
 SHOT_SIZE = (1400, 880)
 # tests/benchmarks/run.py (startup): when set, the wall-clock time the first frame was finished is written there.
 BENCH_FIRST_PAINT_ENV = "KEYHYGIENE_BENCH_FIRST_PAINT"
-GUI_SWITCH_INTERVAL_S = 0.0005
+GUI_SWITCH_INTERVAL_S = 0.00002
 
 
 def _err(message: str) -> None:
