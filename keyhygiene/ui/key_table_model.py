@@ -73,6 +73,9 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 CHIPS_ROLE = Qt.ItemDataRole.UserRole + 3  # list[tuple[text, tone]] painted by ChipDelegate
 KEY_ID_ROLE = Qt.ItemDataRole.UserRole + 4
 SUBTITLE_ROLE = Qt.ItemDataRole.UserRole + 5  # second line of the label cell: "Binance · 70ce…40de"
+# Everything a cell shows, as one hashable tuple (see ``cell_content``): the view's delegate paints from it with a
+# single call into the model per cell, and caches the picture under it (keyhygiene/ui/delegates.py).
+CELL_ROLE = Qt.ItemDataRole.UserRole + 6
 
 
 @dataclass
@@ -82,6 +85,25 @@ class _Display:
     chips: dict[int, list[tuple[str, str]]]
     fg: dict[int, str]  # column -> semantic colour name (theme.severity_color)
     subtitle: str = ""
+    exchange: str = ""
+    cells: dict[int, tuple[Any, ...]] | None = None
+
+    def cell(self, column: int) -> tuple[Any, ...]:
+        if self.cells is None:
+            self.cells = {c: cell_content(self, c) for c in Col}
+        return self.cells[column]
+
+
+def cell_content(d: _Display, column: int) -> tuple[Any, ...]:
+    """What the delegate paints: ``("icon", exchange)``, ``("label", title, subtitle)``, ``("chips", chips)`` or
+    ``("text", text, colour name or "")``. Equal content paints equally, so equal tuples share one cached picture."""
+    if column == Col.EXCHANGE:
+        return ("icon", d.exchange)
+    if column == Col.LABEL:
+        return ("label", d.text.get(column, ""), d.subtitle)
+    if column in d.chips:
+        return ("chips", tuple(d.chips[column]))
+    return ("text", d.text.get(column, ""), d.fg.get(column, ""))
 
 
 class KeyTableModel(QAbstractTableModel):
@@ -279,6 +301,8 @@ class KeyTableModel(QAbstractTableModel):
             if c == Col.LABEL:
                 return f"{d.text.get(c, '')}, {d.subtitle}"
             return d.text.get(c, "")
+        if role == CELL_ROLE:
+            return d.cell(c)
         if role == SUBTITLE_ROLE and c == Col.LABEL:
             return d.subtitle
         if role == SORT_ROLE:
@@ -414,7 +438,7 @@ class KeyTableModel(QAbstractTableModel):
         if row.audit_message:
             tip += f"\n{row.audit_message}"
         tips[Col.CHECKED] = tip
-        return _Display(text=text, tips=tips, chips=chips, fg=fg, subtitle=subtitle)
+        return _Display(text=text, tips=tips, chips=chips, fg=fg, subtitle=subtitle, exchange=rec.exchange)
 
 
 # Filter scopes offered next to the search box.

@@ -42,7 +42,7 @@ from keyhygiene.store.keychain import KeychainStatus
 from keyhygiene.ui import core_bridge, icons, plugins, theme
 from keyhygiene.ui.charts_widget import AgeChart, RiskChart, ScoreRing
 from keyhygiene.ui.clipboard import SecureClipboard
-from keyhygiene.ui.delegates import ChipDelegate, LabelDelegate
+from keyhygiene.ui.delegates import CellDelegate
 from keyhygiene.ui.detail_pane import DetailPane
 from keyhygiene.ui.key_row import format_relative
 from keyhygiene.ui.key_table_model import KEY_ID_ROLE, ROW_ROLE, SCOPES, Col, KeyFilterProxyModel, KeyTableModel
@@ -310,11 +310,10 @@ class MainWindow(QMainWindow):
         hh.setSectionsMovable(True)
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         hh.setMinimumSectionSize(48)
-        self._chips = ChipDelegate(self.table)
-        for c in (Col.PERMISSIONS, Col.SHARED, Col.RISK):
-            self.table.setItemDelegateForColumn(c, self._chips)
-        self._label_delegate = LabelDelegate(self.table)
-        self.table.setItemDelegateForColumn(Col.LABEL, self._label_delegate)
+        self.cells = CellDelegate(self.table)
+        self.table.setItemDelegate(self.cells)
+        # The audit's heavy first step waits until the list shows the keys queued (keyhygiene.ui.callbacks).
+        self.services.after_list_painted.set_target(self.table.viewport())
         self.table.setIconSize(QSize(22, 22))
         self._default_widths()
         hh.setSectionResizeMode(Col.LABEL, QHeaderView.ResizeMode.Stretch)
@@ -380,6 +379,7 @@ class MainWindow(QMainWindow):
         self.subline = muted(QLabel(box))
         self.subline.setAccessibleName("Vault summary")
         self.severity_counts = QWidget(box)
+        self._shown_counts: tuple[int, tuple[tuple[str, int], ...]] | None = None
         self._counts_layout = FlowLayout(self.severity_counts)
         texts.addStretch(1)
         texts.addWidget(self.headline)
@@ -528,21 +528,26 @@ class MainWindow(QMainWindow):
         elif last is None:
             parts.append("not audited yet")
         self.subline.setText(" \u00b7 ".join(parts))
+        total = sum(len(r.findings) for r in rows)
+        counts = tuple((sev, sum(r.count(sev) for r in rows)) for sev in theme.SEVERITY_NAMES)
+        if (total, counts) != self._shown_counts:  # rebuilt only when they change, not on every audit result
+            self._shown_counts = (total, counts)
+            self._show_counts(total, counts)
+        self.risk_chart.set_rows(rows)
+        self.age_chart.set_rows(rows, now, self.model.max_age_days)
+
+    def _show_counts(self, total: int, counts: tuple[tuple[str, int], ...]) -> None:
         while self._counts_layout.count():
             item = self._counts_layout.takeAt(0)
             gone = item.widget() if item is not None else None
             if gone is not None:
                 gone.deleteLater()
-        total = sum(len(r.findings) for r in rows)
         if total:
             self._counts_layout.addWidget(muted(QLabel(f"{total} finding{'s' if total != 1 else ''}:")))
-        for sev in theme.SEVERITY_NAMES:
-            n = sum(r.count(sev) for r in rows)
+        for sev, n in counts:
             if n:
                 self._counts_layout.addWidget(Chip(f"{n} {sev}", f"sev:{sev}",
                                                    f"{n} {sev} finding{'s' if n != 1 else ''} across all keys"))
-        self.risk_chart.set_rows(rows)
-        self.age_chart.set_rows(rows, now, self.model.max_age_days)
 
     def _apply_policy_to_model(self) -> None:
         pol = self.services.policy

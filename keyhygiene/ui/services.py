@@ -23,6 +23,7 @@ from keyhygiene.store.keychain import KeychainStatus
 from keyhygiene.store.vault import ServiceRef, Vault
 from keyhygiene.ui import core_bridge, pyside_import_hook
 from keyhygiene.ui.async_runner import AsyncRunner
+from keyhygiene.ui.callbacks import AfterPaint
 from keyhygiene.ui.key_row import CHECKING, DONE, FAILED, IDLE, QUEUED, KeyRow
 from keyhygiene.ui.task_pool import TaskPool
 
@@ -113,6 +114,7 @@ class Services(QObject):
         self._changed: dict[str, None] = {}
         self._progress_dirty = False
         self._flush_timer = QTimer(self)
+        self.after_list_painted = AfterPaint(self)  # the window points it at the key list
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(FLUSH_MS)
         self._flush_timer.timeout.connect(self.flush_changes)
@@ -413,12 +415,22 @@ class Services(QObject):
             return True
         if key_ids is None and core_bridge.optional_module("keyhygiene.core.audit") is not None \
                 and self.policy is not None and self.registry is not None:
-            self.runner.submit(self._full_audit(), on_done=lambda _r: self._finish_audit(),
-                               on_error=self._on_audit_error)
+            # Once the window has repainted the keys as queued: the audit's first step (loading the exchange
+            # stack) keeps the GIL busy, and a repaint under it takes ten times longer.
+            self.after_list_painted.call(self._submit_full_audit)
         else:
             self.pool.submit(self._load_credentials, ids, on_done=self._on_credentials_loaded,
                              on_error=self._on_audit_error)
         return True
+
+    def _submit_full_audit(self) -> None:
+        if self._audit is None:
+            return
+        try:
+            self.runner.submit(self._full_audit(), on_done=lambda _r: self._finish_audit(),
+                               on_error=self._on_audit_error)
+        except RuntimeError as exc:  # the window is closing: the loop has stopped
+            self._on_audit_error(exc)
 
     def cancel_audit(self) -> None:
         if self._audit is None:
@@ -438,6 +450,10 @@ class Services(QObject):
         """``core.audit.audit_async`` on the runner's loop: it reads the keychain on a worker thread, inspects
         every key concurrently, records each inspection and judges it; we show each verdict as it comes."""
         pyside_import_hook.exempt()  # before the first import of ccxt, on this (the importing) thread
+        from keyhygiene.exchanges.warmup import load_exchange_stack
+
+        # Now, while the window shows the queued keys and waits: not later, under the repaints of the first results.
+        load_exchange_stack()
         from keyhygiene.core.audit import audit_async
 
         cancel = asyncio.Event()

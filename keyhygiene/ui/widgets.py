@@ -6,8 +6,8 @@ import html
 import re
 import urllib.parse
 
-from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtCore import QMargins, QPoint, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -92,11 +92,16 @@ class FlowLayout(QLayout):
 
 
 class Chip(QLabel):
-    """A rounded label in one of the theme's tones (``danger``, ``warn``, ``neutral``, ``sev:high``…)."""
+    """A rounded label in one of the theme's tones (``danger``, ``warn``, ``neutral``, ``sev:high``…).
+
+    It paints its pill itself: a style sheet per chip made Qt re-polish every chip (and its parent) whenever one
+    was created, ~2 ms each, and the summary and detail pane create a dozen at a time while an audit reports.
+    """
+
+    PAD_X, PAD_Y, RADIUS = 8, 1, 9
 
     def __init__(self, text: str, tone: str = "neutral", tooltip: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
-        self._dark = theme.is_dark()
         self.tone = tone
         if tooltip:
             self.setToolTip(tooltip)
@@ -106,20 +111,26 @@ class Chip(QLabel):
         if f.pointSizeF() > 0:
             f.setPointSizeF(max(7.5, f.pointSizeF() * 0.9))
         self.setFont(f)
-        self._apply()
+        self.setContentsMargins(self.PAD_X, self.PAD_Y, self.PAD_X, self.PAD_Y)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
-    def _apply(self) -> None:
-        # The app palette, not ours: a style sheet changes our palette and would re-trigger this.
-        self._dark = theme.is_dark()
-        bg, fg = chip_colors(self.tone, self._dark)
-        self.setStyleSheet(
-            f"QLabel {{ background: {bg.name()}; color: {fg.name()}; border-radius: 9px; padding: 1px 8px; }}"
-        )
+    def colors(self) -> tuple[QColor, QColor]:
+        """Background and text colour for the application palette (light or dark) in use now."""
+        return chip_colors(self.tone, theme.is_dark())
 
-    def changeEvent(self, e) -> None:
-        if e.type() == e.Type.PaletteChange and theme.is_dark() != self._dark:
-            self._apply()
-        super().changeEvent(e)
+    def paintEvent(self, _event: object) -> None:  # noqa: N802 - Qt API
+        bg, fg = self.colors()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        path = QPainterPath()
+        r = QRectF(self.rect())
+        radius = min(self.RADIUS, r.height() / 2)
+        path.addRoundedRect(r, radius, radius)
+        p.fillPath(path, bg)
+        p.setPen(fg)
+        p.setFont(self.font())
+        p.drawText(self.contentsRect(), int(Qt.AlignmentFlag.AlignCenter), self.text())
+        p.end()
 
 
 def chips_row(chips: list[tuple[str, str]], parent: QWidget | None = None) -> QWidget:
