@@ -177,7 +177,8 @@ class Services(QObject):
         if self._deferred_audit is not None:
             everything, ids = self._deferred_audit
             self._deferred_audit = None
-            self.start_audit(None if everything else ids)
+            # Show the findings first, then start: one turn of the event loop each, not both in one.
+            self.after_list_painted.call(lambda: self.start_audit(None if everything else ids))
 
     def _on_judge_failed(self, exc: BaseException) -> None:
         log.error("could not evaluate the keys: %s", redact.scrub(exc))
