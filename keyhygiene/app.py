@@ -55,15 +55,16 @@ def ensure_application() -> Any:
         # Fractional scale factors (150 %) render crisply instead of being rounded to 1x or 2x.
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(sys.argv[:1])
+    from keyhygiene.ui import pyside_import_hook
+
+    # Before the window's modules load: PySide's import hook would read each one's whole source (1-10 ms apiece).
+    pyside_import_hook.use_fast_check()
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationVersion(__version__)
     QGuiApplication.setDesktopFileName(APP_ID)
-    from keyhygiene.ui.icons import app_icon
-
-    app.setWindowIcon(app_icon())
-    return app
+    return app  # its icon is drawn after the first frame (MainWindow._load_icons): QtSvg is not needed before
 
 
 @dataclass
@@ -78,6 +79,7 @@ class Session:
     vault: Any = None
     demo: Any = None
     settings: Any = None
+    paths: Any = None
     exit_code: int | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -111,7 +113,7 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
     """Open the vault (or the demo) and build services and the window. Does not show it."""
     from PySide6.QtCore import QSettings
 
-    from keyhygiene.logsetup import configure_logging
+    from keyhygiene.logsetup import hold_early_records
     from keyhygiene.paths import app_paths
     from keyhygiene.store.vault import Vault
     from keyhygiene.ui.async_runner import AsyncRunner
@@ -133,17 +135,16 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
             paths = app_paths(getattr(args, "data_dir", None))
             backend = None
         paths.ensure()
-        try:
-            configure_logging(paths)
-        except OSError as exc:
-            log.warning("log file unavailable: %s", exc)
+        # The log file opens once the first frame is up (_open_log_file); what is logged before waits in memory.
+        hold_early_records()
+        s.paths = paths
         s.vault = Vault(paths, backend=backend)
         s.settings = QSettings(str(paths.data_dir / "ui.ini"), QSettings.Format.IniFormat)
         s.runner = AsyncRunner()
         s.pool = TaskPool()
         s.services = Services(s.vault, runner=s.runner, pool=s.pool, endpoints=endpoints, defer_judging=True)
         s.services.load_rows()
-        s.window = MainWindow(s.services, settings=s.settings, demo=bool(s.demo))
+        s.window = MainWindow(s.services, settings=s.settings, demo=bool(s.demo), staged=True)
     except BaseException:
         s.close()
         raise
@@ -172,6 +173,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run_session(session, args)
     finally:
+        if session.paths is not None:
+            _open_log_file(session.paths)  # a run that ended before its first frame keeps its early records too
         session.close()
         app.processEvents()
         gc_guard.stop()
@@ -189,6 +192,15 @@ def _freeze_heap_when_loaded(services: Any, guard: Any) -> None:
 
     services.judged.connect(lambda: once("judged"))
     services.auditProgress.connect(lambda done, _total: once("exchanges") if done else None)
+
+
+def _open_log_file(paths: Any) -> None:
+    from keyhygiene.logsetup import configure_logging
+
+    try:
+        configure_logging(paths)
+    except OSError as exc:
+        log.warning("log file unavailable: %s", exc)
 
 
 def _tell_user(app: Any, message: str, args: argparse.Namespace) -> None:
@@ -239,6 +251,7 @@ def _run_session(s: Session, args: argparse.Namespace) -> int:
             QTimer.singleShot(150, start_audit)
 
     window.firstPainted.connect(on_first_paint)
+    window.firstPainted.connect(lambda: _open_log_file(s.paths))
 
     def on_audit(outcome: Any) -> None:
         if state["audit"] is not None:

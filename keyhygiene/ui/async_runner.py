@@ -7,18 +7,20 @@ the loop (e.g. an ``on_result`` callback of an audit) hands values to the GUI wi
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import functools
 import itertools
 import logging
 import threading
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from keyhygiene.ui.callbacks import deliver
+
+if TYPE_CHECKING:
+    import asyncio
+    import concurrent.futures
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,8 @@ class AsyncRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._loop = asyncio.new_event_loop()
+        # Made on first use: importing asyncio costs ~30 ms, and the window's first frame needs no loop.
+        self._loop_: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="keyhygiene-asyncio", daemon=True)
         self._started = threading.Event()
         self._stopped = False
@@ -46,12 +49,22 @@ class AsyncRunner(QObject):
         self._settled.connect(self._on_settled)
 
     # ---- lifecycle -----------------------------------------------------------------------------------------
+    @property
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop_ is None:
+            import asyncio
+
+            self._loop_ = asyncio.new_event_loop()
+        return self._loop_
+
     def start(self) -> None:
         if not self._thread.is_alive():
             self._thread.start()
             self._started.wait(5)
 
     def _run(self) -> None:
+        import asyncio
+
         asyncio.set_event_loop(self._loop)
         self._loop.call_soon(self._started.set)
         try:
@@ -60,6 +73,8 @@ class AsyncRunner(QObject):
             self._finish_loop()
 
     def _finish_loop(self) -> None:
+        import asyncio
+
         loop = self._loop
         try:
             tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
@@ -92,7 +107,7 @@ class AsyncRunner(QObject):
             self._thread.join(timeout)
             if self._thread.is_alive():
                 log.warning("asyncio thread did not stop within %.0f s", timeout)
-        elif not self._loop.is_closed():
+        elif self._loop_ is not None and not self._loop_.is_closed():
             self._loop.close()
 
     # ---- submitting work -------------------------------------------------------------------------------------
@@ -113,6 +128,8 @@ class AsyncRunner(QObject):
         # The callbacks stay on the GUI thread; the loop thread only ever holds the ticket, so a dialog's last
         # reference can never be dropped (and the dialog destroyed) on the loop thread.
         self._callbacks[ticket] = (on_done, on_error, context)
+        import asyncio
+
         fut = asyncio.run_coroutine_threadsafe(coro, self._loop)
         self._pending.add(fut)
         fut.add_done_callback(functools.partial(self._future_done, ticket))
@@ -143,7 +160,7 @@ class AsyncRunner(QObject):
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the loop thread (e.g. ``event.set`` of an ``asyncio.Event``)."""
-        if not self._stopped and not self._loop.is_closed():
+        if not self._stopped and self._loop_ is not None and not self._loop_.is_closed():
             self._loop.call_soon_threadsafe(fn, *args)
 
     def call_in_gui(self, fn: Callable[..., Any], *args: Any) -> None:

@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
@@ -184,7 +184,7 @@ class CellDelegate(QStyledItemDelegate):
         text = pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
         kind = cell[0]
         if kind == "icon":
-            self._paint_icon(p, rect, str(cell[1]))
+            self._paint_icon(p, rect, str(cell[1]), dpr)
         elif kind == "label":
             _paint_label(p, rect.adjusted(6, 3, -6, -3), str(cell[1]), str(cell[2]), option.font, text, selected)
         elif kind == "chips":
@@ -197,13 +197,12 @@ class CellDelegate(QStyledItemDelegate):
         return pm
 
     @staticmethod
-    def _paint_icon(p: QPainter, rect: QRectF, exchange: str) -> None:
-        from keyhygiene.ui.icons import exchange_icon  # rendered once per exchange, on first use
+    def _paint_icon(p: QPainter, rect: QRectF, exchange: str, dpr: float) -> None:
+        from keyhygiene.ui.icons import exchange_pixmap  # rendered once per exchange and size, on first use
 
-        icon = exchange_icon(exchange)
         x = int(rect.left() + (rect.width() - ICON_PX) / 2)
         y = int(rect.top() + (rect.height() - ICON_PX) / 2)
-        icon.paint(p, QRect(QPoint(x, y), QSize(ICON_PX, ICON_PX)))
+        p.drawPixmap(QRect(x, y, ICON_PX, ICON_PX), exchange_pixmap(exchange, ICON_PX, dpr))
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         base = super().sizeHint(option, index)

@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QItemSelection, QObject, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -54,15 +54,20 @@ log = logging.getLogger(__name__)
 
 WELCOME_PAGE, KEYS_PAGE = 0, 1
 FIRST_PAINT_FALLBACK_MS = 1000
+FRAME_MS = 16
 
 
 class MainWindow(QMainWindow):
     auditCompleted = Signal(object)  # AuditOutcome, after the window has updated
     firstPainted = Signal()
 
-    def __init__(self, services: Services, *, settings: QSettings, demo: bool = False,
+    def __init__(self, services: Services, *, settings: QSettings, demo: bool = False, staged: bool = False,
                  parent: QWidget | None = None) -> None:
+        """``staged``: build what the first frame shows (menus, toolbar, the key list, the status bar) and leave
+        the rest (icons, ...) to ``finish_building``, which runs right after the first frame. The app opens its
+        window that way; everything else (tests, a second window) gets it whole at once."""
         super().__init__(parent)
+        self._built = False
         self.services = services
         self.settings = settings
         self.demo = demo
@@ -70,7 +75,6 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._first_paint_probe: _FirstPaint | None = None
         self.setWindowTitle(f"{APP_NAME} \u2014 demo" if demo else APP_NAME)
-        self.setWindowIcon(icons.app_icon())
         self.setAccessibleName(APP_NAME)
         self.setMinimumSize(960, 600)
 
@@ -114,6 +118,15 @@ class MainWindow(QMainWindow):
         self._reload_model()
         self._restore_geometry()
         self._apply_prefs()
+        if not staged:
+            self.finish_building()
+
+    def finish_building(self) -> None:
+        """The parts the first frame can do without (see ``__init__``); idempotent."""
+        if self._built:
+            return
+        self._built = True
+        self._load_icons()
 
     # ---- actions ------------------------------------------------------------------------------------------
     def _action(self, name: str, text: str, icon: str | None,
@@ -122,8 +135,7 @@ class MainWindow(QMainWindow):
         a = QAction(text, self)
         a.setObjectName(name)
         if icon:
-            a.setIcon(icons.action_icon(icon))
-            a.setProperty("iconName", icon)
+            a.setProperty("iconName", icon)  # drawn by _load_icons
         seqs: list[QKeySequence] = []
         for s in shortcuts:
             # A platform's standard binding first (it may be several, or none on this platform), then ours.
@@ -241,7 +253,7 @@ class MainWindow(QMainWindow):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName("Filter keys")
         self.filter_edit.setToolTip("Filter by label, exchange, key, service or finding (Ctrl+F)")
-        search = self.filter_edit.addAction(icons.action_icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        search = self.filter_edit.addAction(QIcon(), QLineEdit.ActionPosition.LeadingPosition)
         search.setText("Filter")
         search.setProperty("iconName", "search")
         self.filter_edit.setMinimumWidth(220)
@@ -884,16 +896,22 @@ class MainWindow(QMainWindow):
         if not hasattr(self, "detail"):
             return
         icons.clear_caches()
-        for a in self.findChildren(QAction):
-            name = a.property("iconName")
-            if name:
-                a.setIcon(icons.action_icon(str(name)))
+        self._load_icons()
         self._style_summary(self.summary)
         self.model.tick()
         if self.detail.key_id:
             self.detail.show_row(self.services.row(self.detail.key_id))
 
     # ---- misc ----------------------------------------------------------------------------------------------------
+    def _load_icons(self) -> None:
+        """Render (or re-tint) the window's and actions' icons. Drawing them from SVG costs ~25 ms (QtSvg's import
+        included): the app does it right after the first frame, tests and dialogs at once."""
+        self.setWindowIcon(icons.app_icon())
+        for a in self.findChildren(QAction):
+            name = a.property("iconName")
+            if name:
+                a.setIcon(icons.action_icon(str(name)))
+
     def _focus_filter(self) -> None:
         self.filter_edit.setFocus()
         self.filter_edit.selectAll()
@@ -940,6 +958,7 @@ class MainWindow(QMainWindow):
         if self._first_paint_probe is not None:
             self.removeEventFilter(self._first_paint_probe)
             self._first_paint_probe = None
+        self.finish_building()
         self.services.check_keychain()
         self.services.prepare_exchange_imports()
         from keyhygiene.ui.tray import Tray, tray_available
@@ -984,7 +1003,9 @@ class _FirstPaint(QObject):
 
     def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         if event.type() == QEvent.Type.Paint and not self._fired:
-            QTimer.singleShot(0, self.fire)
+            # One frame later, not on the very next turn: what is queued behind the first frame (its presentation,
+            # the user's first input) goes before the start-up work, which keeps the GUI thread busy ~100 ms.
+            QTimer.singleShot(FRAME_MS, self.fire)
         return False
 
     def fire(self) -> None:

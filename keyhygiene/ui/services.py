@@ -7,12 +7,11 @@ metadata (SQLite) is read directly: it is what lets the window paint before anyt
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -26,6 +25,9 @@ from keyhygiene.ui.async_runner import AsyncRunner
 from keyhygiene.ui.callbacks import AfterPaint
 from keyhygiene.ui.key_row import CHECKING, DONE, FAILED, IDLE, QUEUED, KeyRow
 from keyhygiene.ui.task_pool import TaskPool
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -455,6 +457,8 @@ class Services(QObject):
 
         # Now, while the window shows the queued keys and waits: not later, under the repaints of the first results.
         load_exchange_stack()
+        import asyncio
+
         from keyhygiene.core.audit import audit_async
 
         cancel = asyncio.Event()
@@ -559,6 +563,8 @@ class Services(QObject):
     async def _recheck_coro(self, items: list[tuple[str, str, Credentials]],
                             declared: dict[str, list[str] | None]) -> None:
         pyside_import_hook.exempt()
+        import asyncio
+
         from keyhygiene.exchanges.audit_runner import inspect_many
 
         cancel = asyncio.Event()

@@ -72,3 +72,32 @@ def test_last_resort_stderr_output_is_redacted_too(capsys: pytest.CaptureFixture
     logging.lastResort.handle(record)
     err = capsys.readouterr().err
     assert s not in err and PLACEHOLDER in err
+
+
+def test_records_logged_before_the_file_opens_reach_it_redacted(data_dir: Path, secret: Secret) -> None:
+    from keyhygiene.logsetup import hold_early_records
+
+    paths = app_paths(data_dir)
+    hold_early_records()
+    hold_early_records()  # idempotent: one buffer
+    s = secret()
+    redact.remember([s])
+    logging.getLogger("keyhygiene.store").info("migrated the vault, key %s", s)
+    logging.getLogger("keyhygiene.x").debug("below INFO: not kept")
+    assert not paths.log_file.exists()
+    configure_logging(paths)
+    logging.getLogger("keyhygiene.x").info("after the file opened")
+    close_logging()
+    text = paths.log_file.read_text()
+    assert text.count("migrated the vault") == 1 and s not in text and PLACEHOLDER in text
+    assert "below INFO" not in text
+    assert text.index("migrated the vault") < text.index("after the file opened")
+
+
+def test_early_records_are_dropped_by_close_logging_without_a_file(data_dir: Path) -> None:
+    from keyhygiene import logsetup
+
+    logsetup.hold_early_records()
+    close_logging()
+    assert logsetup._early is None
+    assert not any(isinstance(h, logsetup._EarlyRecords) for h in logging.getLogger().handlers)
