@@ -50,10 +50,10 @@ def gui_services(vault: Vault, qapp: Any) -> Iterator[Services]:
 def make_window(qtbot: Any, gui_services: Services, data_dir: Path) -> Iterator[Callable[..., MainWindow]]:
     windows: list[MainWindow] = []
 
-    def make(show: bool = True) -> MainWindow:
+    def make(show: bool = True, staged: bool = False) -> MainWindow:
         gui_services.load_rows()
         settings = QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat)
-        w = MainWindow(gui_services, settings=settings)
+        w = MainWindow(gui_services, settings=settings, staged=staged)
         qtbot.addWidget(w)
         windows.append(w)
         if show:
