@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QSizePolicy,
     QSplitter,
@@ -815,6 +814,8 @@ class MainWindow(QMainWindow):
         row = self.services.row(key_id) if key_id else None
         if row is None or key_id is None:
             return None
+        from PySide6.QtWidgets import QMessageBox  # on first use: its type costs ~2 ms at start-up
+
         box = QMessageBox(QMessageBox.Icon.Warning, "Remove key",
                           f"Remove \u201c{row.record.label}\u201d ({display_name(row.record.exchange)} "
                           f"{row.record.fingerprint}) from the keychain and KeyHygiene?", parent=self)
@@ -855,12 +856,16 @@ class MainWindow(QMainWindow):
         return self.open_plugin("rotation", key_id=key_id, resume=resume)
 
     def _show_error(self, exc: BaseException) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, redact.scrub(exc) or type(exc).__name__,
                           parent=self)
         self._keep(box)
         box.open()
 
     def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(self)
         box.setWindowTitle(f"About {APP_NAME}")
         box.setIconPixmap(icons.app_pixmap(64))
