@@ -1,0 +1,179 @@
+"""Diagnosis child for ``startup``: the app's first frame rebuilt with none of the app's code.
+
+``python tests/benchmarks/floor_window.py DATA_DIR`` with ``KEYHYGIENE_BENCH_FIRST_PAINT=PATH``: a QMainWindow of the
+app's shape (menus, a toolbar with a filter box and a scope list, the summary strip's frame, the key list with one
+delegate painting cached cell pictures of the same kinds, the detail pane's frame, a status bar), its rows read
+straight from the vault's SQLite file. It writes ``{"t": <wall-clock time>}`` when its first frame is done, like
+``bare_window.py``. Its time against the bare window's is the least any first frame of this shape costs in PySide6
+(the Qt namespace's and QStyle's Python types alone are ~25 ms): the part of the app's ratio above it is the app's
+own Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QRectF, Qt, QTimer
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter, QPainterPath, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QFrame,
+    QHeaderView,
+    QLineEdit,
+    QMainWindow,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+WINDOW_SIZE = (1360, 840)
+CELL_ROLE = 256 + 6
+SELECTED = QStyle.StateFlag.State_Selected
+
+
+class Model(QAbstractTableModel):
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def rowCount(self, parent: Any = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Any = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else 9
+
+    def headerData(self, section: int, orientation: Any, role: int = 0) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return f"Column {section}"
+        return None
+
+    def data(self, index: Any, role: int = 0) -> Any:
+        if role != CELL_ROLE:
+            return None
+        label, exchange, fingerprint, purpose = self.rows[index.row()]
+        col = index.column()
+        if col == 1:
+            return ("label", label, f"{exchange} \u00b7 {fingerprint}")
+        if col in (2, 6, 7):
+            return ("chips", (("Read", 0), ("Spot", 1)) if col == 2 else ((purpose, 2),))
+        return ("text", str((label, exchange, fingerprint, purpose)[col % 4])[:12])
+
+
+class Delegate(QStyledItemDelegate):
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.cache: dict[Any, QPixmap] = {}
+
+    def paint(self, painter: QPainter, option: Any, index: Any) -> None:
+        cell = index.data(CELL_ROLE)
+        rect = option.rect
+        key = (cell, rect.width(), rect.height(), bool(option.state & SELECTED))
+        pm = self.cache.get(key)
+        if pm is None:
+            pm = self.cache[key] = self._render(cell, rect.width(), rect.height(), option.font)
+        painter.drawPixmap(rect, pm)
+
+    @staticmethod
+    def _render(cell: Any, width: int, height: int, font: QFont) -> QPixmap:
+        pm = QPixmap(width, height)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = QFontMetrics(font)
+        if cell[0] == "chips":
+            x = 6.0
+            for text, _tone in cell[1]:
+                w = fm.horizontalAdvance(text) + 12
+                path = QPainterPath()
+                path.addRoundedRect(QRectF(x, 10, w, 20), 10, 10)
+                p.fillPath(path, QColor("#e6eef6"))
+                p.setPen(QColor("#244a6e"))
+                p.drawText(QRectF(x, 10, w, 20), Qt.AlignmentFlag.AlignCenter, text)
+                x += w + 4
+        elif cell[0] == "label":
+            p.drawText(QRectF(6, 3, width, 17), Qt.AlignmentFlag.AlignVCenter, cell[1])
+            p.drawText(QRectF(6, 20, width, 17), Qt.AlignmentFlag.AlignVCenter, cell[2])
+        else:
+            p.drawText(QRectF(6, 0, width, height), Qt.AlignmentFlag.AlignVCenter, cell[1])
+        p.end()
+        return pm
+
+
+def main(argv: list[str]) -> int:
+    out = Path(os.environ["KEYHYGIENE_BENCH_FIRST_PAINT"])
+    app = QApplication(sys.argv[:1])
+    db = sqlite3.connect(f"file:{Path(argv[0]) / 'keyhygiene.sqlite3'}?mode=ro", uri=True)
+    rows = db.execute("SELECT label, exchange, fingerprint, purpose FROM keys ORDER BY label").fetchall()
+    window = QMainWindow()
+    window.resize(*WINDOW_SIZE)
+    for name in ("File", "Key", "View", "Tools", "Help"):
+        window.menuBar().addMenu(name)
+    bar = QToolBar()
+    for text in ("Add key", "Audit all", "Cancel audit", "Rotate key", "Export report", "Scan for plaintext keys"):
+        action = QAction(text, window)
+        action.setShortcut(QKeySequence("Ctrl+N"))
+        bar.addAction(action)
+    search = QLineEdit()
+    search.setPlaceholderText("Filter keys\u2026")
+    search.setClearButtonEnabled(True)
+    bar.addWidget(search)
+    scope = QComboBox()
+    for i in range(7):
+        scope.addItem(f"Scope {i}")
+    bar.addWidget(scope)
+    window.addToolBar(bar)
+    page = QWidget()
+    v = QVBoxLayout(page)
+    strip = QFrame()
+    strip.setMinimumHeight(106)
+    v.addWidget(strip)
+    split = QSplitter()
+    table = QTableView()
+    model = Model(rows)
+    table.setModel(model)
+    table.setItemDelegate(Delegate(table))
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(40)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setAlternatingRowColors(True)
+    table.setShowGrid(False)
+    split.addWidget(table)
+    detail = QWidget()
+    detail.setMinimumWidth(340)
+    split.addWidget(detail)
+    v.addWidget(split, 1)
+    window.setCentralWidget(page)
+    window.statusBar().showMessage("Keychain: checking\u2026")
+
+    def done() -> None:
+        out.write_text(json.dumps({"t": time.time()}))
+        app.quit()
+
+    class FirstFrame(QObject):
+        def eventFilter(self, _obj: object, event: QEvent) -> bool:  # noqa: N802 - Qt API
+            if event.type() == QEvent.Type.Paint:
+                window.removeEventFilter(self)
+                QTimer.singleShot(0, done)
+            return False
+
+    probe = FirstFrame(window)
+    window.installEventFilter(probe)
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
