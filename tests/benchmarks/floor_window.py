@@ -11,15 +11,14 @@ own Python.
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QRectF, Qt, QTimer
+from first_frame import show_and_report
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter, QPainterPath, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -112,7 +111,6 @@ class Delegate(QStyledItemDelegate):
 
 
 def main(argv: list[str]) -> int:
-    out = Path(os.environ["KEYHYGIENE_BENCH_FIRST_PAINT"])
     app = QApplication(sys.argv[:1])
     db = sqlite3.connect(f"file:{Path(argv[0]) / 'keyhygiene.sqlite3'}?mode=ro", uri=True)
     rows = db.execute("SELECT label, exchange, fingerprint, purpose FROM keys ORDER BY label").fetchall()
@@ -157,22 +155,7 @@ def main(argv: list[str]) -> int:
     v.addWidget(split, 1)
     window.setCentralWidget(page)
     window.statusBar().showMessage("Keychain: checking\u2026")
-
-    def done() -> None:
-        out.write_text(json.dumps({"t": time.time()}))
-        app.quit()
-
-    class FirstFrame(QObject):
-        def eventFilter(self, _obj: object, event: QEvent) -> bool:  # noqa: N802 - Qt API
-            if event.type() == QEvent.Type.Paint:
-                window.removeEventFilter(self)
-                QTimer.singleShot(0, done)
-            return False
-
-    probe = FirstFrame(window)
-    window.installEventFilter(probe)
-    window.show()
-    return app.exec()
+    return show_and_report(app, window)
 
 
 if __name__ == "__main__":
