@@ -12,8 +12,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 from keyhygiene import APP_NAME
 
 DATA_DIR_ENV = "KEYHYGIENE_DATA_DIR"
@@ -54,6 +52,8 @@ def app_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
     if chosen:
         base = Path(chosen).expanduser().resolve()
         return AppPaths(data_dir=base, log_dir=base / "logs", overridden=True)
+    import platformdirs  # only for the defaults: ~5 ms of every start-up otherwise
+
     return AppPaths(
         data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
         log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),

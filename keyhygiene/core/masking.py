@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 ELLIPSIS = "\u2026"
 
 
@@ -26,4 +24,6 @@ def mask_key(api_key: str) -> str:
 
 def key_digest(exchange: str, api_key: str) -> str:
     """SHA-256 for duplicate detection. Salted with the exchange id so the same string on two exchanges differs."""
+    import hashlib  # here: its OpenSSL set-up costs ~3 ms, and only adding or importing a key needs it
+
     return hashlib.sha256(f"{exchange.lower()}\0{api_key.strip()}".encode()).hexdigest()

@@ -12,10 +12,8 @@ Every call is synchronous and may block on an unlock prompt: the GUI calls it fr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import secrets
 import sys
 import threading
 from collections.abc import Callable
@@ -234,6 +232,9 @@ class SecretStore:
             if limit is None or len(doc.encode("utf-16-le")) <= limit:
                 self._call(self.backend.set_password, head, key_id, doc)
             else:
+                import hashlib  # here, not at import: OpenSSL's set-up costs ~3 ms of the app's start-up
+                import secrets
+
                 gen = secrets.token_hex(4)
                 pieces = _split_utf16(doc, limit)
                 written: list[str] = []
@@ -273,6 +274,8 @@ class SecretStore:
                         )
                     parts.append(p)
                 doc = "".join(parts)
+                import hashlib
+
                 if hashlib.sha256(doc.encode()).hexdigest() != header[2]:
                     raise KeychainCorrupt(
                         f"The keychain entry of key {key_id} ({slot}) does not match its checksum."

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +14,8 @@ from keyhygiene.store.database import Database
 
 def new_key_id() -> str:
     """Short, typeable, unguessable enough to never collide in one vault."""
+    import secrets  # here, not at import: it loads hashlib/OpenSSL (~3 ms of the app's start-up)
+
     return "k" + secrets.token_hex(4)
 
 
@@ -28,6 +29,8 @@ class Repository:
         rows = self.db.query("SELECT value FROM meta WHERE name = 'vault_id'")
         if rows:
             return str(rows[0]["value"])
+        import secrets
+
         vid = secrets.token_hex(8)
         with self.db.transaction() as c:
             c.execute("INSERT OR IGNORE INTO meta(name, value) VALUES ('vault_id', ?)", (vid,))

@@ -7,8 +7,6 @@ what we put there: a user who copied something else meanwhile keeps it. Only a d
 
 from __future__ import annotations
 
-import hashlib
-
 from PySide6.QtCore import QMimeData, QObject, QTimer, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication
 
@@ -17,6 +15,8 @@ DEFAULT_CLEAR_SECONDS = 20
 
 
 def _digest(text: str) -> str:
+    import hashlib  # on first copy: its OpenSSL set-up would cost the window's first frame ~3 ms
+
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
