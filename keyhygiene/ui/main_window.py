@@ -943,6 +943,9 @@ class MainWindow(QMainWindow):
     def changeEvent(self, e: QEvent) -> None:
         if e.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self._on_palette_changed()
+        elif e.type() in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
+            self.cells.clear_cache()  # cell pictures are keyed by palette, size and state, not by font
+            self.table.viewport().update()
         super().changeEvent(e)
 
     def _on_palette_changed(self) -> None:

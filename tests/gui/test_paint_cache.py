@@ -149,3 +149,25 @@ def test_after_paint_falls_back_when_no_paint_comes(qtbot) -> None:  # type: ign
     after.set_target(widget)
     after.call(lambda: done.append(1))  # no update() asked: no paint is coming
     qtbot.waitUntil(lambda: done == [1], timeout=3000)
+
+
+def test_a_font_change_redraws_the_cell_pictures(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QFont
+
+    from tests.helpers.gui import store
+    from tests.helpers.simkeys import make_key
+
+    store(vault, make_key("binance"), "Bot key", purpose="bot")
+    w = make_window()
+    w.cells.budget_s = 10.0  # no deferral on a busy machine: every new picture is drawn in the repaint
+    w.table.viewport().repaint()
+    assert w.cells._cache
+    before = w.cells.renders
+    w.table.viewport().repaint()
+    assert w.cells.renders == before  # nothing changed: all from the cache
+    f = QFont(w.font())
+    f.setPointSizeF(f.pointSizeF() + 2)
+    w.setFont(f)
+    QApplication.processEvents()
+    w.table.viewport().repaint()
+    assert w.cells.renders > before  # drawn again in the new font, not blitted from the old pictures
