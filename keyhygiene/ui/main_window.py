@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QItemSelection, QObject, QSettings, QSize, Qt, QTimer, Signal
@@ -1017,7 +1018,6 @@ class MainWindow(QMainWindow):
             self._first_paint_probe = None
         self.finish_building()
         self.services.check_keychain()
-        self.services.prepare_exchange_imports()
         from keyhygiene.ui.tray import Tray, tray_available
 
         if tray_available():
@@ -1049,6 +1049,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(e)
 
 
+@cache
 def _blank_icon() -> QIcon:
     pm = QPixmap(16, 16)
     pm.fill(Qt.GlobalColor.transparent)

@@ -88,6 +88,8 @@ class Services(QObject):
                  endpoints: Mapping[str, str] | None = None, defer_judging: bool = False,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
+        # Before anything here imports ccxt (~800 modules): PySide's import hook must not read their sources.
+        pyside_import_hook.use_fast_check()
         self.vault = vault
         self.runner = runner
         self.pool = pool
@@ -279,12 +281,6 @@ class Services(QObject):
             log.exception("open rotations unavailable")
             return []
 
-    def prepare_exchange_imports(self) -> None:
-        """After the first paint: list ccxt's modules for PySide's import hook on a worker, so the first audit's
-        import of ccxt does not make the hook read their sources (see ``pyside_import_hook``)."""
-        self.pool.submit(pyside_import_hook.exempt,
-                         on_error=lambda exc: log.warning("import hook not prepared: %s", redact.scrub(exc)))
-
     # ---- keychain -------------------------------------------------------------------------------------------
     def check_keychain(self) -> None:
         self.pool.submit(self.vault.secrets.status, on_done=self._on_keychain_status,
@@ -379,7 +375,6 @@ class Services(QObject):
         endpoints = self.endpoints
 
         async def go() -> KeyProfile:
-            pyside_import_hook.exempt()
             from keyhygiene.exchanges.inspect import inspect_key
 
             return await inspect_key(exchange, creds, endpoints=endpoints or None,
@@ -452,7 +447,6 @@ class Services(QObject):
     async def _full_audit(self) -> None:
         """``core.audit.audit_async`` on the runner's loop: it reads the keychain on a worker thread, inspects
         every key concurrently, records each inspection and judges it; we show each verdict as it comes."""
-        pyside_import_hook.exempt()  # before the first import of ccxt, on this (the importing) thread
         from keyhygiene.exchanges.warmup import load_exchange_stack
 
         # Now, while the window shows the queued keys and waits: not later, under the repaints of the first results.
@@ -562,7 +556,6 @@ class Services(QObject):
 
     async def _recheck_coro(self, items: list[tuple[str, str, Credentials]],
                             declared: dict[str, list[str] | None]) -> None:
-        pyside_import_hook.exempt()
         import asyncio
 
         from keyhygiene.exchanges.audit_runner import inspect_many
