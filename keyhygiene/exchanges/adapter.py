@@ -149,3 +149,19 @@ def split_ips(value: Any) -> list[str] | None:
     else:
         return None
     return [i for i in items if i]
+
+
+MIN_VISIBLE = 4  # a masked key showing fewer characters than this names no key in particular
+
+
+def masked_matches(masked: Any, api_key: str) -> bool:
+    """Whether an exchange's masked key (``abcd****wxyz``, ``abcd****``) is ``api_key``: the characters it shows
+    before and after the stars must be the key's own, and there must be at least ``MIN_VISIBLE`` of them (a bare
+    ``****`` would match every key). Without stars, only the key itself matches."""
+    if not isinstance(masked, str) or not masked:
+        return False
+    if "*" not in masked:
+        return masked == api_key
+    head, tail = masked.split("*", 1)[0], masked.rsplit("*", 1)[-1]
+    shown = len(head) + len(tail)
+    return MIN_VISIBLE <= shown <= len(api_key) and api_key.startswith(head) and api_key.endswith(tail)

@@ -27,7 +27,16 @@ from keyhygiene.core.models import Credentials, KeyProfile, Status
 from keyhygiene.core.permissions import TRADE_PERMISSIONS
 from keyhygiene.core.timeutil import from_epoch_ms
 from keyhygiene.exchanges import errors
-from keyhygiene.exchanges.adapter import Adapter, Endpoint, Grant, ParseError, PermissionTable, int_code, split_ips
+from keyhygiene.exchanges.adapter import (
+    Adapter,
+    Endpoint,
+    Grant,
+    ParseError,
+    PermissionTable,
+    int_code,
+    masked_matches,
+    split_ips,
+)
 
 DOC = "BingX apiPermissions 'permissions'"
 
@@ -59,15 +68,6 @@ def _data(resp: Any) -> Any:
     return resp
 
 
-def _masked_matches(masked: Any, api_key: str) -> bool:
-    if not isinstance(masked, str) or not masked:
-        return False
-    if "*" not in masked:
-        return masked == api_key
-    head, tail = masked.split("*", 1)[0], masked.rsplit("*", 1)[-1]
-    return len(head) + len(tail) <= len(api_key) and api_key.startswith(head) and api_key.endswith(tail)
-
-
 def select_own(resp: Any, api_key: str) -> dict[str, Any] | None:
     """Our entry of apiKey/query's ``apiInfos`` (asked with ``apiKey``, so normally just ours); None if absent."""
     data = _data(resp)
@@ -76,7 +76,7 @@ def select_own(resp: Any, api_key: str) -> dict[str, Any] | None:
         return None
     entries = [e for e in infos if isinstance(e, dict)]
     for e in entries:
-        if _masked_matches(e.get("apiKey"), api_key):
+        if masked_matches(e.get("apiKey"), api_key):
             return e
     return entries[0] if len(entries) == 1 else None
 

@@ -27,7 +27,16 @@ from typing import Any
 from keyhygiene.core.models import Credentials, KeyProfile, Status
 from keyhygiene.core.timeutil import from_epoch_ms, from_epoch_s, parse_iso
 from keyhygiene.exchanges import errors
-from keyhygiene.exchanges.adapter import Adapter, Endpoint, Grant, ParseError, PermissionTable, as_bool, split_ips
+from keyhygiene.exchanges.adapter import (
+    Adapter,
+    Endpoint,
+    Grant,
+    ParseError,
+    PermissionTable,
+    as_bool,
+    masked_matches,
+    split_ips,
+)
 
 PERMS = "Gate APIv4 'APIv4 Permissions' + AccountKeyInfoPerms enum"
 
@@ -80,21 +89,12 @@ def select_own(data: Any, api_key: str) -> dict[str, Any]:
     if not isinstance(data, list):
         raise ParseError("main_keys is neither an object nor a list")
     entries = [e for e in data if isinstance(e, dict)]
-    matches = [e for e in entries if _masked_matches(e.get("key"), api_key)]
+    matches = [e for e in entries if masked_matches(e.get("key"), api_key)]
     if matches:
         return matches[0]
     if len(entries) == 1 and not isinstance(entries[0].get("key"), str):
         return entries[0]
     raise ParseError("the key list does not contain this key")
-
-
-def _masked_matches(masked: Any, api_key: str) -> bool:
-    if not isinstance(masked, str) or not masked:
-        return False
-    prefix = masked.split("*", 1)[0]
-    if "*" not in masked:
-        return masked == api_key
-    return len(prefix) >= 4 and api_key.startswith(prefix)
 
 
 def _time(value: Any) -> datetime | None:

@@ -86,3 +86,29 @@ def test_int_code_reads_numeric_codes_from_the_first_field_present() -> None:
     assert int_code({"code": None}) is None
     assert int_code("<html>", "code") is None
     assert int_code(None) is None
+
+
+@pytest.mark.parametrize(("masked", "ok"), [
+    ("abcd1234wxyz", True),  # shown whole
+    ("abcd****wxyz", True),
+    ("abcd****", True),
+    ("****wxyz", True),
+    ("ab****yz", True),  # four characters shown in all
+    ("abcd****wxya", False),  # the tail is another key's
+    ("abce****", False),
+    ("****", False),  # names no key: matched every key before
+    ("a****z", False),  # too little shown to tell keys apart
+    ("", False),
+    (None, False),
+])
+def test_masked_matches_needs_the_shown_characters_to_be_the_keys(masked: object, ok: bool) -> None:
+    from keyhygiene.exchanges.adapter import masked_matches
+
+    assert masked_matches(masked, "abcd1234wxyz") is ok
+
+
+def test_bingx_picks_no_stranger_for_a_fully_masked_entry() -> None:
+    from keyhygiene.exchanges.bingx import select_own
+
+    resp = {"data": {"apiInfos": [{"apiKey": "****", "createTime": 1}, {"apiKey": "zzzz****zzzz", "createTime": 2}]}}
+    assert select_own(resp, "abcd1234wxyz") is None
