@@ -189,12 +189,8 @@ async def audit_async(
     checked: dict[str, datetime] = {}
     audits: dict[str, KeyAudit] = {}
     errors: list[str] = []
-    if context is None:
-        # Keys that discovery found in plaintext files raise the critical "plaintext copy on disk" finding.
-        from keyhygiene.core.discovery.locations import plaintext_locations
-
-        context = RuleContext(plaintext_copies=plaintext_locations(vault))
-    base_context = context
+    # Plaintext copies recorded by a scan are the keys' own file exposures: RuleContext.copies_of reads them.
+    base_context = context if context is not None else RuleContext()
 
     def verdict(key_id: str, profile: KeyProfile | None, at: datetime | None,
                 ctx: RuleContext) -> KeyAudit:

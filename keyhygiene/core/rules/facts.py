@@ -21,9 +21,11 @@ from keyhygiene.core.registry import FILE_PREFIX, Registry, Service
 class RuleContext:
     """What the rules cannot learn from one key's record and profile. One object serves a whole vault.
 
-    ``plaintext_copies`` maps a key id *or* its ``key_sha256`` digest to the files where discovery found the key
-    in plaintext (discovery computes the digest with ``masking.key_digest``). ``last_good`` maps a key id to its
-    latest successful inspection, used when today's inspection could not reach the exchange.
+    ``plaintext_copies`` maps a key id *or* its ``key_sha256`` digest to files where the key was found in plaintext
+    and not recorded on the key (a scan's fresh result; discovery computes the digest with ``masking.key_digest``).
+    Copies a scan recorded are the key's own active ``file:`` exposures, read from the record itself, so every
+    caller (audit, report, the window) sees them. ``last_good`` maps a key id to its latest successful inspection,
+    used when today's inspection could not reach the exchange.
     """
 
     plaintext_copies: Mapping[str, Sequence[str]] = field(default_factory=dict)
@@ -31,6 +33,7 @@ class RuleContext:
 
     def copies_of(self, key: KeyRecord) -> list[str]:
         found = list(self.plaintext_copies.get(key.id, ())) + list(self.plaintext_copies.get(key.key_sha256, ()))
+        found += [e.service[len(FILE_PREFIX):] for e in key.exposures if e.active and e.service.startswith(FILE_PREFIX)]
         return sorted(set(found))
 
 

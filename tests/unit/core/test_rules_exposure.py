@@ -226,3 +226,13 @@ def test_a_disabled_rule_stays_silent() -> None:
     key = make_key(exposures=[share("bitsgap", date(2025, 1, 1))])
     policy = Policy(disabled_rules=("shared_with_third_party",))
     assert of(run(key, make_profile(**TRADE_IP), policy=policy), "shared_with_third_party") == []
+
+
+def test_a_recorded_plaintext_copy_needs_no_context() -> None:
+    """A scan records the copy on the key (an active ``file:`` exposure): every caller of the rules - the audit,
+    the report, the window - must see it without building a context (the report and window did not)."""
+    key = make_key(exposures=[share("file:/home/me/bot/.env", date(2025, 1, 1))])
+    f = one(run(key, make_profile()), "plaintext_copy")
+    assert f.severity == "critical" and "/home/me/bot/.env" in f.detail
+    cleaned = make_key(exposures=[share("file:/home/me/bot/.env", date(2025, 1, 1), date(2025, 2, 1))])
+    assert of(run(cleaned, make_profile()), "plaintext_copy") == []  # cleaned up: no longer on disk

@@ -132,3 +132,13 @@ def test_the_rules_engine_reads_the_convention(tree: FixtureTree, vault: Vault) 
         assert rules["plaintext_copy"].severity == "critical"
         assert str(tree.path("mybot/.env")) in rules["plaintext_copy"].detail
         assert "shared_with_third_party" not in rules
+
+
+def test_the_report_shows_a_recorded_plaintext_copy(tree: FixtureTree, vault: Vault) -> None:
+    from keyhygiene.core.report import build_report
+    from keyhygiene.core.report.engine import AuditEngine
+
+    import_found(vault, scan([tree.path("mybot")], vault=vault).found)
+    report = build_report(vault, engine=AuditEngine(vault.repo))
+    rules = {f.rule for k in report.keys for f in k.findings}
+    assert "plaintext_copy" in rules
