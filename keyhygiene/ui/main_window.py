@@ -54,6 +54,7 @@ FIRST_PAINT_FALLBACK_MS = 1000
 SUMMARY_RING_PX = 88  # charts_widget.ScoreRing.sizeHint: the summary strip's height before its contents exist
 DETAIL_MIN_WIDTH = 340  # detail_pane.DetailPane's minimum width
 FRAME_MS = 16
+HOUR_MS = 3600 * 1000
 
 
 class MainWindow(QMainWindow):
@@ -112,8 +113,11 @@ class MainWindow(QMainWindow):
         self._tick = QTimer(self)
         self._tick.timeout.connect(self._on_tick_timeout)
         self._tick.start(60_000)
+        # Ticks hourly and counts: a QTimer takes at most 2^31 ms (24.8 days), and re-audits may be 30 days apart.
         self._reaudit = QTimer(self)
+        self._reaudit.setInterval(HOUR_MS)
         self._reaudit.timeout.connect(self._on_reaudit_timeout)
+        self._hours_to_reaudit = 0
 
         self._apply_policy_to_model()
         self._reload_model()
@@ -699,6 +703,10 @@ class MainWindow(QMainWindow):
         self.auditCompleted.emit(outcome)
 
     def _on_reaudit_timeout(self) -> None:
+        self._hours_to_reaudit -= 1
+        if self._hours_to_reaudit > 0:
+            return
+        self._hours_to_reaudit = self.services.prefs.reaudit_hours
         if not self.services.auditing and self.model.rowCount():
             self.start_audit()
 
@@ -927,7 +935,8 @@ class MainWindow(QMainWindow):
         self.clipboard.clear_seconds = p.clipboard_clear_seconds
         self.reminders.set_interval_hours(p.reminder_hours)
         if p.reaudit_hours > 0:
-            self._reaudit.start(p.reaudit_hours * 3600 * 1000)
+            self._hours_to_reaudit = p.reaudit_hours
+            self._reaudit.start()
         else:
             self._reaudit.stop()
         apply_appearance(p.appearance)

@@ -93,3 +93,25 @@ def test_appearance_dark_and_back(vault, make_window, qapp) -> None:  # type: ig
         dlg.save_button.click()
     assert not theme.is_dark(qapp.palette())
     assert w.palette().color(w.palette().ColorRole.WindowText) == light_text
+
+
+def test_the_longest_re_audit_interval_is_kept_and_counted_in_hours(vault, make_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    from tests.helpers.gui import store
+    from tests.helpers.simkeys import make_key
+
+    store(vault, make_key("binance"), "A key")
+    w = make_window()
+    dlg = _open(w)
+    dlg.reaudit_hours.setValue(dlg.reaudit_hours.maximum())  # 30 days: more ms than a QTimer can hold
+    dlg.save_button.click()  # used to raise OverflowError here, and at every later start
+    assert w._reaudit.isActive() and w._reaudit.interval() == 3600 * 1000
+    started: list[bool] = []
+    monkeypatch.setattr(w, "start_audit", lambda: started.append(True) or True)
+    for _ in range(dlg.reaudit_hours.maximum() - 1):
+        w._on_reaudit_timeout()
+    assert started == []
+    w._on_reaudit_timeout()
+    assert started == [True]
+    for _ in range(dlg.reaudit_hours.maximum()):
+        w._on_reaudit_timeout()
+    assert started == [True, True]  # and again a whole interval later
