@@ -691,8 +691,8 @@ class MainWindow(QMainWindow):
         elif outcome.cancelled:
             self.audit_label.setText(f"Audit cancelled after {outcome.checked} of {outcome.total}")
         else:
-            failed = len(outcome.failures) + sum(
-                1 for r in self.services.rows() if r.audit_state == "failed")
+            # A key can be in both (its secret could not be read, and its row says so): count it once.
+            failed = len(set(outcome.failures) | {r.id for r in self.services.rows() if r.audit_state == "failed"})
             at = outcome.finished_at.strftime("%H:%M") if outcome.finished_at else ""
             self.audit_label.setText(f"Audited {outcome.total} key{'s' if outcome.total != 1 else ''} at {at}"
                                      + (f" \u00b7 {failed} could not be checked" if failed else ""))

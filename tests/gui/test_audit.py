@@ -101,3 +101,20 @@ def test_audit_without_a_usable_keychain_fails_clearly(vault, gui_services, make
         w.act_audit.trigger()
     assert done.args[0].error and "locked" in done.args[0].error
     assert w.audit_label.text() == "Audit failed"
+
+
+def test_a_key_whose_secret_is_gone_is_counted_once(vault, gui_services, make_window, simulator,
+                                                     qtbot) -> None:  # type: ignore[no-untyped-def]
+    fine = make_key("okx", permissions={"read"})
+    revoked = make_key("bybit", permissions={"read"}, revoked=True)
+    lost = make_key("binance", permissions={"read"})
+    sim = simulator([fine, revoked, lost], latency=0.01)
+    gui_services.endpoints = dict(sim.endpoints)
+    store(vault, fine, "Fine")
+    store(vault, revoked, "Gone on the exchange")
+    kid = store(vault, lost, "Secret lost")
+    vault.secrets.delete(kid)  # the keychain entry went away (another app, a reset keyring)
+    w = make_window()
+    with qtbot.waitSignal(w.auditCompleted, timeout=WAIT_MS):
+        w.act_audit.trigger()
+    assert "2 could not be checked" in w.audit_label.text()  # the rejected key and the lost one, once each
