@@ -532,6 +532,9 @@ class DetailPane(QScrollArea):
         if self._row is None or self._row.id != key_id:
             return
         self.key_label.setText(api_key)
+        # Not selectable while shown: Ctrl+C on a selection would skip the clipboard's clearing and password hint;
+        # the copy button goes through SecureClipboard.
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.key_label.setAccessibleName("API key (shown)")
         self.reveal_button.setIcon(action_icon("eye-off"))
         self.reveal_button.setToolTip("Hide the API key")
@@ -548,6 +551,7 @@ class DetailPane(QScrollArea):
         if self._row is not None:
             try:
                 self.key_label.setText(self._row.record.fingerprint)
+                self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 self.key_label.setAccessibleName("API key (masked)")
                 self.reveal_button.setIcon(action_icon("eye"))
                 self.reveal_button.setToolTip("Show the full API key for a few seconds (the secret is never shown)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from keyhygiene.ui.clipboard import PASSWORD_HINT_MIME, SecureClipboard
@@ -69,5 +70,8 @@ def test_reveal_shows_the_api_key_then_masks_it(vault, make_window, qtbot) -> No
     w.detail.reveal_button.click()
     qtbot.waitUntil(lambda: w.detail.key_label.text() == key.api_key, timeout=WAIT_MS)
     assert w.detail.revealed
+    # The shown key cannot be selected (Ctrl+C would bypass the clearing clipboard); the masked one can.
+    assert w.detail.key_label.textInteractionFlags() == Qt.TextInteractionFlag.NoTextInteraction
     qtbot.waitUntil(lambda: w.detail.key_label.text() == masked, timeout=WAIT_MS)
     assert not w.detail.revealed
+    assert w.detail.key_label.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
