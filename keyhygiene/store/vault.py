@@ -52,8 +52,7 @@ class ServiceRef:
     def parse(cls, text: str) -> ServiceRef:
         raw = text.strip()
         name, sep, day = raw.rpartition("@") if "@" in raw else (raw, "", "")
-        name = name.strip()
-        if not name:
+        if not name.strip():
             raise ValidationError("shared_with", f"No service named in {text!r}.")
         parsed: date | None = None
         if sep:
@@ -63,9 +62,17 @@ class ServiceRef:
                 raise ValidationError(
                     "shared_with", f"{day.strip()!r} in {raw!r} is not a date in YYYY-MM-DD form."
                 ) from None
-            if parsed > utcnow().date():
-                raise ValidationError("shared_with", f"The date {parsed} is in the future.")
-        return cls(service=name, day=parsed)
+        return cls(service=name, day=parsed).validated()
+
+    def validated(self) -> ServiceRef:
+        """The same reference with its name trimmed; ValidationError if it names nothing or is dated later than
+        today. For references built from separate fields (the app's dialogs), whose names may contain "@"."""
+        name = self.service.strip()
+        if not name:
+            raise ValidationError("shared_with", "No service named.")
+        if self.day is not None and self.day > utcnow().date():
+            raise ValidationError("shared_with", f"The date {self.day} is in the future.")
+        return ServiceRef(service=name, day=self.day)
 
 
 def validate_metadata(exchange: str, label: str, purpose: str) -> tuple[str, str]:

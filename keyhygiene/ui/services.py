@@ -329,7 +329,7 @@ class Services(QObject):
               on_done: Callable[[KeyRecord], None] | None = None,
               on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
         ref = ServiceRef(service=service, day=day)
-        self._metadata_job(lambda: self.vault.share(key_id, ServiceRef.parse(_ref_text(ref)), note=note),
+        self._metadata_job(lambda: self.vault.share(key_id, ref.validated(), note=note),
                            key_id, on_done, on_error, context)
 
     def unshare(self, key_id: str, service: str, day: date | None = None, *,
@@ -639,9 +639,5 @@ class Services(QObject):
         self.policy = policy
         self.load_rows()  # thresholds change findings
         self.policyChanged.emit()
-
-
-def _ref_text(ref: ServiceRef) -> str:
-    return f"{ref.service}@{ref.day.isoformat()}" if ref.day else ref.service
 
 

@@ -86,3 +86,24 @@ def test_key_operations_run_off_the_gui_thread(vault, gui_services, qtbot, secre
     gui_services.fetch_api_key(kid, got.append)
     qtbot.waitUntil(lambda: bool(got), timeout=WAIT_MS)
     assert got == [creds.api_key]
+
+
+def test_sharing_with_a_name_that_contains_an_at_sign(vault, gui_services, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A free-text service such as an e-mail address: the window gives name and day separately, so the "@" is
+    part of the name (it used to be read as "name@day" and refused as a bad date)."""
+    from datetime import date, timedelta
+
+    from keyhygiene.store.vault import ValidationError
+    from tests.helpers.gui import store
+    from tests.helpers.simkeys import make_key
+
+    kid = store(vault, make_key("binance"), "Shared by mail")
+    gui_services.load_rows()
+    done: list[object] = []
+    errors: list[BaseException] = []
+    gui_services.share(kid, "alice@example.com", None, on_done=done.append, on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(done or errors), timeout=WAIT_MS)
+    assert not errors and "alice@example.com" in gui_services.row(kid).record.shared_with
+    gui_services.share(kid, "bob", date.today() + timedelta(days=3), on_done=done.append, on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=WAIT_MS)
+    assert isinstance(errors[0], ValidationError) and "future" in str(errors[0])
