@@ -304,10 +304,7 @@ class RotationWizard(QDialog):
     def _after_change(self) -> None:
         """The rotation moved: show the new step; let the main window follow (list, banner)."""
         self._render()
-        try:
-            self.services.load_rows()
-        except Exception:  # noqa: BLE001 - the list refresh must not break the wizard
-            log.exception("could not refresh the key list")
+        self.services.reload_in_background()  # on a worker; a failure there is logged, the wizard goes on
 
     def _do(self, fn: Callable[[], Any]) -> None:
         """A database-only machine call: quick enough for the GUI thread."""

@@ -278,8 +278,8 @@ class ScanDialog(QDialog):
         if skipped:
             parts.append(f"{len(skipped)} skipped: " + "; ".join(sorted({o.message for o in skipped})))
         self._show_message(". ".join(parts) + ". Clean up the files next, then rotate the keys.", "info")
-        self.services.load_rows()
-        self.keysImported.emit(sorted({o.key_id for o in outcomes if o.key_id}))
+        imported = sorted({o.key_id for o in outcomes if o.key_id})
+        self.services.reload_in_background(lambda: self.keysImported.emit(imported))
 
     # ---- clean-up -----------------------------------------------------------------------------------------
     def _on_clean_clicked(self) -> None:
@@ -322,8 +322,7 @@ class ScanDialog(QDialog):
         self._show_message(
             f"Cleaned {result.path}: emptied {', '.join(result.cleared)}. Backup: {result.backup}. "
             f"{result.instructions} {result.warning}", "medium")
-        self.services.load_rows()
-        self.fileCleaned.emit(result.path)
+        self.services.reload_in_background(lambda: self.fileCleaned.emit(result.path))
         # The file no longer holds the keys: drop its rows rather than rescanning everything.
         self.found = [f for f in self.found if f.path != result.path]
         self._fill_table()

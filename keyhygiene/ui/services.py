@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# One key as the list shows it: record, latest inspection (with its time) and the rules' judgement.
+_Judged = tuple[KeyRecord, KeyProfile | None, datetime | None, "core_bridge.Judgement"]
+
 PREFS_SETTING = "ui.prefs"
 FLUSH_MS = 16  # one frame: how long an audit's results may wait to be shown together
 
@@ -126,17 +129,50 @@ class Services(QObject):
     # ---- rows -----------------------------------------------------------------------------------------------
     def load_rows(self) -> list[KeyRow]:
         """Read every key and its latest inspection from SQLite (local: no network, no keychain), and judge each
-        one if the registry is loaded; with ``defer_judging`` the findings follow from ``judge_in_background``."""
-        records = self.vault.list_keys()
+        one if the registry is loaded; with ``defer_judging`` the findings follow from ``judge_in_background``.
+        On the calling thread: for the window's first frame. Later changes use ``reload_in_background``."""
+        self._show_rows(self._read_and_judge(self.policy, self.registry))
+        return list(self._rows.values())
+
+    def reload_in_background(self, on_done: Callable[[], None] | None = None) -> None:
+        """Read and judge every key again on a worker (after a scan import or clean-up, a policy change, a rotation
+        step: with findings and history queries that is too slow for the GUI thread), then show the rows; each
+        keeps the audit state it had. ``on_done`` runs on the GUI thread once the rows are in."""
+        policy, registry = self.policy, self.registry
+
+        def shown(judged: list[_Judged]) -> None:
+            self._show_rows(judged)
+            if on_done is not None:
+                on_done()
+
+        self.pool.submit(lambda: self._read_and_judge(policy, registry), on_done=shown,
+                         on_error=lambda exc: log.error("could not reload the keys: %s", redact.scrub(exc)))
+
+    def _read_and_judge(self, policy: Any, registry: Any) -> list[_Judged]:
+        """Every key with its latest inspection and judgement; without a registry (not loaded yet), unjudged."""
         latest = self.vault.repo.latest_inspections()
         now = self.now()
-        rows: dict[str, KeyRow] = {}
-        for rec in records:
+        out: list[_Judged] = []
+        for rec in self.vault.list_keys():
             at, profile = latest.get(rec.id, (None, None))
-            rows[rec.id] = self._build_row(rec, profile, at, now)
+            out.append((rec, profile, at, self._judge(rec, profile, at, policy, registry, now)))
+        return out
+
+    def _judge(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None, policy: Any, registry: Any,
+               now: datetime) -> core_bridge.Judgement:
+        if registry is None:  # not judged yet (or no registry): metadata only, no history queries
+            return core_bridge.Judgement([], None, "")
+        return core_bridge.judge(rec, profile, at, policy=policy, registry=registry, now=now,
+                                 ctx=self._context_for(rec.id, profile))
+
+    def _show_rows(self, judged: list[_Judged]) -> None:
+        rows: dict[str, KeyRow] = {}
+        for rec, profile, at, j in judged:
+            row = self._row_from(rec, profile, at, j)
+            old = self._rows.get(rec.id)
+            rows[rec.id] = self._keep_state(old, row) if old is not None else row
         self._rows = rows
         self.rowsReset.emit()
-        return list(rows.values())
 
     def rows(self) -> list[KeyRow]:
         return list(self._rows.values())
@@ -209,7 +245,7 @@ class Services(QObject):
         old = self._rows.get(key_id)
         row = self._build_row(rec, profile, at, self.now())
         if old is not None:
-            row.audit_state, row.audit_message = old.audit_state, old.audit_message
+            row = self._keep_state(old, row)
         self._rows[key_id] = row
         if old is None:
             self.rowsReset.emit()
@@ -217,11 +253,7 @@ class Services(QObject):
             self.rowChanged.emit(key_id)
 
     def _build_row(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None, now: datetime) -> KeyRow:
-        if self.registry is None:  # not judged yet (or no registry): metadata only, no history queries
-            return self._row_from(rec, profile, at, core_bridge.Judgement([], None, ""))
-        j = core_bridge.judge(rec, profile, at, policy=self.policy, registry=self.registry, now=now,
-                              ctx=self._context_for(rec.id, profile))
-        return self._row_from(rec, profile, at, j)
+        return self._row_from(rec, profile, at, self._judge(rec, profile, at, self.policy, self.registry, now))
 
     def _row_from(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None,
                   j: core_bridge.Judgement) -> KeyRow:
@@ -637,7 +669,6 @@ class Services(QObject):
     def save_policy(self, policy: Any) -> None:
         core_bridge.save_policy(self.vault.repo, policy)
         self.policy = policy
-        self.load_rows()  # thresholds change findings
-        self.policyChanged.emit()
+        self.reload_in_background(self.policyChanged.emit)  # thresholds change findings
 
 

@@ -107,3 +107,22 @@ def test_sharing_with_a_name_that_contains_an_at_sign(vault, gui_services, qtbot
     gui_services.share(kid, "bob", date.today() + timedelta(days=3), on_done=done.append, on_error=errors.append)
     qtbot.waitUntil(lambda: bool(errors), timeout=WAIT_MS)
     assert isinstance(errors[0], ValidationError) and "future" in str(errors[0])
+
+
+def test_a_reload_keeps_each_rows_audit_state(vault, gui_services, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A scan import, a policy change or a rotation step re-reads every key on a worker; a row being audited
+    stays queued/checking instead of falling back to idle."""
+    from keyhygiene.ui.key_row import CHECKING, IDLE
+    from tests.helpers.gui import store
+    from tests.helpers.simkeys import make_key
+
+    a = store(vault, make_key("binance"), "Being checked")
+    b = store(vault, make_key("okx"), "Idle")
+    gui_services.load_rows()
+    gui_services.row(a).audit_state = CHECKING
+    added = store(vault, make_key("kraken"), "Added meanwhile")
+    with qtbot.waitSignal(gui_services.rowsReset, timeout=WAIT_MS):
+        gui_services.reload_in_background()
+    assert gui_services.row(a).audit_state == CHECKING
+    assert gui_services.row(b).audit_state == IDLE
+    assert gui_services.row(added) is not None  # and new keys come in

@@ -8,7 +8,7 @@ from keyhygiene.core.models import KeyProfile, Status
 from keyhygiene.core.policy import Policy
 from keyhygiene.ui.services import PREFS_SETTING
 from keyhygiene.ui.settings_dialog import SettingsDialog
-from tests.helpers.gui import store
+from tests.helpers.gui import WAIT_MS, store
 from tests.helpers.simkeys import make_key
 
 
@@ -18,7 +18,7 @@ def _open(w) -> SettingsDialog:  # type: ignore[no-untyped-def]
     return dlg
 
 
-def test_raising_the_max_age_clears_the_age_finding(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_raising_the_max_age_clears_the_age_finding(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
     kid = store(vault, make_key("binance"), "Old key")
     created = datetime.now(UTC) - timedelta(days=200)
     vault.repo.record_inspection(kid, KeyProfile(exchange="binance", key="x", status=Status.OK,
@@ -27,15 +27,16 @@ def test_raising_the_max_age_clears_the_age_finding(vault, make_window) -> None:
     assert any(f.rule == "too_old" and f.severity != "info" for f in w.services.row(kid).findings)
     dlg = _open(w)
     dlg.policy_fields["max_age_days"].setValue(365)
-    dlg.save_button.click()
-    assert not dlg.isVisible()
+    with qtbot.waitSignal(w.services.policyChanged, timeout=WAIT_MS):  # keys are judged again on a worker
+        dlg.save_button.click()
+        assert not dlg.isVisible()  # (checked before the wait: a closed dialog is deleted by then)
     assert Policy.load(vault.repo).max_age_days == 365
     assert not any(f.rule == "too_old" and f.severity != "info" for f in w.services.row(kid).findings)
     assert w.model.max_age_days == 365
     assert "365" in w.age_chart.title
 
 
-def test_disabling_a_rule(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_disabling_a_rule(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 
     kid = store(vault, make_key("binance"), "Shared", shared=[("koinly", date(2024, 1, 1))])
@@ -43,7 +44,8 @@ def test_disabling_a_rule(vault, make_window) -> None:  # type: ignore[no-untype
     assert any(f.rule == "shared_with_third_party" for f in w.services.row(kid).findings)
     dlg = _open(w)
     dlg.rule_checks["shared_with_third_party"].setChecked(False)
-    dlg.save_button.click()
+    with qtbot.waitSignal(w.services.policyChanged, timeout=WAIT_MS):
+        dlg.save_button.click()
     assert "shared_with_third_party" in Policy.load(vault.repo).disabled_rules
     assert not any(f.rule == "shared_with_third_party" for f in w.services.row(kid).findings)
 
