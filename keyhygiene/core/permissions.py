@@ -24,13 +24,5 @@ TRADE_PERMISSIONS: frozenset[str] = frozenset(
 ALL_TRADE_KINDS: tuple[str, ...] = tuple(sorted(TRADE_PERMISSIONS))
 
 
-def normalise(perms: Iterable[str]) -> list[str]:
-    """Sorted, de-duplicated, vocabulary-only list; raises on a token outside the vocabulary."""
-    out = set()
-    for p in perms:
-        out.add(Permission(p).value)
-    return sorted(out)
-
-
 def can_trade(perms: Iterable[str]) -> bool:
     return any(p in TRADE_PERMISSIONS for p in perms)

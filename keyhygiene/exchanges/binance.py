@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from keyhygiene.core.models import Credentials, KeyProfile, Status
+from keyhygiene.core.models import KeyProfile, Status
 from keyhygiene.core.timeutil import from_epoch_ms
 from keyhygiene.exchanges import errors
 from keyhygiene.exchanges.adapter import Adapter, Endpoint, Grant, ParseError, PermissionTable, as_bool, int_code
@@ -75,9 +75,6 @@ class BinanceAdapter(Adapter):
         if msg == "API key does not exist":
             return Status.INVALID_KEY, errors.message(Status.INVALID_KEY)
         return None
-
-    def params(self, creds: Credentials) -> dict[str, Any]:
-        return {}
 
 
 ADAPTER = BinanceAdapter

@@ -19,9 +19,6 @@ DISPLAY_NAMES: dict[str, str] = {
     "bingx": "BingX", "mexc": "MEXC",
 }
 
-# Credential names ccxt uses beyond apiKey/secret/password; the UI and CLI may ask for these.
-EXTRA_CREDENTIALS: tuple[str, ...] = ("uid", "privateKey", "walletAddress", "token", "accountId", "login", "twofa")
-
 
 @cache
 def all_exchange_ids() -> tuple[str, ...]:

@@ -18,10 +18,6 @@ class RateLimit:
     requests: int  # at most this many requests …
     per_seconds: float  # … in any window of this length
 
-    @property
-    def interval(self) -> float:
-        return self.per_seconds / self.requests
-
 
 @dataclass(frozen=True)
 class Budget:

@@ -40,9 +40,6 @@ class SimExchange:
     id: ClassVar[str]
     # Maximum clock difference the exchange tolerates, in ms (its recvWindow or documented tolerance).
     clock_tolerance_ms: ClassVar[int] = 5000
-    # True where the exchange documents its per-account limits per endpoint (BingX, HTX, MEXC): the simulator then
-    # keeps one per-key window per path instead of one for all of a key's requests.
-    per_key_limit_per_endpoint: ClassVar[bool] = False
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim

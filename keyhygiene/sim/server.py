@@ -229,7 +229,7 @@ class Simulator:
             if fault == "http_500":
                 return web.Response(status=500, content_type="application/json",
                                     text='{"error": "Internal Server Error"}')
-            per_endpoint = budget_for(exchange).per_endpoint or ex.per_key_limit_per_endpoint
+            per_endpoint = budget_for(exchange).per_endpoint  # limits.py: the documented budgets, shared with the app
             wait = self._rate_check(exchange, endpoint=request.path if per_endpoint else None)
             api_key = request_api_key(exchange, request)
             if wait is None and api_key:

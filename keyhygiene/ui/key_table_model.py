@@ -184,12 +184,6 @@ class KeyTableModel(QAbstractTableModel):
         self._sort_column, self._sort_order = column, order
         self._resort()
 
-    def sort_column(self) -> int:
-        return self._sort_column
-
-    def sort_order(self) -> Qt.SortOrder:
-        return self._sort_order
-
     def set_sort_paused(self, paused: bool) -> None:
         """While an audit streams results, rows keep their places (no row jumps under the pointer, no re-sort per
         result); the order is brought up to date once when it ends."""

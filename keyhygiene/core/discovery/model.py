@@ -124,12 +124,6 @@ class ScanResult:
     examined: set[str] = field(default_factory=set)  # every candidate file that was opened and parsed
     cancelled: bool = False
 
-    def by_file(self) -> dict[str, list[FoundKey]]:
-        out: dict[str, list[FoundKey]] = {}
-        for f in self.found:
-            out.setdefault(f.path, []).append(f)
-        return out
-
     def to_json(self) -> dict[str, Any]:
         return {
             "roots": list(self.roots),

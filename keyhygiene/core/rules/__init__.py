@@ -6,7 +6,7 @@ do. Each rule lives in the module for its theme (exposure, permission, lifetime,
 """
 
 from keyhygiene.core.rules.blast import blast_radius, blast_radius_of
-from keyhygiene.core.rules.engine import RULE_IDS, RULES, evaluate, evaluate_all, evaluate_facts, sort_findings
+from keyhygiene.core.rules.engine import RULE_IDS, RULES, evaluate, evaluate_facts, sort_findings
 from keyhygiene.core.rules.facts import KeyFacts, RuleContext, build_facts
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "blast_radius_of",
     "build_facts",
     "evaluate",
-    "evaluate_all",
     "evaluate_facts",
     "sort_findings",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -55,17 +55,3 @@ def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda x: (-Severity(x.severity).rank, x.rule, x.title))
 
 
-def evaluate_all(
-    keys: Sequence[KeyRecord],
-    profiles: Mapping[str, KeyProfile | None],
-    *,
-    policy: Policy,
-    registry: Registry,
-    now: datetime,
-    context: RuleContext | None = None,
-) -> dict[str, list[Finding]]:
-    """Findings for many keys at once (key id -> findings), for reports and the GUI."""
-    return {
-        k.id: evaluate(k, profiles.get(k.id), policy=policy, registry=registry, now=now, context=context)
-        for k in keys
-    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from keyhygiene.core.models import Purpose
-from keyhygiene.core.permissions import ALL_PERMISSIONS, TRADE_PERMISSIONS
+from keyhygiene.core.permissions import TRADE_PERMISSIONS
 
 READ: frozenset[str] = frozenset({"read"})
 TRADE: frozenset[str] = READ | TRADE_PERMISSIONS
@@ -34,6 +34,3 @@ SERVICE_ALLOWS: dict[str, frozenset[str]] = {
 def purpose_allows(purpose: str) -> frozenset[str] | None:
     return PURPOSE_ALLOWS.get(purpose)
 
-
-def all_permissions() -> frozenset[str]:
-    return frozenset(ALL_PERMISSIONS)

@@ -34,7 +34,6 @@ WINDOW_MS = 5000
 
 class BingxSim(SimExchange):
     id = "bingx"
-    per_key_limit_per_endpoint = True  # BingX docs: limits are per UID and per endpoint
     clock_tolerance_ms = WINDOW_MS
 
     def routes(self) -> list[tuple[str, str, Handler]]:

@@ -42,7 +42,6 @@ UNBOUND_VALID_DAYS = 90  # "The API Key without IP binding will be expired after
 
 class HtxSim(SimExchange):
     id = "htx"
-    per_key_limit_per_endpoint = True  # HTX docs: the rate of all keys of a UID "to single endpoint"
     clock_tolerance_ms = WINDOW_MS
 
     def routes(self) -> list[tuple[str, str, Handler]]:

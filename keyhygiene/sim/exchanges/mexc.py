@@ -34,7 +34,6 @@ MAX_RECV_WINDOW = 60_000
 
 class MexcSim(SimExchange):
     id = "mexc"
-    per_key_limit_per_endpoint = True  # MEXC docs: "Each endpoint with UID limits has an independent ... limit"
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         return [
