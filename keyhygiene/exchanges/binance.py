@@ -62,8 +62,6 @@ class BinanceAdapter(Adapter):
         profile.trade_expires_at = from_epoch_ms(data.get("tradingAuthorityExpirationTime"))
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
-        if http_status in (418, 429):
-            return None  # generic: rate limited / IP ban, with Retry-After
         code = int_code(body, "code")
         if code in CODES:
             st = CODES[code]

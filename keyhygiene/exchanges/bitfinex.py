@@ -90,8 +90,6 @@ class BitfinexAdapter(Adapter):
                              "API; check the key's page for its IP access restrictions.")
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
-        if http_status in (418, 429):
-            return None
         if isinstance(body, dict) and body.get("error") == "ERR_RATE_LIMIT":  # v1 docs' rate-limit body
             return Status.RATE_LIMITED, errors.message(Status.RATE_LIMITED)
         if not isinstance(body, list) or len(body) < 2 or body[0] != "error":

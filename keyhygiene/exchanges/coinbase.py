@@ -102,8 +102,6 @@ class CoinbaseAdapter(Adapter):
             return Status.CLOCK_SKEW, errors.message(
                 Status.CLOCK_SKEW, f"Coinbase's clock and this computer's differ by {abs(exc.skew_s):.0f} s, so "
                                    "every signed token is outside its 2-minute validity.")
-        if http_status in (418, 429):
-            return None  # generic: rate limited, Retry-After honoured (418 is not retried)
         obj = body if isinstance(body, dict) else {}
         error = obj.get("error")
         listed = obj.get("errors")

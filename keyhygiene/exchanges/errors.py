@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
 from keyhygiene.core.models import Status
 from keyhygiene.exchanges.readonly import ReadOnlyViolation
+
+if TYPE_CHECKING:
+    from keyhygiene.exchanges.adapter import Adapter
+
+log = logging.getLogger(__name__)
+
+# HTTP answers that mean "too many requests" / "this IP is banned for a while" whatever their body says: the generic
+# mapping reads Retry-After and names the ban, the same for every exchange.
+RATE_LIMIT_HTTP = (418, 429)
 
 MESSAGES: dict[Status, str] = {
     Status.INVALID_KEY: "The exchange does not recognise this API key: it was deleted, has expired, or was mistyped.",
@@ -83,3 +93,18 @@ def generic(exc: BaseException, http_status: int | None, body: str | None) -> tu
             "incomplete or not in the format this exchange issues (check for a cut-off paste)."
         )
     return Status.ERROR, message(Status.ERROR, type(exc).__name__)
+
+
+def classify(adapter: Adapter | None, exc: BaseException, http_status: int | None, body: str | None
+             ) -> tuple[Status, str]:
+    """A failed request's status and plain message: the exchange's own codes (``adapter.classify``) first, except
+    for a rate limit or IP ban (``RATE_LIMIT_HTTP``); the generic mapping otherwise."""
+    if adapter is not None and http_status not in RATE_LIMIT_HTTP:
+        try:
+            mapped = adapter.classify(http_status, decode_body(body), exc)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - a parser bug must not hide the failure it was asked about
+            log.exception("classify failed for %s", adapter.exchange_id)
+            mapped = None
+        if mapped:
+            return mapped
+    return generic(exc, http_status, body)

@@ -159,8 +159,6 @@ class GateAdapter(Adapter):
                                  "reports one: check the key's withdrawal setting on Gate's API page.")
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
-        if http_status in (418, 429):
-            return None  # generic: rate limited, honouring Retry-After
         label = body.get("label") if isinstance(body, dict) else None
         if not isinstance(label, str) or label not in CODES:
             return None

@@ -133,7 +133,7 @@ class HtxAdapter(Adapter):
             profile.notes.append("HTX keys without a bound IP expire 90 days after creation.")
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
-        if http_status in (418, 429) or not isinstance(body, dict):
+        if not isinstance(body, dict):
             return None
         if body.get("status") == "error":
             code = str(body.get("err-code", body.get("err_code", "")))

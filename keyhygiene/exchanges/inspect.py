@@ -82,12 +82,7 @@ async def inspect_key(
             profile.message = errors.message(Status.ERROR, f"Its answer did not have the documented shape ({exc}).")
     except Exception as exc:  # noqa: BLE001 - every failure becomes a status
         cap = capture_of(client)
-        mapped = None
-        try:
-            mapped = adapter.classify(cap.status, errors.decode_body(cap.body), exc)
-        except Exception:  # noqa: BLE001
-            log.exception("classify failed for %s", exchange)
-        profile.status, profile.message = mapped or errors.generic(exc, cap.status, cap.body)
+        profile.status, profile.message = errors.classify(adapter, exc, cap.status, cap.body)
         profile.message = redact.scrub(profile.message)
         log.info("inspect %s %s: %s (%s)", exchange, profile.key, profile.status.value, type(exc).__name__)
     finally:
@@ -109,8 +104,7 @@ async def _call_with_retries(adapter: Adapter, client: Any, creds: Credentials, 
             return await adapter.fetch(client, creds)
         except Exception as exc:
             cap = capture_of(client)
-            mapped = adapter.classify(cap.status, errors.decode_body(cap.body), exc)
-            status = mapped[0] if mapped else errors.generic(exc, cap.status, cap.body)[0]
+            status = errors.classify(adapter, exc, cap.status, cap.body)[0]
             remaining = deadline_s - (time.monotonic() - started)
             if status is Status.RATE_LIMITED and rate_retries < MAX_RATE_LIMIT_RETRIES and cap.status != 418:
                 wait = retry_after_seconds(cap.headers)

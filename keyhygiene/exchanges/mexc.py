@@ -82,8 +82,6 @@ class MexcAdapter(Adapter):
         profile.notes.append(NOTE)
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
-        if http_status in (418, 429):
-            return None
         code = int_code(body, "code")
         if code not in CODES:
             return None

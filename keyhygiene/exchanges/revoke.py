@@ -58,8 +58,7 @@ async def revoke_key(
         return RevokeResult(True, True, "The exchange deleted the old key.")
     except Exception as exc:  # noqa: BLE001
         cap = capture_of(client)
-        mapped = adapter.classify(cap.status, errors.decode_body(cap.body), exc) if adapter else None
-        status, msg = mapped or errors.generic(exc, cap.status, cap.body)
+        status, msg = errors.classify(adapter, exc, cap.status, cap.body)
         if status is Status.PERMISSION_DENIED:
             msg = ("The exchange refused to delete this key through the API (only master keys with a transfer or "
                    "withdrawal permission can delete themselves). Delete it on the exchange's API page.")

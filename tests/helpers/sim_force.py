@@ -66,3 +66,11 @@ def json_of(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return None
+
+
+def generic_for_rate_limit(adapter: Any, http_status: int, body: str | None) -> bool:
+    """An HTTP 418/429 answer is classified by the shared generic mapping, whatever the exchange put in its body."""
+    from keyhygiene.exchanges import errors
+
+    exc = RuntimeError()
+    return errors.classify(adapter, exc, http_status, body) == errors.generic(exc, http_status, body)

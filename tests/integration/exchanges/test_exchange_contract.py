@@ -25,9 +25,6 @@ pytestmark = pytest.mark.parametrize("exchange", EXCHANGES)
 
 WHITELISTED = ["203.0.113.10", "198.51.100.7"]
 # Exchanges whose 429 body carries no code of their own: the generic HTTP mapping classifies it.
-GENERIC_RATE_LIMIT = {"binance", "coinbase", "gate", "htx", "bitfinex", "bingx", "mexc"}
-
-
 def test_happy_path_reports_what_the_exchange_holds(sim, exchange):  # type: ignore[no-untyped-def]
     key = sim.add_key(make_key(exchange, permissions={"read", "spot_trade"}, ip_whitelist=WHITELISTED,
                                created_at=datetime(2023, 10, 30, 5, 53, 39, tzinfo=UTC)))
@@ -176,13 +173,16 @@ def test_non_read_methods_raise_before_any_io(sim, exchange):  # type: ignore[no
 
 
 def test_every_error_kind_is_classified(sim, exchange):  # type: ignore[no-untyped-def]
-    """Each documented error the simulator can answer maps to a status by the adapter's own codes (a rate limit
-    may fall through to the generic HTTP 429 mapping)."""
+    """Each documented error the simulator can answer maps to a status by the adapter's own codes; an HTTP 418/429
+    is a rate limit for every exchange, whatever its body (errors.classify)."""
+    from keyhygiene.exchanges import errors
     from keyhygiene.sim.base import ERROR_KINDS
     from tests.helpers.sim_force import json_of
 
     adapter, handler = get_adapter(exchange), sim.handlers[exchange]
     for kind in ERROR_KINDS:
         resp = handler.error(kind)
-        mapped = adapter.classify(resp.status, json_of(resp.text), RuntimeError())
-        assert mapped is not None or (resp.status == 429 and exchange in GENERIC_RATE_LIMIT), kind
+        if resp.status in errors.RATE_LIMIT_HTTP:
+            assert errors.classify(adapter, RuntimeError(), resp.status, resp.text)[0] is Status.RATE_LIMITED, kind
+        else:
+            assert adapter.classify(resp.status, json_of(resp.text), RuntimeError()) is not None, kind

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +11,7 @@ from keyhygiene.core.models import KeyProfile, Status
 from keyhygiene.core.permissions import ALL_PERMISSIONS
 from keyhygiene.exchanges.adapter import ParseError
 from keyhygiene.exchanges.bingx import TABLE, BingxAdapter, select_own
+from tests.helpers.sim_force import generic_for_rate_limit
 
 # BingX docs: apiPermissions' documented body, and apiKey/query's example.
 DOC_PERMISSIONS = {"apiKey": "", "permissions": [1, 2], "ipAddresses": [], "note": "demo"}
@@ -80,7 +82,7 @@ def test_error_codes(code: int, status: Status) -> None:
 
 def test_other_codes_fall_back() -> None:
     assert BingxAdapter().classify(200, {"code": 80012, "msg": "busy"}, RuntimeError()) is None
-    assert BingxAdapter().classify(418, {"code": 100410}, RuntimeError()) is None
+    assert generic_for_rate_limit(BingxAdapter(), 418, json.dumps({"code": 100410}))
 
 
 codes = st.one_of(st.sampled_from([int(c) for c in TABLE.grants]), st.integers(-5, 200), st.text(max_size=4),

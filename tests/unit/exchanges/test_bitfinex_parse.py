@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -8,6 +10,7 @@ from keyhygiene.core.models import KeyProfile, Status
 from keyhygiene.core.permissions import ALL_PERMISSIONS
 from keyhygiene.exchanges.adapter import ParseError
 from keyhygiene.exchanges.bitfinex import TABLE, BitfinexAdapter
+from tests.helpers.sim_force import generic_for_rate_limit
 
 # The reference's example answer of POST /v2/auth/r/permissions.
 DOC_EXAMPLE = [["account", 1, 0], ["history", 1, 0], ["orders", 1, 1], ["positions", 1, 0], ["funding", 1, 0],
@@ -81,7 +84,7 @@ def test_unknown_errors_fall_back() -> None:
     a = BitfinexAdapter()
     assert a.classify(500, ["error", 20060, "maintenance"], RuntimeError()) is None
     assert a.classify(500, {"error": "Internal Server Error"}, RuntimeError()) is None
-    assert a.classify(429, ["error", 11010, "ratelimit: error"], RuntimeError()) is None
+    assert generic_for_rate_limit(a, 429, json.dumps(["error", 11010, "ratelimit: error"]))
 
 
 scopes = st.one_of(st.sampled_from([g.split(".", 1)[0] for g in TABLE.grants]), st.text(max_size=8))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -8,6 +10,7 @@ from keyhygiene.core.models import KeyProfile, Status
 from keyhygiene.core.permissions import ALL_PERMISSIONS
 from keyhygiene.exchanges.adapter import ParseError
 from keyhygiene.exchanges.coinbase import TABLE, CoinbaseAdapter, CoinbaseClockSkew, _scheme_free_auth_token
+from tests.helpers.sim_force import generic_for_rate_limit
 
 # Field names of the official OpenAPI schema GetApiKeyPermissionsResponse.
 DOC = {"can_view": True, "can_trade": True, "can_transfer": False,
@@ -58,8 +61,8 @@ def test_error_mapping(http: int, body: object, status: Status) -> None:
 
 
 def test_429_and_418_are_left_to_the_generic_mapping() -> None:
-    assert CoinbaseAdapter().classify(429, {"error": "RATE_LIMIT_EXCEEDED"}, RuntimeError()) is None
-    assert CoinbaseAdapter().classify(418, None, RuntimeError()) is None
+    assert generic_for_rate_limit(CoinbaseAdapter(), 429, json.dumps({"error": "RATE_LIMIT_EXCEEDED"}))
+    assert generic_for_rate_limit(CoinbaseAdapter(), 418, None)
 
 
 def test_clock_skew_exception_is_named() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +11,7 @@ from keyhygiene.core.models import KeyProfile, Status
 from keyhygiene.core.permissions import ALL_PERMISSIONS
 from keyhygiene.exchanges.adapter import ParseError
 from keyhygiene.exchanges.gate import TABLE, GateAdapter, select_own
+from tests.helpers.sim_force import generic_for_rate_limit
 
 API_KEY = "c5dcfbf1f3a7" + "0123456789abcdef0123"
 # The documented example (Gate APIv4 docs, "Query All Main Account Key Information"): an array of the main
@@ -109,7 +111,7 @@ def test_error_labels(label: str, status: Status) -> None:
 
 def test_unknown_label_falls_back_to_the_generic_mapping() -> None:
     assert GateAdapter().classify(400, {"label": "ORDER_NOT_FOUND"}, RuntimeError()) is None
-    assert GateAdapter().classify(429, {"label": "TOO_MANY_REQUESTS"}, RuntimeError()) is None
+    assert generic_for_rate_limit(GateAdapter(), 429, json.dumps({"label": "TOO_MANY_REQUESTS"}))
 
 
 names = st.one_of(st.sampled_from([g.split(".", 1)[0] for g in TABLE.grants]), st.text(max_size=10))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from keyhygiene.core.models import KeyProfile, Status
 from keyhygiene.core.permissions import ALL_PERMISSIONS
 from keyhygiene.exchanges.adapter import ParseError
 from keyhygiene.exchanges.htx import TABLE, HtxAdapter, select_own
+from tests.helpers.sim_force import generic_for_rate_limit
 
 # The htx.com "API key query" example (two keys of one UID).
 DOC_DATA = [
@@ -111,7 +113,7 @@ def test_unrecognised_bodies_fall_back() -> None:
     a = HtxAdapter()
     assert a.classify(200, {"status": "error", "err-code": "order-not-found"}, RuntimeError()) is None
     assert a.classify(200, {"code": 2002, "message": "invalid field value"}, RuntimeError()) is None
-    assert a.classify(429, {"status": "error", "err-code": SIG}, RuntimeError()) is None
+    assert generic_for_rate_limit(a, 429, json.dumps({"status": "error", "err-code": SIG}))
 
 
 tokens = st.one_of(st.sampled_from(list(TABLE.grants)), st.text(alphabet=st.characters(blacklist_characters=","),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -8,6 +10,7 @@ from keyhygiene.core.models import KeyProfile, Status
 from keyhygiene.core.permissions import ALL_PERMISSIONS
 from keyhygiene.exchanges.adapter import ParseError
 from keyhygiene.exchanges.mexc import TABLE, MexcAdapter
+from tests.helpers.sim_force import generic_for_rate_limit
 
 # MEXC spot v3 docs, "Account Information" example.
 DOC_EXAMPLE = {"canTrade": True, "canWithdraw": True, "canDeposit": True, "updateTime": None, "accountType": "SPOT",
@@ -64,7 +67,7 @@ def test_expired_or_wrong_secret_is_explained() -> None:
 
 def test_other_codes_fall_back() -> None:
     assert MexcAdapter().classify(400, {"code": 30014, "msg": "invalid symbol"}, RuntimeError()) is None
-    assert MexcAdapter().classify(429, {"code": 429}, RuntimeError()) is None
+    assert generic_for_rate_limit(MexcAdapter(), 429, json.dumps({"code": 429}))
 
 
 flags = st.one_of(st.booleans(), st.none(), st.text(max_size=5), st.integers(-1, 2))
