@@ -35,9 +35,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from keyhygiene.core.policy import Policy
     from keyhygiene.core.registry import load_registry
 
-    vault = open_vault(args, keychain=True)
+    vault = open_vault(args, keychain=True)  # exit 3 before anything else when the keychain cannot be used
     try:
-        vault.secrets.require()  # exit 3 before anything else when the keychain cannot be used
         keys = vault.list_keys()
         if keys and not args.json and sys.stderr.isatty():
             exchanges = len({k.exchange for k in keys})

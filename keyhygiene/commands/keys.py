@@ -9,6 +9,7 @@ from keyhygiene import exitcodes
 from keyhygiene.cliutil import open_vault, print_json, read_credentials
 from keyhygiene.core.models import PURPOSES
 from keyhygiene.core.timeutil import parse_day, utcnow
+from keyhygiene.store.keychain import backend_name
 from keyhygiene.store.vault import ServiceRef, ValidationError, validate_metadata
 
 
@@ -82,11 +83,12 @@ def cmd_add(args: argparse.Namespace) -> int:
             raise ValidationError("created", f"--created: {d} is in the future.")
         created = datetime(d.year, d.month, d.day, tzinfo=UTC)
     exchange, _label = validate_metadata(args.exchange, args.label, args.purpose)
+    # keychain=True: exit 3 before prompting for secrets when no keychain can be used (one probe, not several:
+    # each may be an unlock prompt)
     with open_vault(args, keychain=True) as vault:
-        vault.secrets.require()  # fail with exit 3 before prompting for secrets
         creds = read_credentials(exchange, catalog.needs_passphrase(exchange))
         rec = vault.add_key(exchange, args.label, creds, purpose=args.purpose, shared_with=refs, created_at=created)
-        backend = vault.secrets.status().backend
+        backend = backend_name(vault.secrets.backend)
     if args.json:
         print_json(rec.to_json())
     else:
