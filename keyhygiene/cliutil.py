@@ -7,7 +7,6 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from keyhygiene.core import redact
@@ -35,8 +34,10 @@ def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Vault:
         from keyhygiene.store.keychain import SecretStore
 
         SecretStore("preflight").require()
+    from keyhygiene.core.registry import default_resolver
+
     paths = app_paths(getattr(args, "data_dir", None))
-    vault = Vault(paths, service_resolver=_registry_resolver())
+    vault = Vault(paths, service_resolver=default_resolver())
     try:
         configure_logging(paths)
     except OSError as exc:
@@ -46,15 +47,6 @@ def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Vault:
             "or choose another data folder with --data-dir."
         ) from None
     return vault
-
-
-def _registry_resolver() -> Callable[[str], str] | None:
-    """The registry's alias resolver once the registry module exists; plain lowercase until then."""
-    try:
-        from keyhygiene.core.registry import default_resolver
-    except ImportError:
-        return None
-    return default_resolver()
 
 
 def parse_endpoints(values: list[str] | None) -> dict[str, str]:
@@ -136,6 +128,14 @@ def read_credentials(exchange: str, needs_passphrase: bool) -> Credentials:
     creds = Credentials(api_key=key, secret=_unescape_pem(secret), passphrase=passphrase or None)
     redact.remember(creds.secret_values())
     return creds
+
+
+def table_lines(rows: list[tuple[str, ...]], max_width: int) -> list[str]:
+    """Left-aligned columns two spaces apart; a cell longer than ``max_width`` is cut and ends in "…", so a cut
+    label or id never passes for a whole one."""
+    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "\u2026" for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))] if cells else []
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
 
 
 def print_json(data: Any) -> None:

@@ -8,7 +8,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from keyhygiene import exitcodes
-from keyhygiene.cliutil import err, open_vault, print_json
+from keyhygiene.cliutil import err, open_vault, print_json, table_lines
 from keyhygiene.core.severity import SEVERITIES
 
 if TYPE_CHECKING:
@@ -56,11 +56,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return exitcodes.OK
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [min(max(len(r[i]) for r in rows), 32) for i in range(len(rows[0]))]
-    return ["  ".join(c[:32].ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-
-
 def _ip(v: bool | None) -> str:
     return "?" if v is None else ("yes" if v else "no")
 
@@ -81,7 +76,7 @@ def render_human(result: AuditResult) -> str:
         rows.append((k.key.id, k.key.exchange, k.key.label, k.profile.key or k.key.fingerprint,
                      str(k.profile.status.value if hasattr(k.profile.status, "value") else k.profile.status),
                      perms, _ip(k.profile.ip_restricted), str(k.score), k.worst.value if k.worst else "-"))
-    out += _table(rows)
+    out += table_lines(rows, 32)
     # Never split a URL or a command across lines: people copy them.
     wrap = textwrap.TextWrapper(width=WIDTH, initial_indent="      ", subsequent_indent="      ",
                                 break_on_hyphens=False, break_long_words=False)

@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime
 
 from keyhygiene import exitcodes
-from keyhygiene.cliutil import open_vault, print_json, read_credentials
+from keyhygiene.cliutil import open_vault, print_json, read_credentials, table_lines
 from keyhygiene.core.models import PURPOSES
 from keyhygiene.core.timeutil import parse_day, utcnow
 from keyhygiene.store.keychain import backend_name
@@ -62,9 +62,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     for k in keys:
         rows.append((k.id, k.exchange, k.label, k.fingerprint, k.purpose, ", ".join(k.shared_with) or "-",
                      k.created_at.date().isoformat() if k.created_at else "-"))
-    widths = [min(max(len(r[i]) for r in rows), 40) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(c[:40].ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    for line in table_lines(rows, 40):
+        print(line)
     return exitcodes.OK
 
 

@@ -292,6 +292,16 @@ def test_keys_without_an_action_is_a_usage_error(cli: Callable[..., Result]) -> 
 
 
 # ---- share / unshare ----------------------------------------------------------------------------------------
+def test_list_marks_a_cut_label_and_keeps_columns_aligned(cli: Callable[..., Result], creds: dict[str, str]
+                                                         ) -> None:
+    long_label = "Binance sub-account for the grid bot on BTC and ETH pairs"  # 58 characters: over the 40 shown
+    assert add(cli, creds, label=long_label).code == 0
+    lines = cli("keys", "list").out.splitlines()
+    header, row = lines[0], lines[1]
+    assert long_label not in row and long_label[:39] + "\u2026" in row  # cut, and visibly so
+    assert row.index("\u2026") + 3 == header.index("KEY")  # the next column starts where its heading does
+
+
 def test_share_and_unshare(cli: Callable[..., Result], creds: dict[str, str]) -> None:
     assert add(cli, creds).code == 0
     key_id = cli("keys", "list", "--json").json()[0]["id"]  # type: ignore[index]
