@@ -7,6 +7,12 @@ straight from the vault's SQLite file. It writes ``{"t": <wall-clock time>}`` wh
 ``bare_window.py``. Its time against the bare window's is the least any first frame of this shape costs in PySide6
 (the Qt namespace's and QStyle's Python types alone are ~25 ms): the part of the app's ratio above it is the app's
 own Python.
+
+``--picture``: the same shape drawn without creating any of the Python types PySide6 builds on first use and a
+usable window needs: the ``Qt`` namespace (~21 ms: any pen or brush colour, shortcut, alignment, sort order or
+header label goes through it), ``QStyle`` (~8 ms: the selection state), ``QKeySequence`` and ``QLineEdit``. So
+no shortcuts, no filter box (an empty box of its size), no header labels, black text, chips filled through a
+palette's brush. Not something to ship: it shows how much of the floor is those types.
 """
 
 from __future__ import annotations
@@ -18,18 +24,15 @@ from typing import Any
 
 from first_frame import show_and_report
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt
-from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter, QPainterPath, QPixmap
+from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QComboBox,
     QFrame,
-    QHeaderView,
-    QLineEdit,
     QMainWindow,
     QSplitter,
-    QStyle,
     QStyledItemDelegate,
     QTableView,
     QToolBar,
@@ -37,9 +40,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+# Looked up only where used: importing a name creates its Python type, which --picture must not.
+ALIGN_CENTER, ALIGN_VCENTER = 0x84, 0x80  # Qt.AlignCenter, Qt.AlignVCenter, as drawText's int flags
+
 WINDOW_SIZE = (1360, 840)
 CELL_ROLE = 256 + 6
-SELECTED = QStyle.StateFlag.State_Selected
+PICTURE = "--picture" in sys.argv
 
 
 class Model(QAbstractTableModel):
@@ -53,11 +59,6 @@ class Model(QAbstractTableModel):
     def columnCount(self, parent: Any = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else 9
 
-    def headerData(self, section: int, orientation: Any, role: int = 0) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return f"Column {section}"
-        return None
-
     def data(self, index: Any, role: int = 0) -> Any:
         if role != CELL_ROLE:
             return None
@@ -70,15 +71,26 @@ class Model(QAbstractTableModel):
         return ("text", str((label, exchange, fingerprint, purpose)[col % 4])[:12])
 
 
+class LabelledModel(Model):
+    """Header labels: converting the orientation argument creates the Qt namespace."""
+
+    def headerData(self, section: int, orientation: Any, role: int = 0) -> Any:  # noqa: N802
+        qt = QtCore.Qt
+        if role == qt.ItemDataRole.DisplayRole and orientation == qt.Orientation.Horizontal:
+            return f"Column {section}"
+        return None
+
+
 class Delegate(QStyledItemDelegate):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.cache: dict[Any, QPixmap] = {}
+        self.selected = None if PICTURE else QtWidgets.QStyle.StateFlag.State_Selected
 
     def paint(self, painter: QPainter, option: Any, index: Any) -> None:
         cell = index.data(CELL_ROLE)
         rect = option.rect
-        key = (cell, rect.width(), rect.height(), bool(option.state & SELECTED))
+        key = (cell, rect.width(), rect.height(), bool(self.selected and option.state & self.selected))
         pm = self.cache.get(key)
         if pm is None:
             pm = self.cache[key] = self._render(cell, rect.width(), rect.height(), option.font)
@@ -87,7 +99,7 @@ class Delegate(QStyledItemDelegate):
     @staticmethod
     def _render(cell: Any, width: int, height: int, font: QFont) -> QPixmap:
         pm = QPixmap(width, height)
-        pm.fill(Qt.GlobalColor.transparent)
+        pm.fill(QColor(0, 0, 0, 0))
         p = QPainter(pm)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = QFontMetrics(font)
@@ -97,17 +109,28 @@ class Delegate(QStyledItemDelegate):
                 w = fm.horizontalAdvance(text) + 12
                 path = QPainterPath()
                 path.addRoundedRect(QRectF(x, 10, w, 20), 10, 10)
-                p.fillPath(path, QColor("#e6eef6"))
-                p.setPen(QColor("#244a6e"))
-                p.drawText(QRectF(x, 10, w, 20), Qt.AlignmentFlag.AlignCenter, text)
+                p.fillPath(path, _brush(QColor("#e6eef6")))
+                if not PICTURE:
+                    p.setPen(QColor("#244a6e"))
+                p.drawText(QRectF(x, 10, w, 20), ALIGN_CENTER, text)
                 x += w + 4
         elif cell[0] == "label":
-            p.drawText(QRectF(6, 3, width, 17), Qt.AlignmentFlag.AlignVCenter, cell[1])
-            p.drawText(QRectF(6, 20, width, 17), Qt.AlignmentFlag.AlignVCenter, cell[2])
+            p.drawText(QRectF(6, 3, width, 17), ALIGN_VCENTER, cell[1])
+            p.drawText(QRectF(6, 20, width, 17), ALIGN_VCENTER, cell[2])
         else:
-            p.drawText(QRectF(6, 0, width, height), Qt.AlignmentFlag.AlignVCenter, cell[1])
+            p.drawText(QRectF(6, 0, width, height), ALIGN_VCENTER, cell[1])
         p.end()
         return pm
+
+
+def _brush(color: QColor) -> Any:
+    """A solid brush without the Qt namespace: QBrush(QColor) and fillPath(path, QColor) both create it (their
+    overloads take Qt.GlobalColor and Qt.BrushStyle); a palette hands out a solid brush of any colour."""
+    if not PICTURE:
+        return QtGui.QBrush(color)
+    pal = QPalette()
+    pal.setColor(QPalette.ColorRole.Base, color)
+    return pal.brush(QPalette.ColorRole.Base)
 
 
 def main(argv: list[str]) -> int:
@@ -121,11 +144,16 @@ def main(argv: list[str]) -> int:
     bar = QToolBar()
     for text in ("Add key", "Audit all", "Cancel audit", "Rotate key", "Export report", "Scan for plaintext keys"):
         action = QAction(text, window)
-        action.setShortcut(QKeySequence("Ctrl+N"))
+        if not PICTURE:
+            action.setShortcut(QtGui.QKeySequence("Ctrl+N"))
         bar.addAction(action)
-    search = QLineEdit()
-    search.setPlaceholderText("Filter keys\u2026")
-    search.setClearButtonEnabled(True)
+    if PICTURE:
+        search = QWidget()
+        search.setMinimumWidth(220)
+    else:
+        search = QtWidgets.QLineEdit()
+        search.setPlaceholderText("Filter keys\u2026")
+        search.setClearButtonEnabled(True)
     bar.addWidget(search)
     scope = QComboBox()
     for i in range(7):
@@ -139,13 +167,14 @@ def main(argv: list[str]) -> int:
     v.addWidget(strip)
     split = QSplitter()
     table = QTableView()
-    model = Model(rows)
+    model = Model(rows) if PICTURE else LabelledModel(rows)
     table.setModel(model)
     table.setItemDelegate(Delegate(table))
     table.verticalHeader().hide()
     table.verticalHeader().setDefaultSectionSize(40)
-    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    if not PICTURE:
+        table.verticalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Fixed)
+        table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
     table.setAlternatingRowColors(True)
     table.setShowGrid(False)
     split.addWidget(table)
@@ -159,4 +188,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main([a for a in sys.argv[1:] if a != "--picture"]))
