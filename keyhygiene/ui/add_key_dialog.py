@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,7 +45,7 @@ from keyhygiene.store.vault import ValidationError
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, permission_tone
-from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, muted, wrap
+from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, SecretField, clear_layout, muted, wrap
 
 PURPOSE_TEXT = {
     "read-only": "Read-only \u2014 portfolio or tracking",
@@ -74,53 +74,6 @@ def optional_date_edit(parent: QWidget, name: str) -> QDateEdit:
 def date_of(edit: QDateEdit) -> date | None:
     q = edit.date()
     return None if q == UNKNOWN_DATE else date(q.year(), q.month(), q.day())
-
-
-class SecretField(QWidget):
-    """A masked line edit with a show/hide toggle that masks itself again after ``reveal_seconds``."""
-
-    def __init__(self, name: str, parent: QWidget | None = None, reveal_seconds: int = 30) -> None:
-        super().__init__(parent)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        self.edit = QLineEdit(self)
-        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.edit.setAccessibleName(name)
-        self.edit.setInputMethodHints(Qt.InputMethodHint.ImhHiddenText | Qt.InputMethodHint.ImhSensitiveData
-                                      | Qt.InputMethodHint.ImhNoPredictiveText)
-        self.edit.setPlaceholderText(f"Paste the {name}")
-        self.toggle = QAction(action_icon("eye"), f"Show {name.lower()}", self)
-        self.toggle.setCheckable(True)
-        self.toggle.setToolTip(f"Show the {name.lower()} (hidden again after {reveal_seconds} s)")
-        self.toggle.toggled.connect(self._on_toggle_toggled)
-        self.edit.addAction(self.toggle, QLineEdit.ActionPosition.TrailingPosition)
-        lay.addWidget(self.edit)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(lambda: self.toggle.setChecked(False))
-        self.reveal_seconds = reveal_seconds
-
-    def text(self) -> str:
-        return self.edit.text()
-
-    def setText(self, text: str) -> None:
-        self.edit.setText(text)
-
-    @property
-    def shown(self) -> bool:
-        return self.edit.echoMode() == QLineEdit.EchoMode.Normal
-
-    def _on_toggle_toggled(self, on: bool) -> None:
-        self.edit.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
-        self.toggle.setIcon(action_icon("eye-off" if on else "eye"))
-        if on:
-            self._timer.start(self.reveal_seconds * 1000)
-        else:
-            self._timer.stop()
-
-    def wipe(self) -> None:
-        self.toggle.setChecked(False)
-        self.edit.clear()
 
 
 @dataclass
@@ -647,11 +600,7 @@ class AddKeyDialog(QDialog):
                      theme.severity_color(severity, theme.is_dark(self.palette())) if text and severity != "info"
                      else self.palette().color(self.check_result.foregroundRole()))
         self.check_result.setPalette(pal)
-        while self._check_chips_layout.count():
-            item = self._check_chips_layout.takeAt(0)
-            gone = item.widget() if item is not None else None
-            if gone is not None:
-                gone.deleteLater()
+        clear_layout(self._check_chips_layout)
         for t, tone in chips:
             self._check_chips_layout.addWidget(Chip(t, tone))
         self.check_chips.setVisible(bool(chips))

@@ -92,6 +92,11 @@ BURST_GAP_S = 0.030  # a paint that starts this long after the last drawing star
 
 _SELECTED = QStyle.StateFlag.State_Selected  # looked up once: PySide's enum attribute access is Python code
 _HAS_FOCUS = QStyle.StateFlag.State_HasFocus
+# The style's item panel goes under the picture when selected or hovered (styles that highlight hovered rows);
+# one mask so a plain cell pays a single test. Hover is not in the cache key: the picture is the same either way.
+_PANEL_STATES = _SELECTED | QStyle.StateFlag.State_MouseOver
+_PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
+_FOCUS_RECT = QStyle.PrimitiveElement.PE_FrameFocusRect
 
 
 class CellDelegate(QStyledItemDelegate):
@@ -119,8 +124,9 @@ class CellDelegate(QStyledItemDelegate):
         state = option.state
         selected = bool(state & _SELECTED)
         widget: QWidget | None = option.widget
-        if selected and widget is not None:
-            widget.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        if state & _PANEL_STATES and widget is not None:
+            # Behind the picture (transparent where nothing is drawn), so the style's highlight shows through.
+            widget.style().drawPrimitive(_PANEL, option, painter, widget)
         rect = option.rect
         dpr = painter.device().devicePixelRatioF()
         key = (cell, rect.width(), rect.height(), selected, dpr, option.palette.cacheKey())
@@ -144,7 +150,7 @@ class CellDelegate(QStyledItemDelegate):
         painter.drawPixmap(rect, pm)
         if state & _HAS_FOCUS and widget is not None:
             focus = QStyleOptionViewItem(option)
-            widget.style().drawPrimitive(QStyle.PrimitiveElement.PE_FrameFocusRect, focus, painter, widget)
+            widget.style().drawPrimitive(_FOCUS_RECT, focus, painter, widget)
 
     def _defer(self, painter: QPainter, option: QStyleOptionViewItem, cell: Cell, selected: bool) -> None:
         """The cell's words in one call now; its picture on the next turn of the event loop."""

@@ -164,7 +164,7 @@ class DetailPane(QScrollArea):
         self.setMinimumWidth(340)
         self._row: KeyRow | None = None
         self._services: Any = None
-        self._revealed = False
+        # The key is shown exactly while this runs: ``revealed`` asks it, so the two cannot disagree.
         self._hide_timer = QTimer(self)
         self._hide_timer.setSingleShot(True)
         self._hide_timer.timeout.connect(self._on_hide_timer_timeout)
@@ -200,7 +200,6 @@ class DetailPane(QScrollArea):
 
     def clear(self) -> None:
         self._hide_timer.stop()
-        self._revealed = False
         self._show_empty()
 
     def show_row(self, row: KeyRow | None) -> None:
@@ -211,7 +210,6 @@ class DetailPane(QScrollArea):
         scroll = self.verticalScrollBar().value() if same_key else 0
         # A rebuilt pane starts masked again, even for the same key.
         self._hide_timer.stop()
-        self._revealed = False
         self._row = row
         self.setWidget(self._build(row))
         if same_key:
@@ -522,7 +520,7 @@ class DetailPane(QScrollArea):
     def _on_reveal_clicked(self) -> None:
         if self._row is None:
             return
-        if self._revealed:
+        if self.revealed:
             self._on_hide_timer_timeout()
         else:
             self.revealRequested.emit(self._row.id)
@@ -538,16 +536,14 @@ class DetailPane(QScrollArea):
         self.key_label.setAccessibleName("API key (shown)")
         self.reveal_button.setIcon(action_icon("eye-off"))
         self.reveal_button.setToolTip("Hide the API key")
-        self._revealed = True
         self._hide_timer.start(max(1, seconds) * 1000)
 
     @property
     def revealed(self) -> bool:
-        return self._revealed
+        return self._hide_timer.isActive()
 
     def _on_hide_timer_timeout(self) -> None:
         self._hide_timer.stop()
-        self._revealed = False
         if self._row is not None:
             try:
                 self.key_label.setText(self._row.record.fingerprint)

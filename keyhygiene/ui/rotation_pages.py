@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -26,7 +25,7 @@ from keyhygiene.core.models import Credentials
 from keyhygiene.core.rotation.assessment import Consumer, NewKeyReport
 from keyhygiene.core.rotation.machine import Plan, VerifyReport
 from keyhygiene.core.rotation.states import Verdict
-from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, SectionTitle, muted, wrap
+from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, SecretField, SectionTitle, clear_layout, muted, wrap
 
 
 class Page(QWidget):
@@ -62,10 +61,7 @@ class Page(QWidget):
 
     def reset_body(self) -> None:
         """Empty the body: pages re-render from the state each time they are shown."""
-        while (item := self.body_lay.takeAt(0)) is not None:
-            w = item.widget()
-            if w is not None:
-                w.deleteLater()
+        clear_layout(self.body_lay)
 
     def add(self, w: QWidget) -> QWidget:
         if isinstance(w, QLabel) and w.wordWrap():
@@ -124,20 +120,22 @@ class PlanPage(Page):
 
 
 class NewKeyPage(Page):
-    """Paste the new key. The fields are the only place the secret lives until the keychain takes it."""
+    """Paste the new key. The fields are the only place the secret lives until the keychain takes it.
+
+    The same SecretField as the add-key dialog: masked, shown on request, never copied or dragged out.
+    """
 
     openPageRequested = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, reveal_seconds: int = 30) -> None:
         super().__init__(parent)
         self.intro = wrap("", self)
         self.body_lay.addWidget(self.intro)
         form_box = QWidget(self)
         self.form = QFormLayout(form_box)
-        self.api_key = QLineEdit(form_box)
-        self.api_key.setAccessibleName("New API key")
-        self.secret = self._hidden(form_box, "New API secret")
-        self.passphrase = self._hidden(form_box, "New API passphrase")
+        self.api_key = self._field(form_box, "New API key", "API key", reveal_seconds)
+        self.secret = self._field(form_box, "New API secret", "API secret", reveal_seconds)
+        self.passphrase = self._field(form_box, "New API passphrase", "passphrase", reveal_seconds)
         self.form.addRow("API key", self.api_key)
         self.form.addRow("Secret", self.secret)
         self.form.addRow("Passphrase", self.passphrase)
@@ -148,13 +146,8 @@ class NewKeyPage(Page):
         self.body_lay.addWidget(self.open_button)
 
     @staticmethod
-    def _hidden(parent: QWidget, name: str) -> QLineEdit:
-        e = QLineEdit(parent)
-        e.setEchoMode(QLineEdit.EchoMode.Password)
-        e.setAccessibleName(name)
-        e.setInputMethodHints(Qt.InputMethodHint.ImhHiddenText | Qt.InputMethodHint.ImhSensitiveData
-                              | Qt.InputMethodHint.ImhNoPredictiveText)
-        return e
+    def _field(parent: QWidget, name: str, what: str, reveal_seconds: int) -> SecretField:
+        return SecretField(name, parent, reveal_seconds, placeholder=f"Paste the new {what}")
 
     def setup(self, exchange_name: str, needs_passphrase: bool, api_page: str | None, replacing: bool) -> None:
         what = "another new key" if replacing else "the new key"
@@ -170,8 +163,8 @@ class NewKeyPage(Page):
                            passphrase=self.passphrase.text() or None)
 
     def clear_fields(self) -> None:
-        for e in (self.api_key, self.secret, self.passphrase):
-            e.clear()
+        for f in (self.api_key, self.secret, self.passphrase):
+            f.wipe()  # masked again too: a replacement key starts hidden
 
     def focus_field(self, name: str) -> None:
         {"api_key": self.api_key, "secret": self.secret, "passphrase": self.passphrase}.get(

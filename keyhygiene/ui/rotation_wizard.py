@@ -117,7 +117,7 @@ class RotationWizard(QDialog):
 
         self.stack = QStackedWidget(self)
         self.plan_page = PlanPage(self.stack)
-        self.new_key_page = NewKeyPage(self.stack)
+        self.new_key_page = NewKeyPage(self.stack, services.prefs.reveal_seconds)
         self.test_page = NewKeyTestPage(self.stack)
         self.consumers_page = ConsumersPage(self.stack)
         self.revoke_page = RevokePage(self.stack)

@@ -1,4 +1,4 @@
-"""Small reusable widgets: a wrapping flow layout, chips, section titles and message banners."""
+"""Small reusable widgets: a wrapping flow layout, chips, section titles, message banners and a secret field."""
 
 from __future__ import annotations
 
@@ -6,14 +6,27 @@ import html
 import re
 import urllib.parse
 
-from PySide6.QtCore import QMargins, QPoint, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette
+from PySide6.QtCore import QEvent, QMargins, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QClipboard,
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPainterPath,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QLayout,
     QLayoutItem,
+    QLineEdit,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -23,6 +36,15 @@ from PySide6.QtWidgets import (
 
 from keyhygiene.ui import theme
 from keyhygiene.ui.delegates import chip_colors
+from keyhygiene.ui.icons import action_icon
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Take every item out of ``layout`` and delete its widget (views that re-render from state start empty)."""
+    while (item := layout.takeAt(0)) is not None:
+        gone = item.widget()
+        if gone is not None:
+            gone.deleteLater()
 
 
 class FlowLayout(QLayout):
@@ -231,8 +253,6 @@ class Banner(QFrame):
 
     def show_message(self, title: str, text: str, severity: str = "medium",
                      buttons: list[tuple[str, object]] | None = None) -> None:
-        from keyhygiene.ui.icons import action_icon
-
         self.severity = severity
         self._title.setText(title)
         self._title.setVisible(bool(title))
@@ -276,3 +296,113 @@ class Banner(QFrame):
         if e.type() == e.Type.PaletteChange and self.isVisible() and theme.is_dark() != self._dark:
             self._apply_style()
         super().changeEvent(e)
+
+
+_OUTBOUND_KEYS = (QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.Cut)
+_OUTBOUND_MENU_ACTIONS = frozenset({"edit-copy", "edit-cut"})  # object names in QLineEdit's standard menu
+# QLineEdit.setEchoMode(Normal) drops these; an input method must not learn a shown secret either.
+_SENSITIVE_HINTS = Qt.InputMethodHint.ImhSensitiveData | Qt.InputMethodHint.ImhNoPredictiveText
+_HIDDEN_HINTS = _SENSITIVE_HINTS | Qt.InputMethodHint.ImhHiddenText
+
+
+def _is_outbound(e: QKeyEvent) -> bool:
+    return any(e.matches(k) for k in _OUTBOUND_KEYS)
+
+
+class SecretLineEdit(QLineEdit):
+    """A line edit that lets a secret in (typing, paste, drop) but never out (copy, cut, drag, primary selection).
+
+    In Password echo mode QLineEdit refuses to copy by itself; shown (Normal mode) it copies like any field, and
+    the secret would reach the system clipboard without SecureClipboard's password hint and clearing.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDragEnabled(False)  # Qt's default, made explicit: a drag would carry the selection out too
+        clipboard = QGuiApplication.clipboard()
+        if clipboard.supportsSelection():
+            clipboard.selectionChanged.connect(self._on_selection_published)
+
+    def event(self, e: QEvent) -> bool:
+        if e.type() == QEvent.Type.ShortcutOverride and isinstance(e, QKeyEvent) and _is_outbound(e):
+            # Claim Ctrl+C/Ctrl+X so no window shortcut acts on them; keyPressEvent then drops the key.
+            e.accept()
+            return True
+        return super().event(e)
+
+    def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if _is_outbound(e):
+            e.accept()  # refused; accepted so that the dialog does not act on it either
+            return
+        super().keyPressEvent(e)
+
+    def contextMenuEvent(self, e: QContextMenuEvent) -> None:  # noqa: N802 - Qt API
+        menu = self.createStandardContextMenu()
+        for action in menu.actions():
+            if action.objectName() in _OUTBOUND_MENU_ACTIONS:
+                menu.removeAction(action)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(e.globalPos())
+
+    def _on_selection_published(self) -> None:
+        # On X11 and Wayland, QLineEdit publishes a selection made in Normal echo mode as the primary selection
+        # (middle-click paste) from deep inside its key and mouse handling. Qt sets the selection and emits this
+        # synchronously, so taking it back here happens before the event loop could serve it to anyone.
+        if self.echoMode() != QLineEdit.EchoMode.Normal or not self.hasSelectedText():
+            return
+        clipboard = QGuiApplication.clipboard()
+        mode = QClipboard.Mode.Selection
+        if clipboard.ownsSelection() and clipboard.text(mode) == self.selectedText():
+            clipboard.clear(mode)
+
+
+class SecretField(QWidget):
+    """A masked line edit with a show/hide toggle that masks itself again after ``reveal_seconds``.
+
+    Used for every credential the user types in (add a key, rotation's new key), shown or not never copyable.
+    """
+
+    def __init__(self, name: str, parent: QWidget | None = None, reveal_seconds: int = 30, *,
+                 placeholder: str | None = None) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.edit = SecretLineEdit(self)
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.edit.setAccessibleName(name)
+        self.edit.setInputMethodHints(_HIDDEN_HINTS)
+        self.edit.setPlaceholderText(placeholder if placeholder is not None else f"Paste the {name}")
+        self.setFocusProxy(self.edit)  # focusing the field (e.g. after a validation error) focuses the edit
+        self.toggle = QAction(action_icon("eye"), f"Show {name.lower()}", self)
+        self.toggle.setCheckable(True)
+        self.toggle.setToolTip(f"Show the {name.lower()} (hidden again after {reveal_seconds} s)")
+        self.toggle.toggled.connect(self._on_toggle_toggled)
+        self.edit.addAction(self.toggle, QLineEdit.ActionPosition.TrailingPosition)
+        lay.addWidget(self.edit)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(lambda: self.toggle.setChecked(False))
+        self.reveal_seconds = reveal_seconds
+
+    def text(self) -> str:
+        return self.edit.text()
+
+    def setText(self, text: str) -> None:  # noqa: N802 - mirrors QLineEdit
+        self.edit.setText(text)
+
+    @property
+    def shown(self) -> bool:
+        return self.edit.echoMode() == QLineEdit.EchoMode.Normal
+
+    def _on_toggle_toggled(self, on: bool) -> None:
+        self.edit.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
+        self.edit.setInputMethodHints(_SENSITIVE_HINTS if on else _HIDDEN_HINTS)
+        self.toggle.setIcon(action_icon("eye-off" if on else "eye"))
+        if on:
+            self._timer.start(self.reveal_seconds * 1000)
+        else:
+            self._timer.stop()
+
+    def wipe(self) -> None:
+        self.toggle.setChecked(False)
+        self.edit.clear()

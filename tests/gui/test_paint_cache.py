@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QApplication, QTableView, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, Qt
+from PySide6.QtGui import QHoverEvent
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QTableView, QWidget
 
 from keyhygiene.core.models import KeyProfile, KeyRecord, Status
 from keyhygiene.ui.callbacks import AfterPaint
@@ -68,6 +69,39 @@ def test_equal_cells_share_one_picture_and_repaints_draw_nothing_new(qtbot) -> N
     assert 0 < first < 12 + 9
     view.viewport().repaint()
     assert delegate.renders == first
+
+
+class _PanelRecorder(QProxyStyle):
+    """The application's style, noting each item-view panel it is asked for (hovered or not, and where)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.panels: list[tuple[bool, QRect]] = []
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        if element == QStyle.PrimitiveElement.PE_PanelItemViewItem:
+            self.panels.append((bool(option.state & QStyle.StateFlag.State_MouseOver), QRect(option.rect)))
+        super().drawPrimitive(element, option, painter, widget)
+
+
+def test_a_hovered_cell_gets_the_styles_panel_but_no_new_picture(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view, delegate, _model = _view(qtbot, _rows(3), budget_s=10.0)
+    style = _PanelRecorder()
+    view.setStyle(style)
+    try:
+        view.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover)  # as styles with hover highlights set it
+        view.viewport().repaint()  # pictures for the new style's metrics, if any
+        before = delegate.renders
+        style.panels.clear()
+        cell = view.visualRect(view.model().index(1, Col.AGE))
+        at = QPointF(cell.center())
+        QApplication.sendEvent(view.viewport(), QHoverEvent(QEvent.Type.HoverMove, at, at, QPointF(-1, -1)))
+        view.viewport().repaint()
+        hovered = [rect for over, rect in style.panels if over]
+        assert hovered and all(rect.intersects(cell) for rect in hovered)
+        assert delegate.renders == before  # hover is not part of the picture cache key
+    finally:
+        view.setStyle(None)  # the recorder goes away with this test; the view must not keep pointing at it
 
 
 def test_a_spent_budget_shows_text_now_and_pictures_on_the_next_turn(qtbot) -> None:  # type: ignore[no-untyped-def]

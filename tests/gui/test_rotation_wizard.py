@@ -7,7 +7,9 @@ from datetime import date
 
 import pytest
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from keyhygiene.core.models import Credentials
 from keyhygiene.core.rotation.journal import Journal, history
@@ -15,10 +17,12 @@ from keyhygiene.core.rotation.machine import RotationMachine
 from keyhygiene.core.rotation.states import Step
 from keyhygiene.store.keychain import CURRENT, PENDING
 from keyhygiene.store.vault import ServiceRef, Vault
+from keyhygiene.ui import add_key_dialog
 from keyhygiene.ui.async_runner import AsyncRunner
 from keyhygiene.ui.rotation_wizard import RotationWizard, open_rotation
 from keyhygiene.ui.services import Services
 from keyhygiene.ui.task_pool import TaskPool
+from keyhygiene.ui.widgets import SecretField
 from tests.helpers.rotation_fakes import SERVICES, FakeClock, FakeExchange
 
 WAIT_MS = 15000
@@ -183,6 +187,37 @@ def test_the_old_key_again_is_refused_next_to_the_field(qtbot, open_wizard, old_
     wait_idle(qtbot, w)
     assert w.step is Step.NEW_KEY
     assert w.new_key_page.banner.isVisible() and "old key again" in w.new_key_page.banner.text()
+
+
+def test_the_new_key_page_uses_the_add_dialogs_secret_field(qtbot, open_wizard, services: Services,  # type: ignore[no-untyped-def]
+                                                            secret) -> None:
+    w = open_wizard()
+    wait_idle(qtbot, w)
+    click_next(qtbot, w)
+    wait_step(qtbot, w, Step.NEW_KEY)
+    page = w.new_key_page
+    # The same widget as the add-key dialog for the same values: masked, revealable, never copied out.
+    assert add_key_dialog.SecretField is SecretField
+    for f in (page.api_key, page.secret, page.passphrase):
+        assert type(f) is SecretField and not f.shown
+        assert f.reveal_seconds == services.prefs.reveal_seconds
+    value = secret("SK", 32)
+    page.secret.setText(value)
+    page.secret.toggle.trigger()
+    assert page.secret.shown
+    QGuiApplication.clipboard().setText("before")
+    page.secret.edit.selectAll()
+    qtbot.keyClick(page.secret.edit, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    leaked = value in QGuiApplication.clipboard().text()
+    assert not leaked, "Ctrl+C put the shown secret on the clipboard"
+    # A validation error focuses the field it names: the edit inside the SecretField.
+    w.activateWindow()
+    qtbot.waitActive(w)
+    page.focus_field("secret")
+    assert QApplication.focusWidget() is page.secret.edit
+    page.clear_fields()
+    assert page.secret.text() == "" and not page.secret.shown  # a replacement key starts masked
+    QGuiApplication.clipboard().clear()
 
 
 def test_back_and_cancel_keep_the_current_key(qtbot, open_wizard, exchange: FakeExchange, vault: Vault,  # type: ignore[no-untyped-def]
