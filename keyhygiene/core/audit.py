@@ -19,7 +19,7 @@ from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials, Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.policy import Policy
 from keyhygiene.core.registry import Registry, load_registry
-from keyhygiene.core.rules import RuleContext, blast_radius_of, build_facts, evaluate_facts
+from keyhygiene.core.rules import RuleContext, blast_radius_of, build_facts, context_for, evaluate_facts
 from keyhygiene.core.score import SCORE_FORMULA, key_score, overall_score
 from keyhygiene.core.severity import SEVERITIES, Severity
 from keyhygiene.core.timeutil import iso, utcnow
@@ -157,16 +157,6 @@ def _load_credentials(vault: Vault, keys: Sequence[KeyRecord]) -> tuple[dict[str
     return creds, problems
 
 
-def _last_good(vault: Vault, key_ids: Sequence[str]) -> dict[str, tuple[datetime, KeyProfile]]:
-    out: dict[str, tuple[datetime, KeyProfile]] = {}
-    for kid in key_ids:
-        for at, prof in vault.repo.inspection_history(kid, limit=20):
-            if prof.status == Status.OK:
-                out[kid] = (at, prof)
-                break
-    return out
-
-
 async def audit_async(
     vault: Vault,
     *,
@@ -211,16 +201,14 @@ async def audit_async(
         except Exception as exc:  # keep judging the other keys; report the storage problem at the end
             log.exception("could not record the inspection of %s", key_id)
             errors.append(f"{key_id}: the result could not be saved ({redact.scrub(exc)})")
-        ctx = base_context
-        if profile.status != Status.OK:
-            ctx = RuleContext(plaintext_copies=base_context.plaintext_copies,
-                              last_good={**base_context.last_good, **_last_good(vault, [key_id])})
-        verdict(key_id, profile, at, ctx)
+        verdict(key_id, profile, at, context_for(key_id, profile, vault.repo.inspection_history, base_context))
 
     for kid, why in problems.items():
         profile = _secret_missing(by_id[kid], why)
         profiles[kid] = profile
-        verdict(kid, profile, None, base_context)
+        # The key still works on the exchange: judge what it can do on its last successful check, as the window
+        # and the report do.
+        verdict(kid, profile, None, context_for(kid, profile, vault.repo.inspection_history, base_context))
 
     items = [(k.id, k.exchange, creds[k.id]) for k in keys if k.id in creds]
     declared = {k.id: k.declared_permissions for k in keys if k.declared_permissions is not None}
@@ -234,10 +222,8 @@ async def audit_async(
     for k in keys:
         if k.id not in audits:
             # Cancelled before its exchange answered: judge it on its last recorded inspection, if any.
-            last = vault.repo.latest_inspection(k.id)
-            ctx = RuleContext(plaintext_copies=base_context.plaintext_copies,
-                              last_good={**base_context.last_good, **_last_good(vault, [k.id])})
-            verdict(k.id, last[1] if last else None, last[0] if last else None, ctx)
+            last_at, last = vault.repo.latest_inspection(k.id) or (None, None)
+            verdict(k.id, last, last_at, context_for(k.id, last, vault.repo.inspection_history, base_context))
     return AuditResult(generated_at=now or utcnow(), keys=[audits[k.id] for k in keys], policy=policy,
                        cancelled=cancelled, errors=errors)
 

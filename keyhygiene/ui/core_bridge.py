@@ -1,35 +1,29 @@
 """The UI's single adapter to the core's registry, policy, rules and audit.
 
-A build without those modules (or with a registry file that fails to load) still opens the vault and lists keys,
-just without findings: everything the widgets need from them goes through the few functions below.
+The core modules are imported inside the functions below: the registry and the rules are what make startup slow,
+and the window paints before they are needed. A registry file that fails to load still lets the app open the vault
+and list keys, just without findings.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core.models import Finding, KeyProfile, KeyRecord
+
+if TYPE_CHECKING:
+    from keyhygiene.core.policy import Policy
+    from keyhygiene.core.rules import RuleContext
+    from keyhygiene.core.rules.facts import InspectionHistory
 
 log = logging.getLogger(__name__)
 
 # Incident kinds that put a stored key at risk, most severe first (registry.IncidentKind values).
 INCIDENT_ORDER = ("key_leak", "account_data_breach", "wallet_breach", "other", "phishing_clone")
-
-
-def optional_module(name: str) -> ModuleType | None:
-    """The module, or None if *it* does not exist (an ImportError inside it is a bug and propagates)."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
-            return None
-        raise
 
 
 @dataclass(frozen=True)
@@ -60,11 +54,10 @@ class Judgement:
 
 # ---- registry -------------------------------------------------------------------------------------------------
 def load_registry() -> Any | None:
-    mod = optional_module("keyhygiene.core.registry")
-    if mod is None:
-        return None
+    from keyhygiene.core.registry import load_registry as load  # outside the try: a broken import is a bug
+
     try:
-        return mod.load_registry()
+        return load()
     except Exception:
         log.exception("the exposure registry could not be loaded; findings about services are off")
         return None
@@ -112,9 +105,10 @@ def incidents_touching(registry: Any | None, record: KeyRecord) -> list[Incident
 
 
 # ---- policy ---------------------------------------------------------------------------------------------------
-def load_policy(repo: Any) -> Any | None:
-    mod = optional_module("keyhygiene.core.policy")
-    return None if mod is None else mod.Policy.load(repo)
+def load_policy(repo: Any) -> Policy:
+    from keyhygiene.core.policy import Policy
+
+    return Policy.load(repo)
 
 
 def save_policy(repo: Any, policy: Any) -> None:
@@ -126,36 +120,33 @@ def policy_value(policy: Any | None, name: str, default: int) -> int:
 
 
 def thresholds() -> Mapping[str, Any]:
-    mod = optional_module("keyhygiene.core.policy")
-    return {} if mod is None else dict(mod.THRESHOLDS)
+    from keyhygiene.core.policy import THRESHOLDS
+
+    return dict(THRESHOLDS)
 
 
 # ---- rules ----------------------------------------------------------------------------------------------------
-def rules_available() -> bool:
-    return optional_module("keyhygiene.core.rules") is not None
-
-
 def rule_list() -> list[tuple[str, str]]:
-    mod = optional_module("keyhygiene.core.rules")
-    return [] if mod is None else [(r.id, r.summary) for r in mod.RULES]
+    from keyhygiene.core.rules import RULES
+
+    return [(r.id, r.summary) for r in RULES]
 
 
-def context(last_good: Mapping[str, tuple[datetime, KeyProfile]] | None = None) -> Any:
-    mod = optional_module("keyhygiene.core.rules")
-    if mod is None:
-        return None
-    return mod.RuleContext(last_good=dict(last_good or {}))
+def context_for(key_id: str, profile: KeyProfile | None, history: InspectionHistory) -> RuleContext:
+    """The rules' context for one key: its last successful inspection when ``profile`` is not a success."""
+    from keyhygiene.core.rules import context_for as core_context_for
+
+    return core_context_for(key_id, profile, history)
 
 
 def judge(record: KeyRecord, profile: KeyProfile | None, checked_at: datetime | None, *, policy: Any,
-          registry: Any, now: datetime, ctx: Any = None) -> Judgement:
-    """Findings, score and blast radius of one key (empty when the rules are not part of this build)."""
+          registry: Any, now: datetime, ctx: RuleContext | None = None) -> Judgement:
+    """Findings, score and blast radius of one key (empty without a registry: not loaded yet, or unreadable)."""
     if policy is None or registry is None:  # before the deferred judging: no need to import the rules
         return Judgement([], None, "")
-    audit = optional_module("keyhygiene.core.audit")
-    if audit is None:
-        return Judgement([], None, "")
-    a = audit.judge(record, profile, checked_at, policy=policy, registry=registry, now=now, context=ctx)
+    from keyhygiene.core.audit import judge as judge_key
+
+    a = judge_key(record, profile, checked_at, policy=policy, registry=registry, now=now, context=ctx)
     return Judgement(list(a.findings), int(a.score), str(a.blast_radius))
 
 
@@ -164,6 +155,7 @@ def evaluate(record: KeyRecord, profile: KeyProfile | None, *, policy: Any, regi
     return judge(record, profile, None, policy=policy, registry=registry, now=now).findings
 
 
-def overall_score(scores: list[int]) -> int | None:
-    mod = optional_module("keyhygiene.core.score")
-    return None if mod is None else int(mod.overall_score(scores))
+def overall_score(scores: list[int]) -> int:
+    from keyhygiene.core.score import overall_score as score_of
+
+    return int(score_of(scores))

@@ -566,8 +566,6 @@ class MainWindow(QMainWindow):
             self.headline.setText("No keys yet")
         elif not self.services.is_judged:
             self.headline.setText(f"{len(rows)} key{'s' if len(rows) != 1 else ''}")
-        elif not core_bridge.rules_available():
-            self.headline.setText(f"{len(rows)} key{'s' if len(rows) != 1 else ''} stored")
         elif attention:
             self.headline.setText(f"{attention} of {len(rows)} key{'s' if len(rows) != 1 else ''} need attention")
         elif any(r.findings for r in rows):
@@ -599,13 +597,9 @@ class MainWindow(QMainWindow):
         self.age_chart.set_rows(rows, now, self.model.max_age_days)
 
     def _show_counts(self, total: int, counts: tuple[tuple[str, int], ...]) -> None:
-        from keyhygiene.ui.widgets import Chip, muted
+        from keyhygiene.ui.widgets import Chip, clear_layout, muted
 
-        while self._counts_layout.count():
-            item = self._counts_layout.takeAt(0)
-            gone = item.widget() if item is not None else None
-            if gone is not None:
-                gone.deleteLater()
+        clear_layout(self._counts_layout)
         if total:
             self._counts_layout.addWidget(muted(QLabel(f"{total} finding{'s' if total != 1 else ''}:")))
         for sev, n in counts:

@@ -263,18 +263,13 @@ class Services(QObject):
 
     def _context_for(self, key_id: str, profile: KeyProfile | None) -> Any:
         """When the latest check failed, the rules judge permissions on the last successful one."""
-        if profile is None or profile.status == Status.OK:
-            return None
-        for at, prof in self.vault.repo.inspection_history(key_id, limit=20):
-            if prof.status == Status.OK:
-                return core_bridge.context({key_id: (at, prof)})
-        return None
+        return core_bridge.context_for(key_id, profile, self.vault.repo.inspection_history)
 
     def overall_score(self) -> int | None:
-        scores = [r.score for r in self._rows.values() if r.score is not None]
-        if not self._rows or not self.is_judged or (not scores and not core_bridge.rules_available()):
+        """None until there is something to score: no keys, or findings not evaluated yet."""
+        if not self._rows or not self.is_judged:
             return None
-        return core_bridge.overall_score(scores)
+        return core_bridge.overall_score([r.score for r in self._rows.values() if r.score is not None])
 
     def service_name(self, service: str) -> str:
         return core_bridge.service_name(self.registry, service)
@@ -290,25 +285,23 @@ class Services(QObject):
         return self.vault.repo.inspection_history(key_id, limit)
 
     def rotation_history(self, key_id: str) -> list[Any]:
-        """Rotations of a key, newest first (``core.rotation.RotationRecord``), when the module is present."""
-        mod = core_bridge.optional_module("keyhygiene.core.rotation")
-        if mod is None:
-            return []
+        """Rotations of a key, newest first (``core.rotation.RotationRecord``)."""
+        from keyhygiene.core.rotation import history
+
         try:
-            return list(mod.history(self.vault.db, key_id))
+            return list(history(self.vault.db, key_id))
         except Exception:
             log.exception("rotation history unavailable for %s", key_id)
             return []
 
     def open_rotations(self) -> list[tuple[str, str]]:
         """Rotations saved half-way: (key id, title of the step waiting), for the "Resume" banner."""
-        mod = core_bridge.optional_module("keyhygiene.core.rotation.journal")
-        states = core_bridge.optional_module("keyhygiene.core.rotation.states")
-        if mod is None or states is None:
-            return []
+        from keyhygiene.core.rotation.journal import Journal
+        from keyhygiene.core.rotation.states import TITLES
+
         try:
-            journal = mod.Journal(self.vault.db, hook=None)
-            return [(r.key_id, states.TITLES.get(r.state, str(r.state))) for r in journal.open_rotations()]
+            journal = Journal(self.vault.db, hook=None)
+            return [(r.key_id, TITLES.get(r.state, str(r.state))) for r in journal.open_rotations()]
         except Exception:
             log.exception("open rotations unavailable")
             return []
@@ -334,57 +327,58 @@ class Services(QObject):
             return self.vault.add_key(exchange, label, creds, purpose=purpose, shared_with=shared_with,
                                       created_at=created_at, declared_permissions=declared_permissions, note=note)
 
-        def done(rec: KeyRecord) -> None:
-            self.refresh_row(rec.id)
-            if on_done is not None:
-                on_done(rec)
-
-        self.pool.submit(work, on_done=done, on_error=on_error, context=context)
+        self.pool.submit(work, on_done=self._refresh_then(on_done), on_error=on_error, context=context)
 
     def record_profile(self, key_id: str, profile: KeyProfile) -> None:
-        """Keep a 'Check now' result made before saving, so the new row shows it at once."""
-        self.vault.repo.record_inspection(key_id, profile)
-        self.refresh_row(key_id)
+        """Keep a 'Check now' result made before saving: written on the pool like every other write, then the
+        key's row is read back, so it shows the profile as soon as it is stored."""
+        at = utcnow()  # when the check was kept, not when a busy worker got round to writing it
+
+        def shown(_none: None) -> None:
+            self.refresh_row(key_id)
+
+        self.pool.submit(self.vault.repo.record_inspection, key_id, profile, at, on_done=shown,
+                         on_error=lambda exc: log.error("could not keep the check of %s: %s", key_id,
+                                                        redact.scrub(exc)))
 
     def update_key(self, key_id: str, *, on_done: Callable[[KeyRecord], None] | None = None,
                    on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None,
                    **changes: Any) -> None:
-        def done(rec: KeyRecord) -> None:
-            self.refresh_row(key_id)
-            if on_done is not None:
-                on_done(rec)
-
-        self.pool.submit(lambda: self.vault.update_key(key_id, **changes), on_done=done, on_error=on_error,
-                         context=context)
+        self.pool.submit(lambda: self.vault.update_key(key_id, **changes), on_done=self._refresh_then(on_done),
+                         on_error=on_error, context=context)
 
     def share(self, key_id: str, service: str, day: date | None, *, note: str | None = None,
               on_done: Callable[[KeyRecord], None] | None = None,
               on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
         ref = ServiceRef(service=service, day=day)
-        self._metadata_job(lambda: self.vault.share(key_id, ref.validated(), note=note),
-                           key_id, on_done, on_error, context)
+        self._metadata_job(lambda: self.vault.share(key_id, ref.validated(), note=note), on_done, on_error, context)
 
     def unshare(self, key_id: str, service: str, day: date | None = None, *,
                 on_done: Callable[[KeyRecord], None] | None = None,
                 on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
         ref = ServiceRef(service=service, day=day)
-        self._metadata_job(lambda: self.vault.unshare(key_id, ref), key_id, on_done, on_error, context)
+        self._metadata_job(lambda: self.vault.unshare(key_id, ref), on_done, on_error, context)
 
     def remove_key(self, key_id: str, *, on_done: Callable[[KeyRecord], None] | None = None,
                    on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
-        self._metadata_job(lambda: self.vault.remove_key(key_id), key_id, on_done, on_error, context)
+        self._metadata_job(lambda: self.vault.remove_key(key_id), on_done, on_error, context)
 
-    def _metadata_job(self, work: Callable[[], KeyRecord], key_id: str,
-                      on_done: Callable[[KeyRecord], None] | None,
+    def _metadata_job(self, work: Callable[[], KeyRecord], on_done: Callable[[KeyRecord], None] | None,
                       on_error: Callable[[BaseException], None] | None, context: QObject | None) -> None:
         # Metadata writes are quick, but share/unshare resolve aliases and remove touches the keychain:
         # one path for all of them keeps the GUI thread free of surprises.
+        self.pool.submit(work, on_done=self._refresh_then(on_done), on_error=on_error, context=context)
+
+    def _refresh_then(self, on_done: Callable[[KeyRecord], None] | None) -> Callable[[KeyRecord], None]:
+        """A key job's GUI-side result handler: show the key's row as stored now (gone, after a removal), then
+        tell the caller, whose handler may read that row. Every vault key operation returns the key's record."""
+
         def done(rec: KeyRecord) -> None:
-            self.refresh_row(key_id)
+            self.refresh_row(rec.id)
             if on_done is not None:
                 on_done(rec)
 
-        self.pool.submit(work, on_done=done, on_error=on_error, context=context)
+        return done
 
     def fetch_api_key(self, key_id: str, on_done: Callable[[str], None],
                       on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
@@ -443,8 +437,7 @@ class Services(QObject):
         if not ids:
             self._finish_audit()
             return True
-        if key_ids is None and core_bridge.optional_module("keyhygiene.core.audit") is not None \
-                and self.policy is not None and self.registry is not None:
+        if key_ids is None and self.policy is not None and self.registry is not None:
             # Once the window has repainted the keys as queued: the audit's first step (loading the exchange
             # stack) keeps the GIL busy, and a repaint under it takes ten times longer.
             self.after_list_painted.call(self._submit_full_audit)

@@ -125,9 +125,10 @@ def test_check_now_inspects_before_saving(vault, gui_services, make_window, simu
     assert vault.list_keys() == []  # nothing stored by a check
     with qtbot.waitSignal(dlg.keySaved, timeout=WAIT_MS) as saved:
         dlg.save_button.click()
-    row = gui_services.row(saved.args[0])
-    # The check's result is kept: the new row shows permissions without another audit.
-    assert row is not None and row.profile is not None and "withdraw" in row.profile.permissions
+    kid = saved.args[0]
+    # The check's result is kept (written on a worker): the new row shows permissions without another audit.
+    qtbot.waitUntil(lambda: getattr(gui_services.row(kid), "profile", None) is not None, timeout=WAIT_MS)
+    assert "withdraw" in gui_services.row(kid).profile.permissions
 
 
 def test_edit_changes_label_purpose_and_sharing(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]

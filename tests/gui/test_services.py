@@ -126,3 +126,83 @@ def test_a_reload_keeps_each_rows_audit_state(vault, gui_services, qtbot) -> Non
     assert gui_services.row(a).audit_state == CHECKING
     assert gui_services.row(b).audit_state == IDLE
     assert gui_services.row(added) is not None  # and new keys come in
+
+
+def _profile(exchange: str, status: str = "ok", perms: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    from keyhygiene.core.models import KeyProfile, Status
+
+    st = Status(status)
+    return KeyProfile(exchange=exchange, key="abcd…wxyz", status=st, permissions=list(perms),
+                      ip_restricted=False if st is Status.OK else None,
+                      message=None if st is Status.OK else "Exchange did not answer.")
+
+
+def test_record_profile_writes_on_a_worker_then_shows_the_row(vault, gui_services, qtbot,
+                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The 'Check now' result of a key just added: written off the GUI thread, timestamped when it was kept,
+    and the row shows it once it is stored."""
+    from datetime import UTC, datetime
+
+    import keyhygiene.ui.services as services_mod
+
+    kid = store(vault, make_key("bybit"), "Checked first")
+    gui_services.load_rows()
+    gui = threading.get_ident()
+    writers: list[int] = []
+    real = vault.repo.record_inspection
+
+    def spy(*a, **kw):  # type: ignore[no-untyped-def]
+        writers.append(threading.get_ident())
+        return real(*a, **kw)
+
+    monkeypatch.setattr(vault.repo, "record_inspection", spy)
+    kept_at = datetime(2026, 5, 30, 8, 0, tzinfo=UTC)
+    monkeypatch.setattr(services_mod, "utcnow", lambda: kept_at)
+    profile = _profile("bybit", perms=("read", "withdraw"))
+    with qtbot.waitSignal(gui_services.rowChanged, timeout=WAIT_MS,
+                          check_params_cb=lambda key_id: key_id == kid):
+        gui_services.record_profile(kid, profile)
+    assert writers and writers[0] != gui
+    row = gui_services.row(kid)
+    assert row.profile == profile and row.checked_at == kept_at
+    assert any(f.rule == "withdraw_enabled" for f in row.findings)
+    assert vault.repo.latest_inspection(kid) == (kept_at, profile)
+
+
+def test_a_failing_key_is_judged_on_its_last_good_answer_as_in_the_report(vault, gui_services,
+                                                                          qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Window and report build the rules' context the same way (``rules.context_for``)."""
+    from datetime import UTC, datetime
+
+    from keyhygiene.core.report.engine import AuditEngine
+
+    kid = store(vault, make_key("binance"), "Flaky")
+    vault.repo.record_inspection(kid, _profile("binance", perms=("read", "withdraw")),
+                                 datetime(2026, 5, 1, tzinfo=UTC))
+    latest = (datetime(2026, 5, 2, tzinfo=UTC), _profile("binance", status="unreachable"))
+    vault.repo.record_inspection(kid, latest[1], latest[0])
+    now = datetime(2026, 5, 3, tzinfo=UTC)
+    gui_services.now = lambda: now
+    (row,) = gui_services.load_rows()
+    rules = {f.rule for f in row.findings}
+    assert {"withdraw_enabled", "inspection_failed"} <= rules
+    verdict = AuditEngine(vault.repo).judge_all(vault.list_keys(), {kid: latest}, now)[kid]
+    assert [f.to_json() for f in verdict.findings] == [f.to_json() for f in row.findings]
+    assert (verdict.score, verdict.blast_radius) == (row.score, row.blast_radius)
+
+
+def test_update_and_remove_refresh_the_row_before_the_callback(vault, gui_services,
+                                                               qtbot) -> None:  # type: ignore[no-untyped-def]
+    kid = store(vault, make_key("okx"), "Old name")
+    gui_services.load_rows()
+    seen: list[tuple[str, object]] = []
+
+    def note(rec):  # type: ignore[no-untyped-def]
+        row = gui_services.row(rec.id)
+        seen.append((rec.id, row.record.label if row is not None else None))
+
+    gui_services.update_key(kid, label="New name", on_done=note)
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=WAIT_MS)
+    gui_services.remove_key(kid, on_done=note)
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=WAIT_MS)
+    assert seen == [(kid, "New name"), (kid, None)]

@@ -101,6 +101,18 @@ def test_a_key_without_its_secret_is_reported_not_inspected(vault: Vault, secret
     assert ka.checked_at is None
 
 
+def test_a_key_without_its_secret_keeps_the_findings_of_its_last_good_answer(  # type: ignore[no-untyped-def]
+        vault: Vault, secret, memory_keyring) -> None:
+    # The key still works on the exchange with what it could do when last checked; losing the secret from the
+    # keychain must not hide that it can withdraw (the window and the report judge it that way too).
+    kid = add(vault, secret, "orphan with withdraw")
+    vault.repo.record_inspection(kid, prof(perms=("read", "withdraw"), ip=False), datetime(2026, 5, 1, tzinfo=UTC))
+    vault.secrets.delete(kid, CURRENT)
+    (ka,) = run_audit(vault, now=NOW, inspector=scripted({})).keys
+    assert ka.profile.status is Status.ERROR
+    assert {"withdraw_enabled", "no_ip_restriction"} <= {f.rule for f in ka.findings}
+
+
 def test_locked_keychain_raises_before_any_request(data_dir) -> None:  # type: ignore[no-untyped-def]
     from keyhygiene.paths import app_paths
 

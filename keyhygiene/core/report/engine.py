@@ -136,32 +136,17 @@ class AuditEngine:
         self, keys: Sequence[KeyRecord], latest: Mapping[str, Inspection], now: datetime
     ) -> dict[str, Verdict]:
         from keyhygiene.core.audit import judge
-        from keyhygiene.core.models import Status
-        from keyhygiene.core.rules import RuleContext
+        from keyhygiene.core.rules import context_for
 
-        base = self._context or RuleContext()
         out: dict[str, Verdict] = {}
         for k in keys:
             at, profile = latest[k.id] if k.id in latest else (None, None)
-            ctx = base
-            if profile is None or profile.status != Status.OK:
-                # As the audit does for a key it could not ask today: judge on the last answer that worked.
-                good = self._last_good(k.id)
-                if good is not None:
-                    ctx = RuleContext(plaintext_copies=base.plaintext_copies,
-                                      last_good={**base.last_good, k.id: good})
+            # As the audit does for a key it could not ask today: judge on the last answer that worked.
+            ctx = context_for(k.id, profile, self._repo.inspection_history, self._context)
             verdict = judge(k, profile, at, policy=self._policy, registry=self._registry, now=now, context=ctx)
             out[k.id] = Verdict(findings=tuple(verdict.findings), score=verdict.score,
                                 blast_radius=verdict.blast_radius)
         return out
-
-    def _last_good(self, key_id: str) -> Inspection | None:
-        from keyhygiene.core.models import Status
-
-        for at, prof in self._repo.inspection_history(key_id, limit=20):
-            if prof.status == Status.OK:
-                return at, prof
-        return None
 
     def overall_score(self, scores: Sequence[int]) -> int:
         from keyhygiene.core.score import overall_score

@@ -121,14 +121,13 @@ def registry_services() -> Callable[[str], ServiceInfo | None]:
     return lookup
 
 
-def policy_assessor(vault: Vault) -> Assessor | None:
-    """The hygiene rules' findings for a key and profile, when the rules engine is installed."""
-    try:
-        from keyhygiene.core import rules
-        from keyhygiene.core.policy import Policy
-        from keyhygiene.core.registry import load_registry
-    except ImportError:
-        return None
+def policy_assessor(vault: Vault) -> Assessor:
+    """The hygiene rules' findings for a key and profile, under the vault's policy and the exposure registry."""
+    # Imported here, not at the top: loading the registry and the rules is slow, and only a rotation needs them.
+    from keyhygiene.core import rules
+    from keyhygiene.core.policy import Policy
+    from keyhygiene.core.registry import load_registry
+
     policy = Policy.load(vault.repo)
     registry = load_registry()
 

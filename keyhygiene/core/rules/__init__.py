@@ -7,9 +7,10 @@ do. Each rule lives in the module for its theme (exposure, permission, lifetime,
 
 from keyhygiene.core.rules.blast import blast_radius, blast_radius_of
 from keyhygiene.core.rules.engine import RULE_IDS, RULES, evaluate, evaluate_facts, sort_findings
-from keyhygiene.core.rules.facts import KeyFacts, RuleContext, build_facts
+from keyhygiene.core.rules.facts import LAST_GOOD_LOOKBACK, KeyFacts, RuleContext, build_facts, context_for
 
 __all__ = [
+    "LAST_GOOD_LOOKBACK",
     "RULES",
     "RULE_IDS",
     "KeyFacts",
@@ -17,6 +18,7 @@ __all__ = [
     "blast_radius",
     "blast_radius_of",
     "build_facts",
+    "context_for",
     "evaluate",
     "evaluate_facts",
     "sort_findings",

@@ -7,8 +7,8 @@ creation date to trust, which exposures put the key on someone else's servers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from keyhygiene.core.models import AUTH_REJECTIONS, Exposure, KeyProfile, KeyRecord, Status
@@ -35,6 +35,31 @@ class RuleContext:
         found = list(self.plaintext_copies.get(key.id, ())) + list(self.plaintext_copies.get(key.key_sha256, ()))
         found += [e.service[len(FILE_PREFIX):] for e in key.exposures if e.active and e.service.startswith(FILE_PREFIX)]
         return sorted(set(found))
+
+
+Inspection = tuple[datetime, KeyProfile]
+# ``Repository.inspection_history``: (key id, limit) -> that key's inspections, newest first.
+InspectionHistory = Callable[[str, int], Iterable[Inspection]]
+
+# How far back a failing key's last successful inspection is looked for. Audit, report and window all used 20;
+# a key whose last 20 checks all failed is judged without its old permissions rather than on a stale answer.
+LAST_GOOD_LOOKBACK = 20
+
+
+def context_for(key_id: str, latest: KeyProfile | None, history: InspectionHistory,
+                base: RuleContext | None = None) -> RuleContext:
+    """``base`` (or an empty context) plus, when the key's latest inspection is not OK (or there is none), its
+    latest successful one from ``history``: the rules then judge permissions on the last answer that worked.
+
+    The one place audit, report and window build this, so the three judge a failing key the same way.
+    ``build_facts`` decides whether the fallback applies (not for a key the exchange rejected)."""
+    ctx = base if base is not None else RuleContext()
+    if latest is not None and latest.status == Status.OK:
+        return ctx  # today's answer is the truth: no history query
+    for at, prof in history(key_id, LAST_GOOD_LOOKBACK):
+        if prof.status == Status.OK:
+            return replace(ctx, last_good={**ctx.last_good, key_id: (at, prof)})
+    return ctx
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import date
+
+import pytest
 
 from keyhygiene.core.models import Credentials
 from keyhygiene.core.rotation.assessment import Consumer
@@ -28,9 +31,8 @@ def test_policy_findings_reach_the_plan_and_the_new_key_test(vault: Vault) -> No
     exchange = FakeExchange()
     old = exchange.add(permissions={"read", "spot_trade", "withdraw"}, ip_restricted=False)
     rec = vault.add_key("bybit", "bot", old, purpose="bot", shared_with=[ServiceRef("3commas", date(2022, 6, 1))])
-    assess = policy_assessor(vault)
-    assert assess is not None
-    m = RotationMachine(vault, rec.id, exchange.ops(), services=registry_services(), assess=assess, hook=None)
+    m = RotationMachine(vault, rec.id, exchange.ops(), services=registry_services(), assess=policy_assessor(vault),
+                        hook=None)
     plan = asyncio.run(m.plan())
     rules = {f.rule for f in plan.findings}
     assert rules, "the old key, withdraw-enabled and shared with 3Commas in 2022, must have findings"
@@ -42,3 +44,14 @@ def test_policy_findings_reach_the_plan_and_the_new_key_test(vault: Vault) -> No
     assert report.findings, "a withdraw-enabled unrestricted key must draw findings from the rules"
     # The new key is judged as unshared: no exposure finding may carry over from the old key.
     assert not any("3commas" in (f["title"] + f["detail"]).lower() for f in report.findings)
+
+
+@pytest.mark.parametrize("module", ["keyhygiene.core.rules", "keyhygiene.core.policy", "keyhygiene.core.registry"])
+def test_policy_assessor_does_not_hide_a_broken_import(vault: Vault, module: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules are part of the package: a failing import is a bug to see, not a rotation without findings."""
+    parent, _, name = module.rpartition(".")
+    monkeypatch.setitem(sys.modules, module, None)  # makes importing it raise ImportError...
+    monkeypatch.delattr(sys.modules[parent], name, raising=False)  # ...``from parent import name`` too
+    with pytest.raises(ImportError):
+        policy_assessor(vault)
