@@ -110,6 +110,10 @@ class Services(QObject):
         self.prefs = UiPrefs.from_dict(vault.repo.get_setting(PREFS_SETTING))
         self.keychain_status: KeychainStatus | None = None
         self._rows: dict[str, KeyRow] = {}
+        # Each change of one row on the GUI thread (a refresh after a write, an audit verdict) gets a number, so a
+        # reload that read the database before it cannot undo it when it lands (reload_in_background).
+        self._change_seq = 0
+        self._changed_at: dict[str, int] = {}
         self._audit_cancel: asyncio.Event | None = None
         self._audit: AuditOutcome | None = None
         self._audit_done = 0
@@ -139,9 +143,10 @@ class Services(QObject):
         step: with findings and history queries that is too slow for the GUI thread), then show the rows; each
         keeps the audit state it had. ``on_done`` runs on the GUI thread once the rows are in."""
         policy, registry = self.policy, self.registry
+        read_after = self._change_seq  # the worker reads the database after every change numbered up to here
 
         def shown(judged: list[_Judged]) -> None:
-            self._show_rows(judged)
+            self._show_rows(judged, newer_than=read_after)
             if on_done is not None:
                 on_done()
 
@@ -165,14 +170,28 @@ class Services(QObject):
         return core_bridge.judge(rec, profile, at, policy=policy, registry=registry, now=now,
                                  ctx=self._context_for(rec.id, profile))
 
-    def _show_rows(self, judged: list[_Judged]) -> None:
+    def _show_rows(self, judged: list[_Judged], newer_than: int | None = None) -> None:
+        """Every row from ``judged``, each keeping its audit state; with ``newer_than``, a row changed after that
+        change number keeps what it shows now (a key removed since stays removed, one added since stays)."""
+        newer = {kid for kid, n in self._changed_at.items() if newer_than is not None and n > newer_than}
         rows: dict[str, KeyRow] = {}
         for rec, profile, at, j in judged:
-            row = self._row_from(rec, profile, at, j)
             old = self._rows.get(rec.id)
+            if rec.id in newer:
+                if old is not None:
+                    rows[rec.id] = old
+                continue
+            row = self._row_from(rec, profile, at, j)
             rows[rec.id] = self._keep_state(old, row) if old is not None else row
+        for kid in newer - rows.keys():
+            if kid in self._rows:
+                rows[kid] = self._rows[kid]
         self._rows = rows
         self.rowsReset.emit()
+
+    def _mark_changed(self, key_id: str) -> None:
+        self._change_seq += 1
+        self._changed_at[key_id] = self._change_seq
 
     def rows(self) -> list[KeyRow]:
         return list(self._rows.values())
@@ -235,6 +254,7 @@ class Services(QObject):
         return self._rows.get(key_id)
 
     def refresh_row(self, key_id: str) -> None:
+        self._mark_changed(key_id)
         rec = self.vault.repo.get_key(key_id)
         if rec is None:
             if self._rows.pop(key_id, None) is not None:
@@ -543,6 +563,7 @@ class Services(QObject):
             row.audit_state = IDLE
             row.audit_message = "Not checked: the audit was cancelled." if self._audit.cancelled else ""
         self._rows[a.key.id] = row
+        self._mark_changed(a.key.id)
         self._changed_later(a.key.id)
         self._count_one()
 
@@ -615,6 +636,7 @@ class Services(QObject):
         new.audit_state = DONE if ok else FAILED
         new.audit_message = "" if ok else redact.scrub(profile.message or profile.status)
         self._rows[key_id] = new
+        self._mark_changed(key_id)
         self._changed_later(key_id)
         self._audit.checked += 1
         self._count_one()

@@ -206,3 +206,37 @@ def test_update_and_remove_refresh_the_row_before_the_callback(vault, gui_servic
     gui_services.remove_key(kid, on_done=note)
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=WAIT_MS)
     assert seen == [(kid, "New name"), (kid, None)]
+
+
+def test_a_reload_read_before_a_change_does_not_undo_it(vault, gui_services, qtbot,
+                                                        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A reload (scan import, policy change, rotation step) reads every key on a worker; rows changed on the GUI
+    thread after that read - a check kept, a key added or removed, an audit verdict - keep the newer state when
+    the reload lands."""
+    checked = store(vault, make_key("bybit"), "Checked meanwhile")
+    removed = store(vault, make_key("okx"), "Removed meanwhile")
+    gui_services.load_rows()
+    read_done, release = threading.Event(), threading.Event()
+    real = gui_services._read_and_judge
+
+    def slow_read(*a, **kw):  # type: ignore[no-untyped-def]
+        out = real(*a, **kw)  # the database as it was when the reload started
+        read_done.set()
+        release.wait(WAIT_MS / 1000)
+        return out
+
+    monkeypatch.setattr(gui_services, "_read_and_judge", slow_read)
+    gui_services.reload_in_background()
+    assert read_done.wait(WAIT_MS / 1000)
+    profile = _profile("bybit", perms=("read", "withdraw"))
+    vault.repo.record_inspection(checked, profile)
+    gui_services.refresh_row(checked)
+    added = store(vault, make_key("kraken"), "Added meanwhile")
+    gui_services.refresh_row(added)
+    vault.remove_key(removed)
+    gui_services.refresh_row(removed)
+    with qtbot.waitSignal(gui_services.rowsReset, timeout=WAIT_MS):
+        release.set()
+    assert gui_services.row(checked).profile == profile
+    assert gui_services.row(added) is not None
+    assert gui_services.row(removed) is None
