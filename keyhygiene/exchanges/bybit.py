@@ -48,7 +48,7 @@ CODES: dict[int, Status] = {
     10005: Status.PERMISSION_DENIED,
     10006: Status.RATE_LIMITED,
     10018: Status.RATE_LIMITED,
-    10009: Status.IP_NOT_ALLOWED,  # IP banned
+    10009: Status.RATE_LIMITED,  # "IP has been banned": a ban of the caller's address, not a whitelist mismatch
     10008: Status.REJECTED,  # user banned
 }
 
@@ -70,11 +70,20 @@ class BybitAdapter(Adapter):
         if not isinstance(perms, dict):
             raise ParseError("permissions is not an object")
         tokens = [f"{group}.{tok}" for group, toks in perms.items() if isinstance(toks, list) for tok in toks]
-        granted, other = TABLE.map(tokens)
-        # Every Bybit key can read ("readOnly" 0 = read+write, 1 = read only).
-        profile.permissions = sorted({"read", *granted})
-        profile.other = other
-        if "Spot.SpotTrade" in tokens and as_bool(result.get("uta")):
+        if as_bool(result.get("readOnly")) is True:
+            # "readOnly": 1 is a read-only key. Its groups still list products (a key is created with at least one,
+            # and unified accounts get Derivatives added by Bybit): for such a key they are what it may read.
+            profile.permissions, profile.other = ["read"], []
+            if tokens:
+                profile.notes.append("Bybit reports this key as read-only; its permission groups ("
+                                     + ", ".join(sorted({t.split(".", 1)[0] for t in tokens}))
+                                     + ") are what it may read.")
+        else:
+            granted, other = TABLE.map(tokens)
+            # Every Bybit key can read ("readOnly" 0 = read+write, 1 = read only).
+            profile.permissions = sorted({"read", *granted})
+            profile.other = other
+        if "spot_trade" in profile.permissions and as_bool(result.get("uta")):
             profile.notes.append("On a unified account Bybit's SpotTrade may also allow spot margin (unconfirmed).")
         ips = split_ips(result.get("ips"))
         if ips is None:

@@ -116,9 +116,10 @@ class HtxAdapter(Adapter):
         if raw is not None and not isinstance(raw, str):
             raise ParseError("permission is not a string")
         profile.permissions, profile.other = TABLE.map(tokens)
-        if "ipAddresses" in data:
-            ips = split_ips(data.get("ipAddresses")) or []
-            profile.ip_restricted, profile.ip_whitelist = bool(ips), ips
+        # A key with no bound IP may come without the field at all (exchanges-confirmations.md H2: the official
+        # C++ client checks for it; treat it like ""): unrestricted, not "HTX does not say".
+        ips = split_ips(data.get("ipAddresses")) or []
+        profile.ip_restricted, profile.ip_whitelist = bool(ips), ips
         profile.created_at = from_epoch_ms(data.get("createTime"))
         days = data.get("validDays")
         if isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= 36500:

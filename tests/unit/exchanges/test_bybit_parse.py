@@ -54,6 +54,18 @@ def test_withdraw_and_third_party_link() -> None:
     assert p.is_master is False
 
 
+def test_a_read_only_key_can_only_read_whatever_groups_it_lists() -> None:
+    # readOnly 1 = "Read only" (docs v5/user/apikey-info): a read-only key still lists the products it was made
+    # for, and unified accounts get DerivativesTrade added automatically.
+    p = parse({**DOC_RESULT, "readOnly": 1, "uta": 1,
+               "permissions": {**DOC_RESULT["permissions"], "Derivatives": ["DerivativesTrade"],
+                               "Wallet": ["AccountTransfer"]}})
+    assert p.permissions == ["read"] and p.other == []
+    assert any("read-only" in n and "Spot" in n for n in p.notes)
+    assert not any("spot margin" in n for n in p.notes)
+    assert parse({**DOC_RESULT, "readOnly": "0"}).permissions == parse(DOC_RESULT).permissions
+
+
 def test_missing_result_is_parse_error() -> None:
     with pytest.raises(ParseError):
         BybitAdapter().parse({"retCode": 0}, KeyProfile(exchange="bybit", key="x"))
@@ -63,7 +75,7 @@ def test_missing_result_is_parse_error() -> None:
     ("code", "status"),
     [(10003, Status.INVALID_KEY), (33004, Status.INVALID_KEY), (10004, Status.INVALID_SIGNATURE),
      (10002, Status.CLOCK_SKEW), (10010, Status.IP_NOT_ALLOWED), (10005, Status.PERMISSION_DENIED),
-     (10006, Status.RATE_LIMITED), (10018, Status.RATE_LIMITED)],
+     (10006, Status.RATE_LIMITED), (10018, Status.RATE_LIMITED), (10009, Status.RATE_LIMITED)],
 )
 def test_error_codes(code: int, status: Status) -> None:
     mapped = BybitAdapter().classify(200, {"retCode": code, "retMsg": "x"}, RuntimeError())

@@ -51,10 +51,11 @@ def test_documented_unbound_key_with_withdraw_expires_in_valid_days() -> None:
     assert any("90 days" in n for n in p.notes)
 
 
-def test_missing_ip_field_means_the_exchange_does_not_say() -> None:
+def test_missing_ip_field_means_no_ip_is_bound() -> None:
+    # exchanges-confirmations.md H2: the field may be left out when no IP is bound; treat it like "".
     p = parse({"permission": "readOnly", "status": "expired"})
-    assert p.ip_restricted is None and p.ip_whitelist is None
-    assert any("expired" in n for n in p.notes)
+    assert p.ip_restricted is False and p.ip_whitelist == []
+    assert any("expired" in n for n in p.notes) and any("90 days" in n for n in p.notes)
 
 
 def test_select_own_prefers_the_exact_key_and_accepts_a_single_masked_entry() -> None:
