@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -41,7 +41,7 @@ from keyhygiene.core.permissions import ALL_PERMISSIONS
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.exchanges import catalog
 from keyhygiene.store.keychain import KeychainError
-from keyhygiene.store.vault import ValidationError
+from keyhygiene.store.vault import ServiceRef, ValidationError
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, permission_tone
@@ -59,8 +59,26 @@ EXTRA_LABELS = {"uid": "User id", "privateKey": "Private key", "walletAddress": 
                 "token": "Token", "accountId": "Account id", "login": "Login", "twofa": "2FA secret"}
 
 
-def optional_date_edit(parent: QWidget, name: str) -> QDateEdit:
-    d = QDateEdit(parent)
+class OptionalDateEdit(QDateEdit):
+    """A date edit whose lowest date means "unknown", shown as its special value text.
+
+    QDateTimeEdit spends Tab and Shift+Tab on moving between the year, month and day sections, and lets focus go
+    on only from the last (or first) one. While the special text is shown there are no sections to reach, so
+    Tab never left a plain QDateEdit: a keyboard trap. Here, then, Tab and Shift+Tab move on as in any field.
+    """
+
+    def shows_special_value(self) -> bool:
+        return bool(self.specialValueText()) and self.date() == self.minimumDate()
+
+    def focusNextPrevChild(self, next_child: bool) -> bool:  # noqa: N802 - Qt API
+        if self.shows_special_value():
+            # QWidget's version (what QDateTimeEdit itself calls from its first or last section): focus moves on.
+            return QWidget.focusNextPrevChild(self, next_child)
+        return super().focusNextPrevChild(next_child)
+
+
+def optional_date_edit(parent: QWidget, name: str) -> OptionalDateEdit:
+    d = OptionalDateEdit(parent)
     d.setCalendarPopup(True)
     d.setDisplayFormat("yyyy-MM-dd")
     d.setMinimumDate(UNKNOWN_DATE)
@@ -87,6 +105,7 @@ class SharingEditor(QWidget):
     """Services the key was given to: pick from the registry or type any name, with the date it was given."""
 
     changed = Signal()
+    invalid = Signal(str)  # why the typed service could not be added; the dialog shows it next to the row
 
     def __init__(self, services: list[Any], display: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,13 +131,17 @@ class SharingEditor(QWidget):
             comp.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
             comp.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.service.setCurrentIndex(0)
+        # The row's label ("Shared &with") has this editor as its buddy: Alt+W and setFocus() land in the service.
+        self.setFocusProxy(self.service)
         self.day = optional_date_edit(self, "Date the key was given")
         self.day.setToolTip("When the key was given to the service (leave \u201cunknown\u201d if you do not know)")
         self.add_button = QPushButton(action_icon("add"), "Add", self)
         self.add_button.setAccessibleName("Add sharing")
         self.add_button.setToolTip("Add this service to the list")
         self.add_button.clicked.connect(self._on_add_button_clicked)
-        edit.returnPressed.connect(self._on_add_button_clicked)
+        # Enter in the service box is this row's "Add", and stops there: let through, the dialog's default button
+        # would also save the whole key while the user is still listing services.
+        edit.installEventFilter(self)
         row.addWidget(self.service, 3)
         row.addWidget(QLabel("since"))
         row.addWidget(self.day, 1)
@@ -148,14 +171,42 @@ class SharingEditor(QWidget):
         self._refresh()
         self.changed.emit()
 
-    def _on_add_button_clicked(self) -> None:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.has_pending()):
+            self._on_add_button_clicked()
+            return True
+        return super().eventFilter(watched, event)
+
+    def has_pending(self) -> bool:
+        """Whether a service is typed or chosen in the row but not added to the list yet."""
+        return bool(self.service.currentText().strip())
+
+    def commit_pending(self) -> str:
+        """Add the service typed or chosen in the row, with its date, as the Add button does.
+
+        Returns why it cannot be added ("" when it was added or nothing is pending); the row then keeps what the
+        user typed so that it can be corrected.
+        """
         idx = self.service.currentIndex()
         text = self.service.currentText().strip()
+        if not text:
+            return ""
         sid = self.service.itemData(idx) if idx > 0 and self.service.itemText(idx) == text else None
-        self.add(sid or text, date_of(self.day))
+        try:
+            ref = ServiceRef(service=sid or text, day=date_of(self.day)).validated()  # the vault's own rules
+        except ValidationError as exc:
+            return str(exc)
+        self.add(ref.service, ref.day)
         self.service.setCurrentIndex(0)
         self.service.setEditText("")
         self.day.setDate(UNKNOWN_DATE)
+        return ""
+
+    def _on_add_button_clicked(self) -> None:
+        problem = self.commit_pending()
+        if problem:
+            self.invalid.emit(problem)
 
     def _remove(self, item: Sharing) -> None:
         self._items = [s for s in self._items if s is not item]
@@ -201,6 +252,8 @@ class AddKeyDialog(QDialog):
         self.setAccessibleName(self.windowTitle())
         self.setMinimumWidth(560)
         self._build()
+        # Open on the first input, not on whatever comes first in the focus chain (editing: the exchange is fixed).
+        (self.label if self.editing else self.exchange).setFocus(Qt.FocusReason.OtherFocusReason)
         self.finished.connect(self._on_finished)
         if not self.editing:
             # ccxt's full exchange list and credential needs load on a worker: the dialog paints first.
@@ -219,6 +272,7 @@ class AddKeyDialog(QDialog):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a stop in the Tab chain that only scrolls: skip it
         body = QWidget()
         scroll.setWidget(body)
         outer.addWidget(scroll, 1)
@@ -304,6 +358,8 @@ class AddKeyDialog(QDialog):
 
         self.sharing = SharingEditor(self.services.services_catalog(), self.services.service_name, body)
         self._add_row("shared_with", "Shared &with", self.sharing)
+        self.sharing.invalid.connect(lambda message: self.show_error("shared_with", message))
+        self.sharing.changed.connect(lambda: self._hide_error("shared_with"))  # the problem was fixed by Add
 
         self.created = optional_date_edit(body, "Created on the exchange")
         self.created.setToolTip("When the key was created on the exchange, if the exchange does not report it")
@@ -343,6 +399,7 @@ class AddKeyDialog(QDialog):
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setText("Save to keychain" if not self.editing else "Save")
         self.save_button.setAccessibleName(self.save_button.text())
+        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self._on_save_clicked)
         self.buttons.rejected.connect(self.reject)
         bl = QHBoxLayout()
@@ -366,7 +423,9 @@ class AddKeyDialog(QDialog):
         v.addWidget(err)
         self._errors[field] = err
         lab = QLabel(label)
-        lab.setBuddy(widget.edit if isinstance(widget, SecretField) else widget)
+        # A composite field (SecretField, SharingEditor) names its input as focus proxy: the mnemonic goes there;
+        # QLabel would skip a buddy that cannot take focus itself.
+        lab.setBuddy(widget.focusProxy() or widget)
         self.form.addRow(lab, box)
         setattr(self, f"_row_{field}", (lab, box))
 
@@ -438,6 +497,11 @@ class AddKeyDialog(QDialog):
                 f = SecretField(EXTRA_LABELS.get(name, name), self._extras_box, self.services.prefs.reveal_seconds)
                 self._extras[name] = f
                 self._extras_form.addRow(EXTRA_LABELS.get(name, name), f)
+        # Fields made now would come last in the Tab chain (after Save): put them where they are shown.
+        prev: QWidget = self.passphrase.edit
+        for f in self._extras.values():
+            QWidget.setTabOrder(prev, f.edit)
+            prev = f.edit
 
     # ---- edit mode --------------------------------------------------------------------------------------------
     def _fill_from_record(self) -> None:
@@ -487,7 +551,13 @@ class AddKeyDialog(QDialog):
             lab.clear()
         self.banner.hide()
 
-    def show_error(self, field: str, message: str) -> None:
+    def _hide_error(self, field: str) -> None:
+        lab = self._errors[field]
+        lab.hide()
+        lab.clear()
+
+    def show_error(self, field: str, message: str, focus: bool = True) -> None:
+        """Show ``message`` next to ``field`` (or in the banner); ``focus`` moves the focus to that field."""
         lab = self._errors.get(field)
         msg = redact.scrub(message)
         if lab is None:
@@ -501,7 +571,7 @@ class AddKeyDialog(QDialog):
         target = {"exchange": self.exchange, "label": self.label, "purpose": self.purpose,
                   "api_key": self.api_key.edit, "secret": self.secret.edit, "passphrase": self.passphrase.edit,
                   "shared_with": self.sharing.service, "created": self.created}.get(field)
-        if target is not None:
+        if target is not None and focus:
             target.setFocus()
 
     def error_text(self, field: str) -> str:
@@ -509,25 +579,33 @@ class AddKeyDialog(QDialog):
         return lab.text() if lab is not None and not lab.isHidden() else ""
 
     def _local_checks(self) -> bool:
-        """What can be said without the vault: empty fields. The vault repeats and extends these checks."""
+        """What can be said without the vault: empty fields, a sharing typed but not added. The vault repeats
+        and extends these checks. Every problem is shown; the focus goes to the first one (checked in form
+        order), where the user starts fixing."""
         ok = True
         if not self.editing and not self.current_exchange():
-            self.show_error("exchange", "Choose the exchange this key belongs to.")
+            self.show_error("exchange", "Choose the exchange this key belongs to.", focus=ok)
             ok = False
         if not self.label.text().strip():
-            self.show_error("label", "Give the key a name you will recognise.")
+            self.show_error("label", "Give the key a name you will recognise.", focus=ok)
             ok = False
         if not self.editing:
             if not self.api_key.text().strip():
-                self.show_error("api_key", "Paste the API key.")
+                self.show_error("api_key", "Paste the API key.", focus=ok)
                 ok = False
             if not self.secret.text().strip():
-                self.show_error("secret", "Paste the API secret.")
+                self.show_error("secret", "Paste the API secret.", focus=ok)
                 ok = False
             if self._needs_passphrase and not self.passphrase.text():
                 name = catalog.display_name(self.current_exchange())
-                self.show_error("passphrase", f"{name} keys have a passphrase: enter the one you chose.")
+                self.show_error("passphrase", f"{name} keys have a passphrase: enter the one you chose.", focus=ok)
                 ok = False
+        # A service typed (or picked) with its date but not confirmed with Add was silently dropped on Save, and
+        # with it every finding about that service (a 3Commas leak): Save adds it first, as Add would.
+        problem = self.sharing.commit_pending()
+        if problem:
+            self.show_error("shared_with", problem, focus=ok)
+            ok = False
         return ok
 
     # ---- check now ----------------------------------------------------------------------------------------------
@@ -609,7 +687,16 @@ class AddKeyDialog(QDialog):
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.save_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(not busy)  # see reject(): a save under way cannot be called back
         self.save_button.setText("Saving\u2026" if busy else ("Save" if self.editing else "Save to keychain"))
+
+    def reject(self) -> None:
+        # While saving, the write goes on on a worker whatever the dialog does, and its callbacks have this dialog
+        # as Qt context: closed now, the stored key would not be listed and a failure never shown. Escape, Cancel
+        # and the window's close button all come here; they work again once the save is done or has failed.
+        if self._busy:
+            return
+        super().reject()
 
     def _on_save_clicked(self) -> None:
         if self._busy:
@@ -621,8 +708,6 @@ class AddKeyDialog(QDialog):
         if self.editing:
             self._save_edit()
             return
-        from keyhygiene.store.vault import ServiceRef
-
         ex = self.current_exchange()
         creds = self.credentials()
         refs = [ServiceRef(service=s.service, day=s.day) for s in self.sharing.entries()]

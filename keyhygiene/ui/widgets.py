@@ -86,20 +86,35 @@ class FlowLayout(QLayout):
         self._do_layout(rect, test=False)
 
     def sizeHint(self) -> QSize:
-        return self.minimumSize()
+        # Every item on one line: the width the layout would like; given less, heightForWidth() says how tall it
+        # gets. This used to be minimumSize() (the widest item alone), and a QFormLayout gives a field that does
+        # not expand its size-hint width but works out the row's height for the whole field column: the add
+        # dialog's declared permissions were squeezed into a narrow box one line high, most check boxes cut off.
+        width = height = 0
+        for item in self._visible_items():
+            hint = item.sizeHint()
+            width += hint.width() + (self._spacing if width else 0)
+            height = max(height, hint.height())
+        m: QMargins = self.contentsMargins()
+        return QSize(width + m.left() + m.right(), height + m.top() + m.bottom())
 
     def minimumSize(self) -> QSize:
-        size = QSize()
-        for item in self._items:
+        # As narrow as the widest item (one per line); the height for a given width comes from heightForWidth().
+        size = QSize(0, 0)
+        for item in self._visible_items():
             size = size.expandedTo(item.minimumSize())
         m: QMargins = self.contentsMargins()
         return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _visible_items(self) -> list[QLayoutItem]:
+        # A hidden widget takes no place, and no spacing either.
+        return [item for item in self._items if not item.isEmpty()]
 
     def _do_layout(self, rect: QRect, test: bool) -> int:
         m = self.contentsMargins()
         area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
         x, y, line_h = area.x(), area.y(), 0
-        for item in self._items:
+        for item in self._visible_items():
             hint = item.sizeHint()
             next_x = x + hint.width() + self._spacing
             if next_x - self._spacing > area.right() + 1 and line_h > 0:
