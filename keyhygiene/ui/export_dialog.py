@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -81,6 +82,11 @@ class ExportDialog(QDialog):
         self.services = services
         self.opener: Callable[[Path], bool] = open_with_system  # tests swap this to keep browsers closed
         self.file_dialog: QFileDialog | None = None
+        self.confirm_box: QMessageBox | None = None  # "Replace the existing file?", while it is asked
+        self._replace_ok: Path | None = None  # chosen in the file dialog, which has asked about replacing it
+        # Where the suggested file goes, and what a bare or relative file name is saved under: the process's
+        # working directory (wherever the app was started from) is no place the user chose or can see.
+        self.folder = default_folder()
         self._busy = False
         self._audit_slot: Callable[[Any], None] | None = None
         self.setWindowTitle("Export report")
@@ -108,7 +114,10 @@ class ExportDialog(QDialog):
         self.browse_button.clicked.connect(self._on_browse_button_clicked)
         where.addWidget(self.path_edit, 1)
         where.addWidget(self.browse_button)
-        form.addRow("&Save to:", where)
+        # A layout has no buddy: addRow("&Save to:", layout) shows the "&" and Alt+S goes nowhere.
+        save_label = QLabel("&Save to:", self)
+        save_label.setBuddy(self.path_edit)
+        form.addRow(save_label, where)
         lay.addLayout(form)
 
         self.refresh_check = QCheckBox("Check every key with its exchange first (read-only)", self)
@@ -138,7 +147,7 @@ class ExportDialog(QDialog):
         lay.addWidget(self.buttons)
 
         stamp = utcnow().strftime("%Y-%m-%d")
-        self.path_edit.setText(str(default_folder() / f"keyhygiene-report-{stamp}.html"))
+        self.path_edit.setText(str(self.folder / f"keyhygiene-report-{stamp}.html"))
         self._update_buttons()
 
     # ---- choices ------------------------------------------------------------------------------------------------
@@ -168,6 +177,7 @@ class ExportDialog(QDialog):
 
     def _on_file_dialog_file_selected(self, path: str) -> None:
         if path:
+            self._replace_ok = Path(path)  # not asked twice
             self.path_edit.setText(path)
 
     def _update_buttons(self) -> None:
@@ -182,21 +192,52 @@ class ExportDialog(QDialog):
         self._update_buttons()
 
     # ---- export -------------------------------------------------------------------------------------------------
-    def export(self) -> None:
-        """Save with the current choices (the Save button). Audits first when asked to."""
-        if self._busy:
-            return
+    def target(self) -> Path:
+        """The file to write: the path as typed, a relative one taken as inside ``folder``."""
         target = Path(self.path_edit.text().strip()).expanduser()
-        if not target.name:
+        return target if target.is_absolute() else self.folder / target
+
+    def export(self) -> None:
+        """Save with the current choices (the Save button). Asks before replacing a file; audits first when asked."""
+        if self._busy or self.confirm_box is not None:
+            return
+        target = self.target()
+        if not self.path_edit.text().strip() or not target.name:
             self._fail("Choose where to save the report.")
             return
+        if target.is_file() and target != self._replace_ok:
+            self._confirm_replace(target)
+            return
+        self._start(target)
+
+    def _confirm_replace(self, target: Path) -> None:
+        # The app's confirmation style: non-blocking, and the safe answer is the default, so Enter keeps the file.
+        box = QMessageBox(QMessageBox.Icon.Warning, "Replace file",
+                          f"{target.name} already exists in {target.parent}. Replace it with the report?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setInformativeText("The file's current contents are lost.")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.finished.connect(lambda result: self._on_confirm_box_finished(result, target))
+        self.confirm_box = box
+        box.open()
+
+    def _on_confirm_box_finished(self, result: int, target: Path) -> None:
+        self.confirm_box = None
+        if result != QMessageBox.StandardButton.Yes:
+            self.status.setText(f"Not saved: {target} was left as it was. Choose another name, or Save again to "
+                                "replace it.")
+            self._focus_path()
+            return
+        self._start(target)
+
+    def _start(self, target: Path) -> None:
         if self.refresh_check.isChecked():
             self._set_busy(True, "Checking every key with its exchange\u2026")
             self._audit_slot = lambda outcome: self._on_services_audit_finished(outcome, target)
             self.services.auditFinished.connect(self._audit_slot)
             if not self.services.auditing and not self.services.start_audit():
                 self._disconnect_audit()
-                self._fail("The audit could not be started.")
+                self._fail(f"The audit could not be started, so {target} was not written.")
             return
         self._write(target, refreshed=False)
 
@@ -217,7 +258,7 @@ class ExportDialog(QDialog):
         self._set_busy(True, f"Writing the {fmt.upper()} report\u2026")
         self.services.pool.submit(write_report, self.services, fmt, target, refreshed,
                                   on_done=lambda report: self._on_written(report, target),
-                                  on_error=self._on_write_error, context=self)
+                                  on_error=lambda exc: self._on_write_error(exc, target), context=self)
 
     def _on_written(self, report: Any, target: Path) -> None:
         s = report.summary
@@ -227,17 +268,27 @@ class ExportDialog(QDialog):
             self.status.setText(self.status.text() + " No program could open it; open it from your file manager.")
         self.reportSaved.emit(str(target))
 
-    def _on_write_error(self, exc: BaseException) -> None:
+    def _on_write_error(self, exc: BaseException, target: Path) -> None:
+        # The path is the user's own choice and says which file is meant; the reason is scrubbed like every error
+        # text (a report never holds a secret, but an exception's text is not ours to trust).
         if isinstance(exc, OSError):
-            message = f"The report could not be saved: {exc.strerror or exc}. Choose another place."
+            message = (f"The report could not be saved to {target}: {redact.scrub(exc.strerror or exc)}. "
+                       "Choose another place.")
         else:
             log.error("report export failed", exc_info=exc)
-            message = f"The report could not be made: {redact.scrub(exc)}"
+            message = f"The report for {target} could not be made: {redact.scrub(exc)}"
         self._fail(message)
 
     def _fail(self, message: str) -> None:
         self._set_busy(False, message)
+        self._focus_path()
         self.exportFailed.emit(message)
+
+    def _focus_path(self) -> None:
+        # The path is what to change next. Left alone, focus stays on Close (the one button enabled while
+        # writing), and the next Enter would close the dialog instead of saving again.
+        self.path_edit.setFocus()
+        self.path_edit.selectAll()
 
     def reject(self) -> None:
         # Closing while a report is being written would leave the worker's callback without a window.

@@ -10,12 +10,16 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QFrame,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QRadioButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -26,6 +30,8 @@ from keyhygiene.core.rotation.assessment import Consumer, NewKeyReport
 from keyhygiene.core.rotation.machine import Plan, VerifyReport
 from keyhygiene.core.rotation.states import Verdict
 from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, SecretField, SectionTitle, clear_layout, muted, wrap
+
+_INPUTS = (QLineEdit, QAbstractSpinBox, QComboBox, QCheckBox, QRadioButton)
 
 
 class Page(QWidget):
@@ -41,6 +47,8 @@ class Page(QWidget):
         self.scroller = QScrollArea(self)
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        # Not a stop of its own: it took the focus each page opened with, ahead of the page's first field.
+        self.scroller.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         content = QWidget(self.scroller)
         content_lay = QVBoxLayout(content)
         content_lay.setContentsMargins(0, 0, 4, 0)
@@ -55,6 +63,32 @@ class Page(QWidget):
 
     def show_error(self, text: str) -> None:
         self.banner.show_message("", text, "high")
+
+    def first_input(self) -> QWidget | None:
+        """The first field or box the user fills in or ticks, in Tab order; None on pages that only inform.
+
+        Buttons do not count: Enter on a focused button presses it, and on these pages that would open a web page
+        instead of taking the wizard's default (Next).
+        """
+        w = self.nextInFocusChain()
+        for _ in range(1000):  # the chain is a ring through the whole window; bounded in case it is not
+            if w is self:
+                break
+            if (isinstance(w, _INPUTS) and self.isAncestorOf(w) and w.isEnabled()
+                    and w.focusPolicy() & Qt.FocusPolicy.TabFocus and self.holds(w)):
+                return w
+            w = w.nextInFocusChain()
+        return None
+
+    def holds(self, w: QWidget) -> bool:
+        """``w`` is on this page as last rendered: shown (or shown with the page), not hidden on purpose (like the
+        passphrase row of an exchange without one), and not a leftover that reset_body took out of the layout and
+        deleteLater() has yet to delete."""
+        if not w.isVisibleTo(self):
+            return False
+        while (parent := w.parentWidget()) is not None and parent is not self.body and w is not self:
+            w = parent
+        return parent is not self.body or self.body_lay.indexOf(w) >= 0
 
     def clear_error(self) -> None:
         self.banner.hide()

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
@@ -95,6 +95,10 @@ class RotationWizard(QDialog):
         self._verify_cancel: asyncio.Event | None = None
         self._revoke: RevokeReport | None = None
         self._confirm_box: QMessageBox | None = None
+        # The page last shown, to focus its first field once per arrival rather than at every re-render (which
+        # would take the focus from the field an error just pointed at); pending while nothing can take it yet.
+        self._shown: tuple[int | None, Step, bool] | None = None
+        self._focus_pending = False
 
         self.setWindowTitle(f"Rotate \u201c{self.m.key.label}\u201d")
         self.setModal(False)
@@ -204,7 +208,42 @@ class RotationWizard(QDialog):
             self.done_page.show_summary(self._summary())
             self.stack.setCurrentWidget(self.done_page)
         self._update_buttons()
+        shown = (rid, step, self._replacing)
+        if shown != self._shown:
+            self._shown = shown
+            self._focus_pending = True
+        # After this turn of the event loop: widgets just added to a page are shown by a queued call, and focus
+        # given to a still-hidden widget is dropped when anything else moves the focus first (such as the deletion
+        # of the focused widget the page just replaced).
+        QTimer.singleShot(0, self, self._settle_focus)
         self.stepChanged.emit(step.value)
+
+    def _settle_focus(self) -> None:
+        if self._focus_pending or self._focus_lost():
+            self._focus_pending = not self._focus_page()
+
+    def _focus_lost(self) -> bool:
+        """The focus is on a widget the last rendering took off the page (pages rebuild their body from the
+        state), or on the page itself, holding it until there was something to focus."""
+        fw = self.focusWidget()
+        page = self._current_page()
+        return fw is None or fw is page or (page.isAncestorOf(fw) and not page.holds(fw))
+
+    def _focus_page(self) -> bool:
+        """Focus the page's first field, or Next on a page that only informs (Enter there did Next before too).
+
+        False when neither can take it yet (Next is disabled while the exchange is asked); the page itself holds
+        the focus meanwhile, so that it is not left on Close, where Enter would close the wizard.
+        """
+        page = self._current_page()
+        target = page.first_input()
+        if target is None and self.next_button.isEnabled() and not self.next_button.isHidden():
+            target = self.next_button
+        if target is None:
+            page.setFocus()
+            return False
+        target.setFocus()
+        return True
 
     def _auto(self, rid: int | None, step: Step, start: Callable[[], None]) -> None:
         """Steps that need no input start by themselves, once per arrival at the step."""

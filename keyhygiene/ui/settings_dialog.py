@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFocusEvent, QHideEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,10 +30,51 @@ from keyhygiene.ui.services import UiPrefs
 from keyhygiene.ui.widgets import Banner, muted, wrap
 
 
-def _spin(minimum: int, maximum: int, value: int, suffix: str, name: str, tip: str) -> QSpinBox:
-    s = QSpinBox()
-    s.setRange(minimum, maximum)
+class RangeSpinBox(QSpinBox):
+    """A spin box that leaves out-of-range input on screen for Save to report, instead of quietly undoing it.
+
+    QAbstractSpinBox interprets its text on Enter and on focus-out, and puts the previous value back when the typed
+    number is below the minimum (say "3" where 7 is the least). Save would then store the old value and say nothing.
+    Here Enter goes on to the dialog with the text untouched, and leaving the field keeps what was typed, so
+    ``hasAcceptableInput()`` is still false when Save looks.
+    """
+
+    def __init__(self, unit: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.unit = unit  # plural ("days"), for the message naming the allowed range
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not self.hasAcceptableInput():
+            event.ignore()  # to the dialog's default button (Save), which explains the range
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        typed = None if self.hasAcceptableInput() else self.lineEdit().text()
+        super().focusOutEvent(event)
+        self._keep(typed)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # another settings tab shown: the same quiet undo
+        typed = None if self.hasAcceptableInput() else self.lineEdit().text()
+        super().hideEvent(event)
+        self._keep(typed)
+
+    def _keep(self, typed: str | None) -> None:
+        if typed is not None and self.lineEdit().text() != typed:
+            self.lineEdit().setText(typed)  # the value stays the old one; the text shows what needs fixing
+
+    def range_text(self) -> str:
+        """The allowed range in words, e.g. "from 7 to 3650 days" or "from 0 (never) to 168 hours"."""
+        low = str(self.minimum())
+        if self.specialValueText():
+            low += f" ({self.specialValueText()})"
+        return f"from {low} to {self.maximum()} {self.unit}".rstrip()
+
+
+def _spin(minimum: int, maximum: int, value: int, suffix: str, name: str, tip: str) -> RangeSpinBox:
     unit = suffix.strip()
+    s = RangeSpinBox(unit)
+    s.setRange(minimum, maximum)
 
     def on_value(v: int) -> None:
         # "1 day", "2 days": the unit follows the number.
@@ -59,7 +101,7 @@ class SettingsDialog(QDialog):
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Settings sections")
         lay.addWidget(self.tabs)
-        self.policy_fields: dict[str, QSpinBox] = {}
+        self.policy_fields: dict[str, RangeSpinBox] = {}
         self.rule_checks: dict[str, QCheckBox] = {}
         self._build_policy()
         self._build_reminders()
@@ -193,7 +235,32 @@ class SettingsDialog(QDialog):
             changes["disabled_rules"] = tuple(sorted(r for r, cb in self.rule_checks.items() if not cb.isChecked()))
         return policy.with_changes(**changes)
 
+    def spin_boxes(self) -> list[RangeSpinBox]:
+        """Every number field, in tab order."""
+        return [*self.policy_fields.values(), self.reaudit_hours, self.reminder_hours, self.clipboard_seconds,
+                self.reveal_seconds]
+
+    def _check_ranges(self) -> bool:
+        """False, with the field named, its range given and the field focused, if a number is out of range."""
+        for spin in self.spin_boxes():
+            if spin.hasAcceptableInput():
+                continue
+            typed = spin.cleanText()
+            not_typed = f", not {typed}" if typed else ""
+            self.banner.show_message(
+                "Not saved", f"\u201c{spin.accessibleName()}\u201d must be {spin.range_text()}{not_typed}. Change "
+                             "it, or press Cancel to keep the saved settings.", "high")
+            for i in range(self.tabs.count()):  # the field may be on another tab than the one shown
+                if self.tabs.widget(i).isAncestorOf(spin):
+                    self.tabs.setCurrentIndex(i)
+            spin.setFocus()
+            spin.selectAll()
+            return False
+        return True
+
     def _on_save_clicked(self) -> None:
+        if not self._check_ranges():
+            return
         try:
             policy = self.policy()
         except ValueError as exc:  # PolicyError names the field

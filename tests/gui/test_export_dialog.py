@@ -154,3 +154,103 @@ def test_plugin_entry_point_shows_without_blocking(qtbot, gui_services: Any) -> 
     dlg = open_export(parent, gui_services)
     assert dlg.isVisible() and dlg.parent() is parent
     dlg.reject()
+
+
+def _activate(qtbot, dlg: ExportDialog) -> None:  # type: ignore[no-untyped-def]
+    # Shortcuts and focus changes happen only in the active window.
+    from PySide6.QtWidgets import QApplication
+
+    dlg.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dlg, timeout=WAIT_MS)
+
+
+def test_alt_s_goes_to_the_save_to_field(qtbot, dialog: ExportDialog) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    labels = [lab for lab in dialog.findChildren(QLabel) if "Save to" in lab.text()]
+    # addRow("&Save to:", layout) made a label without a buddy: a literal "&", and Alt+S did nothing.
+    assert len(labels) == 1 and labels[0].buddy() is dialog.path_edit
+    _activate(qtbot, dialog)
+    dialog.format_box.setFocus()
+    qtbot.keyClick(dialog, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is dialog.path_edit
+
+
+def test_an_existing_file_is_replaced_only_when_confirmed(qtbot, dialog: ExportDialog, stocked: list[str],
+                                                          tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    target = tmp_path / "mine.json"
+    target.write_text("IMPORTANT OLD FILE")
+    dialog.set_format("json")
+    dialog.path_edit.setText(str(target))
+    dialog.save_button.click()  # used to overwrite the file without a word
+    box = dialog.confirm_box
+    assert isinstance(box, QMessageBox) and box.isVisible() and "mine.json" in box.text()
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.No)
+    qtbot.keyClick(box, Qt.Key.Key_Return)  # Enter takes the safe answer
+    assert dialog.confirm_box is None and not dialog._busy
+    assert target.read_text() == "IMPORTANT OLD FILE"
+    assert str(target) in dialog.status.text() and "left as it was" in dialog.status.text()
+    assert dialog.focusWidget() is dialog.path_edit
+    dialog.save_button.click()
+    with qtbot.waitSignal(dialog.reportSaved, timeout=WAIT_MS):
+        dialog.confirm_box.button(QMessageBox.StandardButton.Yes).click()  # type: ignore[union-attr]
+    assert json.loads(target.read_text(encoding="utf-8"))["keys"]
+
+
+def test_a_relative_name_is_saved_in_the_dialogs_folder(qtbot, dialog: ExportDialog, stocked: list[str],
+                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # wherever the app happened to be started from
+    dialog.folder = tmp_path / "documents"
+    dialog.folder.mkdir()
+    dialog.open_check.setChecked(False)
+    dialog.set_format("csv")
+    dialog.path_edit.setText("relative-report.csv")
+    expected = tmp_path / "documents" / "relative-report.csv"
+    with qtbot.waitSignal(dialog.reportSaved, timeout=WAIT_MS) as saved:
+        dialog.save_button.click()
+    # Used to land in the working directory, and the message named only "relative-report.csv".
+    assert saved.args == [str(expected)] and expected.is_file()
+    assert not (elsewhere / "relative-report.csv").exists()
+    assert f"to {expected}." in dialog.status.text()
+
+
+def test_a_write_error_names_the_path_and_focuses_it(qtbot, dialog: ExportDialog, tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    _activate(qtbot, dialog)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    target = blocker / "r.html"  # a file where a folder should be
+    dialog.set_format("html")
+    dialog.path_edit.setText(str(target))
+    dialog.save_button.setFocus()
+    with qtbot.waitSignal(dialog.exportFailed, timeout=WAIT_MS) as failed:
+        qtbot.keyClick(dialog.save_button, Qt.Key.Key_Return)
+    assert str(target) in failed.args[0] and "could not be saved" in failed.args[0]
+    # Focus used to be left on Close, so the next Enter closed the dialog; now it is on the path to fix.
+    assert QApplication.focusWidget() is dialog.path_edit
+    with qtbot.waitSignal(dialog.exportFailed, timeout=WAIT_MS):
+        qtbot.keyClick(dialog.path_edit, Qt.Key.Key_Return)  # Enter saves again
+    assert dialog.isVisible()
+
+
+def test_a_file_chosen_in_the_file_dialog_is_not_asked_about_twice(qtbot, dialog: ExportDialog,
+                                                                    stocked: list[str], tmp_path: Path) -> None:
+    target = tmp_path / "chosen.csv"
+    target.write_text("old")
+    dialog.set_format("csv")
+    dialog.browse_button.click()
+    fd = dialog.file_dialog
+    assert fd is not None
+    fd.fileSelected.emit(str(target))  # the file dialog has asked "replace it?" already
+    fd.reject()
+    with qtbot.waitSignal(dialog.reportSaved, timeout=WAIT_MS):
+        dialog.save_button.click()
+    assert dialog.confirm_box is None and target.read_text() != "old"

@@ -128,3 +128,30 @@ def test_window_geometry_is_remembered_under_the_data_dir(vault, data_dir, make_
     assert w2.table.columnWidth(Col.PERMISSIONS) == 333
     settings = QSettings(str(ini), QSettings.Format.IniFormat)
     assert set(settings.allKeys()) <= {"window/geometry", "window/state", "window/splitter", "window/header"}
+
+
+def test_tab_leaves_the_key_table_for_the_detail_pane(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QApplication
+
+    store(vault, make_key("binance"), "Bot key")
+    store(vault, make_key("kraken"), "Tax export")
+    w = make_window()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)  # focus moves only in the active window
+    w.table.setFocus()
+    w.table.selectRow(0)
+    qtbot.keyClick(w.table, Qt.Key.Key_Down)  # arrow keys still walk the rows
+    assert w.table.currentIndex().row() == 1 and QApplication.focusWidget() is w.table
+    qtbot.keyClick(w.table, Qt.Key.Key_Tab)
+    # Tab used to walk the cells (column 0, 1, 2...), so nothing after the table was reachable going forward.
+    first = QApplication.focusWidget()
+    assert first is not w.table and w.detail_host.isAncestorOf(first)
+    buttons: list[str] = []
+    for _ in range(20):  # on through the pane to its buttons
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        fw = QApplication.focusWidget()
+        if isinstance(fw, QAbstractButton) and w.detail.isAncestorOf(fw):
+            buttons.append(fw.text())
+        if fw is w.table:
+            break
+    assert "Rotate\u2026" in buttons, buttons

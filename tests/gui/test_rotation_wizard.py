@@ -318,3 +318,41 @@ def test_wizard_against_the_simulator_with_bybit_api_deletion(qtbot, services: S
         assert sim.request_count("bybit", "/v5/user/delete-api") == 1
     assert services.vault.secrets.get(rec.id, CURRENT) == creds_of(new)
     assert services.vault.get_key(rec.id).label == "Sim bot"
+
+
+def test_each_page_opens_on_its_first_field(qtbot, open_wizard, exchange: FakeExchange) -> None:  # type: ignore[no-untyped-def]
+    def focus_on(widget) -> None:  # type: ignore[no-untyped-def]
+        # The wizard focuses a page once its new widgets are shown, at the next turn of the event loop.
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is widget, timeout=WAIT_MS)
+
+    w = open_wizard()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=WAIT_MS)  # focus moves only when active
+    wait_idle(qtbot, w)
+    # Every page used to open with the focus on its scroll area, one Tab short of anything to fill in.
+    pages = (w.plan_page, w.new_key_page, w.test_page, w.consumers_page, w.revoke_page, w.verify_page, w.done_page)
+    assert all(p.scroller.focusPolicy() == Qt.FocusPolicy.NoFocus for p in pages)
+    # A page that only informs: Next, as Enter did before; not Close, where Enter would close the wizard.
+    focus_on(w.next_button)
+    assert w.next_button.text() == "Start rotation"
+    qtbot.keyClick(w.next_button, Qt.Key.Key_Return)
+    wait_step(qtbot, w, Step.NEW_KEY)
+    page = w.new_key_page
+    focus_on(page.api_key.edit)
+    # An error that names a field keeps the focus there: rendering the same page again does not move it.
+    risky = exchange.add(permissions={"read", "withdraw"})
+    page.api_key.setText(risky.api_key)
+    qtbot.keyClick(page.api_key.edit, Qt.Key.Key_Return)
+    wait_idle(qtbot, w)
+    assert w.step is Step.NEW_KEY and page.banner.isVisible()
+    qtbot.wait(50)  # let a wrong refocus happen, if it would
+    assert QApplication.focusWidget() is page.secret.edit
+    page.secret.setText(risky.secret)
+    qtbot.keyClick(page.secret.edit, Qt.Key.Key_Return)
+    wait_step(qtbot, w, Step.TEST_NEW)
+    qtbot.waitUntil(lambda: w.test_page.accept_box is not None, timeout=WAIT_MS)
+    focus_on(w.test_page.accept_box)
+    qtbot.keyClick(w.test_page.accept_box, Qt.Key.Key_Space)
+    qtbot.keyClick(w.test_page.accept_box, Qt.Key.Key_Return)
+    wait_step(qtbot, w, Step.CONSUMERS)
+    focus_on(w.consumers_page.boxes["3commas"])

@@ -163,3 +163,22 @@ def test_open_scan_plugin_starts_with_given_paths(qtbot, services: Services, tre
     qtbot.waitUntil(lambda: dlg.table.rowCount() == 2, timeout=WAIT_MS)
     assert dlg.isVisible()
     dlg.close()
+
+
+def test_tab_leaves_the_results_table_for_the_actions(qtbot, services: Services, tree: FixtureTree) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    dlg = ScanDialog(services, [str(tree.root)])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dlg)  # focus moves only in the active window
+    _scan(qtbot, dlg)
+    dlg.table.setFocus()
+    dlg.select_row(0)
+    qtbot.keyClick(dlg.table, Qt.Key.Key_Down)  # arrow keys still walk the rows
+    assert dlg.table.currentRow() == 1 and QApplication.focusWidget() is dlg.table
+    # Tab used to walk the cells, so Import, Clean up and Close were out of reach going forward.
+    qtbot.keyClick(dlg.table, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is dlg.import_button

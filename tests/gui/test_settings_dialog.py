@@ -117,3 +117,66 @@ def test_the_longest_re_audit_interval_is_kept_and_counted_in_hours(vault, make_
     for _ in range(dlg.reaudit_hours.maximum()):
         w._on_reaudit_timeout()
     assert started == [True, True]  # and again a whole interval later
+
+
+def _activate(qtbot, dlg) -> None:  # type: ignore[no-untyped-def]
+    """Focus events (and so the spin box's own correction on leaving it) need the dialog to be the active window;
+    qtbot.waitActive can return while the main window's activation is still pending."""
+    from PySide6.QtWidgets import QApplication
+
+    dlg.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dlg, timeout=WAIT_MS)
+
+
+def _type_into(qtbot, spin, text: str) -> None:  # type: ignore[no-untyped-def]
+    """As a person would: focus the field, select its number, type over it."""
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, text)
+
+
+def test_an_out_of_range_number_and_enter_is_refused_with_the_range(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    w = make_window()
+    dlg = _open(w)
+    _activate(qtbot, dlg)
+    age = dlg.policy_fields["max_age_days"]
+    _type_into(qtbot, age, "3")  # the least is 7
+    qtbot.keyClick(age, Qt.Key.Key_Return)
+    # Used to put 90 back into the field, save it and close, without a word.
+    assert dlg.isVisible() and dlg.banner.isVisible()
+    text = dlg.banner.accessibleDescription()
+    assert "Maximum key age" in text and "from 7 to 3650 days" in text and "not 3" in text
+    assert QApplication.focusWidget() is age
+    assert vault.repo.get_setting(PREFS_SETTING) is None  # nothing was written
+    _type_into(qtbot, age, "30")
+    with qtbot.waitSignal(w.services.policyChanged, timeout=WAIT_MS):
+        qtbot.keyClick(age, Qt.Key.Key_Return)
+    assert Policy.load(vault.repo).max_age_days == 30
+
+
+def test_an_out_of_range_number_left_behind_is_reported_on_save(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    w = make_window()
+    dlg = _open(w)
+    _activate(qtbot, dlg)
+    dlg.tabs.setCurrentIndex(2)  # Privacy
+    reveal = dlg.reveal_seconds
+    _type_into(qtbot, reveal, "1")  # the least is 3
+    # Clicking Save takes the focus from the field, which used to put 30 back and save it.
+    qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    assert dlg.isVisible() and QApplication.focusWidget() is reveal
+    text = dlg.banner.accessibleDescription()
+    assert "Hide revealed keys after" in text and "from 3 to 600 seconds" in text and "not 1" in text
+    # Showing another tab hides the field: the same quiet undo, and Save finds the field and its tab again.
+    dlg.tabs.setCurrentIndex(0)
+    dlg.save_button.click()
+    assert dlg.isVisible() and dlg.tabs.currentIndex() == 2 and QApplication.focusWidget() is reveal
+    assert vault.repo.get_setting(PREFS_SETTING) is None and w.services.prefs.reveal_seconds == 30
+    _type_into(qtbot, reveal, "5")
+    dlg.save_button.click()
+    assert not dlg.isVisible() and w.services.prefs.reveal_seconds == 5
