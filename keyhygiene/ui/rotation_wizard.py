@@ -376,7 +376,9 @@ class RotationWizard(QDialog):
             self.new_key_page.clear_fields()
             self._replacing = False
             self._after_change()
-            if self.step is Step.TEST_NEW:
+            # Rendering the test page starts the test the first time the rotation gets there (_auto); a key pasted
+            # to replace a refused one arrives there again and is tested here. Never both: one request per key.
+            if self.step is Step.TEST_NEW and not self._busy:
                 self._run_test()
 
         self._run(self.m.store_new_key(creds), stored, "Storing the new key in the keychain\u2026")

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials
 from keyhygiene.core.rotation.journal import Journal, history
 from keyhygiene.core.rotation.machine import RotationMachine
@@ -143,9 +144,12 @@ def test_a_risky_key_needs_the_checkbox(qtbot, open_wizard, exchange: FakeExchan
     wait_idle(qtbot, w)
     click_next(qtbot, w)
     wait_step(qtbot, w, Step.NEW_KEY)
-    paste(w, exchange.add(permissions={"read", "withdraw"}))
+    risky = exchange.add(permissions={"read", "withdraw"})
+    paste(w, risky)
     click_next(qtbot, w)
     wait_step(qtbot, w, Step.TEST_NEW)
+    wait_idle(qtbot, w)
+    assert exchange.calls.count(("inspect", mask_key(risky.api_key))) == 1  # asked once, not once per render
     assert w.stack.currentWidget() is w.test_page
     assert w.next_button.text() == "Continue with this key" and not w.next_button.isEnabled()
     assert w.test_page.accept_box is not None
@@ -175,6 +179,7 @@ def test_a_refused_key_can_be_replaced(qtbot, open_wizard, exchange: FakeExchang
     click_next(qtbot, w)
     wait_step(qtbot, w, Step.CONSUMERS)
     assert vault.secrets.get(key_id, PENDING) == good
+    assert exchange.calls.count(("inspect", mask_key(good.api_key))) == 1  # the replacement is tested once too
 
 
 def test_the_old_key_again_is_refused_next_to_the_field(qtbot, open_wizard, old_creds: Credentials) -> None:  # type: ignore[no-untyped-def]
