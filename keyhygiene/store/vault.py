@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,6 +28,9 @@ if TYPE_CHECKING:  # annotations only: keyring loads on the first keychain call 
 
 log = logging.getLogger(__name__)
 MAX_LABEL = 200
+# Control and format characters (newline, tab, escape, bidi overrides, …) and the Unicode line/paragraph separators:
+# a label is shown on one line of a table or a terminal, and these would break the row or disguise the text.
+_LABEL_FORBIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
 class ValidationError(ValueError):
@@ -75,6 +79,14 @@ class ServiceRef:
         return ServiceRef(service=name, day=self.day)
 
 
+def _check_label_characters(label: str) -> None:
+    for ch in label:
+        if unicodedata.category(ch) in _LABEL_FORBIDDEN:
+            raise ValidationError(
+                "label", f"The label contains a control character (U+{ord(ch):04X}): use one line of plain text."
+            )
+
+
 def validate_metadata(exchange: str, label: str, purpose: str) -> tuple[str, str]:
     """Check what the user typed about a key (before asking for its secrets); returns (exchange id, label)."""
     from keyhygiene.exchanges import catalog
@@ -89,6 +101,7 @@ def validate_metadata(exchange: str, label: str, purpose: str) -> tuple[str, str
         raise ValidationError("label", "The label is empty: give the key a name you will recognise.")
     if len(lab) > MAX_LABEL:
         raise ValidationError("label", f"The label has {len(lab)} characters; at most {MAX_LABEL} are allowed.")
+    _check_label_characters(lab)
     if purpose not in PURPOSES:
         raise ValidationError("purpose", f"Unknown purpose {purpose!r}: one of {', '.join(PURPOSES)}.")
     return ex, lab
@@ -242,6 +255,7 @@ class Vault:
             lab = str(fields["label"]).strip()
             if not lab or len(lab) > MAX_LABEL:
                 raise ValidationError("label", f"The label must have 1 to {MAX_LABEL} characters.")
+            _check_label_characters(lab)  # a rename (the app's edit dialog) must not bring back what add refuses
             fields["label"] = lab
         if "purpose" in fields and fields["purpose"] not in PURPOSES:
             raise ValidationError("purpose", f"Unknown purpose {fields['purpose']!r}.")

@@ -4,6 +4,7 @@ on disk, and third-party links the exchange itself reports."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from keyhygiene.core.models import Finding
 from keyhygiene.core.registry import Incident, IncidentKind
@@ -25,12 +26,30 @@ def _exposed_at(f: KeyFacts, c: Consumer, inc: Incident) -> str | None:
     e = c.exposure
     if e.revoked_at is not None and e.revoked_at < inc.first_day:
         return None  # the service no longer had the key
+    created = _known_creation_day(f)
+    if created is not None and created > inc.last_day and (e.shared_at is None or f.created_origin == "exchange"):
+        # The key did not exist yet. With a share date before the incident too, only the exchange's own creation
+        # date outweighs it: a declared one is the user's word against the user's word, and the leak stays.
+        return None
     if e.shared_at is not None:
         return "yes" if e.shared_at <= inc.last_day else None
-    # Only a real creation date rules the incident out; the day the key was added here is merely an upper bound.
-    if f.created_origin != "added" and f.created_at is not None and f.created_at.date() > inc.last_day:
-        return None  # the key did not exist yet
     return "maybe"
+
+
+def _known_creation_day(f: KeyFacts) -> date | None:
+    """The key's creation day as the exchange reports it or the user declared it (facts.py picks which).
+
+    None when only the day it was added here is known: that is merely an upper bound, it rules nothing out."""
+    if f.created_origin == "added" or f.created_at is None:
+        return None
+    return f.created_at.date()
+
+
+def _shared_before_creation(f: KeyFacts, c: Consumer) -> date | None:
+    """The creation day when the recorded share date is earlier than it (one of the two dates is wrong)."""
+    created = _known_creation_day(f)
+    shared = c.exposure.shared_at
+    return created if created is not None and shared is not None and shared < created else None
 
 
 def _verified_note(inc: Incident) -> str:
@@ -142,14 +161,23 @@ def shared_with_third_party(f: KeyFacts) -> Iterator[Finding]:
         svc = c.service
         bits = [_shared_phrase(c), "A copy of the key and its secret now lives on their servers, outside your "
                 "control: it leaks if they leak."]
+        created = _shared_before_creation(f, c)
+        if created is not None:
+            # No finding of its own: the dates only matter for incidents, which already count from the creation
+            # day; saying so here lets the user correct whichever date is wrong.
+            bits.append(f"That is before the key was created ({created.isoformat()}), so one of the two dates is "
+                        "wrong: check them; incidents are counted from the creation date.")
         fix = [f"Keep the key's permissions to what {c.display} needs"]
         if svc is None:
             bits.append(f"{c.display} is not in KeyHygiene's service registry, so its incidents are not tracked.")
         else:
             bits.append(f"What {svc.name} ({svc.category_label}) needs: {svc.permission_detail}")
+            # Sharing cannot start before the key exists (same reading as _exposed_at): an incident between a
+            # share date and a later creation date happened before the service could have had the key.
+            since = created or c.exposure.shared_at
             earlier = [i for i in svc.incidents_of(IncidentKind.KEY_LEAK, IncidentKind.ACCOUNT_DATA_BREACH,
                                                    IncidentKind.WALLET_BREACH)
-                       if c.exposure.shared_at is not None and i.last_day < c.exposure.shared_at]
+                       if since is not None and i.last_day < since]
             if earlier:
                 bits.append("Before you shared it, " + svc.name + " had: "
                             + join_words(f"{i.kind_label} ({i.when})" for i in earlier) + ".")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -72,6 +72,51 @@ def test_exchange_reported_creation_date_wins_over_the_declared_one() -> None:
     key = make_key(created=ago(5 * 365), exposures=[share("3commas")])
     profile = make_profile(created=ago(40), **TRADE_IP)
     assert leak(run(key, profile)) == []
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def test_a_share_date_before_a_declared_later_creation_keeps_the_leak_and_says_a_date_is_wrong() -> None:
+    # keys add --created 2024-01-01 --shared-with 3commas@2022-01-01: the user's two dates contradict each other.
+    # One is wrong, and nothing says which: the leak stays critical (a security tool does not drop it on a
+    # guess), and the sharing finding asks the user to check both dates.
+    key = make_key(created=_midnight(date(2024, 1, 1)), exposures=[share("3commas", date(2022, 1, 1))])
+    found = run(key, make_profile(**TRADE_IP))
+    assert [f.severity for f in leak(found)] == ["critical"]
+    third = one(found, "shared_with_third_party")
+    assert "before the key was created (2024-01-01)" in third.detail and "check them" in third.detail
+
+
+def test_a_share_date_before_the_exchange_reported_creation_does_not_put_a_later_key_in_the_leak() -> None:
+    # The exchange's own creation date settles it: the key did not exist at the 2022 leak, whatever the share
+    # date says; the 2023 account-data breach, after its creation, still counts.
+    key = make_key(created=None, exposures=[share("3commas", date(2022, 1, 1))])
+    found = run(key, make_profile(created=_midnight(LEAK_3COMMAS + DAY), **TRADE_IP))
+    assert leak(found) == []
+    assert [f.evidence["incident"] for f in of(found, "shared_with_breached_service")] == [
+        "3commas-2023-10-account-data"]
+    third = one(found, "shared_with_third_party")
+    assert "before the key was created" in third.detail and "(2022-12-28)" in third.detail
+
+
+@pytest.mark.parametrize(
+    ("created", "added"),
+    [
+        (LEAK_3COMMAS, None),  # created on the leak day: it may have been collected, as for share dates
+        (date(2022, 6, 1), None),  # created before the leak: unchanged, the share date decides
+        (None, date(2026, 5, 27)),  # creation unknown, only the day it was added here: unchanged, assume exposed
+    ],
+)
+def test_a_key_that_existed_or_may_have_existed_at_the_leak_is_still_critical(created: date | None,
+                                                                               added: date | None) -> None:
+    key = make_key(created=_midnight(created) if created else None, added=_midnight(added) if added else None,
+                   exposures=[share("3commas", date(2022, 1, 1))])
+    found = run(key, make_profile(**TRADE_IP))
+    assert [f.severity for f in leak(found)] == ["critical"]
+    # The impossible share date is pointed out only when a creation date is known to contradict it.
+    assert ("before the key was created" in one(found, "shared_with_third_party").detail) is (created is not None)
 
 
 def test_leak_is_reported_by_alias_too() -> None:

@@ -40,7 +40,7 @@ def test_add_stores_the_secret_in_the_keychain_and_only_a_mask_in_the_database(
     c = creds(secret)
     rec = vault.add_key(" Binance ", "  Main account ", c, purpose="trading",
                         shared_with=[ServiceRef("3Commas", date(2022, 5, 1))],
-                        created_at=datetime(2023, 1, 2, tzinfo=UTC))
+                        created_at=datetime(2022, 1, 2, tzinfo=UTC))  # created before it was shared
     assert (rec.exchange, rec.label, rec.purpose) == ("binance", "Main account", "trading")
     assert rec.fingerprint == mask_key(c.api_key) == f"{c.api_key[:4]}…{c.api_key[-4:]}"
     assert rec.key_sha256 == key_digest("binance", c.api_key)
@@ -137,6 +137,14 @@ def test_two_data_dirs_never_see_each_others_entries(tmp_path: Path, secret: Sec
         ("binance", "   ", "other", "label", "empty"),
         ("binance", "x" * (MAX_LABEL + 1), "other", "label", "at most 200"),
         ("binance", "x", "hodl", "purpose", "Unknown purpose"),
+        # One line of plain text: `keys list` and the app's table show a label on a single row.
+        ("binance", "a\nb", "other", "label", "control character \\(U\\+000A\\)"),
+        ("binance", "a\tb", "other", "label", "U\\+0009"),
+        ("binance", "a\rb", "other", "label", "U\\+000D"),
+        ("binance", "a\x1b[31mb", "other", "label", "U\\+001B"),
+        ("binance", "a\x7fb", "other", "label", "U\\+007F"),
+        ("binance", "safe\u202etxt.exe", "other", "label", "U\\+202E"),  # right-to-left override (Cf)
+        ("binance", "a\u2028b", "other", "label", "U\\+2028"),  # Unicode line separator
     ],
 )
 def test_bad_metadata_is_refused_and_nothing_is_written(
@@ -151,6 +159,11 @@ def test_bad_metadata_is_refused_and_nothing_is_written(
 
 def test_a_label_of_exactly_200_characters_is_fine(vault: Vault, secret: Secret) -> None:
     assert vault.add_key("binance", "x" * MAX_LABEL, creds(secret)).label == "x" * MAX_LABEL
+
+
+def test_printable_unicode_labels_and_surrounding_line_breaks_are_fine(vault: Vault, secret: Secret) -> None:
+    # Only characters inside the label are refused; around it they are trimmed like spaces.
+    assert vault.add_key("binance", "Bot für Bitcoin · ₿ 1\n", creds(secret)).label == "Bot für Bitcoin · ₿ 1"
 
 
 @pytest.mark.parametrize(
@@ -336,6 +349,9 @@ def test_update_key_validates(vault: Vault, secret: Secret) -> None:
         vault.update_key(rec.id, label="y" * 201)
     with pytest.raises(ValidationError):
         vault.update_key(rec.id, purpose="hodl")
+    with pytest.raises(ValidationError, match="control character") as info:
+        vault.update_key(rec.id, label="a\nb")  # a rename must not bring back what add refuses
+    assert info.value.field == "label" and vault.get_key(rec.id).label == "new"
     with pytest.raises(NotFound):
         vault.update_key("k00000000", label="z")
 
