@@ -2,15 +2,16 @@
 
 The terminal face of the rotation state machine (keyhygiene.core.rotation): each step prints what it needs and
 asks only what a person must decide. New credentials come from KEYHYGIENE_API_KEY / _SECRET / _PASSPHRASE or a
-hidden prompt, never argv. Exit 0 when the rotation is complete; 5 when it is saved and waiting (resume it later
-with ``--resume``); 4 when the exchange rejected the new key or could not be reached; 2 for what the user must
-change (a refused key, an unconfirmed plan).
+hidden prompt, never argv. Exit 0 when the rotation is complete; 5 whenever it ends saved and waiting (resume it
+later with ``--resume``: a refused or missing new key included); 4 when the exchange rejected the new key or could
+not be reached; 2 only when nothing was saved (bad options, an unknown key, an unconfirmed plan).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -41,10 +42,22 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="confirm the steps that only need a confirmation (the plan, consumers, API deletion)")
     p.add_argument("--accept-risk", action="store_true",
                    help="continue even if the new key can withdraw or is not restricted to IP addresses")
-    p.add_argument("--revoke-timeout", type=float, default=DEFAULT_REVOKE_TIMEOUT, metavar="SECONDS",
+    p.add_argument("--revoke-timeout", type=_seconds, default=DEFAULT_REVOKE_TIMEOUT, metavar="SECONDS",
                    help="how long to wait for the exchange to reject the old key "
                         f"(default {DEFAULT_REVOKE_TIMEOUT:.0f})")
     p.set_defaults(func=cmd_rotate)
+
+
+def _seconds(text: str) -> float:
+    """``--revoke-timeout``: float() alone takes "nan" (which no comparison stops, printed "waiting up to nan s")
+    and "inf" (a wait that never ends), so both are refused while parsing, with the negative values: exit 2."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, 0 or more: {text!r}")
+    return value
 
 
 def cmd_rotate(args: argparse.Namespace) -> int:
@@ -55,9 +68,8 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         policy_assessor,
         registry_services,
     )
+    from keyhygiene.store.vault import ValidationError
 
-    if args.revoke_timeout < 0:
-        raise UsageError("--revoke-timeout must be 0 or more seconds")
     vault = open_vault(args, keychain=True)
     try:
         vault.secrets.require()  # exit 3 before anything else
@@ -78,9 +90,17 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         flow = TerminalRotation(machine, args)
         try:
             return asyncio.run(flow.run())
-        except RotationError as exc:
+        except (RotationError, ValidationError) as exc:
+            # A ValidationError here is a refused paste (no key given, the old key again, a malformed key). Left
+            # to dispatch() it became exit 2 although the plan was already saved: once the rotation is saved the
+            # command ends with it waiting (5) and says how to go on; before that it is a usage error (2).
             _say(f"keyhygiene: {exc}", sys.stderr)
-            return exitcodes.ROTATION_WAITING if machine.rotation is not None else exitcodes.USAGE
+            if machine.rotation is None:
+                return exitcodes.USAGE
+            how = (f" with the new key in {ENV_KEY}/_SECRET (or typed at a terminal's prompt)"
+                   if isinstance(exc, ValidationError) else "")
+            _say(f"The rotation is saved; continue it{how}: keyhygiene rotate {args.key_id} --resume", sys.stderr)
+            return exitcodes.ROTATION_WAITING
         except KeyboardInterrupt:
             if machine.rotation is not None:
                 _say(f"\nStopped. The rotation is saved; continue with: keyhygiene rotate {args.key_id} --resume",
@@ -225,7 +245,9 @@ class TerminalRotation:
                  f"keyhygiene rotate {m.key.id} --resume")
         from keyhygiene.core.models import AUTH_REJECTIONS, Status
 
-        return exitcodes.EXCHANGE if Status(report.status) in AUTH_REJECTIONS else exitcodes.USAGE
+        # The exchange rejecting the key is exit 4; any other refusal (another account, an exchange KeyHygiene
+        # cannot check) leaves the saved rotation waiting for another key: 5, never 2 (nothing to fix in options).
+        return exitcodes.EXCHANGE if Status(report.status) in AUTH_REJECTIONS else exitcodes.ROTATION_WAITING
 
     async def consumers(self) -> int | None:
         m = self.m

@@ -116,3 +116,26 @@ def test_without_yes_and_without_a_terminal_nothing_starts(keychain: Cli,
     assert r.returncode == 2, r
     r = rotate(keychain, sim, key_id, "--resume")
     assert r.returncode == 2, r  # nothing was saved
+
+
+def test_no_new_key_after_the_plan_exits_5_and_says_how_to_resume(keychain: Cli,
+                                                                  start_sim: Callable[..., SimProcess]) -> None:
+    # `rotate KEY --yes </dev/null` without credentials: the plan is saved before the key is asked for, so the
+    # command ends with the rotation waiting (5, with the --resume line), not with a usage error (2).
+    old, new = old_key("bybit"), safe_new_key("bybit")
+    sim = start_sim([old, new])
+    key_id = store(keychain, old.creds)
+    r = rotate(keychain, sim, key_id, "--yes")
+    assert r.returncode == 5, r
+    assert f"keyhygiene rotate {key_id} --resume" in r.stderr, r
+    r = rotate(keychain, sim, key_id, "--resume", "--yes", new=old.creds)  # the old key pasted again
+    assert r.returncode == 5 and "old key again" in r.stderr and "--resume" in r.stderr, r
+    r = rotate(keychain, sim, key_id, "--resume", "--yes", "--revoke-timeout", "0", new=new.creds)
+    assert r.returncode == 5 and "stored in the keychain as pending" in r.stdout, r  # past the new key: resumed
+    assert "Bybit still accepts the old key" in r.stdout, r  # now waiting for its deletion on bybit.com
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_revoke_timeout_that_is_not_finite_is_a_usage_error(value: str, keychain: Cli) -> None:
+    r = keychain.run("rotate", "k00000000", "--revoke-timeout", value)
+    assert r.returncode == 2 and "--revoke-timeout" in r.stderr and r.stdout == "", r

@@ -148,7 +148,8 @@ def test_the_old_key_again_is_refused_and_the_rotation_waits(
     give_env(monkeypatch, old)
     rc = main(args(sim, data_dir, key_id, "--yes"))
     _, err = capsys.readouterr()
-    assert rc == 2 and "old key again" in err
+    # The plan is saved before the key is read: the rotation waits for a new key (5), it is not a usage error.
+    assert rc == 5 and "old key again" in err and f"keyhygiene rotate {key_id} --resume" in err
     assert vault_at.secrets.get(key_id, PENDING) is None
     assert Journal(vault_at.db).open_for(key_id).state is Step.NEW_KEY  # type: ignore[union-attr]
     # Without --resume the command refuses to start a second rotation.
@@ -198,4 +199,81 @@ def test_resume_without_a_rotation_and_unknown_key(sim: Simulator, vault_at: Vau
     assert main(args(sim, data_dir, key_id, "--resume")) == 2
     assert "no rotation in progress" in capsys.readouterr().err
     assert main(args(sim, data_dir, "k00000000")) == 2
-    assert main(args(sim, data_dir, key_id, "--revoke-timeout", "-1")) == 2
+    with pytest.raises(SystemExit) as refused:  # now refused by argparse, before the keychain is opened
+        main(args(sim, data_dir, key_id, "--revoke-timeout", "-1"))
+    assert refused.value.code == 2
+
+
+def test_no_credentials_after_the_plan_leaves_the_rotation_waiting_exit_5(
+    sim: Simulator, vault_at: Vault, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `rotate KEY --yes </dev/null` with no credentials: the plan is confirmed and saved, then no key can be read.
+    # The rotation is saved and waiting, so exit 5 with the --resume line, not the usage error (2) it used to be.
+    key_id, old = stored(vault_at, sim, "bybit", permissions={"read", "spot_trade", "transfer"})
+    give_env(monkeypatch, None)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    rc = main(args(sim, data_dir, key_id, "--yes"))
+    out, err = capsys.readouterr()
+    assert rc == 5, out + err
+    assert "No API key given" in err and f"keyhygiene rotate {key_id} --resume" in err
+    assert Journal(vault_at.db).open_for(key_id).state is Step.NEW_KEY  # type: ignore[union-attr]
+    no_secrets(out + err, old)
+    # Resuming with a new key in the environment finishes the rotation.
+    new = safe_new(sim, "bybit")
+    give_env(monkeypatch, new)
+    rc = main(args(sim, data_dir, key_id, "--resume", "--yes", "--revoke-timeout", "10"))
+    out, err = capsys.readouterr()
+    assert rc == 0, out + err
+    no_secrets(out + err, old, new)
+
+
+def test_the_old_key_again_on_resume_exits_5(sim: Simulator, vault_at: Vault, data_dir: Path,
+                                             monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+                                             ) -> None:
+    key_id, old = stored(vault_at, sim, "bybit", permissions={"read", "spot_trade", "transfer"})
+    give_env(monkeypatch, None)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(args(sim, data_dir, key_id, "--yes")) == 5
+    capsys.readouterr()
+    give_env(monkeypatch, old)
+    rc = main(args(sim, data_dir, key_id, "--resume", "--yes"))
+    out, err = capsys.readouterr()
+    assert rc == 5, out + err
+    assert "old key again" in err and f"keyhygiene rotate {key_id} --resume" in err
+    assert Journal(vault_at.db).open_for(key_id).state is Step.NEW_KEY  # type: ignore[union-attr]
+    no_secrets(out + err, old)
+
+
+def test_a_key_of_another_account_leaves_the_rotation_waiting_exit_5(
+    sim: Simulator, vault_at: Vault, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Refused for a reason that is not the exchange rejecting it (4): the rotation is saved at test_new and waits
+    # for another key, so exit 5.
+    key_id, old = stored(vault_at, sim, "bybit", permissions={"read", "spot_trade", "transfer"})
+    other = sim.add_key(make_key("bybit", permissions={"read", "spot_trade"}, ip_whitelist=[THIS_COMPUTER],
+                                 uid="200000002"))
+    give_env(monkeypatch, other)
+    rc = main(args(sim, data_dir, key_id, "--yes"))
+    out, err = capsys.readouterr()
+    assert rc == 5, out + err
+    assert "different bybit account" in out and f"keyhygiene rotate {key_id} --resume" in out
+    assert Journal(vault_at.db).open_for(key_id).state is Step.TEST_NEW  # type: ignore[union-attr]
+    no_secrets(out + err, old, other)
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "Infinity", "-1", "-0.5", "soon"])
+def test_revoke_timeout_must_be_a_finite_number_of_seconds(value: str, sim: Simulator, vault_at: Vault,
+                                                           data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # "nan" used to pass float() and print "waiting up to nan s"; "inf" would wait forever.
+    key_id, _old = stored(vault_at, sim, "bybit")
+    give_env(monkeypatch, None)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(SystemExit) as refused:  # argparse's own exit: the console script's exit code
+        main(args(sim, data_dir, key_id, "--yes", f"--revoke-timeout={value}"))
+    assert refused.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "--revoke-timeout" in err
+    assert Journal(vault_at.db).open_for(key_id) is None  # refused while parsing: nothing started
