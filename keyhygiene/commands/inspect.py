@@ -9,7 +9,7 @@ from keyhygiene import exitcodes
 from keyhygiene.cliutil import print_json, read_credentials
 from keyhygiene.core.models import KeyProfile, Status
 from keyhygiene.core.timeutil import iso
-from keyhygiene.store.vault import ValidationError
+from keyhygiene.store.vault import ValidationError, validate_credentials
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -32,6 +32,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         raise ValidationError("exchange", f"Unknown exchange {args.exchange!r}: use a ccxt exchange id such as "
                                           "binance, okx or kraken.")
     creds = read_credentials(exchange, catalog.needs_passphrase(exchange))
+    # The checks `keys add` makes, before any request: a missing passphrase or a key pasted with spaces is the
+    # user's mistake (exit 2 with the same message), not a key the exchange rejected (exit 4).
+    validate_credentials(exchange, creds)
     profile = asyncio.run(inspect_key(exchange, creds, endpoints=args.endpoints))
     if args.json:
         print_json(profile.to_json())

@@ -103,3 +103,37 @@ def test_endpoints_from_environment_in_a_real_process(sim) -> None:  # type: ign
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["status"] == "ok"
     assert key.secret not in proc.stdout + proc.stderr
+
+
+# ---- inspect checks credentials as `keys add` does, before any request ---------------------------------------
+@pytest.mark.parametrize("case", ["okx_without_passphrase", "key_with_trailing_space"])
+def test_inspect_refuses_the_credentials_keys_add_refuses(case, sim, monkeypatch, capsys, tmp_path,  # type: ignore[no-untyped-def]
+                                                          memory_keyring) -> None:
+    import io
+
+    import keyhygiene.exchanges.inspect as inspect_module
+
+    exchange = "okx" if case == "okx_without_passphrase" else "binance"
+    key = sim.add_key(make_key(exchange))
+    env_for(monkeypatch, key)
+    if case == "okx_without_passphrase":
+        monkeypatch.delenv("KEYHYGIENE_API_PASSPHRASE", raising=False)
+    else:
+        monkeypatch.setenv("KEYHYGIENE_API_KEY", key.api_key + " ")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # as with </dev/null: nothing to prompt for
+
+    def no_request(*_a, **_kw):  # type: ignore[no-untyped-def]
+        raise AssertionError("inspect sent a request for credentials keys add refuses")
+
+    monkeypatch.setattr(inspect_module, "inspect_key", no_request)
+    rc_inspect = main(["--data-dir", str(tmp_path), "inspect", "--exchange", exchange, "--json",
+                       *endpoint_args(sim)])
+    out_inspect, err_inspect = capsys.readouterr()
+    rc_add = main(["--data-dir", str(tmp_path), "keys", "add", "--exchange", exchange, "--label", "x",
+                   *endpoint_args(sim)])
+    _out_add, err_add = capsys.readouterr()
+    assert rc_add == 2, err_add
+    assert (rc_inspect, out_inspect, err_inspect) == (2, "", err_add)
+    expected = "keys have a passphrase" if case == "okx_without_passphrase" else "spaces or line breaks"
+    assert expected in err_inspect
+    assert key.api_key not in err_inspect and key.secret not in err_inspect

@@ -2,8 +2,21 @@
 
 Conventions (as in the IAM report): ``true``/``false`` for yes/no, ISO 8601 UTC times, an empty cell where the
 value is unknown (the key was never inspected, or the exchange does not say). Several values in one cell are
-separated by ``;``. The last three columns repeat, on every row, the app version, when the report was made and the
-policy, so the file still says where it came from after it has been filtered or pasted elsewhere.
+separated by ``;``. The ``report_*`` columns repeat, on every row, the app version, when the report was made, the
+policy and the report's SHA-256, so the file still says where it came from after it has been filtered or pasted
+elsewhere.
+
+Columns are only ever appended (scripts read them by position too), which is why ``created_source`` comes after the
+``report_*`` ones. ``created`` is the date a key's age is counted from, as the JSON report's ``key_created_at``:
+what the exchange reports, else what the user declared, else when the key was added to the app; ``created_source``
+says which (``exchange``, ``declared`` or ``added``, as the JSON's ``key_created_source``), and with ``added`` the
+``age_days`` is only a minimum.
+
+``report_sha256``, the last column, is the SHA-256 of the CSV's own records without that column: the header and
+every row as this module writes them (``,`` separators, ``"`` quotes only where needed, CRLF after every record,
+UTF-8), each with its last cell dropped — for the file as written, its bytes with ``,`` plus the digest cut from the
+end of every record. The exact definition is in ``keyhygiene.core.report.integrity``, and
+``python -m keyhygiene.core.report.integrity REPORT.csv`` checks it.
 
 Spreadsheet formula injection: any text cell that a spreadsheet would read as a formula (starting with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return) gets a leading ``'`` (OWASP's advice), so a label like ``=HYPERLINK(…)``
@@ -12,10 +25,9 @@ is shown, not evaluated.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 
+from keyhygiene.core.report import integrity
 from keyhygiene.core.report.model import PERMISSION_ORDER, Report, ReportKey
 from keyhygiene.core.timeutil import iso
 
@@ -45,6 +57,8 @@ COLUMNS: tuple[str, ...] = (
     "report_app_version",
     "report_generated_at",
     "report_policy",
+    "created_source",
+    integrity.CSV_HASH_COLUMN,  # last: its value is the digest of everything before it
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -115,6 +129,7 @@ def row(k: ReportKey, report: Report, policy: str) -> list[object]:
         report.app_version,
         iso(report.generated_at),
         policy,
+        k.created_source or "",
     ]
 
 
@@ -126,10 +141,10 @@ def rows(report: Report) -> Iterable[list[object]]:
 
 def render_csv(report: Report) -> str:
     """The CSV text (RFC 4180: CRLF line ends, fields quoted where needed), to be written as UTF-8."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(COLUMNS)
+    records: list[list[object]] = [list(COLUMNS[:-1])]
     for r in rows(report):
-        assert len(r) == len(COLUMNS)
-        w.writerow([guard(c) for c in r])
-    return buf.getvalue()
+        assert len(r) == len(COLUMNS) - 1  # every column but the digest
+        records.append([guard(c) for c in r])
+    # Hashed after guarding: the digest covers the cells exactly as the file holds them.
+    digest = integrity.csv_sha256(records)
+    return integrity.csv_text([records[0] + [COLUMNS[-1]], *(r + [digest] for r in records[1:])])

@@ -10,22 +10,37 @@ That document is what ``report --format json`` writes; the HTML report embeds it
 A reader re-serialises the embedded document and compares digests, so a changed number, label or finding shows.
 (It proves the content matches its own digest, not who made it: send the digest along a separate channel.)
 
-Run ``python -m keyhygiene.core.report.integrity FILE`` to check a .json, .html or .pdf report.
+The CSV report carries no JSON document, so it has a digest of its own, in its last column ``report_sha256`` (repeated
+on every row, like the other ``report_*`` columns, so it survives filtering):
+  the SHA-256 of the CSV's records — the header first, then every key's row, in file order — each without its last
+  cell (the ``report_sha256`` column itself), written as the report writer writes them — Python's ``csv`` "excel"
+  dialect: cells separated by ``,``; a cell quoted with ``"`` only when it holds ``,``, ``"``, CR or LF, an inner
+  ``"`` doubled; every record, the last included, ended by CRLF — and encoded as UTF-8 without a byte-order mark.
+For a file as the app wrote it, that is its bytes with ``,report_sha256`` cut from the end of the header and ``,``
+plus the digest from the end of every row. A checker parses the file, requires one digest on every row, re-writes
+the records without it and compares; a CSV with no key rows has nowhere to carry a digest and cannot be checked.
+
+Run ``python -m keyhygiene.core.report.integrity FILE`` to check a .json, .html, .pdf or .csv report.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 import sys
 import zlib
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 HASH_FIELD = "content_sha256"
 DATA_ELEMENT_ID = "keyhygiene-report-data"
 PDF_ATTACHMENT_NAME = "keyhygiene-report.json"
+CSV_HASH_COLUMN = "report_sha256"
+CSV_FIRST_COLUMN = "exchange"
 
 JQ_RECIPE = "jq -jcS 'del(.content_sha256)' keyhygiene-report.json | sha256sum"
 PY_RECIPE = "python -m keyhygiene.core.report.integrity REPORT-FILE"
@@ -49,6 +64,19 @@ def with_hash(document: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def csv_text(records: Iterable[Sequence[object]]) -> str:
+    """Records as the CSV report writes them (RFC 4180: CRLF line ends, fields quoted where needed). The report and
+    its checker both write through here, so the canonical form cannot drift from what the file holds."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(records)
+    return buf.getvalue()
+
+
+def csv_sha256(records: Iterable[Sequence[object]]) -> str:
+    """The CSV digest of ``records``, given without their ``report_sha256`` cell (see the module docstring)."""
+    return hashlib.sha256(csv_text(records).encode("utf-8")).hexdigest()
+
+
 def embeddable_json(document: dict[str, Any]) -> str:
     """The document as JSON that is safe inside an HTML ``<script>`` element: ``<``, ``>`` and ``&`` become
     ``\\u`` escapes, which JSON parsers read back as the same characters, so the digest is unchanged."""
@@ -62,7 +90,15 @@ class IntegrityError(ValueError):
 
 def extract_document(path: Path) -> dict[str, Any]:
     """The embedded JSON document of a .json, .html or .pdf report."""
-    data = path.read_bytes()
+    return _document(path, path.read_bytes())
+
+
+def _is_csv(path: Path, data: bytes) -> bool:
+    # By content too: `report --format csv -o -` output may be saved under any name.
+    return path.suffix.lower() == ".csv" or data.startswith(CSV_FIRST_COLUMN.encode() + b",")
+
+
+def _document(path: Path, data: bytes) -> dict[str, Any]:
     if data.lstrip().startswith(b"{"):
         return json.loads(data.decode("utf-8"))
     if data.startswith(b"%PDF"):
@@ -101,9 +137,26 @@ def _pdf_int(data: bytes, header: bytes) -> int | None:
     return int(target.group(1)) if target else None
 
 
+def verify_csv(path: Path, data: bytes) -> tuple[bool, str, str]:
+    """(matches, stated digest, computed digest) for a CSV report. Rows stating different digests do not match
+    (rows spliced in from another report, or an edited digest); the stated value then lists them all."""
+    records = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    if not records or records[0][-1:] != [CSV_HASH_COLUMN]:
+        raise IntegrityError(f"{path} has no {CSV_HASH_COLUMN} column (a CSV report from an older version?).")
+    if len(records) == 1:
+        raise IntegrityError(f"{path} has no key rows, so it carries no {CSV_HASH_COLUMN} to check.")
+    stated_all = sorted({r[-1] if r else "" for r in records[1:]})  # [] is a blank line: it states nothing
+    stated = stated_all[0] if len(stated_all) == 1 else "rows disagree: " + ", ".join(stated_all)
+    computed = csv_sha256(r[:-1] for r in records)
+    return stated == computed, stated, computed
+
+
 def verify(path: Path) -> tuple[bool, str, str]:
     """(matches, stated digest, computed digest) for a report file."""
-    doc = extract_document(path)
+    data = path.read_bytes()
+    if not data.lstrip().startswith((b"{", b"%PDF")) and _is_csv(path, data):
+        return verify_csv(path, data)
+    doc = _document(path, data)
     stated = str(doc.get(HASH_FIELD, ""))
     computed = content_sha256(doc)
     return stated == computed, stated, computed

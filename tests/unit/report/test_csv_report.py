@@ -92,3 +92,40 @@ def test_crlf_and_quoting(golden_report) -> None:
 
 def test_empty_vault_has_a_header_only(empty_report) -> None:
     assert render_csv(empty_report).strip() == ",".join(COLUMNS)
+
+
+# Column order before report_sha256/created_source were added: scripts read these by position, so they stay put.
+COLUMNS_BEFORE = (
+    "exchange", "label", "key", "account_type", "created", "age_days", "expires", "last_checked", "status",
+    "perm_read", "perm_spot_trade", "perm_margin_trade", "perm_futures_trade", "perm_options_trade",
+    "perm_withdraw", "perm_transfer", "perm_other", "ip_restricted", "ip_count", "shared_with", "incident_exposure",
+    "highest_severity", "findings", "score", "needs_rotation", "last_rotated", "key_id", "purpose",
+    "report_app_version", "report_generated_at", "report_policy",
+)
+
+
+def test_new_columns_are_only_appended() -> None:
+    assert COLUMNS[: len(COLUMNS_BEFORE)] == COLUMNS_BEFORE
+    assert COLUMNS[len(COLUMNS_BEFORE):] == ("created_source", "report_sha256")
+
+
+def test_created_and_its_source_agree_with_the_json_report(golden_report) -> None:
+    from keyhygiene.core.report.json_report import report_document
+
+    by_id = {k["id"]: k for k in report_document(golden_report)["keys"]}
+    rows = {r["key_id"]: r for r in parse(render_csv(golden_report))}
+    assert set(rows) == set(by_id)
+    for key_id, r in rows.items():
+        # `created` is the JSON's key_created_at (the age's start), not its created_at (what the exchange said).
+        assert (r["created"], r["created_source"]) == (by_id[key_id]["key_created_at"] or "",
+                                                        by_id[key_id]["key_created_source"] or "")
+    # k0000003 has no known creation date: `created` is when it was added, and the CSV now says so.
+    assert (rows["k0000003"]["created"], rows["k0000003"]["created_source"]) == ("2024-01-02T00:00:00Z", "added")
+    assert rows["k0000001"]["created_source"] == "exchange" and rows["k0000002"]["created_source"] == "declared"
+
+
+def test_every_row_carries_the_same_digest(golden_report) -> None:
+    rows = parse(render_csv(golden_report))
+    digests = {r["report_sha256"] for r in rows}
+    assert len(digests) == 1 and len(rows) > 1
+    assert all(c in "0123456789abcdef" for c in next(iter(digests))) and len(next(iter(digests))) == 64

@@ -63,3 +63,78 @@ def test_printed_jq_recipe_reproduces_the_digest(golden_report, tmp_path: Path) 
     cmd = integrity.JQ_RECIPE.replace(" | sha256sum", "")
     out = subprocess.run(["sh", "-c", cmd], cwd=tmp_path, capture_output=True, check=True).stdout
     assert out == integrity.canonical_bytes(doc)
+
+
+# ---- the CSV report's own digest --------------------------------------------------------------------------------
+def _csv(tmp_path: Path, report, name: str = "r.csv") -> Path:  # type: ignore[no-untyped-def]
+    from keyhygiene.core.report.csv_report import render_csv
+
+    return write(tmp_path, name, render_csv(report))
+
+
+def _records(p: Path) -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(p.read_text(encoding="utf-8"), newline="")))
+
+
+def test_a_written_csv_verifies(golden_report, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import hashlib
+    import re
+
+    p = _csv(tmp_path, golden_report)
+    ok, stated, computed = integrity.verify(p)
+    assert ok and stated == computed
+    # The documented shortcut, done on bytes without the csv module: the file minus ",report_sha256" and
+    # ",<digest>" at the end of every record hashes to the stated digest.
+    data = p.read_bytes()
+    body = data.replace(b",report_sha256\r\n", b"\r\n", 1)
+    body = re.sub(rb"," + stated.encode() + rb"\r\n", b"\r\n", body)
+    assert body.count(b"\r\n") == data.count(b"\r\n") and stated.encode() not in body
+    assert hashlib.sha256(body).hexdigest() == stated
+    assert integrity.main([str(p)]) == 0
+    assert "OK" in capsys.readouterr().out
+    # `report --format csv -o -` saved under any name is still recognised as a CSV report.
+    assert integrity.verify(_csv(tmp_path, golden_report, "saved-from-stdout.txt"))[0]
+
+
+def test_a_changed_csv_cell_is_detected(golden_report, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = _csv(tmp_path, golden_report)
+    text = p.read_text(encoding="utf-8")
+    edited = text.replace("Rotated spot key", "Rotated spot kez", 1)
+    assert edited != text
+    p.write_text(edited, encoding="utf-8")
+    ok, stated, computed = integrity.verify(p)
+    assert not ok and stated != computed
+    assert integrity.main([str(p)]) == 1
+    assert "MISMATCH" in capsys.readouterr().out
+
+
+def test_csv_rows_stating_different_digests_fail(golden_report, golden_vault, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from keyhygiene.core.report.model import build_report
+    from tests.unit.report import dataset
+
+    a = _records(_csv(tmp_path, golden_report, "a.csv"))
+    other = build_report(golden_vault, engine=dataset.engine(), now=dataset.NOW, app_version="9.9.9-other")
+    b = _records(_csv(tmp_path, other, "b.csv"))
+    assert a[1][-1] != b[1][-1]
+    # Only the last row's digest is swapped: every other cell is report a's, so the recomputed digest still
+    # equals what the first rows state — a checker reading one row alone would pass this file.
+    spliced = [*a[:-1], a[-1][:-1] + [b[-1][-1]]]
+    p = write(tmp_path, "spliced.csv", integrity.csv_text(spliced))
+    ok, stated, computed = integrity.verify(p)
+    assert not ok and computed == a[1][-1] and stated.startswith("rows disagree")
+    assert integrity.main([str(p)]) == 1
+    assert "MISMATCH" in capsys.readouterr().out
+
+
+def test_a_csv_without_a_digest_cannot_be_checked(golden_report, empty_report, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    old = write(tmp_path, "old.csv", integrity.csv_text(r[:-1] for r in _records(_csv(tmp_path, golden_report))))
+    assert integrity.main([str(old)]) == 2
+    assert "has no report_sha256 column" in capsys.readouterr().err
+    header_only = _csv(tmp_path, empty_report, "empty.csv")
+    assert integrity.main([str(header_only)]) == 2
+    assert "no key rows" in capsys.readouterr().err
