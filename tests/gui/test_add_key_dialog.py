@@ -29,6 +29,17 @@ def _wait_loaded(qtbot, dlg: AddKeyDialog, exchange: str) -> None:  # type: igno
     qtbot.waitUntil(lambda: exchange in dlg._required, timeout=WAIT_MS)
 
 
+def _filled_binance_dialog(w, qtbot, secret, label: str) -> AddKeyDialog:  # type: ignore[no-untyped-def]
+    """The window's add dialog with a Binance key typed in (label, API key, secret), ready to save."""
+    dlg = w.open_add_dialog()
+    _choose(dlg, "binance")
+    _wait_loaded(qtbot, dlg, "binance")
+    qtbot.keyClicks(dlg.label, label)
+    qtbot.keyClicks(dlg.api_key.edit, secret("AK", 32))
+    qtbot.keyClicks(dlg.secret.edit, secret("SK", 48))
+    return dlg
+
+
 def test_add_a_key_through_the_dialog(vault, memory_keyring, make_window, qtbot,
                                       secret) -> None:  # type: ignore[no-untyped-def]
     w = make_window()
@@ -160,12 +171,7 @@ def test_edit_changes_label_purpose_and_sharing(vault, make_window, qtbot) -> No
 def test_a_sharing_typed_but_not_added_is_saved_with_the_key(vault, gui_services, make_window, qtbot,
                                                               secret) -> None:  # type: ignore[no-untyped-def]
     w = make_window()
-    dlg = w.open_add_dialog()
-    _choose(dlg, "binance")
-    _wait_loaded(qtbot, dlg, "binance")
-    qtbot.keyClicks(dlg.label, "Bot key")
-    qtbot.keyClicks(dlg.api_key.edit, secret("AK", 32))
-    qtbot.keyClicks(dlg.secret.edit, secret("SK", 48))
+    dlg = _filled_binance_dialog(w, qtbot, secret, "Bot key")
     # Chosen with its date, but the user goes straight to Save instead of pressing Add.
     dlg.sharing.service.setCurrentIndex(dlg.sharing.service.findData("3commas"))
     dlg.sharing.day.setDate(QDate(2022, 5, 1))
@@ -209,12 +215,7 @@ def test_edit_saves_a_sharing_typed_but_not_added(vault, make_window, qtbot) -> 
 def test_a_pending_sharing_that_cannot_be_added_stops_the_save(vault, make_window, qtbot,
                                                                 secret) -> None:  # type: ignore[no-untyped-def]
     w = make_window()
-    dlg = w.open_add_dialog()
-    _choose(dlg, "binance")
-    _wait_loaded(qtbot, dlg, "binance")
-    qtbot.keyClicks(dlg.label, "Bot key")
-    qtbot.keyClicks(dlg.api_key.edit, secret("AK", 32))
-    qtbot.keyClicks(dlg.secret.edit, secret("SK", 48))
+    dlg = _filled_binance_dialog(w, qtbot, secret, "Bot key")
     dlg.sharing.service.setEditText("my own bot")
     # The date edit stops at today; a dialog left open past midnight is the way a later date gets in.
     dlg.sharing.day.setMaximumDate(QDate.currentDate().addDays(30))
@@ -238,12 +239,7 @@ def test_a_pending_sharing_that_cannot_be_added_stops_the_save(vault, make_windo
 def test_escape_and_cancel_do_nothing_while_saving(vault, make_window, qtbot, monkeypatch,
                                                    secret) -> None:  # type: ignore[no-untyped-def]
     w = make_window()
-    dlg = w.open_add_dialog()
-    _choose(dlg, "binance")
-    _wait_loaded(qtbot, dlg, "binance")
-    qtbot.keyClicks(dlg.label, "Saved slowly")
-    qtbot.keyClicks(dlg.api_key.edit, secret("AK", 32))
-    qtbot.keyClicks(dlg.secret.edit, secret("SK", 48))
+    dlg = _filled_binance_dialog(w, qtbot, secret, "Saved slowly")
     # Hold the vault write on its worker, as a slow keychain prompt would, until the test lets it go.
     gate = threading.Event()
     real_add_key = vault.add_key
