@@ -35,16 +35,20 @@ def test_embedded_html_data_is_the_json_document(golden_report, tmp_path: Path) 
     assert integrity.extract_document(h) == json.loads(render_json(golden_report, doc))
 
 
-def test_an_edit_is_detected(golden_report, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    h = write(tmp_path, "r.html", render_html(golden_report))
-    text = h.read_text(encoding="utf-8")
-    edited = text.replace('"score":25', '"score":95', 1)
+def _assert_edit_detected(path: Path, old: str, new: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Change ``old`` to ``new`` once in the report file: its digest no longer matches, and the command says so."""
+    text = path.read_text(encoding="utf-8")
+    edited = text.replace(old, new, 1)
     assert edited != text
-    h.write_text(edited, encoding="utf-8")
-    ok, stated, computed = integrity.verify(h)
+    path.write_text(edited, encoding="utf-8")
+    ok, stated, computed = integrity.verify(path)
     assert not ok and stated != computed
-    assert integrity.main([str(h)]) == 1
+    assert integrity.main([str(path)]) == 1
     assert "MISMATCH" in capsys.readouterr().out
+
+
+def test_an_edit_is_detected(golden_report, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _assert_edit_detected(write(tmp_path, "r.html", render_html(golden_report)), '"score":25', '"score":95', capsys)
 
 
 def test_verify_command_and_missing_data(tmp_path: Path, golden_report, capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,15 +104,7 @@ def test_a_written_csv_verifies(golden_report, tmp_path: Path, capsys: pytest.Ca
 
 
 def test_a_changed_csv_cell_is_detected(golden_report, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    p = _csv(tmp_path, golden_report)
-    text = p.read_text(encoding="utf-8")
-    edited = text.replace("Rotated spot key", "Rotated spot kez", 1)
-    assert edited != text
-    p.write_text(edited, encoding="utf-8")
-    ok, stated, computed = integrity.verify(p)
-    assert not ok and stated != computed
-    assert integrity.main([str(p)]) == 1
-    assert "MISMATCH" in capsys.readouterr().out
+    _assert_edit_detected(_csv(tmp_path, golden_report), "Rotated spot key", "Rotated spot kez", capsys)
 
 
 def test_csv_rows_stating_different_digests_fail(golden_report, golden_vault, tmp_path: Path,
