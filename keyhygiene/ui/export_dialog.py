@@ -272,7 +272,7 @@ class ExportDialog(QDialog):
         # The path is the user's own choice and says which file is meant; the reason is scrubbed like every error
         # text (a report never holds a secret, but an exception's text is not ours to trust).
         if isinstance(exc, OSError):
-            message = (f"The report could not be saved to {target}: {redact.scrub(exc.strerror or exc)}. "
+            message = (f"The report could not be saved to {target}: {_why_not_written(exc, target)}. "
                        "Choose another place.")
         else:
             log.error("report export failed", exc_info=exc)
@@ -304,3 +304,14 @@ def open_export(parent: QWidget, services: Any, **_kwargs: Any) -> ExportDialog:
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
     dlg.open()
     return dlg
+
+
+def _why_not_written(exc: OSError, target: Path) -> str:
+    """The reason in the user's terms. A file where the path needs a folder makes the system say "File exists" or
+    "Not a directory", which names neither; a full disk says "No space left on device", which is clear enough."""
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is a file, not a folder"
+            break
+    return redact.scrub(exc.strerror or exc)

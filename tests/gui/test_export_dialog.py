@@ -234,6 +234,8 @@ def test_a_write_error_names_the_path_and_focuses_it(qtbot, dialog: ExportDialog
     with qtbot.waitSignal(dialog.exportFailed, timeout=WAIT_MS) as failed:
         qtbot.keyClick(dialog.save_button, Qt.Key.Key_Return)
     assert str(target) in failed.args[0] and "could not be saved" in failed.args[0]
+    # Not the system's "File exists" or "Not a directory": which part of the path is in the way.
+    assert f"{blocker} is a file, not a folder" in failed.args[0]
     # Focus used to be left on Close, so the next Enter closed the dialog; now it is on the path to fix.
     assert QApplication.focusWidget() is dialog.path_edit
     with qtbot.waitSignal(dialog.exportFailed, timeout=WAIT_MS):
