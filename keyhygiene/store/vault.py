@@ -79,12 +79,20 @@ class ServiceRef:
         return ServiceRef(service=name, day=self.day)
 
 
-def _check_label_characters(label: str) -> None:
-    for ch in label:
+def validated_label(label: str) -> str:
+    """The label trimmed; ValidationError if it is empty, too long or holds a control character. One rule for
+    adding a key and for renaming it (the app's edit dialog), so a rename cannot bring back what add refuses."""
+    lab = label.strip()
+    if not lab:
+        raise ValidationError("label", "The label is empty: give the key a name you will recognise.")
+    if len(lab) > MAX_LABEL:
+        raise ValidationError("label", f"The label has {len(lab)} characters; at most {MAX_LABEL} are allowed.")
+    for ch in lab:
         if unicodedata.category(ch) in _LABEL_FORBIDDEN:
             raise ValidationError(
                 "label", f"The label contains a control character (U+{ord(ch):04X}): use one line of plain text."
             )
+    return lab
 
 
 def validate_metadata(exchange: str, label: str, purpose: str) -> tuple[str, str]:
@@ -96,12 +104,7 @@ def validate_metadata(exchange: str, label: str, purpose: str) -> tuple[str, str
         raise ValidationError(
             "exchange", f"Unknown exchange {exchange!r}: use a ccxt exchange id such as binance, okx or kraken."
         )
-    lab = label.strip()
-    if not lab:
-        raise ValidationError("label", "The label is empty: give the key a name you will recognise.")
-    if len(lab) > MAX_LABEL:
-        raise ValidationError("label", f"The label has {len(lab)} characters; at most {MAX_LABEL} are allowed.")
-    _check_label_characters(lab)
+    lab = validated_label(label)
     if purpose not in PURPOSES:
         raise ValidationError("purpose", f"Unknown purpose {purpose!r}: one of {', '.join(PURPOSES)}.")
     return ex, lab
@@ -252,11 +255,7 @@ class Vault:
     def update_key(self, key_id: str, **fields: object) -> KeyRecord:
         self.get_key(key_id)
         if "label" in fields:
-            lab = str(fields["label"]).strip()
-            if not lab or len(lab) > MAX_LABEL:
-                raise ValidationError("label", f"The label must have 1 to {MAX_LABEL} characters.")
-            _check_label_characters(lab)  # a rename (the app's edit dialog) must not bring back what add refuses
-            fields["label"] = lab
+            fields["label"] = validated_label(str(fields["label"]))
         if "purpose" in fields and fields["purpose"] not in PURPOSES:
             raise ValidationError("purpose", f"Unknown purpose {fields['purpose']!r}.")
         with self.db.transaction() as c:
