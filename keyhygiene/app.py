@@ -143,6 +143,8 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
         s.runner = AsyncRunner()
         s.pool = TaskPool()
         s.services = Services(s.vault, runner=s.runner, pool=s.pool, endpoints=endpoints, defer_judging=True)
+        if s.demo is not None:
+            s.services.key_page = s.demo.key_page  # the simulator's own API page, never a real exchange's site
         s.services.load_rows()
         s.window = MainWindow(s.services, settings=s.settings, demo=bool(s.demo), staged=True)
     except BaseException:

@@ -91,8 +91,15 @@ class DemoEnvironment:
     endpoints: dict[str, str]
     key_count: int
     _tmp: Path
+    # The demo's "exchange API page" per simulated exchange: a page the simulator serves on loopback.
+    key_pages: dict[str, str] = field(default_factory=dict)
     _sim_thread: object | None = None
     _closed: bool = field(default=False)
+
+    def key_page(self, exchange: str) -> str | None:
+        """Where the demo's wizard sends "Open <exchange>'s API page": the simulator's page, or nowhere; never the
+        exchange's real website."""
+        return self.key_pages.get(exchange)
 
     def close(self) -> None:
         if self._closed:
@@ -159,13 +166,25 @@ def start_demo(samples: Sequence[DemoKey] = SAMPLES, *, latency: float = 0.15) -
     endpoints = {ex: BLACKHOLE for ex in SUPPORTED}
     endpoints.update(sim.endpoints)
     env = DemoEnvironment(paths=paths, keyring=keyring, endpoints=endpoints, key_count=len(chosen), _tmp=tmp,
-                          _sim_thread=thread)
+                          _sim_thread=thread, key_pages=sim_key_pages(sim))
     try:
         _store(env, chosen, today)
     except BaseException:
         env.close()
         raise
     return env
+
+
+def sim_key_pages(sim: object) -> dict[str, str]:
+    """The simulator's own API-management page for each exchange it simulates (loopback only)."""
+    endpoints: dict[str, str] = dict(getattr(sim, "endpoints", {}) or {})
+    page_of = getattr(sim, "api_page_url", None)
+    out: dict[str, str] = {}
+    for exchange, base in endpoints.items():
+        url = page_of(exchange) if callable(page_of) else f"{base.rstrip('/')}/"
+        if url and url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
+            out[exchange] = url
+    return out
 
 
 def _simulated_exchanges() -> set[str]:

@@ -1,10 +1,12 @@
-"""``keyhygiene rotate KEY_ID [--resume] [--yes] [--accept-risk] [--revoke-timeout SECONDS]``.
+"""``keyhygiene rotate KEY_ID [--resume] [--yes] [--accept-risk] [--revoke-timeout SECONDS] [--keep SERVICE]...
+[--stop SERVICE]...``.
 
-The terminal face of the rotation state machine (keyhygiene.core.rotation): each step prints what it needs and
-asks only what a person must decide. New credentials come from KEYHYGIENE_API_KEY / _SECRET / _PASSPHRASE or a
-hidden prompt, never argv. Exit 0 when the rotation is complete; 5 whenever it ends saved and waiting (resume it
-later with ``--resume``: a refused or missing new key included); 4 when the exchange rejected the new key or could
-not be reached; 2 only when nothing was saved (bad options, an unknown key, an unconfirmed plan).
+The terminal face of the rotation flow (keyhygiene.core.rotation.flow): the same views and choices the wizard
+renders, printed, with the choice a person must make taken from the options or asked. New credentials come from
+KEYHYGIENE_API_KEY / _SECRET / _PASSPHRASE or a hidden prompt, never argv. Exit 0 when the rotation is complete; 5
+whenever it ends saved and waiting (resume it later with ``--resume``: a refused or missing new key included); 4 when
+the exchange rejected the new key or could not be reached; 2 only when nothing was saved (bad options, an unknown
+key or consumer, an unconfirmed plan).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from keyhygiene.cliutil import ENV_KEY, UsageError, _ask, open_vault, read_crede
 from keyhygiene.core import redact
 
 if TYPE_CHECKING:
-    from keyhygiene.core.rotation.machine import Attempt, RotationMachine
+    from keyhygiene.core.rotation.flow import RotationFlow, View
+    from keyhygiene.core.rotation.machine import Attempt
 
 DEFAULT_REVOKE_TIMEOUT = 600.0
 
@@ -45,6 +48,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--revoke-timeout", type=_seconds, default=DEFAULT_REVOKE_TIMEOUT, metavar="SECONDS",
                    help="how long to wait for the exchange to reject the old key "
                         f"(default {DEFAULT_REVOKE_TIMEOUT:.0f})")
+    p.add_argument("--keep", action="append", default=[], metavar="SERVICE",
+                   help="a consumer of the old key that gets the new key (repeatable; registry id, name or file:PATH)")
+    p.add_argument("--stop", action="append", default=[], metavar="SERVICE",
+                   help="a consumer of the old key that does not get the new key: you remove its access "
+                        "(repeatable). Default: stop for a service that leaked keys after you gave it this key, "
+                        "keep otherwise; --yes takes the defaults")
     p.set_defaults(func=cmd_rotate)
 
 
@@ -61,25 +70,18 @@ def _seconds(text: str) -> float:
 
 
 def cmd_rotate(args: argparse.Namespace) -> int:
-    from keyhygiene.core.rotation.machine import (
-        RotationError,
-        RotationMachine,
-        exchange_ops,
-        policy_assessor,
-        registry_services,
-    )
-    from keyhygiene.store.vault import ValidationError
+    from keyhygiene.core.rotation.machine import RotationError
+    from keyhygiene.core.validation import ValidationError
+    from keyhygiene.service.rotation_session import open_flow
 
+    both = {s.strip().lower() for s in args.keep} & {s.strip().lower() for s in args.stop}
+    if both:
+        raise UsageError(f"{', '.join(sorted(both))}: both --keep and --stop; choose one for each consumer.")
     vault = open_vault(args, keychain=True)
     try:
         vault.secrets.require()  # exit 3 before anything else
-        try:
-            services = registry_services()
-        except Exception:  # noqa: BLE001 - a broken registry costs the checklist its IPs, not the rotation
-            services = lambda _s: None  # noqa: E731
-        machine = RotationMachine(vault, args.key_id, exchange_ops(args.endpoints), services=services,
-                                  assess=policy_assessor(vault))
-        rot = machine.load()
+        flow = open_flow(vault, args.key_id, endpoints=args.endpoints, verify_timeout=args.revoke_timeout)
+        rot = flow.m.rotation
         if rot is not None and not args.resume:
             raise UsageError(
                 f"Key {args.key_id} has a rotation in progress (at '{rot.state.value}'): continue it with "
@@ -87,22 +89,22 @@ def cmd_rotate(args: argparse.Namespace) -> int:
             )
         if rot is None and args.resume:
             raise UsageError(f"Key {args.key_id} has no rotation in progress: start one without --resume.")
-        flow = TerminalRotation(machine, args)
+        term = TerminalRotation(flow, args)
         try:
-            return asyncio.run(flow.run())
+            return asyncio.run(term.run())
         except (RotationError, ValidationError) as exc:
-            # A ValidationError here is a refused paste (no key given, the old key again, a malformed key). Left
-            # to dispatch() it became exit 2 although the plan was already saved: once the rotation is saved the
-            # command ends with it waiting (5) and says how to go on; before that it is a usage error (2).
+            # A ValidationError here is a refused paste (no key given, the old key again, a malformed key). Once
+            # the rotation is saved the command ends with it waiting (5) and says how to go on; before that it is a
+            # usage error (2).
             _say(f"keyhygiene: {exc}", sys.stderr)
-            if machine.rotation is None:
+            if flow.m.rotation is None:
                 return exitcodes.USAGE
             how = (f" with the new key in {ENV_KEY}/_SECRET (or typed at a terminal's prompt)"
                    if isinstance(exc, ValidationError) else "")
             _say(f"The rotation is saved; continue it{how}: keyhygiene rotate {args.key_id} --resume", sys.stderr)
             return exitcodes.ROTATION_WAITING
         except KeyboardInterrupt:
-            if machine.rotation is not None:
+            if flow.m.rotation is not None:
                 _say(f"\nStopped. The rotation is saved; continue with: keyhygiene rotate {args.key_id} --resume",
                      sys.stderr)
                 return exitcodes.ROTATION_WAITING
@@ -128,186 +130,193 @@ def _confirm(question: str, yes: bool) -> bool:
 
 
 class TerminalRotation:
-    """Runs the machine from whatever step it is at until it is done or has to wait for the user."""
+    """Prints the flow's view of each step and runs the choice the options (or the person) make, until the rotation
+    is done or has to wait for the user. No step logic of its own: the flow says what each step offers."""
 
-    def __init__(self, machine: RotationMachine, args: argparse.Namespace, say: Callable[[str], None] = _say
-                 ) -> None:
-        self.m = machine
+    def __init__(self, flow: RotationFlow, args: argparse.Namespace, say: Callable[[str], None] = _say) -> None:
+        self.flow = flow
+        self.m = flow.m
         self.args = args
         self.say = say
+        flow.on_attempt = self._attempt
+
+    def _attempt(self, a: Attempt) -> None:
+        self.say(f"  {a.text}")
+
+    def show(self, v: View) -> None:
+        for line in v.text:
+            self.say(line)
 
     async def run(self) -> int:
-        from keyhygiene.core.rotation.states import TERMINAL, TITLES, Step, progress
+        from keyhygiene.core.rotation.states import TERMINAL, TITLES
 
-        m = self.m
-        handlers = {
-            Step.PLAN: self.plan,
-            Step.NEW_KEY: self.new_key,
-            Step.TEST_NEW: self.test_new,
-            Step.CONSUMERS: self.consumers,
-            Step.REVOKE_OLD: self.revoke,
-            Step.VERIFY_OLD: self.verify,
-            Step.FINISH: self.finish,
-        }
-        if m.rotation is not None:
-            cut = m.interrupted()
+        flow = self.flow
+        if self.m.rotation is not None:
+            cut = flow.interrupted
             note = f" (the step '{cut.value}' was interrupted and is repeated safely)" if cut else ""
-            self.say(f"Resuming the rotation of {m.key.id} ({m.key.label}) at: {TITLES[m.step]}{note}.")
-        while m.step not in TERMINAL:
-            step = m.step
-            n, total = progress(step)
-            self.say(f"\n[{n}/{total}] {TITLES[step]}")
-            code = await handlers[step]()
+            self.say(f"Resuming the rotation of {self.m.key.id} ({self.m.key.label}) at: {TITLES[flow.step]}{note}.")
+        await self.apply_decisions(before_plan=True)
+        while flow.step not in TERMINAL:
+            v = flow.view()
+            n, total = v.position
+            self.say(f"\n[{n}/{total}] {v.title}")
+            code = await getattr(self, f"on_{v.page}")(v)
             if code is not None:
                 return code
         return exitcodes.OK
 
-    # ---- steps: each returns None to go on, or the exit code to stop with ----------------------------------
-    async def plan(self) -> int | None:
-        m = self.m
-        plan = await m.plan()
-        key = plan.key
-        self.say(f"Key {key.id}: {plan.exchange_name} {key.fingerprint} ({key.label}, purpose {key.purpose})")
-        self.say("Why rotate it:")
-        for r in plan.reasons:
-            self.say(f"  - {r}")
-        if plan.consumers:
-            self.say("Who has it now (each will need the new key):")
-            for c in plan.consumers:
-                ips = f"  [IPs to whitelist: {c.ips_hint}]" if c.ips_hint else ""
-                self.say(f"  - {c.name}{ips}")
-        self.say("What to do:")
-        for line in plan.advice:
-            self.say(f"  - {line}")
-        how = "through its API (after you confirm)" if plan.revoke_via_api else "by you, on its API page"
-        self.say(f"The old key stays in the keychain until {plan.exchange_name} rejects it; it will be deleted {how}.")
-        if not _confirm("Start the rotation?", self.args.yes):
+    # ---- decisions: --keep / --stop -------------------------------------------------------------------------
+    def _wanted(self) -> dict[str, bool]:
+        out = {name: True for name in self.args.keep}
+        out.update({name: False for name in self.args.stop})
+        return out
+
+    async def apply_decisions(self, before_plan: bool = False) -> None:
+        """--keep/--stop on the consumers the plan (or the saved rotation) lists; an unknown one is a usage error
+        before anything is saved."""
+        from keyhygiene.core.rotation.flow import Inputs
+        from keyhygiene.core.rotation.machine import find_consumer
+        from keyhygiene.core.rotation.states import Step
+
+        wanted = self._wanted()
+        if not wanted or (before_plan and self.flow.step is Step.PLAN):
+            return
+        items = self.flow.plan.consumers if self.flow.plan is not None else self.m.consumers()
+        decisions: dict[str, bool] = {}
+        for name, keep in wanted.items():
+            c = find_consumer(items, name)
+            if c is None:
+                known = ", ".join(f"{x.id} ({x.name})" if x.id != x.name else x.id for x in items) or "none"
+                raise UsageError(f"{name!r} is not a consumer of key {self.m.key.id} (its consumers: {known}).")
+            decisions[c.id] = keep
+        if self.flow.step in (Step.PLAN, Step.NEW_KEY, Step.TEST_NEW, Step.CONSUMERS):
+            await self.flow.run("decide", Inputs(decisions=decisions))
+        elif self.flow.step is not Step.PLAN:
+            self.say("note: --keep/--stop are ignored: the consumers step of this rotation is already confirmed.")
+
+    # ---- pages: each returns None to go on, or the exit code to stop with --------------------------------
+    async def on_plan(self, v: View) -> int | None:
+        if v.auto is not None:
+            await self.flow.run(v.auto.choice)
+            await self.apply_decisions()
+            v = self.flow.view()
+        self.show(v)
+        start = v.choice("start")
+        assert start is not None and start.confirm
+        if not _confirm(start.confirm, self.args.yes):
             self.say("Rotation not started; nothing changed. Confirm with --yes to start it.")
             return exitcodes.USAGE
-        m.start(plan)
+        await self.flow.run("start")
         return None
 
-    async def new_key(self) -> int | None:
+    async def on_new_key(self, v: View) -> int | None:
+        from keyhygiene.core.rotation.flow import Inputs
         from keyhygiene.core.rotation.states import Action
-        from keyhygiene.exchanges import catalog
 
         m = self.m
         creds = None
-        if os.environ.get(ENV_KEY) is None and m.interrupted() is Action.STORE_PENDING:
-            creds = m.pending_credentials()  # stored just before the interruption: do not ask again
+        if os.environ.get(ENV_KEY) is None and self.flow.interrupted is Action.STORE_PENDING:
+            creds = await asyncio.to_thread(m.pending_credentials)  # stored just before the interruption
         if creds is None:
-            self.say(f"Create the new key on {m.exchange_name}, then paste it (input is hidden).")
-            creds = read_credentials(m.key.exchange, catalog.needs_passphrase(m.key.exchange))
-        await m.store_new_key(creds)
+            self.say(v.intro + " (input is hidden)")
+            creds = read_credentials(m.key.exchange, m.ops.needs_passphrase(m.key.exchange))
+        await self.flow.run("store", Inputs(credentials=creds))
         self.say(f"New key {m.data['new']['fingerprint']} stored in the keychain as pending; "
                  f"the old key {m.key.fingerprint} stays current.")
-        return None
+        return await self.tested()
 
-    async def test_new(self) -> int | None:
-        from keyhygiene.core.rotation.states import Verdict
-        from keyhygiene.exchanges import catalog
+    async def on_test(self, v: View) -> int | None:
+        from keyhygiene.core.rotation.flow import Inputs
 
         m = self.m
-        pending = m.pending_credentials()
+        pending = await asyncio.to_thread(m.pending_credentials)
         if os.environ.get(ENV_KEY) is not None and (pending is None or pending.api_key != os.environ[ENV_KEY]):
             # A different key in the environment on --resume replaces the pending one (e.g. a refused key).
-            await m.store_new_key(read_credentials(m.key.exchange, catalog.needs_passphrase(m.key.exchange)))
+            creds = read_credentials(m.key.exchange, m.ops.needs_passphrase(m.key.exchange))
+            await self.flow.run("replace")
+            await self.flow.run("store", Inputs(credentials=creds))
             self.say(f"Pending key replaced by {m.data['new']['fingerprint']}.")
-        report = await m.test_new_key()
-        prof = report.profile or {}
-        if prof and report.status == "ok":
-            restricted = {True: "yes", False: "NO", None: "not reported"}[prof.get("ip_restricted")]
-            self.say(f"New key {prof.get('key')}: permissions {', '.join(prof.get('permissions') or []) or 'none'}; "
-                     f"IP restricted: {restricted}")
-        for f in report.findings:
-            self.say(f"  [{f['severity']}] {f['title']}")
-        for w in report.warnings:
-            self.say(f"  note: {w}")
+        elif v.report is None or v.choice("test") is not None:
+            await self.flow.run("test")
+        return await self.tested()
+
+    async def tested(self) -> int | None:
+        from keyhygiene.core.models import AUTH_REJECTIONS, Status
+        from keyhygiene.core.rotation.flow import Inputs
+        from keyhygiene.core.rotation.states import Step, Verdict
+
+        flow, m = self.flow, self.m
+        report = m.test_report()
+        if report is None:
+            return None
+        if flow.step is Step.TEST_NEW:
+            self.show(flow.view())
         if report.verdict is Verdict.PASSED:
             self.say("The new key passed its test.")
             return None
         if report.verdict is Verdict.RISKY:
-            for t in report.risk_texts:
-                self.say(f"  RISK: {t}")
             if self.args.accept_risk:
-                m.accept_risk()
+                await flow.run("accept_risk", Inputs(accept=True))
                 self.say("Risk accepted (--accept-risk).")
                 return None
             self.say(f"Stopped. Create a safer key and resume with it in {ENV_KEY}, or accept the risk: "
                      f"keyhygiene rotate {m.key.id} --resume --accept-risk")
             return exitcodes.ROTATION_WAITING
-        for r in report.refusals:
-            self.say(f"  REFUSED: {r}")
         if report.verdict is Verdict.RETRY:
             self.say(f"The rotation is saved; try again with: keyhygiene rotate {m.key.id} --resume")
             return exitcodes.EXCHANGE
         self.say(f"The rotation is saved. Resume with the right key in {ENV_KEY}/_SECRET (or at the prompt): "
                  f"keyhygiene rotate {m.key.id} --resume")
-        from keyhygiene.core.models import AUTH_REJECTIONS, Status
-
         # The exchange rejecting the key is exit 4; any other refusal (another account, an exchange KeyHygiene
         # cannot check) leaves the saved rotation waiting for another key: 5, never 2 (nothing to fix in options).
         return exitcodes.EXCHANGE if Status(report.status) in AUTH_REJECTIONS else exitcodes.ROTATION_WAITING
 
-    async def consumers(self) -> int | None:
-        m = self.m
-        items = m.consumers()
-        if not items:
-            self.say("The old key was not recorded as shared with anyone.")
-        for c in items:
-            self.say(f"  [{'x' if c.done else ' '}] {c.name}: {c.instruction}")
-        if self.args.yes:
-            m.confirm_consumers(tick_all=True)
-            self.say("All consumers confirmed (--yes).")
-            return None
-        for c in items:
-            if not c.done:
-                if not _confirm(f"Does {c.name} now use the new key?", False):
-                    self.say(f"The rotation is saved; continue once done: keyhygiene rotate {m.key.id} --resume")
+    async def on_consumers(self, v: View) -> int | None:
+        from keyhygiene.core.rotation.flow import Inputs
+
+        self.show(v)
+        ticks = {c.id: True for c in v.consumers}
+        confirm = v.choice("confirm")
+        assert confirm is not None
+        if v.consumers and not self.args.yes:
+            for c in v.consumers:
+                if not c.done and not _confirm(f"Done: {c.check_label}?", False):
+                    self.say(f"The rotation is saved; continue once done: keyhygiene rotate {self.m.key.id} --resume")
                     return exitcodes.ROTATION_WAITING
-                m.tick_consumer(c.id)
-        m.confirm_consumers()
+        elif v.consumers:
+            self.say("Every line confirmed (--yes).")
+        await self.flow.run("confirm", Inputs(ticks=ticks))
         return None
 
-    async def revoke(self) -> int | None:
-        m = self.m
-        use_api = False
-        if m.revoke_method() == "api":
-            use_api = _confirm(
-                f"Delete the old key {m.key.fingerprint} on {m.exchange_name} through its API now? "
-                "It stops working at once.", self.args.yes,
-            )
-        report = await m.revoke_old(use_api=use_api)
+    async def on_revoke(self, v: View) -> int | None:
+        self.show(v)
+        api = v.choice("revoke_api")
+        use_api = api is not None and api.confirm is not None and _confirm(api.confirm, self.args.yes)
+        await self.flow.run("revoke_api" if use_api else "revoke_manual")
+        report = self.flow.revoke
+        assert report is not None
         if report.method == "api" and report.ok:
-            self.say(f"{m.exchange_name} deleted the old key {report.old_fingerprint} through its API.")
+            self.say(f"{self.m.exchange_name} deleted the old key {report.old_fingerprint} through its API.")
         else:
             self.say(report.message)
         return None
 
-    async def verify(self) -> int | None:
-        m = self.m
-        timeout = self.args.revoke_timeout
-        self.say(f"Checking that {m.exchange_name} rejects the old key {m.key.fingerprint} "
-                 f"(waiting up to {timeout:.0f} s)...")
+    async def on_verify(self, v: View) -> int | None:
+        from keyhygiene.core.rotation.flow import Outcome
 
-        def on_attempt(a: Attempt) -> None:
-            nxt = f"; next check in {max(1, round(a.next_in))} s" if a.next_in else ""
-            self.say(f"  check {a.number}: {a.status}{nxt}")
-
-        report = await m.verify_old_dead(timeout, on_attempt=on_attempt)
+        self.say(f"Checking that {self.m.exchange_name} rejects the old key {self.m.key.fingerprint} "
+                 f"(waiting up to {self.flow.verify_timeout:.0f} s)...")
+        outcome = await self.flow.run("verify")
+        report = self.flow.verify
+        assert report is not None
         self.say(report.explanation)
-        if report.dead:
+        if outcome is Outcome.MOVED:
             return None
         if not report.both_rejected:
-            self.say(f"Once the old key is deleted, finish with: keyhygiene rotate {m.key.id} --resume")
+            self.say(f"Once the old key is deleted, finish with: keyhygiene rotate {self.m.key.id} --resume")
         return exitcodes.ROTATION_WAITING
 
-    async def finish(self) -> int | None:
-        m = self.m
-        rot = await m.finish()
-        self.say(f"Done. {m.key.id} ({m.key.label}) now holds the new key {rot.new_fingerprint}; the old key "
-                 f"{rot.old_fingerprint} was rejected by {m.exchange_name} and its secret is deleted from the "
-                 "keychain.")
-        self.say(f"The new key starts unshared: record where you gave it with keyhygiene keys share {m.key.id} "
-                 "SERVICE.")
+    async def on_done(self, v: View) -> int | None:
+        await self.flow.run("finish")
+        self.say("Done. " + self.flow.view().intro)
         return None

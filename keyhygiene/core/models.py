@@ -203,11 +203,31 @@ class KeyRecord:
     declared_permissions: list[str] | None = None
     note: str | None = None
     exposures: list[Exposure] = field(default_factory=list)
+    # When a rotation last put a new key in this entry (the journal says; None: never rotated). Sharings that
+    # ended by then held an earlier key, which the exchange has since rejected.
+    rotated_at: datetime | None = None
 
     @property
     def shared_with(self) -> list[str]:
         """Services the key is currently given to (ended sharings stay in ``exposures``)."""
         return sorted({e.service for e in self.exposures if e.active})
+
+    def held_current_key(self, e: Exposure) -> bool:
+        """Whether this sharing ever held the key the entry holds now.
+
+        A rotation ends the old key's sharings on its day and starts the kept consumers' sharings on that day, so
+        a sharing that ended on or before the rotation day and began before it held only the old key: it stays in
+        the history, but no finding, reminder or banner about the current key may name it.
+        """
+        if self.rotated_at is None or e.revoked_at is None:
+            return True
+        day = self.rotated_at.date()
+        return e.revoked_at > day or (e.shared_at is not None and e.shared_at >= day)
+
+    @property
+    def current_exposures(self) -> list[Exposure]:
+        """The sharings that concern the key held now (every one, for a key never rotated)."""
+        return [e for e in self.exposures if self.held_current_key(e)]
 
     def to_json(self) -> dict[str, Any]:
         return {

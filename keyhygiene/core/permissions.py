@@ -26,3 +26,23 @@ ALL_TRADE_KINDS: tuple[str, ...] = tuple(sorted(TRADE_PERMISSIONS))
 
 def can_trade(perms: Iterable[str]) -> bool:
     return any(p in TRADE_PERMISSIONS for p in perms)
+
+
+# The permission names people read (the window's chips, the rotation's texts); the vocabulary above is for JSON.
+PERMISSION_LABELS: dict[str, str] = {
+    "read": "Read",
+    "spot_trade": "Spot",
+    "margin_trade": "Margin",
+    "futures_trade": "Futures",
+    "options_trade": "Options",
+    "withdraw": "Withdraw",
+    "transfer": "Transfer",
+}
+PERMISSION_ORDER = ("read", "spot_trade", "margin_trade", "futures_trade", "options_trade", "transfer", "withdraw")
+
+
+def permission_words(perms: Iterable[str], none: str = "none") -> str:
+    """``["spot_trade", "read"]`` as a person reads it: "Read, Spot" (the window's order and names)."""
+    rank = {p: i for i, p in enumerate(PERMISSION_ORDER)}
+    ordered = sorted(set(perms), key=lambda p: (rank.get(p, len(rank)), p))
+    return ", ".join(PERMISSION_LABELS.get(p, p) for p in ordered) or none

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials
+from keyhygiene.core.rotation.journal import CURRENT, PENDING  # the slots are a core fact (rotation)
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 SERVICE_PREFIX = "KeyHygiene"
-CURRENT = "current"
-PENDING = "pending"
 SLOTS = (CURRENT, PENDING)
 MAX_SECRET_BYTES = 8 * 1024  # DESIGN.md: any secret up to 8 KB must store on every backend
 # A whole entry (API key, secret, passphrase, extras, JSON around them): generous, but bounded so a runaway

@@ -97,7 +97,8 @@ class Repository:
         by_id = {k.id: k for k in keys}
         if not by_id:
             return keys
-        if len(by_id) == 1:
+        one = len(by_id) == 1
+        if one:
             rows = self.db.query("SELECT * FROM exposures WHERE key_id = ? ORDER BY id", (keys[0].id,))
         else:
             rows = self.db.query("SELECT * FROM exposures ORDER BY id")
@@ -105,6 +106,14 @@ class Repository:
             k = by_id.get(r["key_id"])
             if k is not None:
                 k.exposures.append(self._exposure_from_row(r))
+        # A rotation put the new key in the entry when it recorded its new fingerprint (RECORD, in one transaction
+        # with the sharings it ended); finished_at follows a moment later.
+        sql = ("SELECT key_id, MAX(COALESCE(finished_at, updated_at)) AS at FROM rotations"
+               " WHERE new_fingerprint IS NOT NULL" + (" AND key_id = ?" if one else "") + " GROUP BY key_id")
+        for r in self.db.query(sql, (keys[0].id,) if one else ()):
+            k = by_id.get(r["key_id"])
+            if k is not None:
+                k.rotated_at = parse_iso(r["at"])
         return keys
 
     @staticmethod

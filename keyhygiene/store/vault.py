@@ -18,6 +18,7 @@ from keyhygiene.core import redact
 from keyhygiene.core.masking import key_digest, mask_key
 from keyhygiene.core.models import PURPOSES, Credentials, Exposure, KeyRecord
 from keyhygiene.core.timeutil import parse_day, utcnow
+from keyhygiene.core.validation import ValidationError
 from keyhygiene.paths import AppPaths
 from keyhygiene.store.database import Database, DatabaseError
 from keyhygiene.store.keychain import CURRENT, MAX_SECRET_BYTES, SLOTS, SecretStore
@@ -26,19 +27,18 @@ from keyhygiene.store.repository import Repository, new_key_id
 if TYPE_CHECKING:  # annotations only: keyring loads on the first keychain call (store/keychain.py)
     import keyring.backend
 
+    from keyhygiene.core.models import KeyProfile
+    from keyhygiene.core.rotation.journal import JournalHook
+    from keyhygiene.store.rotation_journal import SqliteJournal
+
+__all__ = ["NotFound", "ServiceRef", "ValidationError", "Vault", "validate_credentials", "validate_metadata",
+           "validated_label"]
+
 log = logging.getLogger(__name__)
 MAX_LABEL = 200
 # Control and format characters (newline, tab, escape, bidi overrides, …) and the Unicode line/paragraph separators:
 # a label is shown on one line of a table or a terminal, and these would break the row or disguise the text.
 _LABEL_FORBIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
-
-
-class ValidationError(ValueError):
-    """Bad input from the user. ``field`` names the input so the UI can put the message next to it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(message)
 
 
 class NotFound(LookupError):
@@ -239,6 +239,22 @@ class Vault:
 
     def credentials(self, key_id: str, slot: str = CURRENT) -> Credentials | None:
         return self.secrets.get(key_id, slot)
+
+    # ---- what a rotation reads (core.rotation.journal.RotationVault) ---------------------------------------
+    def find_by_digest(self, digest: str) -> KeyRecord | None:
+        return self.repo.find_by_digest(digest)
+
+    def latest_inspection(self, key_id: str) -> tuple[datetime, KeyProfile] | None:
+        return self.repo.latest_inspection(key_id)
+
+    def validate_credentials(self, exchange: str, creds: Credentials) -> None:
+        validate_credentials(exchange, creds)
+
+    def rotation_journal(self, hook: JournalHook | None = None) -> SqliteJournal:
+        """The rotation journal of this vault (its ``rotations`` tables), behind core's ``JournalStore``."""
+        from keyhygiene.store.rotation_journal import SqliteJournal
+
+        return SqliteJournal(self.db, hook)
 
     def remove_key(self, key_id: str) -> KeyRecord:
         """Delete the keychain entries first: a crash after that leaves a row without secret, which the UI

@@ -92,7 +92,7 @@ def incidents_touching(registry: Any | None, record: KeyRecord) -> list[Incident
     if registry is None:
         return []
     out: list[IncidentInfo] = []
-    for exp in record.exposures:
+    for exp in record.current_exposures:  # a rotated key's old sharings stay history
         for inc in registry.incidents_for(exp.service):
             if exp.shared_at is not None and inc.last_day < exp.shared_at:
                 continue

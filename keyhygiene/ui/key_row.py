@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+from keyhygiene.core import permissions
 from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import TRADE_PERMISSIONS
 from keyhygiene.core.severity import Severity
@@ -17,16 +18,9 @@ from keyhygiene.core.severity import Severity
 # Per-key audit progress as the table shows it while an audit runs.
 IDLE, QUEUED, CHECKING, DONE, FAILED = "idle", "queued", "checking", "done", "failed"
 
-PERMISSION_LABELS: dict[str, str] = {
-    "read": "Read",
-    "spot_trade": "Spot",
-    "margin_trade": "Margin",
-    "futures_trade": "Futures",
-    "options_trade": "Options",
-    "withdraw": "Withdraw",
-    "transfer": "Transfer",
-}
-PERMISSION_ORDER = ("read", "spot_trade", "margin_trade", "futures_trade", "options_trade", "transfer", "withdraw")
+# One set of names for the window and the rotation's texts (core).
+PERMISSION_LABELS = permissions.PERMISSION_LABELS
+PERMISSION_ORDER = permissions.PERMISSION_ORDER
 
 STATUS_LABELS: dict[str, str] = {
     "ok": "OK",

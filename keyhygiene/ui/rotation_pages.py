@@ -1,7 +1,8 @@
-"""The rotation wizard's pages: each renders one step of the core state machine and reports what the user did.
+"""The rotation wizard's pages: each renders a ``View`` of the core rotation flow (keyhygiene.core.rotation.flow)
+and reports what the user entered.
 
-Pages hold layout only. They never call the machine, the keychain or an exchange; rotation_wizard.py does, and
-hands them the core's plain objects (``Plan``, ``NewKeyReport``, ``Consumer``, ``VerifyReport``) to show.
+Pages hold layout only. They never call the flow, the keychain or an exchange; rotation_wizard.py does. Every text,
+field and link comes from the view; a page only decides how it looks (chips, checkboxes, a log).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QFormLayout,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -26,8 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from keyhygiene.core.models import Credentials
-from keyhygiene.core.rotation.assessment import Consumer, NewKeyReport
-from keyhygiene.core.rotation.machine import Plan, VerifyReport
+from keyhygiene.core.permissions import permission_words
+from keyhygiene.core.rotation.assessment import NewKeyReport
+from keyhygiene.core.rotation.flow import Field, Inputs, Link, Need, View
 from keyhygiene.core.rotation.states import Verdict
 from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, SecretField, SectionTitle, clear_layout, muted, wrap
 
@@ -36,6 +40,8 @@ _INPUTS = (QLineEdit, QAbstractSpinBox, QComboBox, QCheckBox, QRadioButton)
 
 class Page(QWidget):
     """A page with a vertical layout and an error banner at the top."""
+
+    openPageRequested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,6 +111,29 @@ class Page(QWidget):
         self.body_lay.addWidget(w)
         return w
 
+    def show_view(self, v: View, busy: bool) -> None:
+        """Render the view: the intro, its sections and links (pages with richer content override this)."""
+        self.reset_body()
+        if v.intro:
+            self.add(wrap(v.intro, self.body, selectable=True))
+        for sec in v.sections:
+            self.bullets(sec.lines, sec.title) if sec.title else [self.add(wrap(t, self.body)) for t in sec.lines]
+        self.links(v.links)
+
+    def inputs(self) -> Inputs:
+        return Inputs()
+
+    def satisfied(self, needs: Sequence[Need]) -> bool:
+        """Whether the page holds what a choice needs (the wizard enables the choice's button only then)."""
+        return not needs
+
+    def links(self, links: Sequence[Link]) -> None:
+        for link in links:
+            b = QPushButton(link.label, self.body)
+            b.setAccessibleName(link.label)
+            b.clicked.connect(lambda _c=False, url=link.url: self.openPageRequested.emit(url))
+            self.add(b)
+
     def bullets(self, lines: Sequence[str], title: str | None = None) -> None:
         if title:
             self.add(SectionTitle(title, self.body))
@@ -113,19 +142,48 @@ class Page(QWidget):
             self.add(wrap("\n".join(f"\u2022 {line}" for line in lines), self.body, selectable=True))
 
 
+class DecisionRow(QWidget):
+    """Keep or stop one consumer: two radio buttons and why the default is what it is."""
+
+    decided = Signal(str, bool)  # consumer id, keep
+
+    def __init__(self, f: Field, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(24, 0, 0, 0)
+        self.keep = QRadioButton("Keep: gets the new key", self)
+        self.stop = QRadioButton("Stop: does not get it", self)
+        self.keep.setAccessibleName(f"{f.label}: keep, gets the new key")
+        self.stop.setAccessibleName(f"{f.label}: stop, does not get the new key")
+        group = QButtonGroup(self)
+        group.addButton(self.keep)
+        group.addButton(self.stop)
+        (self.keep if f.value else self.stop).setChecked(True)
+        self.keep.toggled.connect(lambda on: self.decided.emit(f.name, on))
+        lay.addWidget(self.keep)
+        lay.addWidget(self.stop)
+        lay.addStretch(1)
+
+
 class PlanPage(Page):
-    """Why this key, who has it, what the new key should allow, and where to create it."""
+    """Why this key, who has it and who gets the new one, what the new key should allow, and where to create it."""
 
-    openPageRequested = Signal(str)
+    decisionChanged = Signal(str, bool)
 
-    def show_plan(self, plan: Plan | None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.decisions: dict[str, DecisionRow] = {}
+
+    def show_view(self, v: View, busy: bool) -> None:
         self.reset_body()
+        self.decisions = {}
+        plan = v.plan
         if plan is None:
-            self.add(muted(wrap("Asking the exchange about the current key\u2026", self.body)))
+            self.add(muted(wrap(v.waiting, self.body)))
+            for sec in v.sections:
+                self.bullets(sec.lines, sec.title)
             return
-        key = plan.key
-        self.add(wrap(f"{plan.exchange_name} key {key.fingerprint} \u2014 \u201c{key.label}\u201d "
-                      f"(purpose: {key.purpose})", self.body, selectable=True))
+        self.add(wrap(v.intro, self.body, selectable=True))
         self.add(SectionTitle("Why rotate this key", self.body))
         chips = QWidget(self.body)
         flow = FlowLayout(chips)
@@ -135,22 +193,31 @@ class PlanPage(Page):
             self.add(chips)
         else:
             chips.deleteLater()
-        if not plan.findings:
             self.bullets(plan.reasons)
-        if plan.consumers:
-            lines = [c.name + (f" \u2014 IPs to whitelist: {c.ips_hint}" if c.ips_hint else "")
-                     for c in plan.consumers]
-            self.bullets(lines, "Who has it now (each gets the new key)")
-        self.bullets(plan.advice, "Create the new key")
-        if plan.api_page:
-            b = QPushButton(f"Open {plan.exchange_name}'s API page", self.body)
-            b.setAccessibleName(b.text())
-            b.clicked.connect(lambda: self.openPageRequested.emit(plan.api_page))
-            self.add(b)
-        how = ("through its API, after you confirm" if plan.revoke_via_api
-               else "by you, on its API page; KeyHygiene then checks that it is gone")
-        self.add(muted(wrap(f"The current key stays in the keychain until {plan.exchange_name} rejects it. It will "
-                            f"be deleted {how}. Nothing changes until you start.", self.body)))
+        decisions = [f for f in v.fields if f.kind == "decision"]
+        if decisions:
+            self.add(SectionTitle("Who has it now, and who gets the new key", self.body))
+            by_id = {c.id: c for c in plan.consumers}
+            for f in decisions:
+                c = by_id[f.name]
+                ips = f" \u2014 IPs to whitelist: {c.ips_hint}" if c.keep and c.ips_hint else ""
+                self.add(wrap(f"{c.name}{ips}", self.body, selectable=True))
+                row = DecisionRow(f, self.body)
+                row.decided.connect(self.decisionChanged)
+                self.decisions[f.name] = row
+                self.add(row)
+                if f.hint:
+                    hint = muted(wrap(f.hint, self.body))
+                    hint.setContentsMargins(24, 0, 0, 6)
+                    self.add(hint)
+        for sec in v.sections:
+            if sec.title == "Create the new key":
+                self.bullets(sec.lines, sec.title)
+        self.links(v.links)
+        for sec in v.sections:
+            if sec.title is None:
+                for line in sec.lines:
+                    self.add(muted(wrap(line, self.body)))
 
 
 class NewKeyPage(Page):
@@ -158,8 +225,6 @@ class NewKeyPage(Page):
 
     The same SecretField as the add-key dialog: masked, shown on request, never copied or dragged out.
     """
-
-    openPageRequested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, reveal_seconds: int = 30) -> None:
         super().__init__(parent)
@@ -183,14 +248,20 @@ class NewKeyPage(Page):
     def _field(parent: QWidget, name: str, what: str, reveal_seconds: int) -> SecretField:
         return SecretField(name, parent, reveal_seconds, placeholder=f"Paste the new {what}")
 
-    def setup(self, exchange_name: str, needs_passphrase: bool, api_page: str | None, replacing: bool) -> None:
-        what = "another new key" if replacing else "the new key"
-        self.intro.setText(f"Create {what} on {exchange_name}, then paste it here. It is stored in the keychain as "
-                           "pending; the current key stays as it is.")
-        self.form.setRowVisible(self.passphrase, needs_passphrase)
-        self._page_url = api_page or ""
-        self.open_button.setVisible(bool(api_page))
-        self.open_button.setText(f"Open {exchange_name}'s API page")
+    def show_view(self, v: View, busy: bool) -> None:
+        self.intro.setText(v.intro)
+        self.form.setRowVisible(self.passphrase, any(f.name == "passphrase" for f in v.fields))
+        link = v.links[0] if v.links else None
+        self._page_url = link.url if link else ""
+        self.open_button.setVisible(link is not None)
+        self.open_button.setText(link.label if link else "")
+        self.open_button.setAccessibleName(self.open_button.text())
+
+    def inputs(self) -> Inputs:
+        return Inputs(credentials=self.credentials())
+
+    def satisfied(self, needs: Sequence[Need]) -> bool:
+        return True  # an empty field is refused by the core next to the field, with its reason
 
     def credentials(self) -> Credentials:
         return Credentials(api_key=self.api_key.text().strip(), secret=self.secret.text(),
@@ -209,11 +280,19 @@ class NewKeyTestPage(Page):
     """The new key as the exchange describes it, judged against the policy and the old key."""
 
     acceptToggled = Signal(bool)
-    replaceRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.accept_box: QCheckBox | None = None
+
+    def show_view(self, v: View, busy: bool) -> None:
+        self.show_report(v.report, busy, v.exchange_name)
+
+    def inputs(self) -> Inputs:
+        return Inputs(accept=self.risk_accepted)
+
+    def satisfied(self, needs: Sequence[Need]) -> bool:
+        return Need.ACCEPT not in needs or self.risk_accepted
 
     def show_report(self, report: NewKeyReport | None, busy: bool, exchange_name: str) -> None:
         self.reset_body()
@@ -224,9 +303,9 @@ class NewKeyTestPage(Page):
             return
         prof = report.profile or {}
         if report.status == "ok":
-            perms = ", ".join(prof.get("permissions") or []) or "none"
+            perms = permission_words(prof.get("permissions") or [])
             restricted = {True: "yes", False: "no", None: "not reported"}[prof.get("ip_restricted")]
-            self.add(wrap(f"New key {prof.get('key', '')}: permissions {perms}; restricted to IP addresses: "
+            self.add(wrap(f"New key {prof.get('key', '')}: allows {perms}; restricted to IP addresses: "
                           f"{restricted}.", self.body, selectable=True))
         if report.verdict is Verdict.REFUSED:
             self.bullets(report.refusals, "This key cannot be used")
@@ -248,11 +327,6 @@ class NewKeyTestPage(Page):
             box.toggled.connect(self.acceptToggled)
             self.accept_box = box
             self.add(box)
-        if report.verdict in (Verdict.REFUSED, Verdict.RISKY):
-            b = QPushButton("Use another key\u2026", self.body)
-            b.setAccessibleName("Use another key")
-            b.clicked.connect(self.replaceRequested)
-            self.add(b)
 
     @property
     def risk_accepted(self) -> bool:
@@ -260,33 +334,45 @@ class NewKeyTestPage(Page):
 
 
 class ConsumersPage(Page):
-    """One checkbox per service or file that had the old key."""
+    """One line per service or file that had the old key: keep or stop, and a box to tick off once it is done
+    (updated with the new key, or its access removed at the service)."""
 
     consumerToggled = Signal(str, bool)
+    decisionChanged = Signal(str, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.boxes: dict[str, QCheckBox] = {}
+        self.decisions: dict[str, DecisionRow] = {}
 
-    def show_consumers(self, items: Sequence[Consumer]) -> None:
+    def show_view(self, v: View, busy: bool) -> None:
         self.reset_body()
         self.boxes = {}
-        if not items:
-            self.add(wrap("The old key was not recorded as given to anyone. If something else uses it, give it the "
-                          "new key now.", self.body))
-            return
-        self.add(wrap("Give every consumer of the old key the new one, and tick it off. The old key is deleted only "
-                      "after this.", self.body))
-        for c in items:
-            box = QCheckBox(c.name, self.body)
-            box.setChecked(c.done)
-            box.setAccessibleName(f"{c.name} uses the new key")
-            box.toggled.connect(lambda on, cid=c.id: self.consumerToggled.emit(cid, on))
-            self.boxes[c.id] = box
-            self.add(box)
-            hint = muted(wrap(c.instruction, self.body, selectable=True))
-            hint.setContentsMargins(24, 0, 0, 6)
-            self.add(hint)
+        self.decisions = {}
+        self.add(wrap(v.intro, self.body))
+        for f in v.fields:
+            if f.kind == "decision":
+                self.add(SectionTitle(f.label, self.body))
+                row = DecisionRow(f, self.body)
+                row.decided.connect(self.decisionChanged)
+                self.decisions[f.name] = row
+                self.add(row)
+            elif f.kind == "check":
+                box = QCheckBox(f.label, self.body)
+                box.setChecked(bool(f.value))
+                box.setAccessibleName(f.label)
+                box.toggled.connect(lambda on, cid=f.name: self.consumerToggled.emit(cid, on))
+                self.boxes[f.name] = box
+                self.add(box)
+                hint = muted(wrap(f.hint, self.body, selectable=True))
+                hint.setContentsMargins(24, 0, 0, 6)
+                self.add(hint)
+
+    def inputs(self) -> Inputs:
+        return Inputs(ticks={cid: b.isChecked() for cid, b in self.boxes.items()})
+
+    def satisfied(self, needs: Sequence[Need]) -> bool:
+        return Need.TICKS not in needs or self.all_ticked
 
     @property
     def all_ticked(self) -> bool:
@@ -295,24 +381,6 @@ class ConsumersPage(Page):
 
 class RevokePage(Page):
     """Delete the old key: through the exchange API where it exists, otherwise on the website."""
-
-    openPageRequested = Signal(str)
-
-    def show_revoke(self, exchange_name: str, fingerprint: str, label: str, api_page: str | None, via_api: bool
-                    ) -> None:
-        self.reset_body()
-        if via_api:
-            self.add(wrap(f"{exchange_name} can delete the old key {fingerprint} (\u201c{label}\u201d) through its "
-                          "API. It stops working at once, for every consumer that still uses it.", self.body))
-        else:
-            self.add(wrap(f"Delete the old key {fingerprint} (\u201c{label}\u201d) on {exchange_name}'s API page, "
-                          "and leave the new key in place. Then continue: KeyHygiene checks that the exchange "
-                          "rejects the old key.", self.body, selectable=True))
-        if api_page:
-            b = QPushButton(f"Open {exchange_name}'s API page", self.body)
-            b.setAccessibleName(b.text())
-            b.clicked.connect(lambda: self.openPageRequested.emit(api_page))
-            self.add(b)
 
 
 class VerifyPage(Page):
@@ -330,17 +398,32 @@ class VerifyPage(Page):
         self.result = wrap("", self, selectable=True)
         self.body_lay.addWidget(self.result)
 
-    def start(self, exchange_name: str, fingerprint: str, revoke_message: str | None) -> None:
-        lead = f"{revoke_message}\n\n" if revoke_message else ""
-        self.intro.setText(f"{lead}Checking that {exchange_name} rejects the old key {fingerprint}\u2026")
-        self.result.setText("")
+        self.link_box = QWidget(self)
+        self.link_lay = QVBoxLayout(self.link_box)
+        self.link_lay.setContentsMargins(0, 0, 0, 0)
+        self.body_lay.addWidget(self.link_box)
+        self._lines = 0
 
-    def add_attempt(self, number: int, status: str, next_in: float | None) -> None:
-        nxt = f"; next check in {max(1, round(next_in))} s" if next_in else ""
-        self.log.appendPlainText(f"Check {number}: {status}{nxt}")
+    def show_view(self, v: View, busy: bool) -> None:
+        self.intro.setText(v.intro)
+        if len(v.attempts) < self._lines or not v.attempts:
+            self.log.clear()
+            self._lines = 0
+        for line in v.attempts[self._lines:]:
+            self.log.appendPlainText(line)
+        self._lines = len(v.attempts)
+        self.result.setText(v.result)
+        clear_layout(self.link_lay)
+        for link in v.links:
+            b = QPushButton(link.label, self.link_box)
+            b.setAccessibleName(link.label)
+            b.clicked.connect(lambda _c=False, url=link.url: self.openPageRequested.emit(url))
+            self.link_lay.addWidget(b)
 
-    def show_result(self, report: VerifyReport) -> None:
-        self.result.setText(report.explanation)
+    def add_attempt(self, text: str) -> None:
+        """A check as it happens (the view lists it too, for a later render)."""
+        self.log.appendPlainText(text)
+        self._lines += 1
 
 
 class DonePage(Page):
@@ -353,5 +436,5 @@ class DonePage(Page):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.body_lay.addWidget(self.summary)
 
-    def show_summary(self, text: str) -> None:
-        self.summary.setText(text)
+    def show_view(self, v: View, busy: bool) -> None:
+        self.summary.setText(v.intro)

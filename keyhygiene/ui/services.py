@@ -97,6 +97,8 @@ class Services(QObject):
         self.runner = runner
         self.pool = pool
         self.endpoints: dict[str, str] = dict(endpoints or {})
+        # Where "Open <exchange>'s API page" goes; None: the exchange's own page. The demo sets the simulator's.
+        self.key_page: Callable[[str], str | None] | None = None
         # The registry (a validated JSON document) and the rules are what make startup slow; the app defers
         # them until after the first paint (``judge_in_background``), tests and tools load them right away.
         self.registry: Any = None
@@ -306,22 +308,20 @@ class Services(QObject):
 
     def rotation_history(self, key_id: str) -> list[Any]:
         """Rotations of a key, newest first (``core.rotation.RotationRecord``)."""
-        from keyhygiene.core.rotation import history
+        from keyhygiene.service.rotation_session import rotation_history
 
         try:
-            return list(history(self.vault.db, key_id))
+            return list(rotation_history(self.vault, key_id))
         except Exception:
             log.exception("rotation history unavailable for %s", key_id)
             return []
 
     def open_rotations(self) -> list[tuple[str, str]]:
         """Rotations saved half-way: (key id, title of the step waiting), for the "Resume" banner."""
-        from keyhygiene.core.rotation.journal import Journal
-        from keyhygiene.core.rotation.states import TITLES
+        from keyhygiene.service.rotation_session import open_rotations
 
         try:
-            journal = Journal(self.vault.db, hook=None)
-            return [(r.key_id, TITLES.get(r.state, str(r.state))) for r in journal.open_rotations()]
+            return open_rotations(self.vault)
         except Exception:
             log.exception("open rotations unavailable")
             return []

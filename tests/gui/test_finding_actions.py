@@ -113,8 +113,8 @@ def test_edit_and_remove_from_the_pane(vault, make_window, qtbot) -> None:  # ty
 
 
 def test_a_waiting_rotation_offers_resume(vault, make_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from keyhygiene.core.rotation.journal import Journal
     from keyhygiene.core.rotation.states import Step
+    from keyhygiene.store.rotation_journal import SqliteJournal as Journal
 
     kid = store(vault, make_key("bybit"), "Half rotated")
     Journal(vault.db, hook=None).start(kid, vault.get_key(kid).fingerprint, Step.NEW_KEY, {})

@@ -13,10 +13,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials
-from keyhygiene.core.rotation.journal import Journal, history
 from keyhygiene.core.rotation.machine import RotationMachine
 from keyhygiene.core.rotation.states import Step
 from keyhygiene.store.keychain import CURRENT, PENDING
+from keyhygiene.store.rotation_journal import SqliteJournal as Journal
+from keyhygiene.store.rotation_journal import history
 from keyhygiene.store.vault import ServiceRef, Vault
 from keyhygiene.ui import add_key_dialog
 from keyhygiene.ui.async_runner import AsyncRunner

@@ -7,14 +7,18 @@ from dataclasses import dataclass, field
 
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials, KeyProfile, Status
-from keyhygiene.core.rotation.assessment import ServiceInfo
+from datetime import date
+
+from keyhygiene.core.rotation.assessment import Leak, ServiceInfo
 from keyhygiene.core.rotation.machine import ExchangeOps
 from tests.helpers.secrets_watch import register_secret
 
 # What the registry would say about the consumers the rotation tests use.
 SERVICES = {
     "3commas": ServiceInfo(id="3commas", name="3Commas", ips=("18.0.0.1", "18.0.0.2"), ips_published="yes",
-                           needs="trade"),
+                           needs="trade", website="https://3commas.io",
+                           leaks=(Leak(date(2022, 12, 28), date(2022, 12, 28), "2022-12-28"),)),
+    "koinly": ServiceInfo(id="koinly", name="Koinly", needs="read", website="https://koinly.io"),
 }
 
 

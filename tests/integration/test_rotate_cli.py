@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from keyhygiene.cli import main
-from keyhygiene.core.rotation.journal import Journal, history
 from keyhygiene.core.rotation.states import Step
 from keyhygiene.paths import app_paths
 from keyhygiene.sim import SimKey, Simulator, SimulatorThread
 from keyhygiene.store.keychain import CURRENT, PENDING
 from keyhygiene.store.memory_keyring import MemoryKeyring
+from keyhygiene.store.rotation_journal import SqliteJournal as Journal
+from keyhygiene.store.rotation_journal import history
 from keyhygiene.store.vault import ServiceRef, Vault
 from tests.helpers.simkeys import creds_of, make_key
 

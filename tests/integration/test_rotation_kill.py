@@ -27,12 +27,14 @@ import pytest
 
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials
-from keyhygiene.core.rotation.journal import CRASH_ENV, Journal, history
+from keyhygiene.core.rotation.journal import CRASH_ENV
 from keyhygiene.core.rotation.states import HAPPY_PATH_POINTS, Action, Phase, Step, crash_point
 from keyhygiene.paths import app_paths
 from keyhygiene.sim import SimKey, run_simulator_in_thread
 from keyhygiene.sim.server import Simulator
 from keyhygiene.store.keychain import CURRENT, PENDING
+from keyhygiene.store.rotation_journal import SqliteJournal as Journal
+from keyhygiene.store.rotation_journal import history
 from keyhygiene.store.vault import ServiceRef, Vault
 from tests.helpers.simkeys import creds_of, make_key
 

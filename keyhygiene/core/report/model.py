@@ -250,7 +250,7 @@ def _report_key(
     created, source = _created(rec, profile)
     age = max(0, (now - created).days) if created else None
     ordered = tuple(sorted(verdict.findings, key=lambda f: (-_rank(f.severity), f.rule, f.title)))
-    exposures = tuple(_exposure(rec.id, e, engine) for e in rec.exposures)
+    exposures = tuple(_exposure(rec.id, e, engine, rec.held_current_key(e)) for e in rec.exposures)
     reasons: list[str] = []
     if age is not None and age > engine.policy.max_age_days:
         reasons.append("age")
@@ -299,7 +299,8 @@ def _rank(severity: str) -> int:
         return -1
 
 
-def _exposure(key_id: str, e: object, engine: RuleEngine) -> ReportExposure:
+def _exposure(key_id: str, e: object, engine: RuleEngine, current: bool = True) -> ReportExposure:
+    """``current``: the sharing held the key the entry holds now (not only a key a rotation replaced)."""
     service: str = e.service  # type: ignore[attr-defined]
     shared_at: date | None = e.shared_at  # type: ignore[attr-defined]
     revoked_at: date | None = e.revoked_at  # type: ignore[attr-defined]
@@ -316,7 +317,7 @@ def _exposure(key_id: str, e: object, engine: RuleEngine) -> ReportExposure:
             summary=i.summary,
             sources=i.sources,
             verified=i.verified,
-            affects_key=incident_affects(i, shared_at, revoked_at),
+            affects_key=current and incident_affects(i, shared_at, revoked_at),
         )
         for i in sorted(info.incidents if info else (), key=lambda i: (i.date or date.min, i.title))
     )

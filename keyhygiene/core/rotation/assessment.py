@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from keyhygiene.core.models import AUTH_REJECTIONS, Finding, KeyProfile, KeyRecord, Status
@@ -38,6 +39,15 @@ RETRYABLE: frozenset[Status] = frozenset(
 
 
 @dataclass(frozen=True)
+class Leak:
+    """A key-leak incident of a service, as the consumer decision needs it."""
+
+    first_day: date
+    last_day: date
+    when: str  # as the registry words the date: "2022-12-28", "December 2022"
+
+
+@dataclass(frozen=True)
 class ServiceInfo:
     """What the registry says about one consumer (the machine looks it up; tests pass it directly)."""
 
@@ -47,11 +57,15 @@ class ServiceInfo:
     ips_published: str = "unknown"  # yes | no | discouraged | not_applicable | unknown
     ips_url: str | None = None
     needs: str | None = None  # none | read | trade
+    website: str | None = None  # where the user removes the connection (the service's own page)
+    leaks: tuple[Leak, ...] = ()
+    defunct: bool = False
 
 
 @dataclass
 class Consumer:
-    """One checklist line: a service or a local file that holds the old key and must get the new one."""
+    """One line of the plan and of the consumers step: a service or a local file that holds the old key, and the
+    user's decision for it: keep (it gets the new key) or stop (its access is removed and it gets nothing)."""
 
     id: str  # the exposure's service string: registry id, free text, or "file:/path"
     name: str
@@ -61,18 +75,41 @@ class Consumer:
     ips_url: str | None = None
     needs: str | None = None
     done: bool = False
+    keep: bool = True
+    why: str | None = None  # why the default is what it is (a leak, a closed service); None: nothing to say
+    website: str | None = None
 
     @property
     def instruction(self) -> str:
         if self.kind == "file":
+            if not self.keep:
+                return f"Delete the old key from {self.name}; nothing there gets the new key."
             return f"Replace the old key with the new one in {self.name}, then restart whatever reads it."
-        text = f"Open {self.name} and replace the old key with the new one (delete the old connection there)."
+        where = f" ({self.website})" if self.website else ""
+        if not self.keep:
+            return (f"Open {self.name}{where} and delete the connection that uses the old key. {self.name} does not "
+                    "get the new key; the old key dies on the exchange in the next steps.")
+        text = f"Open {self.name}{where} and replace the old key with the new one (delete the old connection there)."
         if self.ips:
             text += " Whitelist its published IPs on the new key: " + ", ".join(self.ips) + "."
         elif self.ips_published == "yes":
             where = f" at {self.ips_url}" if self.ips_url else " in its help pages"
             text += f" It publishes the IP addresses to whitelist on the new key{where}."
         return text
+
+    @property
+    def decision(self) -> str:
+        """The plan's wording of the decision."""
+        return "keep: gets the new key" if self.keep else "stop: does not get the new key"
+
+    @property
+    def check_label(self) -> str:
+        """What the consumers step asks the user to tick for this line."""
+        if self.keep:
+            return f"{self.name}: updated with the new key"
+        if self.kind == "file":
+            return f"{self.name}: old key deleted from the file"
+        return f"{self.name}: access removed at the service"
 
     @property
     def ips_hint(self) -> str | None:
@@ -87,6 +124,7 @@ class Consumer:
         return {
             "id": self.id, "name": self.name, "kind": self.kind, "ips": list(self.ips),
             "ips_published": self.ips_published, "ips_url": self.ips_url, "needs": self.needs, "done": self.done,
+            "keep": self.keep, "why": self.why, "website": self.website,
         }
 
     @classmethod
@@ -94,23 +132,45 @@ class Consumer:
         return cls(
             id=d["id"], name=d.get("name") or d["id"], kind=d.get("kind", "service"), ips=list(d.get("ips") or []),
             ips_published=d.get("ips_published", "unknown"), ips_url=d.get("ips_url"), needs=d.get("needs"),
-            done=bool(d.get("done")),
+            done=bool(d.get("done")), keep=bool(d.get("keep", True)), why=d.get("why"), website=d.get("website"),
         )
 
 
+def default_keep(info: ServiceInfo | None, shared_at: date | None) -> tuple[bool, str | None]:
+    """Keep or stop by default, and why. Stop for a service that had a key leak after the key was given to it (an
+    unknown sharing date cannot rule that out), and for a service that no longer operates; keep otherwise."""
+    if info is None:
+        return True, None
+    for leak in info.leaks:
+        if shared_at is None or shared_at <= leak.last_day:
+            given = f"after you gave it this key on {shared_at.isoformat()}" if shared_at else \
+                "and you did not record when you gave it this key"
+            return False, f"{info.name} had an API-key leak ({leak.when}) {given}."
+    if info.defunct:
+        return False, f"{info.name} no longer operates."
+    return True, None
+
+
 def consumers_of(record: KeyRecord, services: dict[str, ServiceInfo]) -> list[Consumer]:
-    """Every active exposure of the old key, services first, then local files; registry data where known."""
+    """Every active sharing of the old key, services first, then local files; registry data and the default
+    decision where known."""
+    shared: dict[str, date | None] = {}
+    for e in record.exposures:
+        if e.active and (e.service not in shared or (e.shared_at and (shared[e.service] or date.max) > e.shared_at)):
+            shared[e.service] = e.shared_at  # the earliest date a service got the key
     out: list[Consumer] = []
-    for service in record.shared_with:  # active exposures, sorted, de-duplicated
+    for service in sorted(shared):
         if service.startswith(FILE_PREFIX):
             out.append(Consumer(id=service, name=service[len(FILE_PREFIX):], kind="file"))
             continue
         info = services.get(service)
+        keep, why = default_keep(info, shared[service])
         if info is None:
-            out.append(Consumer(id=service, name=service, kind="service"))
+            out.append(Consumer(id=service, name=service, kind="service", keep=keep, why=why))
         else:
             out.append(Consumer(id=service, name=info.name, kind="service", ips=list(info.ips),
-                                ips_published=info.ips_published, ips_url=info.ips_url, needs=info.needs))
+                                ips_published=info.ips_published, ips_url=info.ips_url, needs=info.needs,
+                                keep=keep, why=why, website=info.website))
     return sorted(out, key=lambda c: (c.kind != "service", c.name.lower()))
 
 
@@ -118,7 +178,7 @@ def suggest_permissions(purpose: str, old: KeyProfile | None, consumers: Sequenc
     """The least the new key should allow: what the purpose and the consumers need, capped by what the old key had
     (never more), and never withdraw or transfer."""
     allowed = set(PURPOSE_NEEDS.get(purpose, PURPOSE_NEEDS["other"]))
-    needs = {c.needs for c in consumers if c.needs}
+    needs = {c.needs for c in consumers if c.needs and c.keep}
     if needs and "trade" not in needs:
         allowed &= {Permission.READ}  # every consumer reads only
     if old is not None and old.status is Status.OK and old.permissions:
@@ -129,6 +189,8 @@ def suggest_permissions(purpose: str, old: KeyProfile | None, consumers: Sequenc
 def ips_to_whitelist(consumers: Iterable[Consumer]) -> list[str]:
     seen: dict[str, None] = {}
     for c in consumers:
+        if not c.keep:
+            continue  # a stopped consumer never uses the new key: its IPs must not be whitelisted on it
         for ip in c.ips:
             seen.setdefault(ip, None)
     return list(seen)

@@ -1,4 +1,5 @@
-"""The rotation journal: every rotation's state and every step it took, in the metadata store.
+"""The rotation journal: every rotation's state and every step it took. Core defines what it holds and the
+interface (``JournalStore``); the SQL lives in ``keyhygiene/store/rotation_journal.py``.
 
 A step with a side effect outside the database (keychain, exchange) is journalled twice: a ``begin`` entry
 committed before the effect, and a ``done`` entry committed after it *in the same transaction as the state
@@ -15,18 +16,20 @@ nothing lost. It is read only when set and does nothing otherwise.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
 
+from keyhygiene.core.models import Credentials, KeyProfile, KeyRecord
 from keyhygiene.core.rotation.states import Action, Phase, Step
-from keyhygiene.core.timeutil import iso, parse_iso, utcnow
-from keyhygiene.store.database import Database
+from keyhygiene.core.timeutil import iso
+
+# The keychain slots a rotation uses: ``pending`` plays AWSPENDING, ``current`` AWSCURRENT (states.py).
+CURRENT = "current"
+PENDING = "pending"
 
 CRASH_ENV = "KEYHYGIENE_TEST_CRASH_AT"
 
@@ -113,147 +116,92 @@ class RotationRecord:
         }
 
 
-class Journal:
-    """Reads and writes ``rotations`` and ``rotation_journal``. ``hook`` runs after each committed entry."""
+@dataclass(frozen=True)
+class KeyUpdate:
+    """What RECORD writes in one transaction with its journal entry: the entry now describes the new key, the old
+    key's sharings end on ``day``, the kept consumers' sharings start on it, and the new key's test is its first
+    inspection."""
 
-    def __init__(self, db: Database, hook: JournalHook | None = env_crash_hook) -> None:
-        self.db = db
-        self.hook = hook
-
-    # ---- reading ------------------------------------------------------------------------------------------
-    def get(self, rotation_id: int) -> Rotation:
-        rows = self.db.query("SELECT * FROM rotations WHERE id = ?", (rotation_id,))
-        if not rows:
-            raise LookupError(f"no rotation {rotation_id}")
-        return _rotation(rows[0])
-
-    def open_for(self, key_id: str) -> Rotation | None:
-        rows = self.db.query("SELECT * FROM rotations WHERE key_id = ? AND finished_at IS NULL", (key_id,))
-        return _rotation(rows[0]) if rows else None
-
-    def open_rotations(self) -> list[Rotation]:
-        """Unfinished rotations, oldest first: the main window's "Resume" banner."""
-        rows = self.db.query("SELECT * FROM rotations WHERE finished_at IS NULL ORDER BY started_at, id")
-        return [_rotation(r) for r in rows]
-
-    def entries(self, rotation_id: int) -> list[JournalEntry]:
-        rows = self.db.query(
-            "SELECT * FROM rotation_journal WHERE rotation_id = ? ORDER BY id", (rotation_id,)
-        )
-        return [_entry(r) for r in rows]
-
-    def interrupted(self, rotation_id: int) -> JournalEntry | None:
-        """The last ``begin`` with no ``done`` after it: the step a crash cut short, if any."""
-        last_begin: JournalEntry | None = None
-        for e in self.entries(rotation_id):
-            if e.phase is Phase.BEGIN:
-                last_begin = e
-            elif e.phase is Phase.DONE and last_begin is not None and e.action is last_begin.action:
-                last_begin = None
-        return last_begin
-
-    # ---- writing ------------------------------------------------------------------------------------------
-    def start(self, key_id: str, old_fingerprint: str, state: Step, data: dict[str, Any]) -> Rotation:
-        now = iso(utcnow())
-        try:
-            with self.db.transaction() as c:
-                cur = c.execute(
-                    "INSERT INTO rotations(key_id, state, started_at, updated_at, old_fingerprint, data)"
-                    " VALUES (?,?,?,?,?,?)",
-                    (key_id, state.value, now, now, old_fingerprint, _dump(data)),
-                )
-                rid = int(cur.lastrowid or 0)
-                self._insert(c, rid, Action.START, Phase.DONE, {"state": state.value})
-        except sqlite3.IntegrityError:
-            raise RotationInProgress(key_id) from None
-        self._after(Action.START, Phase.DONE)
-        return self.get(rid)
-
-    def begin(self, rotation_id: int, action: Action, detail: dict[str, Any] | None = None) -> None:
-        with self.db.transaction() as c:
-            self._insert(c, rotation_id, action, Phase.BEGIN, detail)
-            c.execute("UPDATE rotations SET updated_at = ? WHERE id = ?", (iso(utcnow()), rotation_id))
-        self._after(action, Phase.BEGIN)
-
-    def done(
-        self,
-        rotation_id: int,
-        action: Action,
-        detail: dict[str, Any] | None = None,
-        *,
-        state: Step | None = None,
-        data: dict[str, Any] | None = None,
-        columns: dict[str, Any] | None = None,
-        also: Callable[[sqlite3.Connection], None] | None = None,
-    ) -> Rotation:
-        """Commit the ``done`` entry together with the state change it stands for (and ``also``'s writes)."""
-        with self.db.transaction() as c:
-            self._insert(c, rotation_id, action, Phase.DONE, detail)
-            self._update(c, rotation_id, state=state, data=data, columns=columns)
-            if also is not None:
-                also(c)
-        self._after(action, Phase.DONE)
-        return self.get(rotation_id)
-
-    def note(self, rotation_id: int, action: Action, detail: dict[str, Any], data: dict[str, Any] | None = None
-             ) -> Rotation:
-        """An outcome that does not move the rotation (a refusal, a timeout): recorded, never a resume point."""
-        with self.db.transaction() as c:
-            self._insert(c, rotation_id, action, Phase.NOTE, detail)
-            self._update(c, rotation_id, data=data)
-        return self.get(rotation_id)
-
-    def save_data(self, rotation_id: int, data: dict[str, Any]) -> Rotation:
-        """Input that is not a step (a ticked checklist item): kept so a resumed wizard shows it again."""
-        with self.db.transaction() as c:
-            self._update(c, rotation_id, data=data)
-        return self.get(rotation_id)
-
-    # ---- helpers ------------------------------------------------------------------------------------------
-    @staticmethod
-    def _insert(c: sqlite3.Connection, rid: int, action: Action, phase: Phase, detail: dict[str, Any] | None
-                ) -> None:
-        c.execute(
-            "INSERT INTO rotation_journal(rotation_id, at, step, phase, detail) VALUES (?,?,?,?,?)",
-            (rid, iso(utcnow()), action.value, phase.value, _dump(detail) if detail else None),
-        )
-
-    @staticmethod
-    def _update(c: sqlite3.Connection, rid: int, *, state: Step | None = None, data: dict[str, Any] | None = None,
-                columns: dict[str, Any] | None = None) -> None:
-        values: dict[str, Any] = {"updated_at": iso(utcnow())}
-        if state is not None:
-            values["state"] = state.value
-        if data is not None:
-            values["data"] = _dump(data)
-        for k, v in (columns or {}).items():
-            if k not in {"new_fingerprint", "old_dead_at", "finished_at"}:
-                raise ValueError(f"cannot set rotations.{k}")
-            values[k] = iso(v) if isinstance(v, datetime) else v
-        sets = ", ".join(f"{k} = :{k}" for k in values)
-        c.execute(f"UPDATE rotations SET {sets} WHERE id = :id", {**values, "id": rid})
-
-    def _after(self, action: Action, phase: Phase) -> None:
-        if self.hook is not None:
-            self.hook(action, phase)
+    key_id: str
+    fingerprint: str
+    digest: str
+    created_at: datetime
+    day: date
+    kept: tuple[str, ...]  # consumer ids (exposure service strings) that get the new key
+    profile: KeyProfile | None
+    tested_at: str
 
 
-def history(db: Database, key_id: str) -> list[RotationRecord]:
-    """Every rotation of one key, newest first (finished, cancelled and open)."""
-    rows = db.query("SELECT * FROM rotations WHERE key_id = ? ORDER BY started_at DESC, id DESC", (key_id,))
-    return [_record(r) for r in rows]
+class JournalStore(Protocol):
+    """Reads and writes rotations and their journal entries. ``done`` commits the entry with the state change it
+    stands for; the hook (``env_crash_hook``) runs after each committed begin/done."""
+
+    def get(self, rotation_id: int) -> Rotation: ...
+
+    def open_for(self, key_id: str) -> Rotation | None: ...
+
+    def open_rotations(self) -> list[Rotation]: ...
+
+    def entries(self, rotation_id: int) -> list[JournalEntry]: ...
+
+    def interrupted(self, rotation_id: int) -> JournalEntry | None: ...
+
+    def start(self, key_id: str, old_fingerprint: str, state: Step, data: dict[str, Any]) -> Rotation: ...
+
+    def begin(self, rotation_id: int, action: Action, detail: dict[str, Any] | None = None) -> None: ...
+
+    def done(self, rotation_id: int, action: Action, detail: dict[str, Any] | None = None, *,
+             state: Step | None = None, data: dict[str, Any] | None = None,
+             columns: dict[str, Any] | None = None, record: KeyUpdate | None = None) -> Rotation: ...
+
+    def note(self, rotation_id: int, action: Action, detail: dict[str, Any],
+             data: dict[str, Any] | None = None) -> Rotation: ...
+
+    def save_data(self, rotation_id: int, data: dict[str, Any]) -> Rotation: ...
+
+    def history(self, key_id: str) -> list[RotationRecord]: ...
 
 
-def all_history(db: Database) -> dict[str, list[RotationRecord]]:
-    """Rotations of every key, newest first per key: for the report."""
-    out: dict[str, list[RotationRecord]] = {}
-    for r in db.query("SELECT * FROM rotations ORDER BY started_at DESC, id DESC"):
-        out.setdefault(r["key_id"], []).append(_record(r))
-    return out
+class SecretSlots(Protocol):
+    """The keychain as a rotation uses it: one entry per key id and slot (CURRENT, PENDING). Blocking calls."""
+
+    def get(self, key_id: str, slot: str = CURRENT) -> Credentials | None: ...
+
+    def put(self, key_id: str, creds: Credentials, slot: str = CURRENT) -> None: ...
+
+    def delete(self, key_id: str, slot: str = CURRENT) -> bool: ...
 
 
-def _record(r: sqlite3.Row) -> RotationRecord:
-    rot = _rotation(r)
+class RotationVault(Protocol):
+    """What the machine reads and writes of the vault besides the journal."""
+
+    @property
+    def secrets(self) -> SecretSlots: ...
+
+    def get_key(self, key_id: str) -> KeyRecord: ...
+
+    def find_by_digest(self, digest: str) -> KeyRecord | None: ...
+
+    def latest_inspection(self, key_id: str) -> tuple[datetime, KeyProfile] | None: ...
+
+    def validate_credentials(self, exchange: str, creds: Credentials) -> None: ...
+
+    def rotation_journal(self, hook: JournalHook | None = None) -> JournalStore: ...
+
+
+def interrupted_entry(entries: list[JournalEntry]) -> JournalEntry | None:
+    """The last ``begin`` with no ``done`` after it: the step a crash cut short, if any."""
+    last_begin: JournalEntry | None = None
+    for e in entries:
+        if e.phase is Phase.BEGIN:
+            last_begin = e
+        elif e.phase is Phase.DONE and last_begin is not None and e.action is last_begin.action:
+            last_begin = None
+    return last_begin
+
+
+def record_of(rot: Rotation) -> RotationRecord:
+    """A rotation as history shows it."""
     verify = rot.data.get("verify") or {}
     return RotationRecord(
         key_id=rot.key_id,
@@ -266,36 +214,3 @@ def _record(r: sqlite3.Row) -> RotationRecord:
         old_dead_status=verify.get("status") if rot.old_dead_at else None,
         old_dead_certain=verify.get("certain") if rot.old_dead_at else None,
     )
-
-
-def _rotation(r: sqlite3.Row) -> Rotation:
-    started = parse_iso(r["started_at"])
-    assert started is not None
-    return Rotation(
-        id=int(r["id"]),
-        key_id=r["key_id"],
-        state=Step(r["state"]),
-        started_at=started,
-        updated_at=parse_iso(r["updated_at"]) or started,
-        finished_at=parse_iso(r["finished_at"]),
-        old_fingerprint=r["old_fingerprint"],
-        new_fingerprint=r["new_fingerprint"],
-        old_dead_at=parse_iso(r["old_dead_at"]),
-        data=json.loads(r["data"] or "{}"),
-    )
-
-
-def _entry(r: sqlite3.Row) -> JournalEntry:
-    at = parse_iso(r["at"])
-    assert at is not None
-    return JournalEntry(
-        id=int(r["id"]),
-        at=at,
-        action=Action(r["step"]),
-        phase=Phase(r["phase"]),
-        detail=json.loads(r["detail"]) if r["detail"] else {},
-    )
-
-
-def _dump(d: dict[str, Any]) -> str:
-    return json.dumps(d, sort_keys=True, separators=(",", ":"))

@@ -11,8 +11,10 @@ Invariants, and how the sequence keeps them:
 * Every step is journalled before and after its side effect (journal.py) and is safe to run twice, so a crash, a
   kill or a quit anywhere resumes where it stopped.
 
-Exchange calls are injected (``ExchangeOps``) so the whole machine is unit-tested with fakes; ``exchange_ops``
-builds the real ones on ``keyhygiene.exchanges``.
+Everything outside plain Python is passed in: exchange calls and facts (``ExchangeOps``), the vault and its
+journal (``RotationVault``, ``JournalStore`` in journal.py), the registry lookup and the policy's judgement. The
+machine imports neither ``keyhygiene.store`` nor ``keyhygiene.exchanges``; ``keyhygiene.service.rotation_session``
+wires the real ones, and the unit tests use fakes.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from keyhygiene.core import redact
 from keyhygiene.core.masking import key_digest, mask_key
-from keyhygiene.core.models import AUTH_REJECTIONS, Credentials, Finding, KeyProfile, KeyRecord, Status
+from keyhygiene.core.models import AUTH_REJECTIONS, Credentials, Exposure, Finding, KeyProfile, KeyRecord, Status
+from keyhygiene.core.permissions import permission_words
 from keyhygiene.core.rotation.assessment import (
     Consumer,
     DeadVerdict,
@@ -39,11 +42,19 @@ from keyhygiene.core.rotation.assessment import (
     judge,
     suggest_permissions,
 )
-from keyhygiene.core.rotation.journal import Journal, JournalHook, Rotation, env_crash_hook
+from keyhygiene.core.rotation.journal import (
+    CURRENT,
+    PENDING,
+    JournalHook,
+    JournalStore,
+    KeyUpdate,
+    Rotation,
+    RotationVault,
+    env_crash_hook,
+)
 from keyhygiene.core.rotation.states import BACK, CANCELLABLE, TERMINAL, Action, Phase, Step, Verdict
 from keyhygiene.core.timeutil import iso, utcnow
-from keyhygiene.store.keychain import CURRENT, PENDING
-from keyhygiene.store.vault import ValidationError, Vault, validate_credentials
+from keyhygiene.core.validation import ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -72,69 +83,16 @@ Assessor = Callable[[KeyRecord, KeyProfile], "list[Finding]"]
 
 @dataclass
 class ExchangeOps:
-    """What the machine needs from the exchange layer. Real ones: ``exchange_ops(endpoints)``."""
+    """What the machine needs from the exchange layer and the exchange facts. Real ones:
+    ``keyhygiene.service.rotation_session.exchange_ops(endpoints)``; the demo points ``key_page`` at the simulator's
+    own API page."""
 
     inspect: InspectFn
     revoke: RevokeFn
     can_revoke: Callable[[str], bool]
     key_page: Callable[[str], str | None]
     display_name: Callable[[str], str] = str.capitalize
-
-
-def exchange_ops(endpoints: Mapping[str, str] | None = None) -> ExchangeOps:
-    """The real exchange calls (ccxt through keyhygiene.exchanges), optionally pointed at a simulator."""
-    from keyhygiene.exchanges.catalog import display_name
-    from keyhygiene.exchanges.key_pages import key_page
-    from keyhygiene.exchanges.revoke import supports_api_revoke
-
-    eps = dict(endpoints or {})
-
-    async def inspect(exchange: str, creds: Credentials, declared: list[str] | None) -> KeyProfile:
-        from keyhygiene.exchanges.inspect import inspect_key
-
-        return await inspect_key(exchange, creds, endpoints=eps, declared_permissions=declared)
-
-    async def revoke(exchange: str, creds: Credentials) -> RevokeOutcome:
-        from keyhygiene.exchanges.revoke import revoke_key
-
-        return await revoke_key(exchange, creds, endpoints=eps)
-
-    return ExchangeOps(inspect=inspect, revoke=revoke, can_revoke=supports_api_revoke, key_page=key_page,
-                       display_name=display_name)
-
-
-def registry_services() -> Callable[[str], ServiceInfo | None]:
-    """Consumer facts from the exposure registry (name, published egress IPs, what it needs)."""
-    from keyhygiene.core.registry import FILE_PREFIX, load_registry
-
-    registry = load_registry()
-
-    def lookup(service: str) -> ServiceInfo | None:
-        if service.startswith(FILE_PREFIX):
-            return None
-        svc = registry.get(service)
-        if svc is None:
-            return None
-        return ServiceInfo(id=svc.id, name=svc.name, ips=tuple(svc.egress.ips), ips_published=svc.egress.published,
-                           ips_url=svc.egress.url, needs=svc.needs)
-
-    return lookup
-
-
-def policy_assessor(vault: Vault) -> Assessor:
-    """The hygiene rules' findings for a key and profile, under the vault's policy and the exposure registry."""
-    # Imported here, not at the top: loading the registry and the rules is slow, and only a rotation needs them.
-    from keyhygiene.core import rules
-    from keyhygiene.core.policy import Policy
-    from keyhygiene.core.registry import load_registry
-
-    policy = Policy.load(vault.repo)
-    registry = load_registry()
-
-    def assess(record: KeyRecord, profile: KeyProfile) -> list[Finding]:
-        return list(rules.evaluate(record, profile, policy=policy, registry=registry, now=utcnow()))
-
-    return assess
+    needs_passphrase: Callable[[str], bool] = lambda _exchange: False
 
 
 @dataclass
@@ -163,11 +121,18 @@ class Plan:
         out.append("Rotating keys regularly limits what an unnoticed leak can do.")
         return out
 
+    def decide(self, consumer_id: str, keep: bool) -> None:
+        """Before the rotation starts: keep (gets the new key) or stop (does not). Suggestions follow the kept."""
+        _decide(self.consumers, consumer_id, keep)
+        self.suggested_permissions = suggest_permissions(self.key.purpose, self.baseline, self.consumers)
+        self.ips = ips_to_whitelist(self.consumers)
+
     @property
     def advice(self) -> list[str]:
-        perms = ", ".join(self.suggested_permissions) or "read"
+        perms = permission_words(self.suggested_permissions, none="Read")
         lines = [f"On {self.exchange_name}, create a new API key that allows only: {perms}. No withdrawal."]
-        listed_elsewhere = [f"{c.name}: {c.ips_hint}" for c in self.consumers if not c.ips and c.ips_hint]
+        listed_elsewhere = [f"{c.name}: {c.ips_hint}" for c in self.consumers
+                            if c.keep and not c.ips and c.ips_hint]
         if self.ips:
             lines.append("Restrict it to these IP addresses (published by the services that use it): "
                          + ", ".join(self.ips) + ", plus this computer's IP so KeyHygiene can check it.")
@@ -183,6 +148,25 @@ class Plan:
             lines.append(f"{self.exchange_name} already rejects the old key ({self.baseline.status.value}); "
                          "the rotation will replace it.")
         return lines
+
+
+def _decide(items: list[Consumer], consumer_id: str, keep: bool) -> None:
+    hit = [c for c in items if c.id == consumer_id]
+    if not hit:
+        names = ", ".join(c.id for c in items) or "none"
+        raise RotationError(f"{consumer_id!r} is not a consumer of this key (consumers: {names}).")
+    for c in hit:
+        if c.keep != keep:
+            c.keep, c.done = keep, False  # a changed decision asks for the other check
+
+
+def find_consumer(items: list[Consumer], name: str) -> Consumer | None:
+    """A consumer by its id or its display name, case-insensitive (``--keep 3Commas`` and ``--keep 3commas``)."""
+    wanted = name.strip().lower()
+    for c in items:
+        if wanted in (c.id.lower(), c.name.lower()):
+            return c
+    return None
 
 
 @dataclass
@@ -213,6 +197,19 @@ class Attempt:
     status: str
     next_in: float | None
 
+    @property
+    def text(self) -> str:
+        """The check as a person reads it: an accepted old key is "still alive", never "ok"."""
+        st = Status(self.status)
+        if st is Status.OK:
+            what = "still alive (the exchange accepts the old key)"
+        elif st in AUTH_REJECTIONS:
+            what = f"rejected ({st.value}): the old key no longer works"
+        else:
+            what = f"no answer ({st.value}): will ask again"
+        nxt = f"; next check in {max(1, round(self.next_in))} s" if self.next_in else ""
+        return f"Check {self.number}: {what}{nxt}"
+
 
 def backoff_delays(first: float = 2.0, factor: float = 2.0, cap: float = 30.0) -> Any:
     delay = first
@@ -225,7 +222,7 @@ def backoff_delays(first: float = 2.0, factor: float = 2.0, cap: float = 30.0) -
 class RotationMachine:
     """One key's rotation. Create it, ``load()`` to pick up an unfinished rotation, then call the step methods."""
 
-    vault: Vault
+    vault: RotationVault
     key_id: str
     ops: ExchangeOps
     services: Callable[[str], ServiceInfo | None] = field(default=lambda _s: None)
@@ -236,7 +233,7 @@ class RotationMachine:
     rotation: Rotation | None = None
 
     def __post_init__(self) -> None:
-        self.journal = Journal(self.vault.db, self.hook)
+        self.journal: JournalStore = self.vault.rotation_journal(self.hook)
         self.key = self.vault.get_key(self.key_id)
 
     # ---- reading state ------------------------------------------------------------------------------------
@@ -301,7 +298,7 @@ class RotationMachine:
         baseline: KeyProfile | None = await self.ops.inspect(self.key.exchange, old, self.key.declared_permissions)
         live = True
         if baseline is None or Status(baseline.status) not in ({Status.OK} | AUTH_REJECTIONS):
-            stored = self.vault.repo.latest_inspection(self.key_id)
+            stored = await asyncio.to_thread(self.vault.latest_inspection, self.key_id)
             baseline, live = (stored[1], False) if stored else (baseline, True)
         findings = self.assess(self.key, baseline) if (self.assess and baseline is not None) else []
         consumers = consumers_of(self.key, self._service_infos())
@@ -340,14 +337,14 @@ class RotationMachine:
         """Check the pasted key and store it in slot ``pending``. Replaces an earlier pending key (a refused one)."""
         rot = self._require(Step.NEW_KEY, Step.TEST_NEW)
         redact.remember(creds.secret_values())
-        validate_credentials(self.key.exchange, creds)
+        self.vault.validate_credentials(self.key.exchange, creds)
         digest = key_digest(self.key.exchange, creds.api_key)
         if digest == self.rotation_data("old_digest", self.key.key_sha256):
             raise ValidationError(
                 "api_key",
                 f"This is the old key again. Create a new key on {self.exchange_name} and paste that one.",
             )
-        other = self.vault.repo.find_by_digest(digest)
+        other = await asyncio.to_thread(self.vault.find_by_digest, digest)
         if other is not None and other.id != self.key_id:
             raise ValidationError(
                 "api_key", f"This API key is already stored as {other.id} ({other.label!r}): paste the new key "
@@ -403,6 +400,17 @@ class RotationMachine:
         return self.rotation
 
     # ---- setSecret: consumers -----------------------------------------------------------------------------
+    def decide(self, consumer_id: str, keep: bool) -> list[Consumer]:
+        """Keep (the consumer gets the new key) or stop (its access is removed, it gets nothing). Changeable until
+        the consumers step is confirmed; a changed decision unticks the line."""
+        rot = self._require(Step.NEW_KEY, Step.TEST_NEW, Step.CONSUMERS)
+        items = self.consumers()
+        _decide(items, consumer_id, keep)
+        data = self.data
+        data["consumers"] = [c.to_json() for c in items]
+        self.rotation = self.journal.save_data(rot.id, data)
+        return items
+
     def tick_consumer(self, consumer_id: str, done: bool = True) -> list[Consumer]:
         rot = self._require(Step.CONSUMERS)
         items = self.consumers()
@@ -417,19 +425,23 @@ class RotationMachine:
         return items
 
     def confirm_consumers(self, tick_all: bool = False) -> Rotation:
-        """Every consumer has the new key. ``tick_all`` is ``--yes``: the user confirms the whole list at once."""
+        """Every kept consumer has the new key and every stopped one lost its access. ``tick_all`` is ``--yes``:
+        the user confirms the whole list at once."""
         rot = self._require(Step.CONSUMERS)
         items = self.consumers()
         if tick_all:
             for c in items:
                 c.done = True
-        missing = [c.name for c in items if not c.done]
+        missing = [c.check_label for c in items if not c.done]
         if missing:
-            raise RotationError("Still to update: " + ", ".join(missing) + ". Give each the new key first.")
+            raise RotationError("Still to do: " + "; ".join(missing) + ".")
         data = self.data
         data["consumers"] = [c.to_json() for c in items]
-        self.rotation = self.journal.done(rot.id, Action.CONSUMERS, {"count": len(items)},
-                                          state=Step.REVOKE_OLD, data=data)
+        self.rotation = self.journal.done(
+            rot.id, Action.CONSUMERS,
+            {"count": len(items), "kept": [c.id for c in items if c.keep],
+             "stopped": [c.id for c in items if not c.keep]},
+            state=Step.REVOKE_OLD, data=data)
         return self.rotation
 
     # ---- the old key: revoke, verify ----------------------------------------------------------------------
@@ -476,8 +488,10 @@ class RotationMachine:
         timeout: float,
         on_attempt: Callable[[Attempt], None] | None = None,
         cancel: asyncio.Event | None = None,
+        wake: asyncio.Event | None = None,
     ) -> VerifyReport:
-        """Poll the exchange with backoff until it rejects the old key, or ``timeout`` seconds pass."""
+        """Poll the exchange with backoff until it rejects the old key, or ``timeout`` seconds pass. ``wake`` cuts
+        the current wait short ("Check again" while waiting); ``cancel`` stops polling (the window closed)."""
         rot = self._require(Step.VERIFY_OLD)
         old = await asyncio.to_thread(self.vault.secrets.get, self.key_id, CURRENT)
         new = await asyncio.to_thread(self.vault.secrets.get, self.key_id, PENDING)
@@ -511,7 +525,7 @@ class RotationMachine:
                 on_attempt(Attempt(attempt, last.value, wait))
             if wait is None or (cancel is not None and cancel.is_set()):
                 break
-            await self._wait(wait, cancel)
+            await self._wait(wait, cancel, wake)
             if cancel is not None and cancel.is_set():
                 break
         verdict = dead_verdict(last, self.exchange_name, None)
@@ -519,18 +533,20 @@ class RotationMachine:
         return VerifyReport(False, True, last.value, verdict.certain, attempt,
                             verdict.explanation + " The rotation is saved; resume it once the old key is deleted.")
 
-    async def _wait(self, seconds: float, cancel: asyncio.Event | None) -> None:
-        if cancel is None:
+    async def _wait(self, seconds: float, cancel: asyncio.Event | None, wake: asyncio.Event | None = None) -> None:
+        events = [e for e in (cancel, wake) if e is not None]
+        if not events:
             await self.sleep(seconds)
             return
-        sleeper = asyncio.ensure_future(self.sleep(seconds))
-        stopper = asyncio.ensure_future(cancel.wait())
+        tasks = {asyncio.ensure_future(self.sleep(seconds)), *(asyncio.ensure_future(e.wait()) for e in events)}
         try:
-            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for t in (sleeper, stopper):
+            for t in tasks:
                 t.cancel()
-            await asyncio.gather(sleeper, stopper, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if wake is not None:
+                wake.clear()  # one press, one early check
 
     def _mark_dead(self, rot: Rotation, status: Status, verdict: DeadVerdict, attempts: int) -> VerifyReport:
         now = utcnow()
@@ -552,7 +568,7 @@ class RotationMachine:
             if pending is None or key_digest(self.key.exchange, pending.api_key) != new.get("digest"):
                 raise RotationError("The new key is missing from the keychain's pending slot; the rotation cannot "
                                     "finish. The old key is deleted on the exchange: add the new key with keys add.")
-            other = self.vault.repo.find_by_digest(new["digest"])
+            other = await asyncio.to_thread(self.vault.find_by_digest, new["digest"])
             if other is not None and other.id != self.key_id:
                 raise RotationError(f"The new key was meanwhile stored as {other.id} ({other.label!r}). Remove that "
                                     "entry (keys remove) and resume the rotation.")
@@ -563,7 +579,7 @@ class RotationMachine:
         if Action.RECORD not in done:
             self.rotation = self.journal.done(
                 rot.id, Action.RECORD, {"fingerprint": new.get("fingerprint")},
-                columns={"new_fingerprint": new.get("fingerprint")}, also=self._record_key,
+                columns={"new_fingerprint": new.get("fingerprint")}, record=self._key_update(),
             )
         self.journal.begin(rot.id, Action.DELETE_PENDING)
         await asyncio.to_thread(self.vault.secrets.delete, self.key_id, PENDING)
@@ -574,22 +590,19 @@ class RotationMachine:
                  new.get("fingerprint"))
         return self.rotation
 
-    def _record_key(self, c: Any) -> None:
-        """Inside RECORD's transaction: the entry now describes the new key, which starts unshared."""
+    def _key_update(self) -> KeyUpdate:
+        """RECORD's write: the entry now describes the new key, shared with exactly the kept consumers from today;
+        the old key's sharings end today (they stay in the history)."""
         new = self.data["new"]
         test = self.data.get("test") or {}
         profile = KeyProfile.from_json(test["profile"]) if test.get("profile") else None
-        tested_at = self.data.get("tested_at") or iso(utcnow())
-        created = profile.created_at if profile and profile.created_at else utcnow()
-        repo = self.vault.repo
-        repo.update_key(c, self.key_id, fingerprint=new["fingerprint"], key_sha256=new["digest"], created_at=created)
-        repo.end_all_exposures(c, self.key_id, utcnow().date())
-        if profile is not None:
-            # The new key's test is its first inspection, so the detail pane does not show the old key's profile.
-            import json
-
-            c.execute("INSERT INTO inspections(key_id, checked_at, status, profile) VALUES (?,?,?,?)",
-                      (self.key_id, tested_at, profile.status.value, json.dumps(profile.to_json())))
+        now = utcnow()
+        created = profile.created_at if profile and profile.created_at else now
+        return KeyUpdate(
+            key_id=self.key_id, fingerprint=new["fingerprint"], digest=new["digest"], created_at=created,
+            day=now.date(), kept=tuple(c.id for c in self.consumers() if c.keep), profile=profile,
+            tested_at=self.data.get("tested_at") or iso(now),
+        )
 
     # ---- back, cancel -------------------------------------------------------------------------------------
     def back(self) -> Rotation:
@@ -665,13 +678,15 @@ class RotationMachine:
         return out
 
     def _as_new_record(self, profile: KeyProfile) -> KeyRecord:
-        """The key entry as it will be after the rotation: new fingerprint, just created, shared with nobody."""
+        """The key entry as it will be after the rotation: new fingerprint, just created, shared with the kept
+        consumers from today."""
         new = self.data.get("new") or {}
         now = utcnow()
+        kept = [Exposure(service=c.id, shared_at=now.date()) for c in self.consumers() if c.keep]
         return KeyRecord(
             id=self.key.id, exchange=self.key.exchange, label=self.key.label, purpose=self.key.purpose,
             fingerprint=new.get("fingerprint", profile.key), key_sha256=new.get("digest", ""),
             created_at=profile.created_at or now, added_at=self.key.added_at, updated_at=now,
-            declared_permissions=self.key.declared_permissions, note=self.key.note, exposures=[],
+            declared_permissions=self.key.declared_permissions, note=self.key.note, exposures=kept,
         )
 

@@ -106,7 +106,7 @@ class KeyFacts:
     trade_expires_at: datetime | None
     created_at: datetime | None
     created_origin: str  # "exchange" | "declared" | "added" (added = at least this old)
-    consumers: tuple[Consumer, ...]  # every exposure, ended ones included
+    consumers: tuple[Consumer, ...]  # every exposure of the current key, ended ones included
 
     # ---- status --------------------------------------------------------------------------------------------
     @property
@@ -245,7 +245,7 @@ def build_facts(
     if created is None:
         created = _aware(key.added_at)
 
-    consumers = tuple(classify(e, registry) for e in key.exposures)
+    consumers = tuple(classify(e, registry) for e in key.current_exposures)
     return KeyFacts(
         key=key, profile=profile, policy=policy, registry=registry, now=now, context=ctx,
         permissions=perms, permissions_origin=origin, permissions_as_of=as_of,

@@ -13,10 +13,10 @@ from collections.abc import Callable
 import pytest
 
 from keyhygiene.core.models import Credentials
-from keyhygiene.core.rotation.journal import Journal
 from keyhygiene.core.rotation.machine import RotationMachine
 from keyhygiene.core.rotation.states import HAPPY_PATH_POINTS, TERMINAL, Action, Phase, Step, Verdict
 from keyhygiene.store.keychain import CURRENT, PENDING
+from keyhygiene.store.rotation_journal import SqliteJournal as Journal
 from keyhygiene.store.vault import Vault
 from tests.helpers.rotation_fakes import FakeExchange
 

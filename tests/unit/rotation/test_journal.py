@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from keyhygiene.core.rotation import journal as journal_mod
-from keyhygiene.core.rotation.journal import CRASH_ENV, Journal, RotationInProgress, all_history, history
+from keyhygiene.core.rotation.journal import CRASH_ENV, RotationInProgress
 from keyhygiene.core.rotation.states import Action, Phase, Step
 from keyhygiene.store.database import Database
+from keyhygiene.store.rotation_journal import SqliteJournal as Journal
+from keyhygiene.store.rotation_journal import all_history, history
 
 
 @pytest.fixture
@@ -49,12 +52,17 @@ def test_done_writes_its_companion_changes_atomically(db: Database) -> None:
     j = Journal(db, hook=None)
     rot = j.start("k1", "AAAA…ZZZZ", Step.NEW_KEY, {})
 
-    def fail(c):  # type: ignore[no-untyped-def]
-        c.execute("UPDATE keys SET label = 'changed' WHERE id = 'k1'")
-        raise RuntimeError("disk gone")
+    # RECORD's key update runs in the entry's transaction: a failure there (here: a key that is not in the
+    # keys table, so the inspection row breaks its foreign key) leaves neither the entry nor the state change.
+    from datetime import date, datetime
 
-    with pytest.raises(RuntimeError):
-        j.done(rot.id, Action.RECORD, state=Step.DONE, also=fail)
+    from keyhygiene.core.models import KeyProfile
+    from keyhygiene.core.rotation.journal import KeyUpdate
+
+    bad = KeyUpdate(key_id="nope", fingerprint="NEW…", digest="d", created_at=datetime(2026, 1, 1),
+                    day=date(2026, 1, 1), kept=("3commas",), profile=KeyProfile(exchange="bybit", key="NEW…"), tested_at="x")
+    with pytest.raises(sqlite3.IntegrityError):
+        j.done(rot.id, Action.RECORD, state=Step.DONE, record=bad)
     assert j.get(rot.id).state is Step.NEW_KEY
     assert [e.action for e in j.entries(rot.id)] == [Action.START]
     assert db.query("SELECT label FROM keys WHERE id = 'k1'")[0]["label"] == "bot"

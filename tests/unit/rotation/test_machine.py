@@ -9,10 +9,11 @@ import pytest
 
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials, Status
-from keyhygiene.core.rotation.journal import Journal, history
 from keyhygiene.core.rotation.machine import RotationError, RotationMachine
 from keyhygiene.core.rotation.states import Action, Phase, Step, Verdict
 from keyhygiene.store.keychain import CURRENT, PENDING
+from keyhygiene.store.rotation_journal import SqliteJournal as Journal
+from keyhygiene.store.rotation_journal import history
 from keyhygiene.store.vault import ValidationError, Vault
 from tests.helpers.rotation_fakes import FakeClock, FakeExchange
 
@@ -45,12 +46,22 @@ def test_plan_describes_the_old_key_and_its_consumers(make_machine: Make, exchan
     assert plan.baseline is not None and plan.baseline.status is Status.OK and plan.baseline_live
     assert [c.name for c in plan.consumers] == ["3Commas", "/home/u/bot/config.json"]
     assert plan.consumers[0].ips == ["18.0.0.1", "18.0.0.2"]
-    assert plan.ips == ["18.0.0.1", "18.0.0.2"]
-    # A bot key: trade and read, never withdraw, even though the old key could withdraw.
+    # 3Commas leaked keys (2022-12-28) after it got this one (2022-05-01): stop by default, and say why.
+    three, local = plan.consumers
+    assert (three.keep, local.keep) == (False, True)
+    assert three.why == "3Commas had an API-key leak (2022-12-28) after you gave it this key on 2022-05-01."
+    # A stopped consumer never uses the new key: its IPs are not whitelisted on it...
+    assert plan.ips == [] and not any("18.0.0.1" in line for line in plan.advice)
+    # ...until the user keeps it after all.
+    plan.decide("3commas", keep=True)
+    assert plan.ips == ["18.0.0.1", "18.0.0.2"] and any("18.0.0.1" in line for line in plan.advice)
+    # A bot key: trade and read, never withdraw, even though the old key could withdraw (in the user's words).
     assert plan.suggested_permissions == ["read", "spot_trade"]
+    assert "allows only: Read, Spot. No withdrawal." in plan.advice[0]
     assert plan.revoke_via_api is True
     assert plan.api_page == "https://bybit.example/api-management"
-    assert any("18.0.0.1" in line for line in plan.advice)
+    with pytest.raises(RotationError, match="not a consumer"):
+        plan.decide("koinly", keep=False)
     # Without the rules engine the reasons still say who has the key.
     assert plan.findings == [] and plan.reasons[0] == "The key was given to: 3Commas, /home/u/bot/config.json."
     assert exchange.count("inspect") == 1
@@ -229,15 +240,18 @@ def test_policy_findings_on_the_new_key_are_shown(make_machine: Make, exchange: 
     m = to_test(lambda: make_machine(assess=assess), exchange.add())
     report = run(m.test_new_key())
     assert [f["rule"] for f in report.findings] == ["too_old"]
-    # The policy judges the key as it will be: new fingerprint, shared with nobody.
-    assert seen[-1].exposures == [] and seen[-1].fingerprint == m.data["new"]["fingerprint"]
+    # The policy judges the key as it will be: new fingerprint, shared with the kept consumers only (3Commas leaked
+    # keys after it got this one: stopped by default; the local file is kept).
+    assert [e.service for e in seen[-1].exposures] == ["file:/home/u/bot/config.json"]
+    assert seen[-1].fingerprint == m.data["new"]["fingerprint"]
 
 
 # ---- consumers ------------------------------------------------------------------------------------------------
 def test_every_consumer_must_be_ticked(make_machine: Make, exchange: FakeExchange) -> None:
     m = to_test(make_machine, exchange.add())
     run(m.test_new_key())
-    with pytest.raises(RotationError, match="Still to update: 3Commas, /home/u/bot/config.json"):
+    with pytest.raises(RotationError, match="Still to do: 3Commas: access removed at the service; "
+                                             "/home/u/bot/config.json: updated with the new key"):
         m.confirm_consumers()
     m.tick_consumer("3commas")
     again = make_machine()  # ticks survive a restart
@@ -353,7 +367,16 @@ def test_finish_promotes_records_and_cleans_up(make_machine: Make, exchange: Fak
     assert (after.id, after.label, after.purpose) == (before.id, before.label, before.purpose)
     assert after.fingerprint == rot.new_fingerprint != before.fingerprint
     assert after.key_sha256 != before.key_sha256
-    assert after.shared_with == [] and all(e.revoked_at for e in after.exposures)
+    # The kept consumer (the local file) holds the new key from today; 3Commas (stopped) does not; the old
+    # key's sharings are closed today and stay in the history.
+    today = rot.finished_at.date()  # type: ignore[union-attr]
+    assert after.shared_with == ["file:/home/u/bot/config.json"]
+    old = [e for e in after.exposures if e.revoked_at is not None]
+    assert sorted(e.service for e in old) == ["3commas", "file:/home/u/bot/config.json"]
+    assert all(e.revoked_at == today for e in old)
+    (kept,) = [e for e in after.exposures if e.active]
+    assert kept.shared_at == today
+    assert [e.service for e in after.current_exposures] == ["file:/home/u/bot/config.json"]
     assert vault.secrets.get(key_id, CURRENT) == new
     assert vault.secrets.get(key_id, PENDING) is None
     latest = vault.repo.latest_inspection(key_id)

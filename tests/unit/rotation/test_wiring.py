@@ -10,7 +10,8 @@ import pytest
 
 from keyhygiene.core.models import Credentials
 from keyhygiene.core.rotation.assessment import Consumer
-from keyhygiene.core.rotation.machine import RotationMachine, policy_assessor, registry_services
+from keyhygiene.core.rotation.machine import RotationMachine
+from keyhygiene.service.rotation_session import policy_assessor, registry_services
 from keyhygiene.store.vault import ServiceRef, Vault
 from tests.helpers.rotation_fakes import FakeExchange
 
