@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from keyhygiene.core.rotation.machine import Attempt
 
 DEFAULT_REVOKE_TIMEOUT = 600.0
+# Sections the terminal prints line by line with a marker scripts can look for (RISK:, REFUSED:).
+_MARKED = frozenset({"Risks", "This key cannot be used"})
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -250,7 +252,13 @@ class TerminalRotation:
         if report is None:
             return None
         if flow.step is Step.TEST_NEW:
-            self.show(flow.view())
+            v = flow.view()
+            v.sections = [sec for sec in v.sections if sec.title not in _MARKED]
+            self.show(v)
+            for t in report.risk_texts:
+                self.say(f"  RISK: {t}")
+            for r in report.refusals:
+                self.say(f"  REFUSED: {r}")
         if report.verdict is Verdict.PASSED:
             self.say("The new key passed its test.")
             return None

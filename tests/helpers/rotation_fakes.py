@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import date
 
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials, KeyProfile, Status
-from datetime import date
-
 from keyhygiene.core.rotation.assessment import Leak, ServiceInfo
 from keyhygiene.core.rotation.machine import ExchangeOps
 from tests.helpers.secrets_watch import register_secret

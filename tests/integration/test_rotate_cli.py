@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -185,7 +186,9 @@ def test_prompts_without_yes(sim: Simulator, vault_at: Vault, data_dir: Path, mo
     monkeypatch.setattr("sys.stdin", io.StringIO(f"y\n{new.api_key}\n{new.secret}\nn\n"))
     assert main(args(sim, data_dir, key_id)) == 5
     out, _ = capsys.readouterr()
-    assert "Does 3Commas now use the new key?" in out
+    # 3Commas leaked keys after it got this one: stopped by default, so its line asks about removing its access.
+    assert "3Commas \u2014 stop: does not get the new key (3Commas had an API-key leak" in out
+    assert "Done: 3Commas: access removed at the service? [y/N]" in out
     no_secrets(out, new)
     # 3Commas: done; delete through the API: no, so the user is guided to the website; then wait 0 s.
     monkeypatch.setattr("sys.stdin", io.StringIO("y\nn\n"))
@@ -278,3 +281,72 @@ def test_revoke_timeout_must_be_a_finite_number_of_seconds(value: str, sim: Simu
     out, err = capsys.readouterr()
     assert out == "" and "--revoke-timeout" in err
     assert Journal(vault_at.db).open_for(key_id) is None  # refused while parsing: nothing started
+
+
+def audit_of(sim: Simulator, data_dir: Path, key_id: str, capsys: pytest.CaptureFixture[str]) -> dict:
+    eps = [a for ex, url in sim.endpoints.items() for a in ("--endpoint", f"{ex}={url}")]
+    main(["audit", "--json", "--data-dir", str(data_dir), *eps])
+    doc = json.loads(capsys.readouterr().out)
+    (k,) = [k for k in doc["keys"] if k["id"] == key_id]
+    return dict(k)
+
+
+def test_yes_takes_the_defaults_the_leaker_is_stopped_and_the_new_key_is_clean(
+    sim: Simulator, vault_at: Vault, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Withdraw: Bybit deletes such a master key through its API, so the rotation finishes in one run.
+    key_id, old = stored(vault_at, sim, "bybit", permissions={"read", "spot_trade", "withdraw"})
+    vault_at.share(key_id, ServiceRef("koinly", date(2024, 1, 5)))
+    before = audit_of(sim, data_dir, key_id, capsys)
+    assert any("3Commas" in f["title"] for f in before["findings"])  # the leak is named before the rotation
+    new = safe_new(sim, "bybit")
+    give_env(monkeypatch, new)
+    rc = main(args(sim, data_dir, key_id, "--yes", "--revoke-timeout", "30"))
+    out, err = capsys.readouterr()
+    assert rc == 0, out + err
+    assert "3Commas \u2014 stop: does not get the new key" in out and "Koinly \u2014 keep: gets the new key" in out
+    after = vault_at.get_key(key_id)
+    assert after.shared_with == ["koinly"]  # exactly the kept consumers, from the rotation day
+    (kept,) = [e for e in after.exposures if e.active]
+    rotated = history(vault_at.db, key_id)[0]
+    assert rotated.state == "done" and kept.shared_at == rotated.finished_at.date()  # type: ignore[union-attr]
+    closed = {e.service: e.revoked_at for e in after.exposures if not e.active}
+    assert closed == {"3commas": kept.shared_at, "koinly": kept.shared_at}  # the history keeps the old sharings
+    k = audit_of(sim, data_dir, key_id, capsys)
+    named = [f for f in k["findings"] if "3commas" in json.dumps(f).lower() or f["rule"].startswith("shared_with_le")]
+    assert named == [], named
+    assert k["key"] == after.fingerprint and k["shared_with"] == ["koinly"]
+
+
+def test_keep_and_stop_decide_each_consumer(sim: Simulator, vault_at: Vault, data_dir: Path,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    key_id, _old = stored(vault_at, sim, "bybit", permissions={"read", "spot_trade", "withdraw"})
+    vault_at.share(key_id, ServiceRef("koinly", date(2024, 1, 5)))
+    new = safe_new(sim, "bybit")
+    give_env(monkeypatch, new)
+    # A consumer the key was never given to is a usage error, and nothing is saved.
+    assert main(args(sim, data_dir, key_id, "--yes", "--stop", "cryptohopper")) == 2
+    assert "not a consumer" in capsys.readouterr().err
+    assert Journal(vault_at.db).open_for(key_id) is None
+    assert main(args(sim, data_dir, key_id, "--yes", "--keep", "koinly", "--stop", "koinly")) == 2
+    capsys.readouterr()
+    # Names as the user knows them, case-insensitive: keep 3Commas after all, stop Koinly.
+    rc = main(args(sim, data_dir, key_id, "--yes", "--keep", "3COMMAS", "--stop", "Koinly", "--revoke-timeout", "30"))
+    out, err = capsys.readouterr()
+    assert rc == 0, out + err
+    assert "3Commas \u2014 keep: gets the new key" in out and "Koinly \u2014 stop: does not get the new key" in out
+    assert "Done: " not in out  # --yes confirms the checklist
+    after = vault_at.get_key(key_id)
+    assert after.shared_with == ["3commas"]
+    # Given the new key today, long after its leak: no finding names the leak for the new key.
+    k = audit_of(sim, data_dir, key_id, capsys)
+    assert not any(f["rule"] == "shared_with_leaked_service" for f in k["findings"]), k["findings"]
+
+
+def test_help_names_keep_and_stop(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["rotate", "--help"])
+    out = capsys.readouterr().out
+    assert "--keep SERVICE" in out and "--stop SERVICE" in out

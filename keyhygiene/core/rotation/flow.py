@@ -179,7 +179,10 @@ class RotationFlow:
     # ---- state ----------------------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-read the rotation from the journal (after a run, or another window moved it on). Reads only."""
+        rid = self.m.rotation.id if self.m.rotation is not None else None
         self.m.load()
+        if self.m.rotation is None and rid is not None:
+            self.m.rotation = self.m.journal.get(rid)  # finished or cancelled: the end page still shows it
         self._interrupted = self.m.interrupted()
         self._can_back = self.m.can_back()
         self._can_cancel = self.m.can_cancel()

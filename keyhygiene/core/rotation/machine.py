@@ -142,8 +142,6 @@ class Plan:
         if not self.ips and not listed_elsewhere:
             lines.append("Restrict it to the IP addresses of the computers that use it, plus this computer's IP so "
                          "KeyHygiene can check it.")
-        if self.api_page:
-            lines.append(f"{self.exchange_name}'s API page: {self.api_page}")
         if self.baseline is not None and self.baseline.status in AUTH_REJECTIONS:
             lines.append(f"{self.exchange_name} already rejects the old key ({self.baseline.status.value}); "
                          "the rotation will replace it.")

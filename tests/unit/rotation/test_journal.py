@@ -60,7 +60,8 @@ def test_done_writes_its_companion_changes_atomically(db: Database) -> None:
     from keyhygiene.core.rotation.journal import KeyUpdate
 
     bad = KeyUpdate(key_id="nope", fingerprint="NEW…", digest="d", created_at=datetime(2026, 1, 1),
-                    day=date(2026, 1, 1), kept=("3commas",), profile=KeyProfile(exchange="bybit", key="NEW…"), tested_at="x")
+                    day=date(2026, 1, 1), kept=("3commas",), profile=KeyProfile(exchange="bybit", key="NEW…"),
+                    tested_at="x")
     with pytest.raises(sqlite3.IntegrityError):
         j.done(rot.id, Action.RECORD, state=Step.DONE, record=bad)
     assert j.get(rot.id).state is Step.NEW_KEY
