@@ -226,6 +226,7 @@ class RotationFlow:
             v.choices.append(Choice("load_plan", "Try again" if self.plan_error else "Start rotation", Role.NEXT,
                                     busy=v.waiting))
             return
+        v.plan = plan
         key = plan.key
         v.intro = f"{plan.exchange_name} key {key.fingerprint} \u2014 \u201c{key.label}\u201d (purpose: {key.purpose})"
         v.sections.append(Section("Why rotate this key", plan.reasons))
