@@ -1,0 +1,142 @@
+"""The demo's 3Commas key rotated to the end in the wizard, as a 3Commas-leak victim would: 3Commas does not get
+the new key, the old key dies on the (simulated) exchange, and nothing in the window names the leak for the new key
+any more while the history still shows it. Also saves a screenshot of each page (/work/shots/i17-<page>.png)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from keyhygiene.core.rotation.states import Step
+from keyhygiene.demo import DemoEnvironment, start_demo
+from keyhygiene.store.keychain import CURRENT, PENDING
+from keyhygiene.store.vault import Vault
+from keyhygiene.ui.async_runner import AsyncRunner
+from keyhygiene.ui.rotation_wizard import RotationWizard
+from keyhygiene.ui.services import Services
+from keyhygiene.ui.task_pool import TaskPool
+from tests.helpers.simkeys import creds_of, make_key
+
+WAIT_MS = 20000
+SHOTS = Path(os.environ.get("KEYHYGIENE_SHOTS", "/work/shots"))
+
+
+@pytest.fixture
+def demo(qapp: Any) -> Iterator[tuple[DemoEnvironment, Services]]:
+    env = start_demo(latency=0.0)
+    vault = Vault(env.paths, backend=env.keyring)
+    runner, pool = AsyncRunner(), TaskPool()
+    services = Services(vault, runner=runner, pool=pool, endpoints=env.endpoints)
+    services.key_page = env.key_page
+    try:
+        yield env, services
+    finally:
+        runner.stop()
+        pool.shutdown()
+        vault.close()
+        env.close()
+
+
+def shot(w: RotationWizard, page: str) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(3):  # let the page lay out what it just received
+        QApplication.processEvents()
+    try:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        w.grab().save(str(SHOTS / f"i17-{page}.png"))
+    except OSError:
+        pass  # a screenshot is for the review note; no folder for it is no failure of the wizard
+
+
+def test_the_demos_3commas_key_rotates_to_the_end(qtbot: Any, demo: tuple[DemoEnvironment, Services]) -> None:
+    env, services = demo
+    sim = env._sim_thread.sim  # type: ignore[attr-defined]
+    (rec,) = [k for k in services.vault.list_keys() if k.label == "3Commas DCA bot"]
+    old = services.vault.secrets.get(rec.id, CURRENT)
+    assert old is not None
+    services.load_rows()
+    assert any("3Commas" in f.title for f in services.row(rec.id).findings)  # type: ignore[union-attr]
+    assert services.incidents(rec.id)  # the banner and the reminders name the leak before the rotation
+
+    w = RotationWizard(services, rec.id)
+    qtbot.addWidget(w)
+    w.resize(720, 640)
+    w.show()
+    qtbot.waitUntil(lambda: w.flow.plan is not None and not w._busy, timeout=WAIT_MS)
+    # 3Commas leaked keys after it got this one: "stop" is the default.
+    row = w.plan_page.decisions["3commas"]
+    assert row.stop.isChecked() and not row.keep.isChecked()
+    shot(w, "plan")
+    w.next_button.click()  # Start rotation
+    qtbot.waitUntil(lambda: w.step is Step.NEW_KEY and not w._busy, timeout=WAIT_MS)
+    # "Open Binance's API page" opens the simulator's own page, never binance.com.
+    url = w.new_key_page._page_url
+    assert urlparse(url).hostname in ("127.0.0.1", "localhost"), url
+    assert w.new_key_page.open_button.isVisible()
+
+    # The user creates the new key on the (simulated) exchange's page and pastes it.
+    new = sim.add_key(make_key("binance", permissions={"read", "spot_trade"}, ip_whitelist=[sim.client_ip]))
+    w.new_key_page.api_key.setText(new.api_key)
+    w.new_key_page.secret.setText(new.secret)
+    shot(w, "new-key")
+    w.next_button.click()  # Store new key (tested at once)
+    qtbot.waitUntil(lambda: w.step is Step.CONSUMERS and not w._busy, timeout=WAIT_MS)
+    box = w.consumers_page.boxes["3commas"]
+    assert box.text() == "3Commas: access removed at the service"
+    assert not w.next_button.isEnabled()  # tick it off first
+    box.setChecked(True)
+    assert w.next_button.isEnabled() and w.next_button.text() == "All done"
+    shot(w, "consumers")
+    w.next_button.click()
+    qtbot.waitUntil(lambda: w.step is Step.REVOKE_OLD and not w._busy, timeout=WAIT_MS)
+    assert w.next_button.text() == "I deleted it \u2014 check"  # Binance: deleted on its page
+    shot(w, "revoke")
+
+    # Checked before the user deleted it: "still alive", and "Check again" stays usable while the wizard waits.
+    w.next_button.click()
+    qtbot.waitUntil(lambda: "Check 1:" in w.verify_page.log.toPlainText(), timeout=WAIT_MS)
+    assert w.step is Step.VERIFY_OLD and w._busy
+    log_text = w.verify_page.log.toPlainText()
+    assert "still alive" in log_text and ": ok" not in log_text
+    assert w.next_button.text() == "Check again" and w.next_button.isEnabled()
+    assert w.status.text().count("Waiting for Binance") == 1
+    shot(w, "verify")
+    sim.revoke(old.api_key)  # the user deletes the old key on the simulator's page
+    with qtbot.waitSignal(w.keyRotated, timeout=WAIT_MS):
+        w.next_button.click()  # Check again: at once, not after the back-off
+    qtbot.waitUntil(lambda: w.step is Step.DONE and not w._busy, timeout=WAIT_MS)
+    summary = w.done_page.summary.text()
+    assert "The new key is shared with nobody." in summary and "Not given the new key: 3Commas." in summary
+    shot(w, "done")
+
+    # The new key ends unshared; the old one is dead and gone from the keychain.
+    after = services.vault.get_key(rec.id)
+    assert after.shared_with == []
+    assert services.vault.secrets.get(rec.id, CURRENT) == creds_of(new)
+    assert services.vault.secrets.get(rec.id, PENDING) is None
+    # Findings, banner and reminders (both from services.incidents) no longer name the leak for the new key...
+    services.load_rows()
+    row_after = services.row(rec.id)
+    assert row_after is not None
+    assert not any("3Commas" in f.title + f.detail for f in row_after.findings), row_after.findings
+    assert services.incidents(rec.id) == []
+    # ...while the history still shows the rotation and the ended sharing with 3Commas.
+    (done,) = services.rotation_history(rec.id)
+    assert done.state == "done" and done.old_dead_at is not None
+    ended = [e for e in after.exposures if e.service == "3commas"]
+    assert ended and ended[0].revoked_at == done.finished_at.date()  # type: ignore[union-attr]
+    w.close()
+
+
+def test_every_demo_key_page_is_the_simulators(demo: tuple[DemoEnvironment, Services]) -> None:
+    env, _services = demo
+    assert env.key_pages, "the demo offers an API page for every simulated exchange"
+    for exchange in ("binance", "bybit", "okx", "kraken", "coinbase", "mexc"):
+        url = env.key_page(exchange)
+        assert url is None or urlparse(url).hostname in ("127.0.0.1", "localhost"), (exchange, url)
