@@ -108,10 +108,14 @@ def test_sigkill_at_every_journal_point_then_resume(point: tuple[Action, Phase],
     old = sim.add_key(make_key("bybit", permissions={"read", "spot_trade", "withdraw"}))
     new = sim.add_key(make_key("bybit", permissions={"read", "spot_trade"}, ip_whitelist=[THIS_COMPUTER]))
     rec = real_vault.add_key("bybit", "Grid bot", creds_of(old), purpose="bot",
-                             shared_with=[ServiceRef("3commas", date(2022, 6, 1))])
+                             shared_with=[ServiceRef("3commas", date(2022, 6, 1)),
+                                          ServiceRef("koinly", date(2024, 2, 1))])
     deletes = sim.request_count("bybit", DELETE_PATH)
 
-    killed = rotate(sim, data_dir, rec.id, creds=new, crash=crash_point(*point))
+    # Against the defaults (3Commas stop, Koinly keep), given only to the killed run: the resumed run must find
+    # the decisions in the journal.
+    killed = rotate(sim, data_dir, rec.id, "--keep", "3commas", "--stop", "koinly", creds=new,
+                    crash=crash_point(*point))
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     assert_invariants(sim, real_vault, rec.id, old)
 
@@ -132,12 +136,16 @@ def test_sigkill_at_every_journal_point_then_resume(point: tuple[Action, Phase],
 
     after = real_vault.get_key(rec.id)
     assert (after.id, after.label) == (rec.id, rec.label) and after.fingerprint == mask_key(new.api_key)
-    assert after.shared_with == []
+    # Exactly the kept consumer, once, from the rotation day; the old key's sharings closed that day.
+    (done_rotation,) = history(real_vault.db, rec.id)
+    day = done_rotation.finished_at.date()  # type: ignore[union-attr]
+    assert [(e.service, e.shared_at) for e in after.exposures if e.active] == [("3commas", day)]
+    assert sorted((e.service, e.revoked_at) for e in after.exposures if not e.active) == [
+        ("3commas", day), ("koinly", day)]
     assert real_vault.secrets.get(rec.id, CURRENT) == creds_of(new)
     assert real_vault.secrets.get(rec.id, PENDING) is None
     assert old.revoked and not new.revoked
     assert sim.request_count("bybit", DELETE_PATH) == deletes + 1, "the old key's deletion was sent twice"
-    (done_rotation,) = history(real_vault.db, rec.id)
     assert done_rotation.state == Step.DONE.value and done_rotation.old_dead_at is not None
     rot_id = real_vault.db.query("SELECT id FROM rotations WHERE key_id = ?", (rec.id,))[0]["id"]
     done = Counter(e.action for e in journal.entries(rot_id) if e.phase is Phase.DONE)

@@ -38,7 +38,11 @@ def crash_at(point: tuple[Action, Phase]) -> Callable[[Action, Phase], None]:
 async def drive(m: RotationMachine, new: Credentials) -> None:
     """What `rotate --yes --accept-risk` does, from whatever step the rotation is at."""
     if m.rotation is None:
-        m.start(await m.plan())
+        plan = await m.plan()
+        # Against the defaults (3Commas stop, the local file keep): the decisions must survive any crash too.
+        plan.decide("3commas", keep=True)
+        plan.decide("file:/home/u/bot/config.json", keep=False)
+        m.start(plan)
     while m.step not in TERMINAL:
         step = m.step
         if step is Step.NEW_KEY:
@@ -101,6 +105,11 @@ def test_crash_at_every_point_then_resume(
     assert vault.secrets.get(key_id, CURRENT) == new and vault.secrets.get(key_id, PENDING) is None
     assert exchange.keys[old_creds.api_key].revoked and exchange.works(new)
     assert exchange.count("revoke") == 1, "the exchange was asked to delete the old key twice"
+    # The new key's sharings are exactly the kept consumers, once, from the rotation day; the old ones all closed.
+    day = rot.finished_at.date()  # type: ignore[union-attr]
+    assert [(e.service, e.shared_at) for e in after.exposures if e.active] == [("3commas", day)]
+    assert sorted(e.service for e in after.exposures if not e.active) == ["3commas", "file:/home/u/bot/config.json"]
+    assert all(e.revoked_at == day for e in after.exposures if not e.active)
     done = Counter(e.action for e in Journal(vault.db).entries(rot.id) if e.phase is Phase.DONE)
     assert all(n == 1 for n in done.values()), done
     assert set(done) == {a for a, ph in HAPPY_PATH_POINTS if ph is Phase.DONE}
