@@ -179,7 +179,7 @@ class PlanPage(Page):
         self.decisions = {}
         plan = v.plan
         if plan is None:
-            self.add(muted(wrap(v.waiting, self.body)))
+            # While the exchange is asked, the wizard's status line says so: one "Asking …" line, not two.
             for sec in v.sections:
                 self.bullets(sec.lines, sec.title)
             return
@@ -298,8 +298,9 @@ class NewKeyTestPage(Page):
         self.reset_body()
         self.accept_box = None
         if report is None or busy:
-            self.add(muted(wrap(f"Asking {exchange_name} about the new key\u2026" if busy
-                                else "The new key has not been tested yet.", self.body)))
+            # While it is tested the wizard's status line says "Asking … about the new key": said once.
+            if not busy:
+                self.add(muted(wrap("The new key has not been tested yet.", self.body)))
             return
         prof = report.profile or {}
         if report.status == "ok":

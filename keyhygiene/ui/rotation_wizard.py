@@ -303,13 +303,15 @@ class RotationWizard(QDialog):
     def _on_error(self, exc: BaseException) -> None:
         self._running = None
         self._set_busy(False)
-        if isinstance(exc, ValidationError):
-            self.new_key_page.focus_field(exc.field)
-        elif not isinstance(exc, RotationError):
+        if not isinstance(exc, (ValidationError, RotationError)):
             log.error("rotation step failed: %s", redact.scrub(exc))
         text = redact.scrub(exc) or type(exc).__name__
         self._render()
         self._current_page().show_error(text)
+        if isinstance(exc, ValidationError):
+            # After rendering: the field the error names keeps the focus, whatever the page had focused first.
+            self._focus_pending = False
+            self.new_key_page.focus_field(exc.field)
 
     def _attempt_from_loop(self, a: Attempt) -> None:
         """On the loop thread, for each check of the old key; the wizard may be closed meanwhile."""

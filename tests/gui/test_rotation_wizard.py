@@ -111,6 +111,7 @@ def test_a_whole_rotation_through_the_pages(qtbot, open_wizard, exchange: FakeEx
     def texts() -> str:
         return " ".join(lab.text() for lab in w.plan_page.findChildren(type(w.heading)) if lab.isVisibleTo(w))
 
+    qtbot.waitUntil(lambda: "Why rotate this key" in texts(), timeout=WAIT_MS)  # new labels show a turn later
     # 3Commas leaked keys after it got this one: "stop" by default, so its IPs are not suggested for the new key;
     # the permissions in the window's words (Read, Spot), not spot_trade.
     row = w.plan_page.decisions["3commas"]
@@ -384,3 +385,57 @@ def test_each_page_opens_on_its_first_field(qtbot, open_wizard, exchange: FakeEx
     wait_step(qtbot, w, Step.CONSUMERS)
     # The first field of the consumers step: the first consumer's keep/stop decision.
     focus_on(w.consumers_page.decisions["3commas"].keep)
+
+
+def visible_texts(w: RotationWizard) -> list[str]:
+    return [lab.text() for lab in w.findChildren(type(w.heading)) if lab.isVisibleTo(w) and lab.text()]
+
+
+def test_asking_the_exchange_is_said_once(qtbot, open_wizard, exchange: FakeExchange) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    gate: dict[str, asyncio.Event] = {}
+    real = exchange.inspect
+
+    async def slow(ex, creds, declared):  # type: ignore[no-untyped-def]
+        gate.setdefault("e", asyncio.Event())
+        await gate["e"].wait()
+        return await real(ex, creds, declared)
+
+    exchange.inspect = slow  # type: ignore[method-assign]
+    w = open_wizard()
+    qtbot.waitUntil(lambda: "e" in gate, timeout=WAIT_MS)
+    qtbot.wait(50)
+    asking = [t for t in visible_texts(w) if "Asking Bybit" in t]
+    assert asking == ["Asking Bybit about the current key\u2026"], visible_texts(w)
+    w.services.runner.call_soon(gate["e"].set)
+    wait_idle(qtbot, w)
+    assert not [t for t in visible_texts(w) if "Asking" in t]
+
+
+def test_journal_writes_never_run_on_the_gui_thread(qtbot, open_wizard, exchange: FakeExchange,  # type: ignore[no-untyped-def]
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from keyhygiene.store import rotation_journal
+
+    writes: list[tuple[str, str]] = []
+    for name in ("start", "begin", "done", "note", "save_data"):
+        real = getattr(rotation_journal.SqliteJournal, name)
+
+        def spy(self, *a, _real=real, _name=name, **kw):  # type: ignore[no-untyped-def]
+            writes.append((_name, threading.current_thread().name))
+            return _real(self, *a, **kw)
+
+        monkeypatch.setattr(rotation_journal.SqliteJournal, name, spy)
+    w = open_wizard()
+    wait_idle(qtbot, w)
+    w.plan_page.decisions["3commas"].keep.setChecked(True)  # a decision at the plan: in memory only
+    to_consumers(qtbot, w, exchange.add())
+    w.consumers_page.boxes["3commas"].setChecked(True)  # a tick: journalled (save_data)
+    qtbot.waitUntil(lambda: any(n == "save_data" for n, _t in writes), timeout=WAIT_MS)
+    w.consumers_page.decisions["3commas"].stop.setChecked(True)  # a changed decision: journalled too
+    qtbot.waitUntil(lambda: sum(n == "save_data" for n, _t in writes) >= 2, timeout=WAIT_MS)
+    assert {n for n, _t in writes} >= {"start", "begin", "done", "save_data"}
+    main = threading.main_thread().name
+    assert all(t != main for _n, t in writes), writes
