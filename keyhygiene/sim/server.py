@@ -15,11 +15,13 @@ import math
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
 from keyhygiene.exchanges.catalog import SUPPORTED
 from keyhygiene.exchanges.limits import RateLimit, budget_for
+from keyhygiene.sim import registration
 from keyhygiene.sim.base import Reject, SimExchange
 from keyhygiene.sim.model import SimKey
 
@@ -103,6 +105,18 @@ class Simulator:
 
     def find_key(self, exchange: str, api_key: str) -> SimKey | None:
         return self.keys.get((exchange, api_key))
+
+    # What a user does on the exchange's API page (sim/registration.py; the sim console serves it as HTML).
+    def create_key(self, exchange: str, **settings: Any) -> SimKey:
+        """A new system-generated (HMAC) key; ``settings``: permissions, ip_whitelist, label."""
+        return registration.create_hmac_key(self, exchange, **settings)
+
+    def register_public_key(self, exchange: str, public_pem: str, **settings: Any) -> SimKey:
+        """The key the exchange creates for a user-supplied public key; registration.Refused when it refuses it."""
+        return registration.register_public_key(self, exchange, public_pem, **settings)
+
+    def delete_key(self, exchange: str, api_key: str) -> bool:
+        return registration.delete_key(self, exchange, api_key)
 
     def revoke(self, api_key: str) -> None:
         for (_ex, k), key in self.keys.items():
