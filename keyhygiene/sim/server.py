@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import logging
 import math
+import secrets
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from keyhygiene.exchanges.catalog import SUPPORTED
 from keyhygiene.exchanges.limits import RateLimit, budget_for
 from keyhygiene.sim import registration
 from keyhygiene.sim.base import Reject, SimExchange
+from keyhygiene.sim.console import CONSOLE_PREFIX, Console
 from keyhygiene.sim.model import SimKey
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,8 @@ class Simulator:
         self._hanging: set[asyncio.Future[None]] = set()
         self.endpoints: dict[str, str] = {}
         self.handlers: dict[str, SimExchange] = {}
+        # Every POST of the console page (sim/console.py) must carry it: no other web page can post to it.
+        self.console_token = secrets.token_urlsafe(24)
 
     # ---- configuration --------------------------------------------------------------------------------------
     def add_key(self, key: SimKey) -> SimKey:
@@ -156,7 +160,7 @@ class Simulator:
             handler = cls(self)
             self.handlers[ex] = handler
             app = web.Application(middlewares=[self._middleware(ex)])
-            for method, path, fn in handler.routes():
+            for method, path, fn in [*handler.routes(), *Console(self, ex).routes()]:
                 app.router.add_route(method, path, fn)
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
@@ -217,6 +221,9 @@ class Simulator:
     def _middleware(self, exchange: str):  # type: ignore[no-untyped-def]
         @web.middleware
         async def middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+            if request.path.startswith(CONSOLE_PREFIX + "/"):
+                # The API management page is not the exchange's API: no latency, faults, limits or request log.
+                return await handler(request)
             self.requests.append((time.monotonic(), exchange, request.method, request.path))
             delay = self.latency.get(exchange, self.latency[None])
             if delay:
