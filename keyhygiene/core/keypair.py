@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from keyhygiene.core import redact
+
 ED25519 = "ed25519"
 RSA = "rsa"
 KINDS = (ED25519, RSA)
@@ -99,6 +101,8 @@ def generate_keypair(kind: str, *, bits: int = DEFAULT_RSA_BITS) -> KeyPair:
     private_pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode("ascii")
+    # Like every secret read from the user or the keychain: scrubbed from logs and messages from now on.
+    redact.remember([private_pem])
     return KeyPair(kind=kind, public_pem=_public_pem(private), private_pem=private_pem, bits=size)
 
 

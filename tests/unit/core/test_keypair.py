@@ -105,3 +105,12 @@ def test_public_key_and_kind_come_back_from_the_stored_private_key(ed: keypair.K
         serialization.BestAvailableEncryption(b"pw-12345678"),
     ).decode()
     assert keypair.kind_of(encrypted) is None
+
+
+def test_a_generated_private_key_is_scrubbed_from_logs_and_messages_from_birth() -> None:
+    from keyhygiene.core import redact
+
+    pair = generate_keypair("ed25519")
+    line = pair.private_pem.splitlines()[1]
+    assert redact.scrub(f"error near {line}") == f"error near {redact.PLACEHOLDER}"
+    assert pair.private_pem not in redact.scrub(pair.private_pem)
