@@ -176,15 +176,11 @@ def start_demo(samples: Sequence[DemoKey] = SAMPLES, *, latency: float = 0.15) -
 
 
 def sim_key_pages(sim: object) -> dict[str, str]:
-    """The simulator's own API-management page for each exchange it simulates (loopback only)."""
+    """The simulator's own API-management page (its console) for each exchange it simulates: loopback only."""
+    from keyhygiene.sim.console import console_url
+
     endpoints: dict[str, str] = dict(getattr(sim, "endpoints", {}) or {})
-    page_of = getattr(sim, "api_page_url", None)
-    out: dict[str, str] = {}
-    for exchange, base in endpoints.items():
-        url = page_of(exchange) if callable(page_of) else f"{base.rstrip('/')}/"
-        if url and url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
-            out[exchange] = url
-    return out
+    return {exchange: console_url(base, exchange) for exchange, base in endpoints.items()}
 
 
 def _simulated_exchanges() -> set[str]:
