@@ -5,6 +5,7 @@ any more while the history still shows it. Also saves a screenshot of each page 
 from __future__ import annotations
 
 import os
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from keyhygiene.ui.async_runner import AsyncRunner
 from keyhygiene.ui.rotation_wizard import RotationWizard
 from keyhygiene.ui.services import Services
 from keyhygiene.ui.task_pool import TaskPool
-from tests.helpers.simkeys import creds_of, make_key
+from tests.helpers.secrets_watch import register_secret
+from tests.helpers.simkeys import creds_of
 
 WAIT_MS = 20000
 SHOTS = Path(os.environ.get("KEYHYGIENE_SHOTS", "/work/shots"))
@@ -79,9 +81,12 @@ def test_the_demos_3commas_key_rotates_to_the_end(qtbot: Any, demo: tuple[DemoEn
     url = w.new_key_page._page_url
     assert urlparse(url).hostname in ("127.0.0.1", "localhost"), url
     assert w.new_key_page.open_button.isVisible()
+    with urllib.request.urlopen(url, timeout=10) as page:  # the simulator serves that page itself
+        assert page.status == 200 and "text/html" in page.headers.get("Content-Type", "")
 
-    # The user creates the new key on the (simulated) exchange's page and pastes it.
-    new = sim.add_key(make_key("binance", permissions={"read", "spot_trade"}, ip_whitelist=[sim.client_ip]))
+    # The user creates the new key on the simulator's page (what its "create" form does) and pastes it.
+    new = sim.create_key("binance", permissions=["read", "spot_trade"], ip_whitelist=[sim.client_ip])
+    register_secret(new.api_key, new.secret)
     w.new_key_page.api_key.setText(new.api_key)
     w.new_key_page.secret.setText(new.secret)
     shot(w, "new-key")
@@ -107,7 +112,7 @@ def test_the_demos_3commas_key_rotates_to_the_end(qtbot: Any, demo: tuple[DemoEn
     assert w.next_button.text() == "Check again" and w.next_button.isEnabled()
     assert w.status.text().count("Waiting for Binance") == 1
     shot(w, "verify")
-    sim.revoke(old.api_key)  # the user deletes the old key on the simulator's page
+    assert sim.delete_key("binance", old.api_key)  # the user deletes the old key on the simulator's page
     with qtbot.waitSignal(w.keyRotated, timeout=WAIT_MS):
         w.next_button.click()  # Check again: at once, not after the back-off
     qtbot.waitUntil(lambda: w.step is Step.DONE and not w._busy, timeout=WAIT_MS)
