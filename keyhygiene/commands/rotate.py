@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 from keyhygiene import exitcodes
 from keyhygiene.cliutil import ENV_KEY, UsageError, _ask, open_vault, read_credentials
 from keyhygiene.core import redact
+from keyhygiene.core.models import Credentials
 
 if TYPE_CHECKING:
     from keyhygiene.core.rotation.flow import RotationFlow, View
@@ -50,6 +51,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--revoke-timeout", type=_seconds, default=DEFAULT_REVOKE_TIMEOUT, metavar="SECONDS",
                    help="how long to wait for the exchange to reject the old key "
                         f"(default {DEFAULT_REVOKE_TIMEOUT:.0f})")
+    p.add_argument("--generate-keypair", choices=("ed25519", "rsa"), metavar="ed25519|rsa",
+                   help="generate the new key's key pair here (Binance: ed25519 or rsa; Bybit: rsa): the private key "
+                        "goes straight into the keychain, the public key is printed to register on the exchange's "
+                        "API page, then the API key it returns is read from KEYHYGIENE_API_KEY or a hidden prompt")
     p.add_argument("--keep", action="append", default=[], metavar="SERVICE",
                    help="a consumer of the old key that gets the new key (repeatable; registry id, name or file:PATH)")
     p.add_argument("--stop", action="append", default=[], metavar="SERVICE",
@@ -91,6 +96,11 @@ def cmd_rotate(args: argparse.Namespace) -> int:
             )
         if rot is None and args.resume:
             raise UsageError(f"Key {args.key_id} has no rotation in progress: start one without --resume.")
+        kind = getattr(args, "generate_keypair", None)
+        if kind and kind not in flow.m.keypair_kinds():
+            offered = ", ".join(flow.m.keypair_kinds()) or "none"
+            raise UsageError(f"--generate-keypair {kind}: {flow.m.exchange_name} keys cannot use a {kind} key pair "
+                             f"made here (possible: {offered}).")
         term = TerminalRotation(flow, args)
         try:
             return asyncio.run(term.run())
@@ -216,6 +226,11 @@ class TerminalRotation:
         from keyhygiene.core.rotation.states import Action
 
         m = self.m
+        kind = getattr(self.args, "generate_keypair", None)
+        if m.keypair_waiting() is None and kind:
+            await self.flow.run("generate_keypair", Inputs(kind=kind))
+        if m.keypair_waiting() is not None:
+            return await self.keypair_api_key()
         creds = None
         if os.environ.get(ENV_KEY) is None and self.flow.interrupted is Action.STORE_PENDING:
             creds = await asyncio.to_thread(m.pending_credentials)  # stored just before the interruption
@@ -224,6 +239,32 @@ class TerminalRotation:
             creds = read_credentials(m.key.exchange, m.ops.needs_passphrase(m.key.exchange))
         await self.flow.run("store", Inputs(credentials=creds))
         self.say(f"New key {m.data['new']['fingerprint']} stored in the keychain as pending; "
+                 f"the old key {m.key.fingerprint} stays current.")
+        return await self.tested()
+
+    async def keypair_api_key(self) -> int | None:
+        """A key pair generated here waits for its API key: print the public key (PEM, on stdout) and read the API
+        key the exchange returned from KEYHYGIENE_API_KEY or a hidden prompt. No secret is asked for."""
+        from keyhygiene.core.rotation.flow import Inputs
+
+        m, flow = self.m, self.flow
+        if flow.public_pem is None:
+            await flow.run("show_public_key")
+        v = flow.view()
+        self.say(v.intro)
+        for link in v.links:
+            self.say(f"{link.label}: {link.url}")
+        sys.stdout.write((flow.public_pem or "").strip() + "\n")  # the PEM block as is: scripts can cut it out
+        sys.stdout.flush()
+        api_key = os.environ.get(ENV_KEY)
+        if api_key is None:
+            api_key = _ask(f"{m.exchange_name} API key for this public key: ")
+        if not api_key.strip():
+            self.say(f"The rotation is saved. Once {m.exchange_name} shows the API key for this public key, "
+                     f"continue with it in {ENV_KEY} (or at the prompt): keyhygiene rotate {m.key.id} --resume")
+            return exitcodes.ROTATION_WAITING
+        await flow.run("store_api_key", Inputs(credentials=Credentials(api_key=api_key.strip(), secret="")))
+        self.say(f"New key {m.data['new']['fingerprint']} ({m.keypair_label()}) stored in the keychain as pending; "
                  f"the old key {m.key.fingerprint} stays current.")
         return await self.tested()
 

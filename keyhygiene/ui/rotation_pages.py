@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from keyhygiene.core.keypair import kind_label
 from keyhygiene.core.models import Credentials
 from keyhygiene.core.permissions import permission_words
 from keyhygiene.core.rotation.assessment import NewKeyReport
@@ -239,18 +240,54 @@ class NewKeyPage(Page):
         self.form.addRow("Secret", self.secret)
         self.form.addRow("Passphrase", self.passphrase)
         self.body_lay.addWidget(form_box)
+        # A key pair generated here: its public key to register on the exchange's page (copying it is fine).
+        self.public_box = QWidget(self)
+        pub_lay = QVBoxLayout(self.public_box)
+        pub_lay.setContentsMargins(0, 0, 0, 0)
+        pub_lay.addWidget(SectionTitle("Public key (safe to copy)", self.public_box))
+        self.public_key = QPlainTextEdit(self.public_box)
+        self.public_key.setReadOnly(True)
+        self.public_key.setAccessibleName("Public key to register on the exchange")
+        self.public_key.setMaximumHeight(140)
+        pub_lay.addWidget(self.public_key)
+        self.copy_public = QPushButton("Copy public key", self.public_box)
+        self.copy_public.clicked.connect(self._on_copy_public_clicked)
+        pub_lay.addWidget(self.copy_public)
+        self.body_lay.addWidget(self.public_box)
         self._page_url = ""
         self.open_button = QPushButton("Open the exchange's API page", self)
         self.open_button.clicked.connect(lambda: self.openPageRequested.emit(self._page_url))
         self.body_lay.addWidget(self.open_button)
+        # Generate a key pair instead: which type (the exchange's recommendation first).
+        self.kind_box = QWidget(self)
+        kind_lay = QHBoxLayout(self.kind_box)
+        kind_lay.setContentsMargins(0, 8, 0, 0)
+        self.or_label = wrap("", self.kind_box)
+        kind_lay.addWidget(self.or_label, 1)
+        self.kind = QComboBox(self.kind_box)
+        self.kind.setAccessibleName("Key pair type")
+        kind_lay.addWidget(self.kind)
+        self.body_lay.addWidget(self.kind_box)
 
     @staticmethod
     def _field(parent: QWidget, name: str, what: str, reveal_seconds: int) -> SecretField:
         return SecretField(name, parent, reveal_seconds, placeholder=f"Paste the new {what}")
 
     def show_view(self, v: View, busy: bool) -> None:
+        names = {f.name for f in v.fields}
         self.intro.setText(v.intro)
-        self.form.setRowVisible(self.passphrase, any(f.name == "passphrase" for f in v.fields))
+        self.form.setRowVisible(self.secret, "secret" in names)
+        self.form.setRowVisible(self.passphrase, "passphrase" in names)
+        self.public_box.setVisible(bool(v.public_key))
+        if self.public_key.toPlainText() != v.public_key:
+            self.public_key.setPlainText(v.public_key)
+        kinds = next((f.hint.split(",") for f in v.fields if f.name == "keypair_kind"), [])
+        self.kind_box.setVisible(bool(kinds))
+        if [self.kind.itemData(i) for i in range(self.kind.count())] != kinds:
+            self.kind.clear()
+            for k in kinds:
+                self.kind.addItem(kind_label(k), k)
+        self.or_label.setText(next((line for sec in v.sections if sec.title is None for line in sec.lines), ""))
         link = v.links[0] if v.links else None
         self._page_url = link.url if link else ""
         self.open_button.setVisible(link is not None)
@@ -258,10 +295,16 @@ class NewKeyPage(Page):
         self.open_button.setAccessibleName(self.open_button.text())
 
     def inputs(self) -> Inputs:
-        return Inputs(credentials=self.credentials())
+        kind = self.kind.currentData() if self.kind_box.isVisibleTo(self) else None
+        return Inputs(credentials=self.credentials(), kind=kind)
 
     def satisfied(self, needs: Sequence[Need]) -> bool:
         return True  # an empty field is refused by the core next to the field, with its reason
+
+    def _on_copy_public_clicked(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.clipboard().setText(self.public_key.toPlainText())  # a public key: nothing secret
 
     def credentials(self) -> Credentials:
         return Credentials(api_key=self.api_key.text().strip(), secret=self.secret.text(),

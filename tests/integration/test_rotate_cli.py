@@ -350,3 +350,51 @@ def test_help_names_keep_and_stop(capsys: pytest.CaptureFixture[str]) -> None:
         main(["rotate", "--help"])
     out = capsys.readouterr().out
     assert "--keep SERVICE" in out and "--stop SERVICE" in out
+
+
+@pytest.mark.parametrize(("exchange", "kind"), [("binance", "ed25519"), ("bybit", "rsa")])
+def test_generate_keypair_private_key_only_in_the_keychain(
+    exchange: str, kind: str, sim: Simulator, vault_at: Vault, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from keyhygiene.core.keypair import kind_of
+    from tests.helpers.secrets_watch import find_pem_leaks
+
+    # Bybit deletes a master key with a withdrawal permission through its API; Binance's is deleted on its page.
+    key_id, old = stored(vault_at, sim, exchange, permissions={"read", "spot_trade", "withdraw"})
+    give_env(monkeypatch, None)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no API key yet: the exchange has not seen the public key
+    rc = main(args(sim, data_dir, key_id, "--yes", "--generate-keypair", kind))
+    out, err = capsys.readouterr()
+    assert rc == 5, out + err
+    assert "PRIVATE KEY" not in out + err
+    public = out[out.index("-----BEGIN PUBLIC KEY-----"):out.index("-----END PUBLIC KEY-----") + 24]
+    pending = vault_at.secrets.get(key_id, PENDING)
+    assert pending is not None and pending.api_key == "" and kind_of(pending.secret) == kind
+    assert f"keyhygiene rotate {key_id} --resume" in out
+    # An exchange that takes no such key pair is a usage error before anything happens.
+    assert main(args(sim, data_dir, key_id, "--resume", "--generate-keypair",
+                     "ed25519" if kind == "rsa" else "rsa")) == (2 if exchange == "bybit" else 5)
+    capsys.readouterr()
+
+    # The user registers the public key on the exchange's page, which answers with the API key.
+    new = sim.register_public_key(exchange, public, permissions=["read", "spot_trade"],
+                                  ip_whitelist=[THIS_COMPUTER])
+    if exchange == "binance":
+        assert sim.delete_key("binance", old.api_key)  # deleted on Binance's page; no API for it
+    monkeypatch.setenv("KEYHYGIENE_API_KEY", new.api_key)
+    rc = main(args(sim, data_dir, key_id, "--resume", "--yes", "--revoke-timeout", "30"))
+    out, err = capsys.readouterr()
+    assert rc == 0, out + err
+    assert public.strip() in out  # shown again on --resume, from the private key in the keychain
+    current = vault_at.secrets.get(key_id, CURRENT)
+    assert current is not None and current.api_key == new.api_key and kind_of(current.secret) == kind
+    assert vault_at.secrets.get(key_id, PENDING) is None
+    assert old.revoked and not new.revoked
+    # Inspection works like any other key's: the simulator verifies the signature against the public key.
+    eps = [a for ex, url in sim.endpoints.items() for a in ("--endpoint", f"{ex}={url}")]
+    monkeypatch.setenv("KEYHYGIENE_API_SECRET", current.secret)
+    assert main(["inspect", "--exchange", exchange, "--json", *eps]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "ok"
+    assert find_pem_leaks([data_dir], [current.secret]) == []
+    assert history(vault_at.db, key_id)[0].state == "done"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from keyhygiene.core.keypair import kind_label
 from keyhygiene.core.models import Credentials
 from keyhygiene.core.permissions import permission_words
 from keyhygiene.core.rotation.assessment import Consumer, NewKeyReport
@@ -116,6 +117,7 @@ class View:
     consumers: list[Consumer] = field(default_factory=list)
     attempts: list[str] = field(default_factory=list)
     result: str = ""
+    public_key: str = ""  # a generated key pair's public key PEM, to register on the exchange's page
 
     def choice(self, choice_id: str) -> Choice | None:
         return next((c for c in self.choices if c.id == choice_id), None)
@@ -143,6 +145,7 @@ class Inputs:
     accept: bool = False
     decisions: dict[str, bool] = field(default_factory=dict)  # consumer id -> keep
     ticks: dict[str, bool] = field(default_factory=dict)  # consumer id -> done
+    kind: str | None = None  # the key pair type to generate ("ed25519", "rsa"); None: the recommended one
 
 
 class Outcome(StrEnum):
@@ -168,6 +171,7 @@ class RotationFlow:
         self.revoke: RevokeReport | None = None
         self.verify: VerifyReport | None = None
         self.attempts: list[str] = []
+        self.public_pem: str | None = None  # the waiting key pair's public key, read back from the keychain
         self._interrupted: Action | None = None
         self._can_back = False
         self._can_cancel = True
@@ -247,17 +251,47 @@ class RotationFlow:
 
     def _view_new_key(self, v: View) -> None:
         m = self.m
+        page = m.ops.key_page(m.key.exchange)
+        if page:
+            v.links.append(Link(f"Open {m.exchange_name}'s API page", page))
+        if m.keypair_waiting() is not None and not self.replacing:
+            self._view_keypair(v)
+            return
         what = "another new key" if self.replacing else "the new key"
         v.intro = (f"Create {what} on {m.exchange_name}, then paste it here. It is stored in the keychain as "
                    "pending; the current key stays as it is.")
         v.fields += [Field("api_key", "secret", "API key"), Field("secret", "secret", "Secret")]
         if m.ops.needs_passphrase(m.key.exchange):
             v.fields.append(Field("passphrase", "secret", "Passphrase"))
-        page = m.ops.key_page(m.key.exchange)
-        if page:
-            v.links.append(Link(f"Open {m.exchange_name}'s API page", page))
         v.choices.append(Choice("store", "Store new key", Role.NEXT, needs=(Need.CREDENTIALS,),
                                 busy="Storing the new key in the keychain\u2026"))
+        kinds = m.keypair_kinds()
+        if kinds:
+            v.sections.append(Section(None, [
+                f"Or let KeyHygiene generate a key pair here ({' or '.join(kind_label(k) for k in kinds)}; "
+                f"{kind_label(kinds[0])} is what {m.exchange_name} recommends): the private key goes straight into "
+                "the keychain and never through a browser or the clipboard; you register only the public key."]))
+            v.fields.append(Field("keypair_kind", "choice", "Key type", hint=",".join(kinds)))
+            v.choices.append(Choice("generate_keypair", "Generate a key pair here", Role.ALT,
+                                    busy="Generating a key pair on this computer\u2026"))
+
+    def _view_keypair(self, v: View) -> None:
+        m = self.m
+        label = m.keypair_label()
+        v.page = "new_key"
+        v.intro = (f"The private key of a new {label} key pair is in the keychain as the pending key; it never "
+                   f"leaves this computer. On {m.exchange_name}'s API page, create a key with your own public key "
+                   f"(\u201cself-generated\u201d), paste the public key below, then paste here the API key "
+                   f"{m.exchange_name} shows for it.")
+        if self.public_pem:
+            v.sections.append(Section("Public key (safe to copy)", [self.public_pem.strip()]))
+            v.public_key = self.public_pem
+        else:
+            v.auto = Auto("show_public_key")
+        v.fields.append(Field("api_key", "secret", "API key"))
+        v.choices.append(Choice("store_api_key", "Store API key", Role.NEXT, needs=(Need.CREDENTIALS,),
+                                busy="Storing the new key in the keychain\u2026"))
+        v.choices.append(Choice("drop_keypair", "Paste a key instead", Role.ALT))
 
     def _view_test(self, v: View) -> None:
         m = self.m
@@ -427,6 +461,26 @@ class RotationFlow:
             await m.store_new_key(inp.credentials)
             self.replacing = False
             return await self._run("test", inp)  # one request per stored key, right away
+        if choice_id == "generate_keypair":
+            kinds = m.keypair_kinds()
+            self.public_pem = await m.generate_keypair(inp.kind or (kinds[0] if kinds else ""))
+            self.replacing = False
+            return Outcome.MOVED
+        if choice_id == "show_public_key":
+            self.public_pem = await m.public_key()
+            if self.public_pem is None:
+                raise RotationError("The generated key pair is no longer in the keychain: generate a new one.")
+            return Outcome.MOVED
+        if choice_id == "store_api_key":
+            if inp.credentials is None:
+                raise RotationError("Paste the API key the exchange shows for your public key.")
+            await m.store_keypair_api_key(inp.credentials.api_key)
+            self.public_pem = None
+            return await self._run("test", inp)
+        if choice_id == "drop_keypair":
+            await asyncio.to_thread(m.drop_keypair)
+            self.public_pem = None
+            return Outcome.MOVED
         if choice_id == "test":
             report = await m.test_new_key()
             if report.verdict is Verdict.PASSED:

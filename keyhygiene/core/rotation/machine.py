@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from keyhygiene.core import redact
+from keyhygiene.core.keypair import generate_keypair, keypair_kinds, kind_label, public_key_of
 from keyhygiene.core.masking import key_digest, mask_key
 from keyhygiene.core.models import AUTH_REJECTIONS, Credentials, Exposure, Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import permission_words
@@ -353,9 +354,73 @@ class RotationMachine:
         await asyncio.to_thread(self.vault.secrets.put, self.key_id, creds, PENDING)
         data = self.data
         data.update(new={"fingerprint": fingerprint, "digest": digest}, test=None, accepted_risks=[])
+        if data.get("keypair"):
+            data["keypair"] = {**data["keypair"], "waiting": False}
         self.rotation = self.journal.done(rot.id, Action.STORE_PENDING, {"fingerprint": fingerprint},
                                           state=Step.TEST_NEW, data=data)
         return self.rotation
+
+    # ---- createSecret from a key pair made on this machine --------------------------------------------------
+    def keypair_kinds(self) -> tuple[str, ...]:
+        """Key types KeyHygiene can generate for this exchange (recommended first); empty where it takes none."""
+        return keypair_kinds(self.key.exchange)
+
+    def keypair_waiting(self) -> str | None:
+        """The kind of a generated key pair whose API key has not been entered yet, if any."""
+        kp = self.data.get("keypair") or {}
+        return kp.get("kind") if self.step is Step.NEW_KEY and kp.get("waiting") else None
+
+    async def generate_keypair(self, kind: str) -> str:
+        """Generate a key pair here: the private key goes straight into the keychain's pending slot (the API key
+        the exchange returns for the public key follows with ``store_keypair_api_key``). Returns the public key
+        PEM, the only part to show. The private key is never shown, copied or written anywhere else."""
+        rot = self._require(Step.NEW_KEY, Step.TEST_NEW)
+        kinds = self.keypair_kinds()
+        if kind not in kinds:
+            offered = ", ".join(kinds) if kinds else "none: create the key on the exchange's API page instead"
+            raise RotationError(f"KeyHygiene cannot generate a {kind} key pair for {self.exchange_name} "
+                                f"(it can: {offered}).")
+        pair = await asyncio.to_thread(generate_keypair, kind)  # RSA takes a noticeable moment
+        self.journal.begin(rot.id, Action.GENERATE_KEYPAIR, {"kind": kind})
+        await asyncio.to_thread(self.vault.secrets.put, self.key_id, Credentials(api_key="", secret=pair.private_pem),
+                                PENDING)
+        data = self.data
+        data.update(keypair={"kind": kind, "label": pair.label, "waiting": True}, new=None, test=None,
+                    accepted_risks=[])
+        self.rotation = self.journal.done(rot.id, Action.GENERATE_KEYPAIR, {"kind": kind}, state=Step.NEW_KEY,
+                                          data=data)
+        return pair.public_pem
+
+    async def public_key(self) -> str | None:
+        """The waiting key pair's public key, derived again from the private key in the keychain (a resumed
+        rotation shows it again; the database never holds it)."""
+        if self.keypair_waiting() is None:
+            return None
+        pending = await asyncio.to_thread(self.vault.secrets.get, self.key_id, PENDING)
+        if pending is None or pending.api_key or "PRIVATE KEY" not in pending.secret:
+            return None
+        return await asyncio.to_thread(public_key_of, pending.secret)
+
+    async def store_keypair_api_key(self, api_key: str) -> Rotation:
+        """The API key the exchange returned for the generated public key: with the private key it is the new
+        key, stored and then tested like a pasted one."""
+        self._require(Step.NEW_KEY)
+        pending = await asyncio.to_thread(self.vault.secrets.get, self.key_id, PENDING)
+        if self.keypair_waiting() is None or pending is None or "PRIVATE KEY" not in pending.secret:
+            raise RotationError("No generated key pair is waiting for its API key: generate one again.")
+        return await self.store_new_key(Credentials(api_key=api_key.strip(), secret=pending.secret))
+
+    def drop_keypair(self) -> Rotation:
+        """Paste a key made on the exchange instead (the generated private key is overwritten when it is stored)."""
+        rot = self._require(Step.NEW_KEY)
+        data = self.data
+        data["keypair"] = None
+        self.rotation = self.journal.save_data(rot.id, data)
+        return self.rotation
+
+    def keypair_label(self) -> str:
+        kp = self.data.get("keypair") or {}
+        return str(kp.get("label") or kind_label(str(kp.get("kind", ""))))
 
     def rotation_data(self, name: str, default: Any = None) -> Any:
         return self.data.get(name, default)

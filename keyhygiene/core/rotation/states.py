@@ -60,6 +60,7 @@ class Action(StrEnum):
     """What the journal records (``rotation_journal.step``): one entry per thing the machine does."""
 
     START = "start"  # the rotation row is created (plan confirmed)
+    GENERATE_KEYPAIR = "generate_keypair"  # keychain: a key pair made here, private key → slot "pending"
     STORE_PENDING = "store_pending"  # keychain: new key → slot "pending"
     TEST_NEW = "test_new"  # read-only: inspect the new key, judge it
     ACCEPT_RISK = "accept_risk"  # the user accepted a withdraw-enabled / unrestricted new key
@@ -82,8 +83,8 @@ class Phase(StrEnum):
 # Actions with a side effect outside the database get a BEGIN and a DONE entry; actions that only change the
 # database write their DONE entry in the same transaction as the change, so there is nothing in between to lose.
 EXTERNAL_EFFECTS: frozenset[Action] = frozenset(
-    {Action.STORE_PENDING, Action.TEST_NEW, Action.REVOKE, Action.PROMOTE, Action.DELETE_PENDING,
-     Action.DISCARD_PENDING}
+    {Action.GENERATE_KEYPAIR, Action.STORE_PENDING, Action.TEST_NEW, Action.REVOKE, Action.PROMOTE,
+     Action.DELETE_PENDING, Action.DISCARD_PENDING}
 )
 
 # Every journal point a straight rotation passes (Bybit with API revocation, a clean new key), in order.
@@ -103,6 +104,15 @@ HAPPY_PATH_POINTS: tuple[tuple[Action, Phase], ...] = (
     (Action.RECORD, Phase.DONE),
     (Action.DELETE_PENDING, Phase.BEGIN),
     (Action.DELETE_PENDING, Phase.DONE),
+)
+
+# The same with a key pair generated here (Binance Ed25519/RSA, Bybit RSA): the private key is journalled into the
+# pending slot before the exchange has returned the API key that goes with it.
+KEYPAIR_PATH_POINTS: tuple[tuple[Action, Phase], ...] = (
+    HAPPY_PATH_POINTS[0],
+    (Action.GENERATE_KEYPAIR, Phase.BEGIN),
+    (Action.GENERATE_KEYPAIR, Phase.DONE),
+    *HAPPY_PATH_POINTS[1:],
 )
 
 # Where "back" leads. Only steps before anything irreversible: once the old key's deletion has begun, the

@@ -38,7 +38,9 @@ def test_each_step_says_what_it_offers(make_machine: Make, exchange: FakeExchang
     assert flow.m.rotation is None and flow.plan is not None and flow.plan.consumers[0].keep  # nothing stored yet
     run(flow.run("start"))
     assert flow.step is Step.NEW_KEY
-    assert labels(flow) == {"store": "Store new key", "cancel": "Cancel rotation\u2026"}
+    # Bybit takes an RSA public key: the step offers to generate the key pair here.
+    assert labels(flow) == {"store": "Store new key", "generate_keypair": "Generate a key pair here",
+                            "cancel": "Cancel rotation\u2026"}
     assert flow.view().choice("store").needs == (Need.CREDENTIALS,)  # type: ignore[union-attr]
     with pytest.raises(RotationError, match="Paste the new key"):
         run(flow.run("store"))

@@ -8,6 +8,7 @@ from keyhygiene.core.rotation.states import (
     EXTERNAL_EFFECTS,
     FLOW,
     HAPPY_PATH_POINTS,
+    KEYPAIR_PATH_POINTS,
     TITLES,
     Action,
     Phase,
@@ -37,11 +38,13 @@ def test_back_never_leaves_or_enters_the_irreversible_part() -> None:
 
 def test_begin_entries_exactly_for_external_effects() -> None:
     begun = {a for a, p in HAPPY_PATH_POINTS if p is Phase.BEGIN}
-    assert begun == EXTERNAL_EFFECTS - {Action.DISCARD_PENDING}
+    assert begun == EXTERNAL_EFFECTS - {Action.DISCARD_PENDING, Action.GENERATE_KEYPAIR}
+    assert {a for a, p in KEYPAIR_PATH_POINTS if p is Phase.BEGIN} == begun | {Action.GENERATE_KEYPAIR}
     # Every begin is followed by its done, in order.
-    for i, (a, p) in enumerate(HAPPY_PATH_POINTS):
-        if p is Phase.BEGIN:
-            assert HAPPY_PATH_POINTS[i + 1] == (a, Phase.DONE)
+    for points in (HAPPY_PATH_POINTS, KEYPAIR_PATH_POINTS):
+        for i, (a, p) in enumerate(points):
+            if p is Phase.BEGIN:
+                assert points[i + 1] == (a, Phase.DONE)
 
 
 def test_crash_point_spelling() -> None:
