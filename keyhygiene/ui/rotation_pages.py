@@ -239,7 +239,6 @@ class NewKeyPage(Page):
         self.form.addRow("API key", self.api_key)
         self.form.addRow("Secret", self.secret)
         self.form.addRow("Passphrase", self.passphrase)
-        self.body_lay.addWidget(form_box)
         # A key pair generated here: its public key to register on the exchange's page (copying it is fine).
         self.public_box = QWidget(self)
         pub_lay = QVBoxLayout(self.public_box)
@@ -258,6 +257,8 @@ class NewKeyPage(Page):
         self.open_button = QPushButton("Open the exchange's API page", self)
         self.open_button.clicked.connect(lambda: self.openPageRequested.emit(self._page_url))
         self.body_lay.addWidget(self.open_button)
+        # In the order the user works: the public key to register, the exchange's page, then what it returns.
+        self.body_lay.addWidget(form_box)
         # Generate a key pair instead: which type (the exchange's recommendation first).
         self.kind_box = QWidget(self)
         kind_lay = QHBoxLayout(self.kind_box)

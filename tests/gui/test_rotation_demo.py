@@ -145,3 +145,54 @@ def test_every_demo_key_page_is_the_simulators(demo: tuple[DemoEnvironment, Serv
     for exchange in ("binance", "bybit", "okx", "kraken", "coinbase", "mexc"):
         url = env.key_page(exchange)
         assert url is None or urlparse(url).hostname in ("127.0.0.1", "localhost"), (exchange, url)
+
+
+def test_generate_a_key_pair_in_the_wizard(qtbot: Any, demo: tuple[DemoEnvironment, Services]) -> None:
+    """The demo's Binance key with a key pair made here: Ed25519 (Binance's recommendation) by default, the private
+    key straight into the keychain, the public key registered on the simulator's page, then its API key."""
+    from PySide6.QtGui import QGuiApplication
+
+    from keyhygiene.core.keypair import kind_of
+    from tests.helpers.secrets_watch import find_pem_leaks
+
+    env, services = demo
+    sim = env._sim_thread.sim  # type: ignore[attr-defined]
+    (rec,) = [k for k in services.vault.list_keys() if k.label == "Futures hedge (sub-account)"]
+    w = RotationWizard(services, rec.id)
+    qtbot.addWidget(w)
+    w.resize(720, 640)
+    w.show()
+    qtbot.waitUntil(lambda: w.flow.plan is not None and not w._busy, timeout=WAIT_MS)
+    w.next_button.click()
+    qtbot.waitUntil(lambda: w.step is Step.NEW_KEY and not w._busy, timeout=WAIT_MS)
+    assert w.alt_button.isVisible() and w.alt_button.text() == "Generate a key pair here"
+    assert w.new_key_page.kind.currentData() == "ed25519"  # Binance's recommended type comes first
+    w.alt_button.click()
+    qtbot.waitUntil(lambda: bool(w.new_key_page.public_key.toPlainText()) and not w._busy, timeout=WAIT_MS)
+    public = w.new_key_page.public_key.toPlainText()
+    assert public.startswith("-----BEGIN PUBLIC KEY-----") and "PRIVATE" not in public
+    assert not w.new_key_page.secret.isVisibleTo(w)  # no secret is asked for: it never existed outside
+    assert w.next_button.text() == "Store API key" and w.alt_button.text() == "Paste a key instead"
+    pending = services.vault.secrets.get(rec.id, PENDING)
+    assert pending is not None and pending.api_key == "" and kind_of(pending.secret) == "ed25519"
+    w.new_key_page.copy_public.click()
+    assert QGuiApplication.clipboard().text() == public  # the public key may be copied; nothing else is
+    QGuiApplication.clipboard().clear()
+    new = sim.register_public_key("binance", public, permissions=["read", "futures_trade"],
+                                  ip_whitelist=[sim.client_ip])
+    w.new_key_page.api_key.setText(new.api_key)
+    shot(w, "keypair")
+    w.next_button.click()
+    qtbot.waitUntil(lambda: w.step is Step.CONSUMERS and not w._busy, timeout=WAIT_MS)  # tested: ok
+    report = w.m.test_report()
+    assert report is not None and report.status == "ok"
+    w.next_button.click()  # nobody had this key: nothing to tick
+    qtbot.waitUntil(lambda: w.step is Step.REVOKE_OLD and not w._busy, timeout=WAIT_MS)
+    old = services.vault.secrets.get(rec.id, CURRENT)
+    assert old is not None and sim.delete_key("binance", old.api_key)
+    with qtbot.waitSignal(w.keyRotated, timeout=WAIT_MS):
+        w.next_button.click()  # I deleted it — check
+    current = services.vault.secrets.get(rec.id, CURRENT)
+    assert current is not None and current.api_key == new.api_key and kind_of(current.secret) == "ed25519"
+    assert find_pem_leaks([env.paths.data_dir], [current.secret]) == []
+    w.close()
