@@ -14,7 +14,15 @@ import pytest
 
 from keyhygiene.core.models import Credentials
 from keyhygiene.core.rotation.machine import RotationMachine
-from keyhygiene.core.rotation.states import HAPPY_PATH_POINTS, TERMINAL, Action, Phase, Step, Verdict
+from keyhygiene.core.rotation.states import (
+    HAPPY_PATH_POINTS,
+    KEYPAIR_PATH_POINTS,
+    TERMINAL,
+    Action,
+    Phase,
+    Step,
+    Verdict,
+)
 from keyhygiene.store.keychain import CURRENT, PENDING
 from keyhygiene.store.rotation_journal import SqliteJournal as Journal
 from keyhygiene.store.vault import Vault
@@ -142,3 +150,63 @@ def test_a_delete_that_got_through_before_the_crash_is_not_sent_again(
     asyncio.run(drive(resumed, new))
     assert exchange.count("revoke") == 1
     assert resumed.rotation is not None and resumed.rotation.data["revoke"]["ok"] is True
+
+
+async def drive_keypair(m: RotationMachine, exchange: FakeExchange, api_keys: dict[str, str]) -> None:
+    """What `rotate --yes --generate-keypair rsa` does, the user registering each public key as it is shown: the
+    fake exchange hands out one API key per public key (``api_keys``: public key PEM -> API key)."""
+    if m.rotation is None:
+        m.start(await m.plan())
+    while m.step not in TERMINAL:
+        step = m.step
+        if step is Step.NEW_KEY:
+            if m.keypair_waiting() is None:
+                await m.generate_keypair("rsa")
+            public = await m.public_key()
+            assert public is not None
+            if public not in api_keys:
+                api_keys[public] = exchange.add(permissions={"read", "spot_trade"}).api_key  # "registered"
+            await m.store_keypair_api_key(api_keys[public])
+        elif step is Step.TEST_NEW:
+            assert (await m.test_new_key()).verdict is Verdict.PASSED
+        elif step is Step.CONSUMERS:
+            m.confirm_consumers(tick_all=True)
+        elif step is Step.REVOKE_OLD:
+            await m.revoke_old()
+        elif step is Step.VERIFY_OLD:
+            assert (await m.verify_old_dead(timeout=0)).dead
+        elif step is Step.FINISH:
+            await m.finish()
+
+
+def test_a_keypair_run_journals_exactly_its_path(make_machine: Make, exchange: FakeExchange) -> None:
+    m = make_machine()
+    asyncio.run(drive_keypair(m, exchange, {}))
+    entries = Journal(m.vault.db).entries(m.rotation.id)  # type: ignore[union-attr]
+    assert [(e.action, e.phase) for e in entries] == list(KEYPAIR_PATH_POINTS)
+
+
+@pytest.mark.parametrize("point", KEYPAIR_PATH_POINTS, ids=lambda p: f"{p[0].value}:{p[1].value}")
+def test_keypair_crash_at_every_point_then_resume(
+    point: tuple[Action, Phase], make_machine: Make, exchange: FakeExchange, vault: Vault, key_id: str,
+    old_creds: Credentials,
+) -> None:
+    api_keys: dict[str, str] = {}
+    m = make_machine(hook=crash_at(point))
+    with pytest.raises(Crash):
+        asyncio.run(drive_keypair(m, exchange, api_keys))
+    current = vault.secrets.get(key_id, CURRENT)
+    assert current == old_creds or exchange.keys[old_creds.api_key].revoked
+    resumed = make_machine()
+    if point != KEYPAIR_PATH_POINTS[-1]:
+        assert resumed.rotation is not None
+        asyncio.run(drive_keypair(resumed, exchange, api_keys))
+    after = vault.secrets.get(key_id, CURRENT)
+    assert after is not None and "PRIVATE KEY" in after.secret and after.api_key in api_keys.values()
+    assert vault.secrets.get(key_id, PENDING) is None
+    assert exchange.keys[old_creds.api_key].revoked and exchange.works(after)
+    assert exchange.count("revoke") == 1
+    # The database never holds the key pair: neither the private nor the public key.
+    dump = "\n".join(str(tuple(r)) for t in ("rotations", "rotation_journal", "keys", "inspections")
+                     for r in vault.db.query(f"SELECT * FROM {t}"))
+    assert "PRIVATE KEY" not in dump and "PUBLIC KEY" not in dump
