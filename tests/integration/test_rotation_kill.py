@@ -28,7 +28,7 @@ import pytest
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials
 from keyhygiene.core.rotation.journal import CRASH_ENV
-from keyhygiene.core.rotation.states import HAPPY_PATH_POINTS, Action, Phase, Step, crash_point
+from keyhygiene.core.rotation.states import HAPPY_PATH_POINTS, KEYPAIR_PATH_POINTS, Action, Phase, Step, crash_point
 from keyhygiene.paths import app_paths
 from keyhygiene.sim import SimKey, run_simulator_in_thread
 from keyhygiene.sim.server import Simulator
@@ -151,3 +151,71 @@ def test_sigkill_at_every_journal_point_then_resume(point: tuple[Action, Phase],
     done = Counter(e.action for e in journal.entries(rot_id) if e.phase is Phase.DONE)
     assert set(done) == {a for a, ph in HAPPY_PATH_POINTS if ph is Phase.DONE}
     assert all(n == 1 for n in done.values()), f"a step was done twice: {done}"
+
+
+def rotate_keypair(sim: Simulator, data_dir: Path, key_id: str, *flags: str, crash: str | None = None,
+                   registered: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``rotate`` as a person runs it with --generate-keypair: when the public key appears on stdout, register it
+    on the (simulated) exchange's page and type the API key it returns at the prompt (stdin)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYHYGIENE_")}
+    env["KEYHYGIENE_CI_KEYCHAIN"] = "1"
+    if crash:
+        env[CRASH_ENV] = crash
+    cmd = [sys.executable, "-m", "keyhygiene", "rotate", key_id, "--yes", "--revoke-timeout", "20",
+           "--data-dir", str(data_dir), "--endpoint", f"bybit={sim.endpoints['bybit']}", *flags]
+    out: list[str] = []
+    with subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as proc:
+        assert proc.stdout is not None and proc.stdin is not None and proc.stderr is not None
+        pem: list[str] = []
+        for line in proc.stdout:
+            out.append(line)
+            if line.startswith("-----BEGIN PUBLIC KEY-----") or pem:
+                pem.append(line)
+            if line.startswith("-----END PUBLIC KEY-----"):
+                public = "".join(pem).strip()
+                pem = []
+                if public not in registered:
+                    registered[public] = sim.register_public_key(
+                        "bybit", public, permissions=["read", "spot_trade"], ip_whitelist=[THIS_COMPUTER]).api_key
+                try:
+                    proc.stdin.write(registered[public] + "\n")
+                    proc.stdin.flush()
+                except BrokenPipeError:
+                    pass
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        err = proc.stderr.read()
+        rc = proc.wait(timeout=120)
+    return subprocess.CompletedProcess(cmd, rc, "".join(out), err)
+
+
+@pytest.mark.parametrize("point", KEYPAIR_PATH_POINTS, ids=lambda p: crash_point(*p))
+def test_sigkill_on_the_keypair_path_then_resume(point: tuple[Action, Phase], sim: Simulator, data_dir: Path,
+                                                 real_vault: Vault) -> None:
+    from keyhygiene.core.keypair import kind_of
+    from tests.helpers.secrets_watch import find_pem_leaks
+
+    old = sim.add_key(make_key("bybit", permissions={"read", "spot_trade", "withdraw"}))
+    rec = real_vault.add_key("bybit", "Grid bot", creds_of(old), purpose="bot",
+                             shared_with=[ServiceRef("3commas", date(2022, 6, 1))])
+    registered: dict[str, str] = {}
+    killed = rotate_keypair(sim, data_dir, rec.id, "--generate-keypair", "rsa", crash=crash_point(*point),
+                            registered=registered)
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert "PRIVATE KEY" not in killed.stdout + killed.stderr
+    current = real_vault.secrets.get(rec.id, CURRENT)
+    assert current == creds_of(old) or old.revoked, "the old secret left before the exchange rejected the old key"
+    if point != KEYPAIR_PATH_POINTS[-1]:
+        resumed = rotate_keypair(sim, data_dir, rec.id, "--resume", "--generate-keypair", "rsa",
+                                 registered=registered)
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert "PRIVATE KEY" not in resumed.stdout + resumed.stderr
+    after = real_vault.secrets.get(rec.id, CURRENT)
+    assert after is not None and kind_of(after.secret) == "rsa" and after.api_key in registered.values()
+    assert real_vault.secrets.get(rec.id, PENDING) is None
+    assert old.revoked
+    assert real_vault.get_key(rec.id).shared_with == []  # 3Commas leaked after it got the key: stopped
+    assert find_pem_leaks([data_dir], [after.secret]) == []
