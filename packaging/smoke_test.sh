@@ -19,7 +19,7 @@ echo "smoke: a key into the real keychain and out again"
 KEY="smk$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 SECRET="sms$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 ID=$(KEYHYGIENE_API_KEY=$KEY KEYHYGIENE_API_SECRET=$SECRET "$BIN" --data-dir "$WORK/data" keys add \
-        --exchange binance --label "smoke test" --json </dev/null | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+        --exchange binance --label "smoke test" --json </dev/null | "${PYTHON:-python3}" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 "$BIN" --data-dir "$WORK/data" keys list | grep -q "smoke test"
 if grep -rq "$SECRET" "$WORK/data"; then echo "smoke: secret found in the data dir" >&2; exit 1; fi
 "$BIN" --data-dir "$WORK/data" keys remove "$ID" >/dev/null
