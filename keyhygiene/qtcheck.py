@@ -208,6 +208,12 @@ def explain(check: PlatformCheck, qt_messages: list[str] | None = None,
 App = TypeVar("App")
 
 
+def _say(text: str) -> None:
+    if sys.stderr is not None:  # None under a console-less Windows gui-script
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
 def start_application(create: Callable[[], App]) -> App:
     """Run ``create`` (the QApplication constructor) with Qt's messages watched: a fatal platform-plugin failure
     prints :func:`explain` and exits 2 instead of aborting. Other messages pass on unchanged once it returns."""
@@ -222,14 +228,16 @@ def start_application(create: Callable[[], App]) -> App:
             held.append((mode, text))
             return
         if "platform plugin" not in message:
-            sys.stderr.write(text + "\n")  # not ours to explain: Qt aborts as it would have
-            sys.stderr.flush()
+            _say(text)  # not ours to explain: Qt aborts as it would have
             return
-        check = diagnose()
+        try:
+            check = diagnose()
+        except Exception as exc:  # the explanation must come out, whatever went wrong in it
+            check = PlatformCheck((platforms_to_try() or ["?"])[0], "?", f"{message.splitlines()[0]} ({exc})")
         for line in explain(check, [t for _m, t in held] + [message.splitlines()[0]]):
-            sys.stderr.write(f"keyhygiene: {line}\n")
-        sys.stderr.flush()
-        sys.stdout.flush()
+            _say(f"keyhygiene: {line}")
+        if sys.stdout is not None:
+            sys.stdout.flush()
         # qFatal aborts once the handler returns, and an exception cannot cross back into Qt: leave now.
         os._exit(exitcodes.USAGE)
 
@@ -239,7 +247,7 @@ def start_application(create: Callable[[], App]) -> App:
     finally:
         qInstallMessageHandler(previous)
         for _mode, text in held:  # what Qt said while starting, as its own handler would have printed it
-            sys.stderr.write(text + "\n")
+            _say(text)
 
 
 def doctor_section() -> tuple[dict[str, Any], list[str]]:
