@@ -412,6 +412,13 @@ class ConsumersPage(Page):
                 hint = muted(wrap(f.hint, self.body, selectable=True))
                 hint.setContentsMargins(24, 0, 0, 6)
                 self.add(hint)
+                link = next((x for x in v.links if x.field == f.name), None)
+                if link is not None:
+                    # The service's own page, where its connection to the old key is removed or updated.
+                    b = QPushButton(link.label, self.body)
+                    b.setAccessibleName(b.text())
+                    b.clicked.connect(lambda _c=False, url=link.url: self.openPageRequested.emit(url))
+                    self.add(b)
 
     def inputs(self) -> Inputs:
         return Inputs(ticks={cid: b.isChecked() for cid, b in self.boxes.items()})

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from keyhygiene.core.models import AUTH_REJECTIONS, Finding, KeyProfile, KeyRecord, Status
-from keyhygiene.core.permissions import TRADE_PERMISSIONS, Permission
+from keyhygiene.core.permissions import TRADE_PERMISSIONS, Permission, permission_words
 from keyhygiene.core.rotation.states import RISK_TEXT, Risk, Verdict
 from keyhygiene.core.severity import Severity
 
@@ -297,7 +297,7 @@ def judge(
             "API page that it is."
         )
     if Permission.TRANSFER in perms:
-        report.warnings.append("The new key can move funds between accounts (transfer): most consumers never need it.")
+        report.warnings.append("The new key can move funds between accounts (Transfer): most consumers never need it.")
     if new.permissions_source == "declared":
         report.warnings.append(
             "The exchange cannot report this key's permissions; they are the ones you declared for the old key."
@@ -306,11 +306,11 @@ def judge(
         gained = sorted(perms - set(old.permissions))
         lost = sorted(set(old.permissions) - perms)
         if gained:
-            report.warnings.append("The new key can do more than the old one: " + ", ".join(gained) + ".")
+            report.warnings.append("The new key can do more than the old one: " + permission_words(gained) + ".")
         if lost:
             report.warnings.append(
-                "The new key cannot " + ", ".join(lost) + " as the old one could: a consumer that needs it will "
-                "fail. That is fine if nobody needed it."
+                "The new key lacks what the old one had: " + permission_words(lost) + ". A consumer that needs it "
+                "will fail. That is fine if nobody needed it."
             )
         if old.is_master is not None and new.is_master is not None and old.is_master != new.is_master:
             which = "the main account" if new.is_master else "a sub-account"

@@ -95,6 +95,7 @@ class Section:
 class Link:
     label: str
     url: str
+    field: str | None = None  # the field it belongs to (a consumer's own page), None: the step's
 
 
 @dataclass
@@ -340,6 +341,7 @@ class RotationFlow:
                 v.fields.append(Field(c.id, "check", c.check_label, hint=c.instruction, value=c.done))
             v.sections.append(Section(None, [f"[{'x' if c.done else ' '}] {c.check_label} \u2014 {c.instruction}"
                                              for c in items]))
+            v.links += [Link(f"Open {c.name}", c.website, field=c.id) for c in items if c.website]
         v.choices.append(Choice("confirm", "All done", Role.NEXT, needs=(Need.TICKS,) if items else (),
                                 confirm="Is every line done?" if items else None, busy="Saving\u2026"))
 

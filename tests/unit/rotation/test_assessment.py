@@ -81,8 +81,9 @@ def test_a_clean_key_passes_and_differences_are_warned() -> None:
     r = judge(record(), old, new)
     assert r.verdict is Verdict.PASSED
     text = " ".join(r.warnings)
-    assert "more than the old one: options_trade" in text
-    assert "cannot futures_trade" in text
+    # In the window's words (Options, Futures), never the JSON vocabulary.
+    assert "more than the old one: Options." in text and "options_trade" not in text
+    assert "lacks what the old one had: Futures." in text and "futures_trade" not in text
     assert "sub-account" in text
     assert NewKeyReport.from_json(r.to_json()) == r
 
