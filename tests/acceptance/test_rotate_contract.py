@@ -139,3 +139,30 @@ def test_no_new_key_after_the_plan_exits_5_and_says_how_to_resume(keychain: Cli,
 def test_a_revoke_timeout_that_is_not_finite_is_a_usage_error(value: str, keychain: Cli) -> None:
     r = keychain.run("rotate", "k00000000", "--revoke-timeout", value)
     assert r.returncode == 2 and "--revoke-timeout" in r.stderr and r.stdout == "", r
+
+
+def shared_with(cli: Cli, key_id: str) -> list[str]:
+    (k,) = [k for k in cli.run("keys", "list", "--json").json() if k["id"] == key_id]
+    return list(k["shared_with"])
+
+
+def test_keep_and_stop_decide_who_gets_the_new_key(keychain: Cli, start_sim: Callable[..., SimProcess]) -> None:
+    # Bybit deletes a master key with a withdrawal permission through its API: one run to the end.
+    old = old_key("bybit", permissions=["read", "spot_trade", "withdraw"], is_master=True)
+    new, newer = safe_new_key("bybit"), safe_new_key("bybit")
+    sim = start_sim([old, new, newer])
+    key_id = store(keychain, old.creds, "--shared-with", "3commas@2022-06-01", "--shared-with", "koinly@2024-01-05")
+    r = rotate(keychain, sim, key_id, "--yes", "--stop", "nobody-i-know", new=new.creds)
+    assert r.returncode == 2 and "not a consumer" in r.stderr, r  # nothing saved
+    # --yes takes the defaults: 3Commas leaked keys after it got this one (stop), Koinly keeps it.
+    r = rotate(keychain, sim, key_id, "--yes", "--revoke-timeout", "30", new=new.creds)
+    assert r.returncode == 0, r
+    assert shared_with(keychain, key_id) == ["koinly"]
+    r = keychain.run("audit", "--json", env={"KEYHYGIENE_ENDPOINTS": sim.endpoints_env})
+    (k,) = r.json()["keys"]
+    assert not any(f["rule"] == "shared_with_leaked_service" for f in k["findings"]), k["findings"]
+    # The next rotation, decided by hand: Koinly stops, nobody else had it.
+    r = rotate(keychain, sim, key_id, "--yes", "--stop", "Koinly", "--revoke-timeout", "0", new=newer.creds)
+    assert r.returncode == 5, r  # the new key is not a master key with withdrawal: deleted on bybit's page
+    r = keychain.run("rotate", "--help")
+    assert "--keep SERVICE" in r.stdout and "--stop SERVICE" in r.stdout and "--generate-keypair" in r.stdout
