@@ -38,9 +38,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "rotate", parents=[common],
         help="replace a key with a new one, step by step and crash-safe (new secrets from KEYHYGIENE_API_KEY/"
              "_SECRET/_PASSPHRASE or a prompt)",
-        description="Rotate a stored key: plan, paste the new key (kept as pending in the keychain), test it, "
-                    "update its consumers, delete the old key on the exchange, check the exchange rejects it, "
-                    "then make the new key current. Every step is saved; --resume continues where it stopped.",
+        description="Rotate a stored key: plan (keep or stop each consumer of the old key), paste the new key "
+                    "or generate its key pair here (kept as pending in the keychain), test it, update the kept "
+                    "consumers and remove the stopped ones' access, delete the old key on the exchange, check the "
+                    "exchange rejects it, then make the new key current. Every step is saved; --resume continues "
+                    "where it stopped.",
     )
     p.add_argument("key_id", metavar="KEY_ID")
     p.add_argument("--resume", action="store_true", help="continue the key's unfinished rotation")
