@@ -101,6 +101,23 @@ def test_selecting_a_key_opens_the_detail_pane(vault, make_window, qtbot) -> Non
     assert [b.accessibleName() for b in w.detail.unshare_buttons] == ["End sharing with 3Commas"]
 
 
+def test_mexc_account_facts_are_shown_apart_from_permissions(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15 item 2: MEXC's account flags are shown as account facts; the permissions row says "declared"."""
+    from PySide6.QtWidgets import QLabel
+
+    kid = store(vault, make_key("mexc"), "MEXC bot", purpose="bot")
+    profile = _profile("mexc", ["read", "spot_trade"], None)
+    profile.permissions_source = "declared"
+    profile.account_facts = {"canTrade": True, "canWithdraw": True, "canDeposit": True}
+    vault.repo.record_inspection(kid, profile)
+    w = make_window()
+    assert w.select_key(kid)
+    texts = [lab.text() for lab in w.detail.findChildren(QLabel)]
+    assert any("canWithdraw: yes" in t and "not of this key" in t for t in texts), texts
+    assert "declared by you" in texts
+    assert "Withdraw" not in texts  # no withdraw chip from the account flag
+
+
 def test_every_action_has_a_shortcut_tooltip_and_name(make_window) -> None:  # type: ignore[no-untyped-def]
     w = make_window()
     for a in w.all_actions():
