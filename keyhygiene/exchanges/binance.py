@@ -1,7 +1,8 @@
 """Binance: ``GET /sapi/v1/account/apiRestrictions`` ("Get API Key Permission", USER_DATA, weight 1).
 
 Sources: developers.binance.com/docs/wallet/account/api-key-permission; binance-spot-api-docs errors.md;
-shared/reference/exchanges.md §1. Binance reports IP restriction as a boolean only; no key expiry, no master flag.
+developers.binance.com/docs/binance-spot-api-docs/fix-api (what enableFixApiTrade allows); shared/reference/exchanges.md
+§1. Binance reports IP restriction as a boolean only; no key expiry, no master flag.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ TABLE = PermissionTable([
     Grant("enableWithdrawals", ("withdraw",), DOC),
     Grant("enableInternalTransfer", ("transfer",), DOC + " (master <-> sub-account transfer)"),
     Grant("permitsUniversalTransfer", ("transfer",), DOC + " (universal transfer)"),
-    Grant("enableFixApiTrade", (), "binance-sdk GetApiKeyPermissionResponse: FIX API trading, reported raw"),
+    # FIX API Order Entry "Supports placing orders, canceling orders"; "Only API keys with FIX_API are allowed";
+    # "This API can only be used with the SPOT Exchange" (developers.binance.com binance-spot-api-docs/fix-api).
+    Grant("enableFixApiTrade", ("spot_trade",),
+          DOC + "; developers.binance.com binance-spot-api-docs/fix-api (FIX order entry: place and cancel spot "
+          "orders)"),
     Grant("enableFixReadOnly", (), "binance-sdk GetApiKeyPermissionResponse: FIX API read, reported raw"),
 ])
 _NOT_PERMISSIONS = {"ipRestrict", "createTime", "tradingAuthorityExpirationTime"}
