@@ -62,7 +62,9 @@ class BinanceAdapter(Adapter):
         granted = [k for k, v in data.items() if k not in _NOT_PERMISSIONS and as_bool(v) is True]
         profile.permissions, profile.other = TABLE.map(granted)
         profile.ip_restricted = as_bool(data.get("ipRestrict"))
-        profile.ip_whitelist = None  # Binance does not list a key's own IPs (endpoint retired 2021-11-17)
+        # Binance does not list a restricted key's own IPs (endpoint retired 2021-11-17): null then. An unrestricted
+        # key has none, which Binance does say: [] (one meaning of "unrestricted" for every adapter).
+        profile.ip_whitelist = [] if profile.ip_restricted is False else None
         profile.created_at = from_epoch_ms(data.get("createTime"))
         profile.trade_expires_at = from_epoch_ms(data.get("tradingAuthorityExpirationTime"))
 

@@ -50,7 +50,8 @@ def test_withdraw_and_no_ip_restriction_are_visible(sim, exchange):  # type: ign
         assert "withdraw" in p.permissions
     else:  # MEXC: account flags say withdraw; the key's own right is not said and nothing was declared
         assert "withdraw" not in p.permissions and p.permissions_source == "unknown"
-    assert p.ip_restricted in (False, None)
+    # One meaning of "unrestricted" (issue 15 item 7): false and [] where the exchange says so, null where it does not.
+    assert (p.ip_restricted, p.ip_whitelist) in ((False, []), (None, None))
 
 
 def test_read_only_key_has_no_trade_rights(sim, exchange):  # type: ignore[no-untyped-def]

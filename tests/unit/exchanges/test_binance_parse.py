@@ -36,7 +36,7 @@ def parse(data: dict) -> KeyProfile:
 def test_documented_example() -> None:
     p = parse(DOC_EXAMPLE)
     assert p.permissions == ["futures_trade", "margin_trade", "read"]
-    assert p.ip_restricted is False and p.ip_whitelist is None
+    assert p.ip_restricted is False and p.ip_whitelist == []  # Binance says: no IP restriction (issue 15 item 7)
     assert p.created_at == datetime(2023, 10, 30, 5, 53, 39, tzinfo=UTC)
     assert p.trade_expires_at is None and p.expires_at is None and p.is_master is None
 
