@@ -32,7 +32,10 @@ TABLE = PermissionTable([
     Grant("enableFixApiTrade", ("spot_trade",),
           DOC + "; developers.binance.com binance-spot-api-docs/fix-api (FIX order entry: place and cancel spot "
           "orders)"),
-    Grant("enableFixReadOnly", (), "binance-sdk GetApiKeyPermissionResponse: FIX API read, reported raw"),
+    # FIX Drop Copy: "Only API keys with FIX_API or FIX_API_READ_ONLY" receive execution reports: a read of the
+    # FIX kind, outside the vocabulary's rights (reading is enableReading's): reported raw.
+    Grant("enableFixReadOnly", (),
+          DOC + "; developers.binance.com binance-spot-api-docs/fix-api (Drop Copy sessions), reported raw"),
 ])
 _NOT_PERMISSIONS = {"ipRestrict", "createTime", "tradingAuthorityExpirationTime"}
 
