@@ -374,7 +374,10 @@ class DetailPane(QScrollArea):
             form.addRow(muted(QLabel("Status")), lab)
         perms = row.permissions
         if perms is not None:
-            chips = [(PERMISSION_LABELS.get(x, x), permission_tone(x)) for x in perms] or [("none", "muted")]
+            chips = [(PERMISSION_LABELS.get(x, x), permission_tone(x)) for x in perms]
+            if row.permissions_not_said:
+                chips.append(("anything more: the exchange does not say", "muted"))
+            chips = chips or [("none", "muted")]
             if row.permissions_declared:
                 chips.append(("declared by you", "muted"))
             form.addRow(muted(QLabel("Permissions")), chips_row(chips, box))
