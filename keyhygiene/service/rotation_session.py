@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from keyhygiene.core.models import Credentials, Finding, KeyProfile, KeyRecord
-from keyhygiene.core.rotation.assessment import Leak, ServiceInfo
-from keyhygiene.core.rotation.flow import VERIFY_TIMEOUT_S, RotationFlow
 from keyhygiene.core.rotation.journal import JournalHook, env_crash_hook
-from keyhygiene.core.rotation.machine import Assessor, ExchangeOps, RevokeOutcome, RotationMachine
-from keyhygiene.core.timeutil import utcnow
 
 if TYPE_CHECKING:
+    # The machine, the flow (asyncio) and the key pairs (cryptography) load when a rotation opens, not when the
+    # window's banner asks which rotations wait (open_rotations, at start-up).
+    from keyhygiene.core.models import Credentials, Finding, KeyProfile, KeyRecord
+    from keyhygiene.core.rotation.assessment import ServiceInfo
+    from keyhygiene.core.rotation.flow import RotationFlow
+    from keyhygiene.core.rotation.machine import Assessor, ExchangeOps, RevokeOutcome, RotationMachine
     from keyhygiene.store.vault import Vault
+
+VERIFY_TIMEOUT_S = 30 * 60  # core.rotation.flow.VERIFY_TIMEOUT_S (a test checks they agree)
 
 
 def exchange_ops(endpoints: Mapping[str, str] | None = None,
@@ -49,6 +52,7 @@ def exchange_ops(endpoints: Mapping[str, str] | None = None,
 def registry_services() -> Callable[[str], ServiceInfo | None]:
     """Consumer facts from the exposure registry (name, website, published egress IPs, needs, key leaks)."""
     from keyhygiene.core.registry import FILE_PREFIX, IncidentKind, load_registry
+    from keyhygiene.core.rotation.assessment import Leak, ServiceInfo
 
     registry = load_registry()
 
@@ -72,6 +76,7 @@ def policy_assessor(vault: Vault) -> Assessor:
     from keyhygiene.core import rules
     from keyhygiene.core.policy import Policy
     from keyhygiene.core.registry import load_registry
+    from keyhygiene.core.timeutil import utcnow
 
     policy = Policy.load(vault.repo)
     registry = load_registry()
@@ -86,6 +91,8 @@ def open_machine(vault: Vault, key_id: str, *, endpoints: Mapping[str, str] | No
                  key_page: Callable[[str], str | None] | None = None, ops: ExchangeOps | None = None,
                  hook: JournalHook | None = env_crash_hook, **kw: Any) -> RotationMachine:
     """A machine for one key on the real collaborators (``ops`` replaces the exchange layer in tests)."""
+    from keyhygiene.core.rotation.machine import RotationMachine
+
     try:
         services = registry_services()
     except Exception:  # noqa: BLE001 - a broken registry costs the checklist its IPs, not the rotation
@@ -97,6 +104,8 @@ def open_machine(vault: Vault, key_id: str, *, endpoints: Mapping[str, str] | No
 
 
 def open_flow(vault: Vault, key_id: str, *, verify_timeout: float = VERIFY_TIMEOUT_S, **kw: Any) -> RotationFlow:
+    from keyhygiene.core.rotation.flow import RotationFlow
+
     return RotationFlow(open_machine(vault, key_id, **kw), verify_timeout=verify_timeout)
 
 

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from keyhygiene.core.keypair import kind_label
 from keyhygiene.core.models import Credentials
 from keyhygiene.core.permissions import permission_words
 from keyhygiene.core.rotation.assessment import NewKeyReport
@@ -285,6 +284,8 @@ class NewKeyPage(Page):
         kinds = next((f.hint.split(",") for f in v.fields if f.name == "keypair_kind"), [])
         self.kind_box.setVisible(bool(kinds))
         if [self.kind.itemData(i) for i in range(self.kind.count())] != kinds:
+            from keyhygiene.core.keypair import kind_label
+
             self.kind.clear()
             for k in kinds:
                 self.kind.addItem(kind_label(k), k)

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from keyhygiene.core.keypair import kind_label
 from keyhygiene.core.models import Credentials
 from keyhygiene.core.permissions import permission_words
 from keyhygiene.core.rotation.assessment import Consumer, NewKeyReport
@@ -268,6 +267,8 @@ class RotationFlow:
                                 busy="Storing the new key in the keychain\u2026"))
         kinds = m.keypair_kinds()
         if kinds:
+            from keyhygiene.core.keypair import kind_label
+
             v.sections.append(Section(None, [
                 f"Or let KeyHygiene generate a key pair here ({' or '.join(kind_label(k) for k in kinds)}; "
                 f"{kind_label(kinds[0])} is what {m.exchange_name} recommends): the private key goes straight into "

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from keyhygiene.core import redact
-from keyhygiene.core.keypair import generate_keypair, keypair_kinds, kind_label, public_key_of
 from keyhygiene.core.masking import key_digest, mask_key
 from keyhygiene.core.models import AUTH_REJECTIONS, Credentials, Exposure, Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import permission_words
@@ -363,6 +362,8 @@ class RotationMachine:
     # ---- createSecret from a key pair made on this machine --------------------------------------------------
     def keypair_kinds(self) -> tuple[str, ...]:
         """Key types KeyHygiene can generate for this exchange (recommended first); empty where it takes none."""
+        from keyhygiene.core.keypair import keypair_kinds  # cryptography: loaded when a rotation asks
+
         return keypair_kinds(self.key.exchange)
 
     def keypair_waiting(self) -> str | None:
@@ -374,6 +375,8 @@ class RotationMachine:
         """Generate a key pair here: the private key goes straight into the keychain's pending slot (the API key
         the exchange returns for the public key follows with ``store_keypair_api_key``). Returns the public key
         PEM, the only part to show. The private key is never shown, copied or written anywhere else."""
+        from keyhygiene.core.keypair import generate_keypair
+
         rot = self._require(Step.NEW_KEY, Step.TEST_NEW)
         kinds = self.keypair_kinds()
         if kind not in kinds:
@@ -394,6 +397,8 @@ class RotationMachine:
     async def public_key(self) -> str | None:
         """The waiting key pair's public key, derived again from the private key in the keychain (a resumed
         rotation shows it again; the database never holds it)."""
+        from keyhygiene.core.keypair import public_key_of
+
         if self.keypair_waiting() is None:
             return None
         pending = await asyncio.to_thread(self.vault.secrets.get, self.key_id, PENDING)
@@ -419,6 +424,8 @@ class RotationMachine:
         return self.rotation
 
     def keypair_label(self) -> str:
+        from keyhygiene.core.keypair import kind_label
+
         kp = self.data.get("keypair") or {}
         return str(kp.get("label") or kind_label(str(kp.get("kind", ""))))
 

@@ -28,3 +28,23 @@ def test_core_rotation_imports_no_outer_layer() -> None:
     assert {f.name for f in files} >= {"machine.py", "flow.py", "journal.py", "assessment.py", "states.py"}
     bad = [(f.name, m) for f in files for m in imports_of(f) if m.startswith(FORBIDDEN)]
     assert bad == []
+
+
+def test_asking_which_rotations_wait_loads_no_rotation_machinery() -> None:
+    """The window's "Resume" banner asks at start-up: that must not load the machine, asyncio's flow or the key
+    pairs' cryptography (a rotation opens them)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, keyhygiene.service.rotation_session as s; "
+            "print(sorted(m for m in ('keyhygiene.core.rotation.machine', 'keyhygiene.core.rotation.flow', "
+            "'keyhygiene.core.keypair', 'cryptography') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_verify_timeout_is_one_number() -> None:
+    from keyhygiene.core.rotation import flow
+    from keyhygiene.service import rotation_session
+
+    assert rotation_session.VERIFY_TIMEOUT_S == flow.VERIFY_TIMEOUT_S
