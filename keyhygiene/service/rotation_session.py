@@ -28,6 +28,7 @@ def exchange_ops(endpoints: Mapping[str, str] | None = None,
                  key_page: Callable[[str], str | None] | None = None) -> ExchangeOps:
     """The real exchange calls (ccxt through keyhygiene.exchanges), optionally pointed at a simulator. ``key_page``
     replaces the exchanges' own API pages (the demo passes the simulator's page)."""
+    from keyhygiene.core.rotation.machine import ExchangeOps
     from keyhygiene.exchanges.catalog import display_name, needs_passphrase
     from keyhygiene.exchanges.key_pages import key_page as exchange_key_page
     from keyhygiene.exchanges.revoke import supports_api_revoke
