@@ -337,6 +337,5 @@ class RotationWizard(QDialog):
 
     def _on_finished(self, _result: int) -> None:
         # Closing never cancels the rotation; it only stops waiting for the exchange.
-        if self.flow.cancel_wait is not None:
-            self.services.runner.call_soon(self.flow.cancel_wait.set)
+        self.services.runner.call_soon(self.flow.close)
         self.new_key_page.clear_fields()

@@ -177,6 +177,7 @@ class RotationFlow:
         self._can_cancel = True
         self._wake: asyncio.Event | None = None
         self.cancel_wait: asyncio.Event | None = None
+        self.closed = False
         self._lock: asyncio.Lock | None = None  # one choice at a time: ticks sent quickly must not overwrite
         self.refresh()
 
@@ -209,7 +210,7 @@ class RotationFlow:
         builder = getattr(self, f"_view_{page}")
         builder(v)
         back_ok = self.replacing or self._can_back
-        if step not in (Step.PLAN, Step.FINISH) and step not in (Step.DONE, Step.CANCELLED):
+        if step not in (Step.PLAN, Step.FINISH, Step.DONE, Step.CANCELLED):
             if back_ok:
                 v.choices.append(Choice("back", "Back", Role.BACK))
             if step is not Step.VERIFY_OLD or self._can_cancel:
@@ -413,6 +414,12 @@ class RotationFlow:
                    f"keychain. {verify}\n\n{shared}")
 
     # ---- acting ---------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        """The window closed (call on the flow's loop): stop waiting for the exchange; the rotation stays saved."""
+        self.closed = True
+        if self.cancel_wait is not None:
+            self.cancel_wait.set()
+
     def wake(self) -> None:
         """"Check again" while a check waits: ask the exchange now (call on the flow's loop)."""
         if self._wake is not None:
@@ -525,9 +532,11 @@ class RotationFlow:
         raise RotationError(f"Nothing called {choice_id!r} can be done at this step.")
 
     async def _verify(self) -> Outcome:
+        # Made on the loop that runs the check (an asyncio.Event belongs to one loop); closing the window sets it.
         self._wake = asyncio.Event()
-        if self.cancel_wait is None:
-            self.cancel_wait = asyncio.Event()
+        self.cancel_wait = asyncio.Event()
+        if self.closed:
+            self.cancel_wait.set()  # the window closed before this check began: one look, no waiting
         self.verify = None
 
         def attempt(a: Attempt) -> None:

@@ -578,6 +578,8 @@ class RotationMachine:
             if last in AUTH_REJECTIONS:
                 new_prof = await self.ops.inspect(self.key.exchange, new, self.key.declared_permissions)
                 new_status = Status(new_prof.status)
+                if on_attempt is not None and new_status in ({Status.OK} | AUTH_REJECTIONS):
+                    on_attempt(Attempt(attempt, last.value, None))  # the check that ends the wait is shown too
                 if new_status is Status.OK:
                     verdict = dead_verdict(last, self.exchange_name, new_key_ok=True)
                     return self._mark_dead(rot, last, verdict, attempt)

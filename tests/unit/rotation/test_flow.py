@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import pytest
@@ -76,3 +77,51 @@ def test_each_step_says_what_it_offers(make_machine: Make, exchange: FakeExchang
     v = flow.view()
     assert v.step is Step.DONE and labels(flow) == {"close": "Close"}
     assert "shared with: 3Commas" in v.intro and "Not given the new key: /home/u/bot/config.json." not in v.intro
+
+
+def test_closing_stops_the_wait_and_check_again_cuts_it_short(make_machine: Make, exchange: FakeExchange,
+                                                              old_creds: Credentials) -> None:
+    exchange.api_revoke = set()
+    m = make_machine()
+    m.sleep, m.clock = asyncio.sleep, time.monotonic  # real waits: 2 s, 4 s, … up to the 30 min timeout
+    flow = RotationFlow(m)
+    run(flow.run("load_plan"))
+    run(flow.run("start"))
+    run(flow.run("store", Inputs(credentials=exchange.add())))
+    run(flow.run("confirm", Inputs(ticks={c.id: True for c in m.consumers()})))
+    run(flow.run("revoke_manual"))
+
+    async def scenario() -> tuple[Outcome, float]:
+        t0 = asyncio.get_running_loop().time()
+        task = asyncio.ensure_future(flow.run("verify"))
+        while len(flow.attempts) < 1:
+            await asyncio.sleep(0.01)
+        exchange.keys[old_creds.api_key].revoked = True  # deleted on the website meanwhile...
+        flow.wake()  # ..."Check again": asked at once, not after the 2 s wait
+        outcome = await task
+        return outcome, asyncio.get_running_loop().time() - t0
+
+    outcome, took = run(scenario())
+    assert outcome is Outcome.MOVED and len(flow.attempts) == 2 and took < 1.5
+
+
+def test_closing_the_window_ends_the_wait(make_machine: Make, exchange: FakeExchange) -> None:
+    exchange.api_revoke = set()
+    m = make_machine()
+    m.sleep, m.clock = asyncio.sleep, time.monotonic
+    flow = RotationFlow(m)
+    run(flow.run("load_plan"))
+    run(flow.run("start"))
+    run(flow.run("store", Inputs(credentials=exchange.add())))
+    run(flow.run("confirm", Inputs(ticks={c.id: True for c in m.consumers()})))
+    run(flow.run("revoke_manual"))
+
+    async def scenario() -> Outcome:
+        task = asyncio.ensure_future(flow.run("verify"))
+        while not flow.attempts:
+            await asyncio.sleep(0.01)
+        flow.close()
+        return await asyncio.wait_for(task, 1.5)
+
+    assert run(scenario()) is Outcome.STAYED  # still alive; the rotation waits, saved
+    assert flow.step is Step.VERIFY_OLD
