@@ -16,11 +16,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
+from keyhygiene.core.assessment import KeyAssessment, Summary, assess, summarize
 from keyhygiene.core.models import Credentials, Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.policy import Policy
 from keyhygiene.core.registry import Registry, load_registry
-from keyhygiene.core.rules import RuleContext, blast_radius_of, build_facts, context_for, evaluate_facts
-from keyhygiene.core.score import SCORE_FORMULA, key_score, overall_score
+from keyhygiene.core.rules import RuleContext, context_for
+from keyhygiene.core.score import SCORE_FORMULA, overall_score
 from keyhygiene.core.severity import SEVERITIES, Severity
 from keyhygiene.core.timeutil import iso, utcnow
 
@@ -44,6 +45,7 @@ class KeyAudit:
     findings: list[Finding]
     score: int
     blast_radius: str
+    assessment: KeyAssessment
 
     @property
     def worst(self) -> Severity | None:
@@ -94,6 +96,9 @@ class AuditResult:
         """True when any finding is at or above ``severity`` (``audit --fail-on``)."""
         return any(k.reaches(severity) for k in self.keys)
 
+    def summary(self) -> Summary:
+        return summarize(k.assessment for k in self.keys)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
@@ -117,13 +122,12 @@ def judge(
     now: datetime,
     context: RuleContext | None = None,
 ) -> KeyAudit:
-    """Findings, score and blast radius for one key (also what the GUI calls for a single re-check)."""
-    facts = build_facts(key, profile, policy=policy, registry=registry, now=now, context=context)
-    findings = evaluate_facts(facts)
+    """One key's verdict: ``core.assessment.assess``, the judgement every surface renders."""
+    a = assess(key, profile, checked_at, policy=policy, registry=registry, now=now, context=context)
     shown = profile or KeyProfile(exchange=key.exchange, key=key.fingerprint, status=Status.ERROR,
                                   message="Not checked.")
-    return KeyAudit(key=key, profile=shown, checked_at=checked_at, findings=findings,
-                    score=key_score(findings), blast_radius=blast_radius_of(facts))
+    return KeyAudit(key=key, profile=shown, checked_at=checked_at, findings=list(a.findings), score=a.score,
+                    blast_radius=a.blast_radius, assessment=a)
 
 
 def _default_inspector() -> Inspector:
