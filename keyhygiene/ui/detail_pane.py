@@ -454,7 +454,8 @@ class DetailPane(QScrollArea):
                            + ("" if inc.verified else " (unverified)"), box)
                 lab.setToolTip(inc.summary)
                 pal = lab.palette()
-                pal.setColor(QPalette.ColorRole.WindowText, theme.severity_color("critical"))
+                # As severe as the finding that names the incident: the pane and the findings agree.
+                pal.setColor(QPalette.ColorRole.WindowText, theme.severity_color(inc.severity))
                 lab.setPalette(pal)
                 grid.addWidget(lab, len(exposures) + 2 + j, 0, 1, 3)
         return box

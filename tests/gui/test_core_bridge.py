@@ -17,7 +17,7 @@ def _judge() -> Any:
     now = datetime(2026, 6, 1, tzinfo=UTC)
     rec = KeyRecord(id="k0000001", exchange="binance", label="x", purpose="bot", fingerprint="abcd…wxyz",
                     key_sha256="d" * 64, created_at=None, added_at=now, updated_at=now)
-    return core_bridge.judge(rec, None, None, policy=object(), registry=object(), now=now)
+    return core_bridge.assess(rec, None, None, policy=object(), registry=object(), now=now)
 
 
 CASES: list[tuple[str, Callable[[], Any]]] = [
@@ -26,7 +26,8 @@ CASES: list[tuple[str, Callable[[], Any]]] = [
     ("keyhygiene.core.policy", core_bridge.thresholds),
     ("keyhygiene.core.rules", core_bridge.rule_list),
     ("keyhygiene.core.rules", lambda: core_bridge.context_for("k0000001", None, lambda _k, _n: [])),
-    ("keyhygiene.core.audit", _judge),
+    ("keyhygiene.core.assessment", _judge),
+    ("keyhygiene.core.assessment", lambda: core_bridge.summarize([])),
     ("keyhygiene.core.score", lambda: core_bridge.overall_score([90])),
 ]
 
