@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
@@ -20,6 +21,7 @@ from keyhygiene.core.assessment import KeyAssessment, Summary, assess, summarize
 from keyhygiene.core.models import Credentials, Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.policy import Policy
 from keyhygiene.core.registry import Registry, load_registry
+from keyhygiene.core.report.rotations import last_rotation_day
 from keyhygiene.core.rules import RuleContext, context_for
 from keyhygiene.core.score import SCORE_FORMULA, overall_score
 from keyhygiene.core.severity import SEVERITIES, Severity
@@ -185,6 +187,7 @@ async def audit_async(
     errors: list[str] = []
     # Plaintext copies recorded by a scan are the keys' own file exposures: RuleContext.copies_of reads them.
     base_context = context if context is not None else RuleContext()
+    rotated = partial(last_rotation_day, vault.repo.db)  # a rotated key's old sharings were of the old key
 
     def verdict(key_id: str, profile: KeyProfile | None, at: datetime | None,
                 ctx: RuleContext) -> KeyAudit:
@@ -205,14 +208,16 @@ async def audit_async(
         except Exception as exc:  # keep judging the other keys; report the storage problem at the end
             log.exception("could not record the inspection of %s", key_id)
             errors.append(f"{key_id}: the result could not be saved ({redact.scrub(exc)})")
-        verdict(key_id, profile, at, context_for(key_id, profile, vault.repo.inspection_history, base_context))
+        verdict(key_id, profile, at, context_for(key_id, profile, vault.repo.inspection_history, base_context,
+                                        last_rotation=rotated))
 
     for kid, why in problems.items():
         profile = _secret_missing(by_id[kid], why)
         profiles[kid] = profile
         # The key still works on the exchange: judge what it can do on its last successful check, as the window
         # and the report do.
-        verdict(kid, profile, None, context_for(kid, profile, vault.repo.inspection_history, base_context))
+        verdict(kid, profile, None, context_for(kid, profile, vault.repo.inspection_history, base_context,
+                                        last_rotation=rotated))
 
     items = [(k.id, k.exchange, creds[k.id]) for k in keys if k.id in creds]
     declared = {k.id: k.declared_permissions for k in keys if k.declared_permissions is not None}
@@ -227,7 +232,8 @@ async def audit_async(
         if k.id not in audits:
             # Cancelled before its exchange answered: judge it on its last recorded inspection, if any.
             last_at, last = vault.repo.latest_inspection(k.id) or (None, None)
-            verdict(k.id, last, last_at, context_for(k.id, last, vault.repo.inspection_history, base_context))
+            verdict(k.id, last, last_at, context_for(k.id, last, vault.repo.inspection_history, base_context,
+                                        last_rotation=rotated))
     return AuditResult(generated_at=now or utcnow(), keys=[audits[k.id] for k in keys], policy=policy,
                        cancelled=cancelled, errors=errors)
 

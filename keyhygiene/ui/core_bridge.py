@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core.models import Finding, KeyProfile, KeyRecord
@@ -96,11 +97,15 @@ def rule_list() -> list[tuple[str, str]]:
     return [(r.id, r.summary) for r in RULES]
 
 
-def context_for(key_id: str, profile: KeyProfile | None, history: InspectionHistory) -> RuleContext:
-    """The rules' context for one key: its last successful inspection when ``profile`` is not a success."""
+def context_for(key_id: str, profile: KeyProfile | None, history: InspectionHistory,
+                db: Any | None = None) -> RuleContext:
+    """The rules' context for one key: its last successful inspection when ``profile`` is not a success, and
+    (from ``db``) the day of its last completed rotation, as the audit and the report build it."""
+    from keyhygiene.core.report.rotations import last_rotation_day
     from keyhygiene.core.rules import context_for as core_context_for
 
-    return core_context_for(key_id, profile, history)
+    rotated = partial(last_rotation_day, db) if db is not None else None
+    return core_context_for(key_id, profile, history, last_rotation=rotated)
 
 
 def assess(record: KeyRecord, profile: KeyProfile | None, checked_at: datetime | None, *, policy: Any,

@@ -282,7 +282,7 @@ class Services(QObject):
 
     def _context_for(self, key_id: str, profile: KeyProfile | None) -> Any:
         """When the latest check failed, the rules judge permissions on the last successful one."""
-        return core_bridge.context_for(key_id, profile, self.vault.repo.inspection_history)
+        return core_bridge.context_for(key_id, profile, self.vault.repo.inspection_history, self.vault.db)
 
     def overall_score(self) -> int | None:
         """None until there is something to score: no keys, or findings not evaluated yet."""

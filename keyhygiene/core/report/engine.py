@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from keyhygiene.core.models import Finding, KeyProfile, KeyRecord
@@ -117,13 +118,17 @@ class AuditEngine:
         self, keys: Sequence[KeyRecord], latest: Mapping[str, Inspection], now: datetime
     ) -> dict[str, Verdict]:
         from keyhygiene.core.audit import judge
+        from keyhygiene.core.report.rotations import last_rotation_day
         from keyhygiene.core.rules import context_for
+
+        db = getattr(self._repo, "db", None)
+        rotated = partial(last_rotation_day, db) if db is not None else None
 
         out: dict[str, Verdict] = {}
         for k in keys:
             at, profile = latest[k.id] if k.id in latest else (None, None)
             # As the audit does for a key it could not ask today: judge on the last answer that worked.
-            ctx = context_for(k.id, profile, self._repo.inspection_history, self._context)
+            ctx = context_for(k.id, profile, self._repo.inspection_history, self._context, last_rotation=rotated)
             verdict = judge(k, profile, at, policy=self._policy, registry=self._registry, now=now, context=ctx)
             out[k.id] = Verdict(findings=tuple(verdict.findings), score=verdict.score,
                                 blast_radius=verdict.blast_radius, assessment=verdict.assessment)

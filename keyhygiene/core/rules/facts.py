@@ -43,6 +43,8 @@ class RuleContext:
 Inspection = tuple[datetime, KeyProfile]
 # ``Repository.inspection_history``: (key id, limit) -> that key's inspections, newest first.
 InspectionHistory = Callable[[str, int], Iterable[Inspection]]
+# key id -> the day its latest completed rotation finished, or None (``report.rotations.last_rotation_day``).
+LastRotation = Callable[[str], date | None]
 
 # How far back a failing key's last successful inspection is looked for. Audit, report and window all used 20;
 # a key whose last 20 checks all failed is judged without its old permissions rather than on a stale answer.
@@ -50,13 +52,17 @@ LAST_GOOD_LOOKBACK = 20
 
 
 def context_for(key_id: str, latest: KeyProfile | None, history: InspectionHistory,
-                base: RuleContext | None = None) -> RuleContext:
+                base: RuleContext | None = None, *, last_rotation: LastRotation | None = None) -> RuleContext:
     """``base`` (or an empty context) plus, when the key's latest inspection is not OK (or there is none), its
-    latest successful one from ``history``: the rules then judge permissions on the last answer that worked.
+    latest successful one from ``history``: the rules then judge permissions on the last answer that worked;
+    and, with ``last_rotation``, the day the key's last completed rotation finished.
 
     The one place audit, report and window build this, so the three judge a failing key the same way.
     ``build_facts`` decides whether the fallback applies (not for a key the exchange rejected)."""
     ctx = base if base is not None else RuleContext()
+    rotated = last_rotation(key_id) if last_rotation is not None else None
+    if rotated is not None:
+        ctx = replace(ctx, rotated_on={**ctx.rotated_on, key_id: rotated})
     if latest is not None and latest.status == Status.OK:
         return ctx  # today's answer is the truth: no history query
     for at, prof in history(key_id, LAST_GOOD_LOOKBACK):
