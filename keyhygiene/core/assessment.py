@@ -198,7 +198,9 @@ def reminders_of(key: KeyRecord, findings: Iterable[Finding]) -> tuple[Reminder,
 
 def sort_reminders(reminders: Iterable[Reminder]) -> list[Reminder]:
     """Worst first, then by key label and rule: the banner shows the first."""
-    return sorted(reminders, key=lambda r: (-Severity(r.severity).rank, r.label.lower(), r.key_id, r.rule, r.text))
+    order = {rule: i for i, rule in enumerate(REMINDER_RULES)}  # a leak before a breach, a breach before age
+    return sorted(reminders, key=lambda r: (-Severity(r.severity).rank, r.label.lower(), r.key_id,
+                                            order.get(r.rule, len(order)), r.text))
 
 
 @dataclass(frozen=True)
