@@ -19,8 +19,8 @@ from typing import Any
 from keyhygiene.core.models import Exposure, Finding, KeyProfile, KeyRecord
 from keyhygiene.core.policy import Policy
 from keyhygiene.core.registry import Registry
-from keyhygiene.core.rules import RuleContext, blast_radius_of, build_facts, evaluate_facts
-from keyhygiene.core.rules.facts import KeyFacts
+from keyhygiene.core.rules import RuleContext, blast_radius_of, build_facts, context_for, evaluate_facts
+from keyhygiene.core.rules.facts import InspectionHistory, KeyFacts, LastRotation
 from keyhygiene.core.score import key_score, overall_score
 from keyhygiene.core.severity import SEVERITIES, Severity
 
@@ -256,3 +256,30 @@ def summarize(assessments: Iterable[KeyAssessment]) -> Summary:
         findings=counts,
         reminders=tuple(sort_reminders(r for a in items for r in a.reminders)),
     )
+
+
+Inspection = tuple[datetime, KeyProfile]
+
+
+def assess_stored(
+    keys: Sequence[KeyRecord],
+    latest: Mapping[str, Inspection],
+    *,
+    history: InspectionHistory,
+    last_rotation: LastRotation | None,
+    policy: Policy,
+    registry: Registry,
+    now: datetime,
+    context: RuleContext | None = None,
+) -> list[KeyAssessment]:
+    """Every key judged on its latest recorded inspection, without asking any exchange: what the window shows
+    on start, what ``status`` prints and what a report without ``--refresh`` contains. ``history`` and
+    ``last_rotation`` are the store's (``Repository.inspection_history``, ``report.rotations.last_rotation_day``);
+    the context is built per key exactly as the audit builds it (``rules.context_for``)."""
+    out = []
+    for k in keys:
+        at, profile = latest[k.id] if k.id in latest else (None, None)
+        # As the audit does for a key it could not ask today: judge on the last answer that worked.
+        ctx = context_for(k.id, profile, history, context, last_rotation=last_rotation)
+        out.append(assess(k, profile, at, policy=policy, registry=registry, now=now, context=ctx))
+    return out

@@ -100,7 +100,7 @@ class StaticEngine:
 
 class AuditEngine:
     """The real rules, scores and registry, judging each key exactly as ``keyhygiene audit`` does
-    (``core.audit.judge``), on the latest recorded inspection instead of a fresh one."""
+    (``core.assessment.assess``), on the latest recorded inspection instead of a fresh one."""
 
     def __init__(self, repo: Any, *, policy: Any = None, registry: Any = None, context: Any = None) -> None:
         from keyhygiene.core.policy import Policy
@@ -117,22 +117,15 @@ class AuditEngine:
     def judge_all(
         self, keys: Sequence[KeyRecord], latest: Mapping[str, Inspection], now: datetime
     ) -> dict[str, Verdict]:
-        from keyhygiene.core.audit import judge
+        from keyhygiene.core.assessment import assess_stored
         from keyhygiene.core.report.rotations import last_rotation_day
-        from keyhygiene.core.rules import context_for
 
         db = getattr(self._repo, "db", None)
-        rotated = partial(last_rotation_day, db) if db is not None else None
-
-        out: dict[str, Verdict] = {}
-        for k in keys:
-            at, profile = latest[k.id] if k.id in latest else (None, None)
-            # As the audit does for a key it could not ask today: judge on the last answer that worked.
-            ctx = context_for(k.id, profile, self._repo.inspection_history, self._context, last_rotation=rotated)
-            verdict = judge(k, profile, at, policy=self._policy, registry=self._registry, now=now, context=ctx)
-            out[k.id] = Verdict(findings=tuple(verdict.findings), score=verdict.score,
-                                blast_radius=verdict.blast_radius, assessment=verdict.assessment)
-        return out
+        judged = assess_stored(keys, latest, history=self._repo.inspection_history,
+                               last_rotation=partial(last_rotation_day, db) if db is not None else None,
+                               policy=self._policy, registry=self._registry, now=now, context=self._context)
+        return {a.key.id: Verdict(findings=a.findings, score=a.score, blast_radius=a.blast_radius, assessment=a)
+                for a in judged}
 
     def overall_score(self, scores: Sequence[int]) -> int:
         from keyhygiene.core.score import overall_score
