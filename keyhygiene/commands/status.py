@@ -15,6 +15,8 @@ from keyhygiene.cliutil import open_vault, print_json
 from keyhygiene.core.severity import SEVERITIES
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from keyhygiene.core.assessment import Summary
     from keyhygiene.store.vault import Vault
 
@@ -34,7 +36,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_status)
 
 
-def stored_summary(vault: Vault) -> Summary:
+def stored_summary(vault: Vault, now: datetime | None = None) -> Summary:
     """The vault's summary from stored inspections: the window's header and banner, ``status``."""
     from functools import partial
 
@@ -46,7 +48,7 @@ def stored_summary(vault: Vault) -> Summary:
 
     judged = assess_stored(vault.list_keys(), vault.repo.latest_inspections(),
                            history=vault.repo.inspection_history, last_rotation=partial(last_rotation_day, vault.db),
-                           policy=Policy.load(vault.repo), registry=load_registry(), now=utcnow())
+                           policy=Policy.load(vault.repo), registry=load_registry(), now=now or utcnow())
     return summarize(judged)
 
 

@@ -212,12 +212,10 @@ async def audit_async(
                                         last_rotation=rotated))
 
     for kid, why in problems.items():
-        profile = _secret_missing(by_id[kid], why)
-        profiles[kid] = profile
-        # The key still works on the exchange: judge what it can do on its last successful check, as the window
-        # and the report do.
-        verdict(kid, profile, None, context_for(kid, profile, vault.repo.inspection_history, base_context,
-                                        last_rotation=rotated))
+        # A check that could not start is a failed check, recorded like any other: the window, the report and
+        # `status` read the stored results, and must say what this audit says. The key still works on the
+        # exchange, so it is judged on its last successful check (``context_for``).
+        on_profile(kid, _secret_missing(by_id[kid], why))
 
     items = [(k.id, k.exchange, creds[k.id]) for k in keys if k.id in creds]
     declared = {k.id: k.declared_permissions for k in keys if k.declared_permissions is not None}
