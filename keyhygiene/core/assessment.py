@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from keyhygiene.core.models import Exposure, Finding, KeyProfile, KeyRecord
 from keyhygiene.core.policy import Policy
@@ -126,7 +126,7 @@ class KeyAssessment:
 
     @property
     def needs_attention(self) -> bool:
-        return self.reaches(ATTENTION)
+        return needs_attention(self.findings)
 
     @property
     def incidents(self) -> list[IncidentExposure]:
@@ -243,7 +243,25 @@ class Summary:
         }
 
 
-def summarize(assessments: Iterable[KeyAssessment]) -> Summary:
+def needs_attention(findings: Iterable[Finding]) -> bool:
+    """A key needs attention when a finding is at least ``ATTENTION``: what the header counts."""
+    return any(Severity(x.severity).at_least(ATTENTION) for x in findings)
+
+
+class Judged(Protocol):
+    """What ``summarize`` reads of a key: a ``KeyAssessment``, or a report's key built from one."""
+
+    @property
+    def score(self) -> int: ...
+
+    @property
+    def findings(self) -> Sequence[Finding]: ...
+
+    @property
+    def reminders(self) -> Sequence[Reminder]: ...
+
+
+def summarize(assessments: Iterable[Judged]) -> Summary:
     items = list(assessments)
     counts = dict.fromkeys(SEVERITIES, 0)
     for a in items:
@@ -252,7 +270,7 @@ def summarize(assessments: Iterable[KeyAssessment]) -> Summary:
     return Summary(
         score=overall_score([a.score for a in items]),
         keys=len(items),
-        needs_attention=sum(1 for a in items if a.needs_attention),
+        needs_attention=sum(1 for a in items if needs_attention(a.findings)),
         findings=counts,
         reminders=tuple(sort_reminders(r for a in items for r in a.reminders)),
     )

@@ -249,6 +249,9 @@ def test_every_surface_says_the_same_about_every_key(specs: list[KeySpec], qapp:
         summary = services.summary()
         assert summary is not None and window.headline.text() == summary.headline
         assert summary.to_json() == status
+        assert report["summary"]["reminders"] == status["reminders"]
+        assert (report["summary"]["headline"], report["summary"]["needs_attention"]) == \
+            (summary.headline, status["needs_attention"])
         shown = [r.to_json() for r in window.reminders.current]
         assert shown == status["reminders"]
         if shown:

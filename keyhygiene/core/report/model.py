@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from keyhygiene import __version__
 from keyhygiene.core import redact
+from keyhygiene.core.assessment import Reminder, reminders_of, summarize
 from keyhygiene.core.models import Exposure, Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import Permission
 from keyhygiene.core.report.engine import IncidentInfo, PolicyView, RuleEngine, Verdict
@@ -86,6 +87,7 @@ class ReportKey:
     exposures: tuple[ReportExposure, ...]
     last_rotated: datetime | None
     rotation_reasons: tuple[str, ...]
+    reminders: tuple[Reminder, ...] = ()  # the findings the window's banner and `status` remind of
 
     @property
     def shared_with(self) -> list[str]:
@@ -154,6 +156,10 @@ class Summary:
     keys_needing_rotation: tuple[str, ...]
     keys_with_incident_exposure: tuple[str, ...]
     keys_shared: int
+    # As the window's header and `keyhygiene status` say it (``core.assessment.summarize``).
+    needs_attention: int = 0
+    headline: str = ""
+    reminders: tuple[Reminder, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -257,7 +263,12 @@ def _report_key(
     ordered = tuple(sorted(verdict.findings, key=lambda f: (-_rank(f.severity), f.rule, f.title)))
     exposures = tuple(_exposure(rec.id, e, engine, _affects(rec, a, e, created, source)) for e in rec.exposures)
     reasons: list[str] = []
-    if age is not None and age > engine.policy.max_age_days:
+    if a is not None:
+        # Past the age limit when the age rule says so (its finding at medium or worse), not by a second count.
+        over_age = any(f.rule == "too_old" and Severity(f.severity).at_least(Severity.MEDIUM) for f in ordered)
+    else:  # a static engine (golden files) has no age rule to ask
+        over_age = age is not None and age > engine.policy.max_age_days
+    if over_age:
         reasons.append("age")
     if any(e.has_relevant_incident for e in exposures):
         reasons.append("incident")
@@ -284,6 +295,7 @@ def _report_key(
         exposures=exposures,
         last_rotated=last_rotated,
         rotation_reasons=tuple(reasons),
+        reminders=a.reminders if a is not None else reminders_of(rec, ordered),
     )
 
 
@@ -370,6 +382,7 @@ def _summary(keys: Sequence[ReportKey], engine: RuleEngine) -> Summary:
             if f.severity in by_sev:
                 by_sev[f.severity] += 1
         by_key[k.highest_severity if k.highest_severity in by_key else "none"] += 1
+    core = summarize(keys)
     return Summary(
         key_count=len(keys),
         overall_score=int(engine.overall_score([k.score for k in keys])),
@@ -378,4 +391,7 @@ def _summary(keys: Sequence[ReportKey], engine: RuleEngine) -> Summary:
         keys_needing_rotation=tuple(k.id for k in keys if k.needs_rotation),
         keys_with_incident_exposure=tuple(k.id for k in keys if k.incident_services),
         keys_shared=sum(1 for k in keys if k.shared_with),
+        needs_attention=core.needs_attention,
+        headline=core.headline,
+        reminders=core.reminders,
     )
