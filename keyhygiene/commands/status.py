@@ -17,7 +17,7 @@ from keyhygiene.core.severity import SEVERITIES
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from keyhygiene.core.assessment import Summary
+    from keyhygiene.core.assessment import KeyAssessment, Summary
     from keyhygiene.store.vault import Vault
 
 WIDTH = 100
@@ -36,20 +36,27 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_status)
 
 
-def stored_summary(vault: Vault, now: datetime | None = None) -> Summary:
-    """The vault's summary from stored inspections: the window's header and banner, ``status``."""
+def stored_assessments(vault: Vault, now: datetime | None = None) -> list[KeyAssessment]:
+    """Every key judged on its latest recorded inspection (``core.assessment.assess_stored``), as the window
+    judges them before it audits: what ``status`` summarises and ``keys list`` shows per key."""
     from functools import partial
 
-    from keyhygiene.core.assessment import assess_stored, summarize
+    from keyhygiene.core.assessment import assess_stored
     from keyhygiene.core.policy import Policy
     from keyhygiene.core.registry import load_registry
     from keyhygiene.core.report.rotations import last_rotation_day
     from keyhygiene.core.timeutil import utcnow
 
-    judged = assess_stored(vault.list_keys(), vault.repo.latest_inspections(),
-                           history=vault.repo.inspection_history, last_rotation=partial(last_rotation_day, vault.db),
-                           policy=Policy.load(vault.repo), registry=load_registry(), now=now or utcnow())
-    return summarize(judged)
+    return assess_stored(vault.list_keys(), vault.repo.latest_inspections(),
+                         history=vault.repo.inspection_history, last_rotation=partial(last_rotation_day, vault.db),
+                         policy=Policy.load(vault.repo), registry=load_registry(), now=now or utcnow())
+
+
+def stored_summary(vault: Vault, now: datetime | None = None) -> Summary:
+    """The vault's summary from stored inspections: the window's header and banner, ``status``."""
+    from keyhygiene.core.assessment import summarize
+
+    return summarize(stored_assessments(vault, now))
 
 
 def cmd_status(args: argparse.Namespace) -> int:

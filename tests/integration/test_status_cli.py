@@ -73,6 +73,13 @@ def test_status_is_the_audits_summary(sim, data_dir, memory_keyring, monkeypatch
     rules = {r["rule"] for r in doc["reminders"]}
     assert {"shared_with_leaked_service", "too_old"} <= rules
 
+    # keys list shows each key's risk as the window's table does: the audit's worst finding and score.
+    assert main(["--data-dir", str(data_dir), "keys", "list", "--json"]) == 0
+    listed = {k["id"]: k for k in json.loads(capsys.readouterr().out)}
+    for k in audit["keys"]:
+        worst = next((s for s in SEVERITIES if any(f["severity"] == s for f in k["findings"])), None)
+        assert (listed[k["id"]]["score"], listed[k["id"]]["worst_severity"]) == (k["score"], worst)
+
     # --fail-on as audit's: 1 when a finding is at or above it.
     worst = next(s for s in SEVERITIES if doc["findings"][s])
     for sev in SEVERITIES:
