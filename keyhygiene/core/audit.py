@@ -59,6 +59,15 @@ class KeyAudit:
         w = self.worst
         return w is not None and w.at_least(severity)
 
+    @classmethod
+    def of(cls, a: KeyAssessment) -> KeyAudit:
+        """The audit's view of the core's assessment (``core.assessment.assess``), the judgement every surface
+        renders; a key never inspected shows as "Not checked"."""
+        shown = a.profile or KeyProfile(exchange=a.key.exchange, key=a.key.fingerprint, status=Status.ERROR,
+                                        message="Not checked.")
+        return cls(key=a.key, profile=shown, checked_at=a.checked_at, findings=list(a.findings), score=a.score,
+                   blast_radius=a.blast_radius, assessment=a)
+
     def to_json(self) -> dict[str, Any]:
         d = self.profile.to_json()
         d.update({
@@ -112,24 +121,6 @@ class AuditResult:
             "cancelled": self.cancelled,
             "keys": [k.to_json() for k in self.keys],
         }
-
-
-def judge(
-    key: KeyRecord,
-    profile: KeyProfile | None,
-    checked_at: datetime | None,
-    *,
-    policy: Policy,
-    registry: Registry,
-    now: datetime,
-    context: RuleContext | None = None,
-) -> KeyAudit:
-    """One key's verdict: ``core.assessment.assess``, the judgement every surface renders."""
-    a = assess(key, profile, checked_at, policy=policy, registry=registry, now=now, context=context)
-    shown = profile or KeyProfile(exchange=key.exchange, key=key.fingerprint, status=Status.ERROR,
-                                  message="Not checked.")
-    return KeyAudit(key=key, profile=shown, checked_at=checked_at, findings=list(a.findings), score=a.score,
-                    blast_radius=a.blast_radius, assessment=a)
 
 
 def _default_inspector() -> Inspector:
@@ -191,7 +182,8 @@ async def audit_async(
 
     def verdict(key_id: str, profile: KeyProfile | None, at: datetime | None,
                 ctx: RuleContext) -> KeyAudit:
-        a = judge(by_id[key_id], profile, at, policy=policy, registry=registry, now=now or utcnow(), context=ctx)
+        a = KeyAudit.of(assess(by_id[key_id], profile, at, policy=policy, registry=registry, now=now or utcnow(),
+                               context=ctx))
         audits[key_id] = a
         if on_result is not None:
             try:

@@ -38,7 +38,7 @@ class PolicyView:
 
 @dataclass(frozen=True)
 class Verdict:
-    """One key judged: what ``core.audit.judge`` returns, reduced to what a report prints."""
+    """One key judged: what ``core.assessment.assess`` returns, reduced to what a report prints."""
 
     findings: tuple[Finding, ...]
     score: int

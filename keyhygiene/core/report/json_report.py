@@ -16,7 +16,7 @@ from keyhygiene.core.report.model import ROTATION_REASONS, Report, ReportExposur
 from keyhygiene.core.report.rotations import RotationEntry
 from keyhygiene.core.timeutil import iso
 
-# What ``audit --json`` shows for a key that was never inspected (``core.audit.judge``): same here.
+# What ``audit --json`` shows for a key that was never inspected (``core.audit.KeyAudit.of``): same here.
 NOT_CHECKED_MESSAGE = "Not checked."
 
 
