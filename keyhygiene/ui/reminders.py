@@ -9,16 +9,20 @@ assessment carries, worst first, so the banner can never say more, or less, than
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from keyhygiene.core.assessment import Reminder, sort_reminders
 from keyhygiene.ui.key_row import KeyRow
 
-__all__ = ["Reminder", "ReminderCenter", "collect"]
+if TYPE_CHECKING:
+    from keyhygiene.core.assessment import Reminder
 
 
 def collect(rows: Sequence[KeyRow]) -> list[Reminder]:
+    # Imported here: the rules behind it load after the window's first paint (core_bridge's reason).
+    from keyhygiene.core.assessment import sort_reminders
+
     return sort_reminders(r for row in rows for r in row.reminders)
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from keyhygiene import APP_NAME
 from keyhygiene.ui.icons import app_icon
-from keyhygiene.ui.reminders import Reminder
+
+if TYPE_CHECKING:
+    from keyhygiene.core.assessment import Reminder
 
 
 def tray_available() -> bool:

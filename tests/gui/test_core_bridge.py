@@ -45,3 +45,16 @@ def test_a_missing_core_module_is_an_error_not_an_empty_answer(module: str, call
 def test_overall_score_is_a_number() -> None:
     assert core_bridge.overall_score([]) == 100
     assert core_bridge.overall_score([80, 100]) == 85
+
+
+def test_the_window_module_does_not_load_the_rules() -> None:
+    # The assessment, the rules and the registry load after the first paint (judge_in_background); a module-level
+    # import in a widget module would put them on the startup path again.
+    import subprocess
+
+    script = ("import sys, keyhygiene.ui.main_window, keyhygiene.ui.tray, keyhygiene.ui.reminders; "
+              "print(sorted(m for m in sys.modules if m.startswith(('keyhygiene.core.rules', "
+              "'keyhygiene.core.assessment', 'keyhygiene.core.registry'))))")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip() == "[]"
