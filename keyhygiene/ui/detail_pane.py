@@ -392,8 +392,7 @@ class DetailPane(QScrollArea):
             form.addRow(muted(QLabel("IP restriction")), wrap(ip, box, selectable=True))
         now = utcnow()
         created = row.created_at
-        origin = ("reported by the exchange" if p is not None and p.created_at else
-                  "entered by you" if row.record.created_at else "")
+        origin = {"exchange": "reported by the exchange", "declared": "entered by you"}.get(row.created_origin, "")
         form.addRow(muted(QLabel("Created")),
                     wrap(f"{_day(created)} ({format_age(row.age_days(now))} old, {origin})" if created
                          else "Unknown", box))

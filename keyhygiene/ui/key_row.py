@@ -163,6 +163,16 @@ class KeyRow:
             return self.profile.created_at
         return self.record.created_at
 
+    @property
+    def created_origin(self) -> str:
+        """Where ``created_at`` comes from: "exchange", "declared" or "" (unknown), as the age rules read it."""
+        a = self.assessment
+        if a is not None:
+            return "" if a.created_origin == "added" else a.created_origin
+        if self.profile is not None and self.profile.created_at is not None:
+            return "exchange"
+        return "declared" if self.record.created_at is not None else ""
+
     def age_days(self, now: datetime) -> int | None:
         c = self.created_at
         return None if c is None else max(0, (now - c).days)
