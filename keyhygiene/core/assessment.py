@@ -219,6 +219,10 @@ class Summary:
             return "No keys yet"
         if self.needs_attention:
             return f"{self.needs_attention} of {self.keys} key{'s' if self.keys != 1 else ''} need attention"
+        if self.reminders:
+            # Not urgent, but the banner shows something: the header says so rather than sounding all-clear.
+            n = len(self.reminders)
+            return f"No urgent problems \u00b7 {n} reminder{'s' if n != 1 else ''}"
         if any(self.findings.values()):
             return "No urgent problems"
         return "Every key follows your policy"

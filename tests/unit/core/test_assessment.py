@@ -114,4 +114,6 @@ def test_summary_headline_counts_and_json() -> None:
     assert doc["reminders"][0]["severity"] == "critical" and doc["reminders"][0]["key_id"] == "k1"
     assert s.reaches("critical") and summarize([tidy]).headline in ("No urgent problems",
                                                                     "Every key follows your policy")
+    old = _assess(make_key(created=ago(200), key_id="k3"), make_profile())  # past the age limit: medium
+    assert summarize([old]).headline == "No urgent problems \u00b7 1 reminder"
     assert summarize([]).headline == "No keys yet" and summarize([]).score == 100
