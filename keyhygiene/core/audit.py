@@ -180,6 +180,9 @@ async def audit_async(
     base_context = context if context is not None else RuleContext()
     rotated = partial(last_rotation_day, vault.repo.db)  # a rotated key's old sharings were of the old key
 
+    def context_of(key_id: str, profile: KeyProfile | None) -> RuleContext:
+        return context_for(key_id, profile, vault.repo.inspection_history, base_context, last_rotation=rotated)
+
     def verdict(key_id: str, profile: KeyProfile | None, at: datetime | None,
                 ctx: RuleContext) -> KeyAudit:
         a = KeyAudit.of(assess(by_id[key_id], profile, at, policy=policy, registry=registry, now=now or utcnow(),
@@ -200,8 +203,7 @@ async def audit_async(
         except Exception as exc:  # keep judging the other keys; report the storage problem at the end
             log.exception("could not record the inspection of %s", key_id)
             errors.append(f"{key_id}: the result could not be saved ({redact.scrub(exc)})")
-        verdict(key_id, profile, at, context_for(key_id, profile, vault.repo.inspection_history, base_context,
-                                        last_rotation=rotated))
+        verdict(key_id, profile, at, context_of(key_id, profile))
 
     for kid, why in problems.items():
         # A check that could not start is a failed check, recorded like any other: the window, the report and
@@ -222,8 +224,7 @@ async def audit_async(
         if k.id not in audits:
             # Cancelled before its exchange answered: judge it on its last recorded inspection, if any.
             last_at, last = vault.repo.latest_inspection(k.id) or (None, None)
-            verdict(k.id, last, last_at, context_for(k.id, last, vault.repo.inspection_history, base_context,
-                                        last_rotation=rotated))
+            verdict(k.id, last, last_at, context_of(k.id, last))
     return AuditResult(generated_at=now or utcnow(), keys=[audits[k.id] for k in keys], policy=policy,
                        cancelled=cancelled, errors=errors)
 
