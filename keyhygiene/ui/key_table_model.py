@@ -453,8 +453,8 @@ SCOPES: tuple[tuple[str, str], ...] = (
 
 
 def scope_accepts(scope: str, row: KeyRow) -> bool:
-    if scope == "attention":
-        return row.severity_rank >= 3
+    if scope == "attention":  # the keys the header counts (core.assessment.needs_attention)
+        return row.assessment is not None and row.assessment.needs_attention
     if scope == "critical":
         return row.severity_rank >= 4
     if scope == "shared":

@@ -53,6 +53,10 @@ def _agree(w: Any, key_id: str) -> Any:
     assert w.score_ring.score == summary.score
     if any(Severity(f.severity).at_least(Severity.HIGH) for f in findings):
         assert not w.headline.text().startswith("No urgent problems")
+    # The list's "Needs attention" filter shows the keys the header counts.
+    w.proxy.set_scope("attention")
+    assert w.proxy.rowCount() == summary.needs_attention
+    w.proxy.set_scope("all")
     # Banner: the worst reminder, which is one of the key's findings, with that finding's severity.
     w.reminders.refresh(announce=False)
     reminders = w.reminders.current
