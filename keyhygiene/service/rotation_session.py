@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     # The machine, the flow (asyncio) and the key pairs (cryptography) load when a rotation opens, not when the
     # window's banner asks which rotations wait (open_rotations, at start-up).
     from keyhygiene.core.models import Credentials, Finding, KeyProfile, KeyRecord
-    from keyhygiene.core.rotation.assessment import ServiceInfo
     from keyhygiene.core.rotation.flow import RotationFlow
     from keyhygiene.core.rotation.machine import Assessor, ExchangeOps, RevokeOutcome, RotationMachine
+    from keyhygiene.core.service_info import ServiceInfo
     from keyhygiene.store.vault import Vault
 
 VERIFY_TIMEOUT_S = 30 * 60  # core.rotation.flow.VERIFY_TIMEOUT_S (a test checks they agree)
@@ -51,9 +51,10 @@ def exchange_ops(endpoints: Mapping[str, str] | None = None,
 
 
 def registry_services() -> Callable[[str], ServiceInfo | None]:
-    """Consumer facts from the exposure registry (name, website, published egress IPs, needs, key leaks)."""
-    from keyhygiene.core.registry import FILE_PREFIX, IncidentKind, load_registry
-    from keyhygiene.core.rotation.assessment import Leak, ServiceInfo
+    """Consumer facts from the exposure registry (name, website, published egress IPs, needs, incidents): the one
+    ``ServiceInfo`` every surface uses (core/service_info.py)."""
+    from keyhygiene.core.registry import FILE_PREFIX, load_registry
+    from keyhygiene.core.service_info import service_from
 
     registry = load_registry()
 
@@ -61,12 +62,7 @@ def registry_services() -> Callable[[str], ServiceInfo | None]:
         if service.startswith(FILE_PREFIX):
             return None
         svc = registry.get(service)
-        if svc is None:
-            return None
-        leaks = tuple(Leak(i.first_day, i.last_day, i.when) for i in svc.incidents_of(IncidentKind.KEY_LEAK))
-        return ServiceInfo(id=svc.id, name=svc.name, ips=tuple(svc.egress.ips), ips_published=svc.egress.published,
-                           ips_url=svc.egress.url, needs=svc.needs, website=svc.website or None, leaks=leaks,
-                           defunct=svc.defunct)
+        return None if svc is None else service_from(svc)
 
     return lookup
 

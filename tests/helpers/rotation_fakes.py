@@ -8,15 +8,16 @@ from datetime import date
 
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials, KeyProfile, Status
-from keyhygiene.core.rotation.assessment import Leak, ServiceInfo
 from keyhygiene.core.rotation.machine import ExchangeOps
+from keyhygiene.core.service_info import IncidentInfo, ServiceInfo
 from tests.helpers.secrets_watch import register_secret
 
 # What the registry would say about the consumers the rotation tests use.
 SERVICES = {
     "3commas": ServiceInfo(id="3commas", name="3Commas", ips=("18.0.0.1", "18.0.0.2"), ips_published="yes",
                            needs="trade", website="https://3commas.io",
-                           leaks=(Leak(date(2022, 12, 28), date(2022, 12, 28), "2022-12-28"),)),
+                           incidents=(IncidentInfo(date=date(2022, 12, 28), title="An API-key leak",
+                                                   when="2022-12-28", kind="key_leak", id="3commas-2022-12"),)),
     "koinly": ServiceInfo(id="koinly", name="Koinly", needs="read", website="https://koinly.io"),
 }
 

@@ -14,9 +14,11 @@ from typing import Any
 from keyhygiene.core.models import AUTH_REJECTIONS, Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import TRADE_PERMISSIONS, Permission, permission_words
 from keyhygiene.core.rotation.states import RISK_TEXT, Risk, Verdict
+from keyhygiene.core.service_info import ServiceInfo
 from keyhygiene.core.severity import Severity
 
 FILE_PREFIX = "file:"
+KEY_LEAK = "key_leak"  # registry.IncidentKind.KEY_LEAK (the registry module loads its schema: not imported here)
 
 # What each purpose needs at most (DESIGN.md purposes). Used to suggest the new key's permissions.
 PURPOSE_NEEDS: dict[str, frozenset[str]] = {
@@ -36,30 +38,6 @@ AMBIGUOUS_DEAD: frozenset[Status] = AUTH_REJECTIONS - CERTAIN_DEAD
 RETRYABLE: frozenset[Status] = frozenset(
     {Status.RATE_LIMITED, Status.CLOCK_SKEW, Status.UNREACHABLE, Status.ERROR}
 )
-
-
-@dataclass(frozen=True)
-class Leak:
-    """A key-leak incident of a service, as the consumer decision needs it."""
-
-    first_day: date
-    last_day: date
-    when: str  # as the registry words the date: "2022-12-28", "December 2022"
-
-
-@dataclass(frozen=True)
-class ServiceInfo:
-    """What the registry says about one consumer (the machine looks it up; tests pass it directly)."""
-
-    id: str
-    name: str
-    ips: tuple[str, ...] = ()
-    ips_published: str = "unknown"  # yes | no | discouraged | not_applicable | unknown
-    ips_url: str | None = None
-    needs: str | None = None  # none | read | trade
-    website: str | None = None  # where the user removes the connection (the service's own page)
-    leaks: tuple[Leak, ...] = ()
-    defunct: bool = False
 
 
 @dataclass
@@ -141,11 +119,11 @@ def default_keep(info: ServiceInfo | None, shared_at: date | None) -> tuple[bool
     unknown sharing date cannot rule that out), and for a service that no longer operates; keep otherwise."""
     if info is None:
         return True, None
-    for leak in info.leaks:
-        if shared_at is None or shared_at <= leak.last_day:
+    for leak in info.incidents_of(KEY_LEAK):
+        if leak.until is not None and (shared_at is None or shared_at <= leak.until):
             given = f"after you gave it this key on {shared_at.isoformat()}" if shared_at else \
                 "and you did not record when you gave it this key"
-            return False, f"{info.name} had an API-key leak ({leak.when}) {given}."
+            return False, f"{info.name} had an API-key leak ({leak.when or leak.until.isoformat()}) {given}."
     if info.defunct:
         return False, f"{info.name} no longer operates."
     return True, None
