@@ -169,7 +169,7 @@ class TerminalRotation:
             cut = flow.interrupted
             note = f" (the step '{cut.value}' was interrupted and is repeated safely)" if cut else ""
             self.say(f"Resuming the rotation of {self.m.key.id} ({self.m.key.label}) at: {TITLES[flow.step]}{note}.")
-        await self.apply_decisions(before_plan=True)
+        await self.apply_decisions()
         while flow.step not in TERMINAL:
             v = flow.view()
             n, total = v.position
@@ -185,7 +185,7 @@ class TerminalRotation:
         out.update({name: False for name in self.args.stop})
         return out
 
-    async def apply_decisions(self, before_plan: bool = False) -> None:
+    async def apply_decisions(self) -> None:
         """--keep/--stop on the consumers the plan (or the saved rotation) lists; an unknown one is a usage error
         before anything is saved."""
         from keyhygiene.core.rotation.flow import Inputs
@@ -193,9 +193,12 @@ class TerminalRotation:
         from keyhygiene.core.rotation.states import Step
 
         wanted = self._wanted()
-        if not wanted or (before_plan and self.flow.step is Step.PLAN):
+        if not wanted or (self.flow.step is Step.PLAN and self.flow.plan is None):
+            return  # before the plan is loaded: applied once it is
+        if not self.flow.decisions_open:
+            self.say("note: --keep/--stop are ignored: the consumers step of this rotation is already confirmed.")
             return
-        items = self.flow.plan.consumers if self.flow.plan is not None else self.m.consumers()
+        items = self.flow.consumers()
         decisions: dict[str, bool] = {}
         for name, keep in wanted.items():
             c = find_consumer(items, name)
@@ -203,10 +206,7 @@ class TerminalRotation:
                 known = ", ".join(f"{x.id} ({x.name})" if x.id != x.name else x.id for x in items) or "none"
                 raise UsageError(f"{name!r} is not a consumer of key {self.m.key.id} (its consumers: {known}).")
             decisions[c.id] = keep
-        if self.flow.step in (Step.PLAN, Step.NEW_KEY, Step.TEST_NEW, Step.CONSUMERS):
-            await self.flow.run("decide", Inputs(decisions=decisions))
-        elif self.flow.step is not Step.PLAN:
-            self.say("note: --keep/--stop are ignored: the consumers step of this rotation is already confirmed.")
+        await self.flow.run("decide", Inputs(decisions=decisions))
 
     # ---- pages: each returns None to go on, or the exit code to stop with --------------------------------
     async def on_plan(self, v: View) -> int | None:
@@ -294,7 +294,7 @@ class TerminalRotation:
         report = m.test_report()
         if report is None:
             return None
-        if flow.step is Step.TEST_NEW:
+        if flow.step is Step.TEST_NEW:  # refused or risky: say why before the exit code
             v = flow.view()
             v.sections = [sec for sec in v.sections if sec.title not in _MARKED]
             self.show(v)

@@ -200,6 +200,16 @@ class RotationFlow:
     def interrupted(self) -> Action | None:
         return self._interrupted
 
+    @property
+    def decisions_open(self) -> bool:
+        """Keep/stop can still change: from the loaded plan until the consumers step is confirmed."""
+        return (self.step is Step.PLAN and self.plan is not None) or self.step in (
+            Step.NEW_KEY, Step.TEST_NEW, Step.CONSUMERS)
+
+    def consumers(self) -> list[Consumer]:
+        """The consumers and their decisions: the plan's before the rotation starts, the journal's after."""
+        return self.plan.consumers if self.step is Step.PLAN and self.plan is not None else self.m.consumers()
+
     # ---- the view -------------------------------------------------------------------------------------------
     def view(self) -> View:
         step = self.step
