@@ -119,3 +119,29 @@ def test_a_closed_pipe_ends_quietly(cli: Cli) -> None:
         os.close(write_end)
     assert p.returncode == 141, p.stderr  # what a shell reports for a tool whose reader closed the pipe
     assert p.stderr == ""
+
+
+# Issue 18 item 6: a misspelled exchange in an override must not silently send the key to the production host,
+# and a malformed URL is a usage error, not exit 4 or a traceback.
+@pytest.mark.parametrize("endpoint", [
+    "binanse=http://127.0.0.1:9",
+    "http://[::1",
+    "binance=http://[::1",
+    "binance=http://127.0.0.1 :9",
+    "binance=http://127.0.0.1:99999",
+    "binance=http://",
+    "binance=http://127.0.0.1:9/a b",
+])
+def test_a_bad_endpoint_override_is_a_usage_error(endpoint: str, cli: Cli) -> None:
+    env = {"KEYHYGIENE_API_KEY": "k" * 32, "KEYHYGIENE_API_SECRET": "s" * 32} | FAIL_BACKEND
+    r = cli.run("--endpoint", endpoint, "inspect", "--exchange", "binance", env=env)
+    assert r.returncode == 2, r
+    assert "--endpoint" in r.stderr and r.stdout == "", r
+
+
+def test_a_misspelled_exchange_in_an_override_names_the_close_match(cli: Cli) -> None:
+    env = {"KEYHYGIENE_API_KEY": "k" * 32, "KEYHYGIENE_API_SECRET": "s" * 32,
+           "KEYHYGIENE_ENDPOINTS": "binanse=http://127.0.0.1:9"}
+    r = cli.run("inspect", "--exchange", "binance", env=env)
+    assert r.returncode == 2 and "KEYHYGIENE_ENDPOINTS" in r.stderr, r
+    assert "binanse" in r.stderr and "did you mean binance" in r.stderr, r
