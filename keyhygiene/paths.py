@@ -28,6 +28,12 @@ class AppPaths:
         return self.data_dir / "keyhygiene.sqlite3"
 
     @property
+    def vault_id_file(self) -> Path:
+        """The vault ids this data dir has used, newest first, beside the database: they name the keychain entries,
+        so a lost or damaged database does not orphan them for good (``doctor`` finds and adopts them)."""
+        return self.data_dir / "vault-id"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "keyhygiene.log"
 
