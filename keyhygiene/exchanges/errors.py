@@ -59,10 +59,28 @@ def looks_like_html(body: str | None) -> bool:
     return head.startswith("<!doctype") or head.startswith("<html") or "<body" in head
 
 
+def guard_failure(exc: BaseException) -> tuple[Status, str] | None:
+    """What the HTTP guard stopped (http_guard.py): whatever the exchange's own codes would say, this is it."""
+    from keyhygiene.exchanges.http_guard import RedirectRefused, ResponseTooLarge, UnreadableAnswer
+
+    if isinstance(exc, RedirectRefused):
+        return Status.ERROR, message(Status.ERROR, f"It answered with a redirect to {exc.location} (HTTP "
+                                     f"{exc.status}); KeyHygiene never follows a redirect with a signed request.")
+    if isinstance(exc, ResponseTooLarge):
+        return Status.ERROR, message(Status.ERROR, f"Its answer was larger than {exc.limit // 1024} KiB, far more "
+                                     "than a key description; KeyHygiene stopped reading it.")
+    if isinstance(exc, UnreadableAnswer):
+        return Status.ERROR, message(Status.ERROR, f"{str(exc).capitalize()}.")
+    return None
+
+
 def generic(exc: BaseException, http_status: int | None, body: str | None) -> tuple[Status, str]:
     """The mapping used when the adapter did not recognise an exchange-specific code."""
     import ccxt
 
+    guarded = guard_failure(exc)
+    if guarded is not None:
+        return guarded
     if isinstance(exc, ReadOnlyViolation):
         return Status.ERROR, message(Status.ERROR, "KeyHygiene blocked a non-read request (this is a bug).")
     if isinstance(exc, asyncio.TimeoutError | ccxt.RequestTimeout):
@@ -99,6 +117,9 @@ def classify(adapter: Adapter | None, exc: BaseException, http_status: int | Non
              ) -> tuple[Status, str]:
     """A failed request's status and plain message: the exchange's own codes (``adapter.classify``) first, except
     for a rate limit or IP ban (``RATE_LIMIT_HTTP``); the generic mapping otherwise."""
+    guarded = guard_failure(exc)
+    if guarded is not None:
+        return guarded
     if adapter is not None and http_status not in RATE_LIMIT_HTTP:
         try:
             mapped = adapter.classify(http_status, decode_body(body), exc)  # type: ignore[arg-type]
