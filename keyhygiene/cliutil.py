@@ -138,6 +138,14 @@ def _ask(prompt: str, hidden: bool = True) -> str:
     return lines[0] if lines else ""
 
 
+def _ask_field(field: str, what: str, prompt: str) -> str:
+    try:
+        return _ask(prompt)
+    except UnicodeDecodeError:
+        # The bytes are not quoted back: they may be most of a secret.
+        raise ValidationError(field, f"The {what} read from standard input is not valid UTF-8 text.") from None
+
+
 def _unescape_pem(value: str) -> str:
     """A PEM pasted from a JSON file keeps its ``\\n`` escapes (the CDP key download); make them newlines."""
     if PEM_BEGIN in value and "\\n" in value and "\n" not in value.strip():
@@ -151,11 +159,11 @@ def read_credentials(exchange: str, needs_passphrase: bool) -> Credentials:
     secret = os.environ.get(ENV_SECRET)
     passphrase = os.environ.get(ENV_PASSPHRASE)
     if key is None:
-        key = _ask(f"{exchange} API key: ")
+        key = _ask_field("api_key", "API key", f"{exchange} API key: ")
     if secret is None:
-        secret = _ask(f"{exchange} API secret (hidden): ")
+        secret = _ask_field("secret", "API secret", f"{exchange} API secret (hidden): ")
     if passphrase is None and needs_passphrase:
-        passphrase = _ask(f"{exchange} API passphrase (hidden): ")
+        passphrase = _ask_field("passphrase", "API passphrase", f"{exchange} API passphrase (hidden): ")
     if not key or not secret:
         raise ValidationError(
             "api_key" if not key else "secret",

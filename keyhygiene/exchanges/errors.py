@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
@@ -30,7 +31,7 @@ MESSAGES: dict[Status, str] = {
         "The exchange rejected the key without saying why (deleted key, wrong IP or missing permission look "
         "the same here)."
     ),
-    Status.RATE_LIMITED: "The exchange is rate-limiting requests; try again in a minute.",
+    Status.RATE_LIMITED: "The exchange is rate-limiting requests; try again later.",
     Status.CLOCK_SKEW: "This computer's clock differs too much from the exchange's; sync the system clock.",
     Status.UNREACHABLE: "The exchange could not be reached (network down, DNS, refused connection or timeout).",
     Status.UNSUPPORTED: "This exchange has no way to describe a key through its API.",
@@ -57,6 +58,56 @@ def looks_like_html(body: str | None) -> bool:
         return False
     head = body.lstrip()[:200].lower()
     return head.startswith("<!doctype") or head.startswith("<html") or "<body" in head
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date (RFC 9110 allows both)."""
+    for k, v in headers.items():
+        if k.lower() != "retry-after":
+            continue
+        value = str(v).strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            from datetime import UTC, datetime
+            from email.utils import parsedate_to_datetime
+
+            when = parsedate_to_datetime(value)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError, IndexError):
+            return None
+    return None
+
+
+def retry_phrase(seconds: float) -> str:
+    """ "in 45 seconds", "in a minute", "in 60 minutes", "in 3 hours" (rounded up: never sooner than asked)."""
+    import math
+
+    if seconds <= 60:
+        n = max(1, math.ceil(seconds))
+        return "in a minute" if n == 60 else f"in {n} second{'s' if n != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    if minutes <= 120:
+        return f"in {minutes} minutes"
+    hours = math.ceil(seconds / 3600)
+    return f"in {hours} hours"
+
+
+def with_retry_after(status: Status, text: str, headers: Mapping[str, str] | None) -> str:
+    """A rate limit's message says when to retry, from the answer's Retry-After when there is one."""
+    if status is not Status.RATE_LIMITED or not headers:
+        return text
+    seconds = retry_after_seconds(headers)
+    if seconds is None:
+        return text
+    phrase = f"try again {retry_phrase(seconds)}"
+    if "try again later" in text:
+        return text.replace("try again later", phrase)
+    return f"{text.rstrip('.')}; {phrase}."
 
 
 def guard_failure(exc: BaseException) -> tuple[Status, str] | None:
