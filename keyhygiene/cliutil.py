@@ -38,6 +38,8 @@ def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Vault:
 
     paths = app_paths(getattr(args, "data_dir", None))
     vault = Vault(paths, service_resolver=default_resolver())
+    for warning in vault.warnings:
+        err(f"warning: {warning}")
     try:
         configure_logging(paths)
     except OSError as exc:

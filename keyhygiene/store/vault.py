@@ -201,13 +201,16 @@ class Vault:
         service_resolver: Callable[[str], str] | None = None,
     ) -> None:
         self.paths = paths
+        self.warnings: list[str] = []
         try:
-            paths.ensure()
+            self.warnings = paths.ensure()
         except OSError as exc:
             raise DatabaseError(
                 f"The data folder {paths.data_dir} cannot be used ({exc.strerror or exc}). Check its permissions "
                 "or choose another data folder with --data-dir."
             ) from None
+        for w in self.warnings:
+            log.warning("%s", w)
         self.db = Database(paths.database)
         try:
             self.repo = Repository(self.db)

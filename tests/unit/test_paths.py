@@ -90,3 +90,20 @@ def test_resources_dir_is_found_when_present_and_explained_when_not(
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
     with pytest.raises(FileNotFoundError, match="resources not found"):
         resources_dir()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_an_existing_data_dir_keeps_its_mode_and_is_warned_about_when_others_can_read_it(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    warnings = app_paths(shared).ensure()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755  # the user's folder, the user's mode
+    assert len(warnings) == 1 and "other users" in warnings[0] and "0755" in warnings[0]
+    private = tmp_path / "private"
+    private.mkdir()
+    private.chmod(0o700)
+    assert app_paths(private).ensure() == []
+    new = tmp_path / "new"
+    assert app_paths(new).ensure() == []
+    assert stat.S_IMODE(new.stat().st_mode) == 0o700
