@@ -205,3 +205,62 @@ def test_a_stuck_keychain_fails_add_and_doctor_within_the_deadline(cli: Cli, tmp
     r = cli.run("doctor", "--require-keychain", env=env, timeout=60)
     assert r.returncode == 3 and "did not answer in 1 s" in r.stdout, r
     assert time.monotonic() - started < 45
+
+
+# ---- the same on the real Secret Service (CI runs these inside a throwaway gnome-keyring) ---------------------
+@pytest.mark.keychain
+def test_a_zeroed_database_on_the_real_keychain_is_reported_and_adopted(keychain: Cli, tmp_path: Path) -> None:
+    creds = fresh_creds("binance")
+    r = keychain.run("keys", "add", "--exchange", "binance", "--label", "real", "--json", env=creds.env())
+    assert r.returncode == 0, r
+    key_id = json.loads(r.stdout)["id"]
+    db = keychain.data_dir / "keyhygiene.sqlite3"
+    db.write_bytes(b"")
+    r = keychain.run("keys", "list")
+    assert r.returncode == 6 and "damaged" in r.stderr, r
+    doc = json.loads(keychain.run("doctor", "--json").stdout)["consistency"]
+    assert doc["listable"] is True  # the Secret Service can be searched for our items
+    assert [(f["kind"], f["key_id"]) for f in doc["findings"]] == [("orphaned_secret", key_id)]
+    db.rename(tmp_path / "damaged.sqlite3")
+    r = keychain.run("doctor", "--repair", stdin="adopt\n")
+    assert r.returncode == 0 and "adopted" in r.stdout, r
+    assert [k["id"] for k in keychain.run("keys", "list", "--json").json()] == [key_id]
+
+
+def _secret_service_pid() -> int | None:
+    try:
+        from jeepney import DBusAddress, new_method_call
+        from jeepney.io.blocking import open_dbus_connection
+    except ImportError:
+        return None
+    try:
+        with open_dbus_connection(bus="SESSION") as conn:
+            bus = DBusAddress("/org/freedesktop/DBus", bus_name="org.freedesktop.DBus",
+                              interface="org.freedesktop.DBus")
+            msg = new_method_call(bus, "GetConnectionUnixProcessID", "s", ("org.freedesktop.secrets",))
+            return int(conn.send_and_get_reply(msg, timeout=5).body[0])
+    except Exception:  # noqa: BLE001 - no session bus, no daemon: the test skips
+        return None
+
+
+@pytest.mark.keychain
+@pytest.mark.skipif(not hasattr(os, "kill") or os.name != "posix", reason="SIGSTOP")
+def test_a_stopped_secret_service_daemon_fails_within_the_deadline(keychain: Cli) -> None:
+    import signal
+
+    pid = _secret_service_pid()
+    if pid is None:
+        pytest.skip("no Secret Service daemon on the session bus")
+    env = {"KEYHYGIENE_KEYCHAIN_TIMEOUT": "2"}
+    creds = fresh_creds("binance")
+    os.kill(pid, signal.SIGSTOP)  # the throwaway session's daemon, resumed below whatever happens
+    try:
+        started = time.monotonic()
+        r = keychain.run("keys", "add", "--exchange", "binance", "--label", "x", env=env | creds.env(), timeout=90)
+        assert r.returncode == 3 and "did not answer in 2 s" in r.stderr, r
+        r = keychain.run("doctor", "--require-keychain", env=env, timeout=90)
+        assert r.returncode == 3 and "did not answer in 2 s" in r.stdout, r
+        assert time.monotonic() - started < 60
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert not (keychain.data_dir / "keyhygiene.sqlite3").exists()
