@@ -94,6 +94,7 @@ class KeychainStatus:
     state: KeychainState
     backend: str
     message: str
+    timed_out: float | None = None  # seconds waited, when the keychain did not answer at all
 
     @property
     def usable(self) -> bool:
@@ -116,7 +117,7 @@ class KeychainTimeout(KeychainError):
 
     def __init__(self, backend: str, seconds: float) -> None:
         self.seconds = seconds
-        super().__init__(KeychainStatus(KeychainState.UNAVAILABLE, backend, timeout_message(seconds)))
+        super().__init__(KeychainStatus(KeychainState.UNAVAILABLE, backend, timeout_message(seconds), seconds))
 
 
 def timeout_message(seconds: float) -> str:
@@ -270,7 +271,7 @@ class SecretStore:
         try:
             with_deadline(backend.get_password, self._service("probe", CURRENT), "probe")
         except _Timeout as exc:
-            return KeychainStatus(KeychainState.UNAVAILABLE, name, timeout_message(exc.seconds))
+            return KeychainStatus(KeychainState.UNAVAILABLE, name, timeout_message(exc.seconds), exc.seconds)
         except Exception as exc:  # KeyringLocked, dbus errors, missing daemon, InitError, NoKeyringError…
             return self._status(_state_of(exc), name, redact.scrub(exc))
         return self._status(KeychainState.AVAILABLE, name)
