@@ -34,8 +34,9 @@ class DatabaseCorrupt(DatabaseError):
         where = f" A copy was saved to {copy}." if copy else ""
         super().__init__(
             f"The KeyHygiene database at {path} is damaged and cannot be read ({detail}).{where} "
-            "Nothing was overwritten. Your secrets are still in the OS keychain; move the damaged file away "
-            "to start a new vault, or restore it from a backup."
+            "Nothing was overwritten. Your secrets are still in the OS keychain: `keyhygiene doctor` lists them; "
+            "restore the file from a backup, or move it away and run `keyhygiene doctor --repair` to adopt "
+            "them into a new vault."
         )
 
 

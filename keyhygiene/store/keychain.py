@@ -425,7 +425,8 @@ class SecretStore:
         creds = self.get(key_id, src)
         if creds is None:
             raise KeyError(f"no {src} credentials for key {key_id}")
-        self.put(key_id, creds, dst)
+        # The entry's description (exchange, label) stays with the key, so a lost database can still adopt it.
+        self.put(key_id, creds, dst, meta=self.meta(key_id, src) or self.meta(key_id, dst) or None)
         self.delete(key_id, src)
 
     # ---- helpers ------------------------------------------------------------------------------------------
