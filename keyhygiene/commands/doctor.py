@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from keyhygiene import __version__, exitcodes
+from keyhygiene import __version__, exitcodes, qtcheck
 from keyhygiene.cliutil import print_json
 from keyhygiene.paths import AppPaths, app_paths
 
@@ -38,8 +38,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         "data_dir": str(paths.data_dir),
         "log_dir": str(paths.log_dir),
     }
+    info["qt_platform"], qt_lines = qtcheck.doctor_section()  # can the window open: issue 19
     consistency, code = _consistency(args, paths, status.usable)
-    info["consistency"] = consistency
+    info["consistency"] = consistency  # do keychain and database agree: issue 18
     if args.json:
         print_json(info)
     else:
@@ -49,6 +50,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(f"           {status.message}")
         print(f"data dir:  {paths.data_dir}")
         print(f"logs:      {paths.log_dir}")
+        print(*qt_lines, sep="\n")
         _print_consistency(consistency)
     if args.require_keychain and not status.usable:
         return exitcodes.KEYCHAIN
