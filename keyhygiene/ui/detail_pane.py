@@ -32,6 +32,7 @@ from keyhygiene.exchanges.catalog import display_name
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, KeyRow, format_age, permission_tone
+from keyhygiene.ui.links import LinksButton, collect_links
 from keyhygiene.ui.widgets import Chip, FlowLayout, SectionTitle, chips_row, muted, rich, wrap
 
 # What each rule's fix button does (rule ids from keyhygiene.core.rules). "unshare" buttons are added for every
@@ -184,6 +185,7 @@ class DetailPane(QScrollArea):
     # ---- content ------------------------------------------------------------------------------------------
     def _show_empty(self) -> None:
         self._row = None
+        self.links_button: LinksButton | None = None
         self.cards = []
         w = QWidget()
         lay = QVBoxLayout(w)
@@ -334,6 +336,14 @@ class DetailPane(QScrollArea):
         lay.addWidget(SectionTitle("History"))
         lay.addWidget(self._history(row, w))
         lay.addStretch(1)
+
+        # Every link the texts above show, as one Tab stop next to the key's buttons (issue 20: Tab used to stop
+        # at each link of each finding on its way to the next button).
+        found = collect_links(w)
+        self.links_button = LinksButton(found, actions_box) if found else None
+        if self.links_button is not None:
+            actions.addWidget(self.links_button)
+            QWidget.setTabOrder(self.remove_button, self.links_button)
         return w
 
     def _tool(self, icon: str, tip: str, name: str, slot: Any) -> QToolButton:

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from keyhygiene import APP_NAME, __version__
+from keyhygiene import APP_NAME
 from keyhygiene.core import redact
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.exchanges.catalog import display_name
@@ -208,8 +208,11 @@ class MainWindow(QMainWindow):
         self.act_details.setChecked(True)
         self.act_quit = A("quit", "&Quit", None, [QKeySequence.StandardKey.Quit, "Ctrl+Q"], "Quit KeyHygiene",
                           self.close)
-        self.act_about = A("about", "&About KeyHygiene", None, [QKeySequence.StandardKey.HelpContents, "F1"],
-                           "Version and what KeyHygiene does", self.show_about)
+        self.act_guide = A("guide", "&User guide", None, [QKeySequence.StandardKey.HelpContents, "F1"],
+                           "What to do when a service leaks keys, what each permission allows, IP restriction on "
+                           "each exchange, shortcuts (opens in the browser; works offline)", self.open_guide)
+        self.act_about = A("about", "&About KeyHygiene", None, ["Ctrl+F1"],
+                           "Version of KeyHygiene and of what it runs on", self.show_about)
         self.act_demo = A("demo", "Try the &demo", "demo", [], "Open a separate window on sample keys",
                           self.launch_demo)
         self.key_actions = [self.act_rotate, self.act_edit, self.act_recheck, self.act_share, self.act_copy_key,
@@ -220,7 +223,7 @@ class MainWindow(QMainWindow):
 
     def all_actions(self) -> list[QAction]:
         return [self.act_add, self.act_audit, self.act_cancel, self.act_export, self.act_scan, self.act_settings,
-                *self.key_actions, self.act_find, self.act_details, self.act_quit, self.act_about]
+                *self.key_actions, self.act_find, self.act_details, self.act_quit, self.act_guide, self.act_about]
 
     def _make_menus(self) -> None:
         mb = self.menuBar()
@@ -244,6 +247,8 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.act_settings)
         m = mb.addMenu("&Help")
+        m.addAction(self.act_guide)
+        m.addSeparator()
         m.addAction(self.act_about)
 
     def _make_toolbar(self) -> None:
@@ -869,15 +874,16 @@ class MainWindow(QMainWindow):
         self._keep(box)
         box.open()
 
-    def show_about(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
+    def open_guide(self) -> None:
+        from keyhygiene.ui import help_menu
 
-        box = QMessageBox(self)
-        box.setWindowTitle(f"About {APP_NAME}")
-        box.setIconPixmap(icons.app_pixmap(64))
-        box.setText(f"<b>{APP_NAME} {__version__}</b>")
-        box.setInformativeText("Know what every exchange API key can do, who has it, and rotate the ones you gave "
-                               "away. Secrets stay in the OS keychain.")
+        if not help_menu.open_guide(self):
+            self.statusBar().showMessage("The browser could not be opened; the guide is shown in a window.", 8000)
+
+    def show_about(self) -> None:
+        from keyhygiene.ui import help_menu
+
+        box = help_menu.about_box(self, icons.app_pixmap(64))
         self._keep(box)
         box.open()
 

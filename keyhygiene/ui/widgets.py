@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidgetItem,
 )
 
-from keyhygiene.ui import theme
+from keyhygiene.ui import links, theme
 from keyhygiene.ui.delegates import chip_colors
 from keyhygiene.ui.icons import action_icon
 
@@ -208,12 +208,16 @@ def linkify(text: str) -> str:
 
 
 def rich(text: str, parent: QWidget | None = None) -> QLabel:
-    """A wrapping label whose URLs are clickable short links (opened in the browser)."""
+    """A wrapping label whose URLs are clickable short links (opened in the browser, or a message saying why
+    not). Its links take no Tab stop of their own: a pane gathers them into one (``links.LinksButton``)."""
     lab = QLabel(linkify(text), parent)
     lab.setWordWrap(True)
     lab.setTextFormat(Qt.TextFormat.RichText)
-    lab.setOpenExternalLinks(True)
-    lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+    lab.setOpenExternalLinks(False)
+    lab.linkActivated.connect(lambda url, w=lab: links.open_link(w.window(), url))
+    lab.setProperty(links.LINKS_PROPERTY, [(links.short_text(m.group(0)), m.group(0)) for m in _URL.finditer(text)])
+    lab.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                | Qt.TextInteractionFlag.TextSelectableByMouse)
     lab.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
     lab.setAccessibleName(text[:200])
     return lab
