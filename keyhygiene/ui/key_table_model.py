@@ -493,6 +493,23 @@ class KeyFilterProxyModel(QSortFilterProxyModel):
     def scope(self) -> str:
         return self._scope
 
+    def empty_text(self) -> str | None:
+        """What the list says when the filter hides every key (None while something shows, or nothing is
+        stored: the welcome page covers that)."""
+        model = self.sourceModel()
+        total = model.rowCount() if model is not None else 0
+        if total == 0 or self.rowCount() > 0:
+            return None
+        scope = dict(SCOPES).get(self._scope, self._scope)
+        keys = f"{total} key" if total == 1 else f"{total} keys"
+        if self._text and self._scope != "all":
+            what = f"No key in \u201c{scope}\u201d matches \u201c{self._text}\u201d."
+        elif self._text:
+            what = f"No key matches \u201c{self._text}\u201d."
+        else:
+            what = f"No key in \u201c{scope}\u201d."
+        return f"{what} Clear the filter (Esc in the filter box) to see all {keys}."
+
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
         if not isinstance(model, KeyTableModel):

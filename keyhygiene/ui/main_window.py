@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QItemSelection, QObject, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence, QPixmap, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence, QPixmap, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -39,9 +39,10 @@ from keyhygiene.core import redact
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.exchanges.catalog import display_name
 from keyhygiene.store.keychain import KeychainStatus
-from keyhygiene.ui import core_bridge, icons, plugins, theme
+from keyhygiene.ui import core_bridge, focus_ring, icons, plugins, theme
 from keyhygiene.ui.clipboard import SecureClipboard
 from keyhygiene.ui.delegates import RENDER_BUDGET_S, CellDelegate
+from keyhygiene.ui.focus_regions import RegionCycler, toolbar_buttons
 from keyhygiene.ui.key_row import format_relative
 from keyhygiene.ui.key_table_model import KEY_ID_ROLE, ROW_ROLE, SCOPES, Col, KeyFilterProxyModel, KeyTableModel
 from keyhygiene.ui.reminders import IncidentRef, ReminderCenter, collect
@@ -94,6 +95,13 @@ class MainWindow(QMainWindow):
         self._make_toolbar()
         self._make_central()
         self._make_status_bar()
+        self.regions = RegionCycler(self, [
+            lambda: self.toolbar, lambda: self.filter_edit, lambda: self.table,
+            lambda: self.detail.widget() if getattr(self, "detail", None) is not None else None,
+        ])
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            focus_ring.install(app)
         self.tray: Any = None
 
         self.reminders = ReminderCenter(self._evaluate_reminders, self)
@@ -277,6 +285,9 @@ class MainWindow(QMainWindow):
         search.setProperty("iconName", "search")
         self.filter_edit.setMinimumWidth(220)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
+        clear = QShortcut(QKeySequence("Esc"), self.filter_edit)
+        clear.setContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.activated.connect(self.filter_edit.clear)
         tb.addWidget(self.filter_edit)
         self.scope_combo = QComboBox()
         self.scope_combo.setAccessibleName("Show")
@@ -294,6 +305,8 @@ class MainWindow(QMainWindow):
                 w.setAccessibleName(a.text().replace("&", "").rstrip("\u2026"))
         self.toolbar = tb
         self.addToolBar(tb)
+        # Every toolbar action reachable by keyboard: its buttons take Tab focus, F6 jumps between regions.
+        self.toolbar_buttons = toolbar_buttons(tb)
 
     def _make_central(self) -> None:
         self.stack = QStackedWidget(self)
@@ -343,6 +356,11 @@ class MainWindow(QMainWindow):
         hh.setSectionResizeMode(Col.EXCHANGE, QHeaderView.ResizeMode.Fixed)
         self.table.sortByColumn(Col.RISK, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        # A filter that hides every key says so in the list, instead of showing an empty table.
+        self.empty_notice: Any = None  # made when first needed: the first frame does without it
+        for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                    self.proxy.layoutChanged):
+            sig.connect(self._update_empty_notice)
         self.table.doubleClicked.connect(lambda _i: self.open_edit_dialog(self.selected_id()))
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         for a in self.key_actions:
@@ -981,6 +999,16 @@ class MainWindow(QMainWindow):
             name = a.property("iconName")
             if name:
                 a.setIcon(icons.action_icon(str(name)))
+
+    def _update_empty_notice(self, *_args: object) -> None:
+        text = self.proxy.empty_text()
+        if self.empty_notice is None:
+            if not text:
+                return
+            from keyhygiene.ui.widgets import ViewNotice
+
+            self.empty_notice = ViewNotice(self.table)
+        self.empty_notice.set_notice(text)
 
     def _focus_filter(self) -> None:
         self.filter_edit.setFocus()

@@ -6,7 +6,7 @@ import html
 import re
 import urllib.parse
 
-from PySide6.QtCore import QEvent, QMargins, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QMargins, QObject, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QClipboard,
@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QPalette,
 )
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -425,3 +426,44 @@ class SecretField(QWidget):
     def wipe(self) -> None:
         self.toggle.setChecked(False)
         self.edit.clear()
+
+
+class ViewNotice(QLabel):
+    """A sentence in the middle of an empty item view ("No key matches …"), so an empty list is not mistaken
+    for an empty vault or a broken filter."""
+
+    def __init__(self, view: QAbstractItemView) -> None:
+        super().__init__(view.viewport())
+        self._view = view
+        self.setObjectName("viewNotice")
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self.hide()
+
+    def set_notice(self, text: str | None) -> None:
+        vp = self._view.viewport()
+        if not text:
+            if self.isVisibleTo(self._view):
+                vp.removeEventFilter(self)
+            self.hide()
+            self.setText("")
+            return
+        self.setText(text)
+        self._view.setAccessibleDescription(text)
+        if not self.isVisibleTo(self._view):
+            # Only while shown: an empty view has little to paint, so following its resizes costs nothing.
+            vp.installEventFilter(self)
+        self._place()
+        self.show()
+
+    def _place(self) -> None:
+        r = self._view.viewport().rect().adjusted(24, 24, -24, -24)
+        self.setGeometry(r.x(), r.y(), r.width(), max(self.heightForWidth(r.width()), self.sizeHint().height()) + 8)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._place()
+        return False
