@@ -318,6 +318,8 @@ class AddKeyDialog(QDialog):
         exchange_edit = self.exchange.lineEdit()
         assert exchange_edit is not None
         exchange_edit.editingFinished.connect(self._on_exchange_changed)
+        # An error about the exchange goes as soon as the field names one (picked from the list or typed in full).
+        self.exchange.currentTextChanged.connect(self._on_exchange_text_changed)
         self._exchanges_note = muted(QLabel("Loading every other ccxt exchange\u2026"))
         self._add_row("exchange", "&Exchange", self.exchange, self._exchanges_note)
 
@@ -469,6 +471,10 @@ class AddKeyDialog(QDialog):
             if it is not None and it.text().lower() == text.lower():
                 return str(it.data(Qt.ItemDataRole.UserRole))
         return text.lower()
+
+    def _on_exchange_text_changed(self, _text: str) -> None:
+        if self.current_exchange() in self._known:
+            self._hide_error("exchange")
 
     def unknown_exchange_text(self, typed: str) -> str:
         return (f"\u201c{typed.strip()}\u201d is not an exchange KeyHygiene knows. Pick one from the list; typing a "

@@ -33,7 +33,7 @@ from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, KeyRow, format_age, permission_tone
 from keyhygiene.ui.links import LinksButton, collect_links
-from keyhygiene.ui.widgets import Chip, FlowLayout, SectionTitle, chips_row, muted, rich, wrap
+from keyhygiene.ui.widgets import Chip, FlowLayout, SectionTitle, breakable, chips_row, muted, rich, wrap
 
 # What each rule's fix button does (rule ids from keyhygiene.core.rules). "unshare" buttons are added for every
 # still-active consumer the finding names in its evidence.
@@ -221,6 +221,9 @@ class DetailPane(QScrollArea):
         rec = row.record
         w = QWidget()
         w.setObjectName("detailContent")
+        # Never wider than the pane: with no horizontal scroll bar, anything wider was cut off on the right,
+        # buttons included. Texts wrap (or elide with a tooltip) in the width there is.
+        w.setMinimumWidth(1)
         lay = QVBoxLayout(w)
         lay.setContentsMargins(16, 14, 16, 16)
         lay.setSpacing(8)
@@ -233,7 +236,8 @@ class DetailPane(QScrollArea):
         head.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
         titles = QVBoxLayout()
         titles.setSpacing(2)
-        title = wrap(rec.label, w)
+        title = wrap(breakable(rec.label), w)
+        title.setToolTip(rec.label)
         tf = QFont(title.font())
         tf.setBold(True)
         if tf.pointSizeF() > 0:

@@ -359,7 +359,7 @@ class MainWindow(QMainWindow):
         # A filter that hides every key says so in the list, instead of showing an empty table.
         self.empty_notice: Any = None  # made when first needed: the first frame does without it
         for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
-                    self.proxy.layoutChanged):
+                    self.proxy.layoutChanged, self.filter_edit.textChanged, self.scope_combo.currentIndexChanged):
             sig.connect(self._update_empty_notice)
         self.table.doubleClicked.connect(lambda _i: self.open_edit_dialog(self.selected_id()))
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)

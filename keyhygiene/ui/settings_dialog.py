@@ -112,6 +112,10 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         lay.addWidget(buttons)
+        # The size the tabs need (Qt would cap a new window at 2/3 of the screen and cut the longest lines),
+        # within the screen.
+        screen = self.screen().availableGeometry().size() if self.screen() is not None else self.sizeHint()
+        self.resize(self.sizeHint().boundedTo(screen))
 
     # ---- tabs -----------------------------------------------------------------------------------------------
     def _build_policy(self) -> None:

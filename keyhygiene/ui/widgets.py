@@ -224,6 +224,20 @@ def rich(text: str, parent: QWidget | None = None) -> QLabel:
     return lab
 
 
+_LONG_RUN = re.compile(r"\S{24,}")
+ZWSP = "\u200b"
+
+
+def breakable(text: str, every: int = 16) -> str:
+    """``text`` with a zero-width break opportunity inside every run of more than 24 characters without a space
+    (a file path, a pasted id): word wrap cannot break such a run, so the label's minimum width became the run's
+    width and pushed its pane's buttons out of view (issue 20)."""
+    def cut(m: re.Match[str]) -> str:
+        run = m.group(0)
+        return ZWSP.join(run[i:i + every] for i in range(0, len(run), every))
+    return _LONG_RUN.sub(cut, text)
+
+
 def muted(label: QLabel) -> QLabel:
     # A role, not a colour: it follows the palette when the system switches between light and dark.
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
