@@ -123,8 +123,11 @@ class HtxAdapter(Adapter):
         profile.created_at = from_epoch_ms(data.get("createTime"))
         days = data.get("validDays")
         if isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= 36500:
-            # HTX gives whole days left, not a date: the expiry is accurate to a day.
-            profile.expires_at = utcnow() + timedelta(days=days)
+            # HTX gives whole days left, not a date: the expiry is accurate to a day, so it is dated from the start
+            # of today (UTC). Counted from the moment of the check, it moved with every audit: a key with 0 days
+            # left showed "today" right after a check and "expired" a while later (issue 20).
+            today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+            profile.expires_at = today + timedelta(days=days)
             profile.notes.append(f"HTX reports {days} day(s) of validity left for this key.")
         if data.get("status") == "expired":
             profile.notes.append("HTX reports this key's status as expired.")

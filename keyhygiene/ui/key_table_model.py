@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
+from keyhygiene.core.models import AUTH_REJECTIONS
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.exchanges.catalog import display_name
 from keyhygiene.ui import theme
@@ -423,7 +424,9 @@ class KeyTableModel(QAbstractTableModel):
         elif row.profile is not None and not row.status_ok:
             # What went wrong matters more than when: the time is in the tooltip.
             text[Col.CHECKED] = STATUS_LABELS.get(str(row.profile.status), str(row.profile.status))
-            fg[Col.CHECKED] = "critical" if str(row.profile.status).startswith("invalid") else "high"
+            # Every way the exchange refuses the key looks the same; trouble reaching it (rate limit, network,
+            # clock) is another colour.
+            fg[Col.CHECKED] = "critical" if str(row.profile.status) in _REJECTIONS else "high"
         else:
             text[Col.CHECKED] = format_relative(row.checked_at, now)
         tip = f"Checked {row.checked_at:%Y-%m-%d %H:%M} UTC" if row.checked_at else "Never checked with the exchange"
@@ -432,6 +435,10 @@ class KeyTableModel(QAbstractTableModel):
         if row.audit_message:
             tip += f"\n{row.audit_message}"
         tips[Col.CHECKED] = tip
+        # A cell too narrow for its text is elided ("WunderT…", "203.0.113…"): its tooltip starts with the whole.
+        for col, value in text.items():
+            if value and value not in tips.get(col, ""):
+                tips[col] = f"{value}\n{tips[col]}" if tips.get(col) else value
         return _Display(text=text, tips=tips, chips=chips, fg=fg, subtitle=subtitle, exchange=rec.exchange)
 
 
@@ -461,6 +468,9 @@ def scope_accepts(scope: str, row: KeyRow) -> bool:
     if scope == "failing":
         return row.profile is None or not row.status_ok
     return True
+
+
+_REJECTIONS = frozenset(str(s.value) for s in AUTH_REJECTIONS)
 
 
 class KeyFilterProxyModel(QSortFilterProxyModel):

@@ -43,7 +43,7 @@ from keyhygiene.ui import core_bridge, focus_ring, icons, plugins, theme
 from keyhygiene.ui.clipboard import SecureClipboard
 from keyhygiene.ui.delegates import RENDER_BUDGET_S, CellDelegate
 from keyhygiene.ui.focus_regions import RegionCycler, toolbar_buttons
-from keyhygiene.ui.key_row import format_relative
+from keyhygiene.ui.key_row import STATUS_LABELS, format_relative
 from keyhygiene.ui.key_table_model import KEY_ID_ROLE, ROW_ROLE, SCOPES, Col, KeyFilterProxyModel, KeyTableModel
 from keyhygiene.ui.reminders import IncidentRef, ReminderCenter, collect
 from keyhygiene.ui.services import AuditOutcome, Services
@@ -390,6 +390,9 @@ class MainWindow(QMainWindow):
                   Col.SHARED: 16, Col.RISK: 15, Col.CHECKED: 11}
         for col, chars in widths.items():
             self.table.setColumnWidth(col, fm.averageCharWidth() * chars + 16)
+        # Wide enough for the longest status it can show ("Permission denied", "Could not check"), not "Key rejec…".
+        statuses = [*STATUS_LABELS.values(), "Could not check", "Checking\u2026", "Queued\u2026", "just now"]
+        self.table.setColumnWidth(Col.CHECKED, max(fm.horizontalAdvance(s) for s in statuses) + 24)
         self.table.setColumnWidth(Col.EXCHANGE, 40)
 
     def _make_welcome(self) -> None:
