@@ -26,6 +26,7 @@ from typing import Any
 
 from keyhygiene.core.models import Credentials, KeyProfile, Status
 from keyhygiene.core.permissions import ALL_TRADE_KINDS
+from keyhygiene.core.plural import plural
 from keyhygiene.core.timeutil import from_epoch_ms, utcnow
 from keyhygiene.exchanges import errors
 from keyhygiene.exchanges.adapter import Adapter, Endpoint, Grant, ParseError, PermissionTable, split_ips
@@ -128,7 +129,7 @@ class HtxAdapter(Adapter):
             # left showed "today" right after a check and "expired" a while later (issue 20).
             today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
             profile.expires_at = today + timedelta(days=days)
-            profile.notes.append(f"HTX reports {days} day(s) of validity left for this key.")
+            profile.notes.append(f"HTX reports {plural(days, 'day')} of validity left for this key.")
         if data.get("status") == "expired":
             profile.notes.append("HTX reports this key's status as expired.")
         # The endpoint answers parent users only [HTX-KEY]: an answer about our own key means a parent-user key.
