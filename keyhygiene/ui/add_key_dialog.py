@@ -424,6 +424,8 @@ class AddKeyDialog(QDialog):
         screen = self.screen().availableGeometry().height() if self.screen() is not None else 900
         want = body.sizeHint().height() + self.buttons.sizeHint().height() + bl.contentsMargins().top() \
             + bl.contentsMargins().bottom() + (160 if not self.editing else 0)  # room for a check's result
+        # (and for a horizontal scroll bar, should a large font make the form wider than the screen)
+        want += scroll.horizontalScrollBar().sizeHint().height()
         self.resize(max(640, body.sizeHint().width()), min(want, int(screen * 0.9)))
 
     def _add_row(self, field: str, label: str, widget: QWidget, note: QWidget | None = None) -> None:

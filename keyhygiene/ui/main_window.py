@@ -131,6 +131,8 @@ class MainWindow(QMainWindow):
         self._reload_model()
         self._restore_geometry()
         self._apply_prefs()
+        # The window opens on the key list, not on the first toolbar button (which now takes Tab focus).
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
         if not staged or not self.model.rowCount():
             self.finish_building()
 

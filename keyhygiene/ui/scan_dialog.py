@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -44,6 +45,7 @@ from keyhygiene.core.discovery import (
 from keyhygiene.core.discovery.importer import IMPORTED, RECORDED, label_for
 from keyhygiene.core.discovery.walker import WalkOptions
 from keyhygiene.core.plural import plural
+from keyhygiene.exchanges.catalog import display_name
 from keyhygiene.ui import theme
 from keyhygiene.ui.callbacks import alive
 from keyhygiene.ui.widgets import muted, wrap
@@ -87,13 +89,13 @@ class ScanDialog(QDialog):
         self.samples = getattr(services.vault.paths, "demo_samples", None)
         self.setWindowTitle("Scan for plaintext keys")
         self.setAccessibleName("Scan for plaintext keys")
-        self.resize(860, 560)
 
         lay = QVBoxLayout(self)
-        lay.addWidget(muted(wrap(
+        self.intro = muted(wrap(
             "Looks for exchange API keys in bot configs (freqtrade, OctoBot, Gunbot, Hummingbot, ccxt keys.json), "
             ".env files and the Cryptohopper CLI login. Files are read on this computer only; keys are shown "
-            "masked.", self)))
+            "masked.", self))
+        lay.addWidget(self.intro)
         self.demo_note: QLabel | None = None
         if self.sandbox is not None:
             self.demo_note = wrap(
@@ -177,6 +179,15 @@ class ScanDialog(QDialog):
         lay.addWidget(self.action_hint)
         lay.addLayout(actions)
 
+        # Notes take the height of their text; the space left goes to the table (it went to the notes).
+        for note in (self.intro, self.demo_note, self.advice, self.message, self.action_hint):
+            if note is not None:
+                note.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        # At least 860x560, more if a large font needs it, within the screen: squeezed below its minimum, the
+        # layout gave the notes their narrowest-width heights and left the table two rows (issue 20).
+        screen = self.screen().availableGeometry().size() if self.screen() is not None else QSize(860, 560)
+        self.resize(QSize(860, 560).expandedTo(self.sizeHint()).expandedTo(QSize(0, self.minimumSizeHint().height()
+                                                                                   + 120)).boundedTo(screen))
         self._progressed.connect(self._on_progressed)
         self._update_buttons()
 
@@ -265,7 +276,8 @@ class ScanDialog(QDialog):
     def _fill_table(self) -> None:
         self.table.setRowCount(len(self.found))
         for row, f in enumerate(self.found):
-            cells = (f.path, f.tool, f.exchange, f.fingerprint or "\u2014", status_text(f))
+            exchange = display_name(f.exchange) if f.exchange_known else f.exchange
+            cells = (f.path, f.tool, exchange, f.fingerprint or "\u2014", status_text(f))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(f"{f.path}\nFields: {', '.join(f.fields)}")
