@@ -47,7 +47,7 @@ from keyhygiene.store.vault import ServiceRef, ValidationError
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, permission_tone
-from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, SecretField, clear_layout, muted, wrap
+from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, SecretField, available_size, clear_layout, muted, wrap
 
 PURPOSE_TEXT = {
     "read-only": "Read-only \u2014 portfolio or tracking",
@@ -421,7 +421,7 @@ class AddKeyDialog(QDialog):
         outer.addLayout(bl)
         # As tall as the form (no band of empty space under an edit), within the screen; the scroll area takes
         # over on a small screen or a large font.
-        screen = self.screen().availableGeometry().height() if self.screen() is not None else 900
+        screen = available_size(self).height()
         want = body.sizeHint().height() + self.buttons.sizeHint().height() + bl.contentsMargins().top() \
             + bl.contentsMargins().bottom() + (160 if not self.editing else 0)  # room for a check's result
         # (and for a horizontal scroll bar, should a large font make the form wider than the screen)

@@ -12,7 +12,7 @@ too, but the pointer already says where it is.
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -44,6 +44,7 @@ class FocusRing(QWidget):
         self.target: QWidget | None = None
         self._watched: list[QWidget] = []
         self._full = QRect()  # the ring's rectangle before clipping, in this widget's coordinates
+        self._pending = False
         self.hide()
 
     def follow(self, w: QWidget | None) -> None:
@@ -83,9 +84,19 @@ class FocusRing(QWidget):
         self.update()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() in _FOLLOW:
-            self.place()
+        t = event.type()
+        if t == QEvent.Type.Hide:
+            self.hide()  # nothing more: a hide may come from a window being torn down
+        if t in _FOLLOW and not self._pending:
+            # Placed at the next turn of the event loop, once the move or resize is done; a timer tied to this
+            # ring never fires after it is gone (a window closing takes the ring with it).
+            self._pending = True
+            QTimer.singleShot(0, self, self._place_later)
         return False
+
+    def _place_later(self) -> None:
+        self._pending = False
+        self.place()
 
     def paintEvent(self, _e: QPaintEvent) -> None:
         w = self.target

@@ -48,7 +48,7 @@ from keyhygiene.core.plural import plural
 from keyhygiene.exchanges.catalog import display_name
 from keyhygiene.ui import theme
 from keyhygiene.ui.callbacks import alive
-from keyhygiene.ui.widgets import muted, wrap
+from keyhygiene.ui.widgets import available_size, muted, wrap
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ class ScanDialog(QDialog):
                 note.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         # At least 860x560, more if a large font needs it, within the screen: squeezed below its minimum, the
         # layout gave the notes their narrowest-width heights and left the table two rows (issue 20).
-        screen = self.screen().availableGeometry().size() if self.screen() is not None else QSize(860, 560)
+        screen = available_size(self)
         self.resize(QSize(860, 560).expandedTo(self.sizeHint()).expandedTo(QSize(0, self.minimumSizeHint().height()
                                                                                    + 120)).boundedTo(screen))
         self._progressed.connect(self._on_progressed)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from keyhygiene.core import redact
 from keyhygiene.ui import core_bridge
 from keyhygiene.ui.services import UiPrefs
-from keyhygiene.ui.widgets import Banner, muted, wrap
+from keyhygiene.ui.widgets import Banner, available_size, muted, wrap
 
 
 class RangeSpinBox(QSpinBox):
@@ -114,7 +114,7 @@ class SettingsDialog(QDialog):
         lay.addWidget(buttons)
         # The size the tabs need (Qt would cap a new window at 2/3 of the screen and cut the longest lines),
         # within the screen.
-        screen = self.screen().availableGeometry().size() if self.screen() is not None else self.sizeHint()
+        screen = available_size(self)
         self.resize(self.sizeHint().boundedTo(screen))
 
     # ---- tabs -----------------------------------------------------------------------------------------------

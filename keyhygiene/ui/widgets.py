@@ -481,3 +481,10 @@ class ViewNotice(QLabel):
         if event.type() == QEvent.Type.Resize:
             self._place()
         return False
+
+
+def available_size(w: QWidget) -> QSize:
+    """The room on the screen a window opens on (the primary screen before it is shown), for sizing dialogs to
+    their content without running off the screen."""
+    screen = w.screen() if w.isVisible() else QGuiApplication.primaryScreen()
+    return screen.availableGeometry().size() if screen is not None else QSize(1280, 800)

@@ -24,6 +24,7 @@ from keyhygiene.ui.main_window import apply_appearance
 from keyhygiene.ui.scan_dialog import ScanDialog
 from keyhygiene.ui.settings_dialog import SettingsDialog
 from keyhygiene.ui.sharing_dialog import ShareDialog
+from keyhygiene.ui.widgets import available_size
 from tests.helpers.gui import WAIT_MS, store
 from tests.helpers.layout_checks import clipped, out_of_reading_order, tab_chain
 from tests.helpers.simkeys import make_key
@@ -35,18 +36,6 @@ LONG_LABEL = "freqtrade config (/home/trader/bots/freqtrade-strategies/user_data
 def _background_work_done(gui_services: Any, qtbot: Any) -> Iterator[None]:
     yield
     qtbot.waitUntil(lambda: gui_services.pool.active() == 0, timeout=WAIT_MS)
-
-
-@pytest.fixture
-def big_font(qapp: Any) -> Iterator[None]:
-    before = qapp.font()
-    f = qapp.font()
-    f.setPointSizeF(f.pointSizeF() * 1.5)
-    qapp.setFont(f)
-    try:
-        yield
-    finally:
-        qapp.setFont(before)
 
 
 def _active(qtbot: Any, w: QWidget) -> None:
@@ -173,14 +162,22 @@ def test_a_filter_that_matches_nothing_says_so(vault, make_window, qtbot) -> Non
 
 def _dialogs(w: Any, key_id: str) -> list[tuple[str, QWidget]]:
     s = w.services
-    return [("add", AddKeyDialog(s, w)), ("edit", AddKeyDialog(s, w, key_id=key_id)),
-            ("settings", SettingsDialog(s, w)), ("share", ShareDialog(s, key_id, w)),
-            ("export", ExportDialog(s, w)), ("scan", ScanDialog(s, [], w))]
+    # Top-level (no parent): qtbot owns and deletes each one, once.
+    return [("add", AddKeyDialog(s)), ("edit", AddKeyDialog(s, key_id=key_id)),
+            ("settings", SettingsDialog(s)), ("share", ShareDialog(s, key_id)),
+            ("export", ExportDialog(s)), ("scan", ScanDialog(s, []))]
 
 
-def _check_dialogs(w: Any, qtbot: Any, key_id: str) -> None:
+def _check_dialogs(w: Any, qtbot: Any, key_id: str, scale: float = 1.0) -> None:
     for name, dlg in _dialogs(w, key_id):
         qtbot.addWidget(dlg)
+        if scale != 1.0:
+            # The dialog's own font, which its children inherit (changing the application's font under
+            # the offscreen platform crashed Qt while other tests' windows were being torn down).
+            f = dlg.font()
+            f.setPointSizeF(f.pointSizeF() * scale)
+            dlg.setFont(f)
+            dlg.resize(dlg.sizeHint().expandedTo(dlg.size()).boundedTo(available_size(dlg)))
         _active(qtbot, dlg)
         qtbot.wait(50)
         pages = [dlg.tabs.widget(i) for i in range(dlg.tabs.count())] if isinstance(dlg, SettingsDialog) else [None]
@@ -201,10 +198,10 @@ def test_dialogs_follow_their_layout_and_clip_nothing(vault, make_window, qtbot)
     _check_dialogs(w, qtbot, kid)
 
 
-def test_dialogs_at_one_and_a_half_times_the_font(vault, make_window, qtbot, big_font) -> None:  # type: ignore[no-untyped-def]
+def test_dialogs_at_one_and_a_half_times_the_font(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
     kid = store(vault, make_key("kraken"), LONG_LABEL, purpose="tax")
     w = make_window()
-    _check_dialogs(w, qtbot, kid)
+    _check_dialogs(w, qtbot, kid, scale=1.5)
 
 
 def test_the_edit_dialog_has_no_stray_secret_field(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
