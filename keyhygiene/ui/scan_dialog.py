@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -179,10 +180,12 @@ class ScanDialog(QDialog):
         lay.addWidget(self.action_hint)
         lay.addLayout(actions)
 
-        # Notes take the height of their text; the space left goes to the table (it went to the notes).
-        for note in (self.intro, self.demo_note, self.advice, self.message, self.action_hint):
-            if note is not None:
-                note.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        # Notes take the height of their text at the dialog's width (fitted on every resize); the space left goes
+        # to the table. A word-wrapped label's own size hint assumes a narrow column and took three times that.
+        self._notes = [n for n in (self.intro, self.demo_note, self.advice, self.message, self.action_hint)
+                       if n is not None]
+        for note in self._notes:
+            note.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         # At least 860x560, more if a large font needs it, within the screen: squeezed below its minimum, the
         # layout gave the notes their narrowest-width heights and left the table two rows (issue 20).
         screen = available_size(self)
@@ -418,6 +421,7 @@ class ScanDialog(QDialog):
         self.clean_button.setToolTip(clean_why or CLEAN_TIP)
         hints = [] if busy else [w for w in (import_why if self.found else None, clean_why) if w]
         self.action_hint.setText(" ".join(dict.fromkeys(hints)))
+        self._fit_notes()  # advice, hint and message may have changed
         self.action_hint.setVisible(bool(hints))
 
     def import_blocker(self) -> str | None:
@@ -447,9 +451,21 @@ class ScanDialog(QDialog):
 
     def _show_message(self, text: str, severity: str) -> None:
         self.message.setText(text)
+        self._fit_notes()
         pal = self.message.palette()
         pal.setColor(self.message.foregroundRole(), theme.severity_color(severity))
         self.message.setPalette(pal)
+
+    def _fit_notes(self) -> None:
+        lay = self.layout()
+        m = lay.contentsMargins() if lay is not None else None
+        width = self.width() - (m.left() + m.right() if m is not None else 0)
+        for note in getattr(self, "_notes", ()):
+            note.setFixedHeight(note.heightForWidth(width) if note.text() else 0)
+
+    def resizeEvent(self, e: QResizeEvent) -> None:
+        self._fit_notes()
+        super().resizeEvent(e)
 
     def done(self, result: int) -> None:
         self._cancel.set()  # a running scan stops at the next folder; its result is dropped (context is gone)

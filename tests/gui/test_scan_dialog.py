@@ -221,3 +221,20 @@ def test_tab_leaves_the_results_table_for_the_actions(qtbot, services: Services,
     # Tab used to walk the cells, so Import, Clean up and Close were out of reach going forward.
     qtbot.keyClick(dlg.table, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is dlg.import_button
+
+
+def test_notes_take_their_texts_height_and_the_table_the_rest(qtbot, services: Services,  # type: ignore[no-untyped-def]
+                                                              tree: FixtureTree) -> None:
+    """Issue 20 (dead space): a word-wrapped note's own size hint assumes a narrow column and took three times
+    the height its text needs, between empty bands; the table, which is what the window is for, got two rows."""
+    dlg = ScanDialog(services, [str(tree.root)])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    _scan(qtbot, dlg)
+    qtbot.wait(20)
+    for note in (dlg.intro, dlg.action_hint):
+        assert note.height() <= note.heightForWidth(note.width()) + 2, note.text()
+    dlg.select_row(0)
+    qtbot.wait(20)
+    assert dlg.advice.height() >= dlg.advice.heightForWidth(dlg.advice.width())  # a longer text gets its room
+    assert dlg.table.height() > dlg.height() // 3
