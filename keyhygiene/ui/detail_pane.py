@@ -257,7 +257,9 @@ class DetailPane(QScrollArea):
             pill = Chip(f"Clean \u00b7 {row.score}", "sev:ok", "No findings")
         else:
             pill = Chip("Not evaluated", "muted")
-        head.addWidget(pill, 0, Qt.AlignmentFlag.AlignTop)
+        # Under the name, not beside it: beside it, it took the room a long label needed and was itself cut off
+        # in a narrow pane or at a large font (issue 20).
+        titles.addWidget(pill, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addLayout(head)
 
         keyline = QHBoxLayout()

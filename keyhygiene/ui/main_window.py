@@ -472,6 +472,10 @@ class MainWindow(QMainWindow):
         self.severity_counts = QWidget(box)
         self._shown_counts: tuple[int, tuple[tuple[str, int], ...]] | None = None
         self._counts_layout = FlowLayout(self.severity_counts)
+        # Both wrap rather than run under the charts at a large font or a narrow window (issue 20).
+        for lab in (self.headline, self.subline):
+            lab.setWordWrap(True)
+            lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         texts.addStretch(1)
         texts.addWidget(self.headline)
         texts.addWidget(self.subline)

@@ -224,6 +224,7 @@ def rich(text: str, parent: QWidget | None = None) -> QLabel:
     return lab
 
 
+_LONG = 24
 _LONG_RUN = re.compile(r"\S{24,}")
 ZWSP = "\u200b"
 
@@ -233,8 +234,14 @@ def breakable(text: str, every: int = 16) -> str:
     (a file path, a pasted id): word wrap cannot break such a run, so the label's minimum width became the run's
     width and pushed its pane's buttons out of view (issue 20)."""
     def cut(m: re.Match[str]) -> str:
-        run = m.group(0)
-        return ZWSP.join(run[i:i + every] for i in range(0, len(run), every))
+        # Break after the separators a path or an id already has; only a piece still too long is cut blindly.
+        pieces = re.split(r"(?<=[/_\\-])", m.group(0))
+        out = []
+        for piece in pieces:
+            if len(piece) > _LONG:
+                piece = ZWSP.join(piece[i:i + every] for i in range(0, len(piece), every))
+            out.append(piece)
+        return ZWSP.join(p for p in out if p)
     return _LONG_RUN.sub(cut, text)
 
 
