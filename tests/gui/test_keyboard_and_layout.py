@@ -265,3 +265,20 @@ def test_a_long_label_in_the_detail_pane_wraps_and_keeps_the_buttons_in_view(vau
         assert viewport.left() <= r.left() and r.right() <= viewport.right(), b.text()
     assert pane.title_label.toolTip() == LONG_LABEL + " " + "x" * 80  # the whole label, unbroken
     assert not clipped(pane.widget())
+
+
+def test_the_window_at_its_minimum_size_and_a_large_font_cuts_off_no_text(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    store(vault, make_key("binance"), "Bot key", purpose="bot", shared=[("3commas", date(2022, 3, 1))])
+    store(vault, make_key("kraken"), LONG_LABEL, purpose="tax")
+    w = make_window()
+    f = w.font()
+    f.setPointSizeF(f.pointSizeF() * 1.5)
+    w.setFont(f)  # the window's font, which its parts inherit
+    w.resize(w.minimumSize())
+    w.table.selectRow(1)
+    qtbot.wait(100)
+    assert not clipped(w.summary), clipped(w.summary)
+    header = w.detail.title_label.parentWidget()
+    assert not clipped(header), clipped(header)
+    title = w.detail.title_label
+    assert title.height() >= title.heightForWidth(title.width())  # the whole name, wrapped
