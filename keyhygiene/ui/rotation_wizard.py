@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -31,6 +30,7 @@ from keyhygiene.core.rotation.flow import Choice, Inputs, Outcome, Role, Rotatio
 from keyhygiene.core.rotation.machine import Attempt, ExchangeOps, RotationError, RotationMachine
 from keyhygiene.core.rotation.states import Step
 from keyhygiene.core.validation import ValidationError
+from keyhygiene.ui import links
 from keyhygiene.ui.callbacks import deliver
 from keyhygiene.ui.rotation_pages import (
     ConsumersPage,
@@ -333,7 +333,7 @@ class RotationWizard(QDialog):
 
     def _open_url(self, url: str) -> None:
         if url:
-            QDesktopServices.openUrl(QUrl(url))
+            links.open_link(self, url, "the exchange's API-key page")
 
     def _on_finished(self, _result: int) -> None:
         # Closing never cancels the rotation; it only stops waiting for the exchange.
