@@ -1,0 +1,334 @@
+"""The team vault: the same ``Vault`` the layers above use, with the truth on an OpenBao/Vault KV v2 server.
+
+- A key's secrets: ``<mount>/data/keys/<id>`` (team_secrets.py: rotation stages as KV versions).
+- Its metadata beside them, readable without the secret: ``<mount>/data/meta/<id>`` holds the record (exchange,
+  label, purpose, fingerprint, sharings, declared permissions) and the latest inspections (the findings' inputs).
+- The rotation claim and journal: ``<mount>/data/rotations/<id>``, written with check-and-set (team_journal.py).
+
+The local SQLite file is only a cache of the metadata, so everything above (which reads ``vault.repo``) works
+unchanged and the window can show the keys when the server is away. Every metadata write is sent to the server
+*inside* the cache's transaction, before it commits: when the server refuses, the cache rolls back and nothing
+differs. ``refresh()`` rebuilds the cache from the server (a teammate's change appears), so deleting the cache
+file loses nothing. A metadata document is written with check-and-set against the version this cache last saw:
+a teammate's concurrent change is never overwritten; the writer is told to refresh and try again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from keyhygiene.core.models import Exposure, KeyProfile, KeyRecord
+from keyhygiene.core.timeutil import iso, parse_iso
+from keyhygiene.paths import AppPaths
+from keyhygiene.store.database import Database, DatabaseError
+from keyhygiene.store.repository import Repository
+from keyhygiene.store.team_client import META, CheckAndSetConflict, TeamClient, TeamConfig
+from keyhygiene.store.team_journal import TeamJournal, install_triggers, touched_rotations
+from keyhygiene.store.team_secrets import TeamSecretStore
+from keyhygiene.store.vault import Vault, _default_resolver
+
+log = logging.getLogger(__name__)
+META_SCHEMA = 1
+INSPECTIONS_KEPT = 20  # enough history for the rules that compare with earlier checks, bounded per document
+REFRESH_THREADS = 8
+
+
+class ConcurrentChange(DatabaseError):
+    """A teammate changed the key after this copy was read. Nothing was written; refresh and try again."""
+
+
+class _CacheDatabase(Database):
+    """The SQLite cache, with a hook that publishes the keys a transaction touched before it commits."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.touched: set[str] = set()
+        self.before_commit: Callable[[Any, set[str], list[int]], None] | None = None
+        self.publishing = True
+        with self._lock:
+            install_triggers(self._conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self._lock, super().transaction() as c:
+            try:
+                yield c
+                rotations = touched_rotations(c)
+                if (self.touched or rotations) and self.before_commit is not None and self.publishing:
+                    self.before_commit(c, set(self.touched), rotations)  # raises: the cache rolls back
+            finally:
+                self.touched.clear()
+
+
+class TeamRepository(Repository):
+    """The cache's repository: every write marks its key, so the transaction publishes it to the server."""
+
+    db: _CacheDatabase
+
+    def _touch(self, key_id: str) -> None:
+        self.db.touched.add(key_id)
+
+    def insert_key(self, c: Any, rec: KeyRecord) -> None:
+        super().insert_key(c, rec)
+        self._touch(rec.id)
+
+    def update_key(self, c: Any, key_id: str, **fields: Any) -> None:
+        super().update_key(c, key_id, **fields)
+        self._touch(key_id)
+
+    def delete_key(self, c: Any, key_id: str) -> None:
+        super().delete_key(c, key_id)
+        self._touch(key_id)
+
+    def insert_exposure(self, c: Any, key_id: str, e: Exposure) -> int:
+        n = super().insert_exposure(c, key_id, e)
+        self._touch(key_id)
+        return n
+
+    def end_exposure(self, c: Any, exposure_id: int, revoked_at: date) -> None:
+        row = c.execute("SELECT key_id FROM exposures WHERE id = ?", (exposure_id,)).fetchone()
+        super().end_exposure(c, exposure_id, revoked_at)
+        if row:
+            self._touch(row[0])
+
+    def end_all_exposures(self, c: Any, key_id: str, revoked_at: date) -> None:
+        super().end_all_exposures(c, key_id, revoked_at)
+        self._touch(key_id)
+
+    def record_inspection(self, key_id: str, profile: KeyProfile, at: datetime | None = None) -> None:
+        with self.db._lock:
+            self._touch(key_id)
+            super().record_inspection(key_id, profile, at)
+
+
+class TeamVault(Vault):
+    """A ``Vault`` whose secrets and metadata live on the team server, with a local cache of the metadata."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        config: TeamConfig,
+        token: str,
+        service_resolver: Callable[[str], str] | None = None,
+        *,
+        refresh: bool = True,
+        client: TeamClient | None = None,
+    ) -> None:
+        self.paths = paths
+        self.config = config
+        try:
+            paths.ensure()
+        except OSError as exc:
+            raise DatabaseError(
+                f"The data folder {paths.data_dir} cannot be used ({exc.strerror or exc}). Check its permissions "
+                "or choose another data folder with --data-dir."
+            ) from None
+        self.client = client or TeamClient(config, token)
+        self.db = _CacheDatabase(self.cache_path(paths, config))
+        self.db.before_commit = self._publish
+        self.repo = TeamRepository(self.db)
+        self.secrets = TeamSecretStore(self.client)  # type: ignore[assignment]
+        self.journal = TeamJournal(self.client)
+        self.resolve_service = service_resolver or _default_resolver
+        self._meta_versions: dict[str, int] = {}
+        self._versions_lock = threading.Lock()
+        self.refreshed = False
+        if refresh:
+            self.refresh()
+
+    @staticmethod
+    def cache_path(paths: AppPaths, config: TeamConfig) -> Path:
+        return paths.data_dir / f"team-cache-{config.slug}.sqlite3"
+
+    # ---- server -> cache ----------------------------------------------------------------------------------
+    def refresh(self) -> int:
+        """Make the cache equal to the server's metadata; returns the number of keys. TeamUnavailable (exit 3)
+        when the server cannot be read: the cache stays as it was, for read-only display."""
+        ids = self._list_meta()
+        docs: dict[str, tuple[int, dict[str, Any]]] = {}
+        if ids:
+            with ThreadPoolExecutor(max_workers=min(REFRESH_THREADS, len(ids))) as pool:
+                for kid, got in zip(ids, pool.map(self._read_meta, ids), strict=True):
+                    if got is not None:
+                        docs[kid] = got
+        self._apply(docs)
+        self.refreshed = True
+        return len(docs)
+
+    def _list_meta(self) -> list[str]:
+        import hvac.exceptions as hx
+
+        try:
+            resp = self.client.call(self.client.kv.list_secrets, f"{META}/", mount_point=self.config.mount,
+                                    path=f"{META}/")
+        except hx.InvalidPath:
+            return []
+        return sorted(k for k in (resp.get("data") or {}).get("keys") or [] if not k.endswith("/"))
+
+    def _read_meta(self, key_id: str) -> tuple[int, dict[str, Any]] | None:
+        import hvac.exceptions as hx
+
+        path = f"{META}/{key_id}"
+        try:
+            resp = self.client.call(self.client.kv.read_secret_version, path, mount_point=self.config.mount,
+                                    raise_on_deleted_version=True, path=path)
+        except hx.InvalidPath:
+            return None  # deleted between the listing and the read
+        data = resp.get("data") or {}
+        return int((data.get("metadata") or {}).get("version") or 0), dict(data.get("data") or {})
+
+    def _apply(self, docs: dict[str, tuple[int, dict[str, Any]]]) -> None:
+        # Upserts, not a wipe: the local rotation rows reference the keys (ON DELETE CASCADE) and must survive.
+        self.db.publishing = False
+        try:
+            with self.db.transaction() as c:
+                known = {r[0] for r in c.execute("SELECT id FROM keys")}
+                for kid in known - set(docs):
+                    c.execute("DELETE FROM keys WHERE id = ?", (kid,))
+                for kid, (_v, doc) in docs.items():
+                    self._apply_one(c, kid, doc)
+                self.journal.restore(c, sorted(docs))
+        finally:
+            self.db.publishing = True
+        with self._versions_lock:
+            self._meta_versions = {kid: v for kid, (v, _d) in docs.items()}
+
+    def _apply_one(self, c: Any, kid: str, doc: dict[str, Any]) -> None:
+        r = doc.get("record") or {}
+        c.execute(
+            "INSERT INTO keys(id, exchange, label, purpose, fingerprint, key_sha256, created_at, added_at,"
+            " updated_at, state, declared_permissions, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET exchange=excluded.exchange, label=excluded.label,"
+            " purpose=excluded.purpose, fingerprint=excluded.fingerprint, key_sha256=excluded.key_sha256,"
+            " created_at=excluded.created_at, added_at=excluded.added_at, updated_at=excluded.updated_at,"
+            " state=excluded.state, declared_permissions=excluded.declared_permissions, note=excluded.note",
+            (kid, r["exchange"], r["label"], r["purpose"], r["fingerprint"], r["key_sha256"], r.get("created_at"),
+             r["added_at"], r.get("updated_at") or r["added_at"], r.get("state") or "active",
+             json.dumps(r["declared_permissions"]) if r.get("declared_permissions") is not None else None,
+             r.get("note")),
+        )
+        c.execute("DELETE FROM exposures WHERE key_id = ?", (kid,))
+        for e in r.get("exposures") or []:
+            c.execute(
+                "INSERT INTO exposures(key_id, service, shared_at, revoked_at, note) VALUES (?,?,?,?,?)",
+                (kid, e["service"], e.get("shared_at"), e.get("revoked_at"), e.get("note")),
+            )
+        c.execute("DELETE FROM inspections WHERE key_id = ?", (kid,))
+        for i in reversed(doc.get("inspections") or []):  # stored newest first; ids ascend with time
+            c.execute(
+                "INSERT INTO inspections(key_id, checked_at, status, profile) VALUES (?,?,?,?)",
+                (kid, i["checked_at"], i["profile"].get("status", "ok"), json.dumps(i["profile"])),
+            )
+
+    # ---- cache -> server (inside the cache's transaction) -------------------------------------------------
+    def _publish(self, c: Any, key_ids: set[str], rotation_ids: list[int]) -> None:
+        # The rotation first: a refused claim must stop the transaction before any metadata goes out.
+        for rid in rotation_ids:
+            self.journal.publish(c, rid)
+        for kid in sorted(key_ids):
+            rec = self.repo.get_key(kid)  # the same connection: sees this transaction's uncommitted rows
+            if rec is None:
+                self._delete_meta(kid)
+                self.journal.delete(kid)
+                continue
+            history = self.repo.inspection_history(kid, INSPECTIONS_KEPT)
+            doc = {
+                "schema": META_SCHEMA,
+                "record": record_to_doc(rec),
+                "inspections": [{"checked_at": iso(at), "profile": p.to_json()} for at, p in history],
+            }
+            self._write_meta(kid, doc)
+
+    def _known_version(self, kid: str) -> int:
+        with self._versions_lock:
+            v = self._meta_versions.get(kid)
+        if v is not None:
+            return v
+        got = self._meta_current_version(kid)
+        return got
+
+    def _meta_current_version(self, kid: str) -> int:
+        import hvac.exceptions as hx
+
+        path = f"{META}/{kid}"
+        try:
+            md = self.client.call(self.client.kv.read_secret_metadata, path, mount_point=self.config.mount,
+                                  path=path)
+        except hx.InvalidPath:
+            return 0
+        return int((md.get("data") or {}).get("current_version") or 0)
+
+    def _write_meta(self, kid: str, doc: dict[str, Any]) -> None:
+        path = f"{META}/{kid}"
+        cas = self._known_version(kid)
+        try:
+            resp = self.client.call(self.client.kv.create_or_update_secret, path, secret=doc, cas=cas,
+                                    mount_point=self.config.mount, path=path)
+        except CheckAndSetConflict:
+            raise ConcurrentChange(
+                f"Key {kid} was changed by a teammate in the team vault meanwhile; nothing was written. "
+                "The list is refreshed on the next start: look at the key again and repeat the change."
+            ) from None
+        with self._versions_lock:
+            self._meta_versions[kid] = int(resp["data"]["version"])
+
+    def _delete_meta(self, kid: str) -> None:
+        import hvac.exceptions as hx
+
+        path = f"{META}/{kid}"
+        try:
+            self.client.call(self.client.kv.delete_metadata_and_all_versions, path,
+                             mount_point=self.config.mount, path=path)
+        except hx.InvalidPath:
+            pass
+        with self._versions_lock:
+            self._meta_versions.pop(kid, None)
+
+    # ---- the Vault's writes that need the server's view ---------------------------------------------------
+    def add_key(self, *args: Any, **kwargs: Any) -> KeyRecord:
+        # A teammate may have stored the same key since our last refresh: the duplicate check reads the server.
+        if not self.refreshed:
+            self.refresh()
+        return super().add_key(*args, **kwargs)
+
+
+def record_to_doc(rec: KeyRecord) -> dict[str, Any]:
+    """The record as the team vault stores it: every field the cache row has (to_json is the CLI's shape)."""
+    return {
+        "id": rec.id,
+        "exchange": rec.exchange,
+        "label": rec.label,
+        "purpose": rec.purpose,
+        "fingerprint": rec.fingerprint,
+        "key_sha256": rec.key_sha256,
+        "created_at": iso(rec.created_at),
+        "added_at": iso(rec.added_at),
+        "updated_at": iso(rec.updated_at),
+        "state": rec.state,
+        "declared_permissions": rec.declared_permissions,
+        "note": rec.note,
+        "exposures": [e.to_json() for e in rec.exposures],
+    }
+
+
+def record_from_doc(d: dict[str, Any]) -> KeyRecord:
+    added = parse_iso(d["added_at"])
+    assert added is not None
+    return KeyRecord(
+        id=d["id"], exchange=d["exchange"], label=d["label"], purpose=d["purpose"], fingerprint=d["fingerprint"],
+        key_sha256=d["key_sha256"], created_at=parse_iso(d.get("created_at")), added_at=added,
+        updated_at=parse_iso(d.get("updated_at")) or added, state=d.get("state") or "active",
+        declared_permissions=d.get("declared_permissions"), note=d.get("note"),
+        exposures=[Exposure(service=e["service"],
+                            shared_at=date.fromisoformat(e["shared_at"]) if e.get("shared_at") else None,
+                            revoked_at=date.fromisoformat(e["revoked_at"]) if e.get("revoked_at") else None,
+                            note=e.get("note")) for e in d.get("exposures") or []],
+    )
