@@ -35,9 +35,11 @@ def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Vault:
 
         SecretStore("preflight").require()
     from keyhygiene.core.registry import default_resolver
+    from keyhygiene.service.team import open_backend
 
     paths = app_paths(getattr(args, "data_dir", None))
-    vault = Vault(paths, service_resolver=default_resolver())
+    # The backend seam: the team vault when one is connected (`keyhygiene team connect`), else the local one.
+    vault = open_backend(paths, default_resolver())
     try:
         configure_logging(paths)
     except OSError as exc:
@@ -128,6 +130,14 @@ def read_credentials(exchange: str, needs_passphrase: bool) -> Credentials:
     creds = Credentials(api_key=key, secret=_unescape_pem(secret), passphrase=passphrase or None)
     redact.remember(creds.secret_values())
     return creds
+
+
+def ask_secret(prompt: str) -> str:
+    """A hidden prompt on a terminal, one line of piped stdin otherwise (a token, a passphrase)."""
+    value = _ask(prompt)
+    if value:
+        redact.remember([value])
+    return value
 
 
 def table_lines(rows: list[tuple[str, ...]], max_width: int) -> list[str]:

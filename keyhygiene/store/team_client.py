@@ -87,13 +87,13 @@ def team_message(reason: TeamReason, cfg: TeamConfig, detail: str = "") -> str:
     text = {
         TeamReason.OK: f"The team vault at {where} is ready.",
         TeamReason.DOWN: f"The team vault at {where} does not answer: check that the server runs and the URL is "
-                         "right. The cached keys stay visible, read-only.",
+                         "right. The window keeps showing the cached keys, read-only.",
         TeamReason.TIMEOUT: f"The team vault at {where} did not answer in time: check the network and the server. "
-                            "The cached keys stay visible, read-only.",
+                            "The window keeps showing the cached keys, read-only.",
         TeamReason.TLS: f"The team vault's TLS certificate at {where} could not be verified; for a private CA "
                         "give its certificate with `keyhygiene team connect URL --ca-cert FILE`.",
         TeamReason.SEALED: f"The team vault at {where} is sealed: an operator must unseal it "
-                           "(`bao operator unseal`). The cached keys stay visible, read-only.",
+                           "(`bao operator unseal`). The window keeps showing the cached keys, read-only.",
         TeamReason.TOKEN_REFUSED: f"The team vault at {where} refused the token (expired, revoked or unknown): get a "
                                   "new token and run `keyhygiene team connect` again.",
         TeamReason.FORBIDDEN: f"Your token's policy does not allow this on the team vault at {where}: ask an admin "

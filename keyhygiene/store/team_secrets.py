@@ -73,8 +73,9 @@ class TeamSecretStore:
 
         path = self._path(key_id)
         try:
+            # A key's labels are as secret as the key for the roles: a 403 here is "your role cannot read secrets".
             md = self.client.call(self.client.kv.read_secret_metadata, path, mount_point=self.client.cfg.mount,
-                                  path=path)
+                                  path=path, secret_key=key_id)
         except hx.InvalidPath:
             return None
         return dict(md.get("data") or {})

@@ -25,10 +25,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from keyhygiene.core.models import Exposure, KeyProfile, KeyRecord
+from keyhygiene.core import redact
+from keyhygiene.core.models import Credentials, Exposure, KeyProfile, KeyRecord
 from keyhygiene.core.timeutil import iso, parse_iso
 from keyhygiene.paths import AppPaths
 from keyhygiene.store.database import Database, DatabaseError
+from keyhygiene.store.keychain import CURRENT
 from keyhygiene.store.repository import Repository
 from keyhygiene.store.team_client import META, CheckAndSetConflict, TeamClient, TeamConfig
 from keyhygiene.store.team_journal import TeamJournal, install_triggers, touched_rotations
@@ -141,6 +143,8 @@ class TeamVault(Vault):
         self._meta_versions: dict[str, int] = {}
         self._versions_lock = threading.Lock()
         self.refreshed = False
+        # Set by the service when the server could not be read and the cache is shown read-only instead.
+        self.offline: Exception | None = None
         if refresh:
             self.refresh()
 
@@ -298,6 +302,40 @@ class TeamVault(Vault):
         if not self.refreshed:
             self.refresh()
         return super().add_key(*args, **kwargs)
+
+    def import_record(self, rec: KeyRecord, creds: Credentials,
+                      inspections: list[tuple[datetime, KeyProfile]]) -> KeyRecord:
+        """Store a local key here under its own id, with its sharings and inspections (``team import``).
+
+        All or nothing, as ``add_key``: the secret first, then the record and inspections in one cache
+        transaction that publishes the metadata before it commits; a refusal removes the secret again."""
+        redact.remember(creds.secret_values())
+        self.secrets.put(rec.id, creds, CURRENT)
+        try:
+            with self.db.transaction() as c:
+                c.execute("DELETE FROM keys WHERE id = ?", (rec.id,))  # a half-done earlier attempt's row
+                self.repo.insert_key(c, rec)
+                for at, profile in reversed(inspections):  # history is newest first; ids ascend with time
+                    c.execute(
+                        "INSERT INTO inspections(key_id, checked_at, status, profile) VALUES (?,?,?,?)",
+                        (rec.id, iso(at), str(profile.status), json.dumps(profile.to_json())),
+                    )
+        except BaseException:
+            try:
+                self.secrets.delete(rec.id, CURRENT)
+            except Exception:
+                log.exception("could not remove the team vault secret of %s after a failed import", rec.id)
+            raise
+        return self.get_key(rec.id)
+
+    def read_record(self, key_id: str) -> KeyRecord | None:
+        """The key's record as the server holds it now (not the cache): what ``team import`` verifies."""
+        got = self._read_meta(key_id)
+        if got is None:
+            return None
+        with self._versions_lock:
+            self._meta_versions[key_id] = got[0]
+        return record_from_doc(got[1].get("record") or {})
 
 
 def record_to_doc(rec: KeyRecord) -> dict[str, Any]:
