@@ -98,8 +98,9 @@ def team_message(reason: TeamReason, cfg: TeamConfig, detail: str = "") -> str:
                                   "new token and run `keyhygiene team connect` again.",
         TeamReason.FORBIDDEN: f"Your token's policy does not allow this on the team vault at {where}: ask an admin "
                               "(`keyhygiene team policy` prints the roles' policies).",
-        TeamReason.NOT_KV2: f"The team vault at {where} has no KV version 2 engine at {cfg.mount}/: enable one "
-                            f"(`bao secrets enable -path={cfg.mount} kv-v2`) or give its name with --mount.",
+        TeamReason.NOT_KV2: f"The team vault at {where} has no KV version 2 engine at {cfg.mount}/ that this token "
+                            f"may use: enable one (`bao secrets enable -path={cfg.mount} kv-v2`), give its name "
+                            "with --mount, or ask an admin for a policy (`keyhygiene team policy`).",
         TeamReason.NOT_CONNECTED: "No team vault is connected: run `keyhygiene team connect URL`.",
     }[reason]
     return f"{text} ({detail})" if detail else text
@@ -237,7 +238,8 @@ class TeamClient:
         except hx.InvalidPath:
             return TeamReason.NOT_KV2, token
         except TeamUnavailable as exc:
-            return exc.reason, token
+            # The server answers 403 both for a mount that does not exist and for one the token may not use.
+            return (TeamReason.NOT_KV2 if exc.reason is TeamReason.FORBIDDEN else exc.reason), token
         data = (mount or {}).get("data") or {} if isinstance(mount, dict) else {}
         if data.get("type") != "kv" or str((data.get("options") or {}).get("version")) != "2":
             return TeamReason.NOT_KV2, token
