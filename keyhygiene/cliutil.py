@@ -29,15 +29,17 @@ def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Vault:
     """The vault of ``--data-dir``; with ``keychain``, a KeychainError (exit 3) first when no keychain can be used,
     before the data dir, its database or its log are created: a refused command leaves nothing behind."""
     from keyhygiene.logsetup import configure_logging
+    from keyhygiene.service.team import open_backend, team_connected
 
-    if keychain:
+    paths = app_paths(getattr(args, "data_dir", None))
+    # A team vault holds the secrets on its server (its token may come from BAO_TOKEN in a headless script): the
+    # command's own require() asks the server instead.
+    if keychain and not team_connected(paths):
         from keyhygiene.store.keychain import SecretStore
 
         SecretStore("preflight").require()
     from keyhygiene.core.registry import default_resolver
-    from keyhygiene.service.team import open_backend
 
-    paths = app_paths(getattr(args, "data_dir", None))
     # The backend seam: the team vault when one is connected (`keyhygiene team connect`), else the local one.
     vault = open_backend(paths, default_resolver())
     try:

@@ -63,6 +63,13 @@ def config_of(local: Vault) -> TeamConfig | None:
     return TeamConfig.from_json(raw) if raw else None
 
 
+def team_connected(paths: AppPaths) -> bool:
+    """Whether the data dir is connected to a team vault; creates nothing when the data dir does not exist yet."""
+    if not paths.database.is_file():
+        return False
+    return connected_mount(paths) is not None
+
+
 def connected_mount(paths: AppPaths) -> str | None:
     with Vault(paths) as local:
         cfg = config_of(local)

@@ -69,3 +69,28 @@ def test_a_teammates_write_in_between_is_not_overwritten(openbao: OpenBaoServer)
     mine.put("k1", my_pending, PENDING)  # check-and-set: written on top of theirs, as a new version
     assert theirs.get("k1", PENDING) == my_pending
     assert mine.labels("k1") == {"current": 1, "pending": 3}
+
+
+def test_a_write_racing_a_teammates_is_retried_on_top_of_it(openbao: OpenBaoServer,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    mount = openbao.new_mount()
+    mine, theirs = team_store(openbao, mount), team_store(openbao, mount)
+    mine.put("k1", make_creds("A"), CURRENT)
+    real = mine._metadata
+    raced = []
+
+    def stale_then_real(key_id: str):  # type: ignore[no-untyped-def]
+        md = real(key_id)
+        if not raced:  # between our read and our write, a teammate replaces the current key
+            raced.append(True)
+            theirs.put("k1", their_current, CURRENT)
+        return md
+
+    their_current = make_creds("THEIRS")
+    monkeypatch.setattr(mine, "_metadata", stale_then_real)
+    mine_pending = make_creds("MINE")
+    # Check-and-set refuses the write made on the stale read; the retry reads again and keeps their current key
+    # (labels written from the stale read would have put version 1 back as current).
+    mine.put("k1", mine_pending, PENDING)
+    assert theirs.get("k1", PENDING) == mine_pending and theirs.get("k1", CURRENT) == their_current
+    assert theirs.labels("k1") == {"current": 2, "pending": 3, "previous": 1}
