@@ -39,6 +39,9 @@ path "{m}/data/meta/*" {{
 path "{m}/data/rotations/*" {{
   capabilities = ["create", "read", "update"]
 }}
+path "{m}/data/index" {{
+  capabilities = ["create", "read", "update"]
+}}
 path "{m}/metadata/*" {{
   capabilities = ["read", "list", "update", "delete"]
 }}
@@ -54,6 +57,9 @@ path "{m}/data/meta/*" {{
   capabilities = ["read"]
 }}
 path "{m}/data/rotations/*" {{
+  capabilities = ["read"]
+}}
+path "{m}/data/index" {{
   capabilities = ["read"]
 }}
 path "{m}/metadata/meta/" {{

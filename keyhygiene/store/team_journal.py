@@ -20,6 +20,7 @@ from typing import Any
 
 from keyhygiene.core.rotation.journal import RotationInProgress
 from keyhygiene.store.team_client import ROTATIONS, CheckAndSetConflict, TeamClient
+from keyhygiene.store.team_index import TeamIndex
 
 TRIGGERS = """
 CREATE TEMP TABLE IF NOT EXISTS kh_touched_rotations (id INTEGER PRIMARY KEY);
@@ -61,8 +62,9 @@ def touched_rotations(c: sqlite3.Connection) -> list[int]:
 
 
 class TeamJournal:
-    def __init__(self, client: TeamClient) -> None:
+    def __init__(self, client: TeamClient, index: TeamIndex | None = None) -> None:
         self.client = client
+        self.index = index
         self._me: Claimant | None = None
 
     @property
@@ -93,13 +95,14 @@ class TeamJournal:
         data = resp.get("data") or {}
         return int((data.get("metadata") or {}).get("version") or 0), dict(data.get("data") or {})
 
-    def publish(self, c: sqlite3.Connection, rotation_id: int) -> None:
-        """Send one rotation (row and journal, read on the cache transaction's connection) with check-and-set."""
+    def publish(self, c: sqlite3.Connection, rotation_id: int) -> tuple[str, int] | None:
+        """Send one rotation (row and journal, read on the cache transaction's connection) with check-and-set;
+        returns (key id, the KV version written)."""
         c.row_factory = sqlite3.Row
         try:
             row = c.execute("SELECT * FROM rotations WHERE id = ?", (rotation_id,)).fetchone()
             if row is None:
-                return
+                return None
             entries = [dict(e) for e in c.execute(
                 "SELECT at, step, phase, detail FROM rotation_journal WHERE rotation_id = ? ORDER BY id",
                 (rotation_id,))]
@@ -118,11 +121,14 @@ class TeamJournal:
             version, current = self.read(key_id)
             self._refuse_if_claimed(key_id, current, row["started_at"])
             try:
-                self.client.call(self.client.kv.create_or_update_secret, self._path(key_id), secret=doc,
-                                 cas=version, mount_point=self.client.cfg.mount, path=self._path(key_id))
-                return
+                resp = self.client.call(self.client.kv.create_or_update_secret, self._path(key_id), secret=doc,
+                                        cas=version, mount_point=self.client.cfg.mount, path=self._path(key_id))
             except CheckAndSetConflict:
                 continue  # someone wrote in between: read again; if it is a teammate's claim, refuse
+            written = int(resp["data"]["version"])
+            if self.index is not None:
+                self.index.set("rotations", key_id, written)
+            return key_id, written
         version, current = self.read(key_id)
         self._refuse_if_claimed(key_id, current, row["started_at"])
         raise CheckAndSetConflict(self._path(key_id))
@@ -145,15 +151,17 @@ class TeamJournal:
             return set()
         return {k for k in (resp.get("data") or {}).get("keys") or [] if not k.endswith("/")}
 
-    def restore(self, c: sqlite3.Connection, key_ids: list[str]) -> None:
+    def restore(self, c: sqlite3.Connection, key_ids: list[str]) -> dict[str, int]:
         """Bring into the cache what it lacks: finished rotations (anyone's: the shared history) and our own open
         one (a deleted cache, another machine with the same token), so ``rotate --resume`` continues it. A
-        teammate's open rotation stays out: starting one here gets their name from the claim check instead."""
-        on_server = self.listed() & set(key_ids)
-        for key_id in sorted(on_server):
-            _v, doc = self.read(key_id)
+        teammate's open rotation stays out: starting one here gets their name from the claim check instead.
+        ``key_ids`` are the rotation documents to read; returns the KV version read of each."""
+        read: dict[str, int] = {}
+        for key_id in key_ids:
+            version, doc = self.read(key_id)
             if not doc:
                 continue
+            read[key_id] = version
             r = doc.get("rotation") or {}
             mine = (doc.get("claimant") or {}).get("accessor") == self.me.accessor
             if doc.get("open") and not mine:
@@ -177,6 +185,7 @@ class TeamJournal:
                     "INSERT INTO rotation_journal(rotation_id, at, step, phase, detail) VALUES (?,?,?,?,?)",
                     (rid, e["at"], e["step"], e["phase"], e.get("detail")),
                 )
+        return read
 
     def delete(self, key_id: str) -> None:
         import hvac.exceptions as hx

@@ -11,13 +11,19 @@ unchanged and the window can show the keys when the server is away. Every metada
 differs. ``refresh()`` rebuilds the cache from the server (a teammate's change appears), so deleting the cache
 file loses nothing. A metadata document is written with check-and-set against the version this cache last saw:
 a teammate's concurrent change is never overwritten; the writer is told to refresh and try again.
+
+Refreshing reads only what changed: ``<mount>/data/index`` maps every key's metadata and rotation document to its
+latest KV version (each writer updates it, with check-and-set, right after its own write), and the cache keeps the
+versions it has seen. A refresh is then one listing, the index and the changed documents; with no index, or an
+empty cache, every document is read. A writer killed between its write and the index update leaves that one change
+unnoticed by warm caches until the key's next write or a cold refresh (the listing still shows every added or
+removed key at once).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,6 +39,7 @@ from keyhygiene.store.database import Database, DatabaseError
 from keyhygiene.store.keychain import CURRENT
 from keyhygiene.store.repository import Repository
 from keyhygiene.store.team_client import META, CheckAndSetConflict, TeamClient, TeamConfig
+from keyhygiene.store.team_index import TeamIndex
 from keyhygiene.store.team_journal import TeamJournal, install_triggers, touched_rotations
 from keyhygiene.store.team_secrets import TeamSecretStore
 from keyhygiene.store.vault import Vault, _default_resolver
@@ -57,6 +64,19 @@ class _CacheDatabase(Database):
         self.publishing = True
         with self._lock:
             install_triggers(self._conn)
+            # The KV versions this cache has read or written, per document kind ("meta", "rotation").
+            self._conn.execute("CREATE TABLE IF NOT EXISTS team_seen (kind TEXT NOT NULL, key_id TEXT NOT NULL,"
+                               " version INTEGER NOT NULL, PRIMARY KEY (kind, key_id))")
+
+    def seen(self, kind: str) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self.query("SELECT key_id, version FROM team_seen WHERE kind = ?", (kind,))}
+
+    def see(self, c: Any, kind: str, key_id: str, version: int | None) -> None:
+        if version is None:
+            c.execute("DELETE FROM team_seen WHERE kind = ? AND key_id = ?", (kind, key_id))
+        else:
+            c.execute("INSERT OR REPLACE INTO team_seen(kind, key_id, version) VALUES (?,?,?)",
+                      (kind, key_id, version))
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -138,10 +158,9 @@ class TeamVault(Vault):
         self.db.before_commit = self._publish
         self.repo = TeamRepository(self.db)
         self.secrets = TeamSecretStore(self.client)  # type: ignore[assignment]
-        self.journal = TeamJournal(self.client)
+        self.index = TeamIndex(self.client)
+        self.journal = TeamJournal(self.client, self.index)
         self.resolve_service = service_resolver or _default_resolver
-        self._meta_versions: dict[str, int] = {}
-        self._versions_lock = threading.Lock()
         self.refreshed = False
         # Set by the service when the server could not be read and the cache is shown read-only instead.
         self.offline: Exception | None = None
@@ -157,15 +176,26 @@ class TeamVault(Vault):
         """Make the cache equal to the server's metadata; returns the number of keys. TeamUnavailable (exit 3)
         when the server cannot be read: the cache stays as it was, for read-only display."""
         ids = self._list_meta()
+        index = self.index.read()
+        seen = self.db.seen("meta")
+        if index is None:
+            to_read = ids
+        else:
+            versions = index.get("meta") or {}
+            to_read = [k for k in ids if k not in seen or versions.get(k) != seen[k]]
         docs: dict[str, tuple[int, dict[str, Any]]] = {}
-        if ids:
-            with ThreadPoolExecutor(max_workers=min(REFRESH_THREADS, len(ids))) as pool:
-                for kid, got in zip(ids, pool.map(self._read_meta, ids), strict=True):
+        if to_read:
+            with ThreadPoolExecutor(max_workers=min(REFRESH_THREADS, len(to_read))) as pool:
+                for kid, got in zip(to_read, pool.map(self._read_meta, to_read), strict=True):
                     if got is not None:
                         docs[kid] = got
-        self._apply(docs)
+        rotations = set(self.journal.listed()) & set(ids)
+        rot_seen = self.db.seen("rotation")
+        rot_versions = (index or {}).get("rotations") or {}
+        rot_read = {k for k in rotations if index is None or k not in rot_seen or rot_versions.get(k) != rot_seen[k]}
+        self._apply(set(ids), docs, rot_read)
         self.refreshed = True
-        return len(docs)
+        return len(ids)
 
     def _list_meta(self) -> list[str]:
         import hvac.exceptions as hx
@@ -189,21 +219,23 @@ class TeamVault(Vault):
         data = resp.get("data") or {}
         return int((data.get("metadata") or {}).get("version") or 0), dict(data.get("data") or {})
 
-    def _apply(self, docs: dict[str, tuple[int, dict[str, Any]]]) -> None:
+    def _apply(self, ids: set[str], docs: dict[str, tuple[int, dict[str, Any]]], rotations: set[str]) -> None:
         # Upserts, not a wipe: the local rotation rows reference the keys (ON DELETE CASCADE) and must survive.
         self.db.publishing = False
         try:
             with self.db.transaction() as c:
                 known = {r[0] for r in c.execute("SELECT id FROM keys")}
-                for kid in known - set(docs):
+                for kid in known - ids:
                     c.execute("DELETE FROM keys WHERE id = ?", (kid,))
-                for kid, (_v, doc) in docs.items():
+                for kid in set(self.db.seen("meta")) - ids:
+                    self.db.see(c, "meta", kid, None)
+                for kid, (version, doc) in docs.items():
                     self._apply_one(c, kid, doc)
-                self.journal.restore(c, sorted(docs))
+                    self.db.see(c, "meta", kid, version)
+                for kid, version in self.journal.restore(c, sorted(rotations)).items():
+                    self.db.see(c, "rotation", kid, version)
         finally:
             self.db.publishing = True
-        with self._versions_lock:
-            self._meta_versions = {kid: v for kid, (v, _d) in docs.items()}
 
     def _apply_one(self, c: Any, kid: str, doc: dict[str, Any]) -> None:
         r = doc.get("record") or {}
@@ -236,12 +268,15 @@ class TeamVault(Vault):
     def _publish(self, c: Any, key_ids: set[str], rotation_ids: list[int]) -> None:
         # The rotation first: a refused claim must stop the transaction before any metadata goes out.
         for rid in rotation_ids:
-            self.journal.publish(c, rid)
+            written = self.journal.publish(c, rid)
+            if written is not None:
+                self.db.see(c, "rotation", *written)
         for kid in sorted(key_ids):
             rec = self.repo.get_key(kid)  # the same connection: sees this transaction's uncommitted rows
             if rec is None:
-                self._delete_meta(kid)
+                self._delete_meta(c, kid)
                 self.journal.delete(kid)
+                self.db.see(c, "rotation", kid, None)
                 continue
             history = self.repo.inspection_history(kid, INSPECTIONS_KEPT)
             doc = {
@@ -249,15 +284,12 @@ class TeamVault(Vault):
                 "record": record_to_doc(rec),
                 "inspections": [{"checked_at": iso(at), "profile": p.to_json()} for at, p in history],
             }
-            self._write_meta(kid, doc)
+            self._write_meta(c, kid, doc)
 
     def _known_version(self, kid: str) -> int:
-        with self._versions_lock:
-            v = self._meta_versions.get(kid)
-        if v is not None:
-            return v
-        got = self._meta_current_version(kid)
-        return got
+        """The version our copy was made from: what check-and-set compares the server's with."""
+        v = self.db.seen("meta").get(kid)
+        return v if v is not None else self._meta_current_version(kid)
 
     def _meta_current_version(self, kid: str) -> int:
         import hvac.exceptions as hx
@@ -270,7 +302,7 @@ class TeamVault(Vault):
             return 0
         return int((md.get("data") or {}).get("current_version") or 0)
 
-    def _write_meta(self, kid: str, doc: dict[str, Any]) -> None:
+    def _write_meta(self, c: Any, kid: str, doc: dict[str, Any]) -> None:
         path = f"{META}/{kid}"
         cas = self._known_version(kid)
         try:
@@ -281,10 +313,11 @@ class TeamVault(Vault):
                 f"Key {kid} was changed by a teammate in the team vault meanwhile; nothing was written. "
                 "The list is refreshed on the next start: look at the key again and repeat the change."
             ) from None
-        with self._versions_lock:
-            self._meta_versions[kid] = int(resp["data"]["version"])
+        version = int(resp["data"]["version"])
+        self.db.see(c, "meta", kid, version)
+        self.index.set("meta", kid, version)
 
-    def _delete_meta(self, kid: str) -> None:
+    def _delete_meta(self, c: Any, kid: str) -> None:
         import hvac.exceptions as hx
 
         path = f"{META}/{kid}"
@@ -293,8 +326,9 @@ class TeamVault(Vault):
                              mount_point=self.config.mount, path=path)
         except hx.InvalidPath:
             pass
-        with self._versions_lock:
-            self._meta_versions.pop(kid, None)
+        self.db.see(c, "meta", kid, None)
+        self.index.set("meta", kid, None)
+        self.index.set("rotations", kid, None)
 
     # ---- the Vault's writes that need the server's view ---------------------------------------------------
     def add_key(self, *args: Any, **kwargs: Any) -> KeyRecord:
@@ -333,8 +367,6 @@ class TeamVault(Vault):
         got = self._read_meta(key_id)
         if got is None:
             return None
-        with self._versions_lock:
-            self._meta_versions[key_id] = got[0]
         return record_from_doc(got[1].get("record") or {})
 
 

@@ -153,3 +153,23 @@ def test_bad_input_writes_nothing_to_the_server(team_vault: TeamVault, secret: S
     with pytest.raises(ValidationError):
         team_vault.add_key("kucoin", "x", Credentials(api_key=secret("K"), secret=secret("S")))
     assert team_vault.secrets.key_ids() == set() and team_vault.refresh() == 0
+
+
+def test_a_refresh_reads_only_what_changed_and_copes_without_the_index(
+    teammates: tuple[TeamVault, TeamVault], openbao: OpenBaoServer, monkeypatch: pytest.MonkeyPatch, secret: Secret
+) -> None:
+    alice, bob = teammates
+    ids = [alice.add_key("binance", f"k{i}", creds(secret)).id for i in range(4)]
+    bob.refresh()
+    reads: list[str] = []
+    real = bob._read_meta
+    monkeypatch.setattr(bob, "_read_meta", lambda kid: reads.append(kid) or real(kid))
+    assert bob.refresh() == 4 and reads == []  # nothing changed: the listing and the index only
+    alice.update_key(ids[2], label="renamed")
+    alice.remove_key(ids[3])
+    assert bob.refresh() == 3 and reads == [ids[2]]
+    assert bob.get_key(ids[2]).label == "renamed" and ids[3] not in {k.id for k in bob.list_keys()}
+    # Without the index (an older server copy, or an admin removed it) every document is read again.
+    openbao.client().secrets.kv.v2.delete_metadata_and_all_versions("index", mount_point=alice.config.mount)
+    reads.clear()
+    assert bob.refresh() == 3 and sorted(reads) == sorted(ids[:3])
