@@ -8,6 +8,7 @@ JSON strings than its complexity limit (about a thousand), which a thousand keys
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from keyhygiene.store.team_client import CheckAndSetConflict, TeamClient
@@ -21,6 +22,9 @@ ATTEMPTS = 8  # concurrent writers retry on top of each other; each attempt is o
 class TeamIndex:
     def __init__(self, client: TeamClient) -> None:
         self.client = client
+        # One writer at a time in this process: concurrent threads would only collide with each other.
+        self._lock = threading.Lock()
+        self._deferred: dict[tuple[str, str], int | None] = {}
 
     def _read(self) -> tuple[int, dict[str, Any] | None]:
         import hvac.exceptions as hx
@@ -39,25 +43,46 @@ class TeamIndex:
         return None if doc is None else {kind: _decode(doc.get(kind)) for kind in KINDS}
 
     def set(self, kind: str, key_id: str, version: int | None) -> None:
-        for _attempt in range(ATTEMPTS):
-            current, doc = self._read()
-            doc = doc or {}
-            entries = _decode(doc.get(kind))
-            if entries.get(key_id) == version:
-                return
-            if version is None:
-                entries.pop(key_id, None)
-            else:
-                entries[key_id] = version
-            doc[kind] = _encode(entries)
-            try:
-                self.client.call(self.client.kv.create_or_update_secret, INDEX, secret=doc, cas=current,
-                                 mount_point=self.client.cfg.mount, path=INDEX)
-                return
-            except CheckAndSetConflict:
-                continue
-        raise CheckAndSetConflict(INDEX)
+        self.set_many({(kind, key_id): version})
 
+    def defer(self, kind: str, key_id: str, version: int | None) -> None:
+        """Note an update to send with the next ``flush`` (many inspections in one audit: one index write)."""
+        with self._lock:
+            self._deferred[(kind, key_id)] = version
+
+    def flush(self) -> None:
+        with self._lock:
+            todo, self._deferred = self._deferred, {}
+        if todo:
+            self.set_many(todo)
+
+    def set_many(self, updates: dict[tuple[str, str], int | None]) -> None:
+        with self._lock:
+            for _attempt in range(ATTEMPTS):
+                current, doc = self._read()
+                doc = doc or {}
+                decoded = {kind: _decode(doc.get(kind)) for kind in KINDS}
+                changed = False
+                for (kind, key_id), version in updates.items():
+                    entries = decoded.setdefault(kind, {})
+                    if entries.get(key_id) == version:
+                        continue
+                    changed = True
+                    if version is None:
+                        entries.pop(key_id, None)
+                    else:
+                        entries[key_id] = version
+                if not changed:
+                    return
+                for kind, entries in decoded.items():
+                    doc[kind] = _encode(entries)
+                try:
+                    self.client.call(self.client.kv.create_or_update_secret, INDEX, secret=doc, cas=current,
+                                     mount_point=self.client.cfg.mount, path=INDEX)
+                    return
+                except CheckAndSetConflict:
+                    continue  # a teammate's write landed first: apply ours on top of it
+            raise CheckAndSetConflict(INDEX)
 
 def _decode(text: Any) -> dict[str, int]:
     out: dict[str, int] = {}

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -33,10 +34,10 @@ from typing import Any
 
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials, Exposure, KeyProfile, KeyRecord
-from keyhygiene.core.timeutil import iso, parse_iso
+from keyhygiene.core.timeutil import iso, parse_iso, utcnow
 from keyhygiene.paths import AppPaths
 from keyhygiene.store.database import Database, DatabaseError
-from keyhygiene.store.keychain import CURRENT
+from keyhygiene.store.keychain import CURRENT, KeychainCorrupt
 from keyhygiene.store.repository import Repository
 from keyhygiene.store.team_client import META, CheckAndSetConflict, TeamClient, TeamConfig
 from keyhygiene.store.team_index import TeamIndex
@@ -125,10 +126,19 @@ class TeamRepository(Repository):
         super().end_all_exposures(c, key_id, revoked_at)
         self._touch(key_id)
 
+    # Set by the vault: inspections go to the server off the caller's thread (the audit calls this on its event
+    # loop, which must not wait for the server between two exchanges' answers).
+    on_inspection: Callable[[str, datetime, KeyProfile], None] | None = None
+
     def record_inspection(self, key_id: str, profile: KeyProfile, at: datetime | None = None) -> None:
-        with self.db._lock:
-            self._touch(key_id)
-            super().record_inspection(key_id, profile, at)
+        at = at or utcnow()
+        if self.on_inspection is None:
+            with self.db._lock:
+                self._touch(key_id)
+                super().record_inspection(key_id, profile, at)
+            return
+        super().record_inspection(key_id, profile, at)
+        self.on_inspection(key_id, at, profile)
 
 
 class TeamVault(Vault):
@@ -157,6 +167,11 @@ class TeamVault(Vault):
         self.db = _CacheDatabase(self.cache_path(paths, config))
         self.db.before_commit = self._publish
         self.repo = TeamRepository(self.db)
+        self.repo.on_inspection = self._defer_inspection
+        self._publisher: ThreadPoolExecutor | None = None
+        self._pending: dict[Future[None], str] = {}
+        self._bumps: dict[str, tuple[int, int]] = {}  # key id -> (version our copy was, version with our inspection)
+        self._bumps_lock = threading.Lock()
         self.secrets = TeamSecretStore(self.client)  # type: ignore[assignment]
         self.index = TeamIndex(self.client)
         self.journal = TeamJournal(self.client, self.index)
@@ -287,9 +302,14 @@ class TeamVault(Vault):
             self._write_meta(c, kid, doc)
 
     def _known_version(self, kid: str) -> int:
-        """The version our copy was made from: what check-and-set compares the server's with."""
+        """The version our copy was made from: what check-and-set compares the server's with. An inspection we
+        sent on top of that copy counts as ours (the cache holds it too)."""
         v = self.db.seen("meta").get(kid)
-        return v if v is not None else self._meta_current_version(kid)
+        if v is None:
+            return self._meta_current_version(kid)
+        with self._bumps_lock:
+            base, bumped = self._bumps.get(kid, (None, None))
+        return bumped if base == v and bumped is not None else v
 
     def _meta_current_version(self, kid: str) -> int:
         import hvac.exceptions as hx
@@ -306,8 +326,15 @@ class TeamVault(Vault):
         path = f"{META}/{kid}"
         cas = self._known_version(kid)
         try:
-            resp = self.client.call(self.client.kv.create_or_update_secret, path, secret=doc, cas=cas,
-                                    mount_point=self.config.mount, path=path)
+            try:
+                resp = self.client.call(self.client.kv.create_or_update_secret, path, secret=doc, cas=cas,
+                                        mount_point=self.config.mount, path=path)
+            except CheckAndSetConflict:
+                if not self._wait_inspections(kid):
+                    raise
+                # Our own inspection landed in between: write on top of it (the cache holds it as well).
+                resp = self.client.call(self.client.kv.create_or_update_secret, path, secret=doc,
+                                        cas=self._known_version(kid), mount_point=self.config.mount, path=path)
         except CheckAndSetConflict:
             raise ConcurrentChange(
                 f"Key {kid} was changed by a teammate in the team vault meanwhile; nothing was written. "
@@ -315,6 +342,8 @@ class TeamVault(Vault):
             ) from None
         version = int(resp["data"]["version"])
         self.db.see(c, "meta", kid, version)
+        with self._bumps_lock:
+            self._bumps.pop(kid, None)
         self.index.set("meta", kid, version)
 
     def _delete_meta(self, c: Any, kid: str) -> None:
@@ -329,6 +358,97 @@ class TeamVault(Vault):
         self.db.see(c, "meta", kid, None)
         self.index.set("meta", kid, None)
         self.index.set("rotations", kid, None)
+
+    # ---- inspections, sent off the caller's thread -----------------------------------------------------------
+    def _defer_inspection(self, kid: str, at: datetime, profile: KeyProfile) -> None:
+        with self._bumps_lock:
+            if self._publisher is None:
+                self._publisher = ThreadPoolExecutor(max_workers=4, thread_name_prefix="team-publish")
+            fut = self._publisher.submit(self._publish_inspection, kid, at, profile)
+            self._pending[fut] = kid
+
+    def _publish_inspection(self, kid: str, at: datetime, profile: KeyProfile) -> None:
+        """Add one inspection to the server's document of the key, merged into what is there now (a teammate's
+        edit since our copy is kept, never overwritten by our older copy of the record)."""
+        entry = {"checked_at": iso(at), "profile": profile.to_json()}
+        path = f"{META}/{kid}"
+        for _attempt in range(6):
+            got = self._read_meta(kid)
+            if got is None:
+                return  # removed meanwhile
+            version, doc = got
+            items = [*(doc.get("inspections") or []), entry]
+            items.sort(key=lambda i: str(i.get("checked_at") or ""), reverse=True)
+            doc["inspections"] = items[:INSPECTIONS_KEPT]
+            try:
+                resp = self.client.call(self.client.kv.create_or_update_secret, path, secret=doc, cas=version,
+                                        mount_point=self.config.mount, path=path)
+            except CheckAndSetConflict:
+                continue  # another inspection or a teammate's edit landed first: merge into that
+            new = int(resp["data"]["version"])
+            with self._bumps_lock:
+                base, bumped = self._bumps.get(kid, (None, None))
+                if bumped == version:  # the version before ours was our previous inspection
+                    self._bumps[kid] = (base, new)  # type: ignore[assignment]
+                else:
+                    self._bumps[kid] = (version, new)
+            self.index.defer("meta", kid, new)  # one index write for the whole audit, at flush_publishing
+            return
+        raise ConcurrentChange(f"Key {kid}: the inspection could not be added in the team vault (too many "
+                               "concurrent changes); it is kept in the local cache.")
+
+    def _wait_inspections(self, kid: str) -> bool:
+        with self._bumps_lock:
+            mine = [f for f, k in self._pending.items() if k == kid]
+        for f in mine:
+            try:
+                f.result()
+            except Exception:
+                pass
+        return bool(mine)
+
+    def flush_publishing(self) -> list[str]:
+        """Wait for the inspections still on their way to the server; one line per one that failed."""
+        with self._bumps_lock:
+            pending = dict(self._pending)
+        errors: list[str] = []
+        for fut, kid in pending.items():
+            try:
+                fut.result()
+            except Exception as exc:
+                log.warning("the inspection of %s did not reach the team vault: %s", kid, redact.scrub(exc))
+                errors.append(f"{kid}: the result could not be saved in the team vault, only in this machine's cache "
+                              f"({redact.scrub(exc)})")
+        with self._bumps_lock:
+            for fut in pending:
+                self._pending.pop(fut, None)
+        try:
+            self.index.flush()
+        except Exception as exc:  # the documents are written; only warm caches notice them later
+            log.warning("the team vault's index could not be updated: %s", redact.scrub(exc))
+            errors.append(f"the team vault's index could not be updated ({redact.scrub(exc)}); teammates see these "
+                          "results after their next full refresh")
+        return errors
+
+    def close(self) -> None:
+        self.flush_publishing()
+        if self._publisher is not None:
+            self._publisher.shutdown(wait=True)
+            self._publisher = None
+        super().close()
+
+    def credentials_many(self, key_ids: Sequence[str]) -> dict[str, Credentials | None | KeychainCorrupt]:
+        """In parallel: each read is two round trips to the server, and an audit reads every key's."""
+        def one(kid: str) -> Credentials | None | KeychainCorrupt:
+            try:
+                return self.credentials(kid)
+            except KeychainCorrupt as exc:
+                return exc
+
+        if not key_ids:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(REFRESH_THREADS, len(key_ids))) as pool:
+            return dict(zip(key_ids, pool.map(one, key_ids), strict=True))
 
     # ---- the Vault's writes that need the server's view ---------------------------------------------------
     def add_key(self, *args: Any, **kwargs: Any) -> KeyRecord:

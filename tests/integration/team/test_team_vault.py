@@ -173,3 +173,24 @@ def test_a_refresh_reads_only_what_changed_and_copes_without_the_index(
     openbao.client().secrets.kv.v2.delete_metadata_and_all_versions("index", mount_point=alice.config.mount)
     reads.clear()
     assert bob.refresh() == 3 and sorted(reads) == sorted(ids[:3])
+
+
+def test_inspections_merge_into_the_servers_copy_and_never_block_ones_own_edits(
+    teammates: tuple[TeamVault, TeamVault], secret: Secret
+) -> None:
+    alice, bob = teammates
+    rec = alice.add_key("binance", "x", creds(secret))
+    bob.refresh()
+    bob.share(rec.id, ServiceRef.parse("koinly@2023-01-02"))  # Alice's copy does not know this yet
+    profile = KeyProfile(exchange="binance", key=rec.fingerprint, status=Status.OK, permissions=["read"])
+    alice.repo.record_inspection(rec.id, profile)
+    assert alice.flush_publishing() == []
+    bob.refresh()
+    assert bob.get_key(rec.id).shared_with == ["koinly"]  # her inspection did not undo his sharing
+    got = bob.repo.latest_inspection(rec.id)
+    assert got is not None and got[1].permissions == ["read"]
+    # Bob's own edit right after his own inspection is not a conflict with himself.
+    bob.repo.record_inspection(rec.id, profile)
+    assert bob.update_key(rec.id, label="renamed").label == "renamed"
+    alice.refresh()
+    assert alice.get_key(rec.id).label == "renamed" and len(alice.repo.inspection_history(rec.id)) == 2
