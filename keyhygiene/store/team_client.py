@@ -9,7 +9,6 @@ or a secret.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,6 +37,7 @@ class TeamReason(StrEnum):
     FORBIDDEN = "forbidden"  # a valid token whose policy does not allow the request
     NOT_KV2 = "not_kv2"  # the mount is missing or is not a KV version 2 engine
     NOT_CONNECTED = "not_connected"
+    REDIRECTED = "redirected"  # the server sent us elsewhere; the token is never sent after a redirect
 
 
 # How each reason looks to the code above that already knows the keychain's states (exit 3, banners).
@@ -51,6 +51,7 @@ _STATE = {
     TeamReason.FORBIDDEN: KeychainState.REFUSED,
     TeamReason.NOT_KV2: KeychainState.UNAVAILABLE,
     TeamReason.NOT_CONNECTED: KeychainState.UNAVAILABLE,
+    TeamReason.REDIRECTED: KeychainState.UNAVAILABLE,
 }
 
 
@@ -102,6 +103,8 @@ def team_message(reason: TeamReason, cfg: TeamConfig, detail: str = "") -> str:
                             f"may use: enable one (`bao secrets enable -path={cfg.mount} kv-v2`), give its name "
                             "with --mount, or ask an admin for a policy (`keyhygiene team policy`).",
         TeamReason.NOT_CONNECTED: "No team vault is connected: run `keyhygiene team connect URL`.",
+        TeamReason.REDIRECTED: f"The team vault at {where} answered with a redirect, which KeyHygiene does not "
+                               "follow with your token: connect to the active node's or the load balancer's address.",
     }[reason]
     return f"{text} ({detail})" if detail else text
 
@@ -139,14 +142,11 @@ class TeamClient:
 
         self.cfg = cfg
         redact.remember([token])
+        # hvac follows redirects by default, and requests keeps the X-Vault-Token header on the way: a request that
+        # carries the token must never be sent to another address than the one the user connected to.
         self.hvac = client or hvac.Client(
-            url=cfg.url, token=token, verify=cfg.ca_cert or True, timeout=cfg.timeout,
+            url=cfg.url, token=token, verify=cfg.ca_cert or True, timeout=cfg.timeout, allow_redirects=False,
         )
-        # Sessions follow redirects by default; a request that carries the token must not be sent elsewhere.
-        session = getattr(getattr(self.hvac, "adapter", None), "session", None)
-        if session is not None:
-            session.max_redirects = 0
-        self._lock = threading.Lock()
 
     @property
     def kv(self) -> Any:
@@ -160,7 +160,7 @@ class TeamClient:
         import requests
 
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except requests.exceptions.SSLError as exc:
             raise TeamUnavailable(TeamReason.TLS, self.cfg, _first_line(exc)) from None
         except requests.exceptions.Timeout:
@@ -183,6 +183,11 @@ class TeamClient:
             if isinstance(exc, hx.InvalidPath):
                 raise
             raise TeamUnavailable(TeamReason.DOWN, self.cfg, f"{type(exc).__name__} on {path}") from None
+        # Without redirects followed, hvac hands a 3xx back as the raw response instead of raising.
+        status = getattr(result, "status_code", None)
+        if isinstance(status, int) and 300 <= status < 400:
+            raise TeamUnavailable(TeamReason.REDIRECTED, self.cfg, f"{status} on {path}")
+        return result
 
     def token_valid(self) -> bool:
         """Whether the server accepts our token at all (lookup-self is allowed by every token's default policy)."""
@@ -212,6 +217,8 @@ class TeamClient:
         except Exception:
             log.info("team vault health check failed", exc_info=True)
             return TeamReason.DOWN
+        if 300 <= int(getattr(h, "status_code", 200) or 200) < 400:
+            return TeamReason.REDIRECTED
         body = h if isinstance(h, dict) else _json_or_empty(h)
         if body.get("sealed") or getattr(h, "status_code", 200) == 503:
             return TeamReason.SEALED

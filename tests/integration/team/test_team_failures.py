@@ -130,3 +130,53 @@ def test_tls_that_cannot_be_verified(tmp_path: Path, openbao: OpenBaoServer, tea
     with pytest.raises(TeamUnavailable) as info:
         TeamVault(app_paths(tmp_path / "d"), cfg, openbao.root_token)
     assert info.value.reason is TeamReason.TLS and "--ca-cert" in info.value.status.message
+
+
+def test_a_redirect_is_never_followed_with_the_token(tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    token = "redirect-test-token-0123456789"
+    register_secret(token)
+    reached: list[str] = []
+
+    class Elsewhere(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            reached.append(self.headers.get("X-Vault-Token") or "")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"data": {"keys": []}}')
+
+        do_LIST = do_GET  # noqa: N815
+
+        def log_message(self, *_a: Any) -> None:
+            pass
+
+    elsewhere = http.server.HTTPServer(("127.0.0.1", 0), Elsewhere)
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.1:{elsewhere.server_port}{self.path}")
+            self.end_headers()
+
+        do_LIST = do_GET  # noqa: N815
+
+        def log_message(self, *_a: Any) -> None:
+            pass
+
+    redirecting = http.server.HTTPServer(("127.0.0.1", 0), Redirecting)
+    for srv in (elsewhere, redirecting):
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        cfg = TeamConfig(url=f"http://127.0.0.1:{redirecting.server_port}", mount="m", timeout=3)
+        assert TeamClient(cfg, token).probe()[0] is TeamReason.REDIRECTED
+        with pytest.raises(TeamUnavailable) as info:
+            TeamVault(app_paths(tmp_path / "d"), cfg, token)
+        assert info.value.reason is TeamReason.REDIRECTED and "does not follow" in info.value.status.message
+        assert reached == []  # the token never went to the other address
+    finally:
+        for srv in (elsewhere, redirecting):
+            srv.shutdown()
+            srv.server_close()
