@@ -7,6 +7,7 @@ from BAO_TOKEN / VAULT_TOKEN or a hidden prompt, never from argv, and is kept in
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from keyhygiene import exitcodes
 from keyhygiene.cliutil import ask_secret, print_json
@@ -44,7 +45,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_import)
 
 
-def _resolver():  # type: ignore[no-untyped-def]
+def _resolver() -> Callable[[str], str]:
     from keyhygiene.core.registry import default_resolver
 
     return default_resolver()

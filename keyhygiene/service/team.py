@@ -115,7 +115,7 @@ def open_backend(paths: AppPaths, service_resolver: Callable[[str], str] | None 
         if not offline_ok:
             team.close()
             raise
-        team.offline = exc  # type: ignore[attr-defined]
+        team.offline = exc
     except BaseException:
         team.close()
         raise

@@ -119,7 +119,7 @@ class TeamSecretStore:
             ) from None
         data = ((resp or {}).get("data") or {}).get("data")
         try:
-            creds = Credentials.from_dict(data)
+            creds = Credentials.from_dict(data or {})  # no data: a KeyError below, reported as not readable
         except (ValueError, KeyError, TypeError, AttributeError):
             raise KeychainCorrupt(f"The team vault entry of key {key_id} ({slot}) is not readable.") from None
         redact.remember(creds.secret_values())

@@ -144,6 +144,9 @@ class TeamRepository(Repository):
 class TeamVault(Vault):
     """A ``Vault`` whose secrets and metadata live on the team server, with a local cache of the metadata."""
 
+    db: _CacheDatabase
+    repo: TeamRepository
+
     def __init__(
         self,
         paths: AppPaths,
