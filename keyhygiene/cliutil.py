@@ -29,7 +29,7 @@ def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Vault:
     """The vault of ``--data-dir``; with ``keychain``, a KeychainError (exit 3) first when no keychain can be used,
     before the data dir, its database or its log are created: a refused command leaves nothing behind."""
     from keyhygiene.logsetup import configure_logging
-    from keyhygiene.service.team import open_backend, team_connected
+    from keyhygiene.service.backend import open_backend, team_connected
 
     paths = app_paths(getattr(args, "data_dir", None))
     # A team vault holds the secrets on its server (its token may come from BAO_TOKEN in a headless script): the

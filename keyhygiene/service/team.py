@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials
 from keyhygiene.paths import AppPaths
+from keyhygiene.service.backend import TEAM_SETTING, open_backend
 from keyhygiene.store.keychain import CURRENT, PENDING, KeychainError
 from keyhygiene.store.team_client import DEFAULT_MOUNT, TeamClient, TeamConfig, TeamReason, TeamUnavailable
 from keyhygiene.store.team_client import team_message as _team_message
@@ -27,7 +28,6 @@ from keyhygiene.store.team_vault import TeamVault
 from keyhygiene.store.vault import ValidationError, Vault
 
 log = logging.getLogger(__name__)
-TEAM_SETTING = "team_vault"
 TOKEN_KEY_ID = "team-token"  # the token's entry in the local keychain namespace (key ids are "k" + hex)
 TOKEN_ENVS = ("BAO_TOKEN", "VAULT_TOKEN")
 
@@ -63,13 +63,6 @@ def config_of(local: Vault) -> TeamConfig | None:
     return TeamConfig.from_json(raw) if raw else None
 
 
-def team_connected(paths: AppPaths) -> bool:
-    """Whether the data dir is connected to a team vault; creates nothing when the data dir does not exist yet."""
-    if not paths.database.is_file():
-        return False
-    return connected_mount(paths) is not None
-
-
 def connected_mount(paths: AppPaths) -> str | None:
     with Vault(paths) as local:
         cfg = config_of(local)
@@ -90,24 +83,16 @@ def stored_token(local: Vault) -> str | None:
     return creds.secret if creds else None
 
 
-# ---- the backend seam -------------------------------------------------------------------------------------
-def open_backend(paths: AppPaths, service_resolver: Callable[[str], str] | None = None,
-                 *, offline_ok: bool = False) -> Vault:
-    """The vault every command and the window use: the team vault when one is connected, else the local one.
-
-    The team vault refreshes its cache from the server first. When the server cannot be used this raises
-    TeamUnavailable (exit 3), or with ``offline_ok`` returns the vault on its cache, ``offline`` set to the
-    reason, for read-only display."""
-    local = Vault(paths, service_resolver=service_resolver)
+# ---- the backend seam (service/backend.py decides; this opens the team side) ------------------------------
+def open_team(local: Vault, raw: dict[str, Any], service_resolver: Callable[[str], str] | None = None,
+              *, offline_ok: bool = False) -> Vault:
+    """The team vault recorded in ``local``'s settings (``raw``); closes ``local``."""
+    paths = local.paths
     try:
-        cfg = config_of(local)
-        if cfg is None:
-            return local
+        cfg = TeamConfig.from_json(raw)
         token = _token_for(local, cfg)
-    except BaseException:
+    finally:
         local.close()
-        raise
-    local.close()
     team = TeamVault(paths, cfg, token, service_resolver, refresh=False)
     try:
         team.refresh()

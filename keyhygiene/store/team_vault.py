@@ -380,7 +380,10 @@ class TeamVault(Vault):
             if got is None:
                 return  # removed meanwhile
             version, doc = got
-            items = [*(doc.get("inspections") or []), entry]
+            items = list(doc.get("inspections") or [])
+            if entry in items:
+                return  # one of our own edits sent the whole cached record, this inspection included
+            items.append(entry)
             items.sort(key=lambda i: str(i.get("checked_at") or ""), reverse=True)
             doc["inspections"] = items[:INSPECTIONS_KEPT]
             try:

@@ -94,6 +94,7 @@ def test_inspections_are_shared_and_the_metadata_holds_no_secret(
     rec = alice.add_key("okx", "x", c)
     profile = KeyProfile(exchange="okx", key=rec.fingerprint, status=Status.OK, permissions=["read", "withdraw"])
     alice.repo.record_inspection(rec.id, profile)
+    assert alice.flush_publishing() == []  # inspections travel off the caller's thread
     bob.refresh()
     got = bob.repo.latest_inspection(rec.id)
     assert got is not None and got[1].permissions == ["read", "withdraw"]
@@ -192,5 +193,6 @@ def test_inspections_merge_into_the_servers_copy_and_never_block_ones_own_edits(
     # Bob's own edit right after his own inspection is not a conflict with himself.
     bob.repo.record_inspection(rec.id, profile)
     assert bob.update_key(rec.id, label="renamed").label == "renamed"
+    assert bob.flush_publishing() == []
     alice.refresh()
     assert alice.get_key(rec.id).label == "renamed" and len(alice.repo.inspection_history(rec.id)) == 2
