@@ -135,7 +135,10 @@ class TeamSecretStore:
         _check_slot(slot)
         return slot in self._labels(self._metadata(key_id))
 
-    def put(self, key_id: str, creds: Credentials, slot: str = CURRENT) -> None:
+    def put(self, key_id: str, creds: Credentials, slot: str = CURRENT,
+            meta: dict[str, str] | None = None) -> None:
+        """``meta`` is the keychain's way to re-adopt an entry whose row was lost; here the key's metadata has its
+        own document on the server (meta/<id>), so it is not repeated beside the secret."""
         _check_slot(slot)
         redact.remember(creds.secret_values())
         doc = creds.to_dict()

@@ -160,7 +160,7 @@ class TeamVault(Vault):
         self.paths = paths
         self.config = config
         try:
-            paths.ensure()
+            self.warnings: list[str] = paths.ensure()
         except OSError as exc:
             raise DatabaseError(
                 f"The data folder {paths.data_dir} cannot be used ({exc.strerror or exc}). Check its permissions "
