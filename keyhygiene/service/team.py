@@ -64,6 +64,8 @@ def config_of(local: Vault) -> TeamConfig | None:
 
 
 def connected_mount(paths: AppPaths) -> str | None:
+    if not paths.database.is_file():  # `team policy` must not create a vault just to ask
+        return None
     with Vault(paths) as local:
         cfg = config_of(local)
     return cfg.mount if cfg else None

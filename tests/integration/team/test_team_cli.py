@@ -188,3 +188,10 @@ def test_import_copies_local_keys_resumably_and_removes_only_when_asked(
     with Vault(app_paths(d)) as local:
         assert local.list_keys() == [] and local.credentials(a) is None
     assert sorted(k["id"] for k in run(d, "keys", "list", "--json").json()) == sorted([a, b])  # type: ignore[union-attr]
+
+
+def test_policy_creates_nothing(run: Run, tmp_path: Path) -> None:
+    d = tmp_path / "never-made"
+    r = run(d, "team", "policy", "--role", "trader")
+    assert r.code == 0 and 'path "keyhygiene/data/keys/*"' in r.out
+    assert not d.exists()
