@@ -195,3 +195,19 @@ def test_policy_creates_nothing(run: Run, tmp_path: Path) -> None:
     r = run(d, "team", "policy", "--role", "trader")
     assert r.code == 0 and 'path "keyhygiene/data/keys/*"' in r.out
     assert not d.exists()
+
+
+def test_status_and_every_command_exit_3_when_the_server_is_gone(run: Run, tmp_path: Path,
+                                                                   secret: Callable[..., str]) -> None:
+    from tests.helpers.openbao import running_openbao
+
+    d = tmp_path / "d"
+    with running_openbao() as server:
+        token = {"BAO_TOKEN": server.root_token}
+        assert run(d, "team", "connect", server.url, "--mount", server.new_mount(), env=token).code == 0
+        add_key(run, d, "x", secret)
+    r = run(d, "team", "status")
+    assert r.code == exitcodes.KEYCHAIN and "state:      down" in r.out and "does not answer" in r.out
+    for argv in (("keys", "list"), ("audit", "--json"), ("report", "--format", "json", "-o", "-")):
+        r = run(d, *argv)
+        assert r.code == exitcodes.KEYCHAIN and "vault unavailable (down)" in r.err, argv
