@@ -1,2 +1,1 @@
-"""The application layer, plain Python (no Qt): the use cases the window and the command line share. The only
-importer of ``keyhygiene.exchanges`` and ``keyhygiene.store`` (DESIGN.md, layers)."""
+"""The application layer (plain Python, no Qt): owns the vault backend and the use cases. See DESIGN.md."""

@@ -34,9 +34,12 @@ from keyhygiene.store.repository import Repository
 class SqliteJournal:
     """Reads and writes ``rotations`` and ``rotation_journal``. ``hook`` runs after each committed entry."""
 
-    def __init__(self, db: Database, hook: JournalHook | None = env_crash_hook) -> None:
+    def __init__(self, db: Database, hook: JournalHook | None = env_crash_hook, repo: Repository | None = None
+                 ) -> None:
         self.db = db
         self.hook = hook
+        # The vault's own repository: the team vault's marks the key entry RECORD changes for publishing.
+        self.repo = repo or Repository(db)
 
     # ---- reading ------------------------------------------------------------------------------------------
     def get(self, rotation_id: int) -> Rotation:
@@ -103,7 +106,7 @@ class SqliteJournal:
             self._insert(c, rotation_id, action, Phase.DONE, detail)
             self._update(c, rotation_id, state=state, data=data, columns=columns)
             if record is not None:
-                _record_key(c, Repository(self.db), record)
+                _record_key(c, self.repo, record)
         self._after(action, Phase.DONE)
         return self.get(rotation_id)
 
