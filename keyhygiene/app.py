@@ -55,7 +55,10 @@ def ensure_application() -> Any:
     else:
         # Fractional scale factors (150 %) render crisply instead of being rounded to 1x or 2x.
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-        app = QApplication(sys.argv[:1])
+        from keyhygiene.qtcheck import start_application
+
+        # A platform plugin that cannot start (missing system libraries) exits 2 with the packages to install.
+        app = start_application(lambda: QApplication(sys.argv[:1]))
     from keyhygiene.ui import pyside_import_hook
 
     # Before the window's modules load: PySide's import hook would read each one's whole source (1-10 ms apiece).
@@ -153,6 +156,9 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
 
 
 def run(args: argparse.Namespace) -> int:
+    from keyhygiene.hardening import harden_process
+
+    harden_process()  # idempotent: cli.main did it already unless the app was started some other way
     _headless_platform(args)
     # Every paint calls into Python (the model's data(), the delegate) once per cell, and each call has to take the
     # GIL back from the asyncio thread, which keeps it up to the switch interval (5 ms by default) while it parses

@@ -8,13 +8,14 @@ it too, so an overridden vault never writes into the user's real profile.
 from __future__ import annotations
 
 import os
-import sys
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from keyhygiene import APP_NAME
 
 DATA_DIR_ENV = "KEYHYGIENE_DATA_DIR"
+RESOURCES = "resources"  # the folder's name, in the package and in the repository
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,12 @@ class AppPaths:
         return self.data_dir / "keyhygiene.sqlite3"
 
     @property
+    def vault_id_file(self) -> Path:
+        """The vault ids this data dir has used, newest first, beside the database: they name the keychain entries,
+        so a lost or damaged database does not orphan them for good (``doctor`` finds and adopts them)."""
+        return self.data_dir / "vault-id"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "keyhygiene.log"
 
@@ -36,14 +43,30 @@ class AppPaths:
         """Where files are copied before the app changes them (corrupt databases, cleaned-up configs)."""
         return self.data_dir / "backups"
 
-    def ensure(self) -> None:
+    def ensure(self) -> list[str]:
+        """Create the folders the app writes to; returns warnings for the user (issue 18).
+
+        A folder the app creates is 0700: only the owner may read metadata and logs, which name exchanges,
+        services and labels. A folder that already existed and was given with ``--data-dir`` is the user's: its
+        mode is kept, but the user is warned when others can read or enter it."""
+        warnings: list[str] = []
         for d in (self.data_dir, self.log_dir):
+            existed = d.is_dir()
             d.mkdir(parents=True, exist_ok=True)
-            # Only the owner may read metadata and logs: they name exchanges, services and labels.
+            if existed and self.overridden:
+                if os.name == "posix" and d == self.data_dir:
+                    mode = stat.S_IMODE(d.stat().st_mode)
+                    if mode & 0o077:
+                        warnings.append(
+                            f"the data folder {d} can be read by other users (mode {mode:04o}); it holds the names "
+                            f"of your keys, exchanges and services. Consider `chmod 700 {d}`."
+                        )
+                continue
             try:
                 os.chmod(d, 0o700)
             except OSError:
                 pass
+        return warnings
 
 
 def app_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
@@ -62,17 +85,28 @@ def app_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
 
 
 def resources_dir() -> Path:
-    """The shipped resources: frozen bundle, source checkout, or a wheel's data files."""
-    candidates: list[Path] = []
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        candidates.append(Path(frozen_root) / "resources")
-    candidates.append(Path(__file__).resolve().parent.parent / "resources")
-    candidates.append(Path(sys.prefix) / "share" / "keyhygiene" / "resources")
-    for c in candidates:
-        if c.is_dir():
-            return c
-    raise FileNotFoundError("KeyHygiene resources not found; looked in: " + ", ".join(map(str, candidates)))
+    """The shipped resources (icons, report templates, the exposure registry), read through importlib.resources.
+
+    A wheel and the frozen bundle carry them inside the package, as ``keyhygiene/resources`` (pyproject.toml's
+    force-include and packaging/keyhygiene.spec both map the repository's top-level resources/ there). A source
+    checkout, run in place or installed editable, reads them where the build takes them from: resources/ beside the
+    package. Nothing is looked up under the interpreter's prefix: pipx, a bundle or another venv's python would not
+    find data files there.
+    """
+    import importlib.resources  # not at import time: paths.py is on the startup path, resources come after paint
+
+    package = importlib.resources.files("keyhygiene")
+    if not isinstance(package, Path):  # a zip import: templates and Qt need real files
+        raise FileNotFoundError(f"KeyHygiene resources need the package unpacked on disk, not in {package}")
+    inside = package / RESOURCES
+    if inside.is_dir():
+        return inside
+    checkout = package.parent / RESOURCES
+    # Only a source checkout (its pyproject.toml beside the package): a stray site-packages/resources of another
+    # distribution must not pass for ours when a broken wheel lacks them.
+    if checkout.is_dir() and (package.parent / "pyproject.toml").is_file():
+        return checkout
+    raise FileNotFoundError(f"KeyHygiene resources not found; looked in: {inside}, {checkout}")
 
 
 def resource(*parts: str) -> Path:

@@ -66,13 +66,16 @@ def render_human(result: AuditResult) -> str:
 
     if not result.keys:
         return "No keys stored yet. Add one with: keyhygiene keys add --exchange ID --label TEXT"
+    summary = result.summary()  # the window's header and `keyhygiene status` say the same
     out = [f"Audit of {len(result.keys)} key{'s' if len(result.keys) != 1 else ''} at {iso(result.generated_at)}: "
-           f"overall score {result.score}/100 ({grade(result.score)})", ""]
+           f"overall score {result.score}/100 ({grade(result.score)}). {summary.headline}.", ""]
     rows: list[tuple[str, ...]] = [("ID", "EXCHANGE", "LABEL", "KEY", "STATUS", "PERMISSIONS", "IP", "SCORE", "WORST")]
     for k in result.keys:
         perms = ",".join(sorted(k.profile.permissions)) or "-"
         if k.profile.permissions_source == "declared":
             perms += " (declared)"
+        elif k.profile.permissions_source == "unknown" and k.profile.status == "ok":
+            perms += " (rest not said)"  # e.g. MEXC: the exchange does not say more, nothing was declared
         rows.append((k.key.id, k.key.exchange, k.key.label, k.profile.key or k.key.fingerprint,
                      str(k.profile.status.value if hasattr(k.profile.status, "value") else k.profile.status),
                      perms, _ip(k.profile.ip_restricted), str(k.score), k.worst.value if k.worst else "-"))

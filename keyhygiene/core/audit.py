@@ -13,14 +13,17 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
+from keyhygiene.core.assessment import KeyAssessment, Summary, assess, summarize
 from keyhygiene.core.models import Credentials, Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.policy import Policy
 from keyhygiene.core.registry import Registry, load_registry
-from keyhygiene.core.rules import RuleContext, blast_radius_of, build_facts, context_for, evaluate_facts
-from keyhygiene.core.score import SCORE_FORMULA, key_score, overall_score
+from keyhygiene.core.report.rotations import last_rotation_day
+from keyhygiene.core.rules import RuleContext, context_for
+from keyhygiene.core.score import SCORE_FORMULA, overall_score
 from keyhygiene.core.severity import SEVERITIES, Severity
 from keyhygiene.core.timeutil import iso, utcnow
 
@@ -44,6 +47,7 @@ class KeyAudit:
     findings: list[Finding]
     score: int
     blast_radius: str
+    assessment: KeyAssessment
 
     @property
     def worst(self) -> Severity | None:
@@ -54,6 +58,15 @@ class KeyAudit:
     def reaches(self, severity: Severity | str) -> bool:
         w = self.worst
         return w is not None and w.at_least(severity)
+
+    @classmethod
+    def of(cls, a: KeyAssessment) -> KeyAudit:
+        """The audit's view of the core's assessment (``core.assessment.assess``), the judgement every surface
+        renders; a key never inspected shows as "Not checked"."""
+        shown = a.profile or KeyProfile(exchange=a.key.exchange, key=a.key.fingerprint, status=Status.ERROR,
+                                        message="Not checked.")
+        return cls(key=a.key, profile=shown, checked_at=a.checked_at, findings=list(a.findings), score=a.score,
+                   blast_radius=a.blast_radius, assessment=a)
 
     def to_json(self) -> dict[str, Any]:
         d = self.profile.to_json()
@@ -94,6 +107,9 @@ class AuditResult:
         """True when any finding is at or above ``severity`` (``audit --fail-on``)."""
         return any(k.reaches(severity) for k in self.keys)
 
+    def summary(self) -> Summary:
+        return summarize(k.assessment for k in self.keys)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
@@ -105,25 +121,6 @@ class AuditResult:
             "cancelled": self.cancelled,
             "keys": [k.to_json() for k in self.keys],
         }
-
-
-def judge(
-    key: KeyRecord,
-    profile: KeyProfile | None,
-    checked_at: datetime | None,
-    *,
-    policy: Policy,
-    registry: Registry,
-    now: datetime,
-    context: RuleContext | None = None,
-) -> KeyAudit:
-    """Findings, score and blast radius for one key (also what the GUI calls for a single re-check)."""
-    facts = build_facts(key, profile, policy=policy, registry=registry, now=now, context=context)
-    findings = evaluate_facts(facts)
-    shown = profile or KeyProfile(exchange=key.exchange, key=key.fingerprint, status=Status.ERROR,
-                                  message="Not checked.")
-    return KeyAudit(key=key, profile=shown, checked_at=checked_at, findings=findings,
-                    score=key_score(findings), blast_radius=blast_radius_of(facts))
 
 
 def _default_inspector() -> Inspector:
@@ -181,10 +178,15 @@ async def audit_async(
     errors: list[str] = []
     # Plaintext copies recorded by a scan are the keys' own file exposures: RuleContext.copies_of reads them.
     base_context = context if context is not None else RuleContext()
+    rotated = partial(last_rotation_day, vault.repo.db)  # a rotated key's old sharings were of the old key
+
+    def context_of(key_id: str, profile: KeyProfile | None) -> RuleContext:
+        return context_for(key_id, profile, vault.repo.inspection_history, base_context, last_rotation=rotated)
 
     def verdict(key_id: str, profile: KeyProfile | None, at: datetime | None,
                 ctx: RuleContext) -> KeyAudit:
-        a = judge(by_id[key_id], profile, at, policy=policy, registry=registry, now=now or utcnow(), context=ctx)
+        a = KeyAudit.of(assess(by_id[key_id], profile, at, policy=policy, registry=registry, now=now or utcnow(),
+                               context=ctx))
         audits[key_id] = a
         if on_result is not None:
             try:
@@ -201,14 +203,13 @@ async def audit_async(
         except Exception as exc:  # keep judging the other keys; report the storage problem at the end
             log.exception("could not record the inspection of %s", key_id)
             errors.append(f"{key_id}: the result could not be saved ({redact.scrub(exc)})")
-        verdict(key_id, profile, at, context_for(key_id, profile, vault.repo.inspection_history, base_context))
+        verdict(key_id, profile, at, context_of(key_id, profile))
 
     for kid, why in problems.items():
-        profile = _secret_missing(by_id[kid], why)
-        profiles[kid] = profile
-        # The key still works on the exchange: judge what it can do on its last successful check, as the window
-        # and the report do.
-        verdict(kid, profile, None, context_for(kid, profile, vault.repo.inspection_history, base_context))
+        # A check that could not start is a failed check, recorded like any other: the window, the report and
+        # `status` read the stored results, and must say what this audit says. The key still works on the
+        # exchange, so it is judged on its last successful check (``context_for``).
+        on_profile(kid, _secret_missing(by_id[kid], why))
 
     items = [(k.id, k.exchange, creds[k.id]) for k in keys if k.id in creds]
     declared = {k.id: k.declared_permissions for k in keys if k.declared_permissions is not None}
@@ -223,7 +224,7 @@ async def audit_async(
         if k.id not in audits:
             # Cancelled before its exchange answered: judge it on its last recorded inspection, if any.
             last_at, last = vault.repo.latest_inspection(k.id) or (None, None)
-            verdict(k.id, last, last_at, context_for(k.id, last, vault.repo.inspection_history, base_context))
+            verdict(k.id, last, last_at, context_of(k.id, last))
     return AuditResult(generated_at=now or utcnow(), keys=[audits[k.id] for k in keys], policy=policy,
                        cancelled=cancelled, errors=errors)
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from keyhygiene.core.models import Finding, KeyProfile
+from keyhygiene.core.models import Finding, KeyProfile, account_facts_text
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.exchanges.catalog import display_name
 from keyhygiene.ui import theme
@@ -374,12 +374,20 @@ class DetailPane(QScrollArea):
             form.addRow(muted(QLabel("Status")), lab)
         perms = row.permissions
         if perms is not None:
-            chips = [(PERMISSION_LABELS.get(x, x), permission_tone(x)) for x in perms] or [("none", "muted")]
+            chips = [(PERMISSION_LABELS.get(x, x), permission_tone(x)) for x in perms]
+            if row.permissions_not_said:
+                chips.append(("anything more: the exchange does not say", "muted"))
+            chips = chips or [("none", "muted")]
             if row.permissions_declared:
                 chips.append(("declared by you", "muted"))
             form.addRow(muted(QLabel("Permissions")), chips_row(chips, box))
         if p is not None and p.other:
             form.addRow(muted(QLabel("Exchange-specific")), wrap(", ".join(p.other), box))
+        if p is not None and row.status_ok and p.account_facts:
+            # About the account, not this key (MEXC's canTrade/canWithdraw): shown, never judged as permissions.
+            form.addRow(muted(QLabel("Account facts")),
+                        wrap(f"{account_facts_text(p.account_facts)} (what {display_name(p.exchange)} says of the "
+                             "account, not of this key)", box, selectable=True))
         if p is not None and row.status_ok:
             if p.ip_whitelist:
                 ip = ", ".join(p.ip_whitelist)
@@ -392,8 +400,7 @@ class DetailPane(QScrollArea):
             form.addRow(muted(QLabel("IP restriction")), wrap(ip, box, selectable=True))
         now = utcnow()
         created = row.created_at
-        origin = ("reported by the exchange" if p is not None and p.created_at else
-                  "entered by you" if row.record.created_at else "")
+        origin = {"exchange": "reported by the exchange", "declared": "entered by you"}.get(row.created_origin, "")
         form.addRow(muted(QLabel("Created")),
                     wrap(f"{_day(created)} ({format_age(row.age_days(now))} old, {origin})" if created
                          else "Unknown", box))
@@ -454,7 +461,8 @@ class DetailPane(QScrollArea):
                            + ("" if inc.verified else " (unverified)"), box)
                 lab.setToolTip(inc.summary)
                 pal = lab.palette()
-                pal.setColor(QPalette.ColorRole.WindowText, theme.severity_color("critical"))
+                # As severe as the finding that names the incident: the pane and the findings agree.
+                pal.setColor(QPalette.ColorRole.WindowText, theme.severity_color(inc.severity))
                 lab.setPalette(pal)
                 grid.addWidget(lab, len(exposures) + 2 + j, 0, 1, 3)
         return box

@@ -13,6 +13,7 @@ from typing import Any
 from keyhygiene.core.models import AUTH_REJECTIONS, Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import TRADE_PERMISSIONS, Permission
 from keyhygiene.core.rotation.states import RISK_TEXT, Risk, Verdict
+from keyhygiene.core.service_info import ServiceInfo
 from keyhygiene.core.severity import Severity
 
 FILE_PREFIX = "file:"
@@ -35,18 +36,6 @@ AMBIGUOUS_DEAD: frozenset[Status] = AUTH_REJECTIONS - CERTAIN_DEAD
 RETRYABLE: frozenset[Status] = frozenset(
     {Status.RATE_LIMITED, Status.CLOCK_SKEW, Status.UNREACHABLE, Status.ERROR}
 )
-
-
-@dataclass(frozen=True)
-class ServiceInfo:
-    """What the registry says about one consumer (the machine looks it up; tests pass it directly)."""
-
-    id: str
-    name: str
-    ips: tuple[str, ...] = ()
-    ips_published: str = "unknown"  # yes | no | discouraged | not_applicable | unknown
-    ips_url: str | None = None
-    needs: str | None = None  # none | read | trade
 
 
 @dataclass
@@ -239,6 +228,11 @@ def judge(
     if new.permissions_source == "declared":
         report.warnings.append(
             "The exchange cannot report this key's permissions; they are the ones you declared for the old key."
+        )
+    elif new.permissions_source == "unknown":  # e.g. MEXC: its answer proves only that the key can read
+        report.warnings.append(
+            f"{record.exchange} does not say what the new key may do beyond what is listed: check its permissions "
+            "on its API page (withdrawals above all)."
         )
     if old is not None and Status(old.status) is Status.OK and new.permissions_source == "exchange":
         gained = sorted(perms - set(old.permissions))
