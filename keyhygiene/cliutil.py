@@ -29,15 +29,19 @@ def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Vault:
     """The vault of ``--data-dir``; with ``keychain``, a KeychainError (exit 3) first when no keychain can be used,
     before the data dir, its database or its log are created: a refused command leaves nothing behind."""
     from keyhygiene.logsetup import configure_logging
+    from keyhygiene.service.backend import open_backend, team_connected
 
-    if keychain:
+    paths = app_paths(getattr(args, "data_dir", None))
+    # A team vault holds the secrets on its server (its token may come from BAO_TOKEN in a headless script): the
+    # command's own require() asks the server instead.
+    if keychain and not team_connected(paths):
         from keyhygiene.store.keychain import SecretStore
 
         SecretStore("preflight").require()
     from keyhygiene.core.registry import default_resolver
 
-    paths = app_paths(getattr(args, "data_dir", None))
-    vault = Vault(paths, service_resolver=default_resolver())
+    # The backend seam: the team vault when one is connected (`keyhygiene team connect`), else the local one.
+    vault = open_backend(paths, default_resolver())
     for warning in vault.warnings:
         err(f"warning: {warning}")
     try:
@@ -175,6 +179,14 @@ def read_credentials(exchange: str, needs_passphrase: bool) -> Credentials:
     creds = Credentials(api_key=key, secret=_unescape_pem(secret), passphrase=passphrase or None)
     redact.remember(creds.secret_values())
     return creds
+
+
+def ask_secret(prompt: str) -> str:
+    """A hidden prompt on a terminal, one line of piped stdin otherwise (a token, a passphrase)."""
+    value = _ask(prompt)
+    if value:
+        redact.remember([value])
+    return value
 
 
 def table_lines(rows: list[tuple[str, ...]], max_width: int) -> list[str]:

@@ -24,7 +24,14 @@ from keyhygiene.core.models import PURPOSES, Credentials, Exposure, KeyRecord
 from keyhygiene.core.timeutil import parse_day, utcnow
 from keyhygiene.paths import AppPaths
 from keyhygiene.store.database import Database, DatabaseError
-from keyhygiene.store.keychain import CURRENT, MAX_SECRET_BYTES, SLOTS, KeychainTimeout, SecretStore
+from keyhygiene.store.keychain import (
+    CURRENT,
+    MAX_SECRET_BYTES,
+    SLOTS,
+    KeychainCorrupt,
+    KeychainTimeout,
+    SecretStore,
+)
 from keyhygiene.store.repository import ADDING, Repository, new_key_id
 
 if TYPE_CHECKING:  # annotations only: keyring loads on the first keychain call (store/keychain.py)
@@ -322,6 +329,18 @@ class Vault:
 
     def credentials(self, key_id: str, slot: str = CURRENT) -> Credentials | None:
         return self.secrets.get(key_id, slot)
+
+    def credentials_many(self, key_ids: Sequence[str]) -> dict[str, Credentials | None | KeychainCorrupt]:
+        """Each key's current credentials, None when missing, or the KeychainCorrupt that says why this one key's
+        secret cannot be read. A KeychainError (locked, unavailable) propagates: it concerns every key. The team
+        vault reads these in parallel; the keychain one by one (each call may be an unlock prompt)."""
+        out: dict[str, Credentials | None | KeychainCorrupt] = {}
+        for kid in key_ids:
+            try:
+                out[kid] = self.credentials(kid)
+            except KeychainCorrupt as exc:
+                out[kid] = exc
+        return out
 
     def remove_key(self, key_id: str) -> KeyRecord:
         """Delete the keychain entries first: a crash after that leaves a row without secret, which the UI

@@ -1,0 +1,1 @@
+"""The application layer (plain Python, no Qt): owns the vault backend and the use cases. See DESIGN.md."""
