@@ -154,3 +154,12 @@ def test_map_watcher_times_a_real_window_and_ignores_small_ones(tmp_path: Path) 
     assert (out["width"], out["height"]) == (400, 350)
     assert out["seconds"] >= 0.5
     assert out["hwm_kb"] > 10_000 and out["rss_kb"] > 10_000
+
+
+def test_peer_line_shows_when_keepassxc_had_its_database_open() -> None:
+    runs = _runs([0.2] * 3, [0.14] * 3, [0.1] * 3)
+    for r, ready in zip(runs["keepassxc"], (0.35, 0.30, 0.40), strict=True):
+        r.update(ready_seconds=ready, ready_hwm_kb=110 * 1024)
+    r = bench.judge_startup_vs_keepassxc(runs, entries=500, kdf="")
+    assert "database is open (window titled after it) at 0.350 s, peak RSS then 110 MiB" in r.detail
+    assert abs(r.ratio - 0.2 / 0.14) < 1e-9  # the target stays on the map, for both
