@@ -27,11 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from keyhygiene.core.models import Finding, KeyProfile, account_facts_text
+from keyhygiene.core.permissions import PERMISSION_LABELS
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.exchanges.catalog import display_name
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
-from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, KeyRow, format_age, permission_tone
+from keyhygiene.ui.key_row import STATUS_LABELS, KeyRow, format_age, permission_tone
 from keyhygiene.ui.links import LinksButton, collect_links
 from keyhygiene.ui.widgets import Chip, FlowLayout, SectionTitle, breakable, chips_row, muted, rich, wrap
 

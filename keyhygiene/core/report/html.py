@@ -17,6 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from keyhygiene.core.models import Finding
+from keyhygiene.core.permissions import permission_label
 from keyhygiene.core.plural import plural, word_for
 from keyhygiene.core.report import charts as chartmod
 from keyhygiene.core.report.integrity import (
@@ -59,6 +60,7 @@ def environment() -> jinja2.Environment:
         day=format_day,
         score_class=score_class,
         exchange_name=exchange_name,
+        perm_name=permission_label,
     )
     env.tests["safe_url"] = is_safe_url
     return env

@@ -52,12 +52,15 @@ def test_a_large_vault_lists_every_key_once_in_order(vault: Vault) -> None:
         assert f"last rotated {format_day(k.last_rotated)}" in words
         if k.age_days is not None:
             assert f"age {'≥ ' if k.created_source == 'added' else ''}{k.age_days} d" in words
-        assert f"shared with {', '.join(k.shared_with) if k.shared_with else '—'}" in words
+        assert f"shared with {', '.join(k.shared_with_names) if k.shared_with else '—'}" in words
         if k.status is None:
             assert "status not checked" in words and "permissions unknown" in words
         elif k.status == "ok":
             assert "status ok" in words
-            assert "permissions " + ", ".join(p for p in ("read", "spot_trade", "futures_trade", "withdraw")
+            # User-facing names, as the window's chips show them (issue 20).
+            assert "permissions " + ", ".join(name for p, name in (("read", "Read"), ("spot_trade", "Spot"),
+                                                                    ("futures_trade", "Futures"),
+                                                                    ("withdraw", "Withdraw"))
                                                if p in (k.permissions or [])) in words
             assert ("IP limit yes" if k.ip_restricted else "IP limit any IP") in words
         else:
