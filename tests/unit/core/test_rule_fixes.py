@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from keyhygiene.core.models import Status
@@ -41,4 +42,6 @@ def test_every_gui_fix_names_buttons_not_commands() -> None:
     for f in findings:
         assert "keyhygiene " not in f.fix_for("gui"), (f.rule, f.fix_for("gui"))
         assert "\x1f" not in f.fix and "\x1e" not in f.fix
+        # A fix is the action in one or two sentences; the why is the finding's detail, behind "More".
+        assert len(re.findall(r"[.!?](?:\s|$)", f.fix_for("gui"))) <= 2, (f.rule, f.fix_for("gui"))
     assert any("keyhygiene " in f.fix for f in findings)
