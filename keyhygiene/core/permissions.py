@@ -24,6 +24,24 @@ TRADE_PERMISSIONS: frozenset[str] = frozenset(
 ALL_TRADE_KINDS: tuple[str, ...] = tuple(sorted(TRADE_PERMISSIONS))
 
 
+# The one user-facing name of each permission: the window's chips and the HTML/PDF reports print these (JSON and
+# CSV keep the vocabulary ids, a public contract).
+PERMISSION_LABELS: dict[str, str] = {
+    "read": "Read",
+    "spot_trade": "Spot",
+    "margin_trade": "Margin",
+    "futures_trade": "Futures",
+    "options_trade": "Options",
+    "withdraw": "Withdraw",
+    "transfer": "Transfer",
+}
+
+
+def permission_label(perm: str) -> str:
+    """The user-facing name of a permission id; an id outside the vocabulary is shown as it is."""
+    return PERMISSION_LABELS.get(perm, perm)
+
+
 def can_trade(perms: Iterable[str]) -> bool:
     return any(p in TRADE_PERMISSIONS for p in perms)
 
@@ -34,16 +52,7 @@ def can_trade(perms: Iterable[str]) -> bool:
 DECLARED_BEYOND_READ: frozenset[str] = frozenset({"mexc"})
 
 
-# The permission names people read (the window's chips, the rotation's texts); the vocabulary above is for JSON.
-PERMISSION_LABELS: dict[str, str] = {
-    "read": "Read",
-    "spot_trade": "Spot",
-    "margin_trade": "Margin",
-    "futures_trade": "Futures",
-    "options_trade": "Options",
-    "withdraw": "Withdraw",
-    "transfer": "Transfer",
-}
+# The order the window lists permissions in (the rotation's texts follow it too).
 PERMISSION_ORDER = ("read", "spot_trade", "margin_trade", "futures_trade", "options_trade", "transfer", "withdraw")
 
 
@@ -51,4 +60,4 @@ def permission_words(perms: Iterable[str], none: str = "none") -> str:
     """``["spot_trade", "read"]`` as a person reads it: "Read, Spot" (the window's order and names)."""
     rank = {p: i for i, p in enumerate(PERMISSION_ORDER)}
     ordered = sorted(set(perms), key=lambda p: (rank.get(p, len(rank)), p))
-    return ", ".join(PERMISSION_LABELS.get(p, p) for p in ordered) or none
+    return ", ".join(permission_label(p) for p in ordered) or none

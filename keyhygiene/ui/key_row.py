@@ -22,9 +22,7 @@ if TYPE_CHECKING:
 # Per-key audit progress as the table shows it while an audit runs.
 IDLE, QUEUED, CHECKING, DONE, FAILED = "idle", "queued", "checking", "done", "failed"
 
-# One set of names for the window and the rotation's texts (core).
-PERMISSION_LABELS = permissions.PERMISSION_LABELS
-PERMISSION_ORDER = permissions.PERMISSION_ORDER
+PERMISSION_ORDER = permissions.PERMISSION_ORDER  # one order for the window and the rotation's texts (core)
 
 STATUS_LABELS: dict[str, str] = {
     "ok": "OK",
