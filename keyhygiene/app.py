@@ -76,7 +76,7 @@ class Session:
     services: Any = None
     runner: Any = None
     pool: Any = None
-    vault: Any = None
+    service: Any = None  # keyhygiene.service.App: the vault, the loop, the pool
     demo: Any = None
     settings: Any = None
     paths: Any = None
@@ -103,8 +103,8 @@ class Session:
             self.window = None
         if self.settings is not None:
             self.settings.sync()
-        if self.vault is not None:
-            self.vault.close()
+        if self.service is not None:
+            self.service.close()
         if self.demo is not None:
             self.demo.close()
 
@@ -115,7 +115,7 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
 
     from keyhygiene.logsetup import hold_early_records
     from keyhygiene.paths import app_paths
-    from keyhygiene.store.vault import Vault
+    from keyhygiene.service.app import App
     from keyhygiene.ui.async_runner import AsyncRunner
     from keyhygiene.ui.main_window import MainWindow
     from keyhygiene.ui.services import Services
@@ -138,11 +138,12 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
         # The log file opens once the first frame is up (_open_log_file); what is logged before waits in memory.
         hold_early_records()
         s.paths = paths
-        s.vault = Vault(paths, backend=backend)
+        s.service = App.open(paths, backend=backend, endpoints=endpoints)
         s.settings = QSettings(str(paths.data_dir / "ui.ini"), QSettings.Format.IniFormat)
-        s.runner = AsyncRunner()
-        s.pool = TaskPool()
-        s.services = Services(s.vault, runner=s.runner, pool=s.pool, endpoints=endpoints, defer_judging=True)
+        # The Qt adapters over the service's one loop and one pool.
+        s.runner = AsyncRunner(runtime=s.service.runtime)
+        s.pool = TaskPool(runtime=s.service.runtime)
+        s.services = Services(s.service, runner=s.runner, pool=s.pool, defer_judging=True)
         s.services.load_rows()
         s.window = MainWindow(s.services, settings=s.settings, demo=bool(s.demo), staged=True)
     except BaseException:
@@ -160,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     # thread is actually waiting.
     sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     app = ensure_application()
-    from keyhygiene.store.database import DatabaseError
+    from keyhygiene.service.types import DatabaseError
 
     try:
         session = build_session(args, app)

@@ -7,13 +7,15 @@ import getpass
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials
 from keyhygiene.paths import app_paths
-from keyhygiene.store.database import DatabaseError
-from keyhygiene.store.vault import ValidationError, Vault
+from keyhygiene.service.types import DatabaseError, ValidationError
+
+if TYPE_CHECKING:
+    from keyhygiene.service.app import App
 
 ENV_KEY = "KEYHYGIENE_API_KEY"
 ENV_SECRET = "KEYHYGIENE_API_SECRET"
@@ -25,28 +27,36 @@ class UsageError(Exception):
     """Maps to exit code 2 with the message on stderr."""
 
 
-def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Vault:
-    """The vault of ``--data-dir``; with ``keychain``, a KeychainError (exit 3) first when no keychain can be used,
-    before the data dir, its database or its log are created: a refused command leaves nothing behind."""
+def open_app(args: argparse.Namespace, *, keychain: bool = False) -> App:
+    """The application over the vault of ``--data-dir`` (with ``--endpoint``s); with ``keychain``, a KeychainError
+    (exit 3) first when no keychain can be used, before the data dir, its database or its log are created: a
+    refused command leaves nothing behind. Close it (``with``) when done."""
     from keyhygiene.logsetup import configure_logging
+    from keyhygiene.service.app import App
 
     if keychain:
-        from keyhygiene.store.keychain import SecretStore
+        from keyhygiene.service import keychain as keychain_check
 
-        SecretStore("preflight").require()
+        keychain_check.require()
     from keyhygiene.core.registry import default_resolver
 
     paths = app_paths(getattr(args, "data_dir", None))
-    vault = Vault(paths, service_resolver=default_resolver())
+    app = App.open(paths, service_resolver=default_resolver(), endpoints=getattr(args, "endpoints", None))
     try:
         configure_logging(paths)
     except OSError as exc:
-        vault.close()
+        app.close()
         raise DatabaseError(
             f"The log folder {paths.log_dir} cannot be written ({exc.strerror or exc}). Check its permissions "
             "or choose another data folder with --data-dir."
         ) from None
-    return vault
+    return app
+
+
+def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Any:
+    """The vault alone (``open_app(...).vault``), for the commands that have not moved to the service yet
+    (rotate: the rotation session becomes a service use case). The caller closes it."""
+    return open_app(args, keychain=keychain).vault
 
 
 def parse_endpoints(values: list[str] | None) -> dict[str, str]:

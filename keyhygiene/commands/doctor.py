@@ -22,11 +22,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from keyhygiene.store.keychain import SecretStore
+    from keyhygiene.service import keychain
 
     paths = app_paths(getattr(args, "data_dir", None))
     # A probe namespace: doctor must work before (or without) a vault exists.
-    status = SecretStore("doctor").status()
+    status = keychain.probe("doctor")
     info = {
         "version": __version__,
         "frozen": bool(getattr(sys, "frozen", False)),

@@ -68,7 +68,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         policy_assessor,
         registry_services,
     )
-    from keyhygiene.store.vault import ValidationError
+    from keyhygiene.service.types import ValidationError
 
     vault = open_vault(args, keychain=True)
     try:
@@ -189,7 +189,7 @@ class TerminalRotation:
 
     async def new_key(self) -> int | None:
         from keyhygiene.core.rotation.states import Action
-        from keyhygiene.exchanges import catalog
+        from keyhygiene.service import exchange_info as catalog
 
         m = self.m
         creds = None
@@ -205,7 +205,7 @@ class TerminalRotation:
 
     async def test_new(self) -> int | None:
         from keyhygiene.core.rotation.states import Verdict
-        from keyhygiene.exchanges import catalog
+        from keyhygiene.service import exchange_info as catalog
 
         m = self.m
         pending = m.pending_credentials()

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials
+from keyhygiene.core.validation import MAX_SECRET_BYTES  # DESIGN.md: any secret up to 8 KB, on every backend
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,6 @@ SERVICE_PREFIX = "KeyHygiene"
 CURRENT = "current"
 PENDING = "pending"
 SLOTS = (CURRENT, PENDING)
-MAX_SECRET_BYTES = 8 * 1024  # DESIGN.md: any secret up to 8 KB must store on every backend
 # A whole entry (API key, secret, passphrase, extras, JSON around them): generous, but bounded so a runaway
 # value cannot fill the keychain with thousands of pieces.
 MAX_ENTRY_BYTES = 16 * MAX_SECRET_BYTES

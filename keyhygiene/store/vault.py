@@ -8,126 +8,51 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from keyhygiene.core import redact
 from keyhygiene.core.masking import key_digest, mask_key
 from keyhygiene.core.models import PURPOSES, Credentials, Exposure, KeyRecord
-from keyhygiene.core.timeutil import parse_day, utcnow
+from keyhygiene.core.timeutil import utcnow
+
+# The validation types are core's; re-exported here for the store's callers and tests.
+from keyhygiene.core.validation import (
+    MAX_LABEL,
+    ExchangeCatalog,
+    NotFound,
+    ServiceRef,
+    ValidationError,
+    validate_credentials,
+    validate_metadata,
+    validated_label,
+)
 from keyhygiene.paths import AppPaths
 from keyhygiene.store.database import Database, DatabaseError
-from keyhygiene.store.keychain import CURRENT, MAX_SECRET_BYTES, SLOTS, SecretStore
+from keyhygiene.store.keychain import CURRENT, SLOTS, SecretStore
 from keyhygiene.store.repository import Repository, new_key_id
 
 if TYPE_CHECKING:  # annotations only: keyring loads on the first keychain call (store/keychain.py)
     import keyring.backend
 
+__all__ = ["MAX_LABEL", "NotFound", "ServiceRef", "ValidationError", "Vault", "validated_label"]
+
 log = logging.getLogger(__name__)
-MAX_LABEL = 200
-# Control and format characters (newline, tab, escape, bidi overrides, …) and the Unicode line/paragraph separators:
-# a label is shown on one line of a table or a terminal, and these would break the row or disguise the text.
-_LABEL_FORBIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
-class ValidationError(ValueError):
-    """Bad input from the user. ``field`` names the input so the UI can put the message next to it."""
+class _LenientCatalog:
+    """A vault opened without the exchange layer's catalog (tools, tests of the store alone) cannot ask ccxt: it
+    takes any exchange id and leaves the passphrase check to the service, which always passes the real catalog."""
 
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(message)
+    @staticmethod
+    def is_known(exchange_id: str) -> bool:
+        return bool(exchange_id)
 
+    @staticmethod
+    def needs_passphrase(exchange_id: str) -> bool:
+        return False
 
-class NotFound(LookupError):
-    pass
-
-
-@dataclass(frozen=True)
-class ServiceRef:
-    """A consumer as the user named it, e.g. ``3commas@2022-05-01``."""
-
-    service: str
-    day: date | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> ServiceRef:
-        raw = text.strip()
-        name, sep, day = raw.rpartition("@") if "@" in raw else (raw, "", "")
-        if not name.strip():
-            raise ValidationError("shared_with", f"No service named in {text!r}.")
-        parsed: date | None = None
-        if sep:
-            try:
-                parsed = parse_day(day)
-            except ValueError:
-                raise ValidationError(
-                    "shared_with", f"{day.strip()!r} in {raw!r} is not a date in YYYY-MM-DD form."
-                ) from None
-        return cls(service=name, day=parsed).validated()
-
-    def validated(self) -> ServiceRef:
-        """The same reference with its name trimmed; ValidationError if it names nothing or is dated later than
-        today. For references built from separate fields (the app's dialogs), whose names may contain "@"."""
-        name = self.service.strip()
-        if not name:
-            raise ValidationError("shared_with", "No service named.")
-        if self.day is not None and self.day > utcnow().date():
-            raise ValidationError("shared_with", f"The date {self.day} is in the future.")
-        return ServiceRef(service=name, day=self.day)
-
-
-def validated_label(label: str) -> str:
-    """The label trimmed; ValidationError if it is empty, too long or holds a control character. One rule for
-    adding a key and for renaming it (the app's edit dialog), so a rename cannot bring back what add refuses."""
-    lab = label.strip()
-    if not lab:
-        raise ValidationError("label", "The label is empty: give the key a name you will recognise.")
-    if len(lab) > MAX_LABEL:
-        raise ValidationError("label", f"The label has {len(lab)} characters; at most {MAX_LABEL} are allowed.")
-    for ch in lab:
-        if unicodedata.category(ch) in _LABEL_FORBIDDEN:
-            raise ValidationError(
-                "label", f"The label contains a control character (U+{ord(ch):04X}): use one line of plain text."
-            )
-    return lab
-
-
-def validate_metadata(exchange: str, label: str, purpose: str) -> tuple[str, str]:
-    """Check what the user typed about a key (before asking for its secrets); returns (exchange id, label)."""
-    from keyhygiene.exchanges import catalog
-
-    ex = exchange.strip().lower()
-    if not ex or not catalog.is_known(ex):
-        raise ValidationError(
-            "exchange", f"Unknown exchange {exchange!r}: use a ccxt exchange id such as binance, okx or kraken."
-        )
-    lab = validated_label(label)
-    if purpose not in PURPOSES:
-        raise ValidationError("purpose", f"Unknown purpose {purpose!r}: one of {', '.join(PURPOSES)}.")
-    return ex, lab
-
-
-def validate_credentials(exchange: str, creds: Credentials) -> None:
-    """Messages name the field, never its value."""
-    from keyhygiene.exchanges import catalog
-
-    if not creds.api_key.strip():
-        raise ValidationError("api_key", "The API key is empty.")
-    if not creds.secret.strip():
-        raise ValidationError("secret", "The API secret is empty.")
-    if creds.api_key != creds.api_key.strip():
-        raise ValidationError("api_key", "The API key has spaces or line breaks around it; paste it again.")
-    if catalog.needs_passphrase(exchange) and not (creds.passphrase or "").strip():
-        raise ValidationError(
-            "passphrase", f"{catalog.display_name(exchange)} keys have a passphrase: it is needed to use the key."
-        )
-    fields = {"api_key": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase or "", **creds.extra}
-    for name, value in fields.items():
-        if len(value.encode()) > MAX_SECRET_BYTES:
-            raise ValidationError(name, f"The {name.replace('_', ' ')} is longer than 8 KB.")
 
 
 def _default_resolver(name: str) -> str:
@@ -140,8 +65,12 @@ class Vault:
         paths: AppPaths,
         backend: keyring.backend.KeyringBackend | None = None,
         service_resolver: Callable[[str], str] | None = None,
+        catalog: ExchangeCatalog | None = None,
     ) -> None:
         self.paths = paths
+        # Which exchanges exist and need a passphrase: ccxt's facts, handed in by the service (the store never
+        # imports the exchange layer).
+        self.catalog: ExchangeCatalog = catalog if catalog is not None else _LenientCatalog()
         try:
             paths.ensure()
         except OSError as exc:
@@ -170,8 +99,8 @@ class Vault:
 
     # ---- validation ---------------------------------------------------------------------------------------
     def validate(self, exchange: str, label: str, purpose: str, creds: Credentials) -> tuple[str, str]:
-        ex, lab = validate_metadata(exchange, label, purpose)
-        validate_credentials(ex, creds)
+        ex, lab = validate_metadata(exchange, label, purpose, self.catalog)
+        validate_credentials(ex, creds, self.catalog)
         return ex, lab
 
     # ---- keys ---------------------------------------------------------------------------------------------

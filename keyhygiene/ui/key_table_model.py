@@ -15,8 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
+from keyhygiene.core.exchange_facts import display_name
 from keyhygiene.core.timeutil import utcnow
-from keyhygiene.exchanges.catalog import display_name
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import exchange_icon
 from keyhygiene.ui.key_row import (

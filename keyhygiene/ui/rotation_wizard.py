@@ -42,7 +42,7 @@ from keyhygiene.core.rotation.machine import (
     registry_services,
 )
 from keyhygiene.core.rotation.states import TITLES, Step, Verdict, progress
-from keyhygiene.store.vault import ValidationError
+from keyhygiene.service.types import ValidationError
 from keyhygiene.ui.callbacks import deliver
 from keyhygiene.ui.rotation_pages import (
     ConsumersPage,
@@ -179,9 +179,7 @@ class RotationWizard(QDialog):
             self.stack.setCurrentWidget(self.plan_page)
             self._auto(rid, step, self._load_plan)
         elif step is Step.NEW_KEY or (step is Step.TEST_NEW and self._replacing):
-            from keyhygiene.exchanges import catalog
-
-            self.new_key_page.setup(self.m.exchange_name, catalog.needs_passphrase(self.m.key.exchange),
+            self.new_key_page.setup(self.m.exchange_name, self.services.app.needs_passphrase(self.m.key.exchange),
                                     self.m.ops.key_page(self.m.key.exchange), replacing=step is Step.TEST_NEW)
             self.stack.setCurrentWidget(self.new_key_page)
         elif step is Step.TEST_NEW:

@@ -15,12 +15,25 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from keyhygiene.service.runtime import Runtime
 from keyhygiene.ui.callbacks import deliver
 
 log = logging.getLogger(__name__)
+
+
+class _QtJob(QRunnable):
+    """A job that paints with Qt (the PDF report): it runs on one of Qt's own threads, which have the event
+    dispatcher Qt's painting machinery expects; a plain Python worker thread has none. Holds only a ticket."""
+
+    def __init__(self, pool: TaskPool, ticket: int) -> None:
+        super().__init__()
+        self._pool, self._ticket = pool, ticket
+
+    def run(self) -> None:
+        self._pool._run(self._ticket)
+        self._pool._job_ended(self._ticket, None)
 
 
 class TaskPool(QObject):
@@ -47,6 +60,7 @@ class TaskPool(QObject):
         self._work: dict[int, Callable[[], Any]] = {}
         self._results: dict[int, tuple[bool, Any]] = {}
         self._futures: dict[int, concurrent.futures.Future[None]] = {}
+        self._qt_pool: QThreadPool | None = None  # made for the first job that needs Qt on its thread
         self._finished.connect(self._on_finished)
         self._idle_now.connect(self.idle)
 
@@ -57,8 +71,10 @@ class TaskPool(QObject):
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         context: QObject | None = None,
+        paints: bool = False,
     ) -> None:
-        """Run ``fn(*args)`` on a worker; ``on_done(result)`` / ``on_error(exc)`` on the GUI thread."""
+        """Run ``fn(*args)`` on a worker; ``on_done(result)`` / ``on_error(exc)`` on the GUI thread. ``paints``:
+        the work draws with Qt (QPainter on a QPdfWriter), so it runs on a Qt thread instead of the service's pool."""
         if self._closed:
             raise RuntimeError("the task pool is shut down")
         ticket = next(self._tickets)
@@ -67,6 +83,12 @@ class TaskPool(QObject):
         with self._lock:
             self._running += 1
         # The worker gets only the ticket (see _run).
+        if paints:
+            if self._qt_pool is None:
+                self._qt_pool = QThreadPool(self)
+                self._qt_pool.setMaxThreadCount(1)
+            self._qt_pool.start(_QtJob(self, ticket))
+            return
         fut = self.runtime.run_blocking(self._run, ticket)
         with self._lock:
             if not fut.done():
@@ -90,7 +112,7 @@ class TaskPool(QObject):
         with self._lock:
             return self._running
 
-    def _job_ended(self, ticket: int, _f: concurrent.futures.Future[None]) -> None:
+    def _job_ended(self, ticket: int, _f: concurrent.futures.Future[None] | None) -> None:
         with self._lock:
             self._futures.pop(ticket, None)
             self._running -= 1
@@ -128,6 +150,10 @@ class TaskPool(QObject):
         for f in futures:
             f.cancel()  # only those not started yet
         _done, not_done = concurrent.futures.wait(futures, timeout=timeout_ms / 1000)
+        if self._qt_pool is not None:
+            self._qt_pool.clear()
+            if not self._qt_pool.waitForDone(timeout_ms):
+                not_done.add(None)  # type: ignore[arg-type]
         self._callbacks.clear()
         self._work.clear()
         self._results.clear()

@@ -50,7 +50,7 @@ def label_for(found: FoundKey) -> str:
 
 def import_found(vault: Any, found: Iterable[FoundKey], day: date | None = None) -> list[ImportOutcome]:
     """Store what can be stored; never raises for one bad finding (its outcome says why it was skipped)."""
-    from keyhygiene.store.vault import ValidationError
+    from keyhygiene.core.validation import ValidationError
 
     today = day or utcnow().date()
     outcomes: list[ImportOutcome] = []

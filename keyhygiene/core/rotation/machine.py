@@ -42,8 +42,9 @@ from keyhygiene.core.rotation.assessment import (
 from keyhygiene.core.rotation.journal import Journal, JournalHook, Rotation, env_crash_hook
 from keyhygiene.core.rotation.states import BACK, CANCELLABLE, TERMINAL, Action, Phase, Step, Verdict
 from keyhygiene.core.timeutil import iso, utcnow
+from keyhygiene.core.validation import ValidationError, validate_credentials
 from keyhygiene.store.keychain import CURRENT, PENDING
-from keyhygiene.store.vault import ValidationError, Vault, validate_credentials
+from keyhygiene.store.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -340,7 +341,7 @@ class RotationMachine:
         """Check the pasted key and store it in slot ``pending``. Replaces an earlier pending key (a refused one)."""
         rot = self._require(Step.NEW_KEY, Step.TEST_NEW)
         redact.remember(creds.secret_values())
-        validate_credentials(self.key.exchange, creds)
+        validate_credentials(self.key.exchange, creds, self.vault.catalog)
         digest = key_digest(self.key.exchange, creds.api_key)
         if digest == self.rotation_data("old_digest", self.key.key_sha256):
             raise ValidationError(
