@@ -12,14 +12,14 @@ simply waits on them. Nothing here imports asyncio before it is needed: the wind
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # both load on first use: the window's first frame needs neither
     import asyncio
+    import concurrent.futures
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,8 @@ class Runtime:
             if self._pool_closed:
                 raise LoopStopped("the worker pool is shut down")
             if self._pool_ is None:
+                import concurrent.futures
+
                 self._pool_ = concurrent.futures.ThreadPoolExecutor(self._max_workers,
                                                                     thread_name_prefix="keyhygiene-worker")
             return self._pool_

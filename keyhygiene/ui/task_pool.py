@@ -7,18 +7,20 @@ Results come back on the GUI thread through a queued signal, never by touching w
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import itertools
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from keyhygiene.service.runtime import Runtime
 from keyhygiene.ui.callbacks import deliver
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +151,8 @@ class TaskPool(QObject):
             futures = list(self._futures.values())
         for f in futures:
             f.cancel()  # only those not started yet
+        import concurrent.futures
+
         _done, not_done = concurrent.futures.wait(futures, timeout=timeout_ms / 1000)
         if self._qt_pool is not None:
             self._qt_pool.clear()
