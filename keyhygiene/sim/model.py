@@ -25,6 +25,10 @@ class SimKey:
     # Exchange-specific raw fields merged over the rendered response (tests of odd shapes, unknown tokens).
     raw: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)  # other credentials (e.g. HTX uid)
+    # A key the user created by registering a public key (PEM, "BEGIN PUBLIC KEY"): requests are signed with the
+    # matching private key and ``secret`` is empty and never used (sim/signatures.py).
+    public_key: str | None = None
+    label: str | None = None  # the name given on the exchange's API page (sim console)
 
     def __repr__(self) -> str:
         return f"SimKey({self.exchange}, {self.api_key[:4]}…, perms={sorted(self.permissions)})"

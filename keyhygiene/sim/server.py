@@ -12,15 +12,19 @@ import asyncio
 import importlib
 import logging
 import math
+import secrets
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
 from keyhygiene.exchanges.catalog import SUPPORTED
 from keyhygiene.exchanges.limits import RateLimit, budget_for
+from keyhygiene.sim import registration
 from keyhygiene.sim.base import Reject, SimExchange
+from keyhygiene.sim.console import CONSOLE_PREFIX, Console
 from keyhygiene.sim.model import SimKey
 
 log = logging.getLogger(__name__)
@@ -95,6 +99,8 @@ class Simulator:
         self._hanging: set[asyncio.Future[None]] = set()
         self.endpoints: dict[str, str] = {}
         self.handlers: dict[str, SimExchange] = {}
+        # Every POST of the console page (sim/console.py) must carry it: no other web page can post to it.
+        self.console_token = secrets.token_urlsafe(24)
 
     # ---- configuration --------------------------------------------------------------------------------------
     def add_key(self, key: SimKey) -> SimKey:
@@ -103,6 +109,18 @@ class Simulator:
 
     def find_key(self, exchange: str, api_key: str) -> SimKey | None:
         return self.keys.get((exchange, api_key))
+
+    # What a user does on the exchange's API page (sim/registration.py; the sim console serves it as HTML).
+    def create_key(self, exchange: str, **settings: Any) -> SimKey:
+        """A new system-generated (HMAC) key; ``settings``: permissions, ip_whitelist, label."""
+        return registration.create_hmac_key(self, exchange, **settings)
+
+    def register_public_key(self, exchange: str, public_pem: str, **settings: Any) -> SimKey:
+        """The key the exchange creates for a user-supplied public key; registration.Refused when it refuses it."""
+        return registration.register_public_key(self, exchange, public_pem, **settings)
+
+    def delete_key(self, exchange: str, api_key: str) -> bool:
+        return registration.delete_key(self, exchange, api_key)
 
     def revoke(self, api_key: str) -> None:
         for (_ex, k), key in self.keys.items():
@@ -142,7 +160,7 @@ class Simulator:
             handler = cls(self)
             self.handlers[ex] = handler
             app = web.Application(middlewares=[self._middleware(ex)])
-            for method, path, fn in handler.routes():
+            for method, path, fn in [*handler.routes(), *Console(self, ex).routes()]:
                 app.router.add_route(method, path, fn)
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
@@ -203,6 +221,9 @@ class Simulator:
     def _middleware(self, exchange: str):  # type: ignore[no-untyped-def]
         @web.middleware
         async def middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+            if request.path.startswith(CONSOLE_PREFIX + "/"):
+                # The API management page is not the exchange's API: no latency, faults, limits or request log.
+                return await handler(request)
             self.requests.append((time.monotonic(), exchange, request.method, request.path))
             delay = self.latency.get(exchange, self.latency[None])
             if delay:

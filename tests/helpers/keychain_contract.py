@@ -195,6 +195,22 @@ class KeychainContract:
             s.put("pem-as-secret", Credentials(api_key=creds.api_key, secret=pem))
             assert s.get("pem-as-secret") == Credentials(api_key=creds.api_key, secret=pem)
 
+    def test_generated_key_pairs_round_trip_byte_for_byte_as_the_pending_key(
+        self, kc: KeychainUnderTest, store: SecretStore
+    ) -> None:
+        # A rotation stores the generated private key as the pending secret. It must come back unchanged: ccxt
+        # tells Binance Ed25519 from RSA by the PEM's length (<= 120 characters: Ed25519).
+        from keyhygiene.core.keypair import generate_keypair
+
+        for pair in (generate_keypair("ed25519"), generate_keypair("rsa", bits=4096)):
+            register_secret(pair.private_pem, *pair.private_pem.splitlines()[1:-1])
+            creds = Credentials(api_key=f"K{_secrets.token_hex(12)}", secret=pair.private_pem)
+            register_secret(creds.api_key)
+            for s in (store, self.capped(kc, store)):
+                s.put(pair.kind, creds, PENDING)
+                got = s.get(pair.kind, PENDING)
+                assert got is not None and got.secret == pair.private_pem
+
     def test_8kb_secret_is_split_into_pieces_that_fit(self, kc: KeychainUnderTest, store: SecretStore) -> None:
         capped = self.capped(kc, store)
         big = make_creds(secret_len=MAX_SECRET_BYTES)

@@ -36,3 +36,24 @@ def find_leaks() -> list[str]:
                     if n in data:
                         leaks.append(f"{p}: contains a test secret ({n[:4].decode(errors='replace')}…)")
     return leaks
+
+
+def pem_material(private_pem: str) -> list[bytes]:
+    """What would betray a private key: the words ``PRIVATE KEY`` and every base64 line of its body."""
+    lines = [line.strip() for line in private_pem.splitlines() if line.strip() and not line.startswith("-----")]
+    return [b"PRIVATE KEY", *(line.encode() for line in lines)]
+
+
+def find_pem_leaks(roots: list[Path], private_pems: list[str]) -> list[str]:
+    """Every file under ``roots`` holding ``PRIVATE KEY`` or a body line of one of ``private_pems``."""
+    needles = [n for pem in private_pems for n in pem_material(pem)]
+    leaks: list[str] = []
+    for root in roots:
+        files = [root] if root.is_file() else [Path(d) / f for d, _dirs, fs in os.walk(root) for f in fs]
+        for p in files:
+            try:
+                data = p.read_bytes()
+            except OSError:
+                continue
+            leaks += [f"{p}: {n[:11].decode()}…" for n in dict.fromkeys(needles) if n in data]
+    return leaks

@@ -69,3 +69,18 @@ def test_session_finish_fails_the_run_when_a_leak_is_found(
     conftest.pytest_sessionfinish(session, 0)  # type: ignore[arg-type]
     assert session.exitstatus == 1
     assert "SECRET LEAK CHECK FAILED" in lines[0] and "settings.json" in lines[0]
+
+
+def test_pem_leak_scan_finds_the_marker_and_any_single_body_line(tmp_path: Path) -> None:
+    from keyhygiene.core.keypair import generate_keypair
+
+    pem = generate_keypair("rsa").private_pem
+    (tmp_path / "clean.log").write_text("key added (binance, vmPU…q3Fz)\n")
+    assert secrets_watch.find_pem_leaks([tmp_path], [pem]) == []
+    body_line = pem.splitlines()[5]
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "report.csv").write_text(f"id,note\n1,{body_line}\n")
+    (tmp_path / "dump.txt").write_text("-----BEGIN PRIVATE KEY-----\n")
+    leaks = secrets_watch.find_pem_leaks([tmp_path], [pem])
+    assert len(leaks) == 2 and any("report.csv" in x for x in leaks) and any("dump.txt" in x for x in leaks)
+    assert body_line not in " ".join(leaks)

@@ -1,4 +1,5 @@
-"""Simulated Binance: HMAC-SHA256 over the query string (``signature`` last), ``X-MBX-APIKEY`` header.
+"""Simulated Binance: HMAC-SHA256 over the query string (``signature`` last), ``X-MBX-APIKEY`` header; keys made
+from a registered Ed25519 or RSA public key sign the same string (base64, percent-encoded).
 
 Shape and codes: developers.binance.com api-key-permission; binance-spot-api-docs errors.md.
 """
@@ -6,11 +7,13 @@ Shape and codes: developers.binance.com api-key-permission; binance-spot-api-doc
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
-from keyhygiene.sim.base import Handler, Reject, SimExchange, hmac_hex, same
+from keyhygiene.sim.base import Handler, Reject, SimExchange
 from keyhygiene.sim.model import SimKey
+from keyhygiene.sim.signatures import request_query, verify
 
 _ERRORS: dict[str, tuple[int, int, str]] = {
     # kind: (HTTP status, code, msg). A deleted key, a wrong IP and a missing permission all get -2015.
@@ -46,9 +49,9 @@ class BinanceSim(SimExchange):
         key = self.find_key(api_key)
         if key is None:
             raise Reject("invalid_key")
-        query = request.query_string
-        payload, sep, signature = query.rpartition("&signature=")
-        if not sep or not same(hmac_hex(key.secret, payload), signature):
+        payload, sep, signature = request_query(request).rpartition("&signature=")
+        # HMAC: hex; Ed25519/RSA keys: base64, percent-encoded (sim/signatures.py).
+        if not sep or not verify(key, payload, unquote(signature)):
             raise Reject("bad_signature")
         ts = request.query.get("timestamp")
         recv = int(request.query.get("recvWindow", "5000"))

@@ -1,4 +1,5 @@
-"""Simulated Bybit v5: ``X-BAPI-SIGN`` = hex HMAC-SHA256(secret, timestamp + apiKey + recvWindow + payload).
+"""Simulated Bybit v5: ``X-BAPI-SIGN`` = hex HMAC-SHA256(secret, timestamp + apiKey + recvWindow + payload), or for
+a key made from a registered RSA public key, base64 RSA-SHA256 over the same string.
 
 Shape and codes: bybit-exchange/docs v5/user/apikey-info.mdx, rm-master-apikey.mdx, v5/error.mdx.
 """
@@ -11,8 +12,9 @@ from typing import Any
 from aiohttp import web
 
 from keyhygiene.core.timeutil import iso
-from keyhygiene.sim.base import Handler, Reject, SimExchange, hmac_hex, same
+from keyhygiene.sim.base import Handler, Reject, SimExchange
 from keyhygiene.sim.model import SimKey
+from keyhygiene.sim.signatures import request_query, verify
 
 _ERRORS: dict[str, tuple[int, int, str]] = {
     "invalid_key": (401, 10003, "API key is invalid."),
@@ -54,9 +56,9 @@ class BybitSim(SimExchange):
             raise Reject("invalid_key")
         ts = request.headers.get("X-BAPI-TIMESTAMP", "")
         recv = request.headers.get("X-BAPI-RECV-WINDOW", "5000")
-        payload = request.query_string if request.method == "GET" else await request.text()
-        expected = hmac_hex(key.secret, f"{ts}{api_key}{recv}{payload}")
-        if not same(expected, request.headers.get("X-BAPI-SIGN")):
+        payload = request_query(request) if request.method == "GET" else await request.text()
+        # HMAC: hex; a registered RSA public key: base64 of RSA-SHA256 over the same string (sim/signatures.py).
+        if not verify(key, f"{ts}{api_key}{recv}{payload}", request.headers.get("X-BAPI-SIGN")):
             raise Reject("bad_signature")
         try:
             t, window = int(ts), int(recv)
