@@ -55,10 +55,11 @@ def ensure_application() -> Any:
         # Fractional scale factors (150 %) render crisply instead of being rounded to 1x or 2x.
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(sys.argv[:1])
-    from keyhygiene.ui import pyside_import_hook
+    from keyhygiene.ui import pyside_import_hook, workarounds
 
     # Before the window's modules load: PySide's import hook would read each one's whole source (1-10 ms apiece).
-    pyside_import_hook.use_fast_check()
+    if workarounds.enabled("import_hook"):
+        pyside_import_hook.use_fast_check()
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_NAME)
@@ -159,7 +160,10 @@ def run(args: argparse.Namespace) -> int:
     # exchange replies: a repaint then waited ~100 ms. At 20 us a hand-over costs ~10 us (measured: a 500-row
     # table repaints in 23 ms instead of 92 ms next to a busy thread); the busy thread only pays when the GUI
     # thread is actually waiting.
-    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
+    from keyhygiene.ui import workarounds
+
+    if workarounds.enabled("switchinterval"):
+        sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     app = ensure_application()
     from keyhygiene.service.types import DatabaseError
 
@@ -171,8 +175,9 @@ def run(args: argparse.Namespace) -> int:
         return exitcodes.STORAGE
     from keyhygiene.ui.gc_guard import MainThreadGC
 
-    gc_guard = MainThreadGC()
-    _freeze_heap_when_loaded(session.services, gc_guard)
+    gc_guard = MainThreadGC() if workarounds.enabled("gc_guard") else None
+    if gc_guard is not None:
+        _freeze_heap_when_loaded(session.services, gc_guard)
     try:
         return _run_session(session, args)
     finally:
@@ -180,7 +185,8 @@ def run(args: argparse.Namespace) -> int:
             _open_log_file(session.paths)  # a run that ended before its first frame keeps its early records too
         session.close()
         app.processEvents()
-        gc_guard.stop()
+        if gc_guard is not None:
+            gc_guard.stop()
 
 
 def _freeze_heap_when_loaded(services: Any, guard: Any) -> None:

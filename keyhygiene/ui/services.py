@@ -22,7 +22,7 @@ from keyhygiene.core.models import Credentials, KeyProfile, KeyRecord, Status
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.service.app import App
 from keyhygiene.service.types import KeychainError, KeychainStatus, ServiceRef
-from keyhygiene.ui import core_bridge, pyside_import_hook
+from keyhygiene.ui import core_bridge, pyside_import_hook, workarounds
 from keyhygiene.ui.async_runner import AsyncRunner
 from keyhygiene.ui.callbacks import AfterPaint
 from keyhygiene.ui.key_row import CHECKING, DONE, FAILED, IDLE, QUEUED, KeyRow
@@ -95,7 +95,8 @@ class Services(QObject):
                  defer_judging: bool = False, parent: QObject | None = None) -> None:
         super().__init__(parent)
         # Before anything here imports ccxt (~800 modules): PySide's import hook must not read their sources.
-        pyside_import_hook.use_fast_check()
+        if workarounds.enabled("import_hook"):
+            pyside_import_hook.use_fast_check()
         self.app = app
         # Qt adapters over the app's one loop and one pool.
         self.runner = runner if runner is not None else AsyncRunner(self, runtime=app.runtime)
@@ -483,7 +484,8 @@ class Services(QObject):
         """``App.audit_async`` on the runner's loop: it reads the keychain on a worker thread, inspects the keys
         concurrently, records each inspection and judges it; we show each verdict as it comes."""
         # Now, while the window shows the queued keys and waits: not later, under the repaints of the first results.
-        self.app.load_exchange_stack()
+        if workarounds.enabled("warmup"):
+            self.app.load_exchange_stack()
         import asyncio
 
         cancel = asyncio.Event()

@@ -38,3 +38,16 @@ def test_unknown_benchmark_is_a_usage_error() -> None:
     proc = run("--quick", "--only", "startup,nonsense")
     assert proc.returncode == 2
     assert "nonsense" in proc.stderr and "audit_critical_path" in proc.stderr
+
+
+def test_each_workaround_has_a_line_and_a_switch(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every workaround the app keeps has a benchmark line showing what it buys, and can be turned off for it."""
+    from keyhygiene.ui import workarounds
+
+    assert {f"workaround_{n}" for n in workarounds.NAMES} <= set(run("--quick", "--only", "nonsense").stderr.split(
+        "one of ")[-1].replace(",", " ").split())
+    monkeypatch.setenv(workarounds.WITHOUT_ENV, "warmup,gc_guard")
+    assert not workarounds.enabled("warmup") and not workarounds.enabled("gc_guard")
+    assert workarounds.enabled("switchinterval") and workarounds.enabled("import_hook")
+    monkeypatch.delenv(workarounds.WITHOUT_ENV)
+    assert all(workarounds.enabled(n) for n in workarounds.NAMES)
