@@ -54,7 +54,10 @@ def ensure_application() -> Any:
     else:
         # Fractional scale factors (150 %) render crisply instead of being rounded to 1x or 2x.
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-        app = QApplication(sys.argv[:1])
+        from keyhygiene.qtcheck import start_application
+
+        # A platform plugin that cannot start (missing system libraries) exits 2 with the packages to install.
+        app = start_application(lambda: QApplication(sys.argv[:1]))
     from keyhygiene.ui import pyside_import_hook, workarounds
 
     # Before the window's modules load: PySide's import hook would read each one's whole source (1-10 ms apiece).

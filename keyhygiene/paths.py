@@ -8,13 +8,13 @@ it too, so an overridden vault never writes into the user's real profile.
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from keyhygiene import APP_NAME
 
 DATA_DIR_ENV = "KEYHYGIENE_DATA_DIR"
+RESOURCES = "resources"  # the folder's name, in the package and in the repository
 
 
 @dataclass(frozen=True)
@@ -62,17 +62,28 @@ def app_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
 
 
 def resources_dir() -> Path:
-    """The shipped resources: frozen bundle, source checkout, or a wheel's data files."""
-    candidates: list[Path] = []
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        candidates.append(Path(frozen_root) / "resources")
-    candidates.append(Path(__file__).resolve().parent.parent / "resources")
-    candidates.append(Path(sys.prefix) / "share" / "keyhygiene" / "resources")
-    for c in candidates:
-        if c.is_dir():
-            return c
-    raise FileNotFoundError("KeyHygiene resources not found; looked in: " + ", ".join(map(str, candidates)))
+    """The shipped resources (icons, report templates, the exposure registry), read through importlib.resources.
+
+    A wheel and the frozen bundle carry them inside the package, as ``keyhygiene/resources`` (pyproject.toml's
+    force-include and packaging/keyhygiene.spec both map the repository's top-level resources/ there). A source
+    checkout, run in place or installed editable, reads them where the build takes them from: resources/ beside the
+    package. Nothing is looked up under the interpreter's prefix: pipx, a bundle or another venv's python would not
+    find data files there.
+    """
+    import importlib.resources  # not at import time: paths.py is on the startup path, resources come after paint
+
+    package = importlib.resources.files("keyhygiene")
+    if not isinstance(package, Path):  # a zip import: templates and Qt need real files
+        raise FileNotFoundError(f"KeyHygiene resources need the package unpacked on disk, not in {package}")
+    inside = package / RESOURCES
+    if inside.is_dir():
+        return inside
+    checkout = package.parent / RESOURCES
+    # Only a source checkout (its pyproject.toml beside the package): a stray site-packages/resources of another
+    # distribution must not pass for ours when a broken wheel lacks them.
+    if checkout.is_dir() and (package.parent / "pyproject.toml").is_file():
+        return checkout
+    raise FileNotFoundError(f"KeyHygiene resources not found; looked in: {inside}, {checkout}")
 
 
 def resource(*parts: str) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from keyhygiene import __version__, exitcodes
+from keyhygiene import __version__, exitcodes, qtcheck
 from keyhygiene.cliutil import print_json
 from keyhygiene.paths import app_paths
 
@@ -34,6 +34,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         "data_dir": str(paths.data_dir),
         "log_dir": str(paths.log_dir),
     }
+    info["qt_platform"], qt_lines = qtcheck.doctor_section()  # can the window open: issue 19
     if args.json:
         print_json(info)
     else:
@@ -43,6 +44,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(f"           {status.message}")
         print(f"data dir:  {paths.data_dir}")
         print(f"logs:      {paths.log_dir}")
+        print(*qt_lines, sep="\n")
     if args.require_keychain and not status.usable:
         return exitcodes.KEYCHAIN
     return exitcodes.OK

@@ -71,22 +71,55 @@ def test_ensure_fails_loudly_when_the_folder_cannot_be_made(tmp_path: Path) -> N
         app_paths(tmp_path / "file" / "vault").ensure()
 
 
-def test_resources_dir_is_found_when_present_and_explained_when_not(
+def _package_at(monkeypatch: pytest.MonkeyPatch, package: Path) -> None:
+    """Make importlib.resources see the keyhygiene package at ``package`` (a wheel's site-packages, a bundle)."""
+    import importlib.resources
+
+    real = importlib.resources.files
+    monkeypatch.setattr(importlib.resources, "files", lambda name: package if name == "keyhygiene" else real(name))
+
+
+def test_resources_are_read_inside_the_package_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A wheel or the frozen bundle: keyhygiene/resources, even when a checkout's resources/ sits beside it.
+    package = tmp_path / "site" / "keyhygiene"
+    (package / "resources").mkdir(parents=True)
+    (package / "resources" / "x.txt").write_text("packaged")
+    (tmp_path / "site" / "resources").mkdir()
+    (tmp_path / "site" / "pyproject.toml").write_text("")
+    _package_at(monkeypatch, package)
+    assert resources_dir() == package / "resources"
+    assert resource("x.txt").read_text() == "packaged"
+
+
+def test_a_source_checkout_reads_the_top_level_resources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "repo" / "keyhygiene"
+    package.mkdir(parents=True)
+    (tmp_path / "repo" / "resources").mkdir()
+    (tmp_path / "repo" / "pyproject.toml").write_text("")
+    _package_at(monkeypatch, package)
+    assert resources_dir() == tmp_path / "repo" / "resources"
+
+
+def test_this_checkout_finds_its_own_resources() -> None:
+    import keyhygiene
+
+    assert resources_dir() == Path(keyhygiene.__file__).resolve().parent.parent / "resources"
+    assert resource("services.json").is_file()
+
+
+def test_missing_resources_are_explained_and_no_stray_folder_passes_for_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A wheel built without them, installed next to another distribution's top-level resources/ folder, in a
+    # prefix whose share/ holds an old wheel's data files: pipx or a bundle would not see those, so neither do we.
     import sys
 
-    fake = tmp_path / "bundle"
-    (fake / "resources").mkdir(parents=True)
-    (fake / "resources" / "x.txt").write_text("hi")
-    monkeypatch.setattr(sys, "_MEIPASS", str(fake), raising=False)
-    assert resources_dir() == fake / "resources"
-    assert resource("x.txt").read_text() == "hi"
-    (fake / "resources" / "x.txt").unlink()
-    (fake / "resources").rmdir()
-    import keyhygiene.paths as paths_mod
-
-    monkeypatch.setattr(paths_mod, "__file__", str(tmp_path / "nowhere" / "keyhygiene" / "paths.py"))
+    package = tmp_path / "site" / "keyhygiene"
+    package.mkdir(parents=True)
+    (tmp_path / "site" / "resources").mkdir()
+    (tmp_path / "prefix" / "share" / "keyhygiene" / "resources").mkdir(parents=True)
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
-    with pytest.raises(FileNotFoundError, match="resources not found"):
+    _package_at(monkeypatch, package)
+    with pytest.raises(FileNotFoundError, match="resources not found") as caught:
         resources_dir()
+    assert str(package / "resources") in str(caught.value)
