@@ -17,6 +17,7 @@ from pathlib import Path
 
 from keyhygiene.core.exchange_facts import SUPPORTED
 from keyhygiene.core.models import Credentials
+from keyhygiene.core.permissions import DECLARED_BEYOND_READ
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.core.validation import ServiceRef
 from keyhygiene.paths import AppPaths, app_paths
@@ -194,6 +195,8 @@ def _store(env: DemoEnvironment, chosen: list[tuple[DemoKey, str, Credentials]],
                 exchange, s.label, creds, purpose=s.purpose,
                 shared_with=[ServiceRef(service=svc, day=_day(d, today)) for svc, d in s.shared_with],
                 created_at=declared, note=s.note,
+                # MEXC does not say what a key may do beyond reading: the demo user declared it, as a user would.
+                declared_permissions=sorted(s.permissions) if exchange in DECLARED_BEYOND_READ else None,
             )
             for svc, shared, ended in s.ended:
                 vault.share(rec.id, ServiceRef(service=svc, day=_day(shared, today)))

@@ -68,6 +68,8 @@ def render_human(result: AuditResult) -> str:
         perms = ",".join(sorted(k.profile.permissions)) or "-"
         if k.profile.permissions_source == "declared":
             perms += " (declared)"
+        elif k.profile.permissions_source == "unknown" and k.profile.status == "ok":
+            perms += " (rest not said)"  # e.g. MEXC: the exchange does not say more, nothing was declared
         rows.append((k.key.id, k.key.exchange, k.key.label, k.profile.key or k.key.fingerprint,
                      str(k.profile.status.value if hasattr(k.profile.status, "value") else k.profile.status),
                      perms, _ip(k.profile.ip_restricted), str(k.score), k.worst.value if k.worst else "-"))

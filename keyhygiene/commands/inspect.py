@@ -7,7 +7,7 @@ import argparse
 from keyhygiene import exitcodes
 from keyhygiene.cliutil import print_json, read_credentials
 from keyhygiene.core.exchange_facts import display_name
-from keyhygiene.core.models import KeyProfile, Status
+from keyhygiene.core.models import KeyProfile, Status, account_facts_text
 from keyhygiene.core.timeutil import iso
 
 
@@ -66,6 +66,8 @@ def render_human(p: KeyProfile) -> str:
     lines.append(f"  master account: {_yn(p.is_master)}")
     if p.third_party_link:
         lines.append(f"  third party:    {p.third_party_link}")
+    if p.account_facts:
+        lines.append(f"  account facts:  {account_facts_text(p.account_facts)} (of the account, not this key)")
     for n in p.notes:
         lines.append(f"  note: {n}")
     return "\n".join(lines)

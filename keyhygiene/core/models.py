@@ -114,6 +114,9 @@ class KeyProfile:
     # ("exchange") or were declared by the user for an exchange without a key-info endpoint ("declared").
     permissions_source: str = "exchange"
     notes: list[str] = field(default_factory=list)
+    # What the exchange's answer says about the ACCOUNT rather than the key (MEXC's canTrade/canWithdraw/canDeposit
+    # of GET /api/v3/account): shown to the user as account facts, never judged as the key's permissions.
+    account_facts: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -138,6 +141,8 @@ class KeyProfile:
             d["account_id"] = self.account_id
         if self.notes:
             d["notes"] = list(self.notes)
+        if self.account_facts:
+            d["account_facts"] = dict(self.account_facts)
         return d
 
     @classmethod
@@ -160,7 +165,22 @@ class KeyProfile:
             account_id=d.get("account_id"),
             permissions_source=d.get("permissions_source", "exchange"),
             notes=list(d.get("notes") or []),
+            account_facts=dict(d.get("account_facts") or {}),
         )
+
+
+def account_facts_text(facts: dict[str, Any]) -> str:
+    """One line for every surface: ``canTrade: yes · canWithdraw: no · accountType: SPOT``."""
+    parts = []
+    for name, value in facts.items():
+        if isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif isinstance(value, list | tuple):
+            shown = ", ".join(str(v) for v in value) or "none"
+        else:
+            shown = str(value)
+        parts.append(f"{name}: {shown}")
+    return " \u00b7 ".join(parts)
 
 
 @dataclass

@@ -26,3 +26,9 @@ ALL_TRADE_KINDS: tuple[str, ...] = tuple(sorted(TRADE_PERMISSIONS))
 
 def can_trade(perms: Iterable[str]) -> bool:
     return any(p in TRADE_PERMISSIONS for p in perms)
+
+
+# Exchanges with a key-info adapter whose answer proves only that the key can read (MEXC's GET /api/v3/account
+# reports account flags, not the key's permissions): what else the key may do is what the user declares, shown
+# and judged as declared, exactly as for an exchange without introspection (DESIGN.md, "Public contracts").
+DECLARED_BEYOND_READ: frozenset[str] = frozenset({"mexc"})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from keyhygiene.core.models import Credentials, KeyProfile, Status
-from keyhygiene.core.permissions import Permission
+from keyhygiene.core.permissions import ALL_PERMISSIONS, Permission
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,18 @@ class Adapter:
     def parse(self, data: Any, profile: KeyProfile) -> None:
         """Fill ``profile`` from the decoded response; raise ParseError on an undocumented shape."""
         raise NotImplementedError
+
+    def apply_declared(self, profile: KeyProfile, declared: list[str] | None) -> None:
+        """After a successful ``parse``: where the exchange does not report the key's permissions beyond what the
+        answer itself proves (``reports_permissions`` False), add what the user declared and mark the profile
+        "declared" ("unknown" when nothing was declared). Nothing is ever inferred from account-level flags."""
+        if self.reports_permissions:
+            return
+        if declared is None:
+            profile.permissions_source = "unknown"
+            return
+        profile.permissions = sorted(set(profile.permissions) | {p for p in declared if p in ALL_PERMISSIONS})
+        profile.permissions_source = "declared"
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
         """Exchange-specific error codes → (status, plain message). None: fall back to the generic mapping."""

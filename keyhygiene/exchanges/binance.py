@@ -1,7 +1,8 @@
 """Binance: ``GET /sapi/v1/account/apiRestrictions`` ("Get API Key Permission", USER_DATA, weight 1).
 
 Sources: developers.binance.com/docs/wallet/account/api-key-permission; binance-spot-api-docs errors.md;
-shared/reference/exchanges.md §1. Binance reports IP restriction as a boolean only; no key expiry, no master flag.
+developers.binance.com/docs/binance-spot-api-docs/fix-api (what enableFixApiTrade allows); shared/reference/exchanges.md
+§1. Binance reports IP restriction as a boolean only; no key expiry, no master flag.
 """
 
 from __future__ import annotations
@@ -26,8 +27,15 @@ TABLE = PermissionTable([
     Grant("enableWithdrawals", ("withdraw",), DOC),
     Grant("enableInternalTransfer", ("transfer",), DOC + " (master <-> sub-account transfer)"),
     Grant("permitsUniversalTransfer", ("transfer",), DOC + " (universal transfer)"),
-    Grant("enableFixApiTrade", (), "binance-sdk GetApiKeyPermissionResponse: FIX API trading, reported raw"),
-    Grant("enableFixReadOnly", (), "binance-sdk GetApiKeyPermissionResponse: FIX API read, reported raw"),
+    # FIX API Order Entry "Supports placing orders, canceling orders"; "Only API keys with FIX_API are allowed";
+    # "This API can only be used with the SPOT Exchange" (developers.binance.com binance-spot-api-docs/fix-api).
+    Grant("enableFixApiTrade", ("spot_trade",),
+          DOC + "; developers.binance.com binance-spot-api-docs/fix-api (FIX order entry: place and cancel spot "
+          "orders)"),
+    # FIX Drop Copy: "Only API keys with FIX_API or FIX_API_READ_ONLY" receive execution reports: a read of the
+    # FIX kind, outside the vocabulary's rights (reading is enableReading's): reported raw.
+    Grant("enableFixReadOnly", (),
+          DOC + "; developers.binance.com binance-spot-api-docs/fix-api (Drop Copy sessions), reported raw"),
 ])
 _NOT_PERMISSIONS = {"ipRestrict", "createTime", "tradingAuthorityExpirationTime"}
 
@@ -57,7 +65,9 @@ class BinanceAdapter(Adapter):
         granted = [k for k, v in data.items() if k not in _NOT_PERMISSIONS and as_bool(v) is True]
         profile.permissions, profile.other = TABLE.map(granted)
         profile.ip_restricted = as_bool(data.get("ipRestrict"))
-        profile.ip_whitelist = None  # Binance does not list a key's own IPs (endpoint retired 2021-11-17)
+        # Binance does not list a restricted key's own IPs (endpoint retired 2021-11-17): null then. An unrestricted
+        # key has none, which Binance does say: [] (one meaning of "unrestricted" for every adapter).
+        profile.ip_whitelist = [] if profile.ip_restricted is False else None
         profile.created_at = from_epoch_ms(data.get("createTime"))
         profile.trade_expires_at = from_epoch_ms(data.get("tradingAuthorityExpirationTime"))
 

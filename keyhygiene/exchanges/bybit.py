@@ -1,13 +1,25 @@
 """Bybit: ``GET /v5/user/query-api`` ("Get API Key Information"; any permission may call it; 10/s).
 
-Sources: bybit-exchange/docs docs/v5/user/apikey-info.mdx and docs/v5/error.mdx; exchanges-confirmations.md §Bybit
-(non-expiring keys report ``expiredAt = 1970-01-01T00:00:00Z`` and a negative ``deadlineDay``).
+Sources (bybit-exchange/docs as of 2026-07-24, published at bybit-exchange.github.io/docs):
+- v5/user/apikey-info (https://bybit-exchange.github.io/docs/v5/user/apikey-info): the permission groups;
+  ``Options``: "Permission of USDC Contract. It supports trade option and USDC perpetual. OptionsTrade"; ``uta``:
+  "0: regular account; 1: unified trade account"; non-expiring keys report ``expiredAt = 1970-01-01T00:00:00Z`` and
+  a negative ``deadlineDay`` (exchanges-confirmations.md BY1).
+- v5/order/create-order (https://bybit-exchange.github.io/docs/v5/order/create-order): a spot order with
+  ``isLeverage=1`` is "margin trading" - the same endpoint and the same Spot permission as a spot order;
+  v5/spot-margin-uta/historical-interest: "the api key needs 'Spot' permission; Only supports Unified account";
+  the crypto-loan endpoints (e.g. v5/new-crypto-loan/flexible/borrow): 'Permission: "Spot trade"'. So on a unified
+  account SpotTrade also borrows and trades on margin.
+- v5/error (https://bybit-exchange.github.io/docs/v5/error): the UTA error table (10003, 10004, 10005, 10006,
+  10007 "User authentication failed.", 10008, 10009 "Service Restricted: Access is currently unavailable for your
+  region", 10010, -2015/33004 expired key; 10018 struck out).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from keyhygiene.core import redact
 from keyhygiene.core.models import KeyProfile, Status
 from keyhygiene.core.timeutil import parse_iso
 from keyhygiene.exchanges import errors
@@ -25,31 +37,52 @@ from keyhygiene.exchanges.adapter import (
 
 DOC = "bybit docs v5/user/apikey-info"
 
+MARGIN_DOC = ("bybit docs v5/order/create-order (spot isLeverage=1: 'margin trading'), v5/spot-margin-uta "
+              "('the api key needs \"Spot\" permission; Only supports Unified account'), v5/new-crypto-loan "
+              "('Permission: \"Spot trade\"')")
+
 TABLE = PermissionTable([
-    # Spot trading. On unified accounts it may also place spot-margin orders (unconfirmed: noted on the profile).
-    Grant("Spot.SpotTrade", ("spot_trade",), DOC),
+    # Spot trading. On a unified account (uta 1) the same permission also places spot-margin orders: see UTA_SPOT.
+    Grant("Spot.SpotTrade", ("spot_trade",), DOC + ": Spot 'SpotTrade'"),
     Grant("ContractTrade.Order", ("futures_trade",), DOC),
     Grant("ContractTrade.Position", ("futures_trade",), DOC),
     Grant("Derivatives.DerivativesTrade", ("futures_trade",), DOC),
-    Grant("Options.OptionsTrade", ("options_trade",), DOC),
+    # "Permission of USDC Contract. It supports trade option and USDC perpetual": options AND perpetual futures.
+    Grant("Options.OptionsTrade", ("options_trade", "futures_trade"),
+          DOC + ": Options 'It supports trade option and USDC perpetual'"),
     Grant("Wallet.Withdraw", ("withdraw",), DOC + " (master keys only)"),
     Grant("Wallet.AccountTransfer", ("transfer",), DOC),
     Grant("Wallet.SubMemberTransfer", ("transfer",), DOC),
     Grant("Wallet.SubMemberTransferList", ("transfer",), DOC),
 ])
+# On a unified trade account, SpotTrade also trades spot on margin (borrowing): the row applied when ``uta`` is 1.
+UTA_SPOT = Grant("Spot.SpotTrade@uta", ("spot_trade", "margin_trade"), DOC + ": uta 1; " + MARGIN_DOC)
 
+# The v5/error UTA table as it stands (10018 "Exceeded the IP Rate Limit" is struck out there: no longer mapped).
 CODES: dict[int, Status] = {
-    10003: Status.INVALID_KEY,  # "API key is invalid."
-    33004: Status.INVALID_KEY,  # "apikey already expired"
-    -2015: Status.INVALID_KEY,  # current docs: "Your api key has expired"
-    10004: Status.INVALID_SIGNATURE,
-    10002: Status.CLOCK_SKEW,  # request time outside recv_window
-    10010: Status.IP_NOT_ALLOWED,  # "Unmatched IP"
-    10005: Status.PERMISSION_DENIED,
-    10006: Status.RATE_LIMITED,
-    10018: Status.RATE_LIMITED,
-    10009: Status.RATE_LIMITED,  # "IP has been banned": a ban of the caller's address, not a whitelist mismatch
-    10008: Status.REJECTED,  # user banned
+    10003: Status.INVALID_KEY,  # "API key is invalid. Check whether the key and domain are matched"
+    33004: Status.INVALID_KEY,  # "(Derivatives) Your api key has expired"
+    -2015: Status.INVALID_KEY,  # "(Spot) Your api key has expired"
+    10004: Status.INVALID_SIGNATURE,  # "Error sign"
+    10002: Status.CLOCK_SKEW,  # "The request time exceeds the time window range."
+    10010: Status.IP_NOT_ALLOWED,  # "Unmatched IP, please check your API key's bound IP addresses."
+    10005: Status.PERMISSION_DENIED,  # "Permission denied, please check your API key permissions."
+    10006: Status.RATE_LIMITED,  # "Too many visits. Exceeded the API Rate Limit."
+    10007: Status.REJECTED,  # "User authentication failed." (does not say which part)
+    10008: Status.REJECTED,  # "Common banned, please check your account mode"
+    # "Service Restricted: Access is currently unavailable for your region": Bybit refuses this computer's location,
+    # the key was never judged - the exchange cannot be used from here, so the last known profile still stands.
+    10009: Status.UNREACHABLE,
+}
+REGION_MESSAGE = ("Bybit refuses API access from this computer's region (error 10009 \"Service Restricted: Access is "
+                  "currently unavailable for your region\"), so the key was not checked. Bybit serves some regions "
+                  "from their own domain (for example api.bybit.eu or api.bybit.nl): point KeyHygiene at it with "
+                  "--endpoint bybit=URL.")
+_DETAILS = {
+    33004: "The key has expired.",
+    -2015: "The key has expired.",
+    10007: "Bybit error 10007: user authentication failed.",
+    10008: "Bybit error 10008: the account is banned or in the wrong mode.",
 }
 
 _NEVER = "1970-01-01T00:00:00Z"
@@ -80,11 +113,11 @@ class BybitAdapter(Adapter):
                                      + ") are what it may read.")
         else:
             granted, other = TABLE.map(tokens)
+            if "Spot.SpotTrade" in tokens and as_bool(result.get("uta")) is True:
+                granted = sorted({*granted, *UTA_SPOT.permissions})
             # Every Bybit key can read ("readOnly" 0 = read+write, 1 = read only).
             profile.permissions = sorted({"read", *granted})
             profile.other = other
-        if "spot_trade" in profile.permissions and as_bool(result.get("uta")):
-            profile.notes.append("On a unified account Bybit's SpotTrade may also allow spot margin (unconfirmed).")
         ips = split_ips(result.get("ips"))
         if ips is None:
             profile.ip_restricted, profile.ip_whitelist = None, None
@@ -103,10 +136,11 @@ class BybitAdapter(Adapter):
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
         code = int_code(body, "retCode", "ret_code")
+        if code == 10009:
+            return CODES[code], redact.scrub(REGION_MESSAGE)
         if code in CODES:
             st = CODES[code]
-            detail = "The key has expired." if code in (33004, -2015) else f"Bybit error {code}."
-            return st, errors.message(st, detail)
+            return st, errors.message(st, _DETAILS.get(code, f"Bybit error {code}."))
         return None
 
 

@@ -1,7 +1,9 @@
 """Coinbase Advanced Trade (CDP keys): ``GET /api/v3/brokerage/key_permissions`` ("Get API Key Permissions").
 
 Sources: docs.cdp.coinbase.com/api-reference/advanced-trade-api/rest-api/data-api/get-api-key-permissions (OpenAPI
-``GetApiKeyPermissionsResponse``: can_view, can_trade, can_transfer, portfolio_uuid, portfolio_type);
+``GetApiKeyPermissionsResponse``: can_view, can_trade, can_transfer, portfolio_uuid, portfolio_type UNDEFINED /
+DEFAULT / CONSUMER / INTX); the official SDK's test body (github.com/coinbase/coinbase-advanced-py
+tests/rest/test_data_api.py: can_view, can_trade, can_withdraw, portfolio_uuid);
 docs.cdp.coinbase.com/coinbase-app/authentication-authorization/authorization (View / Trade / Transfer: "send and
 receive funds, on and off platform"); .../advanced-trade-apis/rest-scopes ("Spot and US Derivatives": POST /orders
 needs ``trade``); .../advanced-trade-apis/guides/portfolios ("Each API key is scoped to specific portfolio");
@@ -31,7 +33,12 @@ TABLE = PermissionTable([
     Grant("can_trade", ("spot_trade", "futures_trade"), DOC + "; rest-scopes: POST /orders needs trade"),
     # Transfer: "send and receive funds, on and off platform" and move funds between portfolios.
     Grant("can_transfer", ("withdraw", "transfer"), DOC + "; authorization page: Transfer"),
+    # The official SDK's test body for get_api_key_permissions reports can_withdraw (coinbase/coinbase-advanced-py
+    # tests/rest/test_data_api.py): where present, it says whether the key can withdraw.
+    Grant("can_withdraw", ("withdraw",), "coinbase-advanced-py tests/rest/test_data_api.py: can_withdraw"),
 ])
+# OpenAPI GetApiKeyPermissionsResponse.portfolio_type: the kinds of portfolio a key can be scoped to.
+PORTFOLIO_TYPES = ("UNDEFINED", "DEFAULT", "CONSUMER", "INTX")
 
 # A bare 401 cannot be told apart; a clock further off than this explains it (JWTs live 120 s from nbf = now).
 CLOCK_TOLERANCE_S = 30.0
@@ -95,7 +102,9 @@ class CoinbaseAdapter(Adapter):
         profile.ip_restricted, profile.ip_whitelist = None, None  # the allowlist exists but is not reported
         kind = data.get("portfolio_type")
         if isinstance(kind, str) and kind:
-            profile.notes.append(f"Coinbase scopes this key to one portfolio (type {kind}).")
+            known = "" if kind in PORTFOLIO_TYPES else ", a type Coinbase does not document"
+            profile.notes.append(f"Coinbase scopes this key to one portfolio (portfolio_type {kind}{known}; "
+                                 f"Coinbase's types: {', '.join(PORTFOLIO_TYPES)}).")
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
         if isinstance(exc, CoinbaseClockSkew):

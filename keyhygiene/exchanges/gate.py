@@ -155,8 +155,9 @@ class GateAdapter(Adapter):
             profile.notes.append("Gate limits this key to the trading pairs: "
                                  + ", ".join(str(p) for p in pairs[:30]) + ".")
         if "withdrawal.write" not in _tokens(perms or []):
-            profile.notes.append("Gate listed no withdrawal permission, but its docs do not confirm this endpoint "
-                                 "reports one: check the key's withdrawal setting on Gate's API page.")
+            profile.notes.append("Withdrawal: the exchange does not say. Gate listed no withdrawal permission, but its "
+                                 "docs do not confirm this endpoint reports one: check the key's withdrawal setting "
+                                 "on Gate's API page.")
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
         label = body.get("label") if isinstance(body, dict) else None

@@ -69,6 +69,7 @@ async def inspect_key(
         async with asyncio.timeout(deadline_s):
             data = await _call_with_retries(adapter, client, creds, deadline_s)
         adapter.parse(data, profile)
+        adapter.apply_declared(profile, declared_permissions)
         profile.status = Status.OK
     except TimeoutError as exc:
         profile.status, profile.message = errors.generic(exc, None, None)

@@ -6,7 +6,11 @@ meaning of each permission token, the error table); kucoin.com/docs-new/error-co
 and exchanges-confirmations.md §4.
 
 The response says which product rights the key has, whether it is a master or sub-account key, when it was made, and
-its IP whitelist (masked by KuCoin, e.g. ``203.**.154``). It says nothing about expiry or third-party links.
+its IP whitelist (masked by KuCoin, e.g. ``203.**.154``). It says nothing about expiry or third-party links - yet KuCoin
+keys can be made to expire: "Add sub-account API" (``POST /api/v1/sub/api-key``, kucoin.com/docs-new, echoed by the
+official SDKs Kucoin/kucoin-go-sdk and kucoin-node-sdk) takes ``expire``: "Never expire(default) -1, 30Day 30,
+90Day 90, 180Day 180, 360Day 360". So ``expires_at`` stays null and the profile says "expiry: the exchange does not
+say" (EXPIRY_NOTE), never "never expires".
 """
 
 from __future__ import annotations
@@ -50,6 +54,9 @@ TABLE = PermissionTable([
 # Gateway codes (kucoin.com/docs-new/error-code; kucoin-api-docs error table). KuCoin checks the passphrase before
 # the signature, and a version-2 key's passphrase header is an HMAC made with the secret: a wrong secret therefore
 # also comes back as 400004 (seen in public reports, e.g. ccxt/ccxt#9369).
+EXPIRY_NOTE = ("Expiry: the exchange does not say. KuCoin keys can be created to expire after 30, 90, 180 or 360 days, "
+               "and GET /api/v1/user/api-key does not report it: check the key's expiry on KuCoin's API page.")
+
 CODES: dict[str, tuple[Status, str]] = {
     "400001": (Status.REJECTED, "KuCoin says an authentication header is missing (400001)."),
     "400002": (Status.CLOCK_SKEW, "KuCoin error 400002: the request time is more than 5 s off the server's."),
@@ -99,6 +106,8 @@ class KucoinAdapter(Adapter):
             profile.notes.append("KuCoin reports no IP whitelist for this key (an empty whitelist is taken to mean "
                                  "the key works from any IP).")
         profile.created_at = from_epoch_ms(info.get("createdAt"))
+        profile.expires_at = None  # not in the answer, though the key may have one (EXPIRY_NOTE)
+        profile.notes.append(EXPIRY_NOTE)
         master = as_bool(info.get("isMaster"))
         if master is None and info.get("subName"):
             master = False  # subName is present only on sub-account keys (spec)

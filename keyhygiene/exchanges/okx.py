@@ -3,7 +3,13 @@
 Sources: okx.com/docs-v5/en/#trading-account-rest-api-get-account-configuration (response table, as copied in
 shared/reference/exchanges.md §3 and in ccxt okx.py ``fetch_accounts``); OKX API error table (codes 50100-50114 are
 HTTP 401, quoted e.g. in pyted/okx#1); OKX API FAQ (okx.com/help/api-faq: up to 20 IPs per key, permissions
-Read / Trade / Withdraw) per exchanges-confirmations.md §7.
+Read / Trade / Withdraw) per exchanges-confirmations.md §7; docs-v5 "API key permissions"
+(https://www.okx.com/docs-v5/en/#overview-api-key-creation-api-key-permissions): "Trade: Can place and cancel
+orders, funding transfer, make settings which need write permission"; docs-v5 "Funds transfer"
+(https://www.okx.com/docs-v5/en/#funding-account-rest-api-funds-transfer): "Only API keys with Trade privilege can
+call this endpoint"; docs-v5 "API key security"
+(https://www.okx.com/docs-v5/en/#overview-api-key-creation-api-key-security): keys not linked to an IP address
+with trade or withdraw permissions expire after 14 days of inactivity (core/rules/exchange_lifetimes.py).
 
 OKX reports the key's permissions (``perm``), its bound IPs (``ip``), and whether the calling account is the main
 account (``uid == mainUid``). It does not report when the key was made or when it expires.
@@ -22,11 +28,12 @@ DOC = "okx docs-v5 Get account configuration: perm"
 
 TABLE = PermissionTable([
     Grant("read_only", ("read",), DOC),
-    # One "Trade" right covers spot, margin, futures/swaps and options orders (OKX API FAQ: the permissions are Read,
-    # Trade, Withdraw). Moving funds between one's own accounts also needs Trade per exchanges.md §3; that part was
-    # not re-read on OKX's own page, and is kept because understating a key's rights is the worse error.
+    # One "Trade" right covers spot, margin, futures/swaps and options orders and funding transfers (docs-v5 "API key
+    # permissions": "Can place and cancel orders, funding transfer"; "Funds transfer": Trade privilege only).
     Grant("trade", (*ALL_TRADE_KINDS, "transfer"),
-          DOC + "; OKX API FAQ (one Trade permission for every market); transfer: exchanges.md §3"),
+          DOC + "; docs-v5 #overview-api-key-creation-api-key-permissions ('Trade: Can place and cancel orders, "
+          "funding transfer'); docs-v5 #funding-account-rest-api-funds-transfer ('Only API keys with Trade "
+          "privilege')"),
     Grant("withdraw", ("withdraw",), DOC),
 ])
 
@@ -81,8 +88,8 @@ class OkxAdapter(Adapter):
             profile.is_master = str(uid) == str(main_uid)
         profile.account_id = str(uid) if uid not in (None, "") else None  # "Account ID of current request"
         if profile.ip_restricted is False and {"withdraw", "spot_trade"} & set(profile.permissions):
-            profile.notes.append("OKX is reported to delete keys with trade or withdraw rights and no bound IP "
-                                 "after 14 days without use (not confirmed in OKX's official docs).")
+            profile.notes.append("OKX's docs: API keys not linked to an IP address with trade or withdraw permissions "
+                                 "expire after 14 days of inactivity (only authenticated calls count as use).")
 
     def classify(self, http_status: int | None, body: Any, exc: Exception) -> tuple[Status, str] | None:
         if not isinstance(body, dict):

@@ -38,7 +38,7 @@ from keyhygiene.core import exchange_facts as catalog
 from keyhygiene.core import redact
 from keyhygiene.core.masking import key_digest, mask_key
 from keyhygiene.core.models import PURPOSES, Credentials, Exposure, KeyProfile, KeyRecord, Status
-from keyhygiene.core.permissions import ALL_PERMISSIONS
+from keyhygiene.core.permissions import ALL_PERMISSIONS, DECLARED_BEYOND_READ
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.service.types import KeychainError, ServiceRef, ValidationError
 from keyhygiene.ui import theme
@@ -469,7 +469,8 @@ class AddKeyDialog(QDialog):
         self._checked = None
         self._show_check("", [])
         supported = ex in catalog.SUPPORTED
-        self._declares = bool(ex) and not supported
+        # Declared by the user: exchanges without a key-info call, and those whose answer proves only "read" (MEXC).
+        self._declares = bool(ex) and (not supported or ex in DECLARED_BEYOND_READ)
         self._set_row_visible("declared_permissions", self._declares)
         if not ex or self.editing:
             return

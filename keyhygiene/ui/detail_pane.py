@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from keyhygiene.core.exchange_facts import display_name
-from keyhygiene.core.models import Finding, KeyProfile
+from keyhygiene.core.models import Finding, KeyProfile, account_facts_text
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
@@ -377,12 +377,20 @@ class DetailPane(QScrollArea):
             form.addRow(muted(QLabel("Status")), lab)
         perms = row.permissions
         if perms is not None:
-            chips = [(PERMISSION_LABELS.get(x, x), permission_tone(x)) for x in perms] or [("none", "muted")]
+            chips = [(PERMISSION_LABELS.get(x, x), permission_tone(x)) for x in perms]
+            if row.permissions_not_said:
+                chips.append(("anything more: the exchange does not say", "muted"))
+            chips = chips or [("none", "muted")]
             if row.permissions_declared:
                 chips.append(("declared by you", "muted"))
             form.addRow(muted(QLabel("Permissions")), chips_row(chips, box))
         if p is not None and p.other:
             form.addRow(muted(QLabel("Exchange-specific")), wrap(", ".join(p.other), box))
+        if p is not None and row.status_ok and p.account_facts:
+            # About the account, not this key (MEXC's canTrade/canWithdraw): shown, never judged as permissions.
+            form.addRow(muted(QLabel("Account facts")),
+                        wrap(f"{account_facts_text(p.account_facts)} (what {display_name(p.exchange)} says of the "
+                             "account, not of this key)", box, selectable=True))
         if p is not None and row.status_ok:
             if p.ip_whitelist:
                 ip = ", ".join(p.ip_whitelist)

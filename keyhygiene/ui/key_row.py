@@ -115,6 +115,13 @@ class KeyRow:
         return None
 
     @property
+    def permissions_not_said(self) -> bool:
+        """The exchange answered but does not say what the key may do (beyond what is listed) and nothing was
+        declared: shown as "the exchange does not say", never as "none"."""
+        return (self.profile is not None and self.profile.status == Status.OK
+                and self.profile.permissions_source == "unknown")
+
+    @property
     def permissions_declared(self) -> bool:
         if self.profile is not None and self.profile.status == Status.OK:
             return self.profile.permissions_source == "declared"

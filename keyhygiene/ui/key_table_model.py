@@ -341,7 +341,10 @@ class KeyTableModel(QAbstractTableModel):
             chips[Col.PERMISSIONS] = [("not checked", "muted")]
             text[Col.PERMISSIONS] = "not checked"
         else:
-            chip_list = [(PERMISSION_LABELS.get(p, p), permission_tone(p)) for p in perms] or [("none", "muted")]
+            chip_list = [(PERMISSION_LABELS.get(p, p), permission_tone(p)) for p in perms]
+            if row.permissions_not_said:
+                chip_list.append(("rest not said", "muted"))  # the exchange does not say; never shown as "none"
+            chip_list = chip_list or [("none", "muted")]
             if row.profile is not None and row.profile.other:
                 chip_list.append((f"+{len(row.profile.other)}", "muted"))
             if row.permissions_declared:

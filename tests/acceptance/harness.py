@@ -240,6 +240,8 @@ def check_profile(d: Mapping[str, Any], exchange: str) -> None:
     assert wl is None or (isinstance(wl, list) and all(isinstance(i, str) for i in wl)), wl
     if wl:
         assert d["ip_restricted"] is True, "a whitelist but not ip_restricted"
+    if wl == []:  # one meaning of "unrestricted": an empty whitelist is said only of an unrestricted key
+        assert d["ip_restricted"] is False, "an empty whitelist on a key not said to be unrestricted"
     for f in ("created_at", "expires_at", "trade_expires_at", "last_used_at"):
         check_timestamp(d[f], f)
     assert d["is_master"] in (True, False, None)

@@ -284,6 +284,17 @@ def test_declared_permissions_are_all_shown(make_window, qtbot) -> None:  # type
         assert note.height() >= note.heightForWidth(note.width())
 
 
+def test_mexc_keys_get_declared_permissions(make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15 item 2: MEXC reports account flags, not the key's permissions: the user declares them."""
+    dlg = make_window().open_add_dialog()
+    _choose(dlg, "binance")
+    assert dlg.declared_permissions() is None and not dlg.permissions_box.isVisibleTo(dlg)
+    _choose(dlg, "mexc")
+    qtbot.waitUntil(lambda: dlg.permissions_box.isVisibleTo(dlg), timeout=WAIT_MS)
+    dlg.permission_checks["withdraw"].setChecked(True)
+    assert dlg.declared_permissions() == ["read", "withdraw"]
+
+
 def test_flow_layout_in_a_form_gets_the_height_it_needs(qtbot) -> None:  # type: ignore[no-untyped-def]
     host = QWidget()
     qtbot.addWidget(host)

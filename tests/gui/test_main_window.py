@@ -8,7 +8,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QAbstractButton, QToolButton
 
 from keyhygiene.core.models import KeyProfile, Status
-from keyhygiene.ui.key_table_model import ROW_ROLE, SUBTITLE_ROLE, Col
+from keyhygiene.ui.key_table_model import CHIPS_ROLE, ROW_ROLE, SUBTITLE_ROLE, Col
 from keyhygiene.ui.main_window import KEYS_PAGE, WELCOME_PAGE
 from tests.helpers.gui import store
 from tests.helpers.simkeys import make_key
@@ -99,6 +99,40 @@ def test_selecting_a_key_opens_the_detail_pane(vault, make_window, qtbot) -> Non
     assert w.detail.blast_label.text()
     # The exposure list offers to end the sharing.
     assert [b.accessibleName() for b in w.detail.unshare_buttons] == ["End sharing with 3Commas"]
+
+
+def test_mexc_account_facts_are_shown_apart_from_permissions(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15 item 2: MEXC's account flags are shown as account facts; the permissions row says "declared"."""
+    from PySide6.QtWidgets import QLabel
+
+    kid = store(vault, make_key("mexc"), "MEXC bot", purpose="bot")
+    profile = _profile("mexc", ["read", "spot_trade"], None)
+    profile.permissions_source = "declared"
+    profile.account_facts = {"canTrade": True, "canWithdraw": True, "canDeposit": True}
+    vault.repo.record_inspection(kid, profile)
+    w = make_window()
+    assert w.select_key(kid)
+    texts = [lab.text() for lab in w.detail.findChildren(QLabel)]
+    assert any("canWithdraw: yes" in t and "not of this key" in t for t in texts), texts
+    assert "declared by you" in texts
+    assert "Withdraw" not in texts  # no withdraw chip from the account flag
+
+
+def test_permissions_the_exchange_does_not_say_are_not_shown_as_none(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QLabel
+
+    kid = store(vault, make_key("mexc"), "MEXC undeclared", purpose="bot")
+    profile = _profile("mexc", ["read"], None)
+    profile.permissions_source = "unknown"
+    vault.repo.record_inspection(kid, profile)
+    w = make_window()
+    assert w.select_key(kid)
+    texts = [lab.text() for lab in w.detail.findChildren(QLabel)]
+    assert "anything more: the exchange does not say" in texts and "none" not in texts
+    row = w.model.row_of(kid)
+    assert row is not None
+    chips = w.model.index(row, Col.PERMISSIONS).data(CHIPS_ROLE)
+    assert [t for t, _tone in chips] == ["Read", "rest not said"]
 
 
 def test_every_action_has_a_shortcut_tooltip_and_name(make_window) -> None:  # type: ignore[no-untyped-def]

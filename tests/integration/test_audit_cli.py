@@ -175,3 +175,18 @@ def test_bad_fail_on_is_a_usage_error(sim, data_dir, memory_keyring, capsys) -> 
     with pytest.raises(SystemExit) as exc:
         cli(data_dir, sim, "audit", "--fail-on", "severe")
     assert exc.value.code == 2
+
+
+def test_mexc_can_withdraw_flag_is_no_withdraw_finding(sim, data_dir, memory_keyring, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15 item 2 through the CLI: MEXC answers canWithdraw true (an account flag); nothing was declared."""
+    kid = add(data_dir, sim, monkeypatch, capsys,
+              make_key("mexc", permissions={"read", "spot_trade", "withdraw"}, created_at=NOW - timedelta(days=3)),
+              "mexc bot", "--purpose", "bot")
+    rc, doc = audit_json(data_dir, sim, capsys)
+    (row,) = [k for k in doc["keys"] if k["id"] == kid]
+    assert row["status"] == "ok" and row["permissions"] == ["read"]
+    assert row["account_facts"]["canWithdraw"] is True
+    assert severities(row, "withdraw_enabled") == [] and severities(row, "permissions_unknown") == ["info"]
+    assert cli(data_dir, sim, "audit") == 0
+    out = capsys.readouterr().out
+    assert "read (rest not said)" in out

@@ -99,3 +99,34 @@ def test_audit_reads_what_the_exchange_reports(vault: Vault) -> None:
     gone = got["gone"]
     assert gone.profile.status in (Status.INVALID_KEY, Status.REJECTED)
     assert any(f.rule == "key_rejected" for f in gone.findings)
+
+
+def test_mexc_account_flags_never_become_the_key_permissions(vault: Vault) -> None:
+    """Issue 15 item 2: MEXC's canWithdraw describes the account; a key withdraws only with SPOT_WITHDRAW_WRITE,
+    which MEXC does not report. Only the user's declaration can give a MEXC key a withdraw finding."""
+
+    async def go() -> dict[str, KeyAudit]:
+        sim = Simulator(exchanges=("mexc",), enforce_rate_limits=False)
+        await sim.start()
+        try:
+            flags = sim.add_key(make_key("mexc", permissions={"read", "spot_trade", "withdraw"}))
+            declared = sim.add_key(make_key("mexc", permissions={"read", "spot_trade", "withdraw"}))
+            ids = {"flags": store(vault, flags, "mexc flags"),
+                   "declared": store(vault, declared, "mexc declared", declared_permissions=["read", "withdraw"])}
+            result = await audit_async(vault, endpoints=sim.endpoints)
+        finally:
+            await sim.stop()
+        by_id = {k.key.id: k for k in result.keys}
+        return {name: by_id[kid] for name, kid in ids.items()}
+
+    got = asyncio.run(go())
+    flags = got["flags"]
+    assert flags.profile.status is Status.OK, flags.profile.message
+    assert flags.profile.account_facts["canWithdraw"] is True  # the exchange said so, of the account
+    assert (flags.profile.permissions, flags.profile.permissions_source) == (["read"], "unknown")
+    rules = {f.rule for f in flags.findings}
+    assert "withdraw_enabled" not in rules and "permissions_unknown" in rules
+    assert "withdraw" not in flags.blast_radius
+    declared = got["declared"]
+    assert (declared.profile.permissions, declared.profile.permissions_source) == (["read", "withdraw"], "declared")
+    assert "withdraw_enabled" in {f.rule for f in declared.findings}

@@ -14,7 +14,7 @@ from typing import Any
 
 from keyhygiene import __version__
 from keyhygiene.core import redact
-from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status
+from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status, account_facts_text
 from keyhygiene.core.permissions import Permission
 from keyhygiene.core.report.engine import IncidentInfo, PolicyView, RuleEngine, Verdict
 from keyhygiene.core.report.rotations import RotationEntry, read_rotations
@@ -98,6 +98,13 @@ class ReportKey:
         if self.profile is None or self.profile.status != Status.OK:
             return None
         return sorted(set(self.profile.permissions))
+
+    @property
+    def account_facts(self) -> str | None:
+        """What the exchange says of the account rather than the key (MEXC's canTrade/canWithdraw), one line."""
+        if self.profile is None or self.profile.status != Status.OK or not self.profile.account_facts:
+            return None
+        return account_facts_text(self.profile.account_facts)
 
     @property
     def ip_restricted(self) -> bool | None:

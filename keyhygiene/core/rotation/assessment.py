@@ -240,6 +240,11 @@ def judge(
         report.warnings.append(
             "The exchange cannot report this key's permissions; they are the ones you declared for the old key."
         )
+    elif new.permissions_source == "unknown":  # e.g. MEXC: its answer proves only that the key can read
+        report.warnings.append(
+            f"{record.exchange} does not say what the new key may do beyond what is listed: check its permissions "
+            "on its API page (withdrawals above all)."
+        )
     if old is not None and Status(old.status) is Status.OK and new.permissions_source == "exchange":
         gained = sorted(perms - set(old.permissions))
         lost = sorted(set(old.permissions) - perms)

@@ -43,10 +43,14 @@ def _unbound_no_reported_expiry(f: KeyFacts) -> bool:
 
 LIFETIME_RULES: tuple[LifetimeRule, ...] = (
     LifetimeRule(
+        # docs-v5 "API key security": "API keys that are not linked to an IP address and have `trade` or `withdraw`
+        # permissions will expire after 14 days of inactivity. (The API key of demo trading will not expire)"; only
+        # calls that need API key authentication count as use.
         "okx", "inactivity", 14, _unbound_trade_or_withdraw,
-        "deletes keys with trade or withdraw permission and no bound IP after 14 days without use",
-        "OKX API documentation as quoted by third-party guides (not confirmed on OKX's own page)",
-        verified=False,
+        "expires keys that are not linked to an IP address and have trade or withdraw permission after 14 days "
+        "without an authenticated call",
+        "https://www.okx.com/docs-v5/en/#overview-api-key-creation-api-key-security",
+        verified=True,
     ),
     LifetimeRule(
         "bingx", "inactivity", 14, _unbound_bingx,

@@ -84,6 +84,9 @@ def render(key: SimKey) -> dict[str, Any]:
         "enableSpotAndMarginTrading": "spot_trade" in p,
         "enableWithdrawals": "withdraw" in p,
         "enableMargin": "margin_trade" in p,
+        # In the current docs example; FIX order entry is a spot trade right (the sim grants it only via ``raw``).
+        "enableFixApiTrade": False,
+        "enableFixReadOnly": False,
     }
     if key.trade_expires_at:
         body["tradingAuthorityExpirationTime"] = int(key.trade_expires_at.timestamp() * 1000)

@@ -1,7 +1,8 @@
 """Simulated Bybit v5: ``X-BAPI-SIGN`` = hex HMAC-SHA256(secret, timestamp + apiKey + recvWindow + payload), or for
 a key made from a registered RSA public key, base64 RSA-SHA256 over the same string.
 
-Shape and codes: bybit-exchange/docs v5/user/apikey-info.mdx, rm-master-apikey.mdx, v5/error.mdx.
+Shape and codes: bybit-exchange/docs v5/user/apikey-info.mdx, rm-master-apikey.mdx, v5/error.mdx (10009 for a
+restricted region, answered before the key is checked), v5/guide.mdx (restricted regions get 403).
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ _ERRORS: dict[str, tuple[int, int, str]] = {
     "permission_denied": (403, 10005, "Permission denied, please check your API key permissions."),
     "clock_skew": (200, 10002, "The request time exceeds the time window range."),
     "rate_limited": (403, 10006, "Too many visits. Exceeded the API Rate Limit."),
+    # v5/error: 10009 "Service Restricted"; guide: IPs in restricted regions get 403 Forbidden.
+    "region_restricted": (403, 10009, "Service Restricted: Access is currently unavailable for your region. Please "
+                                      "contact our support team for further assistance"),
 }
+# Client addresses the simulated Bybit treats as being in a restricted region (TEST-NET-2, never a real client).
+RESTRICTED_REGION_IPS = frozenset({"198.51.100.250"})
 
 
 class BybitSim(SimExchange):
@@ -71,6 +77,8 @@ class BybitSim(SimExchange):
         return self.check_key(key)
 
     async def query_api(self, request: web.Request) -> web.Response:
+        if self.sim.client_ip in RESTRICTED_REGION_IPS:  # refused by location, before the key is looked at
+            return self.error("region_restricted")
         key = await self.authenticate(request)
         return self.json({"retCode": 0, "retMsg": "", "result": render(key), "retExtInfo": {},
                           "time": self.now_ms()})
@@ -113,7 +121,9 @@ def render(key: SimKey) -> dict[str, Any]:
         "deadlineDay": -2 if not key.expires_at else 30,
         "expiredAt": expired_at,
         "createdAt": iso(key.created_at) if key.created_at else "2022-10-16T02:24:40Z",
-        "unified": 0, "uta": 0, "userID": int(key.uid) if key.uid.isdigit() else 24617703, "inviterID": 0,
+        # A unified trade account (uta 1) is where SpotTrade also trades on margin: the sim's margin keys live there.
+        "unified": 0, "uta": 1 if "margin_trade" in p else 0,
+        "userID": int(key.uid) if key.uid.isdigit() else 24617703, "inviterID": 0,
         "vipLevel": "No VIP", "mktMakerLevel": "0", "affiliateID": 0, "rsaPublicKey": "",
         "isMaster": key.is_master, "parentUid": "0", "kycLevel": "LEVEL_DEFAULT", "kycRegion": "",
     }

@@ -107,3 +107,10 @@ def test_ip_not_in_whitelist_end_to_end(sim) -> None:  # type: ignore[no-untyped
     key = sim.add_key(make_key(EX, ip_whitelist=["198.51.100.99"]))
     p = inspect_sync(sim, key)
     assert p.status is Status.IP_NOT_ALLOWED, p.message
+
+
+def test_expiry_is_not_said_over_the_wire(sim) -> None:  # type: ignore[no-untyped-def]
+    key = sim.add_key(make_key(EX, permissions={"read", "spot_trade"}, ip_whitelist=["203.0.113.10"]))
+    p = inspect_sync(sim, key)
+    assert p.status is Status.OK, p.message
+    assert p.expires_at is None and any("Expiry: the exchange does not say" in n for n in p.notes)

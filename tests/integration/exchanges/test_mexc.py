@@ -24,8 +24,10 @@ def test_what_mexc_says_and_what_it_does_not(sim) -> None:  # type: ignore[no-un
     key = sim.add_key(make_key(EX, permissions={"read", "spot_trade", "withdraw"}, ip_whitelist=["203.0.113.10"]))
     p = inspect_sync(sim, key)
     assert p.status is Status.OK, p.message
-    assert p.permissions == ["read", "spot_trade", "withdraw"]
-    assert p.other == ["SPOT", "canDeposit"]
+    # canTrade/canWithdraw describe the account: the key is only proven to read (issue 15 item 2).
+    assert (p.permissions, p.other, p.permissions_source) == (["read"], [], "unknown")
+    assert p.account_facts == {"canTrade": True, "canWithdraw": True, "canDeposit": True, "accountType": "SPOT",
+                               "permissions": ["SPOT"]}
     # Not reported for the calling key: null, never a guess.
     assert (p.ip_restricted, p.ip_whitelist, p.created_at, p.expires_at, p.trade_expires_at, p.is_master,
             p.third_party_link) == (None,) * 7
@@ -36,6 +38,13 @@ def test_read_only_key(sim) -> None:  # type: ignore[no-untyped-def]
     key = sim.add_key(make_key(EX, permissions={"read"}))
     p = inspect_sync(sim, key)
     assert p.status is Status.OK and p.permissions == ["read"]
+    assert p.account_facts["canWithdraw"] is False
+
+
+def test_declared_permissions_are_shown_as_declared(sim) -> None:  # type: ignore[no-untyped-def]
+    key = sim.add_key(make_key(EX, permissions={"read", "spot_trade", "withdraw"}))
+    p = inspect_sync(sim, key, declared_permissions=["spot_trade"])
+    assert (p.permissions, p.permissions_source) == (["read", "spot_trade"], "declared")
 
 
 @pytest.mark.parametrize(

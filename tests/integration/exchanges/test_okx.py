@@ -40,7 +40,9 @@ def test_withdraw_without_ip_gets_the_inactivity_note(sim) -> None:  # type: ign
     key = sim.add_key(make_key(EX, permissions={"read", "withdraw"}, ip_whitelist=None))
     p = inspect_sync(sim, key)
     assert p.permissions == ["read", "withdraw"]
-    assert any("14 days" in n for n in p.notes)
+    # Issue 15 item 3: the rule is in OKX's docs-v5 now: no "not confirmed" wording.
+    assert any("14 days" in n and "OKX's docs" in n for n in p.notes)
+    assert not any("confirmed" in n or "reported to" in n for n in p.notes)
 
 
 def test_unknown_perm_token_reaches_other(sim) -> None:  # type: ignore[no-untyped-def]

@@ -116,10 +116,19 @@ def test_inactivity_rules(exchange: str, perms: tuple[str, ...], ip: bool | None
 
 
 def test_unverified_exchange_rules_are_worded_as_reports() -> None:
-    okx = one(run(make_key("okx"), make_profile("okx", **TRADE_NO_IP)), "inactivity_deletion")
-    assert "reportedly" in okx.detail and okx.evidence["verified"] is False
+    binance = one(run(make_key("binance"), make_profile("binance", **TRADE_NO_IP)), "inactivity_deletion")
+    assert "reportedly" in binance.detail and binance.evidence["verified"] is False
     bingx = one(run(make_key("bingx"), make_profile("bingx", **TRADE_NO_IP)), "inactivity_deletion")
     assert "says it" in bingx.detail and "bingx.com" in bingx.detail
+
+
+def test_okx_14_day_rule_rests_on_okx_docs_v5() -> None:
+    """Issue 15 item 3: docs-v5 "API key security": keys not linked to an IP address with trade or withdraw
+    permissions expire after 14 days of inactivity."""
+    okx = one(run(make_key("okx"), make_profile("okx", **TRADE_NO_IP)), "inactivity_deletion")
+    assert okx.evidence["verified"] is True and "says it" in okx.detail
+    assert "okx.com/docs-v5" in okx.detail and "reportedly" not in okx.detail
+    assert okx.evidence["days"] == 14
 
 
 @pytest.mark.parametrize("exchange", ["htx", "mexc"])

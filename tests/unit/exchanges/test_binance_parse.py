@@ -18,6 +18,15 @@ DOC_EXAMPLE = {
 }
 
 
+# The current example of developers.binance.com wallet/account/api-key-permission (with the FIX flags).
+CURRENT_DOC_EXAMPLE = {
+    "ipRestrict": False, "createTime": 1698645219000, "enableReading": True, "enableWithdrawals": False,
+    "enableInternalTransfer": False, "enableMargin": False, "enableFutures": False,
+    "permitsUniversalTransfer": False, "enableVanillaOptions": False, "enableFixApiTrade": False,
+    "enableFixReadOnly": True, "enableSpotAndMarginTrading": False, "enablePortfolioMarginTrading": True,
+}
+
+
 def parse(data: dict) -> KeyProfile:
     p = KeyProfile(exchange="binance", key="x")
     BinanceAdapter().parse(data, p)
@@ -27,7 +36,7 @@ def parse(data: dict) -> KeyProfile:
 def test_documented_example() -> None:
     p = parse(DOC_EXAMPLE)
     assert p.permissions == ["futures_trade", "margin_trade", "read"]
-    assert p.ip_restricted is False and p.ip_whitelist is None
+    assert p.ip_restricted is False and p.ip_whitelist == []  # Binance says: no IP restriction (issue 15 item 7)
     assert p.created_at == datetime(2023, 10, 30, 5, 53, 39, tzinfo=UTC)
     assert p.trade_expires_at is None and p.expires_at is None and p.is_master is None
 
@@ -56,7 +65,22 @@ def test_trading_authority_expiry_and_fix_flags() -> None:
                "enableFixApiTrade": True, "enableBrandNew": True})
     assert p.ip_restricted is True
     assert p.trade_expires_at == datetime.fromtimestamp(1700000000, UTC)
-    assert p.other == ["enableBrandNew", "enableFixApiTrade"]
+    assert p.other == ["enableBrandNew"]
+
+
+def test_fix_api_trade_is_a_spot_trade_right() -> None:
+    # Issue 15 item 4: FIX order entry places and cancels SPOT orders (binance-spot-api-docs fix-api).
+    p = parse({**CURRENT_DOC_EXAMPLE, "enableFixApiTrade": True})
+    assert "spot_trade" in p.permissions and "enableFixApiTrade" not in p.other
+    assert "fix-api" in TABLE.grants["enableFixApiTrade"].source
+
+
+def test_current_documented_example_has_no_trading_authority_expiry() -> None:
+    # tradingAuthorityExpirationTime is absent when there is none (it is not in the docs' example): null.
+    p = parse(CURRENT_DOC_EXAMPLE)
+    assert "tradingAuthorityExpirationTime" not in CURRENT_DOC_EXAMPLE
+    assert p.trade_expires_at is None
+    assert p.permissions == ["futures_trade", "margin_trade", "read"] and p.other == ["enableFixReadOnly"]
 
 
 def test_undocumented_shape_is_a_parse_error() -> None:

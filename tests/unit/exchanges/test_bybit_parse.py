@@ -23,6 +23,24 @@ DOC_RESULT = {
 }
 
 
+# The current example of docs v5/user/apikey-info (bybit-exchange/docs 2026): a unified account (uta 1), IP-bound.
+CURRENT_DOC_RESULT = {
+    "id": "2208369", "note": "testnet", "apiKey": "XXXXXXXX", "readOnly": 1, "secret": "",
+    "permissions": {"ContractTrade": ["Order", "Position"], "Spot": ["SpotTrade"],
+                    "Wallet": ["AccountTransfer", "SubMemberTransfer"], "Options": [],
+                    "Derivatives": ["DerivativesTrade"], "CopyTrading": [], "BlockTrade": [],
+                    "Exchange": ["ExchangeHistory"], "NFT": [], "Affiliate": [], "Earn": ["Earn"],
+                    "FiatP2P": ["FiatP2POrder", "Advertising"], "FiatConvertBroker": ["FiatConvertBrokerOrder"],
+                    "FiatGlobalPay": [], "FiatBitPay": ["FaitPayOrder"], "BitCard": ["BitCard"],
+                    "ByXPost": ["ByXPost"]},
+    "ips": ["18.181.170.164", "13.212.45.47", "13.212.45.48"], "type": 1, "deadlineDay": -2,
+    "expiredAt": "1970-01-01T00:00:00Z", "createdAt": "2025-10-13T03:20:45Z", "unified": 0, "uta": 1,
+    "userID": 1448939, "inviterID": 0, "vipLevel": "PRO-1", "mktMakerLevel": "0", "affiliateID": 0,
+    "rsaPublicKey": "", "isMaster": True, "parentUid": "0", "kycLevel": "LEVEL_1", "kycRegion": "MYS",
+    "userIDInt64": "0", "inviterIDInt64": "0", "affiliateIDInt64": "0",
+}
+
+
 def parse(result: dict) -> KeyProfile:
     p = KeyProfile(exchange="bybit", key="x")
     BybitAdapter().parse({"retCode": 0, "retMsg": "", "result": result}, p)
@@ -31,12 +49,36 @@ def parse(result: dict) -> KeyProfile:
 
 def test_documented_example() -> None:
     p = parse(DOC_RESULT)
+    # Options.OptionsTrade "supports trade option and USDC perpetual": options and futures (issue 15 item 1).
     assert p.permissions == ["futures_trade", "options_trade", "read", "spot_trade", "transfer"]
     assert p.ip_restricted is False and p.ip_whitelist == []
     assert p.created_at == datetime(2022, 10, 16, 2, 24, 40, tzinfo=UTC)
     assert p.expires_at == datetime(2023, 12, 22, 7, 20, 25, tzinfo=UTC)
     assert p.is_master is True and p.third_party_link is None
     assert p.account_id == "24617703"
+
+
+def test_options_trade_also_trades_usdc_perpetuals() -> None:
+    p = parse({**DOC_RESULT, "permissions": {"Options": ["OptionsTrade"]}})
+    assert p.permissions == ["futures_trade", "options_trade", "read"]
+    assert "USDC perpetual" in TABLE.grants["Options.OptionsTrade"].source
+
+
+def test_spot_trade_on_a_unified_account_also_trades_on_margin() -> None:
+    # The current doc example is a unified account (uta 1); write it as a read-write key.
+    p = parse({**CURRENT_DOC_RESULT, "readOnly": 0})
+    assert p.permissions == ["futures_trade", "margin_trade", "read", "spot_trade", "transfer"]
+    assert not any("unconfirmed" in n for n in p.notes)
+    assert p.ip_restricted is True and p.ip_whitelist == CURRENT_DOC_RESULT["ips"] and p.expires_at is None
+    classic = parse({**CURRENT_DOC_RESULT, "readOnly": 0, "uta": 0})
+    assert "margin_trade" not in classic.permissions and "spot_trade" in classic.permissions
+    assert "margin_trade" not in parse({**CURRENT_DOC_RESULT, "readOnly": 0, "uta": 1,
+                                        "permissions": {"Derivatives": ["DerivativesTrade"]}}).permissions
+
+
+def test_current_documented_example_is_a_read_only_key() -> None:
+    p = parse(CURRENT_DOC_RESULT)
+    assert p.permissions == ["read"] and p.other == []
 
 
 def test_ip_bound_key_never_expires_and_lists_ips() -> None:
@@ -73,13 +115,32 @@ def test_missing_result_is_parse_error() -> None:
 
 @pytest.mark.parametrize(
     ("code", "status"),
-    [(10003, Status.INVALID_KEY), (33004, Status.INVALID_KEY), (10004, Status.INVALID_SIGNATURE),
-     (10002, Status.CLOCK_SKEW), (10010, Status.IP_NOT_ALLOWED), (10005, Status.PERMISSION_DENIED),
-     (10006, Status.RATE_LIMITED), (10018, Status.RATE_LIMITED), (10009, Status.RATE_LIMITED)],
+    [(10003, Status.INVALID_KEY), (33004, Status.INVALID_KEY), (-2015, Status.INVALID_KEY),
+     (10004, Status.INVALID_SIGNATURE), (10002, Status.CLOCK_SKEW), (10010, Status.IP_NOT_ALLOWED),
+     (10005, Status.PERMISSION_DENIED), (10006, Status.RATE_LIMITED), (10007, Status.REJECTED),
+     (10008, Status.REJECTED), (10009, Status.UNREACHABLE)],
 )
 def test_error_codes(code: int, status: Status) -> None:
+    # docs v5/error, UTA table (issue 15 item 1).
     mapped = BybitAdapter().classify(200, {"retCode": code, "retMsg": "x"}, RuntimeError())
-    assert mapped is not None and mapped[0] is status
+    assert mapped is not None and mapped[0] is status and mapped[1]
+
+
+def test_10009_is_a_region_restriction_not_a_rate_limit() -> None:
+    body = {"retCode": 10009, "retMsg": "Service Restricted: Access is currently unavailable for your region. Please "
+                                        "contact our support team for further assistance", "result": {}}
+    status, message = BybitAdapter().classify(403, body, RuntimeError())  # type: ignore[misc]
+    assert status is Status.UNREACHABLE
+    assert "region" in message and "10009" in message and "rate" not in message.lower()
+
+
+def test_10007_says_authentication_failed() -> None:
+    mapped = BybitAdapter().classify(401, {"retCode": 10007, "retMsg": "User authentication failed."}, RuntimeError())
+    assert mapped is not None and "authentication failed" in mapped[1]
+
+
+def test_10018_is_no_longer_in_the_error_table() -> None:
+    assert BybitAdapter().classify(200, {"retCode": 10018, "retMsg": "x"}, RuntimeError()) is None
 
 
 groups = st.sampled_from(["Spot", "ContractTrade", "Derivatives", "Options", "Wallet", "Earn", "NFT", "Xyz"])

@@ -30,11 +30,33 @@ def test_documented_fields() -> None:
     assert p.ip_restricted is None and p.ip_whitelist is None  # not reported by this endpoint
     assert p.created_at is None and p.expires_at is None and p.is_master is None and p.third_party_link is None
     assert p.account_id is None  # a portfolio id is not an account id
-    assert p.notes == ["Coinbase scopes this key to one portfolio (type DEFAULT)."]
+    assert len(p.notes) == 1 and "portfolio_type DEFAULT" in p.notes[0]
+    assert "UNDEFINED, DEFAULT, CONSUMER, INTX" in p.notes[0]
 
 
 def test_transfer_scope_is_withdraw_and_transfer() -> None:
     assert parse({**DOC, "can_trade": False, "can_transfer": True}).permissions == ["read", "transfer", "withdraw"]
+
+
+# The official SDK's test body (coinbase/coinbase-advanced-py tests/rest/test_data_api.py).
+SDK_TEST_BODY = {"can_view": True, "can_trade": False, "can_withdraw": False, "portfolio_uuid": "portfolio1"}
+
+
+def test_official_sdk_body_reports_can_withdraw() -> None:
+    # Issue 15 item 5: can_withdraw maps to withdraw where present, beside can_transfer.
+    p = parse(SDK_TEST_BODY)
+    assert p.permissions == ["read"] and p.other == []
+    p = parse({**SDK_TEST_BODY, "can_withdraw": True})
+    assert p.permissions == ["read", "withdraw"] and p.other == []
+    both = parse({**SDK_TEST_BODY, "can_withdraw": True, "can_transfer": True})
+    assert both.permissions == ["read", "transfer", "withdraw"]
+
+
+def test_undocumented_portfolio_type_is_said_so() -> None:
+    p = parse({**DOC, "portfolio_type": "INTX"})
+    assert "portfolio_type INTX;" in p.notes[0]
+    p = parse({**DOC, "portfolio_type": "SOMETHING"})
+    assert "does not document" in p.notes[0]
 
 
 def test_string_booleans_and_unknown_scopes() -> None:

@@ -35,6 +35,15 @@ def test_documented_example() -> None:
     assert p.expires_at is None and p.trade_expires_at is None and p.last_used_at is None
 
 
+def test_expiry_is_said_to_be_unreported() -> None:
+    # Issue 15 item 6: keys can expire after 30/90/180/360 days; GET /api/v1/user/api-key does not say.
+    p = parse(DOC_DATA)
+    assert p.expires_at is None
+    assert any(n.startswith("Expiry: the exchange does not say") and "30, 90, 180 or 360 days" in n
+               for n in p.notes)
+    assert p.to_json()["expires_at"] is None
+
+
 def test_transfer_is_withdraw_and_inner_transfer_is_transfer() -> None:
     assert parse({**DOC_DATA, "permission": "General,Transfer"}).permissions == ["read", "withdraw"]
     assert parse({**DOC_DATA, "permission": "General,InnerTransfer"}).permissions == ["read", "transfer"]

@@ -85,3 +85,10 @@ def test_random_documented_fields_never_crash(perms: list[str], ip: object, uid:
             assert t.strip() in p.other
     if "trade" in {t.strip() for t in perms}:
         assert TRADE_PERMISSIONS <= set(p.permissions)
+
+
+def test_trade_covers_funding_transfers_per_docs_v5() -> None:
+    # docs-v5 "API key permissions": "Trade: Can place and cancel orders, funding transfer" (issue 15 item 3).
+    grant = TABLE.grants["trade"]
+    assert "transfer" in grant.permissions and "funding transfer" in grant.source
+    assert "exchanges.md" not in grant.source

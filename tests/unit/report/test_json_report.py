@@ -87,3 +87,28 @@ def test_canonical_form_is_the_documented_one(golden_report) -> None:
 def test_reparsed_document_verifies(golden_report, fmt_indent) -> None:
     doc = json.loads(json.dumps(report_document(golden_report), indent=fmt_indent))
     assert content_sha256(doc) == doc[HASH_FIELD]
+
+
+def test_account_facts_and_unknown_permissions_are_reported(golden_vault) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15 item 2: a MEXC key's account flags reach the report as account facts, and a profile whose
+    permissions the exchange does not say ("unknown") is a valid document."""
+    from keyhygiene.core.models import KeyProfile, Status
+    from keyhygiene.core.report.html import render_html
+    from keyhygiene.core.report.model import build_report
+    from tests.unit.report import dataset
+
+    rec = dataset._rec(7, "mexc", "MEXC bot", "bot", None)
+    with golden_vault.db.transaction() as c:
+        golden_vault.repo.insert_key(c, rec)
+    golden_vault.repo.record_inspection(rec.id, KeyProfile(
+        exchange="mexc", key=rec.fingerprint, status=Status.OK, permissions=["read"], permissions_source="unknown",
+        account_facts={"canTrade": True, "canWithdraw": True, "canDeposit": False, "accountType": "SPOT"}),
+        at=dataset.CHECKED)
+    report = build_report(golden_vault, engine=dataset.engine(), now=dataset.NOW)
+    doc = json.loads(render_json(report))
+    assert_valid(doc)
+    entry = next(k for k in doc["keys"] if k["id"] == rec.id)
+    assert entry["permissions"] == ["read"] and entry["permissions_source"] == "unknown"
+    assert entry["account_facts"]["canWithdraw"] is True
+    html = render_html(report)
+    assert "canWithdraw: yes" in html and "not of this key" in html

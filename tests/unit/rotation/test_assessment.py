@@ -154,3 +154,9 @@ def test_what_an_answer_about_the_old_key_proves(status: Status, dead: bool, cer
     if dead and not certain:
         assert "cannot be certain" in v.explanation and "not blocked" in v.explanation
     assert "not blocked" not in dead_verdict(status, "Binance", new_key_ok=None).explanation
+
+
+def test_permissions_the_exchange_does_not_say_are_a_warning() -> None:
+    # Issue 15 item 2: a MEXC key's answer proves only "read"; the rest is not said, never assumed absent.
+    r = judge(record(), None, profile(permissions=["read"], permissions_source="unknown"))
+    assert any("does not say what the new key may do" in w for w in r.warnings)
