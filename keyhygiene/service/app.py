@@ -5,9 +5,12 @@ SQLite). Holds the runtime (the one asyncio loop thread and the worker pool) and
 Methods are synchronous unless named ``*_async``: the window runs the blocking ones on the runtime's pool and the
 coroutines on its loop (``ui/services.py``); the command line calls them directly.
 
-The vault is one object with a small surface (``list_keys``, ``get_key``, ``add_key``, ``update_key``,
-``remove_key``, ``share``, ``unshare``, ``credentials``, ``secrets``, ``repo``, ``close``): a team backend
-(issue 22) is another object with the same surface, injected the same way.
+The vault is the one injected object everything else reaches the data through: a team backend (issue 22) is
+another object with the same surface, injected the same way. What the service uses of it today: the key
+operations (``list_keys``, ``get_key``, ``add_key``, ``update_key``, ``remove_key``, ``share``, ``unshare``,
+``credentials``, ``resolve_service``), ``secrets`` (keychain state), ``repo`` (inspections, settings, the policy),
+``db`` (the rotation journal, until it is a store repository), ``catalog``, ``paths`` and ``close``. Narrowing
+``repo``/``db`` to methods of the vault is the seam's next step.
 """
 
 from __future__ import annotations
