@@ -8,6 +8,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "keyhygiene.commands.keys",
     "keyhygiene.commands.inspect",
     "keyhygiene.commands.audit",
+    "keyhygiene.commands.status",
     "keyhygiene.commands.rotate",
     "keyhygiene.commands.report",
     "keyhygiene.commands.scan",

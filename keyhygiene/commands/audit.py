@@ -61,8 +61,9 @@ def render_human(result: AuditResult) -> str:
 
     if not result.keys:
         return "No keys stored yet. Add one with: keyhygiene keys add --exchange ID --label TEXT"
+    summary = result.summary()  # the window's header and `keyhygiene status` say the same
     out = [f"Audit of {len(result.keys)} key{'s' if len(result.keys) != 1 else ''} at {iso(result.generated_at)}: "
-           f"overall score {result.score}/100 ({grade(result.score)})", ""]
+           f"overall score {result.score}/100 ({grade(result.score)}). {summary.headline}.", ""]
     rows: list[tuple[str, ...]] = [("ID", "EXCHANGE", "LABEL", "KEY", "STATUS", "PERMISSIONS", "IP", "SCORE", "WORST")]
     for k in result.keys:
         perms = ",".join(sorted(k.profile.permissions)) or "-"

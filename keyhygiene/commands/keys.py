@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from keyhygiene import exitcodes
 from keyhygiene.cliutil import open_app, print_json, read_credentials, table_lines
 from keyhygiene.core.models import PURPOSES
 from keyhygiene.core.timeutil import parse_day, utcnow
 from keyhygiene.service.types import ServiceRef, ValidationError
+
+if TYPE_CHECKING:
+    from keyhygiene.service.app import App
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -51,19 +58,34 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def cmd_list(args: argparse.Namespace) -> int:
     with open_app(args) as app:
         keys = app.list_keys()
+        judged = _judged(app) if keys else {}
     if args.json:
-        print_json([k.to_json() for k in keys])
+        # Added to DESIGN.md's fields: the window's risk column (worst finding, score), from the stored checks.
+        print_json([k.to_json() | judged.get(k.id, {}) for k in keys])
         return exitcodes.OK
     if not keys:
         print("No keys stored yet. Add one with: keyhygiene keys add --exchange ID --label TEXT")
         return exitcodes.OK
-    rows = [("ID", "EXCHANGE", "LABEL", "KEY", "PURPOSE", "SHARED WITH", "CREATED")]
+    rows = [("ID", "EXCHANGE", "LABEL", "KEY", "PURPOSE", "SHARED WITH", "CREATED", "RISK")]
     for k in keys:
+        j = judged.get(k.id)
+        risk = f"{j['worst_severity'] or 'clean'} {j['score']}" if j else "-"
         rows.append((k.id, k.exchange, k.label, k.fingerprint, k.purpose, ", ".join(k.shared_with) or "-",
-                     k.created_at.date().isoformat() if k.created_at else "-"))
+                     k.created_at.date().isoformat() if k.created_at else "-", risk))
     for line in table_lines(rows, 40):
         print(line)
     return exitcodes.OK
+
+
+def _judged(app: App) -> dict[str, dict[str, object]]:
+    """Each key's worst severity and score as the window's table shows them (``status``'s assessments); empty
+    when the rules cannot run (an unreadable registry): the list itself must still work."""
+    try:
+        assessed = app.stored_assessments()
+    except Exception:
+        log.exception("keys list: the keys could not be judged; listing them without a risk")
+        return {}
+    return {a.key.id: {"score": a.score, "worst_severity": a.worst.value if a.worst else None} for a in assessed}
 
 
 def cmd_add(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""An audit's verdicts: one key judged (``judge``, ``KeyAudit``) and a whole audit (``AuditResult``).
+"""An audit's verdicts: one key judged (``KeyAudit``, the audit's view of ``core.assessment.assess``) and a whole
+audit (``AuditResult``).
 
 Plain domain types. Running an audit (reading the keychain, asking the exchanges, recording the answers) is the
 service layer's use case: ``keyhygiene.service.audit``.
@@ -10,11 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from keyhygiene.core.assessment import KeyAssessment, Summary, summarize
 from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.policy import Policy
-from keyhygiene.core.registry import Registry
-from keyhygiene.core.rules import RuleContext, blast_radius_of, build_facts, evaluate_facts
-from keyhygiene.core.score import SCORE_FORMULA, key_score, overall_score
+from keyhygiene.core.score import SCORE_FORMULA, overall_score
 from keyhygiene.core.severity import SEVERITIES, Severity
 from keyhygiene.core.timeutil import iso
 
@@ -31,6 +31,7 @@ class KeyAudit:
     findings: list[Finding]
     score: int
     blast_radius: str
+    assessment: KeyAssessment
 
     @property
     def worst(self) -> Severity | None:
@@ -41,6 +42,15 @@ class KeyAudit:
     def reaches(self, severity: Severity | str) -> bool:
         w = self.worst
         return w is not None and w.at_least(severity)
+
+    @classmethod
+    def of(cls, a: KeyAssessment) -> KeyAudit:
+        """The audit's view of the core's assessment (``core.assessment.assess``), the judgement every surface
+        renders; a key never inspected shows as "Not checked"."""
+        shown = a.profile or KeyProfile(exchange=a.key.exchange, key=a.key.fingerprint, status=Status.ERROR,
+                                        message="Not checked.")
+        return cls(key=a.key, profile=shown, checked_at=a.checked_at, findings=list(a.findings), score=a.score,
+                   blast_radius=a.blast_radius, assessment=a)
 
     def to_json(self) -> dict[str, Any]:
         d = self.profile.to_json()
@@ -81,6 +91,9 @@ class AuditResult:
         """True when any finding is at or above ``severity`` (``audit --fail-on``)."""
         return any(k.reaches(severity) for k in self.keys)
 
+    def summary(self) -> Summary:
+        return summarize(k.assessment for k in self.keys)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
@@ -92,22 +105,3 @@ class AuditResult:
             "cancelled": self.cancelled,
             "keys": [k.to_json() for k in self.keys],
         }
-
-
-def judge(
-    key: KeyRecord,
-    profile: KeyProfile | None,
-    checked_at: datetime | None,
-    *,
-    policy: Policy,
-    registry: Registry,
-    now: datetime,
-    context: RuleContext | None = None,
-) -> KeyAudit:
-    """Findings, score and blast radius for one key (also what the GUI calls for a single re-check)."""
-    facts = build_facts(key, profile, policy=policy, registry=registry, now=now, context=context)
-    findings = evaluate_facts(facts)
-    shown = profile or KeyProfile(exchange=key.exchange, key=key.fingerprint, status=Status.ERROR,
-                                  message="Not checked.")
-    return KeyAudit(key=key, profile=shown, checked_at=checked_at, findings=findings,
-                    score=key_score(findings), blast_radius=blast_radius_of(facts))

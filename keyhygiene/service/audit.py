@@ -14,18 +14,21 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 
 from keyhygiene.core import redact
-from keyhygiene.core.audit import SCHEMA_VERSION, AuditResult, KeyAudit, judge
+from keyhygiene.core.assessment import assess
+from keyhygiene.core.audit import SCHEMA_VERSION, AuditResult, KeyAudit
 from keyhygiene.core.models import Credentials, KeyProfile, KeyRecord, Status
 from keyhygiene.core.policy import Policy
 from keyhygiene.core.registry import Registry, load_registry
+from keyhygiene.core.report.rotations import last_rotation_day
 from keyhygiene.core.rules import RuleContext, context_for
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.store.keychain import KeychainCorrupt
 from keyhygiene.store.vault import Vault
 
-__all__ = ["SCHEMA_VERSION", "AuditResult", "Inspector", "KeyAudit", "audit_async", "judge", "run_audit"]
+__all__ = ["SCHEMA_VERSION", "AuditResult", "Inspector", "KeyAudit", "audit_async", "run_audit"]
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +96,15 @@ async def audit_async(
     errors: list[str] = []
     # Plaintext copies recorded by a scan are the keys' own file exposures: RuleContext.copies_of reads them.
     base_context = context if context is not None else RuleContext()
+    rotated = partial(last_rotation_day, vault.repo.db)  # a rotated key's old sharings were of the old key
+
+    def context_of(key_id: str, profile: KeyProfile | None) -> RuleContext:
+        return context_for(key_id, profile, vault.repo.inspection_history, base_context, last_rotation=rotated)
 
     def verdict(key_id: str, profile: KeyProfile | None, at: datetime | None,
                 ctx: RuleContext) -> KeyAudit:
-        a = judge(by_id[key_id], profile, at, policy=policy, registry=registry, now=now or utcnow(), context=ctx)
+        a = KeyAudit.of(assess(by_id[key_id], profile, at, policy=policy, registry=registry, now=now or utcnow(),
+                               context=ctx))
         audits[key_id] = a
         if on_result is not None:
             try:
@@ -113,14 +121,13 @@ async def audit_async(
         except Exception as exc:  # keep judging the other keys; report the storage problem at the end
             log.exception("could not record the inspection of %s", key_id)
             errors.append(f"{key_id}: the result could not be saved ({redact.scrub(exc)})")
-        verdict(key_id, profile, at, context_for(key_id, profile, vault.repo.inspection_history, base_context))
+        verdict(key_id, profile, at, context_of(key_id, profile))
 
     for kid, why in problems.items():
-        profile = _secret_missing(by_id[kid], why)
-        profiles[kid] = profile
-        # The key still works on the exchange: judge what it can do on its last successful check, as the window
-        # and the report do.
-        verdict(kid, profile, None, context_for(kid, profile, vault.repo.inspection_history, base_context))
+        # A check that could not start is a failed check, recorded like any other: the window, the report and
+        # `status` read the stored results, and must say what this audit says. The key still works on the
+        # exchange, so it is judged on its last successful check (``context_for``).
+        on_profile(kid, _secret_missing(by_id[kid], why))
 
     items = [(k.id, k.exchange, creds[k.id]) for k in keys if k.id in creds]
     declared = {k.id: k.declared_permissions for k in keys if k.declared_permissions is not None}
@@ -135,7 +142,7 @@ async def audit_async(
         if k.id not in audits:
             # Cancelled before its exchange answered: judge it on its last recorded inspection, if any.
             last_at, last = vault.repo.latest_inspection(k.id) or (None, None)
-            verdict(k.id, last, last_at, context_for(k.id, last, vault.repo.inspection_history, base_context))
+            verdict(k.id, last, last_at, context_of(k.id, last))
     return AuditResult(generated_at=now or utcnow(), keys=[audits[k.id] for k in keys], policy=policy,
                        cancelled=cancelled, errors=errors)
 

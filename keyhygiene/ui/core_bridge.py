@@ -8,48 +8,32 @@ and list keys, just without findings.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core.models import Finding, KeyProfile, KeyRecord
 
 if TYPE_CHECKING:
+    from keyhygiene.core.assessment import KeyAssessment, Summary
     from keyhygiene.core.policy import Policy
     from keyhygiene.core.rules import RuleContext
     from keyhygiene.core.rules.facts import InspectionHistory
+    from keyhygiene.core.service_info import ServiceInfo
 
 log = logging.getLogger(__name__)
-
-# Incident kinds that put a stored key at risk, most severe first (registry.IncidentKind values).
-INCIDENT_ORDER = ("key_leak", "account_data_breach", "wallet_breach", "other", "phishing_clone")
-
-
-@dataclass(frozen=True)
-class ServiceInfo:
-    """A registry service as the pickers show it."""
-
-    id: str
-    name: str
-    category_label: str = ""
-
-
-@dataclass(frozen=True)
-class IncidentInfo:
-    service: str
-    day: date | None
-    kind: str
-    title: str  # short: "API-key leak"
-    summary: str  # the registry's sourced sentence
-    verified: bool = True
 
 
 @dataclass(frozen=True)
 class Judgement:
+    """What the window keeps of one key's assessment; ``assessment`` is None before the deferred judging."""
+
     findings: list[Finding]
     score: int | None
     blast_radius: str
+    assessment: KeyAssessment | None = None
 
 
 # ---- registry -------------------------------------------------------------------------------------------------
@@ -66,8 +50,9 @@ def load_registry() -> Any | None:
 def registry_services(registry: Any | None) -> list[ServiceInfo]:
     if registry is None:
         return []
-    out = [ServiceInfo(id=s.id, name=s.name, category_label=s.category_label) for s in registry]
-    return sorted(out, key=lambda s: s.name.lower())
+    from keyhygiene.core.service_info import service_from
+
+    return sorted((service_from(s) for s in registry), key=lambda s: s.name.lower())
 
 
 def service_name(registry: Any | None, service: str) -> str:
@@ -82,26 +67,6 @@ def service_name(registry: Any | None, service: str) -> str:
 def resolver(registry: Any | None) -> Any:
     """What the vault uses to turn '3 Commas' into '3commas' (None: plain lowercase)."""
     return registry.canonical if registry is not None else None
-
-
-def incidents_touching(registry: Any | None, record: KeyRecord) -> list[IncidentInfo]:
-    """Incidents of a service this key was given to that happened while the service held it.
-
-    An incident dated by month counts when any day of that month falls inside the sharing; an unknown sharing
-    date counts as "maybe", so it is shown (a reminder errs on the side of telling)."""
-    if registry is None:
-        return []
-    out: list[IncidentInfo] = []
-    for exp in record.exposures:
-        for inc in registry.incidents_for(exp.service):
-            if exp.shared_at is not None and inc.last_day < exp.shared_at:
-                continue
-            if exp.revoked_at is not None and inc.first_day > exp.revoked_at:
-                continue
-            out.append(IncidentInfo(service=exp.service, day=inc.date, kind=inc.kind, title=inc.kind_label,
-                                    summary=inc.summary, verified=inc.verified))
-    rank = {k: i for i, k in enumerate(INCIDENT_ORDER)}
-    return sorted(out, key=lambda i: (rank.get(i.kind, len(rank)), -(i.day.toordinal() if i.day else 0)))
 
 
 # ---- policy ---------------------------------------------------------------------------------------------------
@@ -132,27 +97,38 @@ def rule_list() -> list[tuple[str, str]]:
     return [(r.id, r.summary) for r in RULES]
 
 
-def context_for(key_id: str, profile: KeyProfile | None, history: InspectionHistory) -> RuleContext:
-    """The rules' context for one key: its last successful inspection when ``profile`` is not a success."""
+def context_for(key_id: str, profile: KeyProfile | None, history: InspectionHistory,
+                db: Any | None = None) -> RuleContext:
+    """The rules' context for one key: its last successful inspection when ``profile`` is not a success, and
+    (from ``db``) the day of its last completed rotation, as the audit and the report build it."""
+    from keyhygiene.core.report.rotations import last_rotation_day
     from keyhygiene.core.rules import context_for as core_context_for
 
-    return core_context_for(key_id, profile, history)
+    rotated = partial(last_rotation_day, db) if db is not None else None
+    return core_context_for(key_id, profile, history, last_rotation=rotated)
 
 
-def judge(record: KeyRecord, profile: KeyProfile | None, checked_at: datetime | None, *, policy: Any,
-          registry: Any, now: datetime, ctx: RuleContext | None = None) -> Judgement:
-    """Findings, score and blast radius of one key (empty without a registry: not loaded yet, or unreadable)."""
+def assess(record: KeyRecord, profile: KeyProfile | None, checked_at: datetime | None, *, policy: Any,
+           registry: Any, now: datetime, ctx: RuleContext | None = None) -> Judgement:
+    """``core.assessment.assess`` for one key (empty without a registry: not loaded yet, or unreadable)."""
     if policy is None or registry is None:  # before the deferred judging: no need to import the rules
         return Judgement([], None, "")
-    from keyhygiene.core.audit import judge as judge_key
+    from keyhygiene.core.assessment import assess as assess_key
 
-    a = judge_key(record, profile, checked_at, policy=policy, registry=registry, now=now, context=ctx)
-    return Judgement(list(a.findings), int(a.score), str(a.blast_radius))
+    a = assess_key(record, profile, checked_at, policy=policy, registry=registry, now=now, context=ctx)
+    return Judgement(list(a.findings), a.score, a.blast_radius, a)
+
+
+def summarize(assessments: Iterable[KeyAssessment]) -> Summary:
+    """The header's, banner's and tray's summary (``core.assessment.summarize``, as ``keyhygiene status``)."""
+    from keyhygiene.core.assessment import summarize as summary_of
+
+    return summary_of(assessments)
 
 
 def evaluate(record: KeyRecord, profile: KeyProfile | None, *, policy: Any, registry: Any,
              now: datetime) -> list[Finding]:
-    return judge(record, profile, None, policy=policy, registry=registry, now=now).findings
+    return assess(record, profile, None, policy=policy, registry=registry, now=now).findings
 
 
 def overall_score(scores: list[int]) -> int:

@@ -403,8 +403,7 @@ class DetailPane(QScrollArea):
             form.addRow(muted(QLabel("IP restriction")), wrap(ip, box, selectable=True))
         now = utcnow()
         created = row.created_at
-        origin = ("reported by the exchange" if p is not None and p.created_at else
-                  "entered by you" if row.record.created_at else "")
+        origin = {"exchange": "reported by the exchange", "declared": "entered by you"}.get(row.created_origin, "")
         form.addRow(muted(QLabel("Created")),
                     wrap(f"{_day(created)} ({format_age(row.age_days(now))} old, {origin})" if created
                          else "Unknown", box))
@@ -465,7 +464,8 @@ class DetailPane(QScrollArea):
                            + ("" if inc.verified else " (unverified)"), box)
                 lab.setToolTip(inc.summary)
                 pal = lab.palette()
-                pal.setColor(QPalette.ColorRole.WindowText, theme.severity_color("critical"))
+                # As severe as the finding that names the incident: the pane and the findings agree.
+                pal.setColor(QPalette.ColorRole.WindowText, theme.severity_color(inc.severity))
                 lab.setPalette(pal)
                 grid.addWidget(lab, len(exposures) + 2 + j, 0, 1, 3)
         return box

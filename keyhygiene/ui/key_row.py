@@ -9,10 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import TRADE_PERMISSIONS
 from keyhygiene.core.severity import Severity
+
+if TYPE_CHECKING:
+    from keyhygiene.core.assessment import KeyAssessment, Reminder
 
 # Per-key audit progress as the table shows it while an audit runs.
 IDLE, QUEUED, CHECKING, DONE, FAILED = "idle", "queued", "checking", "done", "failed"
@@ -97,8 +101,18 @@ class KeyRow:
     blast_radius: str = ""
     audit_state: str = IDLE
     audit_message: str = ""
-    # Services (registry ids) with an incident that touches this key; set by the services layer.
-    incident_services: frozenset[str] = frozenset()
+    # The core's judgement the findings, score and blast radius above come from (None: not judged yet). The
+    # sharings an incident touched and the reminders are read from it, never worked out here.
+    assessment: KeyAssessment | None = None
+
+    @property
+    def incident_services(self) -> frozenset[str]:
+        """Services (as stored) that held the key when one of their incidents happened, as the findings say."""
+        return self.assessment.incident_services if self.assessment is not None else frozenset()
+
+    @property
+    def reminders(self) -> tuple[Reminder, ...]:
+        return self.assessment.reminders if self.assessment is not None else ()
 
     @property
     def id(self) -> str:
@@ -149,9 +163,22 @@ class KeyRow:
 
     @property
     def created_at(self) -> datetime | None:
+        a = self.assessment
+        if a is not None and a.created_origin != "added":  # the date the age rules counted from
+            return a.created_at
         if self.profile is not None and self.profile.created_at is not None:
             return self.profile.created_at
         return self.record.created_at
+
+    @property
+    def created_origin(self) -> str:
+        """Where ``created_at`` comes from: "exchange", "declared" or "" (unknown), as the age rules read it."""
+        a = self.assessment
+        if a is not None:
+            return "" if a.created_origin == "added" else a.created_origin
+        if self.profile is not None and self.profile.created_at is not None:
+            return "exchange"
+        return "declared" if self.record.created_at is not None else ""
 
     def age_days(self, now: datetime) -> int | None:
         c = self.created_at
@@ -178,6 +205,11 @@ class KeyRow:
         """-1 when nothing was found (or rules unavailable), else 0 (info) … 4 (critical)."""
         w = self.worst_severity
         return -1 if w is None else Severity(w).rank
+
+    def severity_of(self, *rules: str) -> str | None:
+        """The worst severity among this key's findings of ``rules`` (None: no such finding)."""
+        found = [f.severity for f in self.findings if f.rule in rules]
+        return max(found, key=lambda s: Severity(s).rank) if found else None
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from keyhygiene.core.exchange_facts import display_name
+from keyhygiene.core.severity import Severity
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import exchange_icon
@@ -357,7 +358,10 @@ class KeyTableModel(QAbstractTableModel):
 
         text[Col.IP] = row.ip_text
         if row.ip_unrestricted:
-            fg[Col.IP] = "high" if (perms and any(p != "read" for p in perms)) else "medium"
+            # Coloured as severe as the rule's finding says (none for a read-only key: nothing to colour).
+            ip_sev = row.severity_of("no_ip_restriction")
+            if ip_sev is not None:
+                fg[Col.IP] = ip_sev
             tips[Col.IP] = "The exchange accepts this key from any IP address."
         elif row.profile is not None and row.profile.ip_whitelist:
             tips[Col.IP] = "Allowed from: " + ", ".join(row.profile.ip_whitelist)
@@ -369,8 +373,9 @@ class KeyTableModel(QAbstractTableModel):
         if days is not None:
             created = row.created_at
             tips[Col.AGE] = f"Created {created:%Y-%m-%d}" if created else ""
-            if days > self.max_age_days:
-                fg[Col.AGE] = "high"
+            age_sev = row.severity_of("too_old")
+            if age_sev is not None and Severity(age_sev).at_least(Severity.MEDIUM):
+                fg[Col.AGE] = age_sev
                 tips[Col.AGE] += f" \u2014 older than the {self.max_age_days}-day policy"
         else:
             tips[Col.AGE] = "Creation date unknown: the exchange does not report it and none was entered."
@@ -382,9 +387,9 @@ class KeyTableModel(QAbstractTableModel):
             left_days = (exp - now).total_seconds() / 86400
             text[Col.EXPIRES] = ("expired" if left_days <= 0 else "today" if left_days < 1
                                  else format_relative(exp, now))
-            left = (exp - now).total_seconds() / 86400
-            if left <= self.expiry_warning_days:
-                fg[Col.EXPIRES] = "high" if left <= 3 else "medium"
+            exp_sev = row.severity_of("expired", "expiring")
+            if exp_sev is not None:
+                fg[Col.EXPIRES] = exp_sev
             which = "trading permission" if row.profile and exp == row.profile.trade_expires_at else "key"
             tips[Col.EXPIRES] = f"The {which} expires {exp:%Y-%m-%d %H:%M} UTC"
 
@@ -396,7 +401,7 @@ class KeyTableModel(QAbstractTableModel):
             text[Col.SHARED] = ", ".join(t for t, _ in chips[Col.SHARED])
             tips[Col.SHARED] = "Given to: " + text[Col.SHARED]
             if row.incident_services:
-                tips[Col.SHARED] += "\nRed: the service had a security incident after it got this key."
+                tips[Col.SHARED] += "\nRed: the service had a security incident while it may have held this key."
         else:
             chips[Col.SHARED] = [("not shared", "muted")]
             text[Col.SHARED] = "not shared"
@@ -451,8 +456,8 @@ SCOPES: tuple[tuple[str, str], ...] = (
 
 
 def scope_accepts(scope: str, row: KeyRow) -> bool:
-    if scope == "attention":
-        return row.severity_rank >= 3
+    if scope == "attention":  # the keys the header counts (core.assessment.needs_attention)
+        return row.assessment is not None and row.assessment.needs_attention
     if scope == "critical":
         return row.severity_rank >= 4
     if scope == "shared":

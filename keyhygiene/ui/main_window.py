@@ -44,7 +44,7 @@ from keyhygiene.ui.clipboard import SecureClipboard
 from keyhygiene.ui.delegates import RENDER_BUDGET_S, CellDelegate
 from keyhygiene.ui.key_row import format_relative
 from keyhygiene.ui.key_table_model import KEY_ID_ROLE, ROW_ROLE, SCOPES, Col, KeyFilterProxyModel, KeyTableModel
-from keyhygiene.ui.reminders import IncidentRef, ReminderCenter, collect
+from keyhygiene.ui.reminders import ReminderCenter, collect
 from keyhygiene.ui.services import AuditOutcome, Services
 
 log = logging.getLogger(__name__)
@@ -579,20 +579,15 @@ class MainWindow(QMainWindow):
             return
         rows = self.services.rows()
         now = utcnow()
-        self.score_ring.set_score(self.services.overall_score())
-        crit = sum(1 for r in rows if r.worst_severity == "critical")
-        high = sum(1 for r in rows if r.worst_severity == "high")
-        attention = crit + high
+        # The core's summary, as `keyhygiene status` prints it: score, headline and counts come from one place.
+        summary = self.services.summary() if rows else None
+        self.score_ring.set_score(summary.score if summary is not None else None)
         if not rows:
             self.headline.setText("No keys yet")
-        elif not self.services.is_judged:
+        elif summary is None:
             self.headline.setText(f"{len(rows)} key{'s' if len(rows) != 1 else ''}")
-        elif attention:
-            self.headline.setText(f"{attention} of {len(rows)} key{'s' if len(rows) != 1 else ''} need attention")
-        elif any(r.findings for r in rows):
-            self.headline.setText("No urgent problems")
         else:
-            self.headline.setText("Every key follows your policy")
+            self.headline.setText(summary.headline)
         exchanges = len({r.record.exchange for r in rows})
         shared = sum(1 for r in rows if r.record.shared_with)
         last = self.services.last_audit
@@ -609,8 +604,9 @@ class MainWindow(QMainWindow):
         elif last is None:
             parts.append("not audited yet")
         self.subline.setText(" \u00b7 ".join(parts))
-        total = sum(len(r.findings) for r in rows)
-        counts = tuple((sev, sum(r.count(sev) for r in rows)) for sev in theme.SEVERITY_NAMES)
+        found = summary.findings if summary is not None else {}
+        total = sum(found.values())
+        counts = tuple((sev, int(found.get(sev, 0))) for sev in theme.SEVERITY_NAMES)
         if (total, counts) != self._shown_counts:  # rebuilt only when they change, not on every audit result
             self._shown_counts = (total, counts)
             self._show_counts(total, counts)
@@ -727,16 +723,7 @@ class MainWindow(QMainWindow):
 
     # ---- reminders --------------------------------------------------------------------------------------------
     def _evaluate_reminders(self) -> list[Any]:
-        def incidents(row: Any) -> list[IncidentRef]:
-            # One reminder per service: its most serious incident while it held the key.
-            seen: dict[str, IncidentRef] = {}
-            for i in self.services.incidents(row.id):
-                seen.setdefault(i.service, IncidentRef(i.service, self.services.service_name(i.service), i.day,
-                                                       i.title))
-            return list(seen.values())
-
-        return collect(self.services.rows(), now=utcnow(), max_age_days=self.model.max_age_days,
-                       expiry_warning_days=self.model.expiry_warning_days, incidents=incidents)
+        return collect(self.services.rows())
 
     def _on_reminders_changed(self, reminders: list[Any]) -> None:
         if not reminders:

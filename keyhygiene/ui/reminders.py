@@ -1,74 +1,29 @@
 """Reminders: keys past their age limit, keys (or trade rights) about to expire, and registry incidents that
 touch a stored key. Shown as a banner in the window and, where the platform has a tray, as a notification.
 
-``collect`` is plain Python over ``KeyRow`` snapshots; ``ReminderCenter`` only schedules it.
+A reminder is a current finding (``core.assessment.Reminder``): ``collect`` only gathers the ones each row's
+assessment carries, worst first, so the banner can never say more, or less, than the findings.
+``ReminderCenter`` only schedules it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from keyhygiene.ui.key_row import KeyRow
 
-
-@dataclass(frozen=True)
-class Reminder:
-    kind: str  # "age" | "expiry" | "expired" | "incident"
-    key_id: str
-    label: str
-    text: str
-    severity: str  # for colouring: "critical" | "high" | "medium"
-
-    @property
-    def ident(self) -> tuple[str, str, str]:
-        """What makes a reminder 'the same' across evaluations, so a notification is not repeated."""
-        return (self.kind, self.key_id, self.text)
+if TYPE_CHECKING:
+    from keyhygiene.core.assessment import Reminder
 
 
-@dataclass(frozen=True)
-class IncidentRef:
-    service: str
-    service_name: str
-    day: date | None
-    title: str
+def collect(rows: Sequence[KeyRow]) -> list[Reminder]:
+    # Imported here: the rules behind it load after the window's first paint (core_bridge's reason).
+    from keyhygiene.core.assessment import sort_reminders
 
-
-def collect(rows: Sequence[KeyRow], *, now: datetime, max_age_days: int, expiry_warning_days: int,
-            incidents: Callable[[KeyRow], Sequence[IncidentRef]] = lambda _r: ()) -> list[Reminder]:
-    out: list[Reminder] = []
-    for row in rows:
-        rec = row.record
-        if rec.state != "active":
-            continue
-        days = row.age_days(now)
-        if days is not None and days > max_age_days:
-            out.append(Reminder("age", rec.id, rec.label,
-                                f"\u201c{rec.label}\u201d is {days} days old (policy: rotate after {max_age_days}).",
-                                "high" if days > 2 * max_age_days else "medium"))
-        exp = row.expiry
-        if exp is not None:
-            left = (exp - now).total_seconds() / 86400
-            which = "Its trading permission" if row.profile and exp == row.profile.trade_expires_at else "It"
-            if left <= 0:
-                out.append(Reminder("expired", rec.id, rec.label,
-                                    f"\u201c{rec.label}\u201d: {which.lower()} expired on {exp:%Y-%m-%d}.", "high"))
-            elif left <= expiry_warning_days:
-                n = max(1, round(left))
-                out.append(Reminder("expiry", rec.id, rec.label,
-                                    f"\u201c{rec.label}\u201d: {which.lower()} expires in {n} day"
-                                    f"{'s' if n != 1 else ''} ({exp:%Y-%m-%d}).",
-                                    "high" if left <= 3 else "medium"))
-        for inc in incidents(row):
-            when = f" on {inc.day:%Y-%m-%d}" if inc.day else ""
-            out.append(Reminder("incident", rec.id, rec.label,
-                                f"\u201c{rec.label}\u201d was given to {inc.service_name}: "
-                                f"{inc.title or 'security incident'}{when}.", "critical"))
-    rank = {"critical": 0, "high": 1, "medium": 2}
-    return sorted(out, key=lambda r: (rank.get(r.severity, 3), r.label.lower(), r.kind))
+    return sort_reminders(r for row in rows for r in row.reminders)
 
 
 class ReminderCenter(QObject):

@@ -184,8 +184,8 @@ class Services(QObject):
                now: datetime) -> core_bridge.Judgement:
         if registry is None:  # not judged yet (or no registry): metadata only, no history queries
             return core_bridge.Judgement([], None, "")
-        return core_bridge.judge(rec, profile, at, policy=policy, registry=registry, now=now,
-                                 ctx=self._context_for(rec.id, profile))
+        return core_bridge.assess(rec, profile, at, policy=policy, registry=registry, now=now,
+                                  ctx=self._context_for(rec.id, profile))
 
     def _show_rows(self, judged: list[_Judged], newer_than: int | None = None) -> None:
         """Every row from ``judged``, each keeping its audit state; with ``newer_than``, a row changed after that
@@ -230,8 +230,8 @@ class Services(QObject):
         def work() -> tuple[Any, dict[str, core_bridge.Judgement]]:
             registry = core_bridge.load_registry()
             now = self.now()
-            out = {rec.id: core_bridge.judge(rec, prof, at, policy=policy, registry=registry, now=now,
-                                             ctx=self._context_for(rec.id, prof)) for rec, prof, at in snapshot}
+            out = {rec.id: core_bridge.assess(rec, prof, at, policy=policy, registry=registry, now=now,
+                                              ctx=self._context_for(rec.id, prof)) for rec, prof, at in snapshot}
             return registry, out
 
         self.pool.submit(work, on_done=self._on_judged, on_error=self._on_judge_failed)
@@ -294,19 +294,25 @@ class Services(QObject):
 
     def _row_from(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None,
                   j: core_bridge.Judgement) -> KeyRow:
-        incidents = core_bridge.incidents_touching(self.registry, rec)
         return KeyRow(record=rec, profile=profile, checked_at=at, findings=j.findings, score=j.score,
-                      blast_radius=j.blast_radius, incident_services=frozenset(i.service for i in incidents))
+                      blast_radius=j.blast_radius, assessment=j.assessment)
 
     def _context_for(self, key_id: str, profile: KeyProfile | None) -> Any:
         """When the latest check failed, the rules judge permissions on the last successful one."""
-        return core_bridge.context_for(key_id, profile, self.app.inspection_history)
+        # The rotation journal's database: the rules read a key's last completed rotation from it.
+        return core_bridge.context_for(key_id, profile, self.app.inspection_history, self.app.vault.db)
 
     def overall_score(self) -> int | None:
         """None until there is something to score: no keys, or findings not evaluated yet."""
-        if not self._rows or not self.is_judged:
+        summary = self.summary() if self._rows else None
+        return None if summary is None else summary.score
+
+    def summary(self) -> Any | None:
+        """The header's, banner's and tray's ``core.assessment.Summary`` (what ``keyhygiene status`` prints);
+        None until the rows are judged."""
+        if not self.is_judged or self.registry is None:  # without the registry nothing was judged
             return None
-        return core_bridge.overall_score([r.score for r in self._rows.values() if r.score is not None])
+        return core_bridge.summarize(r.assessment for r in self._rows.values() if r.assessment is not None)
 
     def service_name(self, service: str) -> str:
         return core_bridge.service_name(self.registry, service)
@@ -314,9 +320,10 @@ class Services(QObject):
     def services_catalog(self) -> list[core_bridge.ServiceInfo]:
         return core_bridge.registry_services(self.registry)
 
-    def incidents(self, key_id: str) -> list[core_bridge.IncidentInfo]:
+    def incidents(self, key_id: str) -> list[Any]:
+        """Incidents that touched the key, as its findings say (``core.assessment.IncidentExposure``)."""
         row = self._rows.get(key_id)
-        return [] if row is None else core_bridge.incidents_touching(self.registry, row.record)
+        return [] if row is None or row.assessment is None else row.assessment.incidents
 
     def inspection_history(self, key_id: str, limit: int = 20) -> list[tuple[datetime, KeyProfile]]:
         return self.app.inspection_history(key_id, limit)
@@ -537,7 +544,8 @@ class Services(QObject):
         missing = a.checked_at is None and not self._audit.cancelled  # the secret could not be read
         profile = a.profile if a.checked_at is not None else old.profile
         row = self._row_from(old.record, profile, a.checked_at if a.checked_at else old.checked_at,
-                             core_bridge.Judgement(list(a.findings), int(a.score), str(a.blast_radius)))
+                             core_bridge.Judgement(list(a.findings), int(a.score), str(a.blast_radius),
+                                                   a.assessment))
         if fresh:
             ok = a.profile.status == Status.OK
             row.audit_state = DONE if ok else FAILED

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from keyhygiene import APP_NAME
 from keyhygiene.ui.icons import app_icon
-from keyhygiene.ui.reminders import Reminder
+
+if TYPE_CHECKING:
+    from keyhygiene.core.assessment import Reminder
 
 
 def tray_available() -> bool:
@@ -41,9 +45,12 @@ class Tray(QSystemTrayIcon):
     def notify(self, reminders: list[Reminder]) -> None:
         if not reminders or not self.supportsMessages():
             return
-        worst = reminders[0]
-        title = f"{APP_NAME}: {len(reminders)} key{'s' if len(reminders) != 1 else ''} need attention"
+        worst = reminders[0]  # worst first (core.assessment.sort_reminders)
+        keys = len({r.key_id for r in reminders})
+        title = (f"{APP_NAME}: {len(reminders)} reminder{'s' if len(reminders) != 1 else ''} about {keys} "
+                 f"key{'s' if keys != 1 else ''}")
         body = worst.text if len(reminders) == 1 else worst.text + f"\n\u2026and {len(reminders) - 1} more."
         icon = (QSystemTrayIcon.MessageIcon.Critical if worst.severity == "critical"
-                else QSystemTrayIcon.MessageIcon.Warning)
+                else QSystemTrayIcon.MessageIcon.Warning if worst.severity in ("high", "medium")
+                else QSystemTrayIcon.MessageIcon.Information)
         self.showMessage(title, body, icon, 10000)

@@ -71,6 +71,10 @@ def test_risk_and_expiry_cells(qapp) -> None:  # type: ignore[no-untyped-def]
     model = KeyTableModel()
     model.set_rows([r], NOW)
     assert model.index(0, Col.EXPIRES).data(Qt.ItemDataRole.DisplayRole) == "in 2 d"
+    # The cell is coloured by the finding about it, not by a threshold of its own: no finding, no colour.
+    assert model.index(0, Col.EXPIRES).data(Qt.ItemDataRole.ForegroundRole) is None
+    r.findings.append(Finding("expiring", "low", "Key expires in 2 days", "d", "f"))
+    model.set_rows([r], NOW)
     assert model.index(0, Col.EXPIRES).data(Qt.ItemDataRole.ForegroundRole) is not None
     assert model.index(0, Col.PERMISSIONS).data(CHIPS_ROLE) == [("Read", "neutral"), ("Spot", "warn")]
     assert model.index(0, Col.PERMISSIONS).data(Qt.ItemDataRole.DisplayRole) is None  # painted as chips

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from keyhygiene.core.models import KeyProfile, KeyRecord, Status
+from keyhygiene.core.assessment import assess
+from keyhygiene.core.models import Exposure, KeyProfile, KeyRecord, Status
+from keyhygiene.core.policy import Policy
+from keyhygiene.core.registry import load_registry
 from keyhygiene.ui.key_row import KeyRow
-from keyhygiene.ui.reminders import IncidentRef, ReminderCenter, collect
+from keyhygiene.ui.reminders import ReminderCenter, collect
 from tests.helpers.gui import WAIT_MS, store
 from tests.helpers.simkeys import make_key
 
@@ -14,36 +17,43 @@ NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
 
 def _row(label: str, created_days: int | None = None, expires_days: float | None = None,
-         trade_days: float | None = None) -> KeyRow:
+         trade_days: float | None = None, shared: tuple[str, date | None] | None = None) -> KeyRow:
     rec = KeyRecord(id=f"k{label}", exchange="binance", label=label, purpose="bot", fingerprint="ab\u2026cd",
                     key_sha256="x", created_at=NOW - timedelta(days=created_days) if created_days else None,
-                    added_at=NOW, updated_at=NOW)
-    prof = KeyProfile(exchange="binance", key="ab\u2026cd", status=Status.OK,
+                    added_at=NOW, updated_at=NOW,
+                    exposures=[Exposure(service=shared[0], shared_at=shared[1])] if shared else [])
+    prof = KeyProfile(exchange="binance", key="ab\u2026cd", status=Status.OK, permissions=["read"],
+                      ip_restricted=True,
                       expires_at=NOW + timedelta(days=expires_days) if expires_days is not None else None,
                       trade_expires_at=NOW + timedelta(days=trade_days) if trade_days is not None else None)
-    return KeyRow(record=rec, profile=prof)
+    a = assess(rec, prof, NOW, policy=Policy(), registry=load_registry(), now=NOW)
+    return KeyRow(record=rec, profile=prof, findings=list(a.findings), score=a.score, assessment=a)
 
 
-def test_collect_age_expiry_and_incidents() -> None:
+def test_reminders_are_the_findings_of_the_reminder_rules() -> None:
     rows = [_row("fresh", 10), _row("old", 100), _row("ancient", 400), _row("expiring", 5, expires_days=3.5),
-            _row("trade", 5, trade_days=1), _row("expired", 5, expires_days=-2), _row("later", 5, expires_days=40)]
-    inc = IncidentRef("3commas", "3Commas", date(2022, 12, 28), "API-key leak")
-    found = collect(rows, now=NOW, max_age_days=90, expiry_warning_days=14,
-                    incidents=lambda r: [inc] if r.record.label == "old" else [])
+            _row("trade", 5, trade_days=1), _row("expired", 5, expires_days=-2), _row("later", 5, expires_days=40),
+            _row("leaked", 2000, shared=("3commas", date(2022, 3, 1)))]
+    found = collect(rows)
     kinds = {(r.label, r.kind) for r in found}
     assert kinds == {("old", "age"), ("ancient", "age"), ("expiring", "expiry"), ("trade", "expiry"),
-                     ("expired", "expired"), ("old", "incident")}
+                     ("expired", "expiry"), ("leaked", "age"), ("leaked", "incident")}
     assert found[0].kind == "incident" and found[0].severity == "critical"  # worst first
+    for r in found:  # every reminder is one of its key's findings, with that finding's rule, severity and title
+        row = next(x for x in rows if x.id == r.key_id)
+        assert any((f.rule, f.severity, f.title) == (r.rule, r.severity, r.title) for f in row.findings), r
     by = {(r.label, r.kind): r for r in found}
     assert by[("ancient", "age")].severity == "high" and by[("old", "age")].severity == "medium"
-    assert "trading permission" in by[("trade", "expiry")].text
+    assert "Trading permission" in by[("trade", "expiry")].text
     assert "4 days" in by[("expiring", "expiry")].text
-    assert "3Commas: API-key leak on 2022-12-28" in by[("old", "incident")].text
+    leak = next(r for r in found if r.rule == "shared_with_leaked_service")
+    assert leak.label == "leaked" and "3Commas" in leak.text and "2022-12-28" in leak.text
+    assert not any(r.label in ("fresh", "later") for r in found)
 
 
 def test_center_announces_only_new_reminders(qapp) -> None:  # type: ignore[no-untyped-def]
     current = [_row("old", 100)]
-    center = ReminderCenter(lambda: collect(current, now=NOW, max_age_days=90, expiry_warning_days=14))
+    center = ReminderCenter(lambda: collect(current))
     announced: list[list] = []
     center.announce.connect(announced.append)
     center.refresh()

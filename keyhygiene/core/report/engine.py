@@ -9,41 +9,20 @@ engine so golden files do not change every time a rule's wording does.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt  # the field named ``date`` below would shadow the type
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
 
 from keyhygiene.core.models import Finding, KeyProfile, KeyRecord
-from keyhygiene.core.timeutil import parse_iso
+from keyhygiene.core.service_info import IncidentInfo, ServiceInfo, incident_from, service_from
 
+if TYPE_CHECKING:
+    from keyhygiene.core.assessment import KeyAssessment
 
-@dataclass(frozen=True)
-class IncidentInfo:
-    """A dated, sourced incident at a third-party service (from the registry)."""
-
-    date: _dt.date | None  # first day it may have happened on
-    title: str
-    summary: str | None = None
-    sources: tuple[str, ...] = ()
-    last_date: _dt.date | None = None  # last day it may have happened on, when only the month is known
-    when: str | None = None  # the date as the registry states it ("2022-12-28", "October 2022")
-    verified: bool = True
-
-    @property
-    def until(self) -> _dt.date | None:
-        return self.last_date or self.date
-
-
-@dataclass(frozen=True)
-class ServiceInfo:
-    """A third-party service as the registry knows it."""
-
-    id: str
-    name: str
-    category: str | None = None
-    incidents: tuple[IncidentInfo, ...] = ()
+__all__ = ["AuditEngine", "IncidentInfo", "PolicyView", "RuleEngine", "ServiceInfo", "StaticEngine", "Verdict",
+           "incident_from", "policy_view", "service_from"]
 
 
 @dataclass(frozen=True)
@@ -59,11 +38,14 @@ class PolicyView:
 
 @dataclass(frozen=True)
 class Verdict:
-    """One key judged: what ``core.audit.judge`` returns, reduced to what a report prints."""
+    """One key judged: what ``core.assessment.assess`` returns, reduced to what a report prints."""
 
     findings: tuple[Finding, ...]
     score: int
     blast_radius: str | None
+    # The core's assessment behind it (None from a static engine): which sharings an incident touched, the
+    # creation date the rules counted from. The report takes those from here rather than working them out again.
+    assessment: KeyAssessment | None = None
 
 
 Inspection = tuple[datetime, KeyProfile]
@@ -118,7 +100,7 @@ class StaticEngine:
 
 class AuditEngine:
     """The real rules, scores and registry, judging each key exactly as ``keyhygiene audit`` does
-    (``core.audit.judge``), on the latest recorded inspection instead of a fresh one."""
+    (``core.assessment.assess``), on the latest recorded inspection instead of a fresh one."""
 
     def __init__(self, repo: Any, *, policy: Any = None, registry: Any = None, context: Any = None) -> None:
         from keyhygiene.core.policy import Policy
@@ -135,18 +117,15 @@ class AuditEngine:
     def judge_all(
         self, keys: Sequence[KeyRecord], latest: Mapping[str, Inspection], now: datetime
     ) -> dict[str, Verdict]:
-        from keyhygiene.core.audit import judge
-        from keyhygiene.core.rules import context_for
+        from keyhygiene.core.assessment import assess_stored
+        from keyhygiene.core.report.rotations import last_rotation_day
 
-        out: dict[str, Verdict] = {}
-        for k in keys:
-            at, profile = latest[k.id] if k.id in latest else (None, None)
-            # As the audit does for a key it could not ask today: judge on the last answer that worked.
-            ctx = context_for(k.id, profile, self._repo.inspection_history, self._context)
-            verdict = judge(k, profile, at, policy=self._policy, registry=self._registry, now=now, context=ctx)
-            out[k.id] = Verdict(findings=tuple(verdict.findings), score=verdict.score,
-                                blast_radius=verdict.blast_radius)
-        return out
+        db = getattr(self._repo, "db", None)
+        judged = assess_stored(keys, latest, history=self._repo.inspection_history,
+                               last_rotation=partial(last_rotation_day, db) if db is not None else None,
+                               policy=self._policy, registry=self._registry, now=now, context=self._context)
+        return {a.key.id: Verdict(findings=a.findings, score=a.score, blast_radius=a.blast_radius, assessment=a)
+                for a in judged}
 
     def overall_score(self, scores: Sequence[int]) -> int:
         from keyhygiene.core.score import overall_score
@@ -191,47 +170,3 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, str | int | float | bool) or v is None:
         return v
     return str(v)
-
-
-def _day(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    dt = parse_iso(str(value))
-    return dt.date() if dt else None
-
-
-def incident_from(obj: Any) -> IncidentInfo:
-    """A registry ``Incident`` (or any object or mapping with the same names) as the report shows it."""
-
-    def get(name: str, default: Any = None) -> Any:
-        if isinstance(obj, Mapping):
-            return obj.get(name, default)
-        return getattr(obj, name, default)
-
-    sources = tuple(str(s) for s in (get("sources") or ()) if s)
-    first = _day(get("first_day") or get("date"))
-    last = _day(get("last_day")) or first
-    title = get("title") or get("kind_label") or get("kind") or "Security incident"
-    return IncidentInfo(
-        date=first,
-        title=str(title)[:1].upper() + str(title)[1:],
-        summary=get("summary"),
-        sources=sources,
-        last_date=last if last != first else None,
-        when=get("when") or (first.isoformat() if first else None),
-        verified=bool(get("verified", True)),
-    )
-
-
-def service_from(svc: Any) -> ServiceInfo:
-    """A registry ``Service`` as the report shows it."""
-    return ServiceInfo(
-        id=str(svc.id),
-        name=str(svc.name),
-        category=getattr(svc, "category_label", None) or getattr(svc, "category", None),
-        incidents=tuple(incident_from(i) for i in getattr(svc, "incidents", ())),
-    )

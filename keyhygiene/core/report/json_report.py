@@ -16,7 +16,7 @@ from keyhygiene.core.report.model import ROTATION_REASONS, Report, ReportExposur
 from keyhygiene.core.report.rotations import RotationEntry
 from keyhygiene.core.timeutil import iso
 
-# What ``audit --json`` shows for a key that was never inspected (``core.audit.judge``): same here.
+# What ``audit --json`` shows for a key that was never inspected (``core.audit.KeyAudit.of``): same here.
 NOT_CHECKED_MESSAGE = "Not checked."
 
 
@@ -43,6 +43,9 @@ def report_document(report: Report) -> dict[str, Any]:
             "keys_with_incident_exposure": list(report.summary.keys_with_incident_exposure),
             "keys_shared": report.summary.keys_shared,
             "score_formula": report.score_formula,
+            "needs_attention": report.summary.needs_attention,
+            "headline": report.summary.headline,
+            "reminders": [r.to_json() for r in report.summary.reminders],
         },
         "keys": [key_json(k) for k in report.keys],
         "rotations": [rotation_json(r) for r in report.rotations],

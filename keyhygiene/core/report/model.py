@@ -7,19 +7,24 @@ opens the keychain. Free text that came from outside (exchange messages, notes) 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyhygiene import __version__
 from keyhygiene.core import redact
-from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status, account_facts_text
+from keyhygiene.core.assessment import Reminder, reminders_of, summarize
+from keyhygiene.core.models import Exposure, Finding, KeyProfile, KeyRecord, Status, account_facts_text
 from keyhygiene.core.permissions import Permission
 from keyhygiene.core.report.engine import IncidentInfo, PolicyView, RuleEngine, Verdict
 from keyhygiene.core.report.rotations import RotationEntry, read_rotations
+from keyhygiene.core.rules.exposure_window import exposed_at
 from keyhygiene.core.severity import SEVERITIES, Severity
 from keyhygiene.core.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from keyhygiene.core.assessment import KeyAssessment
 
 SCHEMA_VERSION = 1
 FILE_PREFIX = "file:"  # an exposure that is a local config file, not a service (models.Exposure)
@@ -82,6 +87,7 @@ class ReportKey:
     exposures: tuple[ReportExposure, ...]
     last_rotated: datetime | None
     rotation_reasons: tuple[str, ...]
+    reminders: tuple[Reminder, ...] = ()  # the findings the window's banner and `status` remind of
 
     @property
     def shared_with(self) -> list[str]:
@@ -157,6 +163,10 @@ class Summary:
     keys_needing_rotation: tuple[str, ...]
     keys_with_incident_exposure: tuple[str, ...]
     keys_shared: int
+    # As the window's header and `keyhygiene status` say it (``core.assessment.summarize``).
+    needs_attention: int = 0
+    headline: str = ""
+    reminders: tuple[Reminder, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,12 +264,18 @@ def _report_key(
 ) -> ReportKey:
     if profile is not None and profile.message:
         profile = dataclasses.replace(profile, message=redact.scrub(profile.message))
-    created, source = _created(rec, profile)
+    a = verdict.assessment
+    created, source = (a.created_at, a.created_origin) if a is not None else _created(rec, profile)
     age = max(0, (now - created).days) if created else None
     ordered = tuple(sorted(verdict.findings, key=lambda f: (-_rank(f.severity), f.rule, f.title)))
-    exposures = tuple(_exposure(rec.id, e, engine) for e in rec.exposures)
+    exposures = tuple(_exposure(rec.id, e, engine, _affects(rec, a, e, created, source)) for e in rec.exposures)
     reasons: list[str] = []
-    if age is not None and age > engine.policy.max_age_days:
+    if a is not None:
+        # Past the age limit when the age rule says so (its finding at medium or worse), not by a second count.
+        over_age = any(f.rule == "too_old" and Severity(f.severity).at_least(Severity.MEDIUM) for f in ordered)
+    else:  # a static engine (golden files) has no age rule to ask
+        over_age = age is not None and age > engine.policy.max_age_days
+    if over_age:
         reasons.append("age")
     if any(e.has_relevant_incident for e in exposures):
         reasons.append("incident")
@@ -286,7 +302,20 @@ def _report_key(
         exposures=exposures,
         last_rotated=last_rotated,
         rotation_reasons=tuple(reasons),
+        reminders=a.reminders if a is not None else reminders_of(rec, ordered),
     )
+
+
+def _affects(rec: KeyRecord, a: KeyAssessment | None, e: Exposure, created: datetime | None,
+             source: str | None) -> Callable[[IncidentInfo], bool]:
+    """Whether an incident touched this sharing. With an assessment, its findings say so (an incident no rule
+    reports, such as a failed sign-up flood, touches nothing); from a static engine, the rule's own dates."""
+    if a is not None:
+        touched = {i.id for v in a.exposures if v.exposure is e for i in v.incidents}
+        return lambda i: i.id is not None and i.id in touched
+    known = created.date() if created is not None and source != "added" else None
+    return lambda i: incident_affects(i, e.shared_at, e.revoked_at, created=known,
+                                      created_by_exchange=source == "exchange")
 
 
 def _created(rec: KeyRecord, profile: KeyProfile | None) -> tuple[datetime | None, str | None]:
@@ -306,10 +335,11 @@ def _rank(severity: str) -> int:
         return -1
 
 
-def _exposure(key_id: str, e: object, engine: RuleEngine) -> ReportExposure:
-    service: str = e.service  # type: ignore[attr-defined]
-    shared_at: date | None = e.shared_at  # type: ignore[attr-defined]
-    revoked_at: date | None = e.revoked_at  # type: ignore[attr-defined]
+def _exposure(key_id: str, e: Exposure, engine: RuleEngine,
+              affects: Callable[[IncidentInfo], bool]) -> ReportExposure:
+    service: str = e.service
+    shared_at: date | None = e.shared_at
+    revoked_at: date | None = e.revoked_at
     info = engine.service(service)
     name = info.name if info else service
     category = info.category if info else None
@@ -323,7 +353,7 @@ def _exposure(key_id: str, e: object, engine: RuleEngine) -> ReportExposure:
             summary=i.summary,
             sources=i.sources,
             verified=i.verified,
-            affects_key=incident_affects(i, shared_at, revoked_at),
+            affects_key=affects(i),
         )
         for i in sorted(info.incidents if info else (), key=lambda i: (i.date or date.min, i.title))
     )
@@ -335,21 +365,20 @@ def _exposure(key_id: str, e: object, engine: RuleEngine) -> ReportExposure:
         in_registry=info is not None,
         shared_at=shared_at,
         revoked_at=revoked_at,
-        note=e.note,  # type: ignore[attr-defined]
+        note=e.note,
         incidents=incidents,
     )
 
 
-def incident_affects(incident: IncidentInfo, shared_at: date | None, revoked_at: date | None) -> bool:
-    """True when the key may have been at the service while the incident happened. Unknown dates count as
-    exposed, and a month-precision incident spans its whole month: the report must not reassure on missing data."""
+def incident_affects(incident: IncidentInfo, shared_at: date | None, revoked_at: date | None, *,
+                     created: date | None = None, created_by_exchange: bool = False) -> bool:
+    """True when the key may have been at the service while the incident happened: ``rules.exposure_window``,
+    the rule the findings use (a report from a static engine has no findings that could say it). An undated
+    incident counts while the sharing lasts: the report must not reassure on missing data."""
     if incident.date is None:
         return revoked_at is None
-    if shared_at is not None and shared_at > incident.until:  # type: ignore[operator]
-        return False
-    if revoked_at is not None and revoked_at < incident.date:
-        return False
-    return True
+    return exposed_at(incident.date, incident.until or incident.date, shared_at=shared_at, revoked_at=revoked_at,
+                      created=created, created_by_exchange=created_by_exchange) is not None
 
 
 def _summary(keys: Sequence[ReportKey], engine: RuleEngine) -> Summary:
@@ -360,6 +389,7 @@ def _summary(keys: Sequence[ReportKey], engine: RuleEngine) -> Summary:
             if f.severity in by_sev:
                 by_sev[f.severity] += 1
         by_key[k.highest_severity if k.highest_severity in by_key else "none"] += 1
+    core = summarize(keys)
     return Summary(
         key_count=len(keys),
         overall_score=int(engine.overall_score([k.score for k in keys])),
@@ -368,4 +398,7 @@ def _summary(keys: Sequence[ReportKey], engine: RuleEngine) -> Summary:
         keys_needing_rotation=tuple(k.id for k in keys if k.needs_rotation),
         keys_with_incident_exposure=tuple(k.id for k in keys if k.incident_services),
         keys_shared=sum(1 for k in keys if k.shared_with),
+        needs_attention=core.needs_attention,
+        headline=core.headline,
+        reminders=core.reminders,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from keyhygiene.core.timeutil import parse_iso
 
@@ -80,3 +80,17 @@ def _ts(value: object) -> datetime | None:
     if not value:
         return None
     return parse_iso(str(value))
+
+
+def last_rotation_day(db: object, key_id: str) -> date | None:
+    """The day the key's latest completed rotation finished (None: never rotated). The rules read it: sharings
+    that had ended by then were sharings of the replaced key (``RuleContext.rotated_on``)."""
+    try:
+        rows = db.query(  # type: ignore[attr-defined]
+            "SELECT state, finished_at FROM rotations WHERE key_id = ? AND finished_at IS NOT NULL", (key_id,))
+    except sqlite3.Error as exc:
+        log.warning("rotation history unreadable: %s", exc)
+        return None
+    days = [at.date() for r in rows
+            if str(r["state"] or "").lower() not in _UNSUCCESSFUL and (at := _ts(r["finished_at"])) is not None]
+    return max(days) if days else None

@@ -13,6 +13,7 @@ from typing import Any
 from keyhygiene.core.models import AUTH_REJECTIONS, Finding, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import TRADE_PERMISSIONS, Permission
 from keyhygiene.core.rotation.states import RISK_TEXT, Risk, Verdict
+from keyhygiene.core.service_info import ServiceInfo
 from keyhygiene.core.severity import Severity
 
 FILE_PREFIX = "file:"
@@ -35,18 +36,6 @@ AMBIGUOUS_DEAD: frozenset[Status] = AUTH_REJECTIONS - CERTAIN_DEAD
 RETRYABLE: frozenset[Status] = frozenset(
     {Status.RATE_LIMITED, Status.CLOCK_SKEW, Status.UNREACHABLE, Status.ERROR}
 )
-
-
-@dataclass(frozen=True)
-class ServiceInfo:
-    """What the registry says about one consumer (the machine looks it up; tests pass it directly)."""
-
-    id: str
-    name: str
-    ips: tuple[str, ...] = ()
-    ips_published: str = "unknown"  # yes | no | discouraged | not_applicable | unknown
-    ips_url: str | None = None
-    needs: str | None = None  # none | read | trade
 
 
 @dataclass

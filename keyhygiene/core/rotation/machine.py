@@ -107,6 +107,7 @@ def exchange_ops(endpoints: Mapping[str, str] | None = None) -> ExchangeOps:
 def registry_services() -> Callable[[str], ServiceInfo | None]:
     """Consumer facts from the exposure registry (name, published egress IPs, what it needs)."""
     from keyhygiene.core.registry import FILE_PREFIX, load_registry
+    from keyhygiene.core.service_info import service_from
 
     registry = load_registry()
 
@@ -116,8 +117,7 @@ def registry_services() -> Callable[[str], ServiceInfo | None]:
         svc = registry.get(service)
         if svc is None:
             return None
-        return ServiceInfo(id=svc.id, name=svc.name, ips=tuple(svc.egress.ips), ips_published=svc.egress.published,
-                           ips_url=svc.egress.url, needs=svc.needs)
+        return service_from(svc)
 
     return lookup
 

@@ -17,37 +17,9 @@ def _rotate(f: KeyFacts) -> str:
     return f"keyhygiene rotate {f.key.id}"
 
 
-def _exposed_at(f: KeyFacts, c: Consumer, inc: Incident) -> str | None:
-    """Was this consumer holding this key when the incident happened?
-
-    Returns "yes" (dates prove it), "maybe" (dates unknown but possible) or None (dates rule it out).
-    The incident day itself counts as exposed on both ends: a leak is published after keys were collected.
-    """
-    e = c.exposure
-    if e.revoked_at is not None and e.revoked_at < inc.first_day:
-        return None  # the service no longer had the key
-    created = _known_creation_day(f)
-    if created is not None and created > inc.last_day and (e.shared_at is None or f.created_origin == "exchange"):
-        # The key did not exist yet. With a share date before the incident too, only the exchange's own creation
-        # date outweighs it: a declared one is the user's word against the user's word, and the leak stays.
-        return None
-    if e.shared_at is not None:
-        return "yes" if e.shared_at <= inc.last_day else None
-    return "maybe"
-
-
-def _known_creation_day(f: KeyFacts) -> date | None:
-    """The key's creation day as the exchange reports it or the user declared it (facts.py picks which).
-
-    None when only the day it was added here is known: that is merely an upper bound, it rules nothing out."""
-    if f.created_origin == "added" or f.created_at is None:
-        return None
-    return f.created_at.date()
-
-
 def _shared_before_creation(f: KeyFacts, c: Consumer) -> date | None:
     """The creation day when the recorded share date is earlier than it (one of the two dates is wrong)."""
-    created = _known_creation_day(f)
+    created = f.known_creation_day
     shared = c.exposure.shared_at
     return created if created is not None and shared is not None and shared < created else None
 
@@ -72,7 +44,7 @@ def shared_with_leaked_service(f: KeyFacts) -> Iterator[Finding]:
         if c.service is None:
             continue
         for inc in c.service.incidents_of(IncidentKind.KEY_LEAK):
-            exposed = _exposed_at(f, c, inc)
+            exposed = f.exposed_at(c, inc)
             if exposed is None:
                 continue
             if exposed == "yes":
@@ -88,13 +60,19 @@ def shared_with_leaked_service(f: KeyFacts) -> Iterator[Finding]:
                 title = f"May have been in {c.display}'s key leak of {inc.when}"
                 lead = "Without the date you shared it, KeyHygiene cannot rule out that it was in their hands when " \
                        "their stored API keys leaked"
+            fix = (f"Delete this key now {on_exchange_page(f)}; if you still need one, create a new key "
+                   f"restricted to the service's IP addresses ({_rotate(f)}). Check the account's trade history for "
+                   "orders you did not place.")
+            if exposed == "maybe":
+                # The severity reflects the doubt; the fix says how to settle it either way.
+                fix = (f"If you gave it to {c.display} on or before {inc.last_day.isoformat()}, or cannot tell: "
+                       f"{fix[0].lower()}{fix[1:]} If you gave it later, it was not in that leak: note the day you "
+                       "shared it, so the next check can tell.")
             yield finding(
                 "shared_with_leaked_service", severity, title,
                 f"{_shared_phrase(c)} {lead} ({inc.when}{_verified_note(inc)}): {inc.summary} "
                 f"Anyone with a copy can use the key until it is deleted on the exchange. {_sources(inc)}",
-                f"Delete this key now {on_exchange_page(f)}; if you still need one, create a new key "
-                f"restricted to the service's IP addresses ({_rotate(f)}). Check the account's trade history for "
-                "orders you did not place.",
+                fix,
                 service=c.name, incident=inc.id, shared_at=c.exposure.shared_at, revoked_at=c.exposure.revoked_at,
                 certainty=exposed,
             )
@@ -112,7 +90,7 @@ def shared_with_breached_service(f: KeyFacts) -> Iterator[Finding]:
         if c.service is None:
             continue
         for inc in c.service.incidents_of(*_BREACH_SEVERITY):
-            if _exposed_at(f, c, inc) is None:
+            if f.exposed_at(c, inc) is None:
                 continue
             severity = _BREACH_SEVERITY[inc.kind]
             if inc.kind == IncidentKind.PHISHING_CLONE:
@@ -172,7 +150,7 @@ def shared_with_third_party(f: KeyFacts) -> Iterator[Finding]:
             bits.append(f"{c.display} is not in KeyHygiene's service registry, so its incidents are not tracked.")
         else:
             bits.append(f"What {svc.name} ({svc.category_label}) needs: {svc.permission_detail}")
-            # Sharing cannot start before the key exists (same reading as _exposed_at): an incident between a
+            # Sharing cannot start before the key exists (same reading as exposure_window): an incident between a
             # share date and a later creation date happened before the service could have had the key.
             since = created or c.exposure.shared_at
             earlier = [i for i in svc.incidents_of(IncidentKind.KEY_LEAK, IncidentKind.ACCOUNT_DATA_BREACH,

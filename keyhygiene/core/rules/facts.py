@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime
 from keyhygiene.core.models import AUTH_REJECTIONS, Exposure, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import ALL_PERMISSIONS, TRADE_PERMISSIONS
 from keyhygiene.core.policy import Policy
-from keyhygiene.core.registry import FILE_PREFIX, Registry, Service
+from keyhygiene.core.registry import FILE_PREFIX, Incident, Registry, Service
+from keyhygiene.core.rules.exposure_window import Certainty, exposed_at
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,13 @@ class RuleContext:
     and not recorded on the key (a scan's fresh result; discovery computes the digest with ``masking.key_digest``).
     Copies a scan recorded are the key's own active ``file:`` exposures, read from the record itself, so every
     caller (audit, report, the window) sees them. ``last_good`` maps a key id to its latest successful inspection,
-    used when today's inspection could not reach the exchange.
+    used when today's inspection could not reach the exchange. ``rotated_on`` maps a key id to the day its last
+    completed rotation finished: sharings that had ended by then were sharings of the replaced key.
     """
 
     plaintext_copies: Mapping[str, Sequence[str]] = field(default_factory=dict)
     last_good: Mapping[str, tuple[datetime, KeyProfile]] = field(default_factory=dict)
+    rotated_on: Mapping[str, date] = field(default_factory=dict)
 
     def copies_of(self, key: KeyRecord) -> list[str]:
         found = list(self.plaintext_copies.get(key.id, ())) + list(self.plaintext_copies.get(key.key_sha256, ()))
@@ -40,6 +43,8 @@ class RuleContext:
 Inspection = tuple[datetime, KeyProfile]
 # ``Repository.inspection_history``: (key id, limit) -> that key's inspections, newest first.
 InspectionHistory = Callable[[str, int], Iterable[Inspection]]
+# key id -> the day its latest completed rotation finished, or None (``report.rotations.last_rotation_day``).
+LastRotation = Callable[[str], date | None]
 
 # How far back a failing key's last successful inspection is looked for. Audit, report and window all used 20;
 # a key whose last 20 checks all failed is judged without its old permissions rather than on a stale answer.
@@ -47,13 +52,17 @@ LAST_GOOD_LOOKBACK = 20
 
 
 def context_for(key_id: str, latest: KeyProfile | None, history: InspectionHistory,
-                base: RuleContext | None = None) -> RuleContext:
+                base: RuleContext | None = None, *, last_rotation: LastRotation | None = None) -> RuleContext:
     """``base`` (or an empty context) plus, when the key's latest inspection is not OK (or there is none), its
-    latest successful one from ``history``: the rules then judge permissions on the last answer that worked.
+    latest successful one from ``history``: the rules then judge permissions on the last answer that worked;
+    and, with ``last_rotation``, the day the key's last completed rotation finished.
 
     The one place audit, report and window build this, so the three judge a failing key the same way.
     ``build_facts`` decides whether the fallback applies (not for a key the exchange rejected)."""
     ctx = base if base is not None else RuleContext()
+    rotated = last_rotation(key_id) if last_rotation is not None else None
+    if rotated is not None:
+        ctx = replace(ctx, rotated_on={**ctx.rotated_on, key_id: rotated})
     if latest is not None and latest.status == Status.OK:
         return ctx  # today's answer is the truth: no history query
     for at, prof in history(key_id, LAST_GOOD_LOOKBACK):
@@ -176,6 +185,21 @@ class KeyFacts:
     @property
     def active_third_parties(self) -> list[Consumer]:
         return [c for c in self.active_consumers if c.third_party]
+
+    @property
+    def known_creation_day(self) -> date | None:
+        """The creation day as the exchange reports it or the user declared it; None when only the day it was added
+        here is known: that is merely an upper bound, it rules nothing out."""
+        if self.created_origin == "added" or self.created_at is None:
+            return None
+        return self.created_at.date()
+
+    def exposed_at(self, c: Consumer, inc: Incident) -> Certainty | None:
+        """Was this consumer holding this key when ``inc`` happened? ``exposure_window.exposed_at`` decides."""
+        e = c.exposure
+        return exposed_at(inc.first_day, inc.last_day, shared_at=e.shared_at, revoked_at=e.revoked_at,
+                          created=self.known_creation_day, created_by_exchange=self.created_origin == "exchange",
+                          rotated_on=self.context.rotated_on.get(self.key.id))
 
 
 def _aware(dt: datetime | None) -> datetime | None:
