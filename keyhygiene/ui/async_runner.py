@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from keyhygiene.service.runtime import Runtime
 from keyhygiene.ui.callbacks import deliver
@@ -41,8 +41,11 @@ class AsyncRunner(QObject):
         self._tickets = itertools.count(1)
         self._callbacks: dict[int, tuple[OnDone | None, OnError | None, QObject | None]] = {}
         self._outcomes: dict[int, tuple[tuple[Any] | None, BaseException | None]] = {}
-        self._delivered.connect(self._on_delivered)
-        self._settled.connect(self._on_settled)
+        # Queued even when emitted on the GUI thread: a coroutine that is already done when ``submit`` registers
+        # its callback must not run the caller's ``on_done`` inside ``submit`` (the caller has not finished the
+        # statement that asked; re-entering it started a rotation's key test twice).
+        self._delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
+        self._settled.connect(self._on_settled, Qt.ConnectionType.QueuedConnection)
 
     # ---- lifecycle (the runtime's loop) -------------------------------------------------------------------------
     def start(self) -> None:

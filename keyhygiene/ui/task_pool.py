@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 from keyhygiene.service.runtime import Runtime
 from keyhygiene.ui.callbacks import deliver
@@ -63,7 +63,8 @@ class TaskPool(QObject):
         self._results: dict[int, tuple[bool, Any]] = {}
         self._futures: dict[int, concurrent.futures.Future[None]] = {}
         self._qt_pool: QThreadPool | None = None  # made for the first job that needs Qt on its thread
-        self._finished.connect(self._on_finished)
+        # Queued always: results reach callbacks on a later turn of the GUI event loop, never inside ``submit``.
+        self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         self._idle_now.connect(self.idle)
 
     def submit(
