@@ -157,6 +157,9 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
 
 
 def run(args: argparse.Namespace) -> int:
+    from keyhygiene.hardening import harden_process
+
+    harden_process()  # idempotent: cli.main did it already unless the app was started some other way
     _headless_platform(args)
     # Every paint calls into Python (the model's data(), the delegate) once per cell, and each call has to take the
     # GIL back from the asyncio thread, which keeps it up to the switch interval (5 ms by default) while it parses

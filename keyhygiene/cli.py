@@ -121,6 +121,9 @@ def run_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from keyhygiene.hardening import harden_process
+
+    harden_process()  # before anything reads a secret (environment, prompt, keychain): no core dumps, umask 077
     # JSON and human output carry "…" in masked keys; do not let a C locale turn that into a crash.
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)

@@ -42,6 +42,8 @@ def open_app(args: argparse.Namespace, *, keychain: bool = False) -> App:
 
     paths = app_paths(getattr(args, "data_dir", None))
     app = App.open(paths, service_resolver=default_resolver(), endpoints=getattr(args, "endpoints", None))
+    for warning in app.vault.warnings:
+        err(f"warning: {warning}")
     try:
         configure_logging(paths)
     except OSError as exc:
@@ -60,8 +62,12 @@ def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Any:
 
 
 def parse_endpoints(values: list[str] | None) -> dict[str, str]:
-    """``--endpoint EXCHANGE=URL`` (repeatable) merged over ``KEYHYGIENE_ENDPOINTS`` (comma-separated)."""
+    """``--endpoint EXCHANGE=URL`` (repeatable) merged over ``KEYHYGIENE_ENDPOINTS`` (comma-separated).
+
+    Every entry must name a ccxt exchange and a well-formed http(s) URL: an override that is silently ignored
+    (a misspelled id) would send the key to the exchange's production host instead (issue 18)."""
     out: dict[str, str] = {}
+    sources: dict[str, str] = {}
     env = os.environ.get(ENDPOINTS_ENV, "")
     items = [(ENDPOINTS_ENV, s) for s in env.split(",") if s.strip()] + [("--endpoint", v) for v in values or []]
     for source, item in items:
@@ -71,8 +77,41 @@ def parse_endpoints(values: list[str] | None) -> dict[str, str]:
         url = url.strip().rstrip("/")
         if not url.startswith(("http://", "https://")):
             raise UsageError(f"{source}: the URL must start with http:// or https://, got {url!r}")
+        _check_url(source, url)
         out[name.strip().lower()] = url
+        sources[name.strip().lower()] = source
+    if out:
+        _check_exchanges(sources)
     return out
+
+
+def _check_url(source: str, url: str) -> None:
+    from urllib.parse import urlsplit
+
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        raise UsageError(f"{source}: the URL {url!r} contains spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises for a port outside 0-65535 or not a number
+    except ValueError as exc:
+        raise UsageError(f"{source}: {url!r} is not a valid URL ({exc})") from None
+    if not parts.hostname:
+        raise UsageError(f"{source}: the URL {url!r} names no host")
+    if port == 0:
+        raise UsageError(f"{source}: the URL {url!r} has port 0")
+
+
+def _check_exchanges(sources: dict[str, str]) -> None:
+    import difflib
+
+    from keyhygiene.service import exchange_info
+
+    for name, source in sources.items():
+        if exchange_info.is_known(name):
+            continue
+        close = difflib.get_close_matches(name, exchange_info.exchange_ids(), n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(close)}?" if close else "; use a ccxt exchange id such as binance"
+        raise UsageError(f"{source}: unknown exchange {name!r}{hint}")
 
 
 PEM_BEGIN = "-----BEGIN "
@@ -111,6 +150,14 @@ def _ask(prompt: str, hidden: bool = True) -> str:
     return lines[0] if lines else ""
 
 
+def _ask_field(field: str, what: str, prompt: str) -> str:
+    try:
+        return _ask(prompt)
+    except UnicodeDecodeError:
+        # The bytes are not quoted back: they may be most of a secret.
+        raise ValidationError(field, f"The {what} read from standard input is not valid UTF-8 text.") from None
+
+
 def _unescape_pem(value: str) -> str:
     """A PEM pasted from a JSON file keeps its ``\\n`` escapes (the CDP key download); make them newlines."""
     if PEM_BEGIN in value and "\\n" in value and "\n" not in value.strip():
@@ -124,11 +171,11 @@ def read_credentials(exchange: str, needs_passphrase: bool) -> Credentials:
     secret = os.environ.get(ENV_SECRET)
     passphrase = os.environ.get(ENV_PASSPHRASE)
     if key is None:
-        key = _ask(f"{exchange} API key: ")
+        key = _ask_field("api_key", "API key", f"{exchange} API key: ")
     if secret is None:
-        secret = _ask(f"{exchange} API secret (hidden): ")
+        secret = _ask_field("secret", "API secret", f"{exchange} API secret (hidden): ")
     if passphrase is None and needs_passphrase:
-        passphrase = _ask(f"{exchange} API passphrase (hidden): ")
+        passphrase = _ask_field("passphrase", "API passphrase", f"{exchange} API passphrase (hidden): ")
     if not key or not secret:
         raise ValidationError(
             "api_key" if not key else "secret",

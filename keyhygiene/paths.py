@@ -8,6 +8,7 @@ it too, so an overridden vault never writes into the user's real profile.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,12 @@ class AppPaths:
         return self.data_dir / "keyhygiene.sqlite3"
 
     @property
+    def vault_id_file(self) -> Path:
+        """The vault ids this data dir has used, newest first, beside the database: they name the keychain entries,
+        so a lost or damaged database does not orphan them for good (``doctor`` finds and adopts them)."""
+        return self.data_dir / "vault-id"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "keyhygiene.log"
 
@@ -36,14 +43,30 @@ class AppPaths:
         """Where files are copied before the app changes them (corrupt databases, cleaned-up configs)."""
         return self.data_dir / "backups"
 
-    def ensure(self) -> None:
+    def ensure(self) -> list[str]:
+        """Create the folders the app writes to; returns warnings for the user (issue 18).
+
+        A folder the app creates is 0700: only the owner may read metadata and logs, which name exchanges,
+        services and labels. A folder that already existed and was given with ``--data-dir`` is the user's: its
+        mode is kept, but the user is warned when others can read or enter it."""
+        warnings: list[str] = []
         for d in (self.data_dir, self.log_dir):
+            existed = d.is_dir()
             d.mkdir(parents=True, exist_ok=True)
-            # Only the owner may read metadata and logs: they name exchanges, services and labels.
+            if existed and self.overridden:
+                if os.name == "posix" and d == self.data_dir:
+                    mode = stat.S_IMODE(d.stat().st_mode)
+                    if mode & 0o077:
+                        warnings.append(
+                            f"the data folder {d} can be read by other users (mode {mode:04o}); it holds the names "
+                            f"of your keys, exchanges and services. Consider `chmod 700 {d}`."
+                        )
+                continue
             try:
                 os.chmod(d, 0o700)
             except OSError:
                 pass
+        return warnings
 
 
 def app_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:

@@ -46,11 +46,17 @@ def _format(args: argparse.Namespace) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from keyhygiene.core.registry import load_registry
+    from keyhygiene.core.report.output import ReportTargetError, check_target
 
     fmt = _format(args)
     to_stdout = args.output == "-"
     if to_stdout and fmt == "pdf":
         raise UsageError("a PDF report needs a file: give -o PATH")
+    if not to_stdout:
+        try:
+            check_target(Path(args.output))  # before any audit or vault access: nothing done for nothing
+        except ReportTargetError as exc:
+            raise UsageError(f"cannot write the report to {args.output}: {exc}") from None
     with open_app(args) as app:
         policy = app.load_policy()
         registry = load_registry()
@@ -71,7 +77,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         return exitcodes.OK
     try:
-        write_atomic(Path(args.output), text.encode("utf-8"))
+        write_atomic(Path(args.output), text.encode("utf-8"), create_parents=False)
+    except ReportTargetError as exc:
+        raise UsageError(f"cannot write the report to {args.output}: {exc}") from None
     except OSError as exc:
         raise UsageError(f"cannot write the report to {args.output}: {exc.strerror or exc}") from None
     _done(report, fmt, Path(args.output))
@@ -89,7 +97,7 @@ def _write_pdf(report: Report, path: Path) -> int:
     ensure_gui_application()
     try:
         write_pdf(report, path)
-    except OSError as exc:
+    except OSError as exc:  # ReportTargetError included: the target changed since it was checked
         raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
     _done(report, "pdf", path)
     return exitcodes.OK

@@ -35,9 +35,22 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--clean", action="append", default=[], metavar="FILE",
                    help="remove the keys from FILE after a backup (freqtrade configs and .env files; repeatable)")
     p.add_argument("--yes", action="store_true", help="clean without asking for each file")
-    p.add_argument("--max-size", type=int, default=None, metavar="BYTES",
-                   help="skip files larger than this (default 2 MiB)")
+    p.add_argument("--max-size", type=_max_size, default=None, metavar="BYTES",
+                   help="skip files larger than this (default 2 MiB; 1 byte to 1 GiB)")
     p.set_defaults(func=cmd_scan)
+
+
+MAX_SIZE_LIMIT = 1024**3
+
+
+def _max_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--max-size expects a number of bytes, got {text[:40]!r}") from None
+    if not 1 <= value <= MAX_SIZE_LIMIT:
+        raise argparse.ArgumentTypeError(f"--max-size must be between 1 and {MAX_SIZE_LIMIT} bytes (1 GiB)")
+    return value
 
 
 def cmd_scan(args: argparse.Namespace) -> int:

@@ -17,10 +17,13 @@ from keyhygiene.core.models import PURPOSES, Credentials
 from keyhygiene.core.timeutil import parse_day, utcnow
 
 MAX_LABEL = 200
+MAX_SERVICE = MAX_LABEL
 MAX_SECRET_BYTES = 8 * 1024  # DESIGN.md: any secret up to 8 KB must store on every backend
 # Control and format characters (newline, tab, escape, bidi overrides, …) and the Unicode line/paragraph separators:
 # a label is shown on one line of a table or a terminal, and these would break the row or disguise the text.
 _LABEL_FORBIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# Lone surrogates: how Python carries bytes that are not UTF-8 (argv, environment) into a str.
+_NOT_UTF8 = "Cs"
 
 
 class ValidationError(ValueError):
@@ -72,6 +75,7 @@ class ServiceRef:
         name = self.service.strip()
         if not name:
             raise ValidationError("shared_with", "No service named.")
+        validated_text("shared_with", "service name", name, MAX_SERVICE)
         if self.day is not None and self.day > utcnow().date():
             raise ValidationError("shared_with", f"The date {self.day} is in the future.")
         return ServiceRef(service=name, day=self.day)
@@ -83,14 +87,35 @@ def validated_label(label: str) -> str:
     lab = label.strip()
     if not lab:
         raise ValidationError("label", "The label is empty: give the key a name you will recognise.")
-    if len(lab) > MAX_LABEL:
-        raise ValidationError("label", f"The label has {len(lab)} characters; at most {MAX_LABEL} are allowed.")
-    for ch in lab:
-        if unicodedata.category(ch) in _LABEL_FORBIDDEN:
+    return validated_text("label", "label", lab, MAX_LABEL)
+
+
+def validated_text(field: str, what: str, text: str, max_len: int) -> str:
+    """One line of plain text: valid UTF-8, no control or format characters, at most ``max_len`` characters.
+    Labels and service names share it (issue 18: a service name once took escapes and megabytes)."""
+    if len(text) > max_len:
+        raise ValidationError(field, f"The {what} has {len(text)} characters; at most {max_len} are allowed.")
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == _NOT_UTF8:
+            raise ValidationError(field, f"The {what} is not valid UTF-8 text: type it again.")
+        if cat in _LABEL_FORBIDDEN:
             raise ValidationError(
-                "label", f"The label contains a control character (U+{ord(ch):04X}): use one line of plain text."
+                field, f"The {what} contains a control character (U+{ord(ch):04X}): use one line of plain text."
             )
-    return lab
+    return text
+
+
+def _check_key_text(field: str, what: str, value: str) -> None:
+    """An API key or passphrase is one token: a line break, ESC or NUL inside means a bad paste of *that* field
+    (and would otherwise surface later as a signing failure blamed on the secret)."""
+    for ch in value:
+        cat = unicodedata.category(ch)
+        if cat == _NOT_UTF8:
+            raise ValidationError(field, f"The {what} is not valid UTF-8 text: paste it again.")
+        if cat in _LABEL_FORBIDDEN:
+            kind = "a line break" if ch in "\r\n\u2028\u2029\x85" else f"a control character (U+{ord(ch):04X})"
+            raise ValidationError(field, f"The {what} contains {kind}: paste just the {what}, on one line.")
 
 
 def validated_exchange(exchange: str, catalog: ExchangeCatalog) -> str:
@@ -116,6 +141,10 @@ def validate_credentials(exchange: str, creds: Credentials, catalog: ExchangeCat
     """Messages name the field, never its value."""
     if not creds.api_key.strip():
         raise ValidationError("api_key", "The API key is empty.")
+    if creds.api_key == creds.api_key.strip():  # spaces around it have their own message below
+        _check_key_text("api_key", "API key", creds.api_key)
+    if creds.passphrase:
+        _check_key_text("passphrase", "passphrase", creds.passphrase)
     if not creds.secret.strip():
         raise ValidationError("secret", "The API secret is empty.")
     if creds.api_key != creds.api_key.strip():

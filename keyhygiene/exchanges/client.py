@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from keyhygiene.core.models import Credentials
 from keyhygiene.exchanges import readonly
+from keyhygiene.exchanges.http_guard import GuardedSession, hosts_of
 
 REQUEST_TIMEOUT_S = 15.0  # issue #3: at most 15 s a request …
 KEY_DEADLINE_S = 45.0  # … and 45 s a key, retries included
@@ -156,6 +157,11 @@ def create_client(
     client.on_rest_response = on_rest_response
     client._kh_capture = capture
     readonly.install(client, allowlist)
+    # Below ccxt: the request as it is really sent (host, allowlist), no redirects, bounded answers (issue 18).
+    client.session = GuardedSession(
+        session, hosts=hosts_of(client.urls.get("api"), getattr(client, "hostname", None)), allowlist=allowlist,
+        ssl_context=shared_ssl_context(),
+    )
     if pacer is not None:
         guarded = client.fetch
 

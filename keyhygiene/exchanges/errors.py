@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
@@ -30,7 +31,7 @@ MESSAGES: dict[Status, str] = {
         "The exchange rejected the key without saying why (deleted key, wrong IP or missing permission look "
         "the same here)."
     ),
-    Status.RATE_LIMITED: "The exchange is rate-limiting requests; try again in a minute.",
+    Status.RATE_LIMITED: "The exchange is rate-limiting requests; try again later.",
     Status.CLOCK_SKEW: "This computer's clock differs too much from the exchange's; sync the system clock.",
     Status.UNREACHABLE: "The exchange could not be reached (network down, DNS, refused connection or timeout).",
     Status.UNSUPPORTED: "This exchange has no way to describe a key through its API.",
@@ -59,10 +60,78 @@ def looks_like_html(body: str | None) -> bool:
     return head.startswith("<!doctype") or head.startswith("<html") or "<body" in head
 
 
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date (RFC 9110 allows both)."""
+    for k, v in headers.items():
+        if k.lower() != "retry-after":
+            continue
+        value = str(v).strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            from datetime import UTC, datetime
+            from email.utils import parsedate_to_datetime
+
+            when = parsedate_to_datetime(value)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError, IndexError):
+            return None
+    return None
+
+
+def retry_phrase(seconds: float) -> str:
+    """ "in 45 seconds", "in a minute", "in 60 minutes", "in 3 hours" (rounded up: never sooner than asked)."""
+    import math
+
+    if seconds <= 60:
+        n = max(1, math.ceil(seconds))
+        return "in a minute" if n == 60 else f"in {n} second{'s' if n != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    if minutes <= 120:
+        return f"in {minutes} minutes"
+    hours = math.ceil(seconds / 3600)
+    return f"in {hours} hours"
+
+
+def with_retry_after(status: Status, text: str, headers: Mapping[str, str] | None) -> str:
+    """A rate limit's message says when to retry, from the answer's Retry-After when there is one."""
+    if status is not Status.RATE_LIMITED or not headers:
+        return text
+    seconds = retry_after_seconds(headers)
+    if seconds is None:
+        return text
+    phrase = f"try again {retry_phrase(seconds)}"
+    if "try again later" in text:
+        return text.replace("try again later", phrase)
+    return f"{text.rstrip('.')}; {phrase}."
+
+
+def guard_failure(exc: BaseException) -> tuple[Status, str] | None:
+    """What the HTTP guard stopped (http_guard.py): whatever the exchange's own codes would say, this is it."""
+    from keyhygiene.exchanges.http_guard import RedirectRefused, ResponseTooLarge, UnreadableAnswer
+
+    if isinstance(exc, RedirectRefused):
+        return Status.ERROR, message(Status.ERROR, f"It answered with a redirect to {exc.location} (HTTP "
+                                     f"{exc.status}); KeyHygiene never follows a redirect with a signed request.")
+    if isinstance(exc, ResponseTooLarge):
+        return Status.ERROR, message(Status.ERROR, f"Its answer was larger than {exc.limit // 1024} KiB, far more "
+                                     "than a key description; KeyHygiene stopped reading it.")
+    if isinstance(exc, UnreadableAnswer):
+        return Status.ERROR, message(Status.ERROR, f"{str(exc).capitalize()}.")
+    return None
+
+
 def generic(exc: BaseException, http_status: int | None, body: str | None) -> tuple[Status, str]:
     """The mapping used when the adapter did not recognise an exchange-specific code."""
     import ccxt
 
+    guarded = guard_failure(exc)
+    if guarded is not None:
+        return guarded
     if isinstance(exc, ReadOnlyViolation):
         return Status.ERROR, message(Status.ERROR, "KeyHygiene blocked a non-read request (this is a bug).")
     if isinstance(exc, asyncio.TimeoutError | ccxt.RequestTimeout):
@@ -99,6 +168,9 @@ def classify(adapter: Adapter | None, exc: BaseException, http_status: int | Non
              ) -> tuple[Status, str]:
     """A failed request's status and plain message: the exchange's own codes (``adapter.classify``) first, except
     for a rate limit or IP ban (``RATE_LIMIT_HTTP``); the generic mapping otherwise."""
+    guarded = guard_failure(exc)
+    if guarded is not None:
+        return guarded
     if adapter is not None and http_status not in RATE_LIMIT_HTTP:
         try:
             mapped = adapter.classify(http_status, decode_body(body), exc)  # type: ignore[arg-type]

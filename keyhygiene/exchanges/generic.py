@@ -59,7 +59,7 @@ class GenericLiveness:
         except Exception as exc:  # noqa: BLE001
             cap = capture_of(client)
             profile.status, profile.message = errors.generic(exc, cap.status, cap.body)
-            profile.message = redact.scrub(profile.message)
+            profile.message = redact.scrub(errors.with_retry_after(profile.status, profile.message, cap.headers))
         finally:
             await client.close()
         return profile

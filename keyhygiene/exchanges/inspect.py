@@ -26,14 +26,7 @@ MAX_RATE_LIMIT_RETRIES = 2
 MAX_RETRY_AFTER_S = 20.0
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    for k, v in headers.items():
-        if k.lower() == "retry-after":
-            try:
-                return max(0.0, float(v))
-            except (TypeError, ValueError):
-                return None
-    return None
+retry_after_seconds = errors.retry_after_seconds
 
 
 async def inspect_key(
@@ -84,7 +77,7 @@ async def inspect_key(
     except Exception as exc:  # noqa: BLE001 - every failure becomes a status
         cap = capture_of(client)
         profile.status, profile.message = errors.classify(adapter, exc, cap.status, cap.body)
-        profile.message = redact.scrub(profile.message)
+        profile.message = redact.scrub(errors.with_retry_after(profile.status, profile.message, cap.headers))
         log.info("inspect %s %s: %s (%s)", exchange, profile.key, profile.status.value, type(exc).__name__)
     finally:
         await client.close()

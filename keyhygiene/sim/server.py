@@ -29,7 +29,13 @@ from keyhygiene.sim.model import SimKey
 
 log = logging.getLogger(__name__)
 
-FAULT_KINDS = ("html", "malformed_json", "http_429", "http_418", "http_500", "clock_skew", "hang")
+FAULT_KINDS = ("html", "malformed_json", "http_429", "http_418", "http_500", "clock_skew", "hang",
+               # issue 18: answers a client must neither follow nor swallow whole
+               "redirect", "endless_body", "gzip_bomb", "huge_json")
+# Where the "redirect" fault sends a client: another host name for the loopback (so a client that follows it
+# carries the API key header to a host it was never pointed at) and a withdraw path (never on an allowlist).
+REDIRECT_PATH = "/sapi/v1/capital/withdraw/apply"
+HUGE_JSON_BYTES = 8 * 1024 * 1024
 CLOCK_SKEW_MS = 120_000
 DEFAULT_CLIENT_IP = "203.0.113.10"  # TEST-NET-3: the public IP the simulator pretends requests come from
 
@@ -219,6 +225,7 @@ class Simulator:
         return None
 
     def _middleware(self, exchange: str):  # type: ignore[no-untyped-def]
+        # (the hostile answers of issue 18 are in _hostile_answer below)
         @web.middleware
         async def middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
             if request.path.startswith(CONSOLE_PREFIX + "/"):
@@ -247,6 +254,8 @@ class Simulator:
                 resp.set_status(429 if fault == "http_429" else 418)
                 resp.headers["Retry-After"] = "1"
                 return resp
+            if fault in ("redirect", "endless_body", "gzip_bomb", "huge_json"):
+                return await _hostile_answer(fault, request)
             if fault == "http_500":
                 return web.Response(status=500, content_type="application/json",
                                     text='{"error": "Internal Server Error"}')
@@ -267,3 +276,43 @@ class Simulator:
                 return ex.error(r.kind)
 
         return middleware
+
+
+async def _hostile_answer(fault: str, request: web.Request) -> web.StreamResponse:
+    """Answers that once drove a client to follow a redirect with the key, or to gigabytes of memory."""
+    if fault == "redirect":
+        port = request.url.port
+        raise web.HTTPFound(f"http://localhost:{port}{REDIRECT_PATH}?amount=1&coin=BTC")
+    if fault == "huge_json":
+        body = b'{"data": "' + b"x" * HUGE_JSON_BYTES + b'"}'
+        return web.Response(body=body, content_type="application/json")
+    resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    if fault == "gzip_bomb":
+        member = _gzip_member()
+        resp.headers["Content-Encoding"] = "gzip"
+        await resp.prepare(request)
+        for _ in range(16):  # 16 gzip members of 64 MiB of zeros each: 1 GiB from ~1 MB on the wire
+            await resp.write(member)
+        await resp.write_eof()
+        return resp
+    await resp.prepare(request)  # endless_body: a JSON array that never closes, until the client hangs up
+    await resp.write(b"[")
+    chunk = b'"' + b"x" * 65_000 + b'",'
+    try:
+        while True:
+            await resp.write(chunk)
+    except (ConnectionError, RuntimeError):
+        pass
+    return resp
+
+
+_GZIP_MEMBER: bytes | None = None
+
+
+def _gzip_member() -> bytes:
+    global _GZIP_MEMBER
+    if _GZIP_MEMBER is None:
+        import gzip
+
+        _GZIP_MEMBER = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
+    return _GZIP_MEMBER

@@ -7,6 +7,7 @@ A database that cannot be read is copied aside and reported; it is never silentl
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sqlite3
 import threading
@@ -17,6 +18,10 @@ from pathlib import Path
 from keyhygiene.core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+SQLITE_HEADER = b"SQLite format 3\x00"
+# Below this much free space SQLite cannot even create its WAL and shared-memory files: an open that fails with
+# a bare "disk I/O error" then means a full disk, not a damaged file.
+_MIN_FREE_BYTES = 64 * 1024
 
 
 class DatabaseError(Exception):
@@ -29,8 +34,9 @@ class DatabaseCorrupt(DatabaseError):
         where = f" A copy was saved to {copy}." if copy else ""
         super().__init__(
             f"The KeyHygiene database at {path} is damaged and cannot be read ({detail}).{where} "
-            "Nothing was overwritten. Your secrets are still in the OS keychain; move the damaged file away "
-            "to start a new vault, or restore it from a backup."
+            "Nothing was overwritten. Your secrets are still in the OS keychain: `keyhygiene doctor` lists them; "
+            "restore the file from a backup, or move it away and run `keyhygiene doctor --repair` to adopt "
+            "them into a new vault."
         )
 
 
@@ -133,7 +139,6 @@ class Database:
         self._conn = self._open()
 
     def _open(self) -> sqlite3.Connection:
-        existed = self.path.exists() and self.path.stat().st_size > 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -141,6 +146,11 @@ class Database:
                 f"The data folder {self.path.parent} cannot be created ({exc.strerror or exc}). "
                 "Choose another data folder with --data-dir."
             ) from None
+        existed = self.path.exists()
+        if existed:
+            self._check_header()
+        else:
+            self._create()
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
         except sqlite3.Error as exc:
@@ -151,13 +161,7 @@ class Database:
                 if not row or row[0] != "ok":
                     raise _Damaged(row[0] if row else "integrity check failed")
             self._refuse_newer(conn)  # before anything below writes to the file
-            conn.execute("PRAGMA foreign_keys = ON")
-            try:
-                conn.execute("PRAGMA journal_mode = WAL")
-            except sqlite3.OperationalError:
-                pass  # read-only media: keep the default journal, the read-only check below reports it
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self._migrate(conn)
+            self._prepare(conn)
         except (sqlite3.Error, _Damaged) as exc:
             conn.close()
             raise self._open_error(exc, existed) from None
@@ -166,9 +170,67 @@ class Database:
             raise
         return conn
 
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA foreign_keys = ON")
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:
+            pass  # read-only media: keep the default journal, the read-only check below reports it
+        conn.execute("PRAGMA synchronous = NORMAL")
+        self._migrate(conn)
+
+    def _check_header(self) -> None:
+        """The app never leaves an empty or header-less database behind (``_create``), so one is a damaged vault:
+        opening it as a new one would hand out a new vault id and orphan every keychain entry (issue 18)."""
+        try:
+            with open(self.path, "rb") as fh:
+                head = fh.read(len(SQLITE_HEADER))
+        except OSError:
+            return  # unreadable: SQLite's own open names the cause (permissions, …)
+        if head == SQLITE_HEADER:
+            return
+        detail = "the file is empty (0 bytes)" if not head else "the file does not start with an SQLite header"
+        raise DatabaseCorrupt(self.path, self._copy_aside(), detail)
+
+    def _create(self) -> None:
+        """Build a new database beside its final name and link it into place only when its schema is complete, so
+        a first run that is killed, or a full disk, never leaves a zero-byte or half-made file where the vault
+        belongs. Two first runs at once: the second link fails and that process opens the first one's file."""
+        tmp = self.path.with_name(f".{self.path.name}.new-{os.getpid()}-{threading.get_ident()}")
+        try:
+            try:
+                conn = sqlite3.connect(tmp, isolation_level=None)
+            except sqlite3.Error as exc:
+                raise self._open_error(exc, False) from None
+            try:
+                conn.execute("PRAGMA foreign_keys = ON")
+                self._migrate(conn)  # rollback journal here: one self-contained file to link into place
+            except sqlite3.Error as exc:
+                raise self._open_error(exc, False) from None
+            finally:
+                conn.close()
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                pass  # another process created the vault first: use theirs
+            except OSError:
+                # File systems without hard links (some FUSE/SMB mounts): rename, unless someone was faster.
+                if not self.path.exists():
+                    os.replace(tmp, self.path)
+        except OSError as exc:
+            raise self._open_error(exc, False) from None
+        finally:
+            for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
+                try:
+                    leftover.unlink()
+                except OSError:
+                    pass
+
     def _open_error(self, exc: Exception, existed: bool) -> DatabaseError:
         """Name the real cause: only a file SQLite calls damaged is reported (and copied aside) as damaged."""
         kind = _classify(exc)
+        if kind == "other" and self._disk_full():
+            kind = "full"  # SQLite reports a full disk at open as "disk I/O error" (it cannot create the WAL)
         if kind == "readonly":
             return DatabaseError(
                 f"The database {self.path} is read-only. Check the permissions of the file and of its folder, "
@@ -182,7 +244,9 @@ class Database:
         if kind == "busy":
             return DatabaseError(f"The database {self.path} is in use by another program; close it and try again.")
         if kind == "full":
-            return DatabaseError(f"The disk holding {self.path} is full; free some space and try again.")
+            return DatabaseError(
+                f"The disk holding {self.path} is full; free some space and try again. Nothing was changed."
+            )
         if existed:
             return DatabaseCorrupt(self.path, self._copy_aside(), str(exc))
         return DatabaseError(f"The database {self.path} cannot be created: {exc}.")
@@ -195,14 +259,28 @@ class Database:
         while dest.exists():  # two failures within a second must not overwrite the first copy
             n += 1
             dest = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{n}")
+        wal = self.path.with_name(self.path.name + "-wal")
+        copies = [(self.path, dest)] + ([(wal, dest.with_name(dest.name + "-wal"))] if wal.exists() else [])
+        made: list[Path] = []
         try:
-            shutil.copy2(self.path, dest)
-            wal = self.path.with_name(self.path.name + "-wal")
-            if wal.exists():
-                shutil.copy2(wal, dest.with_name(dest.name + "-wal"))
+            for src, dst in copies:
+                made.append(dst)
+                shutil.copy2(src, dst)
             return dest
         except OSError:
+            # A half-written copy (a full disk) would pass for the user's data: remove it, report no copy.
+            for dst in made:
+                try:
+                    dst.unlink()
+                except OSError:
+                    pass
             return None
+
+    def _disk_full(self) -> bool:
+        try:
+            return shutil.disk_usage(self.path.parent).free < _MIN_FREE_BYTES
+        except OSError:
+            return False
 
     def _refuse_newer(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]

@@ -7,13 +7,17 @@ further items ``…/<slot>#<gen>.<i>``. Slots are ``current`` and ``pending`` (a
 promoted). ``gen`` is fresh on every write: the new pieces are written beside the old ones and the header is
 switched last, so a write that fails half-way leaves the previous value readable and no stray pieces behind.
 
-Every call is synchronous and may block on an unlock prompt: the GUI calls it from a worker thread.
+Every call is synchronous and may block on an unlock prompt: the GUI calls it from a worker thread. Each backend
+call also runs on a thread of its own with a deadline (``KEYCHAIN_TIMEOUT_S``): a Secret Service daemon that was
+stopped answers nothing, ever, and the app must say so instead of hanging (issue 18). The stuck call's thread is a
+daemon: it never holds up the process's exit.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -30,6 +34,7 @@ from keyhygiene.core.models import Credentials
 from keyhygiene.core.validation import MAX_SECRET_BYTES  # DESIGN.md: any secret up to 8 KB, on every backend
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 def _keyring() -> ModuleType:
@@ -49,6 +54,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 SERVICE_PREFIX = "KeyHygiene"
+META_FIELD = "_meta"  # Credentials.from_dict ignores it
 CURRENT = "current"
 PENDING = "pending"
 SLOTS = (CURRENT, PENDING)
@@ -58,6 +64,22 @@ MAX_ENTRY_BYTES = 16 * MAX_SECRET_BYTES
 _CHUNK_HEADER = "chunked:2:"
 # Windows Credential Manager caps a credential blob at 2,560 bytes, and keyring stores it as UTF-16.
 _WINDOWS_BLOB_LIMIT = 2560
+
+
+DEFAULT_KEYCHAIN_TIMEOUT_S = 30.0  # long enough to type a password into an unlock prompt
+TIMEOUT_ENV = "KEYHYGIENE_KEYCHAIN_TIMEOUT"
+
+
+def timeout_from_env() -> float:
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_KEYCHAIN_TIMEOUT_S
+    except ValueError:
+        return DEFAULT_KEYCHAIN_TIMEOUT_S
+    return value if 0 < value <= 3600 else DEFAULT_KEYCHAIN_TIMEOUT_S
+
+
+KEYCHAIN_TIMEOUT_S = timeout_from_env()
 
 
 class KeychainState(StrEnum):
@@ -72,6 +94,7 @@ class KeychainStatus:
     state: KeychainState
     backend: str
     message: str
+    timed_out: float | None = None  # seconds waited, when the keychain did not answer at all
 
     @property
     def usable(self) -> bool:
@@ -87,6 +110,51 @@ class KeychainError(Exception):
     def __init__(self, status: KeychainStatus, detail: str = "") -> None:
         self.status = status
         super().__init__(f"{status.message}{(' (' + detail + ')') if detail else ''}")
+
+
+class KeychainTimeout(KeychainError):
+    """A keychain call did not return within the deadline (a stopped daemon, a hidden unlock prompt)."""
+
+    def __init__(self, backend: str, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(KeychainStatus(KeychainState.UNAVAILABLE, backend, timeout_message(seconds), seconds))
+
+
+def timeout_message(seconds: float) -> str:
+    return (
+        f"The keychain did not answer in {seconds:g} s: its service may be stopped or waiting behind an unlock "
+        "prompt you cannot see. Unlock or restart it (Linux: `gnome-keyring-daemon --replace`, or log out and "
+        f"back in) and try again; {TIMEOUT_ENV} sets the wait in seconds."
+    )
+
+
+class _Timeout(Exception):
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"no answer in {seconds:g} s")
+
+
+def with_deadline(fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)`` on a daemon thread; ``_Timeout`` when it has not returned after ``KEYCHAIN_TIMEOUT_S``."""
+    seconds = KEYCHAIN_TIMEOUT_S
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # handed to the caller's thread as is
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="keychain-call", daemon=True).start()
+    if not done.wait(seconds):
+        log.warning("keychain call %s did not return within %g s", getattr(fn, "__name__", fn), seconds)
+        raise _Timeout(seconds)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
 
 
 def backend_name(backend: keyring.backend.KeyringBackend) -> str:
@@ -181,7 +249,11 @@ class SecretStore:
     @property
     def backend(self) -> keyring.backend.KeyringBackend:
         if self._backend is None:
-            self._backend = _keyring().get_keyring()
+            # Choosing a backend probes the Secret Service over D-Bus: it can hang like any other call.
+            try:
+                self._backend = with_deadline(_keyring().get_keyring)
+            except _Timeout as exc:
+                raise KeychainTimeout("none", exc.seconds) from None
         return self._backend
 
     # ---- status -------------------------------------------------------------------------------------------
@@ -189,13 +261,17 @@ class SecretStore:
         """Probe the backend with a harmless read; this is what may trigger an unlock prompt."""
         try:
             backend = self.backend
+        except KeychainTimeout as exc:
+            return exc.status
         except Exception as exc:  # keyring can fail while loading its config
             return self._status(KeychainState.UNAVAILABLE, "none", str(exc))
         name = backend_name(backend)
         if is_fail_backend(backend):
             return self._status(KeychainState.UNAVAILABLE, name)
         try:
-            backend.get_password(self._service("probe", CURRENT), "probe")
+            with_deadline(backend.get_password, self._service("probe", CURRENT), "probe")
+        except _Timeout as exc:
+            return KeychainStatus(KeychainState.UNAVAILABLE, name, timeout_message(exc.seconds), exc.seconds)
         except Exception as exc:  # KeyringLocked, dbus errors, missing daemon, InitError, NoKeyringError…
             return self._status(_state_of(exc), name, redact.scrub(exc))
         return self._status(KeychainState.AVAILABLE, name)
@@ -218,11 +294,18 @@ class SecretStore:
         base = f"{SERVICE_PREFIX}/{self.vault_id}/{key_id}/{slot}"
         return base if chunk is None else f"{base}#{chunk}"
 
-    def put(self, key_id: str, creds: Credentials, slot: str = CURRENT) -> None:
-        """Store ``creds`` in ``slot``, replacing what was there. On failure the previous value is untouched."""
+    def put(self, key_id: str, creds: Credentials, slot: str = CURRENT,
+            meta: dict[str, str] | None = None) -> None:
+        """Store ``creds`` in ``slot``, replacing what was there. On failure the previous value is untouched.
+
+        ``meta`` (exchange, label: nothing secret) travels with the entry, so an entry whose database row was lost
+        can be adopted again as the key it was (``doctor --repair``)."""
         _check_slot(slot)
         redact.remember(creds.secret_values())
-        doc = json.dumps(creds.to_dict(), separators=(",", ":"), sort_keys=True)
+        body: dict[str, Any] = dict(creds.to_dict())
+        if meta:
+            body[META_FIELD] = dict(meta)
+        doc = json.dumps(body, separators=(",", ":"), sort_keys=True)
         if len(doc.encode("utf-8")) > MAX_ENTRY_BYTES:
             raise ValueError("These credentials are larger than a keychain entry may hold.")
         with self._lock:
@@ -256,6 +339,36 @@ class SecretStore:
                     self._delete_quiet(name, key_id, best_effort=True)
 
     def get(self, key_id: str, slot: str = CURRENT) -> Credentials | None:
+        doc = self._document(key_id, slot)
+        if doc is None:
+            return None
+        try:
+            creds = Credentials.from_dict(doc)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise KeychainCorrupt(f"The keychain entry of key {key_id} ({slot}) is not readable.") from None
+        redact.remember(creds.secret_values())
+        return creds
+
+    def meta(self, key_id: str, slot: str = CURRENT) -> dict[str, str]:
+        """The non-secret description stored with the entry ({} for entries written before it was)."""
+        doc = self._document(key_id, slot) or {}
+        meta = doc.get(META_FIELD) if isinstance(doc, dict) else None
+        return {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
+
+    def list_key_ids(self) -> set[str] | None:
+        """Key ids that have an entry in this vault's namespace, or None when the backend cannot list its items
+        (then only the ids the database knows can be checked)."""
+        services = list_services(self.backend, f"{SERVICE_PREFIX}/{self.vault_id}/")
+        if services is None:
+            return None
+        ids = set()
+        for name in services:
+            parts = name[len(SERVICE_PREFIX) + 1 :].split("/")
+            if len(parts) == 3 and parts[1]:
+                ids.add(parts[1])
+        return ids
+
+    def _document(self, key_id: str, slot: str) -> dict[str, Any] | None:
         _check_slot(slot)
         with self._lock:
             head = self._call(self.backend.get_password, self._service(key_id, slot), key_id)
@@ -283,11 +396,12 @@ class SecretStore:
             else:
                 doc = head
         try:
-            creds = Credentials.from_dict(json.loads(doc))
-        except (ValueError, KeyError, TypeError, AttributeError):
+            parsed = json.loads(doc)
+        except ValueError:
             raise KeychainCorrupt(f"The keychain entry of key {key_id} ({slot}) is not readable.") from None
-        redact.remember(creds.secret_values())
-        return creds
+        if not isinstance(parsed, dict):
+            raise KeychainCorrupt(f"The keychain entry of key {key_id} ({slot}) is not readable.")
+        return parsed
 
     def has(self, key_id: str, slot: str = CURRENT) -> bool:
         _check_slot(slot)
@@ -311,7 +425,8 @@ class SecretStore:
         creds = self.get(key_id, src)
         if creds is None:
             raise KeyError(f"no {src} credentials for key {key_id}")
-        self.put(key_id, creds, dst)
+        # The entry's description (exchange, label) stays with the key, so a lost database can still adopt it.
+        self.put(key_id, creds, dst, meta=self.meta(key_id, src) or self.meta(key_id, dst) or None)
         self.delete(key_id, src)
 
     # ---- helpers ------------------------------------------------------------------------------------------
@@ -326,16 +441,23 @@ class SecretStore:
     def _call(self, fn: Callable[..., _T], *args: str) -> _T:
         """Run one backend call; any backend failure becomes a KeychainError that names the fix."""
         try:
-            return fn(*args)
+            return with_deadline(fn, *args)
+        except _Timeout as exc:
+            raise KeychainTimeout(backend_name(self.backend), exc.seconds) from None
         except Exception as exc:  # keyring errors, and dbus/Secret Service errors keyring lets through
             raise self._error(exc) from None
 
     def _delete_quiet(self, service: str, user: str, best_effort: bool = False) -> bool:
         try:
-            self.backend.delete_password(service, user)
+            with_deadline(self.backend.delete_password, service, user)
             return True
         except _keyring().errors.PasswordDeleteError:
             return False
+        except _Timeout as exc:
+            if best_effort:
+                log.warning("could not remove keychain item %s: no answer in %g s", service, exc.seconds)
+                return False
+            raise KeychainTimeout(backend_name(self.backend), exc.seconds) from None
         except Exception as exc:
             if best_effort:
                 log.warning("could not remove keychain item %s: %s", service, redact.scrub(exc))
@@ -347,7 +469,39 @@ class SecretStore:
         return KeychainError(st, redact.scrub(exc))
 
 
-_T = TypeVar("_T")
+def list_services(backend: keyring.backend.KeyringBackend, prefix: str) -> set[str] | None:
+    """Service names starting with ``prefix`` that ``backend`` holds, or None if it cannot enumerate items.
+
+    keyring has no listing call; the backends that can list do it their own way: the Secret Service by searching
+    the items keyring created (its ``application`` attribute), test and demo backends through ``entries()``."""
+    inner = getattr(backend, "backends", None)
+    if inner:
+        found: set[str] = set()
+        listed = False
+        for b in inner:
+            names = list_services(b, prefix)
+            if names is not None:
+                listed = True
+                found |= names
+        return found if listed else None
+    entries = getattr(backend, "entries", None)
+    if callable(entries):
+        return {svc for svc, _user in with_deadline(entries) if svc.startswith(prefix)}
+    if type(backend).__module__.endswith("SecretService") and hasattr(backend, "get_preferred_collection"):
+        def read() -> set[str]:
+            from contextlib import closing
+
+            coll = backend.get_preferred_collection()
+            with closing(coll.connection):
+                items = coll.search_items({"application": getattr(backend, "appid", "Python keyring library")})
+                names = (item.get_attributes().get("service", "") for item in items)
+                return {n for n in names if n.startswith(prefix)}
+
+        try:
+            return with_deadline(read)
+        except _Timeout as exc:
+            raise KeychainTimeout(backend_name(backend), exc.seconds) from None
+    return None
 
 
 def _check_slot(slot: str) -> None:

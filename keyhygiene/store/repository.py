@@ -11,6 +11,10 @@ from keyhygiene.core.models import Exposure, KeyProfile, KeyRecord
 from keyhygiene.core.timeutil import iso, parse_iso, utcnow
 from keyhygiene.store.database import Database
 
+# keys.state of a row committed before its secret is in the keychain (crash-consistent add, issue 18): a crash
+# leaves a row that says so, which ``doctor`` reports and ``doctor --repair`` completes or removes.
+ADDING = "adding"
+
 
 def new_key_id() -> str:
     """Short, typeable, unguessable enough to never collide in one vault."""
@@ -24,14 +28,15 @@ class Repository:
         self.db = db
 
     # ---- meta ---------------------------------------------------------------------------------------------
-    def vault_id(self) -> str:
-        """The random id that namespaces this vault's keychain entries; created once, on first use."""
+    def vault_id(self, preferred: str | None = None) -> str:
+        """The random id that namespaces this vault's keychain entries; created once, on first use (as
+        ``preferred`` when given: the id a lost database of the same data dir used)."""
         rows = self.db.query("SELECT value FROM meta WHERE name = 'vault_id'")
         if rows:
             return str(rows[0]["value"])
         import secrets
 
-        vid = secrets.token_hex(8)
+        vid = preferred or secrets.token_hex(8)
         with self.db.transaction() as c:
             c.execute("INSERT OR IGNORE INTO meta(name, value) VALUES ('vault_id', ?)", (vid,))
         return str(self.db.query("SELECT value FROM meta WHERE name = 'vault_id'")[0]["value"])
@@ -76,6 +81,13 @@ class Repository:
         sets = ", ".join(f"{k} = :{k}" for k in values)
         c.execute(f"UPDATE keys SET {sets} WHERE id = :id", {**values, "id": key_id})
 
+    def unfinished_adds(self) -> list[KeyRecord]:
+        rows = self.db.query("SELECT * FROM keys WHERE state = ? ORDER BY added_at, id", (ADDING,))
+        return self._attach_exposures([self._key_from_row(r) for r in rows])
+
+    def all_key_ids(self) -> set[str]:
+        return {str(r["id"]) for r in self.db.query("SELECT id FROM keys")}
+
     def delete_key(self, c: sqlite3.Connection, key_id: str) -> None:
         c.execute("DELETE FROM keys WHERE id = ?", (key_id,))
 
@@ -90,7 +102,8 @@ class Repository:
         return self._attach_exposures([self._key_from_row(rows[0])])[0] if rows else None
 
     def list_keys(self) -> list[KeyRecord]:
-        rows = self.db.query("SELECT * FROM keys ORDER BY exchange, label, id")
+        # A key whose add has not finished (its keychain write may not have happened) is not a key yet.
+        rows = self.db.query(f"SELECT * FROM keys WHERE state != '{ADDING}' ORDER BY exchange, label, id")
         return self._attach_exposures([self._key_from_row(r) for r in rows])
 
     def _attach_exposures(self, keys: list[KeyRecord]) -> list[KeyRecord]:

@@ -1,12 +1,16 @@
 """The vault: one data dir's metadata plus its keychain namespace, and the operations that touch both.
 
-A key is either fully stored (keychain entry and metadata row) or not at all: the secret goes into the keychain
-first, the row is committed second, and a failed commit removes the keychain entry again.
+A key is either fully stored (keychain entry and metadata row) or not at all, even if the process is killed
+half-way (issue 18): a row in state ``adding`` is committed first, then the secret goes into the keychain, then the
+row becomes ``active``. A failure removes both; a kill leaves an ``adding`` row, which names the keychain entry
+that may or may not have been written: ``doctor`` reports it, ``doctor --repair`` finishes or removes it, and
+adding the same key again takes it over. Nothing can leave a secret that no row points to.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -20,6 +24,7 @@ from keyhygiene.core.timeutil import utcnow
 # The validation types are core's; re-exported here for the store's callers and tests.
 from keyhygiene.core.validation import (
     MAX_LABEL,
+    MAX_SERVICE,
     ExchangeCatalog,
     NotFound,
     ServiceRef,
@@ -27,16 +32,18 @@ from keyhygiene.core.validation import (
     validate_credentials,
     validate_metadata,
     validated_label,
+    validated_text,
 )
 from keyhygiene.paths import AppPaths
 from keyhygiene.store.database import Database, DatabaseError
-from keyhygiene.store.keychain import CURRENT, SLOTS, SecretStore
-from keyhygiene.store.repository import Repository, new_key_id
+from keyhygiene.store.keychain import CURRENT, SLOTS, KeychainTimeout, SecretStore
+from keyhygiene.store.repository import ADDING, Repository, new_key_id
 
 if TYPE_CHECKING:  # annotations only: keyring loads on the first keychain call (store/keychain.py)
     import keyring.backend
 
-__all__ = ["MAX_LABEL", "NotFound", "ServiceRef", "ValidationError", "Vault", "validated_label"]
+__all__ = ["MAX_LABEL", "MAX_SERVICE", "NotFound", "ServiceRef", "ValidationError", "Vault", "validated_label",
+           "validated_text"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,31 @@ class _LenientCatalog:
     def needs_passphrase(exchange_id: str) -> bool:
         return False
 
+
+def read_vault_ids(paths: AppPaths) -> list[str]:
+    """The ids in ``vault-id``, newest first; [] when there is none or it cannot be read."""
+    try:
+        text = paths.vault_id_file.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return []
+    ids = [line.strip() for line in text.splitlines()]
+    return [i for i in dict.fromkeys(ids) if i and i.isalnum() and len(i) <= 64]
+
+
+def remember_vault_id(paths: AppPaths, repo: Repository) -> str:
+    """The database's vault id, kept in ``vault-id`` beside it too. A new database takes the id its lost
+    predecessor used, so that predecessor's keychain entries are in this vault's namespace, ready for adoption."""
+    known = read_vault_ids(paths)
+    vid = repo.vault_id(preferred=known[0] if known else None)
+    if not known or known[0] != vid:
+        ids = [vid, *[i for i in known if i != vid]]
+        tmp = paths.vault_id_file.with_name(paths.vault_id_file.name + ".tmp")
+        try:
+            tmp.write_text("".join(f"{i}\n" for i in ids), encoding="ascii")
+            os.replace(tmp, paths.vault_id_file)
+        except OSError as exc:  # the vault works without it; doctor just cannot find orphans of a lost database
+            log.warning("could not write %s: %s", paths.vault_id_file, exc)
+    return vid
 
 
 def _default_resolver(name: str) -> str:
@@ -71,17 +103,20 @@ class Vault:
         # Which exchanges exist and need a passphrase: ccxt's facts, handed in by the service (the store never
         # imports the exchange layer).
         self.catalog: ExchangeCatalog = catalog if catalog is not None else _LenientCatalog()
+        self.warnings: list[str] = []
         try:
-            paths.ensure()
+            self.warnings = paths.ensure()
         except OSError as exc:
             raise DatabaseError(
                 f"The data folder {paths.data_dir} cannot be used ({exc.strerror or exc}). Check its permissions "
                 "or choose another data folder with --data-dir."
             ) from None
+        for w in self.warnings:
+            log.warning("%s", w)
         self.db = Database(paths.database)
         try:
             self.repo = Repository(self.db)
-            self.secrets = SecretStore(self.repo.vault_id(), backend)
+            self.secrets = SecretStore(remember_vault_id(paths, self.repo), backend)
         except BaseException:
             self.db.close()
             raise
@@ -119,6 +154,10 @@ class Vault:
         ex, lab = self.validate(exchange, label, purpose, creds)
         digest = key_digest(ex, creds.api_key)
         existing = self.repo.find_by_digest(digest)
+        if existing is not None and existing.state == ADDING:
+            # An add of this very key was interrupted: whatever it left in the keychain is replaced below.
+            self._drop_unfinished(existing.id)
+            existing = None
         if existing is not None:
             raise ValidationError(
                 "api_key", f"This API key is already stored as {existing.id} ({existing.label!r})."
@@ -135,27 +174,44 @@ class Vault:
             created_at=created_at,
             added_at=now,
             updated_at=now,
+            state=ADDING,
             declared_permissions=declared_permissions,
             note=note,
             exposures=[Exposure(service=self.resolve_service(s.service), shared_at=s.day) for s in shared_with],
         )
-        self.secrets.put(rec.id, creds, CURRENT)  # raises with nothing written if the keychain refuses
         try:
-            try:
-                with self.db.transaction() as c:
-                    self.repo.insert_key(c, rec)
-            except sqlite3.IntegrityError:
-                # Another process stored the same key between our duplicate check and this insert.
-                raise ValidationError("api_key", "This API key is already stored in this vault.") from None
+            with self.db.transaction() as c:
+                self.repo.insert_key(c, rec)
+        except sqlite3.IntegrityError:
+            # Another process stored the same key between our duplicate check and this insert.
+            raise ValidationError("api_key", "This API key is already stored in this vault.") from None
+        try:
+            self.secrets.put(rec.id, creds, CURRENT, meta={"exchange": ex, "label": lab})
+            with self.db.transaction() as c:
+                self.repo.update_key(c, rec.id, state="active")
+        except KeychainTimeout:
+            # The keychain may still carry the write out when it wakes up: keep the row that names the entry,
+            # so `doctor` can find it (list_keys hides unfinished adds).
+            log.warning("keychain did not answer while adding key %s; left as an unfinished add", rec.id)
+            raise
         except BaseException:
-            # Keep the all-or-nothing promise: no keychain entry without its metadata row.
-            try:
-                self.secrets.delete(rec.id, CURRENT)
-            except Exception:
-                log.exception("could not remove keychain entry of key %s after a failed insert", rec.id)
+            self._drop_unfinished(rec.id)
             raise
         log.info("key %s added (%s, %s)", rec.id, ex, rec.fingerprint)
         return self.repo.get_key(rec.id) or rec
+
+    def _drop_unfinished(self, key_id: str) -> None:
+        """Remove an unfinished add: the keychain entry first, then the row (the row is what finds the entry)."""
+        try:
+            self.secrets.delete(key_id, CURRENT)
+        except Exception:
+            log.exception("could not remove keychain entry of unfinished key %s; kept its row for doctor", key_id)
+            return
+        try:
+            with self.db.transaction() as c:
+                self.repo.delete_key(c, key_id)
+        except Exception:
+            log.exception("could not remove the row of unfinished key %s", key_id)
 
     def get_key(self, key_id: str) -> KeyRecord:
         rec = self.repo.get_key(key_id)

@@ -649,7 +649,10 @@ class MainWindow(QMainWindow):
     def _on_services_keychain_checked(self, status: KeychainStatus) -> None:
         self.welcome.set_keychain_status(status)
         color = theme.severity_color("ok" if status.usable else "critical")
-        self.keychain_label.setText(f"\u25cf Keychain: {status.backend} \u2014 {status.state.value}")
+        state = status.state.value
+        if status.timed_out is not None:  # a stopped daemon or a hidden prompt: say that, not just "unavailable"
+            state = f"did not answer in {status.timed_out:g} s"
+        self.keychain_label.setText(f"\u25cf Keychain: {status.backend} \u2014 {state}")
         self.keychain_label.setStyleSheet(f"color: {color.name()};")
         self.keychain_label.setToolTip(status.message)
         self.act_add.setEnabled(status.usable)

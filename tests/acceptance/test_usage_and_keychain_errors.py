@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,94 @@ def test_a_closed_pipe_ends_quietly(cli: Cli) -> None:
         os.close(write_end)
     assert p.returncode == 141, p.stderr  # what a shell reports for a tool whose reader closed the pipe
     assert p.stderr == ""
+
+
+# Issue 18 item 6: a misspelled exchange in an override must not silently send the key to the production host,
+# and a malformed URL is a usage error, not exit 4 or a traceback.
+@pytest.mark.parametrize("endpoint", [
+    "binanse=http://127.0.0.1:9",
+    "http://[::1",
+    "binance=http://[::1",
+    "binance=http://127.0.0.1 :9",
+    "binance=http://127.0.0.1:99999",
+    "binance=http://",
+    "binance=http://127.0.0.1:9/a b",
+])
+def test_a_bad_endpoint_override_is_a_usage_error(endpoint: str, cli: Cli) -> None:
+    env = {"KEYHYGIENE_API_KEY": "k" * 32, "KEYHYGIENE_API_SECRET": "s" * 32} | FAIL_BACKEND
+    r = cli.run("--endpoint", endpoint, "inspect", "--exchange", "binance", env=env)
+    assert r.returncode == 2, r
+    assert "--endpoint" in r.stderr and r.stdout == "", r
+
+
+def test_a_misspelled_exchange_in_an_override_names_the_close_match(cli: Cli) -> None:
+    env = {"KEYHYGIENE_API_KEY": "k" * 32, "KEYHYGIENE_API_SECRET": "s" * 32,
+           "KEYHYGIENE_ENDPOINTS": "binanse=http://127.0.0.1:9"}
+    r = cli.run("inspect", "--exchange", "binance", env=env)
+    assert r.returncode == 2 and "KEYHYGIENE_ENDPOINTS" in r.stderr, r
+    assert "binanse" in r.stderr and "did you mean binance" in r.stderr, r
+
+
+# Issue 18 item 9: bad bytes are usage errors naming the field, never a traceback.
+INVALID_UTF8 = os.fsdecode(b"bad\xff\xfelabel")  # how Python hands invalid UTF-8 in argv to the app
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (("keys", "add", "--exchange", "binance", "--label", INVALID_UTF8), "label"),
+    (("keys", "add", "--exchange", "binance", "--label", "x", "--shared-with", INVALID_UTF8), "service"),
+    (("keys", "add", "--exchange", "binance", "--label", "x", "--shared-with", "bot\x1b[31mred"), "service"),
+    (("keys", "add", "--exchange", "binance", "--label", "x", "--shared-with", "b" * 5000), "service"),
+    (("keys", "share", "k00000000", "bot\x07"), "service"),
+    (("scan", ".", "--max-size", "99999999999999999999999"), "--max-size"),
+    (("scan", ".", "--max-size", "0"), "--max-size"),
+], ids=["label-utf8", "service-utf8", "service-esc", "service-long", "share-bel", "max-size-huge", "max-size-0"])
+def test_bad_bytes_in_arguments_are_usage_errors_naming_the_field(args: tuple[str, ...], field: str, cli: Cli,
+                                                                  tmp_path: Path) -> None:
+    env = {"KEYHYGIENE_API_KEY": "k" * 32, "KEYHYGIENE_API_SECRET": "s" * 32} | FAIL_BACKEND
+    args = tuple(str(tmp_path) if a == "." else a for a in args)
+    r = cli.run(*args, env=env)
+    assert r.returncode == 2, r
+    assert field in r.stderr.lower(), r
+
+
+@pytest.mark.parametrize("key", ["abc\x1bdef" + "k" * 20, "abc\r\ndef" + "k" * 20, "abc\ndef" + "k" * 20],
+                         ids=["esc", "crlf", "lf"])
+def test_control_characters_in_the_api_key_blame_the_key(key: str, cli: Cli,
+                                                         tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests.acceptance.test_vault_consistency import _env
+
+    file_keychain = _env(tmp_path_factory.mktemp("keychain") / "keyring.json")
+    for args, keychain in ((("inspect", "--exchange", "binance"), FAIL_BACKEND),
+                           (("keys", "add", "--exchange", "binance", "--label", "x"), file_keychain)):
+        r = cli.run(*args, env={"KEYHYGIENE_API_KEY": key, "KEYHYGIENE_API_SECRET": "s" * 32} | keychain)
+        assert r.returncode == 2, r
+        assert "api key" in r.stderr.lower() and "secret" not in r.stderr.lower(), r
+
+
+@pytest.mark.parametrize(("key", "words"), [("abc\x00def" + "k" * 20, "api key")], ids=["nul"])
+def test_a_nul_in_the_api_key_on_stdin_blames_the_key(key: str, words: str, cli: Cli) -> None:
+    import subprocess
+
+    from tests.acceptance.harness import clean_env
+
+    # NUL cannot travel in an environment variable: the key comes on stdin, as a script would pipe it.
+    env = clean_env(FAIL_BACKEND | {"KEYHYGIENE_DATA_DIR": str(cli.data_dir)})
+    p = subprocess.run([*cli.command, "inspect", "--exchange", "binance"], env=env,
+                       input=(key + "\n" + "s" * 32 + "\n").encode(), capture_output=True, timeout=120)
+    err = p.stderr.decode("utf-8", "replace")
+    assert p.returncode == 2, err
+    assert words in err.lower() and "secret" not in err.lower(), err
+    assert "Traceback" not in err
+
+
+def test_invalid_utf8_on_stdin_is_a_usage_error_naming_the_field(cli: Cli) -> None:
+    import subprocess
+
+    from tests.acceptance.harness import clean_env
+
+    env = clean_env(FAIL_BACKEND | {"KEYHYGIENE_DATA_DIR": str(cli.data_dir)})
+    p = subprocess.run([*cli.command, "inspect", "--exchange", "binance"], env=env,
+                       input=b"key\xff\xfe\n" + b"s" * 32 + b"\n", capture_output=True, timeout=120)
+    err = p.stderr.decode("utf-8", "replace")
+    assert p.returncode == 2 and "api key" in err.lower() and "utf-8" in err.lower(), err
+    assert "Traceback" not in err

@@ -58,3 +58,35 @@ def test_try_the_demo_starts_a_separate_process(make_window, monkeypatch) -> Non
     w = make_window()
     w.welcome.demo_button.click()
     assert started and started[0][-3:] == ["-m", "keyhygiene", "--demo"]
+
+
+def test_a_keychain_that_does_not_answer_is_shown_in_the_status_bar_without_freezing(
+    vault, make_window, qtbot, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # Issue 18 item 3: a stopped Secret Service daemon; the window keeps painting and then says so.
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from keyhygiene.store import keychain
+    from tests.helpers.keyrings import StuckKeyring
+
+    stuck = StuckKeyring()
+    monkeypatch.setattr(keychain, "KEYCHAIN_TIMEOUT_S", 0.5)
+    _with_backend(vault, monkeypatch, stuck)
+    try:
+        ticks: list[float] = []
+        timer = QTimer()
+        timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+        timer.start(10)
+        started = time.monotonic()
+        w = make_window()
+        assert time.monotonic() - started < 0.5 + 5  # (building a window is slow on a busy CI box; a hang is not)
+        qtbot.waitUntil(lambda: w.services.keychain_status is not None, timeout=WAIT_MS)
+        timer.stop()
+        gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+        assert ticks and max(gaps, default=0) < 0.3, gaps  # the GUI thread never waited for the keychain
+        assert "did not answer in 0.5 s" in w.keychain_label.text()
+        assert not w.act_add.isEnabled()
+    finally:
+        stuck.release.set()

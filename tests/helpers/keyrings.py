@@ -115,3 +115,32 @@ class FlakyWriteKeyring(MemoryKeyring):
 
     def set_password(self, service: str, username: str, password: str) -> None:
         raise keyring.errors.PasswordSetError("backend write failed")
+
+
+class StuckKeyring(MemoryKeyring):
+    """A Secret Service whose daemon was stopped (SIGSTOP): every call blocks until ``release`` is set."""
+
+    name = "Stuck test keyring"
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.release = threading.Event()
+        self.calls = 0
+
+    def _wait(self) -> None:
+        self.calls += 1
+        self.release.wait(60)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self._wait()
+        return super().get_password(service, username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._wait()
+        super().set_password(service, username, password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._wait()
+        super().delete_password(service, username)

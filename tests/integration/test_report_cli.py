@@ -50,6 +50,8 @@ def stocked(sim: Simulator, data_dir: Path, memory_keyring: MemoryKeyring) -> It
 
 
 def run(sim: Simulator, data_dir: Path, *args: str) -> int:
+    # `report -o` makes no folders (issue 18): the reports folder is made here, as a user would.
+    (data_dir / "reports").mkdir(parents=True, exist_ok=True)
     eps = [a for ex, url in sim.endpoints.items() for a in ("--endpoint", f"{ex}={url}")]
     return main(["report", *args, "--data-dir", str(data_dir), *eps])
 
@@ -132,3 +134,46 @@ def test_stdout_and_usage_errors(sim: Simulator, stocked, data_dir: Path,
     blocker.write_text("x")
     assert run(sim, data_dir, "--format", "html", "-o", str(blocker / "r.html")) == 2
     assert "cannot write the report" in capsys.readouterr().err
+
+
+# ---- issue 18 item 8: where a report may go ------------------------------------------------------------------
+def _report_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    import os
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYHYGIENE_")}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    return subprocess.run([sys.executable, "-m", "keyhygiene", "--data-dir", str(data_dir), "report", *args],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="POSIX only")
+@pytest.mark.parametrize("target", ["fifo", "device", "symlink", "missing-folder", "folder"])
+def test_report_refuses_special_targets_and_missing_folders(tmp_path: Path, target: str) -> None:
+    import os
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    path = {
+        "fifo": tmp_path / "r.json",
+        "device": Path("/dev/null"),
+        "symlink": tmp_path / "link.json",
+        "missing-folder": tmp_path / "no" / "such" / "r.json",
+        "folder": tmp_path,
+    }[target]
+    if target == "fifo":
+        os.mkfifo(path)
+    if target == "symlink":
+        path.symlink_to(victim)
+    r = _report_cli(tmp_path / "data", "--format", "json", "-o", str(path))
+    assert r.returncode == 2, r
+    assert "Traceback" not in r.stderr and r.stderr.strip()
+    assert victim.read_text() == "keep me"
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_report_file_is_private(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    r = _report_cli(tmp_path / "data", "-o", str(out))
+    assert r.returncode == 0, r
+    assert out.stat().st_mode & 0o777 == 0o600

@@ -68,9 +68,10 @@ def test_escaped_pem_newlines(monkeypatch: pytest.MonkeyPatch, given: str, store
 def test_endpoints_add_up_before_between_and_after_subcommands(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(cliutil.ENDPOINTS_ENV, raising=False)
     p = build_parser()
-    args = p.parse_args(["--endpoint", "a=http://a", "keys", "--endpoint", "b=http://b/", "list",
-                         "--endpoint", "c=http://c"])
-    assert cliutil.parse_endpoints(args.endpoint) == {"a": "http://a", "b": "http://b", "c": "http://c"}
+    # (real exchange ids: an override for an unknown one is refused, issue 18)
+    args = p.parse_args(["--endpoint", "binance=http://a", "keys", "--endpoint", "okx=http://b/", "list",
+                         "--endpoint", "kraken=http://c"])
+    assert cliutil.parse_endpoints(args.endpoint) == {"binance": "http://a", "okx": "http://b", "kraken": "http://c"}
     assert p.parse_args(["inspect", "--exchange", "x"]).endpoint == []
     assert p.parse_args(["--endpoint", "a=http://a", "inspect", "--exchange", "x"]).endpoint == ["a=http://a"]
 

@@ -123,3 +123,20 @@ def test_missing_resources_are_explained_and_no_stray_folder_passes_for_them(
     with pytest.raises(FileNotFoundError, match="resources not found") as caught:
         resources_dir()
     assert str(package / "resources") in str(caught.value)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_an_existing_data_dir_keeps_its_mode_and_is_warned_about_when_others_can_read_it(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    warnings = app_paths(shared).ensure()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755  # the user's folder, the user's mode
+    assert len(warnings) == 1 and "other users" in warnings[0] and "0755" in warnings[0]
+    private = tmp_path / "private"
+    private.mkdir()
+    private.chmod(0o700)
+    assert app_paths(private).ensure() == []
+    new = tmp_path / "new"
+    assert app_paths(new).ensure() == []
+    assert stat.S_IMODE(new.stat().st_mode) == 0o700

@@ -84,9 +84,13 @@ def plan_cleanup(path: str | Path, *, vault: object | None = None, allow_unstore
     """What cleaning ``path`` would do. Raises CleanupError when it cannot or should not be cleaned."""
     from keyhygiene.core.discovery.scanner import scan
 
-    p = Path(path).expanduser().absolute()
+    given = Path(path).expanduser().absolute()
+    # A symlink is cleaned where it points: replacing the link itself would leave the key in the real file
+    # while reporting it cleaned (issue 18).
+    p = given.resolve() if given.is_symlink() else given
     if not p.is_file():
         raise CleanupError(f"{p} is not a file.")
+    _refuse_hard_links(p)
     result = scan([p], vault=vault)
     found = [f for f in result.found if f.path == str(p)]
     if not found:
@@ -231,6 +235,21 @@ def _verify(plan: CleanupPlan, text: str) -> None:
 
 # ---- files ------------------------------------------------------------------------------------------------
 
+def _refuse_hard_links(path: Path) -> None:
+    """The rewrite replaces the file's name with a new file: other hard links would keep the old content, key
+    included. Refuse rather than report a clean that did not happen."""
+    try:
+        links = path.stat().st_nlink
+    except OSError:
+        return
+    if links > 1:
+        raise CleanupError(
+            f"{path} has {links - 1} other hard link{'s' if links > 2 else ''} to the same content; cleaning this "
+            "name would leave the key in the others. Remove the extra links (find them with `find / -samefile "
+            f"{path}`) and try again, or remove the key by hand."
+        )
+
+
 def _git_root(path: Path) -> Path | None:
     for parent in path.parents:
         if (parent / ".git").exists():
@@ -261,24 +280,33 @@ def make_backup(path: Path, data: bytes, backups_dir: Path, now: datetime) -> Pa
             os.chmod(d, 0o700)
         except OSError:
             pass
+    # A backup is written under a hidden temporary name and linked to its real name only once it is whole and
+    # synced: a clean killed half-way leaves no truncated ".bak" that passes for the original (issue 18); the
+    # next clean removes such leftovers.
+    for stale in target_dir.glob(".*.bak.partial"):
+        stale.unlink(missing_ok=True)
     tag = hashlib.sha256(str(path).encode()).hexdigest()[:8]
-    backup = target_dir / f"{now.strftime('%Y%m%dT%H%M%S')}-{tag}-{path.name}.bak"
-    n = 1
-    while backup.exists():
-        backup = target_dir / f"{now.strftime('%Y%m%dT%H%M%S')}-{tag}-{n}-{path.name}.bak"
-        n += 1
-    fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    tmp = target_dir / f".{now.strftime('%Y%m%dT%H%M%S')}-{tag}-{os.getpid()}-{path.name}.bak.partial"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(backup, 0o600)
-        if backup.read_bytes() != data:
-            raise CleanupError(f"The backup {backup} does not read back correctly.")
-    except BaseException:
-        backup.unlink(missing_ok=True)
-        raise
+        os.chmod(tmp, 0o600)
+        if tmp.read_bytes() != data:
+            raise CleanupError(f"The backup {tmp} does not read back correctly.")
+        n = 0
+        while True:
+            suffix = f"-{n}" if n else ""
+            backup = target_dir / f"{now.strftime('%Y%m%dT%H%M%S')}-{tag}{suffix}-{path.name}.bak"
+            try:
+                os.link(tmp, backup)  # never replaces an earlier backup
+                break
+            except FileExistsError:
+                n += 1
+    finally:
+        tmp.unlink(missing_ok=True)
     with open(target_dir / INDEX_NAME, "a", encoding="utf-8") as idx:
         idx.write(f"{now.isoformat()}\t{backup.name}\t{path}\n")
     return backup
@@ -314,6 +342,7 @@ def clean_file(
         raise CleanupError(f"{plan.path} was left as it was (not confirmed).")
     when = now or utcnow()
     path = plan.path
+    _refuse_hard_links(path)
     try:
         original = path.read_bytes()
         mode = path.stat().st_mode

@@ -26,20 +26,48 @@ def render_text(report: Report, fmt: str) -> str:
     raise ValueError(f"{fmt!r} is not a text report format (one of {', '.join(TEXT_FORMATS)})")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+class ReportTargetError(OSError):
+    """The report cannot go where asked; nothing was written."""
+
+
+def check_target(path: Path, *, create_parents: bool = False) -> None:
+    """A report replaces a regular file or makes a new one, nothing else (issue 18): never a symlink (it would
+    be the link's target someone chose), a device, a FIFO or a folder; and, unless asked, never in a folder that
+    does not exist yet (a typo in the path is not a reason to make folders)."""
+    import stat as stat_mod
+
+    path = Path(path)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise ReportTargetError(f"{path} cannot be checked: {exc.strerror or exc}") from None
+    if st is not None:
+        if stat_mod.S_ISLNK(st.st_mode):
+            raise ReportTargetError(f"{path} is a symbolic link; give the path of a regular file instead")
+        if stat_mod.S_ISDIR(st.st_mode):
+            raise ReportTargetError(f"{path} is a folder; give a file name")
+        if not stat_mod.S_ISREG(st.st_mode):
+            raise ReportTargetError(f"{path} is not a regular file (a device, FIFO or socket); refusing to write")
+    if not create_parents and not path.parent.is_dir():
+        raise ReportTargetError(f"the folder {path.parent} does not exist; create it first or choose another")
+
+
+def write_atomic(path: Path, data: bytes, *, create_parents: bool = True) -> None:
     """Write to a temporary file next to ``path`` and rename it over ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if create_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    check_target(path, create_parents=create_parents)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        # mkstemp makes 0600 files; a report is meant to be handed on, so give it the user's usual mode.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        # mkstemp makes 0600 files, and 0600 it stays: a report names every key, exchange and service (issue
+        # 18: files the app writes are private); the user hands it on deliberately.
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -220,3 +220,63 @@ def test_unusual_quoting_is_refused_not_mangled(tmp_path: Path, vault: Vault, ba
     with pytest.raises(CleanupError, match="without touching anything else"):
         clean_file(plan_cleanup(path, vault=vault), backups, confirm=YES)
     assert path.read_bytes() == original and _backups_in(backups) == []
+
+
+# ---- issue 18 item 8: never "Cleaned" while the key is still on disk; never a truncated backup ----------------
+@pytest.mark.skipif(os.name != "posix", reason="symlinks and hard links as POSIX has them")
+def test_cleaning_a_symlink_cleans_the_real_file(tree: FixtureTree, imported: Vault, backups: Path,
+                                                 tmp_path: Path) -> None:
+    real = tree.path("freqtrade/user_data/config.json")
+    link = tmp_path / "linked-config.json"
+    link.symlink_to(real)
+    result = clean_file(plan_cleanup(link, vault=imported), backups, confirm=YES, vault=imported)
+    assert link.is_symlink() and link.resolve() == real.resolve()  # the link is left a link
+    text = real.read_text()
+    for s in tree.secrets:
+        assert s not in text
+    assert result.path == str(real.resolve())
+
+
+@pytest.mark.skipif(os.name != "posix", reason="hard links")
+def test_a_file_with_other_hard_links_is_refused(tree: FixtureTree, imported: Vault, backups: Path,
+                                                 tmp_path: Path) -> None:
+    path = tree.path("freqtrade/user_data/config.json")
+    other = tmp_path / "same-inode.json"
+    os.link(path, other)
+    before = path.read_bytes()
+    with pytest.raises(CleanupError, match="hard link"):
+        clean_file(plan_cleanup(path, vault=imported), backups, confirm=YES, vault=imported)
+    assert path.read_bytes() == before == other.read_bytes()
+    assert _backups_in(backups) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_backup_killed_while_written_leaves_no_backup_that_passes_for_the_original(tmp_path: Path) -> None:
+    import signal
+    import time
+    from datetime import UTC, datetime
+
+    src = tmp_path / "tree" / "config.json"
+    src.parent.mkdir()
+    src.write_bytes(b"x" * 100_000)
+    backups = tmp_path / "backups"
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    pid = os.fork()
+    if pid == 0:  # the clean, stopped for good inside the backup's write (then killed)
+        try:
+            os.fsync = lambda fd: time.sleep(3600)  # type: ignore[assignment]
+            cleanup_mod.make_backup(src, src.read_bytes(), backups, when)
+        finally:
+            os._exit(1)
+    deadline = time.monotonic() + 30
+    while not list(backups.rglob("*bak*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    assert _backups_in(backups) == []  # nothing under a backup's name
+    # The next clean clears the leftover and makes a whole backup.
+    backup = cleanup_mod.make_backup(src, src.read_bytes(), backups, when)
+    assert backup.read_bytes() == src.read_bytes()
+    assert [p.name for p in (backups / cleanup_mod.BACKUP_SUBDIR).iterdir()
+            if p.name != cleanup_mod.INDEX_NAME] == [backup.name]

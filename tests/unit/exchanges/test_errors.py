@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 
 import ccxt
+import pytest
 
 from keyhygiene.core.models import Credentials, Status
 from keyhygiene.exchanges import errors
@@ -26,3 +27,39 @@ def test_malformed_kraken_secret_never_reaches_the_network() -> None:
     p = asyncio.run(inspect_key("kraken", creds, endpoints={"kraken": "http://127.0.0.1:9"}))
     assert p.status is Status.ERROR, p.message
     assert "not asked" in (p.message or "")
+
+
+# ---- issue 18 item 10: a rate limit says when to retry, from Retry-After ------------------------------------
+@pytest.mark.parametrize(("retry_after", "phrase"), [
+    ("3600", "try again in 60 minutes"),
+    ("90", "try again in 2 minutes"),
+    ("5", "try again in 5 seconds"),
+    ("60", "try again in a minute"),
+    ("86400", "try again in 24 hours"),
+])
+def test_a_rate_limit_message_says_when_to_retry(retry_after: str, phrase: str) -> None:
+    from keyhygiene.core.models import Status
+    from keyhygiene.exchanges import errors
+
+    status, text = errors.generic(Exception("429"), 429, "{}")
+    assert status is Status.RATE_LIMITED
+    out = errors.with_retry_after(status, text, {"Retry-After": retry_after})
+    assert phrase in out and "in a minute" not in out.replace(phrase, "")
+
+
+def test_a_rate_limit_without_retry_after_does_not_promise_a_minute() -> None:
+    from keyhygiene.exchanges import errors
+
+    status, text = errors.generic(Exception("429"), 429, "{}")
+    assert "in a minute" not in errors.with_retry_after(status, text, {})
+
+
+def test_retry_after_as_an_http_date() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from keyhygiene.exchanges import errors
+
+    when = format_datetime(datetime.now(UTC) + timedelta(hours=2), usegmt=True)
+    seconds = errors.retry_after_seconds({"retry-after": when})
+    assert seconds is not None and 7000 < seconds <= 7200

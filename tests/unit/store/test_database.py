@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -200,13 +202,6 @@ def test_a_corrupt_database_is_copied_aside_never_overwritten(
     assert db_path.read_bytes() == before
 
 
-def test_an_empty_file_is_a_new_database(db_path: Path) -> None:
-    db_path.parent.mkdir(parents=True)
-    db_path.write_bytes(b"")
-    Database(db_path).close()
-    assert _user_version(db_path) == SCHEMA_VERSION
-
-
 # ---- read-only and unwritable ----------------------------------------------------------------------------
 def test_a_read_only_database_opens_for_reading_and_refuses_writes_clearly(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -337,3 +332,102 @@ def test_write_error_messages(db: Database) -> None:
     assert "in use by another program" in str(db._write_error(sqlite3.OperationalError("database is locked")))
     assert "full" in str(db._write_error(sqlite3.OperationalError("database or disk is full")))
     assert "nothing was changed" in str(db._write_error(sqlite3.OperationalError("disk I/O error")))
+
+
+# ---- issue 18: an empty or header-less file is a damaged vault, never a new one -------------------------------
+@pytest.mark.parametrize("content", [b"", b"SQLite format 2\x00" + b"\x00" * 200, b"\x00" * 4096],
+                         ids=["zero-bytes", "wrong-header", "zeros"])
+def test_an_empty_or_headerless_database_is_damaged_not_new(db_path: Path, content: bytes) -> None:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    db_path.write_bytes(content)
+    with pytest.raises(DatabaseCorrupt) as info:
+        Database(db_path)
+    assert db_path.read_bytes() == content  # not turned into a new, empty vault
+    assert info.value.copy is not None and info.value.copy.read_bytes() == content
+
+
+def test_a_new_database_appears_whole_or_not_at_all(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A first run killed while the schema is written must not leave a zero-byte file (which is now "damaged").
+    def broken(c: sqlite3.Connection) -> None:
+        raise KeyboardInterrupt  # stands in for the kill
+
+    monkeypatch.setattr(database, "MIGRATIONS", [broken])
+    monkeypatch.setattr(database, "SCHEMA_VERSION", 1)
+    with pytest.raises(KeyboardInterrupt):
+        Database(db_path)
+    assert not db_path.exists()
+    assert [p.name for p in db_path.parent.iterdir()] == []
+
+
+def test_a_full_disk_at_open_says_disk_full_and_leaves_no_empty_copy(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Database(db_path).close()
+
+    def connect(*a: object, **kw: object) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    def copy2(src: object, dst: object, **kw: object) -> None:
+        Path(str(dst)).write_bytes(b"")  # what a copy on a full disk leaves: the file, no content
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(database.sqlite3, "connect", connect)
+    monkeypatch.setattr(database.shutil, "copy2", copy2)
+    monkeypatch.setattr(database.shutil, "disk_usage", lambda p: shutil_usage(0))
+    with pytest.raises(DatabaseError) as info:
+        Database(db_path)
+    assert not isinstance(info.value, DatabaseCorrupt)
+    assert "disk" in str(info.value) and "full" in str(info.value) and "damaged" not in str(info.value)
+    assert not list(db_path.parent.glob("*.damaged-*"))
+
+
+def test_a_failed_copy_aside_leaves_no_partial_copy(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    db_path.write_bytes(b"garbage" * 100)
+
+    def copy2(src: object, dst: object, **kw: object) -> None:
+        Path(str(dst)).write_bytes(b"gar")
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(database.shutil, "copy2", copy2)
+    with pytest.raises(DatabaseCorrupt) as info:
+        Database(db_path)
+    assert info.value.copy is None
+    assert not list(db_path.parent.glob("*.damaged-*"))
+
+
+def shutil_usage(free: int) -> object:
+    import collections
+
+    return collections.namedtuple("usage", "total used free")(1 << 30, (1 << 30) - free, free)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not sys.platform.startswith("linux"),
+                    reason="needs root to mount a small tmpfs")
+def test_a_really_full_disk_at_open_says_disk_full(tmp_path: Path) -> None:
+    import subprocess
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mnt)]).returncode != 0:
+        pytest.skip("mount failed")
+    try:
+        path = mnt / "keyhygiene.sqlite3"
+        Database(path).close()
+        for extra in ("-wal", "-shm"):
+            path.with_name(path.name + extra).unlink(missing_ok=True)
+        fd = os.open(mnt / "fill", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        with pytest.raises(DatabaseError) as info:
+            Database(path)
+        assert not isinstance(info.value, DatabaseCorrupt), info.value
+        assert "full" in str(info.value)
+        assert not list(mnt.glob("*.damaged-*"))
+    finally:
+        subprocess.run(["umount", str(mnt)])
