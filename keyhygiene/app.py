@@ -119,7 +119,7 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
 
     from keyhygiene.logsetup import hold_early_records
     from keyhygiene.paths import app_paths
-    from keyhygiene.service.app import App
+    from keyhygiene.service.app import App, open_local_vault
     from keyhygiene.ui.async_runner import AsyncRunner
     from keyhygiene.ui.main_window import MainWindow
     from keyhygiene.ui.services import Services
@@ -142,7 +142,8 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
         # The log file opens once the first frame is up (_open_log_file); what is logged before waits in memory.
         hold_early_records()
         s.paths = paths
-        s.service = App.open(paths, backend=backend, endpoints=endpoints)
+        # The local vault, as before the team vault (issue 22 wires the window to the backend seam).
+        s.service = App(open_local_vault(paths, backend), endpoints=endpoints)
         s.settings = QSettings(str(paths.data_dir / "ui.ini"), QSettings.Format.IniFormat)
         # The Qt adapters over the service's one loop and one pool.
         s.runner = AsyncRunner(runtime=s.service.runtime)

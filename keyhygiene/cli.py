@@ -149,13 +149,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def dispatch(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    from keyhygiene.core.rotation.journal import RotationInProgress
     from keyhygiene.service.types import DatabaseError, KeychainError, NotFound, ValidationError
 
     try:
         return int(func(args) or 0)
     except KeychainError as exc:
-        err(f"keychain {exc.status.state.value} ({exc.status.backend}): {exc.status.message}")
+        reason = getattr(exc, "reason", None)
+        if reason is not None:  # the team vault (store/team_client.py): DESIGN.md's "vault unavailable"
+            err(f"vault unavailable ({reason.value}): {exc.status.message}")
+        else:
+            err(f"keychain {exc.status.state.value} ({exc.status.backend}): {exc.status.message}")
         return exitcodes.KEYCHAIN
+    except RotationInProgress as exc:
+        # A rotation of this key is open: the user's own (resume it) or a teammate's in the team vault.
+        err(str(exc))
+        return exitcodes.ROTATION_WAITING
     except (ValidationError, NotFound, UsageError) as exc:
         err(str(exc))
         return exitcodes.USAGE

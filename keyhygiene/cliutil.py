@@ -33,14 +33,18 @@ def open_app(args: argparse.Namespace, *, keychain: bool = False) -> App:
     refused command leaves nothing behind. Close it (``with``) when done."""
     from keyhygiene.logsetup import configure_logging
     from keyhygiene.service.app import App
+    from keyhygiene.service.backend import team_connected
 
-    if keychain:
+    paths = app_paths(getattr(args, "data_dir", None))
+    # A team vault holds the secrets on its server (its token may come from BAO_TOKEN in a headless script): the
+    # command's own require() asks the server instead.
+    if keychain and not team_connected(paths):
         from keyhygiene.service import keychain as keychain_check
 
         keychain_check.require()
     from keyhygiene.core.registry import default_resolver
 
-    paths = app_paths(getattr(args, "data_dir", None))
+    # The backend seam: the team vault when one is connected (`keyhygiene team connect`), else the local one.
     app = App.open(paths, service_resolver=default_resolver(), endpoints=getattr(args, "endpoints", None))
     for warning in app.vault.warnings:
         err(f"warning: {warning}")
@@ -185,6 +189,14 @@ def read_credentials(exchange: str, needs_passphrase: bool) -> Credentials:
     creds = Credentials(api_key=key, secret=_unescape_pem(secret), passphrase=passphrase or None)
     redact.remember(creds.secret_values())
     return creds
+
+
+def ask_secret(prompt: str) -> str:
+    """A hidden prompt on a terminal, one line of piped stdin otherwise (a token, a passphrase)."""
+    value = _ask(prompt)
+    if value:
+        redact.remember([value])
+    return value
 
 
 def table_lines(rows: list[tuple[str, ...]], max_width: int) -> list[str]:

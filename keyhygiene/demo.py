@@ -7,6 +7,8 @@ Secrets are generated fresh on every start (never shipped in the source).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import shutil
 import tempfile
@@ -20,7 +22,7 @@ from keyhygiene.core.models import Credentials
 from keyhygiene.core.permissions import DECLARED_BEYOND_READ
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.core.validation import ServiceRef
-from keyhygiene.paths import AppPaths, app_paths
+from keyhygiene.paths import AppPaths, app_paths, resource
 from keyhygiene.store.memory_keyring import MemoryKeyring
 
 log = logging.getLogger(__name__)
@@ -126,7 +128,8 @@ def start_demo(samples: Sequence[DemoKey] = SAMPLES, *, latency: float = 0.15) -
     from keyhygiene.sim.credentials import new_credentials
 
     tmp = Path(tempfile.mkdtemp(prefix="keyhygiene-demo-"))
-    paths = app_paths(tmp / "data")
+    # Everything the demo writes stays under tmp, which close() deletes: the sandbox makes the scanner hold to it.
+    paths = dataclasses.replace(app_paths(tmp / "data"), sandbox=tmp)
     keyring = MemoryKeyring()
     sim = Simulator(latency=latency)
     now = utcnow()
@@ -151,6 +154,10 @@ def start_demo(samples: Sequence[DemoKey] = SAMPLES, *, latency: float = 0.15) -
         ))
         chosen.append((s, exchange, Credentials(api_key=api_key, secret=secret, passphrase=passphrase,
                                                 extra=dict(extra))))
+    try:
+        _write_scan_samples(paths, sim, simulated, today)
+    except (OSError, ValueError):
+        log.exception("demo sample files could not be prepared; the scanner will have nothing of its own to show")
     thread = SimulatorThread(sim)
     try:
         thread.start()
@@ -167,6 +174,37 @@ def start_demo(samples: Sequence[DemoKey] = SAMPLES, *, latency: float = 0.15) -
         env.close()
         raise
     return env
+
+
+def _write_scan_samples(paths: AppPaths, sim: object, simulated: set[str], today: date) -> None:
+    """Copy the shipped sample bot configs (resources/demo/scan) into the demo's folder with fresh, made-up
+    credentials the simulator knows, so scan, import, audit and clean-up all work on them without touching a
+    file of the user's. The shipped files hold only ``{{…}}`` markers, never a key-shaped value."""
+    from keyhygiene.sim import SimKey
+    from keyhygiene.sim.credentials import new_credentials
+
+    source = resource("demo", "scan")
+    target = paths.demo_samples
+    assert target is not None
+    manifest = json.loads((source / "samples.json").read_text(encoding="utf-8"))
+    for entry in manifest["files"]:
+        exchange = next((e for e in entry["exchanges"] if e in simulated), None)
+        if exchange is None:
+            continue
+        api_key, secret, passphrase, extra = new_credentials(exchange)
+        text = (source / entry["file"]).read_text(encoding="utf-8")
+        for marker, value in (("{{exchange}}", exchange), ("{{EXCHANGE}}", exchange.upper()),
+                              ("{{api_key}}", api_key), ("{{secret}}", secret), ("{{passphrase}}", passphrase or "")):
+            text = text.replace(marker, value)
+        out = target / entry["file"]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        created = datetime.combine(today - timedelta(days=int(entry.get("created_days", 30))), time(9, 30), UTC)
+        sim.add_key(SimKey(  # type: ignore[attr-defined]
+            exchange=exchange, api_key=api_key, secret=secret, passphrase=passphrase, extra=dict(extra),
+            permissions=set(entry["permissions"]), created_at=created, ip_whitelist=None,
+            expires_at=None, trade_expires_at=None, is_master=True, third_party_link=None, revoked=False,
+        ))
 
 
 def _simulated_exchanges() -> set[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from keyhygiene import APP_NAME
 
 DATA_DIR_ENV = "KEYHYGIENE_DATA_DIR"
+DEMO_SAMPLES_DIR = "samples"
 RESOURCES = "resources"  # the folder's name, in the package and in the repository
 
 
@@ -23,6 +24,13 @@ class AppPaths:
     data_dir: Path
     log_dir: Path
     overridden: bool
+    # The demo's temporary folder: when set, the app changes no file outside it (keyhygiene.core.discovery.confine).
+    sandbox: Path | None = None
+
+    @property
+    def demo_samples(self) -> Path | None:
+        """The demo's sample bot configs (copied from resources/demo/scan on start), for the scanner."""
+        return self.sandbox / DEMO_SAMPLES_DIR if self.sandbox is not None else None
 
     @property
     def database(self) -> Path:

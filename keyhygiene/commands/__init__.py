@@ -13,4 +13,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "keyhygiene.commands.report",
     "keyhygiene.commands.scan",
     "keyhygiene.commands.doctor",
+    "keyhygiene.commands.team",
 )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from keyhygiene import exitcodes
 from keyhygiene.cliutil import UsageError, err, open_app, print_json
+from keyhygiene.core.plural import plural
 from keyhygiene.core.timeutil import iso, utcnow
 
 if TYPE_CHECKING:
@@ -175,4 +176,4 @@ def _print_human(doc: dict[str, Any], list_found: bool = True) -> None:
         print("\nRun again with --import to store these keys in the OS keychain.")
     errors = doc.get("errors") or []
     if errors:
-        print(f"\n{len(errors)} place(s) could not be read, e.g. {errors[0]}", file=sys.stderr)
+        print(f"\n{plural(len(errors), 'place')} could not be read, e.g. {errors[0]}", file=sys.stderr)

@@ -21,6 +21,23 @@ def all_exchange_ids() -> tuple[str, ...]:
     return tuple(sorted(ccxt.exchanges))
 
 
+@cache
+def exchange_names() -> dict[str, str]:
+    """Every ccxt exchange id with the exchange's own name (``binancecoinm`` -> ``Binance COIN-M``), for pickers.
+    ccxt keeps the name in each class's ``describe()``, so this builds each exchange once (~0.5 s): call it off
+    the GUI thread."""
+    import ccxt
+
+    names: dict[str, str] = {}
+    for ex in all_exchange_ids():
+        try:
+            name = getattr(ccxt, ex)().name
+        except Exception:  # an exchange class that cannot be built here still gets listed, by its id
+            name = None
+        names[ex] = DISPLAY_NAMES.get(ex) or (name if isinstance(name, str) and name else ex)
+    return names
+
+
 def is_known(exchange_id: str) -> bool:
     return exchange_id.lower() in all_exchange_ids()
 

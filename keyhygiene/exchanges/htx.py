@@ -26,6 +26,7 @@ from typing import Any
 
 from keyhygiene.core.models import Credentials, KeyProfile, Status
 from keyhygiene.core.permissions import ALL_TRADE_KINDS
+from keyhygiene.core.plural import plural
 from keyhygiene.core.timeutil import from_epoch_ms, utcnow
 from keyhygiene.exchanges import errors
 from keyhygiene.exchanges.adapter import Adapter, Endpoint, Grant, ParseError, PermissionTable, split_ips
@@ -123,9 +124,12 @@ class HtxAdapter(Adapter):
         profile.created_at = from_epoch_ms(data.get("createTime"))
         days = data.get("validDays")
         if isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= 36500:
-            # HTX gives whole days left, not a date: the expiry is accurate to a day.
-            profile.expires_at = utcnow() + timedelta(days=days)
-            profile.notes.append(f"HTX reports {days} day(s) of validity left for this key.")
+            # HTX gives whole days left, not a date: the expiry is accurate to a day, so it is dated from the start
+            # of today (UTC). Counted from the moment of the check, it moved with every audit: a key with 0 days
+            # left showed "today" right after a check and "expired" a while later (issue 20).
+            today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+            profile.expires_at = today + timedelta(days=days)
+            profile.notes.append(f"HTX reports {plural(days, 'day')} of validity left for this key.")
         if data.get("status") == "expired":
             profile.notes.append("HTX reports this key's status as expired.")
         # The endpoint answers parent users only [HTX-KEY]: an answer about our own key means a parent-user key.

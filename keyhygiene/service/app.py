@@ -63,8 +63,16 @@ class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUse
     @classmethod
     def open(cls, paths: AppPaths, *, backend: keyring.backend.KeyringBackend | None = None,
              service_resolver: Callable[[str], str] | None = None, endpoints: Mapping[str, str] | None = None,
-             runtime: Runtime | None = None) -> App:
-        return cls(open_local_vault(paths, backend, service_resolver), runtime=runtime, endpoints=endpoints)
+             runtime: Runtime | None = None, offline_ok: bool = False) -> App:
+        """The vault backend of ``paths`` (``service/backend.py``: the team vault when one is connected, else the
+        local one); with a keyring ``backend`` (the demo's in-memory keychain) always the local vault."""
+        if backend is not None:
+            vault = open_local_vault(paths, backend, service_resolver)
+        else:
+            from keyhygiene.service.backend import open_backend
+
+            vault = open_backend(paths, service_resolver, offline_ok=offline_ok)
+        return cls(vault, runtime=runtime, endpoints=endpoints)
 
     def close(self) -> None:
         """Stop the loop (cancelling what runs), drop queued work, close the vault."""
@@ -79,6 +87,7 @@ class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUse
 
     # ---- exchange facts that need ccxt (blocking: ccxt loads on first use) --------------------------------------
     exchange_ids = staticmethod(exchange_info.exchange_ids)
+    exchange_names = staticmethod(exchange_info.exchange_names)
     required_credentials = staticmethod(exchange_info.required_credentials)
     needs_passphrase = staticmethod(exchange_info.needs_passphrase)
 

@@ -53,11 +53,11 @@ def _load_credentials(vault: Vault, keys: Sequence[KeyRecord]) -> tuple[dict[str
     vault.secrets.require()
     creds: dict[str, Credentials] = {}
     problems: dict[str, str] = {}
+    got = vault.credentials_many([k.id for k in keys])
     for k in keys:
-        try:
-            c = vault.credentials(k.id)
-        except KeychainCorrupt as exc:
-            problems[k.id] = redact.scrub(str(exc))
+        c = got.get(k.id)
+        if isinstance(c, KeychainCorrupt):
+            problems[k.id] = redact.scrub(str(c))
             continue
         if c is None:
             problems[k.id] = SECRET_MISSING
@@ -143,6 +143,10 @@ async def audit_async(
             # Cancelled before its exchange answered: judge it on its last recorded inspection, if any.
             last_at, last = vault.repo.latest_inspection(k.id) or (None, None)
             verdict(k.id, last, last_at, context_of(k.id, last))
+    # The team vault sends inspections to its server off the event loop; wait for them and report any failure.
+    flush = getattr(vault, "flush_publishing", None)
+    if flush is not None:
+        errors.extend(await asyncio.to_thread(flush))
     return AuditResult(generated_at=now or utcnow(), keys=[audits[k.id] for k in keys], policy=policy,
                        cancelled=cancelled, errors=errors)
 

@@ -27,3 +27,10 @@ def needs_passphrase(exchange: str) -> bool:
     from keyhygiene.exchanges import catalog
 
     return catalog.needs_passphrase(exchange)
+
+
+def exchange_names() -> dict[str, str]:
+    """Every ccxt exchange id with the exchange's own name, for pickers (slow: builds each exchange once)."""
+    from keyhygiene.exchanges import catalog
+
+    return catalog.exchange_names()

@@ -36,7 +36,7 @@ from keyhygiene.core.validation import (
 )
 from keyhygiene.paths import AppPaths
 from keyhygiene.store.database import Database, DatabaseError
-from keyhygiene.store.keychain import CURRENT, SLOTS, KeychainTimeout, SecretStore
+from keyhygiene.store.keychain import CURRENT, SLOTS, KeychainCorrupt, KeychainTimeout, SecretStore
 from keyhygiene.store.repository import ADDING, Repository, new_key_id
 
 if TYPE_CHECKING:  # annotations only: keyring loads on the first keychain call (store/keychain.py)
@@ -92,6 +92,10 @@ def _default_resolver(name: str) -> str:
 
 
 class Vault:
+    # Which exchanges exist and need a passphrase: ccxt's facts, handed in by the service (the store never imports
+    # the exchange layer); a vault opened without them is lenient (``_LenientCatalog``).
+    catalog: ExchangeCatalog = _LenientCatalog()
+
     def __init__(
         self,
         paths: AppPaths,
@@ -100,9 +104,8 @@ class Vault:
         catalog: ExchangeCatalog | None = None,
     ) -> None:
         self.paths = paths
-        # Which exchanges exist and need a passphrase: ccxt's facts, handed in by the service (the store never
-        # imports the exchange layer).
-        self.catalog: ExchangeCatalog = catalog if catalog is not None else _LenientCatalog()
+        if catalog is not None:
+            self.catalog = catalog
         self.warnings: list[str] = []
         try:
             self.warnings = paths.ensure()
@@ -224,6 +227,18 @@ class Vault:
 
     def credentials(self, key_id: str, slot: str = CURRENT) -> Credentials | None:
         return self.secrets.get(key_id, slot)
+
+    def credentials_many(self, key_ids: Sequence[str]) -> dict[str, Credentials | None | KeychainCorrupt]:
+        """Each key's current credentials, None when missing, or the KeychainCorrupt that says why this one key's
+        secret cannot be read. A KeychainError (locked, unavailable) propagates: it concerns every key. The team
+        vault reads these in parallel; the keychain one by one (each call may be an unlock prompt)."""
+        out: dict[str, Credentials | None | KeychainCorrupt] = {}
+        for kid in key_ids:
+            try:
+                out[kid] = self.credentials(kid)
+            except KeychainCorrupt as exc:
+                out[kid] = exc
+        return out
 
     def remove_key(self, key_id: str) -> KeyRecord:
         """Delete the keychain entries first: a crash after that leaves a row without secret, which the UI

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QCompleter,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -44,7 +46,7 @@ from keyhygiene.service.types import KeychainError, ServiceRef, ValidationError
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, permission_tone
-from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, SecretField, clear_layout, muted, wrap
+from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, SecretField, available_size, clear_layout, muted, wrap
 
 if TYPE_CHECKING:
     from keyhygiene.ui.services import Services
@@ -250,6 +252,7 @@ class AddKeyDialog(QDialog):
         self._busy = False
         self._needs_passphrase = False
         self._declares = False  # an exchange without a key-info endpoint: the user declares permissions
+        self._known: set[str] = set(catalog.SUPPORTED)  # every ccxt id, once loaded
         self.setWindowTitle("Edit key" if self.editing else "Add a key")
         self.setAccessibleName(self.windowTitle())
         self.setMinimumWidth(560)
@@ -259,7 +262,7 @@ class AddKeyDialog(QDialog):
         self.finished.connect(self._on_finished)
         if not self.editing:
             # ccxt's full exchange list and credential needs load on a worker: the dialog paints first.
-            services.pool.submit(services.app.exchange_ids, on_done=self._on_exchanges_loaded,
+            services.pool.submit(services.app.exchange_names, on_done=self._on_exchanges_loaded,
                                  on_error=lambda _e: self._exchanges_note.setText(
                                      "Only the 12 fully supported exchanges are listed (ccxt did not load)."),
                                  context=self)
@@ -296,6 +299,9 @@ class AddKeyDialog(QDialog):
         self.exchange = QComboBox(body)
         self.exchange.setEditable(True)
         self.exchange.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # Room for the longest names ("Binance USD\u24c8-M", "Coinbase International"): an editable combo box
+        # otherwise sizes itself to its first item.
+        self.exchange.setMinimumWidth(self.fontMetrics().horizontalAdvance("Coinbase International") + 70)
         self.exchange.setAccessibleName("Exchange")
         self.exchange.setToolTip("The 12 exchanges KeyHygiene reads key permissions from come first; any other "
                                  "ccxt exchange gets a liveness check and the permissions you declare.")
@@ -314,6 +320,8 @@ class AddKeyDialog(QDialog):
         exchange_edit = self.exchange.lineEdit()
         assert exchange_edit is not None
         exchange_edit.editingFinished.connect(self._on_exchange_changed)
+        # An error about the exchange goes as soon as the field names one (picked from the list or typed in full).
+        self.exchange.currentTextChanged.connect(self._on_exchange_text_changed)
         self._exchanges_note = muted(QLabel("Loading every other ccxt exchange\u2026"))
         self._add_row("exchange", "&Exchange", self.exchange, self._exchanges_note)
 
@@ -344,6 +352,11 @@ class AddKeyDialog(QDialog):
             self._extras_form.setContentsMargins(0, 0, 0, 0)
             form.addRow(self._extras_box)
             self._set_row_visible("passphrase", False)
+        else:
+            # Editing never shows credentials; left out of the form, these fields were drawn at the top-left
+            # corner, over the intro (issue 20). They stay, hidden, for the code that wipes them on close.
+            for f in (self.api_key, self.secret, self.passphrase):
+                f.hide()
 
         self.permissions_box = QWidget(body)
         pl = FlowLayout(self.permissions_box)
@@ -408,14 +421,27 @@ class AddKeyDialog(QDialog):
         bl.setContentsMargins(18, 4, 18, 14)
         bl.addWidget(self.buttons)
         outer.addLayout(bl)
-        self.resize(640, 560 if not self.editing else 460)
+        # As tall as the form (no band of empty space under an edit), within the screen; the scroll area takes
+        # over on a small screen or a large font.
+        screen = available_size(self).height()
+        want = body.sizeHint().height() + self.buttons.sizeHint().height() + bl.contentsMargins().top() \
+            + bl.contentsMargins().bottom() + (160 if not self.editing else 0)  # room for a check's result
+        # (and for a horizontal scroll bar, should a large font make the form wider than the screen)
+        want += scroll.horizontalScrollBar().sizeHint().height()
+        self.resize(max(640, body.sizeHint().width()), min(want, int(screen * 0.9)))
 
     def _add_row(self, field: str, label: str, widget: QWidget, note: QWidget | None = None) -> None:
         box = QWidget()
+        # The row takes the form's width, so its note and error wrap across it rather than in a column as narrow
+        # as a combo box, where they were cut off (issue 20); a combo box keeps the width it needs.
+        box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         v = QVBoxLayout(box)
         v.setContentsMargins(0, 0, 0, 0)
         v.setSpacing(2)
-        v.addWidget(widget)
+        if isinstance(widget, QComboBox | QAbstractSpinBox):
+            v.addWidget(widget, 0, Qt.AlignmentFlag.AlignLeft)
+        else:
+            v.addWidget(widget)
         if note is not None:
             v.addWidget(note)
         err = QLabel(box)
@@ -450,15 +476,27 @@ class AddKeyDialog(QDialog):
                 return str(it.data(Qt.ItemDataRole.UserRole))
         return text.lower()
 
-    def _on_exchanges_loaded(self, ids: tuple[str, ...]) -> None:
+    def _on_exchange_text_changed(self, _text: str) -> None:
+        if self.current_exchange() in self._known:
+            self._hide_error("exchange")
+
+    def unknown_exchange_text(self, typed: str) -> str:
+        return (f"\u201c{typed.strip()}\u201d is not an exchange KeyHygiene knows. Pick one from the list; typing a "
+                "few letters of its name narrows it down.")
+
+    def _on_exchanges_loaded(self, names: dict[str, str]) -> None:
         known = set(catalog.SUPPORTED)
-        others = [x for x in ids if x not in known]
+        # The other exchanges by the name a person knows them by, in that order (not ccxt ids such as
+        # binancecoinm mixed in); the id stays the item's data and its tooltip.
+        others = sorted((x for x in names if x not in known), key=lambda x: (names[x].casefold(), x))
+        self._known = known | set(names)
         current = self.exchange.currentText()
         self.exchange.blockSignals(True)
         self.exchange.insertSeparator(self._exchange_model.rowCount())
         for ex in others:
-            it = QStandardItem(ex)
+            it = QStandardItem(names[ex])
             it.setData(ex, Qt.ItemDataRole.UserRole)
+            it.setToolTip(f"ccxt id: {ex}")
             self._exchange_model.appendRow(it)
         self.exchange.setEditText(current)
         self.exchange.blockSignals(False)
@@ -469,10 +507,16 @@ class AddKeyDialog(QDialog):
         self._checked = None
         self._show_check("", [])
         supported = ex in catalog.SUPPORTED
-        # Declared by the user: exchanges without a key-info call, and those whose answer proves only "read" (MEXC).
-        self._declares = bool(ex) and (not supported or ex in DECLARED_BEYOND_READ)
+        # Declared by the user: exchanges without a key-info call, and those whose answer proves only "read" (MEXC);
+        # an exchange ccxt knows, not a half-typed name or a typo.
+        self._declares = bool(ex) and ((not supported and ex in self._known) or ex in DECLARED_BEYOND_READ)
         self._set_row_visible("declared_permissions", self._declares)
         if not ex or self.editing:
+            return
+        if ex in self._known:
+            self._hide_error("exchange")  # the name was fixed: its error goes
+        elif len(self._known) > len(catalog.SUPPORTED):  # said only once every ccxt name is known
+            self.show_error("exchange", self.unknown_exchange_text(self.exchange.currentText()), focus=False)
             return
         if ex in self._required:
             self._apply_required(ex)
@@ -588,6 +632,10 @@ class AddKeyDialog(QDialog):
         ok = True
         if not self.editing and not self.current_exchange():
             self.show_error("exchange", "Choose the exchange this key belongs to.", focus=ok)
+            ok = False
+        elif (not self.editing and len(self._known) > len(catalog.SUPPORTED)
+              and self.current_exchange() not in self._known):
+            self.show_error("exchange", self.unknown_exchange_text(self.exchange.currentText()), focus=ok)
             ok = False
         if not self.label.text().strip():
             self.show_error("label", "Give the key a name you will recognise.", focus=ok)
@@ -775,7 +823,10 @@ class AddKeyDialog(QDialog):
 
     def _on_save_failed(self, exc: BaseException) -> None:
         self._set_busy(False)
-        if isinstance(exc, ValidationError):
+        if isinstance(exc, ValidationError) and exc.field == "exchange" and not self.editing:
+            # The vault's sentence names ccxt ids, for the command line; here the list is the way to fix it.
+            self.show_error("exchange", self.unknown_exchange_text(self.exchange.currentText()))
+        elif isinstance(exc, ValidationError):
             self.show_error(exc.field, str(exc))
         elif isinstance(exc, KeychainError):
             self.banner.show_message(f"The keychain is {exc.status.state.value}", exc.status.message, "critical")

@@ -32,7 +32,8 @@ from keyhygiene.core.timeutil import utcnow
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, KeyRow, format_age, permission_tone
-from keyhygiene.ui.widgets import Chip, FlowLayout, SectionTitle, chips_row, muted, rich, wrap
+from keyhygiene.ui.links import LinksButton, collect_links
+from keyhygiene.ui.widgets import Chip, FlowLayout, SectionTitle, breakable, chips_row, muted, rich, wrap
 
 if TYPE_CHECKING:
     from keyhygiene.ui.services import Services
@@ -187,6 +188,7 @@ class DetailPane(QScrollArea):
     # ---- content ------------------------------------------------------------------------------------------
     def _show_empty(self) -> None:
         self._row = None
+        self.links_button: LinksButton | None = None
         self.cards = []
         w = QWidget()
         lay = QVBoxLayout(w)
@@ -222,6 +224,9 @@ class DetailPane(QScrollArea):
         rec = row.record
         w = QWidget()
         w.setObjectName("detailContent")
+        # Never wider than the pane: with no horizontal scroll bar, anything wider was cut off on the right,
+        # buttons included. Texts wrap (or elide with a tooltip) in the width there is.
+        w.setMinimumWidth(1)
         lay = QVBoxLayout(w)
         lay.setContentsMargins(16, 14, 16, 16)
         lay.setSpacing(8)
@@ -234,7 +239,8 @@ class DetailPane(QScrollArea):
         head.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
         titles = QVBoxLayout()
         titles.setSpacing(2)
-        title = wrap(rec.label, w)
+        title = wrap(breakable(rec.label), w)
+        title.setToolTip(rec.label)
         tf = QFont(title.font())
         tf.setBold(True)
         if tf.pointSizeF() > 0:
@@ -254,7 +260,9 @@ class DetailPane(QScrollArea):
             pill = Chip(f"Clean \u00b7 {row.score}", "sev:ok", "No findings")
         else:
             pill = Chip("Not evaluated", "muted")
-        head.addWidget(pill, 0, Qt.AlignmentFlag.AlignTop)
+        # Under the name, not beside it: beside it, it took the room a long label needed and was itself cut off
+        # in a narrow pane or at a large font (issue 20).
+        titles.addWidget(pill, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addLayout(head)
 
         keyline = QHBoxLayout()
@@ -337,6 +345,14 @@ class DetailPane(QScrollArea):
         lay.addWidget(SectionTitle("History"))
         lay.addWidget(self._history(row, w))
         lay.addStretch(1)
+
+        # Every link the texts above show, as one Tab stop next to the key's buttons (issue 20: Tab used to stop
+        # at each link of each finding on its way to the next button).
+        found = collect_links(w)
+        self.links_button = LinksButton(found, actions_box) if found else None
+        if self.links_button is not None:
+            actions.addWidget(self.links_button)
+            QWidget.setTabOrder(self.remove_button, self.links_button)
         return w
 
     def _tool(self, icon: str, tip: str, name: str, slot: Any) -> QToolButton:

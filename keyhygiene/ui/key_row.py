@@ -39,7 +39,7 @@ STATUS_LABELS: dict[str, str] = {
     "invalid_passphrase": "Bad passphrase",
     "ip_not_allowed": "IP not allowed",
     "permission_denied": "Permission denied",
-    "rejected": "Rejected",
+    "rejected": "Key rejected",  # one name for a rejection, whether or not the exchange says why (issue 20)
     "rate_limited": "Rate limited",
     "clock_skew": "Clock skew",
     "unreachable": "Unreachable",

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from keyhygiene.core.exchange_facts import display_name
+from keyhygiene.core.models import AUTH_REJECTIONS
 from keyhygiene.core.severity import Severity
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.ui import theme
@@ -431,7 +432,9 @@ class KeyTableModel(QAbstractTableModel):
         elif row.profile is not None and not row.status_ok:
             # What went wrong matters more than when: the time is in the tooltip.
             text[Col.CHECKED] = STATUS_LABELS.get(str(row.profile.status), str(row.profile.status))
-            fg[Col.CHECKED] = "critical" if str(row.profile.status).startswith("invalid") else "high"
+            # Every way the exchange refuses the key looks the same; trouble reaching it (rate limit, network,
+            # clock) is another colour.
+            fg[Col.CHECKED] = "critical" if str(row.profile.status) in _REJECTIONS else "high"
         else:
             text[Col.CHECKED] = format_relative(row.checked_at, now)
         tip = f"Checked {row.checked_at:%Y-%m-%d %H:%M} UTC" if row.checked_at else "Never checked with the exchange"
@@ -440,6 +443,10 @@ class KeyTableModel(QAbstractTableModel):
         if row.audit_message:
             tip += f"\n{row.audit_message}"
         tips[Col.CHECKED] = tip
+        # A cell too narrow for its text is elided ("WunderT…", "203.0.113…"): its tooltip starts with the whole.
+        for col, value in text.items():
+            if value and value not in tips.get(col, ""):
+                tips[col] = f"{value}\n{tips[col]}" if tips.get(col) else value
         return _Display(text=text, tips=tips, chips=chips, fg=fg, subtitle=subtitle, exchange=rec.exchange)
 
 
@@ -471,6 +478,9 @@ def scope_accepts(scope: str, row: KeyRow) -> bool:
     return True
 
 
+_REJECTIONS = frozenset(str(s.value) for s in AUTH_REJECTIONS)
+
+
 class KeyFilterProxyModel(QSortFilterProxyModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -500,6 +510,23 @@ class KeyFilterProxyModel(QSortFilterProxyModel):
     @property
     def scope(self) -> str:
         return self._scope
+
+    def empty_text(self) -> str | None:
+        """What the list says when the filter hides every key (None while something shows, or nothing is
+        stored: the welcome page covers that)."""
+        model = self.sourceModel()
+        total = model.rowCount() if model is not None else 0
+        if total == 0 or self.rowCount() > 0:
+            return None
+        scope = dict(SCOPES).get(self._scope, self._scope)
+        keys = f"{total} key" if total == 1 else f"{total} keys"
+        if self._text and self._scope != "all":
+            what = f"No key in \u201c{scope}\u201d matches \u201c{self._text}\u201d."
+        elif self._text:
+            what = f"No key matches \u201c{self._text}\u201d."
+        else:
+            what = f"No key in \u201c{scope}\u201d."
+        return f"{what} Clear the filter (Esc in the filter box) to see all {keys}."
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()

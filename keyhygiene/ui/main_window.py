@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QItemSelection, QObject, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence, QPixmap, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence, QPixmap, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -34,15 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from keyhygiene import APP_NAME, __version__
+from keyhygiene import APP_NAME
 from keyhygiene.core import redact
 from keyhygiene.core.exchange_facts import display_name
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.service.types import KeychainStatus
-from keyhygiene.ui import core_bridge, icons, theme
+from keyhygiene.ui import core_bridge, focus_ring, icons, theme
 from keyhygiene.ui.clipboard import SecureClipboard
 from keyhygiene.ui.delegates import RENDER_BUDGET_S, CellDelegate
-from keyhygiene.ui.key_row import format_relative
+from keyhygiene.ui.focus_regions import RegionCycler, toolbar_buttons
+from keyhygiene.ui.key_row import STATUS_LABELS, format_relative
 from keyhygiene.ui.key_table_model import KEY_ID_ROLE, ROW_ROLE, SCOPES, Col, KeyFilterProxyModel, KeyTableModel
 from keyhygiene.ui.reminders import ReminderCenter, collect
 from keyhygiene.ui.services import AuditOutcome, Services
@@ -114,6 +115,13 @@ class MainWindow(QMainWindow):
         self._make_toolbar()
         self._make_central()
         self._make_status_bar()
+        self.regions = RegionCycler(self, [
+            lambda: self.toolbar, lambda: self.filter_edit, lambda: self.table,
+            lambda: self.detail.widget() if getattr(self, "detail", None) is not None else None,
+        ])
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            focus_ring.install(app)
         self.tray: Any = None
 
         self.reminders = ReminderCenter(self._evaluate_reminders, self)
@@ -143,6 +151,8 @@ class MainWindow(QMainWindow):
         self._reload_model()
         self._restore_geometry()
         self._apply_prefs()
+        # The window opens on the key list, not on the first toolbar button (which now takes Tab focus).
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
         if not staged or not self.model.rowCount():
             self.finish_building()
 
@@ -228,8 +238,11 @@ class MainWindow(QMainWindow):
         self.act_details.setChecked(True)
         self.act_quit = A("quit", "&Quit", None, [QKeySequence.StandardKey.Quit, "Ctrl+Q"], "Quit KeyHygiene",
                           self.close)
-        self.act_about = A("about", "&About KeyHygiene", None, [QKeySequence.StandardKey.HelpContents, "F1"],
-                           "Version and what KeyHygiene does", self.show_about)
+        self.act_guide = A("guide", "&User guide", None, [QKeySequence.StandardKey.HelpContents, "F1"],
+                           "What to do when a service leaks keys, what each permission allows, IP restriction on "
+                           "each exchange, shortcuts (opens in the browser; works offline)", self.open_guide)
+        self.act_about = A("about", "&About KeyHygiene", None, ["Ctrl+F1"],
+                           "Version of KeyHygiene and of what it runs on", self.show_about)
         self.act_demo = A("demo", "Try the &demo", "demo", [], "Open a separate window on sample keys",
                           self.launch_demo)
         self.key_actions = [self.act_rotate, self.act_edit, self.act_recheck, self.act_share, self.act_copy_key,
@@ -238,7 +251,7 @@ class MainWindow(QMainWindow):
 
     def all_actions(self) -> list[QAction]:
         return [self.act_add, self.act_audit, self.act_cancel, self.act_export, self.act_scan, self.act_settings,
-                *self.key_actions, self.act_find, self.act_details, self.act_quit, self.act_about]
+                *self.key_actions, self.act_find, self.act_details, self.act_quit, self.act_guide, self.act_about]
 
     def _make_menus(self) -> None:
         mb = self.menuBar()
@@ -262,6 +275,8 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.act_settings)
         m = mb.addMenu("&Help")
+        m.addAction(self.act_guide)
+        m.addSeparator()
         m.addAction(self.act_about)
 
     def _make_toolbar(self) -> None:
@@ -290,6 +305,9 @@ class MainWindow(QMainWindow):
         search.setProperty("iconName", "search")
         self.filter_edit.setMinimumWidth(220)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
+        clear = QShortcut(QKeySequence("Esc"), self.filter_edit)
+        clear.setContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.activated.connect(self.filter_edit.clear)
         tb.addWidget(self.filter_edit)
         self.scope_combo = QComboBox()
         self.scope_combo.setAccessibleName("Show")
@@ -307,6 +325,8 @@ class MainWindow(QMainWindow):
                 w.setAccessibleName(a.text().replace("&", "").rstrip("\u2026"))
         self.toolbar = tb
         self.addToolBar(tb)
+        # Every toolbar action reachable by keyboard: its buttons take Tab focus, F6 jumps between regions.
+        self.toolbar_buttons = toolbar_buttons(tb)
 
     def _make_central(self) -> None:
         self.stack = QStackedWidget(self)
@@ -356,6 +376,11 @@ class MainWindow(QMainWindow):
         hh.setSectionResizeMode(Col.EXCHANGE, QHeaderView.ResizeMode.Fixed)
         self.table.sortByColumn(Col.RISK, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
+        # A filter that hides every key says so in the list, instead of showing an empty table.
+        self.empty_notice: Any = None  # made when first needed: the first frame does without it
+        for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                    self.proxy.layoutChanged, self.filter_edit.textChanged, self.scope_combo.currentIndexChanged):
+            sig.connect(self._update_empty_notice)
         self.table.doubleClicked.connect(lambda _i: self.open_edit_dialog(self.selected_id()))
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         for a in self.key_actions:
@@ -385,6 +410,9 @@ class MainWindow(QMainWindow):
                   Col.SHARED: 16, Col.RISK: 15, Col.CHECKED: 11}
         for col, chars in widths.items():
             self.table.setColumnWidth(col, fm.averageCharWidth() * chars + 16)
+        # Wide enough for the longest status it can show ("Permission denied", "Could not check"), not "Key rejec…".
+        statuses = [*STATUS_LABELS.values(), "Could not check", "Checking\u2026", "Queued\u2026", "just now"]
+        self.table.setColumnWidth(Col.CHECKED, max(fm.horizontalAdvance(s) for s in statuses) + 24)
         self.table.setColumnWidth(Col.EXCHANGE, 40)
 
     def _make_welcome(self) -> None:
@@ -462,6 +490,10 @@ class MainWindow(QMainWindow):
         self.severity_counts = QWidget(box)
         self._shown_counts: tuple[int, tuple[tuple[str, int], ...]] | None = None
         self._counts_layout = FlowLayout(self.severity_counts)
+        # Both wrap rather than run under the charts at a large font or a narrow window (issue 20).
+        for lab in (self.headline, self.subline):
+            lab.setWordWrap(True)
+            lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         texts.addStretch(1)
         texts.addWidget(self.headline)
         texts.addWidget(self.subline)
@@ -875,15 +907,16 @@ class MainWindow(QMainWindow):
         self._keep(box)
         box.open()
 
-    def show_about(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
+    def open_guide(self) -> None:
+        from keyhygiene.ui import help_menu
 
-        box = QMessageBox(self)
-        box.setWindowTitle(f"About {APP_NAME}")
-        box.setIconPixmap(icons.app_pixmap(64))
-        box.setText(f"<b>{APP_NAME} {__version__}</b>")
-        box.setInformativeText("Know what every exchange API key can do, who has it, and rotate the ones you gave "
-                               "away. Secrets stay in the OS keychain.")
+        if not help_menu.open_guide(self):
+            self.statusBar().showMessage("The browser could not be opened; the guide is shown in a window.", 8000)
+
+    def show_about(self) -> None:
+        from keyhygiene.ui import help_menu
+
+        box = help_menu.about_box(self, icons.app_pixmap(64))
         self._keep(box)
         box.open()
 
@@ -981,6 +1014,16 @@ class MainWindow(QMainWindow):
             name = a.property("iconName")
             if name:
                 a.setIcon(icons.action_icon(str(name)))
+
+    def _update_empty_notice(self, *_args: object) -> None:
+        text = self.proxy.empty_text()
+        if self.empty_notice is None:
+            if not text:
+                return
+            from keyhygiene.ui.widgets import ViewNotice
+
+            self.empty_notice = ViewNotice(self.table)
+        self.empty_notice.set_notice(text)
 
     def _focus_filter(self) -> None:
         self.filter_edit.setFocus()

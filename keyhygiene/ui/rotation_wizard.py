@@ -14,8 +14,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -43,6 +42,7 @@ from keyhygiene.core.rotation.machine import (
 )
 from keyhygiene.core.rotation.states import TITLES, Step, Verdict, progress
 from keyhygiene.service.types import ValidationError
+from keyhygiene.ui import links
 from keyhygiene.ui.callbacks import deliver
 from keyhygiene.ui.rotation_pages import (
     ConsumersPage,
@@ -493,7 +493,7 @@ class RotationWizard(QDialog):
 
     def _open_url(self, url: str) -> None:
         if url:
-            QDesktopServices.openUrl(QUrl(url))
+            links.open_link(self, url, "the exchange's API-key page")
 
     def _on_finished(self, _result: int) -> None:
         # Closing never cancels the rotation; it only stops waiting for the exchange.

@@ -12,7 +12,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -32,17 +34,29 @@ from PySide6.QtWidgets import (
 )
 
 from keyhygiene.core import discovery, redact
-from keyhygiene.core.discovery import CleanupPlan, CleanupResult, FoundKey, ImportOutcome, ScanProgress, ScanResult
-from keyhygiene.core.discovery.importer import IMPORTED, RECORDED
+from keyhygiene.core.discovery import (
+    CleanupPlan,
+    CleanupResult,
+    FoundKey,
+    ImportOutcome,
+    ScanProgress,
+    ScanResult,
+    confine,
+)
+from keyhygiene.core.discovery.importer import IMPORTED, RECORDED, label_for
+from keyhygiene.core.exchange_facts import display_name
+from keyhygiene.core.plural import plural
 from keyhygiene.ui import theme
 from keyhygiene.ui.callbacks import alive
-from keyhygiene.ui.widgets import muted, wrap
+from keyhygiene.ui.widgets import available_size, muted, wrap
 
 if TYPE_CHECKING:
     from keyhygiene.ui.services import Services
 
 log = logging.getLogger(__name__)
 
+IMPORT_TIP = "Store every key found in the OS keychain and record the file it came from"
+CLEAN_TIP = "Back the file up, then remove the key from it (freqtrade configs, .env files)"
 COLUMNS = ("File", "Tool", "Exchange", "Key", "Status")
 COL_FILE, COL_TOOL, COL_EXCHANGE, COL_KEY, COL_STATUS = range(len(COLUMNS))
 
@@ -73,24 +87,34 @@ class ScanDialog(QDialog):
         self._cancel = threading.Event()
         self._busy = False
         self.confirm_box: QMessageBox | None = None
+        # In the demo, writes are confined to its own folder (core.discovery.confine enforces it; this only explains).
+        self.sandbox = confine.sandbox_of(services.vault)
+        self.samples = getattr(services.vault.paths, "demo_samples", None)
         self.setWindowTitle("Scan for plaintext keys")
         self.setAccessibleName("Scan for plaintext keys")
-        self.resize(860, 560)
 
         lay = QVBoxLayout(self)
-        lay.addWidget(muted(wrap(
+        self.intro = muted(wrap(
             "Looks for exchange API keys in bot configs (freqtrade, OctoBot, Gunbot, Hummingbot, ccxt keys.json), "
             ".env files and the Cryptohopper CLI login. Files are read on this computer only; keys are shown "
-            "masked.", self)))
+            "masked.", self))
+        lay.addWidget(self.intro)
+        self.demo_note: QLabel | None = None
+        if self.sandbox is not None:
+            self.demo_note = wrap(
+                "Demo: the folder below holds sample bot configs with made-up keys; scan, import and clean them "
+                "up to see how it works. Your own folders can be scanned too, but the demo only reads them.", self)
+            self.demo_note.setAccessibleName("Demo note")
+            lay.addWidget(self.demo_note)
 
         self.folders = QListWidget(self)
         self.folders.setAccessibleName("Folders to scan")
         self.folders.setMaximumHeight(110)
-        self.folders.addItems(paths or [str(r.path) for r in discovery.default_roots()])
+        self.folders.addItems(paths or self.default_folders())
         folder_buttons = QHBoxLayout()
         self.add_folder_button = QPushButton("Add folder\u2026", self)
         self.remove_folder_button = QPushButton("Remove", self)
-        self.defaults_button = QPushButton("Usual places", self)
+        self.defaults_button = QPushButton("Demo samples" if self.samples else "Usual places", self)
         self.add_folder_button.clicked.connect(self._on_add_folder_clicked)
         self.remove_folder_button.clicked.connect(self._on_remove_folder_clicked)
         self.defaults_button.clicked.connect(self._on_defaults_clicked)
@@ -142,9 +166,7 @@ class ScanDialog(QDialog):
 
         actions = QHBoxLayout()
         self.import_button = QPushButton("Import keys into the keychain", self)
-        self.import_button.setToolTip("Store every key found in the OS keychain and record the file it came from")
         self.clean_button = QPushButton("Clean up file\u2026", self)
-        self.clean_button.setToolTip("Back the file up, then remove the key from it (freqtrade configs, .env files)")
         self.import_button.clicked.connect(self._on_import_clicked)
         self.clean_button.clicked.connect(self._on_clean_clicked)
         actions.addWidget(self.import_button)
@@ -153,12 +175,34 @@ class ScanDialog(QDialog):
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         box.rejected.connect(self.reject)
         actions.addWidget(box)
+        # Why Import or Clean up is greyed out, in words: a disabled button takes no focus, so a tooltip alone
+        # would never reach a keyboard user.
+        self.action_hint = muted(wrap("", self))
+        self.action_hint.setAccessibleName("Why a button is unavailable")
+        lay.addWidget(self.action_hint)
         lay.addLayout(actions)
 
+        # Notes take the height of their text at the dialog's width (fitted on every resize); the space left goes
+        # to the table. A word-wrapped label's own size hint assumes a narrow column and took three times that.
+        self._notes = [n for n in (self.intro, self.demo_note, self.advice, self.message, self.action_hint)
+                       if n is not None]
+        for note in self._notes:
+            note.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        # At least 860x560, more if a large font needs it, within the screen: squeezed below its minimum, the
+        # layout gave the notes their narrowest-width heights and left the table two rows (issue 20).
+        screen = available_size(self)
+        self.resize(QSize(860, 560).expandedTo(self.sizeHint()).expandedTo(QSize(0, self.minimumSizeHint().height()
+                                                                                   + 120)).boundedTo(screen))
         self._progressed.connect(self._on_progressed)
         self._update_buttons()
 
     # ---- folders ------------------------------------------------------------------------------------------
+    def default_folders(self) -> list[str]:
+        """The usual bot folders; in the demo, its own sample tree (so nothing of the user's is offered)."""
+        if self.samples is not None:
+            return [str(self.samples)]
+        return [str(r.path) for r in discovery.default_roots()]
+
     def roots(self) -> list[str]:
         return [self.folders.item(i).text() for i in range(self.folders.count())]
 
@@ -181,7 +225,7 @@ class ScanDialog(QDialog):
 
     def _on_defaults_clicked(self) -> None:
         self.folders.clear()
-        self.folders.addItems([str(r.path) for r in discovery.default_roots()])
+        self.folders.addItems(self.default_folders())
         self._update_buttons()
 
     # ---- scanning -----------------------------------------------------------------------------------------
@@ -220,10 +264,10 @@ class ScanDialog(QDialog):
         self._fill_table()
         s = result.stats
         head = "Scan stopped" if result.cancelled else "Scan finished"
-        text = (f"{head}: {s.files:,} files in {s.dirs:,} folders, {len(self.found)} "
-                f"key{'s' if len(self.found) != 1 else ''} found.")
+        text = (f"{head}: {plural(s.files, 'file')} in {plural(s.dirs, 'folder')}, "
+                f"{plural(len(self.found), 'key')} found.")
         if result.errors:
-            text += f" {len(result.errors)} place(s) could not be read."
+            text += f" {plural(len(result.errors), 'place')} could not be read."
         self._set_busy(False, text)
         self.scanFinished.emit(result)
 
@@ -235,7 +279,8 @@ class ScanDialog(QDialog):
     def _fill_table(self) -> None:
         self.table.setRowCount(len(self.found))
         for row, f in enumerate(self.found):
-            cells = (f.path, f.tool, f.exchange, f.fingerprint or "\u2014", status_text(f))
+            exchange = display_name(f.exchange) if f.exchange_known else f.exchange
+            cells = (f.path, f.tool, exchange, f.fingerprint or "\u2014", status_text(f))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(f"{f.path}\nFields: {', '.join(f.fields)}")
@@ -256,13 +301,39 @@ class ScanDialog(QDialog):
         self.advice.setText(f"{', '.join(f.fields)} \u2014 {f.advice}" if f else "")
         self._update_buttons()
 
+    def writable(self, f: FoundKey) -> bool:
+        return confine.may_write(f.path, self.services.vault)
+
     def importable(self) -> list[FoundKey]:
-        return [f for f in self.found if f.importable and not f.in_vault]
+        return [f for f in self.found if f.importable and not f.in_vault and self.writable(f)]
 
     # ---- import -------------------------------------------------------------------------------------------
     def _on_import_clicked(self) -> None:
         wanted = [f for f in self.found if f.importable]
-        if not wanted or self._busy:
+        new = self.importable()
+        if not wanted or not new or self._busy:
+            return
+        where = ("the demo's keychain, which lives in memory and is gone when the demo closes" if self.sandbox
+                 else "the OS keychain")
+        names = "\n".join(f"\u2022 {label_for(f)} \u2014 {f.fingerprint or 'key'}" for f in new[:8])
+        if len(new) > 8:
+            names += f"\n\u2022 and {len(new) - 8} more"
+        box = QMessageBox(QMessageBox.Icon.Question, "Import keys?", "", parent=self)
+        box.setText(f"Store {plural(len(new), 'key')} in {where}?")
+        box.setInformativeText(
+            f"{names}\n\nThe files stay as they are: clean them up next, then rotate the keys, since the old "
+            "values stay in backups and history.")
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        box.button(QMessageBox.StandardButton.Yes).setText("Import")
+        box.finished.connect(lambda code, w=wanted: self._on_import_confirmed(code, w))
+        self.confirm_box = box
+        box.open()
+
+    def _on_import_confirmed(self, code: int, wanted: list[FoundKey]) -> None:
+        self.confirm_box = None
+        if code != QMessageBox.StandardButton.Yes:
+            self._show_message("Nothing was imported.", "info")
             return
         self._set_busy(True, "Storing keys in the keychain\u2026")
         self.services.pool.submit(self.services.app.import_found, wanted, on_done=self._on_imported,
@@ -274,11 +345,11 @@ class ScanDialog(QDialog):
         skipped = [o for o in outcomes if o.key_id is None]
         self._fill_table()
         self._set_busy(False, "")
-        parts = [f"{len(stored)} key{'s' if len(stored) != 1 else ''} stored in the keychain"]
+        parts = [f"{plural(len(stored), 'key')} stored in the keychain"]
         if recorded:
             parts.append(f"{len(recorded)} already stored (file recorded)")
         if skipped:
-            parts.append(f"{len(skipped)} skipped: " + "; ".join(sorted({o.message for o in skipped})))
+            parts.append(f"{len(skipped)} skipped: " + "; ".join(sorted({o.message.rstrip('.') for o in skipped})))
         self._show_message(". ".join(parts) + ". Clean up the files next, then rotate the keys.", "info")
         imported = sorted({o.key_id for o in outcomes if o.key_id})
         self.services.reload_in_background(lambda: self.keysImported.emit(imported))
@@ -341,15 +412,59 @@ class ScanDialog(QDialog):
         self.cancel_button.setEnabled(busy)
         for b in (self.add_folder_button, self.remove_folder_button, self.defaults_button):
             b.setEnabled(not busy)
-        self.import_button.setEnabled(not busy and bool(self.importable()))
-        f = self.selected()
-        self.clean_button.setEnabled(not busy and f is not None and f.cleanable and bool(f.in_vault))
+        import_why = self.import_blocker()
+        self.import_button.setEnabled(not busy and import_why is None)
+        self.import_button.setToolTip(import_why or IMPORT_TIP)
+        clean_why = self.clean_blocker(self.selected())
+        self.clean_button.setEnabled(not busy and clean_why is None)
+        self.clean_button.setToolTip(clean_why or CLEAN_TIP)
+        hints = [] if busy else [w for w in (import_why if self.found else None, clean_why) if w]
+        self.action_hint.setText(" ".join(dict.fromkeys(hints)))
+        self._fit_notes()  # advice, hint and message may have changed
+        self.action_hint.setVisible(bool(hints))
+
+    def import_blocker(self) -> str | None:
+        """Why Import is unavailable, or None when it is not."""
+        if not self.found:
+            return "Scan first: Import stores the keys the scan finds."
+        if self.importable():
+            return None
+        if any(f.importable and not f.in_vault and not self.writable(f) for f in self.found):
+            return "Import: " + confine.DEMO_REFUSAL
+        return "Import: every key found is already in the vault or cannot be imported (see its status)."
+
+    def clean_blocker(self, f: FoundKey | None) -> str | None:
+        """Why Clean up is unavailable for the selected row, or None when it is not."""
+        if not self.found:
+            return None
+        if f is None:
+            return "Clean up: select a key in the table to clean up the file it was found in."
+        if not self.writable(f):
+            return "Clean up: " + confine.DEMO_REFUSAL
+        if not f.cleanable:
+            return (f"Clean up: KeyHygiene can clean freqtrade configs and .env files; this {f.tool} file has to be "
+                    "changed by hand.")
+        if not f.in_vault:
+            return "Clean up: import this key first, or cleaning would leave it only in a backup."
+        return None
 
     def _show_message(self, text: str, severity: str) -> None:
         self.message.setText(text)
+        self._fit_notes()
         pal = self.message.palette()
         pal.setColor(self.message.foregroundRole(), theme.severity_color(severity))
         self.message.setPalette(pal)
+
+    def _fit_notes(self) -> None:
+        lay = self.layout()
+        m = lay.contentsMargins() if lay is not None else None
+        width = self.width() - (m.left() + m.right() if m is not None else 0)
+        for note in getattr(self, "_notes", ()):
+            note.setFixedHeight(note.heightForWidth(width) if note.text() else 0)
+
+    def resizeEvent(self, e: QResizeEvent) -> None:
+        self._fit_notes()
+        super().resizeEvent(e)
 
     def done(self, result: int) -> None:
         self._cancel.set()  # a running scan stops at the next folder; its result is dropped (context is gone)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
+    QFrame,
     QScrollArea,
     QSpinBox,
     QTabWidget,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from keyhygiene.core import redact
 from keyhygiene.ui import core_bridge
 from keyhygiene.ui.services import UiPrefs
-from keyhygiene.ui.widgets import Banner, muted, wrap
+from keyhygiene.ui.widgets import Banner, available_size, muted, wrap
 
 if TYPE_CHECKING:
     from keyhygiene.ui.services import Services
@@ -115,6 +115,10 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         lay.addWidget(buttons)
+        # The size the tabs need (Qt would cap a new window at 2/3 of the screen and cut the longest lines),
+        # within the screen.
+        screen = available_size(self)
+        self.resize(self.sizeHint().boundedTo(screen))
 
     # ---- tabs -----------------------------------------------------------------------------------------------
     def _build_policy(self) -> None:
@@ -139,28 +143,40 @@ class SettingsDialog(QDialog):
             hint = muted(wrap(t.help, page))
             form.addRow("", hint)
         v.addLayout(form)
-        rules = core_bridge.rule_list()
-        if rules:
-            v.addWidget(QLabel("<b>Rules</b>"))
-            box = QWidget()
-            rl = QVBoxLayout(box)
-            rl.setContentsMargins(0, 0, 0, 0)
-            for rid, summary in rules:
-                cb = QCheckBox(summary)
-                cb.setToolTip(f"Rule {rid}")
-                cb.setAccessibleName(f"Rule {summary}")
-                cb.setChecked(rid not in getattr(policy, "disabled_rules", ()))
-                self.rule_checks[rid] = cb
-                rl.addWidget(cb)
-            scroll = QScrollArea()
-            scroll.setWidgetResizable(True)
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            scroll.setWidget(box)
-            scroll.setMinimumHeight(160)
-            v.addWidget(scroll, 1)
-        else:
-            v.addStretch(1)
+        v.addStretch(1)
         self.tabs.addTab(page, "Policy")
+        self._build_rules(policy)
+
+    def _build_rules(self, policy: Any) -> None:
+        """The rules on a tab of their own, listed whole: squeezed under the thresholds they sat in a box that
+        showed six of seventeen (issue 20)."""
+        rules = core_bridge.rule_list()
+        if not rules:
+            return
+        page = QWidget()
+        v = QVBoxLayout(page)
+        v.addWidget(muted(wrap("Each rule can be turned off; a turned-off rule reports nothing for any key.", page)))
+        box = QWidget()
+        rl = QVBoxLayout(box)
+        rl.setContentsMargins(0, 0, 0, 0)
+        for rid, summary in rules:
+            cb = QCheckBox(summary)
+            cb.setToolTip(f"Rule {rid}")
+            cb.setAccessibleName(f"Rule {summary}")
+            cb.setChecked(rid not in getattr(policy, "disabled_rules", ()))
+            self.rule_checks[rid] = cb
+            rl.addWidget(cb)
+        rl.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a Tab stop that only scrolls: the boxes are the stops
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(box)
+        # As tall as the list, so nothing hides behind a scroll bar unless the screen is too small for it.
+        scroll.setMinimumHeight(min(box.sizeHint().height(), 520))
+        v.addWidget(scroll, 1)
+        self.tabs.addTab(page, "Rules")
 
     def _build_reminders(self) -> None:
         p: UiPrefs = self.services.prefs

@@ -88,3 +88,23 @@ def dark_palette() -> QPalette:
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7d848c"))
     return p
+
+
+# The keyboard focus ring: at least 3:1 against the window in each theme (WCAG 2.2, 1.4.11 non-text contrast).
+_FOCUS = ("#1a5fb4", "#8cc2ff")
+
+
+def focus_color(dark: bool | None = None) -> QColor:
+    d = is_dark() if dark is None else dark
+    return QColor(_FOCUS[1] if d else _FOCUS[0])
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+    def lum(c: QColor) -> float:
+        def ch(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF())
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)

@@ -6,7 +6,7 @@ import html
 import re
 import urllib.parse
 
-from PySide6.QtCore import QEvent, QMargins, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QMargins, QObject, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QClipboard,
@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QPalette,
 )
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidgetItem,
 )
 
-from keyhygiene.ui import theme
+from keyhygiene.ui import links, theme
 from keyhygiene.ui.delegates import chip_colors
 from keyhygiene.ui.icons import action_icon
 
@@ -208,15 +209,40 @@ def linkify(text: str) -> str:
 
 
 def rich(text: str, parent: QWidget | None = None) -> QLabel:
-    """A wrapping label whose URLs are clickable short links (opened in the browser)."""
+    """A wrapping label whose URLs are clickable short links (opened in the browser, or a message saying why
+    not). Its links take no Tab stop of their own: a pane gathers them into one (``links.LinksButton``)."""
     lab = QLabel(linkify(text), parent)
     lab.setWordWrap(True)
     lab.setTextFormat(Qt.TextFormat.RichText)
-    lab.setOpenExternalLinks(True)
-    lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+    lab.setOpenExternalLinks(False)
+    lab.linkActivated.connect(lambda url, w=lab: links.open_link(w.window(), url))
+    lab.setProperty(links.LINKS_PROPERTY, [(links.short_text(m.group(0)), m.group(0)) for m in _URL.finditer(text)])
+    lab.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                | Qt.TextInteractionFlag.TextSelectableByMouse)
     lab.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
     lab.setAccessibleName(text[:200])
     return lab
+
+
+_LONG = 24
+_LONG_RUN = re.compile(r"\S{24,}")
+ZWSP = "\u200b"
+
+
+def breakable(text: str, every: int = 16) -> str:
+    """``text`` with a zero-width break opportunity inside every run of more than 24 characters without a space
+    (a file path, a pasted id): word wrap cannot break such a run, so the label's minimum width became the run's
+    width and pushed its pane's buttons out of view (issue 20)."""
+    def cut(m: re.Match[str]) -> str:
+        # Break after the separators a path or an id already has; only a piece still too long is cut blindly.
+        pieces = re.split(r"(?<=[/_\\-])", m.group(0))
+        out = []
+        for piece in pieces:
+            if len(piece) > _LONG:
+                piece = ZWSP.join(piece[i:i + every] for i in range(0, len(piece), every))
+            out.append(piece)
+        return ZWSP.join(p for p in out if p)
+    return _LONG_RUN.sub(cut, text)
 
 
 def muted(label: QLabel) -> QLabel:
@@ -421,3 +447,51 @@ class SecretField(QWidget):
     def wipe(self) -> None:
         self.toggle.setChecked(False)
         self.edit.clear()
+
+
+class ViewNotice(QLabel):
+    """A sentence in the middle of an empty item view ("No key matches …"), so an empty list is not mistaken
+    for an empty vault or a broken filter."""
+
+    def __init__(self, view: QAbstractItemView) -> None:
+        super().__init__(view.viewport())
+        self._view = view
+        self.setObjectName("viewNotice")
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self.hide()
+
+    def set_notice(self, text: str | None) -> None:
+        vp = self._view.viewport()
+        if not text:
+            if self.isVisibleTo(self._view):
+                vp.removeEventFilter(self)
+            self.hide()
+            self.setText("")
+            return
+        self.setText(text)
+        self._view.setAccessibleDescription(text)
+        if not self.isVisibleTo(self._view):
+            # Only while shown: an empty view has little to paint, so following its resizes costs nothing.
+            vp.installEventFilter(self)
+        self._place()
+        self.show()
+
+    def _place(self) -> None:
+        r = self._view.viewport().rect().adjusted(24, 24, -24, -24)
+        self.setGeometry(r.x(), r.y(), r.width(), max(self.heightForWidth(r.width()), self.sizeHint().height()) + 8)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._place()
+        return False
+
+
+def available_size(w: QWidget) -> QSize:
+    """The room on the screen a window opens on (the primary screen before it is shown), for sizing dialogs to
+    their content without running off the screen."""
+    screen = w.screen() if w.isVisible() else QGuiApplication.primaryScreen()
+    return screen.availableGeometry().size() if screen is not None else QSize(1280, 800)

@@ -25,6 +25,11 @@ Machines are noisy, so what can be is a ratio against a baseline measured in the
 - workaround_*: what each performance workaround buys (keyhygiene/ui/workarounds.py): the app with that one turned
   off against the app with all of them, on what the workaround is for (gc_guard, switchinterval, warmup: gui_stall's
   longest gap; import_hook: startup); ratio without/with >= 1.1, else the workaround buys nothing and should go.
+- team_keys_list: ``keyhygiene keys list`` over 1,000 keys in a team vault (a real OpenBao dev server on loopback,
+  warm cache) against the local vault with the same keys, fresh processes, interleaved, median; ratio <= 2. The
+  line also shows the cold figure (cache deleted: every key's metadata read from the server) (team_keys.py).
+- team_audit: the 200 keys of audit_critical_path stored in a team vault, a whole ``run_audit`` (secrets read from
+  the server, inspections sent back to it, every key judged) against the same critical path; ratio <= 1.25.
 
 ``--quick`` runs every benchmark smaller (fewer keys, files and repetitions) to prove the runner works; it exits
 0 even when a target is missed and non-zero only when a benchmark crashed. A full run exits 1 when any target is
@@ -73,10 +78,12 @@ class Config:
     audit_keys: int
     report_keys: int
     scan_files: int
+    team_keys: int = 1000
 
 
 FULL = Config(quick=False, startup_keys=500, startup_reps=5, audit_keys=200, report_keys=1000, scan_files=100_000)
-QUICK = Config(quick=True, startup_keys=500, startup_reps=2, audit_keys=48, report_keys=200, scan_files=10_000)
+QUICK = Config(quick=True, startup_keys=500, startup_reps=2, audit_keys=48, report_keys=200, scan_files=10_000,
+               team_keys=100)
 
 
 @dataclass(frozen=True)
@@ -506,6 +513,30 @@ def bench_scan(ctx: Context) -> Result:
                   f"{result.stats.candidates} opened by name, {len(result.found)} keys found")
 
 
+def bench_team_keys_list(ctx: Context) -> Result:
+    import team_keys
+
+    m = team_keys.measure(ctx.tmp, workload.make_keys(ctx.cfg.team_keys), reps=3 if ctx.cfg.quick else 5)
+    return Result("team_keys_list", m["warm"], "s", m["warm"] / m["local"], Target("<=", 2),
+                  f"{m['keys']} keys: team {m['warm']:.2f} s (cold cache {m['cold']:.2f} s) vs local "
+                  f"{m['local']:.2f} s; import of the keys into the team vault took {m['fill']:.0f} s")
+
+
+def bench_team_audit(ctx: Context) -> Result:
+    import team_keys
+
+    from keyhygiene.exchanges.audit_runner import critical_path_seconds
+
+    keys = ctx.audit_keys()
+    counts = workload.counts(keys)
+    critical = critical_path_seconds(counts, LATENCY_S, requests_per_key=ctx.requests_per_key())
+    m = team_keys.audit(ctx.tmp, keys, LATENCY_S)
+    return Result("team_audit", m["wall"], "s", m["wall"] / critical, Target("<=", 1.25),
+                  f"{m['keys']} team-vault keys, whole audit {m['wall']:.2f} s (local vault, same keys: "
+                  f"{m['local']:.2f} s) vs critical path {critical:.2f} s; "
+                  f"not ok: {m['not_ok'] or 'none'}; vault errors: {len(m['errors'])}")
+
+
 BENCHMARKS: dict[str, Callable[[Context], Result]] = {
     "startup": bench_startup,
     "audit_critical_path": bench_audit_critical_path,
@@ -518,6 +549,8 @@ BENCHMARKS: dict[str, Callable[[Context], Result]] = {
     "workaround_switchinterval": bench_workaround_switchinterval,
     "workaround_warmup": bench_workaround_warmup,
     "workaround_import_hook": bench_workaround_import_hook,
+    "team_keys_list": bench_team_keys_list,
+    "team_audit": bench_team_audit,
 }
 UNITS_AND_TARGETS = {  # for a crashed benchmark's line
     "startup": ("s", Target("<=", 1.5)), "audit_critical_path": ("s", Target("<=", 1.25)),
@@ -525,6 +558,8 @@ UNITS_AND_TARGETS = {  # for a crashed benchmark's line
     "report": ("s", Target("<", 3)), "scan": ("files/s", Target(">=", 20_000)), "memory": ("MB", Target("<=", 2.5)),
     **{f"workaround_{n}": ("s" if n == "import_hook" else "ms", WORKAROUND_TARGET)
        for n in ("gc_guard", "switchinterval", "warmup", "import_hook")},
+    "team_keys_list": ("s", Target("<=", 2)),
+    "team_audit": ("s", Target("<=", 1.25)),
 }
 
 

@@ -357,3 +357,19 @@ def test_each_page_opens_on_its_first_field(qtbot, open_wizard, exchange: FakeEx
     qtbot.keyClick(w.test_page.accept_box, Qt.Key.Key_Return)
     wait_step(qtbot, w, Step.CONSUMERS)
     focus_on(w.consumers_page.boxes["3commas"])
+
+
+def test_opening_the_exchange_page_says_so_when_it_fails(qtbot, open_wizard, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20: a button that opens a web page and fails says so, with the address to open by hand."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from keyhygiene.ui import links
+
+    monkeypatch.setattr(links, "opener", lambda _url: False)
+    w = open_wizard()
+    wait_idle(qtbot, w)
+    w._open_url("https://www.binance.com/en/my/settings/api-management")
+    box = w.findChild(QMessageBox, "openFailedBox")
+    assert box is not None and "https://www.binance.com/en/my/settings/api-management" in box.informativeText()
+    assert "the exchange's API-key page" in box.text()
+    box.close()

@@ -58,6 +58,15 @@ def _scan(qtbot, dlg: ScanDialog) -> ScanResult:  # type: ignore[no-untyped-def]
     return sig.args[0]  # type: ignore[no-any-return]
 
 
+def _import(qtbot, dlg: ScanDialog) -> list[str]:  # type: ignore[no-untyped-def]
+    """Click Import and say yes to the question it asks before storing anything."""
+    dlg.import_button.click()
+    qtbot.waitUntil(lambda: dlg.confirm_box is not None and dlg.confirm_box.isVisible(), timeout=WAIT_MS)
+    with qtbot.waitSignal(dlg.keysImported, timeout=WAIT_MS) as sig:
+        dlg.confirm_box.button(QMessageBox.StandardButton.Yes).click()  # type: ignore[union-attr]
+    return sig.args[0]  # type: ignore[no-any-return]
+
+
 def _cells(dlg: ScanDialog) -> list[list[str]]:
     t = dlg.table
     return [[t.item(r, c).text() for c in range(t.columnCount())] for r in range(t.rowCount())]
@@ -86,9 +95,7 @@ def test_import_stores_the_keys(qtbot, services: Services, tree: FixtureTree,  #
     dlg = ScanDialog(services, [str(tree.root)])
     qtbot.addWidget(dlg)
     _scan(qtbot, dlg)
-    with qtbot.waitSignal(dlg.keysImported, timeout=WAIT_MS) as sig:
-        dlg.import_button.click()
-    ids = sig.args[0]
+    ids = _import(qtbot, dlg)
     assert len(ids) == len(services.vault.list_keys()) == 7
     assert memory_keyring.entries()
     statuses = [r[COL_STATUS] for r in _cells(dlg)]
@@ -98,6 +105,39 @@ def test_import_stores_the_keys(qtbot, services: Services, tree: FixtureTree,  #
     assert set(plaintext_locations(services.vault)) == set(ids)
 
 
+def test_import_asks_first_and_cancel_stores_nothing(qtbot, services: Services,  # type: ignore[no-untyped-def]
+                                                     tree: FixtureTree) -> None:
+    """Issue 20: Import asks before storing; the question names the keys by label, never by secret."""
+    dlg = ScanDialog(services, [str(tree.path("mybot"))])
+    qtbot.addWidget(dlg)
+    _scan(qtbot, dlg)
+    dlg.import_button.click()
+    qtbot.waitUntil(lambda: dlg.confirm_box is not None and dlg.confirm_box.isVisible(), timeout=WAIT_MS)
+    box = dlg.confirm_box
+    assert box is not None and box.text() == "Store 2 keys in the OS keychain?"
+    assert "mybot on Binance" in box.informativeText() and "mybot on OKX" in box.informativeText()
+    for s in tree.secrets:
+        assert s not in box.text() + box.informativeText()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert services.vault.list_keys() == [] and dlg.message.text() == "Nothing was imported."
+
+
+def test_disabled_buttons_say_why(qtbot, services: Services, tree: FixtureTree) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20: a greyed-out Clean up explains itself, in a tooltip and in text a keyboard user can read."""
+    dlg = ScanDialog(services, [str(tree.path("mybot"))])
+    qtbot.addWidget(dlg)
+    assert not dlg.import_button.isEnabled() and "Scan first" in dlg.import_button.toolTip()
+    _scan(qtbot, dlg)
+    assert not dlg.clean_button.isEnabled()
+    assert "select a key" in dlg.clean_button.toolTip() and "select a key" in dlg.action_hint.text()
+    dlg.select_row(0)
+    assert not dlg.clean_button.isEnabled() and "import this key first" in dlg.clean_button.toolTip()
+    _import(qtbot, dlg)
+    dlg.select_row(0)
+    assert dlg.clean_button.isEnabled() and dlg.clean_button.toolTip().startswith("Back the file up")
+    assert "Import:" in dlg.import_button.toolTip() and "already in the vault" in dlg.import_button.toolTip()
+
+
 def test_clean_up_after_confirmation(qtbot, services_with_backups: Services,  # type: ignore[no-untyped-def]
                                      tree: FixtureTree) -> None:
     services = services_with_backups
@@ -105,8 +145,7 @@ def test_clean_up_after_confirmation(qtbot, services_with_backups: Services,  # 
     dlg = ScanDialog(services, [str(env.parent)])
     qtbot.addWidget(dlg)
     _scan(qtbot, dlg)
-    with qtbot.waitSignal(dlg.keysImported, timeout=WAIT_MS):
-        dlg.import_button.click()
+    _import(qtbot, dlg)
     row = next(i for i, f in enumerate(dlg.found) if f.path == str(env))
     dlg.select_row(row)
     assert dlg.clean_button.isEnabled()
@@ -180,3 +219,20 @@ def test_tab_leaves_the_results_table_for_the_actions(qtbot, services: Services,
     # Tab used to walk the cells, so Import, Clean up and Close were out of reach going forward.
     qtbot.keyClick(dlg.table, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is dlg.import_button
+
+
+def test_notes_take_their_texts_height_and_the_table_the_rest(qtbot, services: Services,  # type: ignore[no-untyped-def]
+                                                              tree: FixtureTree) -> None:
+    """Issue 20 (dead space): a word-wrapped note's own size hint assumes a narrow column and took three times
+    the height its text needs, between empty bands; the table, which is what the window is for, got two rows."""
+    dlg = ScanDialog(services, [str(tree.root)])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    _scan(qtbot, dlg)
+    qtbot.wait(20)
+    for note in (dlg.intro, dlg.action_hint):
+        assert note.height() <= note.heightForWidth(note.width()) + 2, note.text()
+    dlg.select_row(0)
+    qtbot.wait(20)
+    assert dlg.advice.height() >= dlg.advice.heightForWidth(dlg.advice.width())  # a longer text gets its room
+    assert dlg.table.height() > dlg.height() // 3

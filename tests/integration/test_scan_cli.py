@@ -103,7 +103,9 @@ def test_clean_with_yes(tree: FixtureTree, tmp_path: Path, memory_keyring: Memor
         if p.is_file() and "backups" not in p.parts:
             _no_secret(tree, p.read_bytes().decode("utf-8", "replace"))
     code, out, _ = _run(capsys, "--data-dir", str(data), "keys", "list", "--json")
-    cleaned_keys = [k for k in json.loads(out) if k["label"].startswith((".env", "freqtrade config (" + str(ft)))]
+    # Imported keys are named after the bot's folder and the exchange (issue 20), not the file's path.
+    cleaned_keys = [k for k in json.loads(out) if k["label"] in ("mybot on Binance", "mybot on OKX",
+                                                                  "freqtrade on Binance")]
     assert cleaned_keys and all(k["shared_with"] == [] for k in cleaned_keys)
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from keyhygiene.core import redact
+from keyhygiene.core.discovery.confine import DEMO_REFUSAL, may_write
 from keyhygiene.core.discovery.detectors.freqtrade import ENV_FOR_FIELD
 from keyhygiene.core.discovery.jsonish import loads_tolerant
 from keyhygiene.core.discovery.model import KIND_EXCHANGE_KEY, FoundKey
@@ -88,6 +89,8 @@ def plan_cleanup(path: str | Path, *, vault: object | None = None, allow_unstore
     # A symlink is cleaned where it points: replacing the link itself would leave the key in the real file
     # while reporting it cleaned (issue 18).
     p = given.resolve() if given.is_symlink() else given
+    if not may_write(p, vault):
+        raise CleanupError(DEMO_REFUSAL)
     if not p.is_file():
         raise CleanupError(f"{p} is not a file.")
     _refuse_hard_links(p)
@@ -338,6 +341,9 @@ def clean_file(
     now: datetime | None = None,
 ) -> CleanupResult:
     """Clean one planned file if ``confirm(plan)`` says yes. Raises CleanupError (file unchanged) otherwise."""
+    # Both the file and its backup must stay inside the demo's folder: a backup deleted on quit is no backup.
+    if not (may_write(plan.path, vault) and may_write(backups_dir, vault)):
+        raise CleanupError(DEMO_REFUSAL)
     if not confirm(plan):
         raise CleanupError(f"{plan.path} was left as it was (not confirmed).")
     when = now or utcnow()

@@ -9,9 +9,11 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from keyhygiene.core import redact
+from keyhygiene.core.discovery.confine import DEMO_REFUSAL, may_write
 from keyhygiene.core.discovery.locations import record_location
 from keyhygiene.core.discovery.model import KIND_EXCHANGE_KEY, FoundKey
 from keyhygiene.core.masking import key_digest
@@ -25,6 +27,7 @@ RECORDED = "recorded"  # already stored: the file was added as a place the key l
 UNCHANGED = "unchanged"  # already stored and the file already recorded
 SKIPPED = "skipped"
 _LABEL_MAX = 200
+_NAME_MAX = 60  # a bot's folder name, so the exchange stays in view
 
 
 @dataclass
@@ -40,12 +43,36 @@ class ImportOutcome:
                 "message": self.message}
 
 
-def label_for(found: FoundKey) -> str:
-    """``freqtrade config (/home/me/ft/user_data/config.json)``, the path shortened in the middle if needed."""
-    head = f"{found.tool} {'config' if found.format != 'dotenv' else 'file'} ("
-    room = _LABEL_MAX - len(head) - 1
-    path = found.path if len(found.path) <= room else found.path[: room // 2 - 1] + "\u2026" + found.path[-(room // 2):]
-    return f"{head}{path})"
+# Folders that say where a tool keeps its files, not which bot it is: skipped when naming the bot.
+_GENERIC_FOLDERS = frozenset({
+    "user_data", "user", "config", "configs", "conf", "connectors", "data", "settings", "credentials", "keys",
+    "secrets", "env", "src", "app", "bot", "bots", "home", "users", "root", "opt", "srv", "tmp", "var", "etc",
+})
+
+
+def bot_name(found: FoundKey, home: Path | None = None) -> str:
+    """The folder that names the bot (``~/bots/grid-bot/.env`` -> ``grid-bot``), else the tool's name."""
+    home = home if home is not None else Path.home()
+    for folder in Path(found.path).parents:
+        if folder == home or folder.parent == folder:
+            break
+        name = folder.name.lstrip(".")
+        if name and name.lower() not in _GENERIC_FOLDERS:
+            return name if len(name) <= _NAME_MAX else name[: _NAME_MAX - 1] + "\u2026"
+    return f"{found.tool} file" if found.tool.startswith(".") else found.tool
+
+
+def label_for(found: FoundKey, home: Path | None = None) -> str:
+    """``grid-bot on Binance``, ``mybot (freqtrade) on KuCoin``: what a person calls the key. The file's path
+    is kept in the key's note and as the place it lives, not in the label, where it pushed everything aside."""
+    from keyhygiene.core.exchange_facts import display_name
+
+    name = bot_name(found, home)
+    tool = found.tool
+    if not tool.startswith(".") and tool.lower() != name.lower() and not name.startswith(tool):
+        name = f"{name} ({tool})"
+    label = f"{name} on {display_name(found.exchange)}"
+    return label if len(label) <= _LABEL_MAX else label[: _LABEL_MAX - 1] + "\u2026"
 
 
 def import_found(vault: Any, found: Iterable[FoundKey], day: date | None = None) -> list[ImportOutcome]:
@@ -55,7 +82,8 @@ def import_found(vault: Any, found: Iterable[FoundKey], day: date | None = None)
     today = day or utcnow().date()
     outcomes: list[ImportOutcome] = []
     for f in found:
-        reason = _not_importable(f)
+        reason = "" if may_write(f.path, vault) else DEMO_REFUSAL
+        reason = reason or _not_importable(f)
         if reason:
             outcomes.append(ImportOutcome(f, SKIPPED, f.in_vault, reason))
             continue

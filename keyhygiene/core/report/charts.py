@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from keyhygiene.core.plural import plural, word_for
 from keyhygiene.core.report.model import PERMISSION_ORDER, Report, ReportKey
 
 PER_KEY_LIMIT = 30
@@ -135,7 +136,7 @@ def risk_distribution(report: Report) -> Chart:
         c.add(Rect(left, y + 2, bar_w, row_h - 8, "#f1f3f6", rx=2))
         if n:
             c.add(Rect(left, y + 2, max(2.0, bar_w * n / peak), row_h - 8, SEVERITY_COLOURS[sev],
-                       title=f"{names.get(sev, sev)}: {n} key(s)", rx=2))
+                       title=f"{names.get(sev, sev)}: {plural(n, 'key')}", rx=2))
         c.add(Text(left + bar_w + 8, y + 15, f"{n}  ({round(100 * n / total)}%)", size=11, fill=MUTED))
     return c
 
@@ -149,13 +150,15 @@ def key_ages(report: Report) -> Chart:
     else:
         c = _ages_histogram(known, limit)
     over = sum(1 for k in known if (k.age_days or 0) > limit)
-    c.caption = f"{over} of {len(known)} key(s) are older than the policy's {limit} days."
+    c.caption = f"{over} of {plural(len(known), 'key')} {word_for(over, 'is')} older than the policy's {limit} days."
     added = sum(1 for k in known if k.created_source == "added")
     if added:
-        c.caption += (f" {added} key(s) have no known creation date: their age (\u2265) counts from when they "
-                      "were added to KeyHygiene.")
+        c.caption += (f" {plural(added, 'key')} {word_for(added, 'has')} no known creation date: "
+                      f"{'its' if added == 1 else 'their'} age (\u2265) counts from when "
+                      f"{'it was' if added == 1 else 'they were'} added to KeyHygiene.")
     if unknown:
-        c.caption += f" {unknown} key(s) have no date at all and are not shown."
+        c.caption += (f" {plural(unknown, 'key')} {word_for(unknown, 'has')} no date at all and "
+                      f"{word_for(unknown, 'is')} not shown.")
     return c
 
 
@@ -228,7 +231,7 @@ def _ages_histogram(keys: list[ReportKey], limit: int) -> Chart:
         over = lo > limit
         label = f"{lo}\u2013{hi} d" if hi is not None else f"> {lo - 1} d"
         c.add(Rect(x, top + plot_h - h, col_w, h, OVER_COLOUR if over else OK_COLOUR,
-                   title=f"{label}: {n} key(s)", rx=2))
+                   title=f"{label}: {plural(n, 'key')}", rx=2))
         c.add(Text(x + col_w / 2, top + plot_h - h - 5, str(n), anchor="middle", size=10.5, weight="bold"))
         c.add(Text(x + col_w / 2, top + plot_h + 16, label, anchor="middle", size=10, fill=MUTED))
     lx = left + 3 * (col_w + gap)
@@ -321,7 +324,7 @@ def _matrix_per_exchange(keys: tuple[ReportKey, ...]) -> Chart:
             c.add(Rect(x, y + 3, cell - 8, row_h - 6, "#eef1f4", rx=3))
             if n:
                 c.add(Rect(x, y + 3, cell - 8, row_h - 6, _mix(colour, share),
-                           title=f"{ex}: {n} of {len(inspected)} inspected key(s)", rx=3))
+                           title=f"{ex}: {n} of {plural(len(inspected), 'inspected key')}", rx=3))
             c.add(Text(x + (cell - 8) / 2, y + 16, f"{n}/{len(inspected)}", anchor="middle", size=9.5,
                        fill="#ffffff" if share > 0.5 else INK))
     return c

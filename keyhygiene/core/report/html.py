@@ -17,6 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from keyhygiene.core.models import Finding
+from keyhygiene.core.plural import plural, word_for
 from keyhygiene.core.report import charts as chartmod
 from keyhygiene.core.report.integrity import (
     DATA_ELEMENT_ID,
@@ -125,7 +126,8 @@ def freshness(report: Report) -> tuple[str, bool]:
     if res.oldest_check is None:
         return ("No key has been inspected yet: permissions, IP restrictions and exchange status are unknown. "
                 "Run `keyhygiene audit` or make the report with --refresh."), True
-    unchecked = (f" {res.unchecked_keys} key(s) have never been inspected." if res.unchecked_keys else "")
+    n = res.unchecked_keys
+    unchecked = f" {plural(n, 'key')} {word_for(n, 'has')} never been inspected." if n else ""
     if report.refreshed:
         return f"Results from an audit run just before this report.{unchecked}", bool(res.unchecked_keys)
     age = res.age_seconds or 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from keyhygiene.core.discovery import (
     file_service,
     import_found,
@@ -29,7 +31,8 @@ def test_import_everything_importable(tree: FixtureTree, vault: Vault, memory_ke
     assert "protected" in skipped["hummingbot"] and "not an exchange key" in skipped["cryptohopper"]
     for o in imported:
         rec = vault.get_key(o.key_id)  # type: ignore[arg-type]
-        assert rec.purpose == "bot" and rec.label == label_for(o.found) and o.found.path in rec.label
+        assert rec.purpose == "bot" and rec.label == label_for(o.found) and o.found.path not in rec.label
+        assert o.found.path in (rec.note or "")  # the file is named in the note, not the label
         assert rec.shared_with == [file_service(o.found.path)]
         creds = vault.credentials(rec.id)
         assert creds == o.found.credentials  # secrets went to the keychain intact
@@ -111,7 +114,23 @@ def test_label_is_bounded() -> None:
     f = FoundKey(path="/" + "x" * 500 + "/config.json", format="freqtrade", tool="freqtrade", exchange="binance",
                  exchange_known=True, fields=[], location="", advice="")
     label = label_for(f)
-    assert len(label) <= 200 and label.startswith("freqtrade config (/") and label.endswith("config.json)")
+    assert len(label) <= 100 and label.endswith("(freqtrade) on Binance")
+
+
+@pytest.mark.parametrize(("path", "tool", "exchange", "expected"), [
+    ("bots/grid-bot/.env", ".env", "binance", "grid-bot on Binance"),
+    ("ft/user_data/config.json", "freqtrade", "kucoin", "ft (freqtrade) on KuCoin"),
+    ("freqtrade/user_data/config.json", "freqtrade", "okx", "freqtrade on OKX"),
+    (".env", ".env", "okx", ".env file on OKX"),
+])
+def test_label_names_the_bot_and_the_exchange(tmp_path: Path, path: str, tool: str, exchange: str,
+                                              expected: str) -> None:
+    """Issue 20: an imported key is called what a person calls it, not after its file's path."""
+    from keyhygiene.core.discovery.model import FoundKey
+
+    f = FoundKey(path=str(tmp_path / path), format="x", tool=tool, exchange=exchange, exchange_known=True,
+                 fields=[], location="", advice="")
+    assert label_for(f, home=tmp_path) == expected
 
 
 def test_the_rules_engine_reads_the_convention(tree: FixtureTree, vault: Vault) -> None:

@@ -47,8 +47,24 @@ def test_documented_unbound_key_with_withdraw_expires_in_valid_days() -> None:
     assert "withdraw" in p.permissions
     assert p.ip_restricted is False and p.ip_whitelist == []
     assert p.expires_at is not None
-    assert before + timedelta(days=7) - timedelta(seconds=2) <= p.expires_at <= datetime.now(UTC) + timedelta(days=7)
+    start_of_day = before.replace(hour=0, minute=0, second=0, microsecond=0)
+    assert p.expires_at in (start_of_day + timedelta(days=7), start_of_day + timedelta(days=8))  # (at midnight)
     assert any("90 days" in n for n in p.notes)
+
+
+@pytest.mark.parametrize("days", [0, 1, 7])
+def test_the_expiry_is_the_same_whenever_in_the_day_the_key_is_checked(monkeypatch: pytest.MonkeyPatch,
+                                                                       days: int) -> None:
+    """Issue 20: the Expires column flipped between "today" and "expired" because the expiry was counted from
+    the moment of each check; whole days left make a date, the same for every check that day."""
+    import keyhygiene.exchanges.htx as htx
+
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    seen = set()
+    for at in (day + timedelta(minutes=5), day + timedelta(hours=13), day + timedelta(hours=23, minutes=59)):
+        monkeypatch.setattr(htx, "utcnow", lambda at=at: at)
+        seen.add(parse({**DOC_DATA[1], "validDays": days}).expires_at)
+    assert seen == {day + timedelta(days=days)}
 
 
 def test_missing_ip_field_means_no_ip_is_bound() -> None:

@@ -34,7 +34,7 @@ def test_age_chart_marks_keys_over_the_limit(golden_report: Report) -> None:
     assert c.caption and "older than the policy's 90 days" in c.caption
     assert len(bars) == len(golden_report.keys)  # ≤ 30 keys: one bar each
     # k0000003 has no creation date: its age counts from when it was added, so it is a minimum.
-    assert "\u2265 151 d" in texts(c) and "1 key(s) have no known creation date" in c.caption
+    assert "\u2265 151 d" in texts(c) and "1 key has no known creation date" in c.caption
 
 
 def test_permission_matrix_per_key(golden_report: Report) -> None:

@@ -124,7 +124,7 @@ def test_prints_cleanly(golden_report) -> None:
 
 def test_freshness_sentence(golden_report, empty_report) -> None:
     html = render_html(golden_report)
-    assert "the oldest is 30 days old" in html and "1 key(s) have never been inspected" in html
+    assert "the oldest is 30 days old" in html and "1 key has never been inspected" in html
     assert "The vault holds no keys." in render_html(empty_report)
 
 

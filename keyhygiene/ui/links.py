@@ -1,0 +1,80 @@
+"""Opening web pages and files in the system's browser, and saying so when that fails.
+
+``QDesktopServices.openUrl`` answers False when no browser or handler could be started (a minimal desktop, a
+sandbox, a broken default-app setting); a button that then does nothing looks broken. Every link in the window goes
+through ``open_link``, which shows the address to open by hand instead.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QToolButton, QWidget
+
+LINKS_PROPERTY = "keyhygieneLinks"  # on labels: [(text, url), …], collected into one keyboard stop
+
+
+def _system_open(url: QUrl) -> bool:
+    return bool(QDesktopServices.openUrl(url))
+
+
+# Tests swap this to keep browsers closed and to make opening fail.
+opener: Callable[[QUrl], bool] = _system_open
+
+
+def as_qurl(target: str) -> QUrl:
+    return QUrl(target) if "://" in target else QUrl.fromLocalFile(target)
+
+
+def open_link(parent: QWidget | None, target: str, what: str = "this page") -> bool:
+    """Open ``target`` (a URL or a local file); when nothing opens it, tell the user and show the address."""
+    url = as_qurl(target)
+    if opener(url):
+        return True
+    shown = url.toLocalFile() if url.isLocalFile() else url.toString()
+    box = QMessageBox(QMessageBox.Icon.Warning, "Could not open the browser", "", parent=parent)
+    box.setText(f"KeyHygiene could not open {what}: no browser or program for it could be started.")
+    box.setInformativeText(f"Open it yourself:\n{shown}")
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    box.setObjectName("openFailedBox")
+    box.open()
+    return False
+
+
+def short_text(url: str) -> str:
+    return urllib.parse.urlsplit(url).netloc.removeprefix("www.") or url
+
+
+def collect_links(root: QWidget) -> list[tuple[str, str]]:
+    """Every (text, url) shown by the labels under ``root``, once each, in reading order."""
+    seen: dict[str, str] = {}
+    for lab in root.findChildren(QLabel):
+        for text, url in lab.property(LINKS_PROPERTY) or []:
+            seen.setdefault(url, text)
+    return [(text, url) for url, text in seen.items()]
+
+
+class LinksButton(QToolButton):
+    """All of a pane's links behind one button: one Tab stop, then arrow keys in its menu. Links inside text stay
+    clickable with the mouse, but Tab no longer stops at each of them."""
+
+    def __init__(self, links: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.links = links
+        self.setText(f"Links ({len(links)})")
+        self.setAccessibleName("Links in these details")
+        self.setToolTip("Open one of the web pages these details mention")
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        menu = QMenu(self)
+        for text, url in links:
+            a = QAction(f"{text} \u2014 {url}" if text != url else url, menu)
+            a.setData(url)
+            a.triggered.connect(lambda _checked=False, u=url: open_link(self.window(), u))
+            menu.addAction(a)
+        self.setMenu(menu)
