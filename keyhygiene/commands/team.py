@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from keyhygiene import exitcodes
 from keyhygiene.cliutil import ask_secret, print_json
+from keyhygiene.core.plural import plural, word_for
 from keyhygiene.paths import app_paths
 
 
@@ -61,7 +62,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
     if args.json:
         print_json(st.to_json())
     else:
-        print(f"Connected to {st.url} (mount {st.mount}); {st.keys} key(s) in the team vault.")
+        print(f"Connected to {st.url} (mount {st.mount}); {plural(st.keys, 'key')} in the team vault.")
         print("The token is kept in the OS keychain. Every command now uses the team vault; "
               "`keyhygiene team disconnect` goes back to the local one.")
     return exitcodes.OK
@@ -130,7 +131,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                     "complete": result.complete})
     else:
         done = sum(1 for i in result.items if i.result in ("imported", "already"))
-        print(f"{done} of {len(result.items)} key(s) are in the team vault"
+        print(f"{done} of {plural(len(result.items), 'key')} {word_for(done, 'is')} in the team vault"
               + (f"; {len(result.removed_locally)} removed from the local keychain." if args.remove_local else
                  ". Nothing was removed locally (--remove-local does, after checking each copy)."))
     return exitcodes.OK if result.complete else exitcodes.USAGE

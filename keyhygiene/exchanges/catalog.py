@@ -39,7 +39,10 @@ def exchange_names() -> dict[str, str]:
 
 
 def is_known(exchange_id: str) -> bool:
-    return exchange_id.lower() in all_exchange_ids()
+    name = exchange_id.lower()
+    # The app checks --endpoint before its window shows: the supported twelve must not cost ccxt's import (~0.7 s,
+    # ~60 MB) there; only another name needs ccxt's list.
+    return name in SUPPORTED or name in all_exchange_ids()
 
 
 @cache

@@ -20,9 +20,12 @@ BURST_OBJECTS = 100_000
 
 
 class MainThreadGC(QObject):
-    def __init__(self, interval_ms: int = 1000, parent: QObject | None = None) -> None:
+    def __init__(self, interval_ms: int = 1000, parent: QObject | None = None, *,
+                 restore_enabled: bool | None = None) -> None:
+        """``restore_enabled``: whether ``stop`` switches automatic collection back on (default: whether it is on
+        now; the app switches it off before building the window and passes what it was)."""
         super().__init__(parent)
-        self._was_enabled = gc.isenabled()
+        self._was_enabled = gc.isenabled() if restore_enabled is None else restore_enabled
         self._threshold = gc.get_threshold()
         gc.disable()
         self._timer = QTimer(self)

@@ -5,20 +5,30 @@
 
 One line per benchmark with the figures it compared; with ``--json`` a JSON list on stdout (the lines go to
 stderr) of objects ``{"name", "value", "unit", "ratio", "target", "pass", "detail"}``: ``target`` is a string
-``"<op> <number>"`` that applies to ``ratio`` when the benchmark has one, else to ``value``.
+``"<op> <number>"`` that applies to ``ratio`` when the benchmark has one, else to ``value`` (``null`` on a line
+kept for information: it always passes); ``"also"`` lists further conditions the line must meet, each
+``{"name", "value", "target", "pass"}``; ``"skipped"`` is true when the line could not be measured here.
 
 Machines are noisy, so what can be is a ratio against a baseline measured in the same run:
 
-- startup: process start to the first finished frame of the main window over 500 stored keys, against a bare
-  PySide6 QMainWindow started the same way (both subprocesses, interleaved, median); ratio <= 1.5. The line also
-  shows, for diagnosis, a window of the app's shape built without any of its code (floor_window.py), and the same
-  drawn without the Python types PySide6 creates on first use (``floor_window.py --picture``).
+- startup_vs_keepassxc: outside-in, on a private Xvfb (peer_startup.py): process spawn to the X server's MapNotify
+  of the first top-level window of at least 300x300, KeyHygiene over 500 stored keys against KeePassXC 2.7 opening
+  a 500-entry database (``keepassxc-cli import``, 100 ms decryption time, ``--pw-stdin``), and a bare PySide6
+  window for reference, interleaved, median of 7; ratio <= 1.5, and peak RSS at that moment (VmHWM, the child
+  stopped on the spot) no more than KeePassXC's. ``--quick`` runs 2 rounds, and skips the line (saying so) when
+  Xvfb, keepassxc or python-xlib is missing; a full run counts a skip as a miss.
+- startup (information, no target): process start to the first finished frame of the main window over 500 stored
+  keys, reported by the app itself, against a bare PySide6 QMainWindow started the same way (both subprocesses,
+  interleaved, median). The line also shows, for diagnosis, a window of the app's shape built without any of its
+  code (floor_window.py), and the same drawn without the Python types PySide6 creates on first use
+  (``floor_window.py --picture``).
 - audit_critical_path: 200 keys spread evenly over the 12 simulated exchanges, the simulator in its own process
   with 200 ms latency and every rate limit enforced, through ``audit_runner.inspect_many``; wall time against
   ``audit_runner.critical_path_seconds`` (per-IP budgets; requests per key counted from a calibration run's
   request log); ratio <= 1.25.
 - audit_vs_serial: the same keys one at a time (``inspect_many`` of one key, awaited in turn); speedup >= 25.
-- gui_stall: the longest gap of a 5 ms timer on the GUI thread while the real app audits its vault; <= 50 ms.
+- gui_stall: the longest gap of a 5 ms timer on the GUI thread while the real app audits its vault; <= 33 ms
+  (two frames at 60 Hz).
 - report: HTML, PDF, JSON and CSV of a 1,000-key vault (one report model, four renderers, files written); < 3 s.
 - scan: discovery over 100,000 small files (``build_benchmark_tree``); >= 20,000 files/s.
 - memory: peak RSS of the app after that audit against the bare window's; ratio <= 2.5.
@@ -75,15 +85,17 @@ class Config:
     quick: bool
     startup_keys: int
     startup_reps: int
+    peer_reps: int
     audit_keys: int
     report_keys: int
     scan_files: int
     team_keys: int = 1000
 
 
-FULL = Config(quick=False, startup_keys=500, startup_reps=5, audit_keys=200, report_keys=1000, scan_files=100_000)
-QUICK = Config(quick=True, startup_keys=500, startup_reps=2, audit_keys=48, report_keys=200, scan_files=10_000,
-               team_keys=100)
+FULL = Config(quick=False, startup_keys=500, startup_reps=5, peer_reps=7, audit_keys=200, report_keys=1000,
+              scan_files=100_000)
+QUICK = Config(quick=True, startup_keys=500, startup_reps=2, peer_reps=2, audit_keys=48, report_keys=200,
+               scan_files=10_000, team_keys=100)
 
 
 @dataclass(frozen=True)
@@ -101,31 +113,56 @@ class Target:
         return f"{self.op} {b}"
 
 
+@dataclass(frozen=True)
+class Check:
+    """A further condition a line must meet besides its main target (e.g. memory next to a time)."""
+
+    name: str
+    value: float | None
+    target: Target
+
+    @property
+    def passed(self) -> bool:
+        return self.target.met(self.value)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "value": _round(self.value), "target": str(self.target), "pass": self.passed}
+
+
 @dataclass
 class Result:
     name: str
     value: float | None
     unit: str
     ratio: float | None
-    target: Target
+    target: Target | None  # None: shown for information, nothing to miss
     detail: str = ""
     crashed: bool = False
+    skipped: bool = False
+    also: list[Check] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        if self.crashed:
+        if self.crashed or self.skipped:
             return False
-        return self.target.met(self.ratio if self.ratio is not None else self.value)
+        if self.target is not None and not self.target.met(self.ratio if self.ratio is not None else self.value):
+            return False
+        return all(c.passed for c in self.also)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "value": _round(self.value), "unit": self.unit, "ratio": _round(self.ratio),
-                "target": str(self.target), "pass": self.passed, "detail": self.detail}
+                "target": None if self.target is None else str(self.target), "pass": self.passed,
+                "detail": self.detail, "also": [c.to_json() for c in self.also], "skipped": self.skipped}
 
     def line(self) -> str:
         fig = "—" if self.value is None else f"{_fmt(self.value)} {self.unit}"
         ratio = "" if self.ratio is None else f"  ratio {_fmt(self.ratio)}"
-        verdict = "CRASH" if self.crashed else ("pass" if self.passed else "MISS")
-        return f"{self.name:<20} {fig:>16}{ratio:<14}  target {self.target!s:<9} {verdict:<5}  {self.detail}"
+        verdict = ("CRASH" if self.crashed else "SKIP" if self.skipped else "info" if self.target is None and
+                   not self.also else "pass" if self.passed else "MISS")
+        also = "".join(f" and {c.name} {_fmt(c.value) if c.value is not None else '—'} {c.target}"
+                       for c in self.also)
+        target = "none" if self.target is None else str(self.target)
+        return f"{self.name:<20} {fig:>16}{ratio:<14}  target {target:<9}{also} {verdict:<5}  {self.detail}"
 
 
 def _round(x: float | None) -> float | None:
@@ -175,8 +212,14 @@ class Context:
         return self.once(f"app_audit-{workaround}", lambda: _audit_in_app(self, self.audit_keys(), workaround))
 
     # -- startup --
+    def startup_vault(self) -> StartupVault:
+        return self.once("startup_vault", lambda: _startup_vault(self))
+
     def startup_runs(self) -> dict[str, list[dict[str, float]]]:
         return self.once("startup", lambda: _startup_runs(self))
+
+    def peer_runs(self) -> dict[str, Any]:
+        return self.once("peer", lambda: _peer_runs(self))
 
     def bare_maxrss_kb(self) -> float:
         runs = self._cache.get("startup", {}).get("bare") or self.once("bare_only", lambda: _bare_runs(self, 3))
@@ -307,30 +350,48 @@ def _bare_runs(ctx: Context, n: int) -> list[dict[str, float]]:
     return [_bare_run(ctx) for _ in range(n)]
 
 
-def _startup_runs(ctx: Context) -> dict[str, list[dict[str, float]]]:
+@dataclass(frozen=True)
+class StartupVault:
+    """The 500-key vault the startup lines open, and how to start the app on it."""
+
+    data: Path
+    keychain: bytes  # BenchKeyring's entries, fed through a pipe
+    app_cmd: list[str]
+
+    def app_env(self, feed: workload.EntriesPipe) -> dict[str, str]:
+        env = workload.child_env(PYTHON_KEYRING_BACKEND=BACKEND_ENV_VALUE, **{FD_ENV: str(feed.read_fd)})
+        env["PYTHONPATH"] = os.pathsep.join([str(HERE), env["PYTHONPATH"]])
+        return env
+
+
+def _startup_vault(ctx: Context) -> StartupVault:
     data = ctx.tmp / "startup"
     keys = workload.make_keys(ctx.cfg.startup_keys)
     # Not auditing on start: it begins only after the first paint anyway, and the keys are fake.
     payload = encode_entries(workload.build_vault(data, keys, inspections=True, prefs={"audit_on_start": False}))
     blackhole = [a for ex in sorted({k.exchange for k in keys}) for a in ("--endpoint", f"{ex}=http://127.0.0.1:9")]
-    app_cmd = [sys.executable, "-m", "keyhygiene", "gui", "--data-dir", str(data), *blackhole]
-
-    def app_run(without: str = "") -> dict[str, float]:
-        feed = workload.EntriesPipe(payload)
-        env = workload.child_env(PYTHON_KEYRING_BACKEND=BACKEND_ENV_VALUE, **{FD_ENV: str(feed.read_fd)})
-        env["PYTHONPATH"] = os.pathsep.join([str(HERE), env["PYTHONPATH"]])
-        if without:
-            env[WITHOUT_ENV] = without
-        return _time_to_first_frame(app_cmd, env, ctx.tmp / "app.mark", feed=feed, pass_fds=(feed.read_fd,))
-
     # An installed app starts from compiled bytecode (pip compiles it at install, the bundle ships it); where
     # PYTHONDONTWRITEBYTECODE is set (as on CI machines) a source checkout would recompile every module on every
     # start, ~90 ms the bare window (PySide6, installed) never pays. So compile the package first, as pip would.
     import compileall
 
     compileall.compile_dir(str(REPO / "keyhygiene"), quiet=1)
+    return StartupVault(data, payload, [sys.executable, "-m", "keyhygiene", "gui", "--data-dir", str(data),
+                                        *blackhole])
+
+
+def _startup_runs(ctx: Context) -> dict[str, list[dict[str, float]]]:
+    vault = ctx.startup_vault()
+
+    def app_run(without: str = "") -> dict[str, float]:
+        feed = workload.EntriesPipe(vault.keychain)
+        env = vault.app_env(feed)
+        if without:  # a workaround turned off (keyhygiene.ui.workarounds): what it buys at startup
+            env[WITHOUT_ENV] = without
+        return _time_to_first_frame(vault.app_cmd, env, ctx.tmp / "app.mark", feed=feed, pass_fds=(feed.read_fd,))
+
     def floor_run(*mode: str) -> dict[str, float]:
-        return _time_to_first_frame([sys.executable, str(HERE / "floor_window.py"), str(data), *mode],
+        return _time_to_first_frame([sys.executable, str(HERE / "floor_window.py"), str(vault.data), *mode],
                                     workload.child_env(), ctx.tmp / "floor.mark")
 
     _bare_run(ctx), app_run(), floor_run()  # warm-up: disk cache, fontconfig cache
@@ -345,6 +406,43 @@ def _startup_runs(ctx: Context) -> dict[str, list[dict[str, float]]]:
     return runs
 
 
+def _peer_runs(ctx: Context) -> dict[str, Any]:
+    """KeyHygiene, KeePassXC and a bare PySide6 window, each timed outside-in on one private Xvfb, interleaved."""
+    import peer_startup
+
+    vault = ctx.startup_vault()
+    db = peer_startup.make_keepass_database(ctx.tmp / "peer", ctx.cfg.startup_keys)
+    logs = ctx.tmp / "peer-logs"
+    logs.mkdir(exist_ok=True)
+
+    def app() -> peer_startup.Launch:
+        feed = workload.EntriesPipe(vault.keychain)
+        return peer_startup.Launch(vault.app_cmd, vault.app_env(feed), pass_fds=(feed.read_fd,),
+                                   spawned=feed.started, finished=feed.join)
+
+    def keepassxc() -> peer_startup.Launch:
+        return peer_startup.keepassxc_launch(db, ctx.tmp / "peer-config")
+
+    def bare() -> peer_startup.Launch:
+        # bare_window.py quits after its first frame and says when; the map is what counts here.
+        return peer_startup.Launch([sys.executable, str(HERE / "bare_window.py")],
+                                   workload.child_env(**{FIRST_PAINT_ENV: str(ctx.tmp / "peer-bare.mark")}))
+
+    launches = {"app": app, "keepassxc": keepassxc, "bare": bare}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in launches}
+    with peer_startup.xvfb() as display:
+        watcher = peer_startup.MapWatcher(display)
+        try:
+            for name, make in launches.items():  # warm-up: disk and font caches, KeePassXC's config file
+                watcher.measure(make(), log=logs / f"{name}.log")
+            for _ in range(ctx.cfg.peer_reps):  # interleaved, so a busy moment hurts all alike
+                for name, make in launches.items():
+                    runs[name].append(watcher.measure(make(), log=logs / f"{name}.log"))
+        finally:
+            watcher.close()
+    return {"runs": runs, "kdf": db.kdf, "entries": ctx.cfg.startup_keys}
+
+
 # ---- benchmarks ---------------------------------------------------------------------------------------------------
 def bench_startup(ctx: Context) -> Result:
     runs = ctx.startup_runs()
@@ -353,14 +451,62 @@ def bench_startup(ctx: Context) -> Result:
     floor = _median([r["seconds"] for r in runs["floor"]])
     picture = _median([r["seconds"] for r in runs["picture"]])
     each = ", ".join(f"{r['seconds']:.2f}" for r in runs["app"])
-    # The floor is diagnosis only (floor_window.py: a window of the app's shape with none of its code); the target
-    # is the app's time against the bare window's, as the issue defines it.
-    return Result("startup", app, "s", app / bare, Target("<=", 1.5),
+    # Information only since issue 21 (startup_vs_keepassxc carries the target): the app's own report of its first
+    # finished frame against a bare window's, and the floor (floor_window.py: the app's shape with none of its code).
+    return Result("startup", app, "s", app / bare, None,
                   f"app {app:.3f} s vs bare QMainWindow {bare:.3f} s to first frame, median of "
                   f"{len(runs['app'])}, {ctx.cfg.startup_keys} keys; app runs {each} s; a window of the app's shape "
                   f"without its code (floor_window.py) {floor:.3f} s = {floor / bare:.2f}x bare, the same without "
                   f"the Python types PySide6 creates on first use (--picture: no shortcuts, filter box or text "
                   f"colours) {picture:.3f} s = {picture / bare:.2f}x")
+
+
+def bench_startup_vs_keepassxc(ctx: Context) -> Result:
+    import peer_startup
+
+    missing = peer_startup.missing_tools()
+    if missing:
+        unit, target, also = UNITS_AND_TARGETS["startup_vs_keepassxc"]
+        why = f"skipped: {', '.join(missing)} not installed (apt-get install keepassxc xvfb; pip install python-xlib)"
+        return Result("startup_vs_keepassxc", None, unit, None, target, why, skipped=True, also=also)
+    peer = ctx.peer_runs()
+    return judge_startup_vs_keepassxc(peer["runs"], entries=peer["entries"], kdf=peer["kdf"])
+
+
+def judge_startup_vs_keepassxc(runs: dict[str, list[dict[str, float]]], *, entries: int, kdf: str) -> Result:
+    """The line from the interleaved runs (``{"app"|"keepassxc"|"bare": [{"seconds", "hwm_kb", …}, …]}``): median
+    times, app against KeePassXC (<= 1.5), and the app's median peak RSS at its first window against KeePassXC's."""
+    def med(name: str, key: str) -> float:
+        xs = [r[key] for r in runs.get(name, []) if key in r]
+        return _median(xs) if xs else math.nan
+
+    app, peer, bare = med("app", "seconds"), med("keepassxc", "seconds"), med("bare", "seconds")
+    app_mb, peer_mb, bare_mb = (med(n, "hwm_kb") / 1024 for n in ("app", "keepassxc", "bare"))
+    each = ", ".join(f"{r['seconds']:.3f}" for r in runs.get("app", []))
+    peers = ", ".join(f"{r['seconds']:.3f}" for r in runs.get("keepassxc", []))
+    ratio = app / peer if peer > 0 else math.nan
+    memory = Check("memory_vs_keepassxc", app_mb / peer_mb if peer_mb > 0 else math.nan, Target("<=", 1))
+    return Result(
+        "startup_vs_keepassxc", app, "s", ratio, Target("<=", 1.5),
+        f"spawn to first >=300x300 window mapped (Xvfb MapNotify): KeyHygiene {app:.3f} s ({entries} keys) vs "
+        f"KeePassXC {peer:.3f} s ({entries}-entry database, {kdf or 'KDF ?'} = 100 ms decryption, --pw-stdin), "
+        f"bare PySide6 window {bare:.3f} s ({app / bare:.2f}x); median of {len(runs.get('app', []))}, interleaved; "
+        f"peak RSS at first window {app_mb:.0f} MiB vs KeePassXC {peer_mb:.0f} MiB (bare {bare_mb:.0f} MiB); "
+        f"KeyHygiene runs {each} s; KeePassXC runs {peers} s{_peer_ready(runs.get('keepassxc', []))}",
+        also=[memory])
+
+
+def _peer_ready(peer_runs: list[dict[str, float]]) -> str:
+    """KeePassXC maps its window before it has decrypted the database; when it names the window after the
+    database it is open and listed. Shown beside the line (the target is on the map, as for KeyHygiene, whose
+    window is mapped with its 500 rows already in it)."""
+    ready = [r["ready_seconds"] for r in peer_runs if "ready_seconds" in r]
+    if not ready:
+        return ""
+    kb = [r["ready_hwm_kb"] for r in peer_runs if "ready_hwm_kb" in r]
+    mem = f", peak RSS then {_median(kb) / 1024:.0f} MiB" if kb else ""
+    return (f"; KeePassXC maps its window before unlocking: its database is open (window titled after it) at "
+            f"{_median(ready):.3f} s{mem}")
 
 
 def bench_audit_critical_path(ctx: Context) -> Result:
@@ -407,7 +553,7 @@ def bench_gui_stall(ctx: Context) -> Result:
     a = ctx.app_audit()
     critical = critical_path_seconds(workload.counts(ctx.audit_keys()), LATENCY_S,
                                      requests_per_key=ctx.requests_per_key())
-    return Result("gui_stall", a["max_gap_ms"], "ms", None, Target("<=", 50),
+    return Result("gui_stall", a["max_gap_ms"], "ms", None, Target("<=", 33),
                   f"longest gap of a 5 ms timer during the app's own audit of {a['keys']} keys "
                   f"({a['ticks']} ticks of {a['expected_ticks']} expected); that audit took {a['audit_s']:.2f} s "
                   f"= {a['audit_s'] / critical:.2f}x the critical path; checked {a['checked']}, "
@@ -538,6 +684,7 @@ def bench_team_audit(ctx: Context) -> Result:
 
 
 BENCHMARKS: dict[str, Callable[[Context], Result]] = {
+    "startup_vs_keepassxc": bench_startup_vs_keepassxc,
     "startup": bench_startup,
     "audit_critical_path": bench_audit_critical_path,
     "audit_vs_serial": bench_audit_vs_serial,
@@ -552,14 +699,16 @@ BENCHMARKS: dict[str, Callable[[Context], Result]] = {
     "team_keys_list": bench_team_keys_list,
     "team_audit": bench_team_audit,
 }
-UNITS_AND_TARGETS = {  # for a crashed benchmark's line
-    "startup": ("s", Target("<=", 1.5)), "audit_critical_path": ("s", Target("<=", 1.25)),
-    "audit_vs_serial": ("s", Target(">=", 25)), "gui_stall": ("ms", Target("<=", 50)),
-    "report": ("s", Target("<", 3)), "scan": ("files/s", Target(">=", 20_000)), "memory": ("MB", Target("<=", 2.5)),
-    **{f"workaround_{n}": ("s" if n == "import_hook" else "ms", WORKAROUND_TARGET)
+UNITS_AND_TARGETS: dict[str, tuple[str, Target | None, list[Check]]] = {  # for a crashed or skipped line
+    "startup_vs_keepassxc": ("s", Target("<=", 1.5), [Check("memory_vs_keepassxc", None, Target("<=", 1))]),
+    "startup": ("s", None, []), "audit_critical_path": ("s", Target("<=", 1.25), []),
+    "audit_vs_serial": ("s", Target(">=", 25), []), "gui_stall": ("ms", Target("<=", 33), []),
+    "report": ("s", Target("<", 3), []), "scan": ("files/s", Target(">=", 20_000), []),
+    "memory": ("MB", Target("<=", 2.5), []),
+    "team_keys_list": ("s", Target("<=", 2), []),
+    "team_audit": ("s", Target("<=", 1.25), []),
+    **{f"workaround_{n}": ("s" if n == "import_hook" else "ms", WORKAROUND_TARGET, [])
        for n in ("gc_guard", "switchinterval", "warmup", "import_hook")},
-    "team_keys_list": ("s", Target("<=", 2)),
-    "team_audit": ("s", Target("<=", 1.25)),
 }
 
 
@@ -587,8 +736,9 @@ def main(argv: list[str] | None = None) -> int:
                 r = BENCHMARKS[name](ctx)
             except Exception as exc:  # noqa: BLE001 - report it and carry on with the others
                 traceback.print_exc(file=sys.stderr)
-                unit, target = UNITS_AND_TARGETS[name]
-                r = Result(name, None, unit, None, target, f"crashed: {type(exc).__name__}: {exc}", crashed=True)
+                unit, target, also = UNITS_AND_TARGETS[name]
+                r = Result(name, None, unit, None, target, f"crashed: {type(exc).__name__}: {exc}", crashed=True,
+                           also=also)
             results.append(r)
             print(r.line() + f"  [{time.perf_counter() - t:.0f} s]", file=say, flush=True)
     finally:

@@ -97,3 +97,37 @@ def test_smoke_test_fails_without_a_keychain(tmp_path: Path) -> None:
              PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     assert r.returncode == 3, (r.stdout, r.stderr[-2000:])
     assert "keychain" in r.stderr
+
+
+def test_automatic_gc_is_off_while_the_window_is_built_and_restored_after(monkeypatch: pytest.MonkeyPatch,
+                                                                         qapp: object) -> None:
+    """Start-up runs without the automatic collector (the GUI thread collects by itself once the window exists);
+    a run that ends before there is a window gives the collector back as it found it."""
+    import argparse
+    import gc
+
+    from keyhygiene import app as app_module
+    from keyhygiene import exitcodes
+    from keyhygiene.store.database import DatabaseError
+
+    seen: list[bool] = []
+
+    def refuse(_args: object, _app: object) -> object:
+        seen.append(gc.isenabled())
+        raise DatabaseError("the vault is damaged")
+
+    monkeypatch.setattr(app_module, "build_session", refuse)
+    monkeypatch.setattr(sys, "setswitchinterval", lambda _s: None)  # the test process keeps its own
+    args = argparse.Namespace(smoke_test=True, screenshot=None, demo=False, data_dir=None, endpoints={})
+    before = gc.isenabled()  # the gui tests' own MainThreadGC has it off
+    try:
+        gc.enable()
+        assert app_module.run(args) == exitcodes.STORAGE
+        assert seen == [False]
+        assert gc.isenabled()
+        gc.disable()
+        assert app_module.run(args) == exitcodes.STORAGE
+        assert seen == [False, False]
+        assert not gc.isenabled()  # it was off before, so it stays off
+    finally:
+        (gc.enable if before else gc.disable)()

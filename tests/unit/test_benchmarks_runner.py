@@ -6,10 +6,16 @@ subprocesses and belong to ``python tests/benchmarks/run.py --quick`` in .ci/run
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+from xml.etree import ElementTree
+
+import pytest
 
 RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
 FIELDS = {"name", "value", "unit", "ratio", "target", "pass"}
@@ -38,6 +44,125 @@ def test_unknown_benchmark_is_a_usage_error() -> None:
     proc = run("--quick", "--only", "startup,nonsense")
     assert proc.returncode == 2
     assert "nonsense" in proc.stderr and "audit_critical_path" in proc.stderr
+
+
+# ---- startup_vs_keepassxc: the parts that decide what the line says (issue 21) -------------------------------------
+def _load_runner() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", RUN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load_runner()
+import peer_startup  # noqa: E402 - tests/benchmarks is on sys.path once run.py is loaded
+
+
+def _runs(app: list[float], peer: list[float], bare: list[float], app_kb: float = 70_000,
+          peer_kb: float = 105_000) -> dict[str, list[dict[str, float]]]:
+    return {"app": [{"seconds": s, "hwm_kb": app_kb, "rss_kb": app_kb} for s in app],
+            "keepassxc": [{"seconds": s, "hwm_kb": peer_kb} for s in peer],
+            "bare": [{"seconds": s, "hwm_kb": 50_000} for s in bare]}
+
+
+def test_peer_line_compares_medians_and_memory() -> None:
+    # Medians 0.19 / 0.13: 1.46x passes; the outliers (a busy moment) do not move a median of 7.
+    runs = _runs([0.18, 0.19, 0.5, 0.19, 0.2, 0.17, 0.21], [0.13, 0.12, 0.4, 0.13, 0.14, 0.13, 0.12],
+                 [0.1] * 7)
+    r = bench.judge_startup_vs_keepassxc(runs, entries=500, kdf="1807228 rounds")
+    assert r.name == "startup_vs_keepassxc" and r.unit == "s"
+    assert r.value == 0.19 and abs(r.ratio - 0.19 / 0.13) < 1e-9
+    assert r.passed
+    memory = r.also[0]
+    assert memory.name == "memory_vs_keepassxc" and abs(memory.value - 70 / 105) < 1e-9 and memory.passed
+    # Both compared figures of each kind are on the line.
+    assert "KeyHygiene 0.190 s" in r.detail and "KeePassXC 0.130 s" in r.detail
+    assert "bare PySide6 window 0.100 s" in r.detail
+    assert "68 MiB vs KeePassXC 103 MiB" in r.detail and "1807228 rounds" in r.detail and "median of 7" in r.detail
+    out = r.to_json()
+    assert out["target"] == "<= 1.5" and out["pass"] is True and out["skipped"] is False
+    assert out["also"] == [{"name": "memory_vs_keepassxc", "value": round(70 / 105, 4), "target": "<= 1",
+                            "pass": True}]
+
+
+def test_peer_line_misses_on_time_or_on_memory() -> None:
+    slow = bench.judge_startup_vs_keepassxc(_runs([0.2] * 7, [0.13] * 7, [0.1] * 7), entries=500, kdf="")
+    assert slow.ratio > 1.5 and not slow.passed and "MISS" in slow.line()
+    heavy = bench.judge_startup_vs_keepassxc(_runs([0.15] * 7, [0.13] * 7, [0.1] * 7, app_kb=110_000),
+                                             entries=500, kdf="")
+    assert heavy.ratio <= 1.5 and not heavy.also[0].passed
+    assert not heavy.passed and heavy.to_json()["pass"] is False and "MISS" in heavy.line()
+
+
+def test_skipped_peer_line_says_why_and_never_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(peer_startup, "missing_tools", lambda: ["keepassxc", "python-xlib"])
+    r = bench.bench_startup_vs_keepassxc(bench.Context(bench.QUICK, Path("/nonexistent")))
+    assert r.skipped and not r.passed and r.value is None
+    assert "keepassxc, python-xlib not installed" in r.detail and "SKIP" in r.line()
+    assert r.to_json()["skipped"] is True and r.to_json()["pass"] is False
+
+
+def test_information_line_has_no_target_and_always_passes() -> None:
+    r = bench.Result("startup", 0.3, "s", 2.2, None, "app vs bare")
+    assert r.passed and r.to_json()["target"] is None and " info " in r.line()
+
+
+def test_gui_stall_target_is_two_frames() -> None:
+    assert str(bench.UNITS_AND_TARGETS["gui_stall"][1]) == "<= 33"
+
+
+def test_proc_status_memory_and_window_size_rules() -> None:
+    status = "Name:\tkeepassxc\nVmPeak:\t  900000 kB\nVmHWM:\t  105396 kB\nVmRSS:\t  104824 kB\nThreads:\t7\n"
+    assert peer_startup.memory_from_status(status) == {"hwm_kb": 105396.0, "rss_kb": 104824.0}
+    assert peer_startup.memory_from_status("Name:\tzombie\n") == {}
+    assert peer_startup.is_first_window(300, 300) and peer_startup.is_first_window(1360, 840)
+    assert not peer_startup.is_first_window(299, 800) and not peer_startup.is_first_window(800, 1)
+    cli = ("Benchmarking key derivation function for 100ms delay.\nSetting 5555555 rounds for key derivation "
+           "function.\nSuccessfully imported database.\n")
+    assert peer_startup.kdf_of(cli) == "5555555 rounds" and peer_startup.kdf_of("nothing") == ""
+
+
+def test_keepass_export_has_the_entries_asked_for() -> None:
+    root = ElementTree.fromstring(peer_startup.keepass_xml(25))
+    entries = root.findall("./Root/Group/Entry")
+    assert len(entries) == 25
+    titles = [e.find("./String[Key='Title']/Value").text for e in entries]  # type: ignore[union-attr]
+    assert titles[0] == "exchange key 000" and len(set(titles)) == 25
+
+
+@pytest.mark.skipif(bool(peer_startup.missing_tools()), reason="needs Xvfb, keepassxc and python-xlib")
+def test_map_watcher_times_a_real_window_and_ignores_small_ones(tmp_path: Path) -> None:
+    # A child that maps a 200x200 window first (not a main window) and a 400x350 one half a second later: the
+    # probe must report the second, with the child's memory.
+    script = tmp_path / "two_windows.py"
+    script.write_text(
+        "import sys, time\n"
+        "from PySide6.QtWidgets import QApplication, QWidget\n"
+        "app = QApplication(sys.argv[:1])\n"
+        "small = QWidget(); small.resize(200, 200); small.show(); app.processEvents(); time.sleep(0.5)\n"
+        "big = QWidget(); big.resize(400, 350); big.show()\n"
+        "app.exec()\n")
+    with peer_startup.xvfb() as display:
+        watcher = peer_startup.MapWatcher(display)
+        try:
+            out = watcher.measure(peer_startup.Launch([sys.executable, str(script)], dict(os.environ)),
+                                  log=tmp_path / "child.log", timeout=60)
+        finally:
+            watcher.close()
+    assert (out["width"], out["height"]) == (400, 350)
+    assert out["seconds"] >= 0.5
+    assert out["hwm_kb"] > 10_000 and out["rss_kb"] > 10_000
+
+
+def test_peer_line_shows_when_keepassxc_had_its_database_open() -> None:
+    runs = _runs([0.2] * 3, [0.14] * 3, [0.1] * 3)
+    for r, ready in zip(runs["keepassxc"], (0.35, 0.30, 0.40), strict=True):
+        r.update(ready_seconds=ready, ready_hwm_kb=110 * 1024)
+    r = bench.judge_startup_vs_keepassxc(runs, entries=500, kdf="")
+    assert "database is open (window titled after it) at 0.350 s, peak RSS then 110 MiB" in r.detail
+    assert abs(r.ratio - 0.2 / 0.14) < 1e-9  # the target stays on the map, for both
 
 
 def test_each_workaround_has_a_line_and_a_switch(monkeypatch) -> None:  # type: ignore[no-untyped-def]

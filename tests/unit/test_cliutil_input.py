@@ -83,3 +83,25 @@ def test_endpoint_errors_name_their_source(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv(cliutil.ENDPOINTS_ENV)
     with pytest.raises(cliutil.UsageError, match="--endpoint"):
         cliutil.parse_endpoints(["okx=ftp://x"])
+
+
+def test_endpoints_of_supported_exchanges_are_checked_without_loading_ccxt() -> None:
+    """The app parses --endpoint / KEYHYGIENE_ENDPOINTS before its window shows; ccxt (~0.7 s, ~60 MB) must not
+    load for that (DESIGN.md: only after the first paint). Only a name outside the supported twelve needs ccxt's
+    list. A fresh process: other tests have ccxt loaded."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import sys
+        from keyhygiene import cliutil
+        from keyhygiene.exchanges.catalog import SUPPORTED
+        got = cliutil.parse_endpoints([f"{ex}=http://127.0.0.1:9" for ex in SUPPORTED])
+        assert sorted(got) == sorted(SUPPORTED), got
+        print("ccxt" in sys.modules)
+        cliutil.parse_endpoints(["binanceus=http://127.0.0.1:9"])  # known to ccxt, not supported: ccxt decides
+        print("ccxt" in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["False", "True"]

@@ -33,6 +33,7 @@ def test_iso(dt: datetime | None, text: str | None) -> None:
         (None, None),
         ("", None),
         ("2023-10-30T05:53:39Z", datetime(2023, 10, 30, 5, 53, 39, tzinfo=UTC)),
+        ("2023-10-30 05:53:39Z", datetime(2023, 10, 30, 5, 53, 39, tzinfo=UTC)),
         ("2023-10-30T07:53:39+02:00", datetime(2023, 10, 30, 5, 53, 39, tzinfo=UTC)),
         ("2023-10-30T05:53:39", datetime(2023, 10, 30, 5, 53, 39, tzinfo=UTC)),
         ("2023-10-30", datetime(2023, 10, 30, tzinfo=UTC)),
