@@ -253,8 +253,15 @@ class Finding:
     severity: str
     title: str
     detail: str
-    fix: str
+    fix: str  # the command-line wording of the fix: what JSON, CSV, the reports and ``audit`` print
     evidence: dict[str, Any] = field(default_factory=dict)
+    # The same fix worded for the window (a button to press, not a command to type), when it differs: one rule
+    # text rendered per surface by ``core.rules.fixes``. Not part of the JSON contract.
+    fix_gui: str | None = field(default=None, compare=False, repr=False)
+
+    def fix_for(self, surface: str) -> str:
+        """The fix as ``surface`` ("cli" or "gui") words it."""
+        return self.fix_gui if surface == "gui" and self.fix_gui else self.fix
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -24,6 +24,24 @@ TRADE_PERMISSIONS: frozenset[str] = frozenset(
 ALL_TRADE_KINDS: tuple[str, ...] = tuple(sorted(TRADE_PERMISSIONS))
 
 
+# The one user-facing name of each permission: the window's chips and the HTML/PDF reports print these (JSON and
+# CSV keep the vocabulary ids, a public contract).
+PERMISSION_LABELS: dict[str, str] = {
+    "read": "Read",
+    "spot_trade": "Spot",
+    "margin_trade": "Margin",
+    "futures_trade": "Futures",
+    "options_trade": "Options",
+    "withdraw": "Withdraw",
+    "transfer": "Transfer",
+}
+
+
+def permission_label(perm: str) -> str:
+    """The user-facing name of a permission id; an id outside the vocabulary is shown as it is."""
+    return PERMISSION_LABELS.get(perm, perm)
+
+
 def can_trade(perms: Iterable[str]) -> bool:
     return any(p in TRADE_PERMISSIONS for p in perms)
 

@@ -40,12 +40,12 @@ from keyhygiene.core import exchange_facts as catalog
 from keyhygiene.core import redact
 from keyhygiene.core.masking import key_digest, mask_key
 from keyhygiene.core.models import PURPOSES, Credentials, Exposure, KeyProfile, KeyRecord, Status
-from keyhygiene.core.permissions import ALL_PERMISSIONS, DECLARED_BEYOND_READ
+from keyhygiene.core.permissions import ALL_PERMISSIONS, DECLARED_BEYOND_READ, PERMISSION_LABELS
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.service.types import KeychainError, ServiceRef, ValidationError
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
-from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, permission_tone
+from keyhygiene.ui.key_row import STATUS_LABELS, permission_tone
 from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, SecretField, available_size, clear_layout, muted, wrap
 
 if TYPE_CHECKING:

@@ -28,10 +28,11 @@ from PySide6.QtWidgets import (
 
 from keyhygiene.core.exchange_facts import display_name
 from keyhygiene.core.models import Finding, KeyProfile, account_facts_text
+from keyhygiene.core.permissions import PERMISSION_LABELS
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
-from keyhygiene.ui.key_row import PERMISSION_LABELS, STATUS_LABELS, KeyRow, format_age, permission_tone
+from keyhygiene.ui.key_row import STATUS_LABELS, KeyRow, format_age, permission_tone
 from keyhygiene.ui.links import LinksButton, collect_links
 from keyhygiene.ui.widgets import Chip, FlowLayout, SectionTitle, breakable, chips_row, muted, rich, wrap
 
@@ -106,11 +107,25 @@ class FindingCard(QFrame):
         title.setFont(f)
         top.addWidget(title, 1)
         lay.addLayout(top)
-        lay.addWidget(rich(finding.detail, self))
-        fix = rich(finding.fix, self)
+        # The fix first, worded for the window (the button to press, not a command); the explanation behind
+        # "More", so a card reads as problem and action (issue 20).
+        fix_text = finding.fix_for("gui")
+        fix = rich(fix_text, self)
         fix.setText(f"<b>Fix:</b> {fix.text()}")
-        fix.setAccessibleName(f"Fix: {finding.fix}")
+        fix.setAccessibleName(f"Fix: {fix_text}")
         lay.addWidget(fix)
+        self.more = QToolButton(self)
+        self.more.setObjectName("findingMore")
+        self.more.setCheckable(True)
+        self.more.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.more.setAutoRaise(True)
+        self.more.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a Tab stop: the explanation is keyboard reachable
+        self.detail = rich(finding.detail, self)
+        self.detail.setVisible(False)
+        self.more.toggled.connect(self._show_more)
+        self._show_more(False)
+        lay.addWidget(self.more, 0, Qt.AlignmentFlag.AlignLeft)
+        lay.addWidget(self.detail)
         self.buttons: list[QPushButton] = []
         if actions:
             box = QWidget(self)
@@ -125,6 +140,13 @@ class FindingCard(QFrame):
                 self.buttons.append(b)
             lay.addWidget(box)
         self._style()
+
+    def _show_more(self, shown: bool) -> None:
+        self.detail.setVisible(shown)
+        self.more.setText("Less" if shown else "More")
+        self.more.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.more.setAccessibleName(("Hide why: " if shown else "More: why ") + self.finding.title)
+        self.more.setToolTip("Hide the explanation" if shown else "Why this matters")
 
     def _style(self) -> None:
         dark = self._dark = theme.is_dark()

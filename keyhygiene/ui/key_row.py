@@ -21,15 +21,6 @@ if TYPE_CHECKING:
 # Per-key audit progress as the table shows it while an audit runs.
 IDLE, QUEUED, CHECKING, DONE, FAILED = "idle", "queued", "checking", "done", "failed"
 
-PERMISSION_LABELS: dict[str, str] = {
-    "read": "Read",
-    "spot_trade": "Spot",
-    "margin_trade": "Margin",
-    "futures_trade": "Futures",
-    "options_trade": "Options",
-    "withdraw": "Withdraw",
-    "transfer": "Transfer",
-}
 PERMISSION_ORDER = ("read", "spot_trade", "margin_trade", "futures_trade", "options_trade", "transfer", "withdraw")
 
 STATUS_LABELS: dict[str, str] = {

@@ -17,6 +17,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from keyhygiene.core.exchange_facts import display_name
 from keyhygiene.core.models import AUTH_REJECTIONS
+from keyhygiene.core.permissions import PERMISSION_LABELS
 from keyhygiene.core.severity import Severity
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.ui import theme
@@ -24,7 +25,6 @@ from keyhygiene.ui.icons import exchange_icon
 from keyhygiene.ui.key_row import (
     CHECKING,
     FAILED,
-    PERMISSION_LABELS,
     QUEUED,
     STATUS_LABELS,
     KeyRow,

@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextDocument,
     QTextFormat,
+    QTextOption,
 )
 from PySide6.QtSvg import QSvgRenderer
 
@@ -120,8 +121,15 @@ def _insert_charts(doc: QTextDocument, svgs: dict[str, str], max_width: float) -
 
 
 def _document(html: str, width: float, height: float, writer: QPdfWriter, font_pt: float,
-              svgs: dict[str, str] | None = None, handler: QPyTextObject | None = None) -> QTextDocument:
+              svgs: dict[str, str] | None = None, handler: QPyTextObject | None = None, *,
+              whole_words: bool = False) -> QTextDocument:
     doc = QTextDocument()
+    if whole_words:
+        # Qt's default wraps a word too long for its line anywhere inside it; the title page holds no user text,
+        # so every line may end at a word boundary (issue 20: "does not break words in the middle").
+        option = doc.defaultTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        doc.setDefaultTextOption(option)
     doc.documentLayout().setPaintDevice(writer)
     doc.setDefaultFont(_font(font_pt))
     doc.setDocumentMargin(0)
@@ -172,9 +180,7 @@ def _write(report: Report, path: Path, document: dict[str, Any] | None) -> None:
     title_html, body_html = pdf_sources(report, doc_json)
 
     writer = QPdfWriter(str(path))
-    writer.setResolution(RESOLUTION)
-    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
-                                     MARGINS_MM, QPageLayout.Unit.Millimeter))
+    _setup(writer)
     writer.setTitle(f"{report.app_name} API key hygiene report, {format_datetime(report.generated_at)}")
     writer.setCreator(f"{report.app_name} {report.app_version}")
     # The JSON document the printed digest covers, so anyone can check it (pdfdetach, or the integrity module):
@@ -188,7 +194,7 @@ def _write(report: Report, path: Path, document: dict[str, Any] | None) -> None:
 
     handler = _SvgHandler()  # must outlive every draw of ``body``: Qt keeps only a raw pointer to it
     body = _document(body_html, width, body_height, writer, 8.5, chart_svgs(report), handler)
-    title = _document(title_html, width, full_height, writer, 10)
+    title = title_document(title_html, writer)
 
     body_pages = body.pageCount()  # lays the body out; asked once, since each call walks the whole layout
     pages = body_pages + 1
@@ -217,6 +223,18 @@ def _write(report: Report, path: Path, document: dict[str, Any] | None) -> None:
             _footer(painter, width, full_height, i + 2, pages, doc_json[HASH_FIELD], report)
     finally:
         painter.end()
+
+
+def title_document(title_html: str, writer: QPdfWriter) -> QTextDocument:
+    """The title page laid out for ``writer``'s page (A4, the report's margins)."""
+    page = writer.pageLayout().paintRectPixels(RESOLUTION)
+    return _document(title_html, float(page.width()), float(page.height()), writer, 10, whole_words=True)
+
+
+def _setup(writer: QPdfWriter) -> None:
+    writer.setResolution(RESOLUTION)
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                                     MARGINS_MM, QPageLayout.Unit.Millimeter))
 
 
 def _footer(painter: QPainter, width: float, height: float, page: int, pages: int, sha: str,

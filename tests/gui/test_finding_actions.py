@@ -127,3 +127,28 @@ def test_a_waiting_rotation_offers_resume(vault, make_window, monkeypatch) -> No
     resume = next(b for b in w.rotation_banner.buttons() if b.text() == "Resume")
     resume.click()
     assert opened == [("rotation", {"key_id": kid, "resume": True})]
+
+
+def test_a_finding_shows_the_button_to_press_and_explains_behind_more(vault, make_window,  # type: ignore[no-untyped-def]
+                                                                       qtbot) -> None:
+    """Issue 20: the window's fix names the button (the CLI keeps its command); the explanation sits behind a
+    More toggle that the keyboard reaches."""
+    from PySide6.QtCore import Qt
+
+    kid = store(vault, make_key("binance"), "Bot", purpose="bot", shared=[("3commas", date(2022, 3, 1))])
+    w = make_window()
+    w.show()
+    w.select_key(kid)
+    card = _card(w, "shared_with_leaked_service")
+    fix = card.finding.fix_for("gui")
+    assert "keyhygiene rotate" in card.finding.fix  # the public field: the command line's wording
+    assert "keyhygiene" not in fix and "Rotate this key\u2026" in fix
+    assert [b.text() for b in card.buttons].count("Rotate this key\u2026") == 1  # the button the text names
+    assert card.more.text() == "More" and not card.detail.isVisible()
+    assert card.more.focusPolicy() & Qt.FocusPolicy.TabFocus
+    card.more.setFocus()
+    qtbot.keyClick(card.more, Qt.Key.Key_Space)
+    assert card.more.isChecked() and card.detail.isVisible() and card.more.text() == "Less"
+    assert card.detail.text() and card.finding.detail[:20] in card.detail.accessibleName()
+    qtbot.keyClick(card.more, Qt.Key.Key_Space)
+    assert not card.detail.isVisible()

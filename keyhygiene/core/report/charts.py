@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from keyhygiene.core.permissions import permission_label
 from keyhygiene.core.plural import plural, word_for
 from keyhygiene.core.report.model import PERMISSION_ORDER, Report, ReportKey
 
@@ -39,17 +40,6 @@ PERMISSION_COLOURS: dict[str, str] = {
     "withdraw": "#a61e1e",
     "transfer": "#a61e1e",
 }
-PERMISSION_SHORT: dict[str, str] = {
-    "read": "read",
-    "spot_trade": "spot",
-    "margin_trade": "margin",
-    "futures_trade": "futures",
-    "options_trade": "options",
-    "withdraw": "withdraw",
-    "transfer": "transfer",
-}
-
-
 @dataclass(frozen=True)
 class Rect:
     kind: ClassVar[str] = "rect"
@@ -251,7 +241,7 @@ _MATRIX_COLS = [*PERMISSION_ORDER, "ip"]
 
 def _matrix_header(c: Chart, left: float, cell: float, top: float) -> None:
     for j, p in enumerate(_MATRIX_COLS):
-        name = "IP limit" if p == "ip" else PERMISSION_SHORT[p]
+        name = "IP limit" if p == "ip" else permission_label(p)
         c.add(Text(left + j * cell + cell / 2, top - 8, name, anchor="middle", size=9.5, weight="bold"))
 
 
@@ -289,7 +279,7 @@ def _matrix_per_key(keys: tuple[ReportKey, ...]) -> Chart:
                 continue
             granted = p in perms
             c.add(Rect(x, y + 3, cell - 8, row_h - 6, PERMISSION_COLOURS[p] if granted else "#eef1f4",
-                       title=f"{k.label}: {p} {'granted' if granted else 'not granted'}", rx=3))
+                       title=f"{k.label}: {permission_label(p)} {'granted' if granted else 'not granted'}", rx=3))
             if granted:
                 c.add(Text(x + (cell - 8) / 2, y + 15, "\u2713", anchor="middle", size=11, fill="#ffffff"))
     return c
@@ -308,8 +298,11 @@ def _matrix_per_exchange(keys: tuple[ReportKey, ...]) -> Chart:
         height=top + row_h * len(groups) + 8,
     )
     _matrix_header(c, left, cell, top)
-    for i, (ex, ks) in enumerate(sorted(groups.items())):
+    from keyhygiene.exchanges.catalog import display_name  # as html.exchange_name: the reader sees names, not ids
+
+    for i, (ex_id, ks) in enumerate(sorted(groups.items())):
         y = top + i * row_h
+        ex = display_name(ex_id)
         inspected = [k for k in ks if k.permissions is not None]
         c.add(Text(left - 8, y + 16, f"{ex} ({len(ks)})", anchor="end", size=10.5))
         for j, p in enumerate(_MATRIX_COLS):

@@ -17,6 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from keyhygiene.core.models import Finding
+from keyhygiene.core.permissions import permission_label
 from keyhygiene.core.plural import plural, word_for
 from keyhygiene.core.report import charts as chartmod
 from keyhygiene.core.report.integrity import (
@@ -59,6 +60,7 @@ def environment() -> jinja2.Environment:
         day=format_day,
         score_class=score_class,
         exchange_name=exchange_name,
+        perm_name=permission_label,
     )
     env.tests["safe_url"] = is_safe_url
     return env
@@ -220,20 +222,58 @@ def _rank(severity: str) -> int:
 
 
 def policy_items(report: Report) -> list[tuple[str, str]]:
+    """The policy as label and value, in words (the settings dialog's labels, not the setting names)."""
+    from keyhygiene.core.policy import THRESHOLDS
+
     out = []
     for name, value in report.policy.to_json().items():
-        if isinstance(value, bool):
-            text = "yes" if value else "no"
-        elif isinstance(value, list):
-            text = ", ".join(map(str, value)) or "—"
-        elif isinstance(value, dict):
-            text = ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
-        elif value is None:
-            text = "—"
+        t = THRESHOLDS.get(name)
+        if t is not None and isinstance(value, int) and not isinstance(value, bool):
+            out.append((t.label, plural(value, t.unit.removesuffix("s"))))
+        elif name == "disabled_rules":
+            out.append(("Rules switched off", "; ".join(_rule_words(value)) or "none"))
         else:
-            text = str(value)
-        out.append((name, text))
+            out.append((_setting_words(name).capitalize().replace(" ip ", " IP "), _value_words(value)))
     return out
+
+
+def policy_sentence(report: Report) -> str:
+    """The policy in one sentence for the PDF's title page: what gets flagged, not how the settings are named."""
+    values = report.policy.to_json()
+    parts = [f"keys older than {plural(report.policy.max_age_days, 'day')} are flagged"]
+    if isinstance(warn := values.get("expiry_warning_days"), int):
+        parts.append(f"expiries are announced {plural(warn, 'day')} ahead")
+    if isinstance(most := values.get("max_consumers"), int):
+        parts.append(f"a key given to more than {plural(most, 'consumer')} is flagged")
+    parts.append("rules switched off: " + (", ".join(_rule_words(values.get("disabled_rules") or [])) or "none"))
+    for name, value in values.items():  # a threshold this sentence does not know yet still shows, in plain words
+        if name not in ("max_age_days", "expiry_warning_days", "max_consumers", "disabled_rules"):
+            parts.append(f"{_setting_words(name)}: {_value_words(value)}")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def _rule_words(rule_ids: object) -> list[str]:
+    """Switched-off rules by what they check ("the key can withdraw funds"), an unknown id as it is."""
+    from keyhygiene.core.rules.engine import RULES
+
+    summaries = {r.id: r.summary.rstrip(".") for r in RULES}
+    ids = rule_ids if isinstance(rule_ids, list | tuple) else []
+    return [f"\u201c{summaries.get(str(i), str(i))}\u201d" for i in ids]
+
+
+def _setting_words(name: str) -> str:
+    return f" {name.replace('_', ' ')} ".replace(" ip ", " IP ").strip()
+
+
+def _value_words(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
+    return "none" if value is None else str(value)
 
 
 def report_charts(report: Report) -> list[chartmod.Chart]:
@@ -268,6 +308,7 @@ def template_context(report: Report, document: dict[str, Any] | None = None, *,
         "rotation_more": max(0, len(rotate) - SUMMARY_ROTATION_ROWS),
         "exposures": exposures(report),
         "policy_items": policy_items(report),
+        "policy_sentence": policy_sentence(report),
         "recipes": {"python": PY_RECIPE, "jq": JQ_RECIPE, "pdf": PDF_EXTRACT},
     }
     if embed_data:

@@ -94,6 +94,16 @@ class ReportKey:
         return list(self.shared_with_record)
 
     @property
+    def shared_with_names(self) -> list[str]:
+        """``shared_with`` as a reader sees it: the registry's display names (3Commas, not ``3commas``)."""
+        names = self._service_names
+        return [names.get(s, s) for s in self.shared_with_record]
+
+    @property
+    def _service_names(self) -> dict[str, str]:
+        return {e.service: e.service_name for e in self.exposures}
+
+    @property
     def status(self) -> str | None:
         return Status(self.profile.status).value if self.profile else None
 
@@ -138,6 +148,12 @@ class ReportKey:
     @property
     def incident_services(self) -> list[str]:
         return sorted({e.service for e in self.exposures if e.has_relevant_incident})
+
+    @property
+    def incident_service_names(self) -> list[str]:
+        """``incident_services`` by display name, for the HTML and PDF (JSON and CSV keep the ids)."""
+        names = self._service_names
+        return [names.get(s, s) for s in self.incident_services]
 
     @property
     def over_age_limit(self) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from keyhygiene.core import exchange_facts as catalog
 from keyhygiene.core.exchange_facts import key_page
 from keyhygiene.core.models import Finding
+from keyhygiene.core.rules import fixes
 from keyhygiene.core.rules.facts import KeyFacts
 from keyhygiene.core.severity import Severity
 
@@ -23,8 +24,10 @@ class Rule:
 
 
 def finding(rule: str, severity: Severity, title: str, detail: str, fix: str, **evidence: Any) -> Finding:
-    return Finding(rule=rule, severity=Severity(severity).value, title=title, detail=detail, fix=fix,
-                   evidence=evidence)
+    """``fix`` may hold ``fixes`` placeholders: worded once for the command line and once for the window."""
+    cli, gui = fixes.render(fix, fixes.CLI), fixes.render(fix, fixes.GUI)
+    return Finding(rule=rule, severity=Severity(severity).value, title=title, detail=detail, fix=cli,
+                   evidence=evidence, fix_gui=gui if gui != cli else None)
 
 
 def exchange_name(f: KeyFacts) -> str:

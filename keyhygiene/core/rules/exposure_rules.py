@@ -8,13 +8,14 @@ from datetime import date
 
 from keyhygiene.core.models import Finding
 from keyhygiene.core.registry import Incident, IncidentKind
+from keyhygiene.core.rules import fixes
 from keyhygiene.core.rules.base import Rule, exchange_name, finding, join_words, on_exchange_page
 from keyhygiene.core.rules.facts import Consumer, KeyFacts
 from keyhygiene.core.severity import Severity
 
 
 def _rotate(f: KeyFacts) -> str:
-    return f"keyhygiene rotate {f.key.id}"
+    return fixes.rotate(f.key.id)
 
 
 def _shared_before_creation(f: KeyFacts, c: Consumer) -> date | None:
@@ -121,7 +122,7 @@ def shared_with_defunct_service(f: KeyFacts) -> Iterator[Finding]:
             "shared_with_defunct_service", severity, f"Given to {svc.name}, which {status}",
             f"{_shared_phrase(c)} {svc.name} {status}{note}. Nobody looks after the copy of the key it kept.",
             f"Delete this key on the exchange {on_exchange_page(f)} and record the end of the sharing "
-            f"(keyhygiene keys unshare {f.key.id} {svc.id}).",
+            f"({fixes.unshare(f.key.id, svc.id, svc.name)}).",
             service=svc.id,
         )
 
@@ -164,7 +165,7 @@ def shared_with_third_party(f: KeyFacts) -> Iterator[Finding]:
                 fix.append(f"restrict the key to the IP addresses {svc.name} publishes ({where})")
             elif svc.egress.published == "discouraged":
                 bits.append(f"{svc.name} asks for keys without IP restriction, so a leaked copy works from anywhere.")
-        fix.append(f"record the end when you stop using it (keyhygiene keys unshare {f.key.id} {c.name})")
+        fix.append(f"record the end when you stop using it ({fixes.unshare(f.key.id, c.name, c.display)})")
         yield finding(
             "shared_with_third_party", _third_party_severity(f), f"Given to {c.display}",
             " ".join(bits), "; ".join(fix) + ".",
@@ -199,7 +200,7 @@ def third_party_link(f: KeyFacts) -> Iterator[Finding]:
         "third_party_link", severity, "Connected to a third-party app",
         f"{exchange_name(f)} reports that this key is linked to a third-party application ({link}).{known}",
         f"Check which app holds it {on_exchange_page(f)}; if you do not use that app any more, delete the key. "
-        f"Record the service here (keyhygiene keys share {f.key.id} SERVICE@YYYY-MM-DD).",
+        f"Record the service here ({fixes.action('share', f.key.id)}).",
         link=link,
     )
 
@@ -213,7 +214,7 @@ def plaintext_copy(f: KeyFacts) -> Iterator[Finding]:
         "plaintext_copy", Severity.CRITICAL, "Plaintext copy on disk",
         f"The key and its secret were found unencrypted in {shown}. Any program or person that can read those files "
         "— malware, backups, a synced folder, a git repository — has the key.",
-        "Move the key into the keychain and remove the plaintext copy (keyhygiene scan --import), then rotate the key "
+        f"Move the key into the keychain and remove the plaintext copy ({fixes.action('import')}), then rotate the key "
         f"({_rotate(f)}): copies in backups and git history stay readable.",
         paths=paths,
     )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from keyhygiene.core.models import Finding
+from keyhygiene.core.rules import fixes
 from keyhygiene.core.rules.base import Rule, days, exchange_name, finding, on_exchange_page
 from keyhygiene.core.rules.exchange_lifetimes import rules_for
 from keyhygiene.core.rules.facts import KeyFacts
@@ -39,7 +40,7 @@ def too_old(f: KeyFacts) -> Iterator[Finding]:
             "the longer a key lives, the more copies of it exist in configs, backups and services, and the longer "
             "a leaked copy stays useful.",
             f"Rotate it: create a new key with the same or fewer permissions, move every consumer to it, then "
-            f"delete this one (keyhygiene rotate {f.key.id}).",
+            f"delete this one ({fixes.rotate(f.key.id)}).",
             **evidence,
         )
     elif limit - age < f.policy.expiry_warning_days:
@@ -48,7 +49,7 @@ def too_old(f: KeyFacts) -> Iterator[Finding]:
         yield finding(
             "too_old", Severity.INFO, f"Rotation due {when}",
             f"This key is {days(age)} old ({_created_phrase(f)}); your policy replaces keys every {days(limit)}.",
-            f"Plan its rotation (keyhygiene rotate {f.key.id}).",
+            f"Plan its rotation ({fixes.rotate(f.key.id)}).",
             **evidence,
         )
 
@@ -63,8 +64,8 @@ def expired(f: KeyFacts) -> Iterator[Finding]:
         yield finding(
             "expired", Severity.MEDIUM, f"Key expired on {day}",
             f"{exchange_name(f)} reports that this key expired on {day}. Anything that still uses it fails.",
-            f"If something still needs it, replace it (keyhygiene rotate {f.key.id}); if not, delete it "
-            f"{on_exchange_page(f)} and remove it here (keyhygiene keys remove {f.key.id}).",
+            f"If something still needs it, replace it ({fixes.rotate(f.key.id)}); if not, delete it "
+            f"{on_exchange_page(f)} and remove it here ({fixes.remove(f.key.id)}).",
             expires_at=f.expires_at, what="key",
         )
     if f.trade_expires_at is not None and f.trade_expires_at <= f.now:
@@ -91,7 +92,7 @@ def expiring(f: KeyFacts) -> Iterator[Finding]:
                 "expiring", Severity.LOW, f"Key expires in {days(n)}" if n else "Key expires today",
                 f"{exchange_name(f)} reports that this key expires on {day}. Everything that uses it will stop "
                 "working then.",
-                f"Replace it before {day} (keyhygiene rotate {f.key.id}), or restrict it to fixed IP addresses "
+                f"Replace it before {day} ({fixes.rotate(f.key.id)}), or restrict it to fixed IP addresses "
                 f"{on_exchange_page(f)} if the exchange keeps IP-restricted keys alive.",
                 expires_at=f.expires_at, what="key", days_left=n,
             )
@@ -150,7 +151,7 @@ def inactivity_deletion(f: KeyFacts) -> Iterator[Finding]:
             "inactivity_deletion", severity, title,
             f"{name} {claim} {rule.what}. This key has no IP restriction and was created on "
             f"{f.created_at.date().isoformat()}. {tail} {basis}",
-            f"Replace it in time (keyhygiene rotate {f.key.id}) with a key restricted to the IP addresses that "
+            f"Replace it in time ({fixes.rotate(f.key.id)}) with a key restricted to the IP addresses that "
             "use it; such keys do not expire.",
             exchange_rule=rule.what, days=rule.days, verified=rule.verified, source=rule.source, expires_on=end,
         )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from keyhygiene.core.models import Finding
 from keyhygiene.core.permissions import TRADE_PERMISSIONS
+from keyhygiene.core.rules import fixes
 from keyhygiene.core.rules.base import (
     Rule,
     exchange_name,
@@ -45,7 +46,7 @@ def withdraw_enabled(f: KeyFacts) -> Iterator[Finding]:
         "withdraw_enabled", severity, "Withdrawals enabled",
         f"This key can withdraw funds from the account ({f.permissions_phrase}). {_ip_phrase(f)}{given}",
         f"Turn off withdrawals for this key {on_exchange_page(f)}, or replace it with a key that cannot "
-        f"withdraw (keyhygiene rotate {f.key.id}). Keep withdrawals for a separate key that never leaves your "
+        f"withdraw ({fixes.rotate(f.key.id)}). Keep withdrawals for a separate key that never leaves your "
         "hands, restricted to your own IP address.",
         ip_restricted=f.ip_restricted, shared_with=[c.name for c in shared],
     )
@@ -168,7 +169,7 @@ def excess_permission(f: KeyFacts) -> Iterator[Finding]:
         f"This key can also do {permission_words(excess)} ({f.permissions_phrase}), but "
         f"{join_words(reasons)}. Every extra permission is something a thief could use.",
         f"Create a key with only {permission_words(_summary(allowed)) or 'read access'}, move its consumers to it and "
-        f"delete this one (keyhygiene rotate {f.key.id}); or switch off {permission_words(excess)} "
+        f"delete this one ({fixes.rotate(f.key.id)}); or switch off {permission_words(excess)} "
         f"{on_exchange_page(f)}.",
         excess=sorted(excess), allowed=sorted(allowed), purpose=f.key.purpose,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from keyhygiene.core.models import Finding, Status
+from keyhygiene.core.rules import fixes
 from keyhygiene.core.rules.base import Rule, exchange_name, finding, on_exchange_page
 from keyhygiene.core.rules.facts import KeyFacts
 from keyhygiene.core.severity import Severity
@@ -22,7 +23,7 @@ def key_rejected(f: KeyFacts) -> Iterator[Finding]:
         return
     name = exchange_name(f)
     status = f.status
-    remove = f"keyhygiene keys remove {f.key.id}"
+    remove = fixes.remove(f.key.id)
     if status is Status.IP_NOT_ALLOWED:
         yield finding(
             "key_rejected", Severity.LOW, "Refused from this computer's IP address",
@@ -54,7 +55,7 @@ def key_rejected(f: KeyFacts) -> Iterator[Finding]:
         yield finding(
             "key_rejected", Severity.MEDIUM, f"The stored {part} is wrong",
             f"{name} knows the key but rejects the stored {part}.{_said(f)}",
-            f"Store the key again with the right {part}: {remove}, then keyhygiene keys add.",
+            f"Store the key again with the right {part}: {remove}, then {fixes.action('add')}.",
             status=status.value,
         )
     else:
@@ -72,7 +73,7 @@ def inspection_failed(f: KeyFacts) -> Iterator[Finding]:
         yield finding(
             "inspection_failed", Severity.INFO, "Not checked yet",
             "KeyHygiene has not asked the exchange about this key yet; the findings use what you recorded.",
-            "Run an audit (keyhygiene audit).",
+            f"Run an audit ({fixes.action('audit')}).",
         )
         return
     if f.inspected_ok or f.rejected or f.status is Status.UNSUPPORTED:

@@ -40,8 +40,8 @@ def test_age_chart_marks_keys_over_the_limit(golden_report: Report) -> None:
 def test_permission_matrix_per_key(golden_report: Report) -> None:
     c = charts.permission_matrix(golden_report)
     titles = [r.title for r in rects(c) if r.title]
-    assert "Withdrawals <script>alert(1)</script>: withdraw granted" in titles
-    assert "Koinly tax read-only: withdraw not granted" in titles
+    assert "Withdrawals <script>alert(1)</script>: Withdraw granted" in titles  # names, not ids (issue 20)
+    assert "Koinly tax read-only: Withdraw not granted" in titles
     assert any(t.endswith("not inspected") for t in titles)
     assert "Koinly tax read-only: IP restricted: yes" in titles
 
@@ -59,7 +59,7 @@ def test_large_vaults_aggregate(golden_report: Report) -> None:
     assert total == len(r.keys)
     matrix = charts.permission_matrix(r)
     assert matrix.title == "Permission matrix by exchange"
-    assert "binance (6)" in texts(matrix)
+    assert "Binance (6)" in texts(matrix)  # the display name, not the ccxt id (issue 20)
 
 
 def test_shortened_labels_keep_the_full_text_in_tooltips(golden_report: Report) -> None:

@@ -135,3 +135,19 @@ def test_helpers() -> None:
         "under two minutes old", "10 minutes old", "2 hours old", "3 days old"]
     assert is_safe_url("https://x.example/a") and not is_safe_url("javascript:alert(1)")
     assert not is_safe_url("file:///etc/passwd") and not is_safe_url("https://")
+
+
+def test_reader_sees_names_not_ids(golden_report) -> None:
+    """Issue 20: permissions, services and exchanges by the names the window uses; JSON and CSV keep the ids."""
+    from keyhygiene.ui.report_pdf import pdf_sources
+
+    title, body = pdf_sources(golden_report)
+    for surface in (render_html(golden_report), body):
+        # What a reader sees: the embedded JSON document keeps its ids (a public contract), so it is left out.
+        visible = re.sub(r"<(script|style)\b.*?</\1>", "", surface, flags=re.S)
+        text = " ".join(parsed(visible).text)
+        assert "3Commas" in text
+        assert not re.search(r"\b(spot|margin|futures|options)_trade\b", text), "a permission id in the report"
+        assert "3commas," not in text and "(3commas)" not in text
+        for name in ("Read", "Spot", "Withdraw"):
+            assert name in text

@@ -52,12 +52,15 @@ def test_a_large_vault_lists_every_key_once_in_order(vault: Vault) -> None:
         assert f"last rotated {format_day(k.last_rotated)}" in words
         if k.age_days is not None:
             assert f"age {'≥ ' if k.created_source == 'added' else ''}{k.age_days} d" in words
-        assert f"shared with {', '.join(k.shared_with) if k.shared_with else '—'}" in words
+        assert f"shared with {', '.join(k.shared_with_names) if k.shared_with else '—'}" in words
         if k.status is None:
             assert "status not checked" in words and "permissions unknown" in words
         elif k.status == "ok":
             assert "status ok" in words
-            assert "permissions " + ", ".join(p for p in ("read", "spot_trade", "futures_trade", "withdraw")
+            # User-facing names, as the window's chips show them (issue 20).
+            assert "permissions " + ", ".join(name for p, name in (("read", "Read"), ("spot_trade", "Spot"),
+                                                                    ("futures_trade", "Futures"),
+                                                                    ("withdraw", "Withdraw"))
                                                if p in (k.permissions or [])) in words
             assert ("IP limit yes" if k.ip_restricted else "IP limit any IP") in words
         else:
@@ -71,3 +74,58 @@ def test_a_small_vault_keeps_the_table(golden_report) -> None:
 
     section = keys_section(pdf_sources(golden_report)[1])
     assert '<table class="grid"' in section and not entries(section)
+
+
+def test_title_page_says_the_policy_in_words(golden_report) -> None:
+    """Issue 20: the title page reads as sentences, not setting names such as ``disabled_rules``."""
+    from dataclasses import replace
+
+    from keyhygiene.core.policy import Policy
+    from keyhygiene.core.report.engine import policy_view
+    from keyhygiene.ui.report_pdf import pdf_sources
+
+    def policy_row(policy: Policy) -> str:
+        title, _ = pdf_sources(replace(golden_report, policy=policy_view(policy)))
+        return text(title.split("Policy", 1)[1].split("Results", 1)[0])
+
+    row = policy_row(Policy())
+    assert "Keys older than 90 days are flagged" in row
+    assert "a key given to more than 1 consumer is flagged" in row
+    assert "rules switched off: none" in row
+    for setting in ("disabled_rules", "max_consumers", "max_age_days", "expiry_warning_days"):
+        assert setting not in row
+    row = policy_row(Policy(max_age_days=30, max_consumers=2, disabled_rules=("withdraw_enabled",)))
+    assert "Keys older than 30 days" in row and "more than 2 consumers" in row
+    assert "rules switched off: “The key can withdraw funds”" in row
+    assert "withdraw_enabled" not in row
+
+
+def _lines_ending_inside_a_word(doc) -> list[str]:
+    doc.documentLayout().documentSize()  # lays the document out
+    broken = []
+    block = doc.begin()
+    while block.isValid():
+        text, layout = block.text(), block.layout()
+        for i in range(layout.lineCount()):
+            end = layout.lineAt(i).textStart() + layout.lineAt(i).textLength()
+            if 0 < end < len(text) and not text[end - 1].isspace() and not text[end].isspace():
+                broken.append(text[max(0, end - 12):end + 12])
+        block = block.next()
+    return broken
+
+
+def test_title_page_never_breaks_a_word(golden_report, qapp, tmp_path) -> None:
+    """Issue 20: Qt's default wrap cuts a word too long for the line anywhere; the title page wraps at words."""
+    from dataclasses import replace
+
+    from PySide6.QtGui import QPdfWriter
+
+    from keyhygiene.core.report.engine import PolicyView
+    from keyhygiene.ui.report_pdf import _setup, pdf_sources, title_document
+
+    policy = PolicyView(values={"max_age_days": 90, "allowed_hosts": "mybot" * 30 + ".example.org"}, max_age_days=90)
+    writer = QPdfWriter(str(tmp_path / "t.pdf"))
+    _setup(writer)
+    for report in (golden_report, replace(golden_report, policy=policy)):
+        title, _ = pdf_sources(report)
+        assert _lines_ending_inside_a_word(title_document(title, writer)) == []
