@@ -59,10 +59,11 @@ def ensure_application() -> Any:
 
         # A platform plugin that cannot start (missing system libraries) exits 2 with the packages to install.
         app = start_application(lambda: QApplication(sys.argv[:1]))
-    from keyhygiene.ui import pyside_import_hook
+    from keyhygiene.ui import pyside_import_hook, workarounds
 
     # Before the window's modules load: PySide's import hook would read each one's whole source (1-10 ms apiece).
-    pyside_import_hook.use_fast_check()
+    if workarounds.enabled("import_hook"):
+        pyside_import_hook.use_fast_check()
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_NAME)
@@ -80,7 +81,7 @@ class Session:
     services: Any = None
     runner: Any = None
     pool: Any = None
-    vault: Any = None
+    service: Any = None  # keyhygiene.service.App: the vault, the loop, the pool
     demo: Any = None
     settings: Any = None
     paths: Any = None
@@ -107,8 +108,8 @@ class Session:
             self.window = None
         if self.settings is not None:
             self.settings.sync()
-        if self.vault is not None:
-            self.vault.close()
+        if self.service is not None:
+            self.service.close()
         if self.demo is not None:
             self.demo.close()
 
@@ -119,7 +120,7 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
 
     from keyhygiene.logsetup import hold_early_records
     from keyhygiene.paths import app_paths
-    from keyhygiene.store.vault import Vault
+    from keyhygiene.service.app import App, open_local_vault
     from keyhygiene.ui.async_runner import AsyncRunner
     from keyhygiene.ui.main_window import MainWindow
     from keyhygiene.ui.services import Services
@@ -142,11 +143,13 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
         # The log file opens once the first frame is up (_open_log_file); what is logged before waits in memory.
         hold_early_records()
         s.paths = paths
-        s.vault = Vault(paths, backend=backend)
+        # The local vault, as before the team vault (issue 22 wires the window to the backend seam).
+        s.service = App(open_local_vault(paths, backend), endpoints=endpoints)
         s.settings = QSettings(str(paths.data_dir / "ui.ini"), QSettings.Format.IniFormat)
-        s.runner = AsyncRunner()
-        s.pool = TaskPool()
-        s.services = Services(s.vault, runner=s.runner, pool=s.pool, endpoints=endpoints, defer_judging=True)
+        # The Qt adapters over the service's one loop and one pool.
+        s.runner = AsyncRunner(runtime=s.service.runtime)
+        s.pool = TaskPool(runtime=s.service.runtime)
+        s.services = Services(s.service, runner=s.runner, pool=s.pool, defer_judging=True)
         if s.demo is not None:
             s.services.key_page = s.demo.key_page  # the simulator's own API page, never a real exchange's site
         s.services.load_rows()
@@ -167,17 +170,21 @@ def run(args: argparse.Namespace) -> int:
     # exchange replies: a repaint then waited ~100 ms. At 20 us a hand-over costs ~10 us (measured: a 500-row
     # table repaints in 23 ms instead of 92 ms next to a busy thread); the busy thread only pays when the GUI
     # thread is actually waiting.
-    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
+    from keyhygiene.ui import workarounds
+
+    if workarounds.enabled("switchinterval"):
+        sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     # The window collects garbage on the GUI thread itself (gc_guard.MainThreadGC, below). Switch the automatic
     # collector off already here, not once the window exists: start-up (PySide6's import, the window's modules,
     # 500 rows) otherwise runs ~70 collections before the first frame, over objects that live as long as the app
     # (measured: 13 ms of CPU on a busy 2-core machine, ~5% of the time to the first window).
     gc_was_enabled = gc.isenabled()
-    gc.disable()
+    if workarounds.enabled("gc_guard"):
+        gc.disable()
     session = None
     try:
         app = ensure_application()
-        from keyhygiene.store.database import DatabaseError
+        from keyhygiene.service.types import DatabaseError
 
         try:
             session = build_session(args, app)
@@ -190,8 +197,9 @@ def run(args: argparse.Namespace) -> int:
             gc.enable()  # no window, so no MainThreadGC to hand the collection to
     from keyhygiene.ui.gc_guard import MainThreadGC
 
-    gc_guard = MainThreadGC(restore_enabled=gc_was_enabled)
-    _freeze_heap_when_loaded(session.services, gc_guard)
+    gc_guard = MainThreadGC(restore_enabled=gc_was_enabled) if workarounds.enabled("gc_guard") else None
+    if gc_guard is not None:
+        _freeze_heap_when_loaded(session.services, gc_guard)
     try:
         return _run_session(session, args)
     finally:
@@ -199,7 +207,8 @@ def run(args: argparse.Namespace) -> int:
             _open_log_file(session.paths)  # a run that ended before its first frame keeps its early records too
         session.close()
         app.processEvents()
-        gc_guard.stop()
+        if gc_guard is not None:
+            gc_guard.stop()
 
 
 def _freeze_heap_when_loaded(services: Any, guard: Any) -> None:

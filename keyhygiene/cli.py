@@ -150,9 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def dispatch(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
     from keyhygiene.core.rotation.journal import RotationInProgress
-    from keyhygiene.store.database import DatabaseError
-    from keyhygiene.store.keychain import KeychainError
-    from keyhygiene.store.vault import NotFound, ValidationError
+    from keyhygiene.service.types import DatabaseError, KeychainError, NotFound, ValidationError
 
     try:
         return int(func(args) or 0)

@@ -7,13 +7,15 @@ import getpass
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials
 from keyhygiene.paths import app_paths
-from keyhygiene.store.database import DatabaseError
-from keyhygiene.store.vault import ValidationError, Vault
+from keyhygiene.service.types import DatabaseError, ValidationError
+
+if TYPE_CHECKING:
+    from keyhygiene.service.app import App
 
 ENV_KEY = "KEYHYGIENE_API_KEY"
 ENV_SECRET = "KEYHYGIENE_API_SECRET"
@@ -25,34 +27,42 @@ class UsageError(Exception):
     """Maps to exit code 2 with the message on stderr."""
 
 
-def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Vault:
-    """The vault of ``--data-dir``; with ``keychain``, a KeychainError (exit 3) first when no keychain can be used,
-    before the data dir, its database or its log are created: a refused command leaves nothing behind."""
+def open_app(args: argparse.Namespace, *, keychain: bool = False) -> App:
+    """The application over the vault of ``--data-dir`` (with ``--endpoint``s); with ``keychain``, a KeychainError
+    (exit 3) first when no keychain can be used, before the data dir, its database or its log are created: a
+    refused command leaves nothing behind. Close it (``with``) when done."""
     from keyhygiene.logsetup import configure_logging
-    from keyhygiene.service.backend import open_backend, team_connected
+    from keyhygiene.service.app import App
+    from keyhygiene.service.backend import team_connected
 
     paths = app_paths(getattr(args, "data_dir", None))
     # A team vault holds the secrets on its server (its token may come from BAO_TOKEN in a headless script): the
     # command's own require() asks the server instead.
     if keychain and not team_connected(paths):
-        from keyhygiene.store.keychain import SecretStore
+        from keyhygiene.service import keychain as keychain_check
 
-        SecretStore("preflight").require()
+        keychain_check.require()
     from keyhygiene.core.registry import default_resolver
 
     # The backend seam: the team vault when one is connected (`keyhygiene team connect`), else the local one.
-    vault = open_backend(paths, default_resolver())
-    for warning in vault.warnings:
+    app = App.open(paths, service_resolver=default_resolver(), endpoints=getattr(args, "endpoints", None))
+    for warning in app.vault.warnings:
         err(f"warning: {warning}")
     try:
         configure_logging(paths)
     except OSError as exc:
-        vault.close()
+        app.close()
         raise DatabaseError(
             f"The log folder {paths.log_dir} cannot be written ({exc.strerror or exc}). Check its permissions "
             "or choose another data folder with --data-dir."
         ) from None
-    return vault
+    return app
+
+
+def open_vault(args: argparse.Namespace, *, keychain: bool = False) -> Any:
+    """The vault alone (``open_app(...).vault``), for the commands that have not moved to the service yet
+    (rotate: the rotation session becomes a service use case). The caller closes it."""
+    return open_app(args, keychain=keychain).vault
 
 
 def parse_endpoints(values: list[str] | None) -> dict[str, str]:
@@ -98,12 +108,12 @@ def _check_url(source: str, url: str) -> None:
 def _check_exchanges(sources: dict[str, str]) -> None:
     import difflib
 
-    from keyhygiene.exchanges import catalog
+    from keyhygiene.service import exchange_info
 
     for name, source in sources.items():
-        if catalog.is_known(name):
+        if exchange_info.is_known(name):
             continue
-        close = difflib.get_close_matches(name, catalog.all_exchange_ids(), n=3, cutoff=0.6)
+        close = difflib.get_close_matches(name, exchange_info.exchange_ids(), n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join(close)}?" if close else "; use a ccxt exchange id such as binance"
         raise UsageError(f"{source}: unknown exchange {name!r}{hint}")
 

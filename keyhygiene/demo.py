@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from keyhygiene.core.exchange_facts import SUPPORTED
 from keyhygiene.core.models import Credentials
 from keyhygiene.core.permissions import DECLARED_BEYOND_READ
 from keyhygiene.core.timeutil import utcnow
-from keyhygiene.exchanges.catalog import SUPPORTED
+from keyhygiene.core.validation import ServiceRef
 from keyhygiene.paths import AppPaths, app_paths, resource
 from keyhygiene.store.memory_keyring import MemoryKeyring
-from keyhygiene.store.vault import ServiceRef, Vault
 
 log = logging.getLogger(__name__)
 
@@ -236,10 +236,10 @@ def _simulated_exchanges() -> set[str]:
 
 
 def _store(env: DemoEnvironment, chosen: list[tuple[DemoKey, str, Credentials]], today: date) -> None:
-    from keyhygiene.ui import core_bridge
+    from keyhygiene.core.registry import default_resolver
+    from keyhygiene.service.app import open_local_vault
 
-    registry = core_bridge.load_registry()
-    vault = Vault(env.paths, backend=env.keyring, service_resolver=core_bridge.resolver(registry))
+    vault = open_local_vault(env.paths, backend=env.keyring, service_resolver=default_resolver())
     try:
         for s, exchange, creds in chosen:
             day = _day(s.declared_created, today)

@@ -15,10 +15,15 @@ import keyring  # noqa: E402
 import pytest  # noqa: E402
 
 from keyhygiene.core import redact  # noqa: E402
+from keyhygiene.core.discovery import exchange_names  # noqa: E402
+from keyhygiene.exchanges import catalog  # noqa: E402
 from keyhygiene.paths import app_paths  # noqa: E402
 from keyhygiene.store.memory_keyring import MemoryKeyring  # noqa: E402
 from keyhygiene.store.vault import Vault  # noqa: E402
 from tests.helpers.secrets_watch import find_leaks, register_secret, watch_dir  # noqa: E402
+
+# What service.App does when it starts, for tests that drive discovery without one.
+exchange_names.use_exchange_ids(catalog.all_exchange_ids)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -49,7 +54,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def vault(data_dir: Path, memory_keyring: MemoryKeyring) -> Iterator[Vault]:
-    v = Vault(app_paths(data_dir), backend=memory_keyring)
+    # As the service opens it (service.app.open_local_vault): exchanges checked against ccxt's catalog.
+    v = Vault(app_paths(data_dir), backend=memory_keyring, catalog=catalog)
     try:
         yield v
     finally:

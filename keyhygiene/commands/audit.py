@@ -8,7 +8,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from keyhygiene import exitcodes
-from keyhygiene.cliutil import err, open_vault, print_json, table_lines
+from keyhygiene.cliutil import err, open_app, print_json, table_lines
 from keyhygiene.core.severity import SEVERITIES
 
 if TYPE_CHECKING:
@@ -31,20 +31,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from keyhygiene.core.audit import run_audit
-    from keyhygiene.core.policy import Policy
     from keyhygiene.core.registry import load_registry
 
-    vault = open_vault(args, keychain=True)  # exit 3 before anything else when the keychain cannot be used
-    try:
-        keys = vault.list_keys()
+    with open_app(args, keychain=True) as app:  # exit 3 before anything else when the keychain cannot be used
+        keys = app.list_keys()
         if keys and not args.json and sys.stderr.isatty():
             exchanges = len({k.exchange for k in keys})
             sys.stderr.write(f"Checking {len(keys)} key{'s' if len(keys) != 1 else ''} on {exchanges} "
                              f"exchange{'s' if exchanges != 1 else ''}…\n")
-        result = run_audit(vault, endpoints=args.endpoints, policy=Policy.load(vault.repo), registry=load_registry())
-    finally:
-        vault.close()
+        result = app.audit(policy=app.load_policy(), registry=load_registry())
     for problem in result.errors:
         err(problem)
     if args.json:

@@ -26,11 +26,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from keyhygiene.store.keychain import SecretStore
+    from keyhygiene.service import keychain
 
     paths = app_paths(getattr(args, "data_dir", None))
     # A probe namespace: doctor must work before (or without) a vault exists.
-    status = SecretStore("doctor").status()
+    status = keychain.probe("doctor")
     info = {
         "version": __version__,
         "frozen": bool(getattr(sys, "frozen", False)),
@@ -60,22 +60,21 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 # ---- keychain and database agree? (issue 18) ----------------------------------------------------------------
 def _consistency(args: argparse.Namespace, paths: AppPaths, keychain_usable: bool) -> tuple[dict[str, Any], int]:
     """The reconciliation as JSON, and the exit code it calls for (6 when the database cannot be used)."""
-    from keyhygiene.store.database import DatabaseError
-    from keyhygiene.store.reconcile import reconcile
-    from keyhygiene.store.vault import Vault, read_vault_ids
+    from keyhygiene.service.consistency import has_held_a_vault, open_vault, reconcile
+    from keyhygiene.service.types import DatabaseError
 
     doc: dict[str, Any] = {"checked": False, "database": None, "listable": None, "findings": [], "repairs": []}
     if not keychain_usable:
         doc["database"] = None
         return doc, exitcodes.OK
-    if not paths.database.exists() and not read_vault_ids(paths):
+    if not has_held_a_vault(paths):
         doc["checked"] = True
         return doc, exitcodes.OK  # no vault here yet: nothing to compare (and nothing is created)
     code = exitcodes.OK
-    vault: Vault | None = None
+    vault: Any = None
     if paths.database.exists() or args.repair:
         try:
-            vault = Vault(paths)
+            vault = open_vault(paths)
         except DatabaseError as exc:
             doc["database"] = str(exc)
             code = exitcodes.STORAGE
@@ -98,7 +97,7 @@ def _consistency(args: argparse.Namespace, paths: AppPaths, keychain_usable: boo
 def _repair(vault: Any, findings: list[Any], quiet: bool) -> list[dict[str, str]]:
     """Ask about each finding (one answer a line on stdin: adopt, remove or skip); nothing secret is shown."""
     from keyhygiene.cliutil import _ask, err
-    from keyhygiene.store.reconcile import repair
+    from keyhygiene.service.consistency import repair
 
     done: list[dict[str, str]] = []
     for f in findings:

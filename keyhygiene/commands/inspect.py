@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from keyhygiene import exitcodes
 from keyhygiene.cliutil import print_json, read_credentials
+from keyhygiene.core.exchange_facts import display_name
 from keyhygiene.core.models import KeyProfile, Status, account_facts_text
 from keyhygiene.core.timeutil import iso
-from keyhygiene.store.vault import ValidationError, validate_credentials
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -24,18 +23,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from keyhygiene.exchanges import catalog
-    from keyhygiene.exchanges.inspect import inspect_key
+    from keyhygiene.core.validation import validate_credentials, validated_exchange
+    from keyhygiene.service import exchange_info
+    from keyhygiene.service.inspect import inspect
 
-    exchange = args.exchange.strip().lower()
-    if not catalog.is_known(exchange):
-        raise ValidationError("exchange", f"Unknown exchange {args.exchange!r}: use a ccxt exchange id such as "
-                                          "binance, okx or kraken.")
-    creds = read_credentials(exchange, catalog.needs_passphrase(exchange))
+    exchange = validated_exchange(args.exchange, exchange_info)
+    creds = read_credentials(exchange, exchange_info.needs_passphrase(exchange))
     # The checks `keys add` makes, before any request: a missing passphrase or a key pasted with spaces is the
     # user's mistake (exit 2 with the same message), not a key the exchange rejected (exit 4).
-    validate_credentials(exchange, creds)
-    profile = asyncio.run(inspect_key(exchange, creds, endpoints=args.endpoints))
+    validate_credentials(exchange, creds, exchange_info)
+    # No vault: inspect stores nothing, and must not create a data folder.
+    profile = inspect(exchange, creds, endpoints=args.endpoints)
     if args.json:
         print_json(profile.to_json())
     else:
@@ -48,8 +46,6 @@ def _yn(v: bool | None) -> str:
 
 
 def render_human(p: KeyProfile) -> str:
-    from keyhygiene.exchanges.catalog import display_name
-
     lines = [f"{display_name(p.exchange)} key {p.key}: {p.status.value}"]
     if p.status is not Status.OK:
         lines.append(f"  {p.message}")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from keyhygiene import exitcodes
-from keyhygiene.cliutil import open_vault, print_json, read_credentials, table_lines
+from keyhygiene.cliutil import open_app, print_json, read_credentials, table_lines
 from keyhygiene.core.models import PURPOSES
 from keyhygiene.core.timeutil import parse_day, utcnow
-from keyhygiene.store.keychain import backend_name
-from keyhygiene.store.vault import ServiceRef, ValidationError, Vault, validate_metadata
+from keyhygiene.service.types import ServiceRef, ValidationError
+
+if TYPE_CHECKING:
+    from keyhygiene.service.app import App
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +56,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    with open_vault(args) as vault:
-        keys = vault.list_keys()
-        judged = _judged(vault) if keys else {}
+    with open_app(args) as app:
+        keys = app.list_keys()
+        judged = _judged(app) if keys else {}
     if args.json:
         # Added to DESIGN.md's fields: the window's risk column (worst finding, score), from the stored checks.
         print_json([k.to_json() | judged.get(k.id, {}) for k in keys])
@@ -74,13 +77,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     return exitcodes.OK
 
 
-def _judged(vault: Vault) -> dict[str, dict[str, object]]:
+def _judged(app: App) -> dict[str, dict[str, object]]:
     """Each key's worst severity and score as the window's table shows them (``status``'s assessments); empty
     when the rules cannot run (an unreadable registry): the list itself must still work."""
-    from keyhygiene.commands.status import stored_assessments
-
     try:
-        assessed = stored_assessments(vault)
+        assessed = app.stored_assessments()
     except Exception:
         log.exception("keys list: the keys could not be judged; listing them without a risk")
         return {}
@@ -88,7 +89,8 @@ def _judged(vault: Vault) -> dict[str, dict[str, object]]:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from keyhygiene.exchanges import catalog
+    from keyhygiene.core.validation import validate_metadata
+    from keyhygiene.service import exchange_info
 
     # Everything typed on the command line is checked before the vault is opened or a secret is asked for.
     refs = [ServiceRef.parse(s) for s in args.shared_with]
@@ -101,13 +103,13 @@ def cmd_add(args: argparse.Namespace) -> int:
         if d > utcnow().date():
             raise ValidationError("created", f"--created: {d} is in the future.")
         created = datetime(d.year, d.month, d.day, tzinfo=UTC)
-    exchange, _label = validate_metadata(args.exchange, args.label, args.purpose)
+    exchange, _label = validate_metadata(args.exchange, args.label, args.purpose, exchange_info)
     # keychain=True: exit 3 before prompting for secrets when no keychain can be used (one probe, not several:
     # each may be an unlock prompt)
-    with open_vault(args, keychain=True) as vault:
-        creds = read_credentials(exchange, catalog.needs_passphrase(exchange))
-        rec = vault.add_key(exchange, args.label, creds, purpose=args.purpose, shared_with=refs, created_at=created)
-        backend = backend_name(vault.secrets.backend)
+    with open_app(args, keychain=True) as app:
+        creds = read_credentials(exchange, exchange_info.needs_passphrase(exchange))
+        rec = app.add_key(exchange, args.label, creds, purpose=args.purpose, shared_with=refs, created_at=created)
+        backend = app.keychain_backend_name()
     if args.json:
         print_json(rec.to_json())
     else:
@@ -116,8 +118,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    with open_vault(args) as vault:
-        rec = vault.remove_key(args.key_id)
+    with open_app(args) as app:
+        rec = app.remove_key(args.key_id)
     print(f"Removed {rec.id} ({rec.exchange} {rec.fingerprint}, {rec.label}) from the keychain and the vault.")
     print("The key still works on the exchange until you delete it there.")
     return exitcodes.OK
@@ -125,15 +127,15 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_share(args: argparse.Namespace) -> int:
     ref = ServiceRef.parse(args.service)
-    with open_vault(args) as vault:
-        rec = vault.share(args.key_id, ref)
+    with open_app(args) as app:
+        rec = app.share(args.key_id, ref)
     print(f"{rec.id} is now recorded as shared with: {', '.join(rec.shared_with)}")
     return exitcodes.OK
 
 
 def cmd_unshare(args: argparse.Namespace) -> int:
     ref = ServiceRef.parse(args.service)
-    with open_vault(args) as vault:
-        rec = vault.unshare(args.key_id, ref)
+    with open_app(args) as app:
+        rec = app.unshare(args.key_id, ref)
     print(f"{rec.id} is now shared with: {', '.join(rec.shared_with) or 'no one'}")
     return exitcodes.OK

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keyhygiene import exitcodes
-from keyhygiene.cliutil import UsageError, err, open_vault
+from keyhygiene.cliutil import UsageError, err, open_app
 
 if TYPE_CHECKING:
     from keyhygiene.core.report.model import Report
@@ -45,10 +45,7 @@ def _format(args: argparse.Namespace) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from keyhygiene.core.policy import Policy
     from keyhygiene.core.registry import load_registry
-    from keyhygiene.core.report import build_report
-    from keyhygiene.core.report.engine import AuditEngine
     from keyhygiene.core.report.output import ReportTargetError, check_target
 
     fmt = _format(args)
@@ -60,21 +57,15 @@ def cmd_report(args: argparse.Namespace) -> int:
             check_target(Path(args.output))  # before any audit or vault access: nothing done for nothing
         except ReportTargetError as exc:
             raise UsageError(f"cannot write the report to {args.output}: {exc}") from None
-    vault = open_vault(args)
-    try:
-        policy = Policy.load(vault.repo)
+    with open_app(args) as app:
+        policy = app.load_policy()
         registry = load_registry()
         if args.refresh:
-            from keyhygiene.core.audit import run_audit
-
-            vault.secrets.require()  # exit 3 before touching the network when the keychain cannot be used
-            result = run_audit(vault, endpoints=args.endpoints, policy=policy, registry=registry)
+            app.require_keychain()  # exit 3 before touching the network when the keychain cannot be used
+            result = app.audit(policy=policy, registry=registry)
             for problem in result.errors:
                 err(problem)
-        report = build_report(vault, engine=AuditEngine(vault.repo, policy=policy, registry=registry),
-                              refreshed=bool(args.refresh))
-    finally:
-        vault.close()
+        report = app.build_report(policy=policy, registry=registry, refreshed=bool(args.refresh))
 
     if fmt == "pdf":
         return _write_pdf(report, Path(args.output))

@@ -6,12 +6,15 @@ import argparse
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyhygiene import exitcodes
-from keyhygiene.cliutil import UsageError, err, open_vault, print_json
+from keyhygiene.cliutil import UsageError, err, open_app, print_json
 from keyhygiene.core.plural import plural
 from keyhygiene.core.timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from keyhygiene.service.app import App
 
 SCHEMA_VERSION = 1
 
@@ -52,16 +55,16 @@ def _max_size(text: str) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from keyhygiene.core.discovery import WalkOptions, default_roots, import_found, reconcile, scan
+    from keyhygiene.core.discovery import WalkOptions, default_roots
 
     for raw in [*args.paths, *args.clean]:
         if not Path(raw).expanduser().exists():
             raise UsageError(f"{raw}: no such file or folder")
-    vault = open_vault(args, keychain=args.do_import)
+    app = open_app(args, keychain=args.do_import)
     try:
         if args.do_import:
-            vault.secrets.require()  # exit 3 before scanning when the keychain cannot take the keys
-        options = WalkOptions(exclude=[vault.paths.data_dir])
+            app.require_keychain()  # exit 3 before scanning when the keychain cannot take the keys
+        options = WalkOptions()  # the app never scans its own data folder
         if args.max_size is not None:
             if args.max_size <= 0:
                 raise UsageError("--max-size must be a positive number of bytes")
@@ -70,18 +73,18 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if not targets and not args.json:
             roots = ", ".join(str(r.path) for r in default_roots())
             print(f"Scanning the usual places: {roots}", file=sys.stderr)
-        result = scan(targets or None, vault=vault, options=options)
+        result = app.scan(targets or None, options=options)
         doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "generated_at": iso(utcnow()), **result.to_json()}
         code = exitcodes.OK
         if args.do_import:
-            outcomes = import_found(vault, result.found)
-            ended = reconcile(vault, result)
+            outcomes = app.import_found(result.found)
+            ended = app.reconcile(result)
             doc["imported"] = [o.to_json() for o in outcomes]
             doc["no_longer_found"] = [{"key_id": k, "file": p} for k, p in ended]
             # import_found set in_vault on what it stored or matched
             doc["found"] = [f.to_json() for f in result.found]
         if args.clean:
-            cleaned, failures = _clean(vault, args)
+            cleaned, failures = _clean(app, args)
             doc["cleaned"] = [c.to_json() for c in cleaned]
             doc["clean_errors"] = failures
             if failures:
@@ -92,20 +95,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
             _print_human(doc, list_found=bool(args.paths) or not args.clean)
         return code
     finally:
-        vault.close()
+        app.close()
 
 
-def _clean(vault: Any, args: argparse.Namespace) -> tuple[list[Any], list[dict[str, str]]]:
-    from keyhygiene.core.discovery import CleanupError, clean_file, plan_cleanup
+def _clean(app: App, args: argparse.Namespace) -> tuple[list[Any], list[dict[str, str]]]:
+    from keyhygiene.core.discovery import CleanupError
 
     cleaned = []
     failures: list[dict[str, str]] = []
     for raw in args.clean:
         path = str(Path(raw).expanduser().absolute())
         try:
-            plan = plan_cleanup(path, vault=vault)
-            cleaned.append(clean_file(plan, vault.paths.backups_dir, confirm=lambda pl: _confirm(pl, args.yes),
-                                      vault=vault))
+            plan = app.plan_cleanup(path)
+            cleaned.append(app.clean_file(plan, confirm=lambda pl: _confirm(pl, args.yes)))
         except CleanupError as exc:
             failures.append({"file": path, "error": str(exc)})
             err(str(exc))

@@ -11,14 +11,11 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from keyhygiene import exitcodes
-from keyhygiene.cliutil import open_vault, print_json
+from keyhygiene.cliutil import open_app, print_json
 from keyhygiene.core.severity import SEVERITIES
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
-    from keyhygiene.core.assessment import KeyAssessment, Summary
-    from keyhygiene.store.vault import Vault
+    from keyhygiene.core.assessment import Summary
 
 WIDTH = 100
 
@@ -36,35 +33,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_status)
 
 
-def stored_assessments(vault: Vault, now: datetime | None = None) -> list[KeyAssessment]:
-    """Every key judged on its latest recorded inspection (``core.assessment.assess_stored``), as the window
-    judges them before it audits: what ``status`` summarises and ``keys list`` shows per key."""
-    from functools import partial
-
-    from keyhygiene.core.assessment import assess_stored
-    from keyhygiene.core.policy import Policy
-    from keyhygiene.core.registry import load_registry
-    from keyhygiene.core.report.rotations import last_rotation_day
-    from keyhygiene.core.timeutil import utcnow
-
-    return assess_stored(vault.list_keys(), vault.repo.latest_inspections(),
-                         history=vault.repo.inspection_history, last_rotation=partial(last_rotation_day, vault.db),
-                         policy=Policy.load(vault.repo), registry=load_registry(), now=now or utcnow())
-
-
-def stored_summary(vault: Vault, now: datetime | None = None) -> Summary:
-    """The vault's summary from stored inspections: the window's header and banner, ``status``."""
-    from keyhygiene.core.assessment import summarize
-
-    return summarize(stored_assessments(vault, now))
-
-
 def cmd_status(args: argparse.Namespace) -> int:
-    vault = open_vault(args)  # stored results only: no keychain needed, as for `keys list`
-    try:
-        summary = stored_summary(vault)
-    finally:
-        vault.close()
+    with open_app(args) as app:  # stored results only: no keychain needed, as for `keys list`
+        summary = app.stored_summary()
     if args.json:
         print_json(summary.to_json())
     else:

@@ -1,23 +1,17 @@
 """Which exchanges exist and which credentials each needs, from ccxt itself.
 
-Imports ccxt lazily: the GUI must be able to paint its first frame before ccxt loads (DESIGN.md).
+Imports ccxt lazily: the GUI must be able to paint its first frame before ccxt loads (DESIGN.md). The static facts
+(supported exchanges, display names) are core facts, re-exported here.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-# The twelve exchanges with a key-info adapter, in the order the UI lists them first.
-SUPPORTED: tuple[str, ...] = (
-    "binance", "kucoin", "okx", "bybit", "coinbase", "kraken",
-    "bitget", "gate", "htx", "bitfinex", "bingx", "mexc",
-)
+from keyhygiene.core.exchange_facts import DISPLAY_NAMES, SUPPORTED, display_name
 
-DISPLAY_NAMES: dict[str, str] = {
-    "binance": "Binance", "kucoin": "KuCoin", "okx": "OKX", "bybit": "Bybit", "coinbase": "Coinbase",
-    "kraken": "Kraken", "bitget": "Bitget", "gate": "Gate", "htx": "HTX", "bitfinex": "Bitfinex",
-    "bingx": "BingX", "mexc": "MEXC",
-}
+__all__ = ["DISPLAY_NAMES", "SUPPORTED", "all_exchange_ids", "display_name", "is_known", "needs_passphrase",
+           "required_credentials"]
 
 
 @cache
@@ -49,12 +43,6 @@ def is_known(exchange_id: str) -> bool:
     # The app checks --endpoint before its window shows: the supported twelve must not cost ccxt's import (~0.7 s,
     # ~60 MB) there; only another name needs ccxt's list.
     return name in SUPPORTED or name in all_exchange_ids()
-
-
-def display_name(exchange_id: str) -> str:
-    if exchange_id in DISPLAY_NAMES:
-        return DISPLAY_NAMES[exchange_id]
-    return exchange_id.capitalize()
 
 
 @cache

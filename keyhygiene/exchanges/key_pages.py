@@ -1,23 +1,5 @@
-"""Where the user manages API keys on each exchange's website (the rotation wizard opens these)."""
+"""Re-export: the API-key pages are a core fact (``core/exchange_facts.py``), without ccxt."""
 
-from __future__ import annotations
+from keyhygiene.core.exchange_facts import API_KEY_PAGES, key_page
 
-# Sources: exchanges.md §1-12 and exchanges-confirmations.md (Kraken corrected to docs.kraken.com's URL).
-API_KEY_PAGES: dict[str, str] = {
-    "binance": "https://www.binance.com/en/my/settings/api-management",
-    "kucoin": "https://www.kucoin.com/account/api",
-    "okx": "https://www.okx.com/account/my-api",
-    "bybit": "https://www.bybit.com/app/user/api-management",
-    "coinbase": "https://portal.cdp.coinbase.com/access/api",
-    "kraken": "https://www.kraken.com/u/security/api",
-    "bitget": "https://www.bitget.com/account/newapi",
-    "gate": "https://www.gate.com/myaccount/apikeys",
-    "htx": "https://www.htx.com/en-us/apikey/",
-    "bitfinex": "https://setting.bitfinex.com/api",
-    "bingx": "https://bingx.com/en-gb/account/api/",  # confirmed (exchanges-confirmations.md B8)
-    "mexc": "https://www.mexc.com/user/openapi",  # confirmed: mexcdevelop/apidocs "API Key Setup"
-}
-
-
-def key_page(exchange: str) -> str | None:
-    return API_KEY_PAGES.get(exchange)
+__all__ = ["API_KEY_PAGES", "key_page"]

@@ -22,7 +22,9 @@ def open_backend(paths: AppPaths, service_resolver: Callable[[str], str] | None 
     The team vault refreshes its cache from the server first. When the server cannot be used this raises
     TeamUnavailable (exit 3), or with ``offline_ok`` returns the vault on its cache, ``offline`` set to the
     reason, for read-only display."""
-    local = Vault(paths, service_resolver=service_resolver)
+    from keyhygiene.exchanges import catalog  # the module only: ccxt loads when a check needs it
+
+    local = Vault(paths, service_resolver=service_resolver, catalog=catalog)
     try:
         raw = local.repo.get_setting(TEAM_SETTING)
     except BaseException:
@@ -32,7 +34,9 @@ def open_backend(paths: AppPaths, service_resolver: Callable[[str], str] | None 
         return local
     from keyhygiene.service.team import open_team  # only now: hvac and the team stack
 
-    return open_team(local, raw, service_resolver, offline_ok=offline_ok)
+    team = open_team(local, raw, service_resolver, offline_ok=offline_ok)
+    team.catalog = catalog  # keys added to the team vault are checked against ccxt as local ones are
+    return team
 
 
 def team_connected(paths: AppPaths) -> bool:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials
 from keyhygiene.core.rotation.journal import CURRENT, PENDING  # the slots are a core fact (rotation)
+from keyhygiene.core.validation import MAX_SECRET_BYTES  # DESIGN.md: any secret up to 8 KB, on every backend
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -56,7 +57,6 @@ def __getattr__(name: str) -> Any:
 SERVICE_PREFIX = "KeyHygiene"
 META_FIELD = "_meta"  # Credentials.from_dict ignores it
 SLOTS = (CURRENT, PENDING)
-MAX_SECRET_BYTES = 8 * 1024  # DESIGN.md: any secret up to 8 KB must store on every backend
 # A whole entry (API key, secret, passphrase, extras, JSON around them): generous, but bounded so a runaway
 # value cannot fill the keychain with thousands of pieces.
 MAX_ENTRY_BYTES = 16 * MAX_SECRET_BYTES

@@ -160,7 +160,7 @@ def _adopt(vault: Vault, store: SecretStore, finding: Finding, exchange: str | N
     if not ex_name:
         raise ValidationError("exchange", f"Say which exchange {finding.key_id} belongs to.")
     label = meta.get("label") or f"Recovered {mask_key(creds.api_key)}"
-    ex, lab = validate_metadata(ex_name, label, "other")
+    ex, lab = validate_metadata(ex_name, label, "other", vault.catalog)
     digest = key_digest(ex, creds.api_key)
     existing = vault.repo.find_by_digest(digest)
     if existing is not None and existing.state != ADDING:

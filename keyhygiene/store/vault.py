@@ -12,27 +12,31 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from keyhygiene.core import redact
 from keyhygiene.core.masking import key_digest, mask_key
 from keyhygiene.core.models import PURPOSES, Credentials, Exposure, KeyRecord
-from keyhygiene.core.timeutil import parse_day, utcnow
-from keyhygiene.core.validation import ValidationError
+from keyhygiene.core.timeutil import utcnow
+
+# The validation types are core's; re-exported here for the store's callers and tests.
+from keyhygiene.core.validation import (
+    MAX_LABEL,
+    MAX_SERVICE,
+    ExchangeCatalog,
+    NotFound,
+    ServiceRef,
+    ValidationError,
+    validate_credentials,
+    validate_metadata,
+    validated_label,
+    validated_text,
+)
 from keyhygiene.paths import AppPaths
 from keyhygiene.store.database import Database, DatabaseError
-from keyhygiene.store.keychain import (
-    CURRENT,
-    MAX_SECRET_BYTES,
-    SLOTS,
-    KeychainCorrupt,
-    KeychainTimeout,
-    SecretStore,
-)
+from keyhygiene.store.keychain import CURRENT, SLOTS, KeychainCorrupt, KeychainTimeout, SecretStore
 from keyhygiene.store.repository import ADDING, Repository, new_key_id
 
 if TYPE_CHECKING:  # annotations only: keyring loads on the first keychain call (store/keychain.py)
@@ -42,132 +46,23 @@ if TYPE_CHECKING:  # annotations only: keyring loads on the first keychain call 
     from keyhygiene.core.rotation.journal import JournalHook
     from keyhygiene.store.rotation_journal import SqliteJournal
 
-__all__ = ["NotFound", "ServiceRef", "ValidationError", "Vault", "validate_credentials", "validate_metadata",
-           "validated_label"]
+__all__ = ["MAX_LABEL", "MAX_SERVICE", "NotFound", "ServiceRef", "ValidationError", "Vault", "validated_label",
+           "validated_text"]
 
 log = logging.getLogger(__name__)
-MAX_LABEL = 200
-# Control and format characters (newline, tab, escape, bidi overrides, …) and the Unicode line/paragraph separators:
-# a label is shown on one line of a table or a terminal, and these would break the row or disguise the text.
-_LABEL_FORBIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
-# Lone surrogates: how Python carries bytes that are not UTF-8 (argv, environment) into a str.
-_NOT_UTF8 = "Cs"
-MAX_SERVICE = MAX_LABEL
 
 
-class NotFound(LookupError):
-    pass
+class _LenientCatalog:
+    """A vault opened without the exchange layer's catalog (tools, tests of the store alone) cannot ask ccxt: it
+    takes any exchange id and leaves the passphrase check to the service, which always passes the real catalog."""
 
+    @staticmethod
+    def is_known(exchange_id: str) -> bool:
+        return bool(exchange_id)
 
-@dataclass(frozen=True)
-class ServiceRef:
-    """A consumer as the user named it, e.g. ``3commas@2022-05-01``."""
-
-    service: str
-    day: date | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> ServiceRef:
-        raw = text.strip()
-        name, sep, day = raw.rpartition("@") if "@" in raw else (raw, "", "")
-        if not name.strip():
-            raise ValidationError("shared_with", f"No service named in {text!r}.")
-        parsed: date | None = None
-        if sep:
-            try:
-                parsed = parse_day(day)
-            except ValueError:
-                raise ValidationError(
-                    "shared_with", f"{day.strip()!r} in {raw!r} is not a date in YYYY-MM-DD form."
-                ) from None
-        return cls(service=name, day=parsed).validated()
-
-    def validated(self) -> ServiceRef:
-        """The same reference with its name trimmed; ValidationError if it names nothing or is dated later than
-        today. For references built from separate fields (the app's dialogs), whose names may contain "@"."""
-        name = self.service.strip()
-        if not name:
-            raise ValidationError("shared_with", "No service named.")
-        validated_text("shared_with", "service name", name, MAX_SERVICE)
-        if self.day is not None and self.day > utcnow().date():
-            raise ValidationError("shared_with", f"The date {self.day} is in the future.")
-        return ServiceRef(service=name, day=self.day)
-
-
-def validated_label(label: str) -> str:
-    """The label trimmed; ValidationError if it is empty, too long or holds a control character. One rule for
-    adding a key and for renaming it (the app's edit dialog), so a rename cannot bring back what add refuses."""
-    lab = label.strip()
-    if not lab:
-        raise ValidationError("label", "The label is empty: give the key a name you will recognise.")
-    return validated_text("label", "label", lab, MAX_LABEL)
-
-
-def validated_text(field: str, what: str, text: str, max_len: int) -> str:
-    """One line of plain text: valid UTF-8, no control or format characters, at most ``max_len`` characters.
-    Labels and service names share it (issue 18: a service name once took escapes and megabytes)."""
-    if len(text) > max_len:
-        raise ValidationError(field, f"The {what} has {len(text)} characters; at most {max_len} are allowed.")
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat == _NOT_UTF8:
-            raise ValidationError(field, f"The {what} is not valid UTF-8 text: type it again.")
-        if cat in _LABEL_FORBIDDEN:
-            raise ValidationError(
-                field, f"The {what} contains a control character (U+{ord(ch):04X}): use one line of plain text."
-            )
-    return text
-
-
-def _check_key_text(field: str, what: str, value: str) -> None:
-    """An API key or passphrase is one token: a line break, ESC or NUL inside means a bad paste of *that* field
-    (and would otherwise surface later as a signing failure blamed on the secret)."""
-    for ch in value:
-        cat = unicodedata.category(ch)
-        if cat == _NOT_UTF8:
-            raise ValidationError(field, f"The {what} is not valid UTF-8 text: paste it again.")
-        if cat in _LABEL_FORBIDDEN:
-            kind = "a line break" if ch in "\r\n\u2028\u2029\x85" else f"a control character (U+{ord(ch):04X})"
-            raise ValidationError(field, f"The {what} contains {kind}: paste just the {what}, on one line.")
-
-
-def validate_metadata(exchange: str, label: str, purpose: str) -> tuple[str, str]:
-    """Check what the user typed about a key (before asking for its secrets); returns (exchange id, label)."""
-    from keyhygiene.exchanges import catalog
-
-    ex = exchange.strip().lower()
-    if not ex or not catalog.is_known(ex):
-        raise ValidationError(
-            "exchange", f"Unknown exchange {exchange!r}: use a ccxt exchange id such as binance, okx or kraken."
-        )
-    lab = validated_label(label)
-    if purpose not in PURPOSES:
-        raise ValidationError("purpose", f"Unknown purpose {purpose!r}: one of {', '.join(PURPOSES)}.")
-    return ex, lab
-
-
-def validate_credentials(exchange: str, creds: Credentials) -> None:
-    """Messages name the field, never its value."""
-    from keyhygiene.exchanges import catalog
-
-    if not creds.api_key.strip():
-        raise ValidationError("api_key", "The API key is empty.")
-    if creds.api_key == creds.api_key.strip():  # spaces around it have their own message below
-        _check_key_text("api_key", "API key", creds.api_key)
-    if creds.passphrase:
-        _check_key_text("passphrase", "passphrase", creds.passphrase)
-    if not creds.secret.strip():
-        raise ValidationError("secret", "The API secret is empty.")
-    if creds.api_key != creds.api_key.strip():
-        raise ValidationError("api_key", "The API key has spaces or line breaks around it; paste it again.")
-    if catalog.needs_passphrase(exchange) and not (creds.passphrase or "").strip():
-        raise ValidationError(
-            "passphrase", f"{catalog.display_name(exchange)} keys have a passphrase: it is needed to use the key."
-        )
-    fields = {"api_key": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase or "", **creds.extra}
-    for name, value in fields.items():
-        if len(value.encode()) > MAX_SECRET_BYTES:
-            raise ValidationError(name, f"The {name.replace('_', ' ')} is longer than 8 KB.")
+    @staticmethod
+    def needs_passphrase(exchange_id: str) -> bool:
+        return False
 
 
 def read_vault_ids(paths: AppPaths) -> list[str]:
@@ -201,13 +96,20 @@ def _default_resolver(name: str) -> str:
 
 
 class Vault:
+    # Which exchanges exist and need a passphrase: ccxt's facts, handed in by the service (the store never imports
+    # the exchange layer); a vault opened without them is lenient (``_LenientCatalog``).
+    catalog: ExchangeCatalog = _LenientCatalog()
+
     def __init__(
         self,
         paths: AppPaths,
         backend: keyring.backend.KeyringBackend | None = None,
         service_resolver: Callable[[str], str] | None = None,
+        catalog: ExchangeCatalog | None = None,
     ) -> None:
         self.paths = paths
+        if catalog is not None:
+            self.catalog = catalog
         self.warnings: list[str] = []
         try:
             self.warnings = paths.ensure()
@@ -239,8 +141,8 @@ class Vault:
 
     # ---- validation ---------------------------------------------------------------------------------------
     def validate(self, exchange: str, label: str, purpose: str, creds: Credentials) -> tuple[str, str]:
-        ex, lab = validate_metadata(exchange, label, purpose)
-        validate_credentials(ex, creds)
+        ex, lab = validate_metadata(exchange, label, purpose, self.catalog)
+        validate_credentials(ex, creds, self.catalog)
         return ex, lab
 
     # ---- keys ---------------------------------------------------------------------------------------------
@@ -338,7 +240,7 @@ class Vault:
         return self.repo.latest_inspection(key_id)
 
     def validate_credentials(self, exchange: str, creds: Credentials) -> None:
-        validate_credentials(exchange, creds)
+        validate_credentials(exchange, creds, self.catalog)
 
     def rotation_journal(self, hook: JournalHook | None = None) -> SqliteJournal:
         """The rotation journal of this vault (its ``rotations`` tables), behind core's ``JournalStore``."""

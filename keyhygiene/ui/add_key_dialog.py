@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
@@ -36,18 +36,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from keyhygiene.core import exchange_facts as catalog
 from keyhygiene.core import redact
 from keyhygiene.core.masking import key_digest, mask_key
 from keyhygiene.core.models import PURPOSES, Credentials, Exposure, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import ALL_PERMISSIONS, DECLARED_BEYOND_READ, PERMISSION_LABELS
 from keyhygiene.core.timeutil import utcnow
-from keyhygiene.exchanges import catalog
-from keyhygiene.store.keychain import KeychainError
-from keyhygiene.store.vault import ServiceRef, ValidationError
+from keyhygiene.service.types import KeychainError, ServiceRef, ValidationError
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import STATUS_LABELS, permission_tone
 from keyhygiene.ui.widgets import Banner, Chip, FlowLayout, SecretField, available_size, clear_layout, muted, wrap
+
+if TYPE_CHECKING:
+    from keyhygiene.ui.services import Services
 
 PURPOSE_TEXT = {
     "read-only": "Read-only \u2014 portfolio or tracking",
@@ -239,7 +241,7 @@ class SharingEditor(QWidget):
 class AddKeyDialog(QDialog):
     keySaved = Signal(str)  # key id
 
-    def __init__(self, services: Any, parent: QWidget | None = None, key_id: str | None = None) -> None:
+    def __init__(self, services: Services, parent: QWidget | None = None, key_id: str | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.key_id = key_id
@@ -260,7 +262,7 @@ class AddKeyDialog(QDialog):
         self.finished.connect(self._on_finished)
         if not self.editing:
             # ccxt's full exchange list and credential needs load on a worker: the dialog paints first.
-            services.pool.submit(catalog.exchange_names, on_done=self._on_exchanges_loaded,
+            services.pool.submit(services.app.exchange_names, on_done=self._on_exchanges_loaded,
                                  on_error=lambda _e: self._exchanges_note.setText(
                                      "Only the 12 fully supported exchanges are listed (ccxt did not load)."),
                                  context=self)
@@ -519,7 +521,7 @@ class AddKeyDialog(QDialog):
         if ex in self._required:
             self._apply_required(ex)
             return
-        self.services.pool.submit(catalog.required_credentials, ex,
+        self.services.pool.submit(self.services.app.required_credentials, ex,
                                   on_done=lambda req, e=ex: self._on_required_loaded(e, req),
                                   on_error=lambda _exc: None, context=self)
 
@@ -707,7 +709,7 @@ class AddKeyDialog(QDialog):
             purpose=str(self.purpose.currentData()), fingerprint=mask_key(self.api_key.text()),
             key_sha256="", created_at=self.created_at(), added_at=now, updated_at=now,
             declared_permissions=self.declared_permissions(),
-            exposures=[Exposure(service=self.services.vault.resolve_service(s.service), shared_at=s.day)
+            exposures=[Exposure(service=self.services.app.resolve_service(s.service), shared_at=s.day)
                        for s in self.sharing.entries()],
         )
         try:

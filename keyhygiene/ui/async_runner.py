@@ -1,8 +1,9 @@
-"""The one asyncio loop of the GUI, on a background thread (Electrum's pattern, DESIGN.md "one async boundary").
+"""Qt side of the one asyncio loop (``service.runtime.Runtime``): coroutine outcomes as GUI-thread callbacks.
 
-Every ccxt client is created, used and closed on this loop. The GUI submits coroutines with ``submit``; their
-outcome comes back to the GUI thread through a queued Qt signal, so callbacks may touch widgets. Code running on
-the loop (e.g. an ``on_result`` callback of an audit) hands values to the GUI with ``call_in_gui``.
+The loop itself, on its background thread, belongs to the service layer; every ccxt client is created, used and
+closed on it. The GUI submits coroutines with ``submit``; their outcome comes back to the GUI thread through a
+queued Qt signal, so callbacks may touch widgets. Code running on the loop (e.g. an ``on_result`` callback of an
+audit) hands values to the GUI with ``call_in_gui``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from keyhygiene.service.runtime import Runtime
 from keyhygiene.ui.callbacks import deliver
 
 if TYPE_CHECKING:
@@ -34,81 +35,33 @@ class AsyncRunner(QObject):
     # The ticket of a finished coroutine; its outcome waits in ``_outcomes``.
     _settled = Signal(int)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, runtime: Runtime | None = None) -> None:
         super().__init__(parent)
-        # Made on first use: importing asyncio costs ~30 ms, and the window's first frame needs no loop.
-        self._loop_: asyncio.AbstractEventLoop | None = None
-        self._thread = threading.Thread(target=self._run, name="keyhygiene-asyncio", daemon=True)
-        self._started = threading.Event()
-        self._stopped = False
-        self._pending: set[concurrent.futures.Future[Any]] = set()
+        self.runtime = runtime if runtime is not None else Runtime()
         self._tickets = itertools.count(1)
         self._callbacks: dict[int, tuple[OnDone | None, OnError | None, QObject | None]] = {}
         self._outcomes: dict[int, tuple[tuple[Any] | None, BaseException | None]] = {}
-        self._delivered.connect(self._on_delivered)
-        self._settled.connect(self._on_settled)
+        # Queued even when emitted on the GUI thread: a coroutine that is already done when ``submit`` registers
+        # its callback must not run the caller's ``on_done`` inside ``submit`` (the caller has not finished the
+        # statement that asked; re-entering it started a rotation's key test twice).
+        self._delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
+        self._settled.connect(self._on_settled, Qt.ConnectionType.QueuedConnection)
 
-    # ---- lifecycle -----------------------------------------------------------------------------------------
-    @property
-    def _loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop_ is None:
-            import asyncio
-
-            self._loop_ = asyncio.new_event_loop()
-        return self._loop_
-
+    # ---- lifecycle (the runtime's loop) -------------------------------------------------------------------------
     def start(self) -> None:
-        if not self._thread.is_alive():
-            self._thread.start()
-            self._started.wait(5)
-
-    def _run(self) -> None:
-        import asyncio
-
-        asyncio.set_event_loop(self._loop)
-        self._loop.call_soon(self._started.set)
-        try:
-            self._loop.run_forever()
-        finally:
-            self._finish_loop()
-
-    def _finish_loop(self) -> None:
-        import asyncio
-
-        loop = self._loop
-        try:
-            tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for t in tasks:
-                t.cancel()
-            if tasks:
-                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
-        except Exception:  # never let shutdown noise hide the real exit status
-            log.exception("error while stopping the asyncio loop")
-        finally:
-            loop.close()
+        self.runtime.start()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        return self._loop
+        return self.runtime.loop
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive() and not self._stopped
+        return self.runtime.running
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Cancel whatever still runs (ccxt clients close in their ``finally``), then end the thread."""
-        if self._stopped:
-            return
-        self._stopped = True
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("asyncio thread did not stop within %.0f s", timeout)
-        elif self._loop_ is not None and not self._loop_.is_closed():
-            self._loop.close()
+        """Cancel whatever still runs (ccxt clients close in their ``finally``), then end the loop's thread."""
+        self.runtime.stop_loop(timeout)
 
     # ---- submitting work -------------------------------------------------------------------------------------
     def submit(
@@ -119,24 +72,16 @@ class AsyncRunner(QObject):
         context: QObject | None = None,
     ) -> concurrent.futures.Future[Any]:
         """Schedule ``coro`` on the loop. ``on_done``/``on_error`` run on the GUI thread, and are skipped when
-        ``context`` (typically the dialog that asked) has been deleted meanwhile."""
-        if self._stopped:
-            coro.close()
-            raise RuntimeError("the background loop has stopped")
-        self.start()
+        ``context`` (typically the dialog that asked) has been deleted meanwhile. RuntimeError once stopped."""
+        fut = self.runtime.submit(coro)
         ticket = next(self._tickets)
         # The callbacks stay on the GUI thread; the loop thread only ever holds the ticket, so a dialog's last
         # reference can never be dropped (and the dialog destroyed) on the loop thread.
         self._callbacks[ticket] = (on_done, on_error, context)
-        import asyncio
-
-        fut = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        self._pending.add(fut)
         fut.add_done_callback(functools.partial(self._future_done, ticket))
         return fut
 
     def _future_done(self, ticket: int, f: concurrent.futures.Future[Any]) -> None:
-        self._pending.discard(f)
         # Stored GUI-side before signalling, so the loop thread never holds the last reference to a result.
         if f.cancelled():
             self._outcomes[ticket] = (None, None)
@@ -160,8 +105,7 @@ class AsyncRunner(QObject):
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the loop thread (e.g. ``event.set`` of an ``asyncio.Event``)."""
-        if not self._stopped and self._loop_ is not None and not self._loop_.is_closed():
-            self._loop.call_soon_threadsafe(fn, *args)
+        self.runtime.call_soon(fn, *args)
 
     def call_in_gui(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the GUI thread, from any thread."""
@@ -181,4 +125,4 @@ class AsyncRunner(QObject):
             raise
 
     def pending(self) -> int:
-        return len(self._pending)
+        return self.runtime.pending()

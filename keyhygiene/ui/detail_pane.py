@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QPalette
@@ -26,15 +26,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from keyhygiene.core.exchange_facts import display_name
 from keyhygiene.core.models import Finding, KeyProfile, account_facts_text
 from keyhygiene.core.permissions import PERMISSION_LABELS
 from keyhygiene.core.timeutil import utcnow
-from keyhygiene.exchanges.catalog import display_name
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import STATUS_LABELS, KeyRow, format_age, permission_tone
 from keyhygiene.ui.links import LinksButton, collect_links
 from keyhygiene.ui.widgets import Chip, FlowLayout, SectionTitle, breakable, chips_row, muted, rich, wrap
+
+if TYPE_CHECKING:
+    from keyhygiene.ui.services import Services
 
 # What each rule's fix button does (rule ids from keyhygiene.core.rules). "unshare" buttons are added for every
 # still-active consumer the finding names in its evidence.
@@ -186,7 +189,7 @@ class DetailPane(QScrollArea):
         self.setAccessibleName("Key details")
         self.setMinimumWidth(340)
         self._row: KeyRow | None = None
-        self._services: Any = None
+        self._services: Services = None
         # The key is shown exactly while this runs: ``revealed`` asks it, so the two cannot disagree.
         self._hide_timer = QTimer(self)
         self._hide_timer.setSingleShot(True)
@@ -197,7 +200,7 @@ class DetailPane(QScrollArea):
     def sizeHint(self) -> QSize:
         return QSize(440, 600)
 
-    def set_services(self, services: Any) -> None:
+    def set_services(self, services: Services) -> None:
         self._services = services
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -35,6 +35,9 @@ from keyhygiene.core import redact
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.ui.widgets import muted, wrap
 
+if TYPE_CHECKING:
+    from keyhygiene.ui.services import Services
+
 log = logging.getLogger(__name__)
 
 # (format id, what the user sees, file-dialog filter)
@@ -56,14 +59,11 @@ def open_with_system(path: Path) -> bool:
     return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
 
 
-def write_report(services: Any, fmt: str, path: Path, refreshed: bool) -> Any:
+def write_report(services: Services, fmt: str, path: Path, refreshed: bool) -> Any:
     """Build the report from the vault and write it (runs on a worker thread). Returns the report."""
-    from keyhygiene.core.report import build_report
-    from keyhygiene.core.report.engine import AuditEngine
     from keyhygiene.core.report.output import write_text_report
 
-    engine = AuditEngine(services.vault.repo, policy=services.policy, registry=services.registry)
-    report = build_report(services.vault, engine=engine, refreshed=refreshed)
+    report = services.app.build_report(policy=services.policy, registry=services.registry, refreshed=refreshed)
     if fmt == "pdf":
         from keyhygiene.ui.report_pdf import write_pdf
 
@@ -77,7 +77,7 @@ class ExportDialog(QDialog):
     reportSaved = Signal(str)  # path of the written report
     exportFailed = Signal(str)  # what went wrong, for the user
 
-    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.opener: Callable[[Path], bool] = open_with_system  # tests swap this to keep browsers closed
@@ -258,7 +258,8 @@ class ExportDialog(QDialog):
         self._set_busy(True, f"Writing the {fmt.upper()} report\u2026")
         self.services.pool.submit(write_report, self.services, fmt, target, refreshed,
                                   on_done=lambda report: self._on_written(report, target),
-                                  on_error=lambda exc: self._on_write_error(exc, target), context=self)
+                                  on_error=lambda exc: self._on_write_error(exc, target), context=self,
+                                  paints=fmt == "pdf")
 
     def _on_written(self, report: Any, target: Path) -> None:
         s = report.summary
@@ -298,7 +299,7 @@ class ExportDialog(QDialog):
         super().reject()
 
 
-def open_export(parent: QWidget, services: Any, **_kwargs: Any) -> ExportDialog:
+def open_export(parent: QWidget, services: Services, **_kwargs: Any) -> ExportDialog:
     """Plugin entry point (``keyhygiene.ui.plugins``): show the dialog without blocking and return it."""
     dlg = ExportDialog(services, parent)
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)

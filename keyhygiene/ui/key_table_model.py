@@ -15,11 +15,11 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
+from keyhygiene.core.exchange_facts import display_name
 from keyhygiene.core.models import AUTH_REJECTIONS
 from keyhygiene.core.permissions import PERMISSION_LABELS
 from keyhygiene.core.severity import Severity
 from keyhygiene.core.timeutil import utcnow
-from keyhygiene.exchanges.catalog import display_name
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import exchange_icon
 from keyhygiene.ui.key_row import (

@@ -36,10 +36,10 @@ from PySide6.QtWidgets import (
 
 from keyhygiene import APP_NAME
 from keyhygiene.core import redact
+from keyhygiene.core.exchange_facts import display_name
 from keyhygiene.core.timeutil import utcnow
-from keyhygiene.exchanges.catalog import display_name
-from keyhygiene.store.keychain import KeychainStatus
-from keyhygiene.ui import core_bridge, focus_ring, icons, plugins, theme
+from keyhygiene.service.types import KeychainStatus
+from keyhygiene.ui import core_bridge, focus_ring, icons, theme
 from keyhygiene.ui.clipboard import SecureClipboard
 from keyhygiene.ui.delegates import RENDER_BUDGET_S, CellDelegate
 from keyhygiene.ui.focus_regions import RegionCycler, toolbar_buttons
@@ -49,6 +49,26 @@ from keyhygiene.ui.reminders import ReminderCenter, collect
 from keyhygiene.ui.services import AuditOutcome, Services
 
 log = logging.getLogger(__name__)
+
+WINDOWS = ("rotation", "export", "scan")
+
+
+def open_window(name: str, parent: QWidget, services: Services, **kwargs: Any) -> QWidget:
+    """The rotation wizard, report export or scanner, shown without blocking. Imported on first use: none of them
+    is needed for the window's first frame."""
+    if name == "rotation":
+        from keyhygiene.ui.rotation_wizard import open_rotation
+
+        return open_rotation(parent, services, **kwargs)
+    if name == "export":
+        from keyhygiene.ui.export_dialog import open_export
+
+        return open_export(parent, services, **kwargs)
+    if name == "scan":
+        from keyhygiene.ui.scan_dialog import open_scan
+
+        return open_scan(parent, services, **kwargs)
+    raise ValueError(f"no window named {name!r} (one of {', '.join(WINDOWS)})")
 
 WELCOME_PAGE, KEYS_PAGE = 0, 1
 FIRST_PAINT_FALLBACK_MS = 1000
@@ -185,9 +205,9 @@ class MainWindow(QMainWindow):
                             self.services.cancel_audit)
         self.act_cancel.setEnabled(False)
         self.act_export = A("export", "&Export report\u2026", "export", ["Ctrl+E"],
-                            "Save a hygiene report as HTML, PDF, JSON or CSV", lambda: self.open_plugin("export"))
+                            "Save a hygiene report as HTML, PDF, JSON or CSV", lambda: self.open_window("export"))
         self.act_scan = A("scan", "&Scan for plaintext keys\u2026", "scan", ["Ctrl+Shift+S"],
-                          "Find exchange keys lying in bot configs and .env files", lambda: self.open_plugin("scan"))
+                          "Find exchange keys lying in bot configs and .env files", lambda: self.open_window("scan"))
         self.act_settings = A("settings", "&Settings\u2026", "settings", [QKeySequence.StandardKey.Preferences,
                                                                             "Ctrl+,"],
                               "Policy thresholds, reminders, clipboard and appearance", self.open_settings)
@@ -227,8 +247,6 @@ class MainWindow(QMainWindow):
                           self.launch_demo)
         self.key_actions = [self.act_rotate, self.act_edit, self.act_recheck, self.act_share, self.act_copy_key,
                             self.act_copy_id, self.act_remove]
-        self.act_export.setEnabled(plugins.available("export"))
-        self.act_scan.setEnabled(plugins.available("scan"))
         self.act_rotate.setEnabled(False)
 
     def all_actions(self) -> list[QAction]:
@@ -400,9 +418,9 @@ class MainWindow(QMainWindow):
     def _make_welcome(self) -> None:
         from keyhygiene.ui.welcome_page import WelcomePage
 
-        self.welcome = WelcomePage(self, scan_available=plugins.available("scan"), demo_offered=not self.demo)
+        self.welcome = WelcomePage(self, scan_available=True, demo_offered=not self.demo)
         self.welcome.addRequested.connect(self.open_add_dialog)
-        self.welcome.scanRequested.connect(lambda: self.open_plugin("scan"))
+        self.welcome.scanRequested.connect(lambda: self.open_window("scan"))
         self.welcome.demoRequested.connect(self.launch_demo)
         self.welcome.recheckRequested.connect(self.services.check_keychain)
         self.stack.insertWidget(WELCOME_PAGE, self.welcome)  # the keys page stays the current one
@@ -431,7 +449,7 @@ class MainWindow(QMainWindow):
         self.detail.copyKeyRequested.connect(self.copy_api_key)
         self.detail.copyIdRequested.connect(self.copy_key_id)
         self.detail.revealRequested.connect(self.reveal_api_key)
-        self.detail.scanRequested.connect(lambda: self.open_plugin("scan"))
+        self.detail.scanRequested.connect(lambda: self.open_window("scan"))
         layout = self.detail_host.layout()
         if layout is not None:
             layout.addWidget(self.detail)
@@ -653,7 +671,7 @@ class MainWindow(QMainWindow):
         has = self.selected_id() is not None
         for a in self.key_actions:
             a.setEnabled(has)
-        self.act_rotate.setEnabled(has and plugins.available("rotation"))
+        self.act_rotate.setEnabled(has)
 
     def _on_tick_timeout(self) -> None:
         self.model.tick(utcnow())
@@ -863,12 +881,10 @@ class MainWindow(QMainWindow):
         box.open()
         return box
 
-    def open_plugin(self, name: str, **kwargs: Any) -> Any:
+    def open_window(self, name: str, **kwargs: Any) -> Any:
+        """Open one of the windows the toolbar offers (``WINDOWS``) without blocking; None if it failed."""
         try:
-            w = plugins.open_plugin(name, self, self.services, **kwargs)
-        except plugins.PluginMissing as exc:
-            self.statusBar().showMessage(str(exc), 6000)
-            return None
+            w = open_window(name, self, self.services, **kwargs)
         except Exception as exc:
             log.exception("could not open %s", name)
             self._show_error(exc)
@@ -881,7 +897,7 @@ class MainWindow(QMainWindow):
     def rotate_key(self, key_id: str | None, resume: bool = False) -> Any:
         if not key_id:
             return None
-        return self.open_plugin("rotation", key_id=key_id, resume=resume)
+        return self.open_window("rotation", key_id=key_id, resume=resume)
 
     def _show_error(self, exc: BaseException) -> None:
         from PySide6.QtWidgets import QMessageBox

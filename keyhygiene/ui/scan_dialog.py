@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
@@ -44,12 +44,14 @@ from keyhygiene.core.discovery import (
     confine,
 )
 from keyhygiene.core.discovery.importer import IMPORTED, RECORDED, label_for
-from keyhygiene.core.discovery.walker import WalkOptions
+from keyhygiene.core.exchange_facts import display_name
 from keyhygiene.core.plural import plural
-from keyhygiene.exchanges.catalog import display_name
 from keyhygiene.ui import theme
 from keyhygiene.ui.callbacks import alive
 from keyhygiene.ui.widgets import available_size, muted, wrap
+
+if TYPE_CHECKING:
+    from keyhygiene.ui.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ class ScanDialog(QDialog):
     fileCleaned = Signal(str)  # path
     _progressed = Signal(object)  # ScanProgress, emitted from the worker thread (queued to the GUI thread)
 
-    def __init__(self, services: Any, paths: list[str] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, paths: list[str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.last_result: ScanResult | None = None
@@ -237,9 +239,7 @@ class ScanDialog(QDialog):
                                   on_error=self._on_job_failed, context=self)
 
     def _scan_job(self, roots: list[str]) -> ScanResult:
-        vault = self.services.vault
-        return discovery.scan(roots, vault=vault, options=WalkOptions(exclude=[vault.paths.data_dir]),
-                              on_progress=self._report_progress, should_stop=self._cancel.is_set)
+        return self.services.app.scan(roots, on_progress=self._report_progress, should_stop=self._cancel.is_set)
 
     def _report_progress(self, p: ScanProgress) -> None:
         """Called on the worker thread; the signal is queued to the GUI thread."""
@@ -336,7 +336,7 @@ class ScanDialog(QDialog):
             self._show_message("Nothing was imported.", "info")
             return
         self._set_busy(True, "Storing keys in the keychain\u2026")
-        self.services.pool.submit(discovery.import_found, self.services.vault, wanted, on_done=self._on_imported,
+        self.services.pool.submit(self.services.app.import_found, wanted, on_done=self._on_imported,
                                   on_error=self._on_job_failed, context=self)
 
     def _on_imported(self, outcomes: list[ImportOutcome]) -> None:
@@ -360,8 +360,7 @@ class ScanDialog(QDialog):
         if f is None or self._busy:
             return
         self._set_busy(True, "Checking the file\u2026")
-        vault = self.services.vault
-        self.services.pool.submit(lambda: discovery.plan_cleanup(f.path, vault=vault),
+        self.services.pool.submit(self.services.app.plan_cleanup, f.path,
                                   on_done=self._on_plan_ready, on_error=self._on_job_failed, context=self)
 
     def _on_plan_ready(self, plan: CleanupPlan) -> None:
@@ -384,9 +383,9 @@ class ScanDialog(QDialog):
             self._show_message(f"{plan.path} was left as it was.", "info")
             return
         self._set_busy(True, "Cleaning up\u2026")
-        backups = self.services.vault.paths.backups_dir
+        app = self.services.app
         self.services.pool.submit(
-            lambda: discovery.clean_file(plan, backups, confirm=lambda _p: True, vault=self.services.vault),
+            lambda: app.clean_file(plan, confirm=lambda _p: True),
             on_done=self._on_cleaned, on_error=self._on_job_failed, context=self,
         )
 
@@ -472,7 +471,7 @@ class ScanDialog(QDialog):
         super().done(result)
 
 
-def open_scan(parent: QWidget, services: Any, paths: list[str] | None = None) -> ScanDialog:
+def open_scan(parent: QWidget, services: Services, paths: list[str] | None = None) -> ScanDialog:
     """Plugin entry (keyhygiene.ui.plugins): show the scanner without blocking; scan at once if given paths."""
     dlg = ScanDialog(services, paths, parent)
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -1,8 +1,10 @@
-"""The UI's facade over the vault, the rules and the exchange layer.
+"""The window's adapter over the service layer (``service.App``): its use cases as Qt signals and GUI-thread
+callbacks, and the rows the key list shows.
 
-Widgets hold key ids and ``KeyRow`` snapshots, never secrets. Anything that touches the keychain runs on the task
-pool; anything that talks to an exchange runs on the asyncio runner; both report back on the GUI thread. Local
-metadata (SQLite) is read directly: it is what lets the window paint before anything else has loaded.
+Widgets hold key ids and ``KeyRow`` snapshots, never secrets. Every use case is the service's; this module only
+decides where it runs: blocking calls (keychain, slow SQLite work) on the task pool, exchange calls on the asyncio
+runner, both reporting back on the GUI thread. Local metadata is read on the calling thread at startup: it is what
+lets the window paint before anything else has loaded.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials, KeyProfile, KeyRecord, Status
 from keyhygiene.core.timeutil import utcnow
-from keyhygiene.store.keychain import KeychainStatus
-from keyhygiene.store.vault import ServiceRef, Vault
-from keyhygiene.ui import core_bridge, pyside_import_hook
+from keyhygiene.service.app import App
+from keyhygiene.service.types import KeychainError, KeychainStatus, ServiceRef
+from keyhygiene.ui import core_bridge, pyside_import_hook, workarounds
 from keyhygiene.ui.async_runner import AsyncRunner
 from keyhygiene.ui.callbacks import AfterPaint
 from keyhygiene.ui.key_row import CHECKING, DONE, FAILED, IDLE, QUEUED, KeyRow
@@ -28,6 +30,8 @@ from keyhygiene.ui.task_pool import TaskPool
 
 if TYPE_CHECKING:
     import asyncio
+
+    from keyhygiene.core.audit import KeyAudit
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +91,16 @@ class Services(QObject):
     policyChanged = Signal()
     judged = Signal()  # the registry is loaded and every row carries its findings
 
-    def __init__(self, vault: Vault, *, runner: AsyncRunner, pool: TaskPool,
-                 endpoints: Mapping[str, str] | None = None, defer_judging: bool = False,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, app: App, *, runner: AsyncRunner | None = None, pool: TaskPool | None = None,
+                 defer_judging: bool = False, parent: QObject | None = None) -> None:
         super().__init__(parent)
         # Before anything here imports ccxt (~800 modules): PySide's import hook must not read their sources.
-        pyside_import_hook.use_fast_check()
-        self.vault = vault
-        self.runner = runner
-        self.pool = pool
-        self.endpoints: dict[str, str] = dict(endpoints or {})
+        if workarounds.enabled("import_hook"):
+            pyside_import_hook.use_fast_check()
+        self.app = app
+        # Qt adapters over the app's one loop and one pool.
+        self.runner = runner if runner is not None else AsyncRunner(self, runtime=app.runtime)
+        self.pool = pool if pool is not None else TaskPool(parent=self, runtime=app.runtime)
         # Where "Open <exchange>'s API page" goes; None: the exchange's own page. The demo sets the simulator's.
         self.key_page: Callable[[str], str | None] | None = None
         # The registry (a validated JSON document) and the rules are what make startup slow; the app defers
@@ -108,8 +112,8 @@ class Services(QObject):
         if not defer_judging:
             self._set_registry(core_bridge.load_registry())
             self.is_judged = True
-        self.policy = core_bridge.load_policy(vault.repo)
-        self.prefs = UiPrefs.from_dict(vault.repo.get_setting(PREFS_SETTING))
+        self.policy = app.load_policy()
+        self.prefs = UiPrefs.from_dict(app.get_setting(PREFS_SETTING))
         self.keychain_status: KeychainStatus | None = None
         self._rows: dict[str, KeyRow] = {}
         # Each change of one row on the GUI thread (a refresh after a write, an audit verdict) gets a number, so a
@@ -131,6 +135,19 @@ class Services(QObject):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(FLUSH_MS)
         self._flush_timer.timeout.connect(self.flush_changes)
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        return self.app.endpoints
+
+    @endpoints.setter
+    def endpoints(self, endpoints: Mapping[str, str]) -> None:
+        self.app.endpoints = dict(endpoints)
+
+    @property
+    def vault(self) -> Any:
+        """The app's vault, for the rotation wizard until its session is a service use case (issue 16, i17)."""
+        return self.app.vault
 
     # ---- rows -----------------------------------------------------------------------------------------------
     def load_rows(self) -> list[KeyRow]:
@@ -157,10 +174,10 @@ class Services(QObject):
 
     def _read_and_judge(self, policy: Any, registry: Any) -> list[_Judged]:
         """Every key with its latest inspection and judgement; without a registry (not loaded yet), unjudged."""
-        latest = self.vault.repo.latest_inspections()
+        latest = self.app.latest_inspections()
         now = self.now()
         out: list[_Judged] = []
-        for rec in self.vault.list_keys():
+        for rec in self.app.list_keys():
             at, profile = latest.get(rec.id, (None, None))
             out.append((rec, profile, at, self._judge(rec, profile, at, policy, registry, now)))
         return out
@@ -202,7 +219,7 @@ class Services(QObject):
         self.registry = registry
         resolve = core_bridge.resolver(registry)
         if resolve is not None:
-            self.vault.resolve_service = resolve
+            self.app.set_service_resolver(resolve)
 
     def judge_in_background(self) -> None:
         """Load the registry and judge every row on a worker, then show the findings (once)."""
@@ -257,12 +274,12 @@ class Services(QObject):
 
     def refresh_row(self, key_id: str) -> None:
         self._mark_changed(key_id)
-        rec = self.vault.repo.get_key(key_id)
+        rec = self.app.find_key(key_id)
         if rec is None:
             if self._rows.pop(key_id, None) is not None:
                 self.rowsReset.emit()
             return
-        latest = self.vault.repo.latest_inspection(key_id)
+        latest = self.app.latest_inspection(key_id)
         at, profile = latest if latest else (None, None)
         old = self._rows.get(key_id)
         row = self._build_row(rec, profile, at, self.now())
@@ -284,7 +301,8 @@ class Services(QObject):
 
     def _context_for(self, key_id: str, profile: KeyProfile | None) -> Any:
         """When the latest check failed, the rules judge permissions on the last successful one."""
-        return core_bridge.context_for(key_id, profile, self.vault.repo.inspection_history, self.vault.db)
+        # The rotation journal's database: the rules read a key's last completed rotation from it.
+        return core_bridge.context_for(key_id, profile, self.app.inspection_history, self.app.vault.db)
 
     def overall_score(self) -> int | None:
         """None until there is something to score: no keys, or findings not evaluated yet."""
@@ -310,31 +328,27 @@ class Services(QObject):
         return [] if row is None or row.assessment is None else row.assessment.incidents
 
     def inspection_history(self, key_id: str, limit: int = 20) -> list[tuple[datetime, KeyProfile]]:
-        return self.vault.repo.inspection_history(key_id, limit)
+        return self.app.inspection_history(key_id, limit)
 
     def rotation_history(self, key_id: str) -> list[Any]:
         """Rotations of a key, newest first (``core.rotation.RotationRecord``)."""
-        from keyhygiene.service.rotation_session import rotation_history
-
         try:
-            return list(rotation_history(self.vault, key_id))
+            return self.app.rotation_history(key_id)
         except Exception:
             log.exception("rotation history unavailable for %s", key_id)
             return []
 
     def open_rotations(self) -> list[tuple[str, str]]:
         """Rotations saved half-way: (key id, title of the step waiting), for the "Resume" banner."""
-        from keyhygiene.service.rotation_session import open_rotations
-
         try:
-            return open_rotations(self.vault)
+            return self.app.open_rotations()
         except Exception:
             log.exception("open rotations unavailable")
             return []
 
     # ---- keychain -------------------------------------------------------------------------------------------
     def check_keychain(self) -> None:
-        self.pool.submit(self.vault.secrets.status, on_done=self._on_keychain_status,
+        self.pool.submit(self.app.keychain_status, on_done=self._on_keychain_status,
                          on_error=lambda exc: log.error("keychain probe failed: %s", redact.scrub(exc)))
 
     def _on_keychain_status(self, status: KeychainStatus) -> None:
@@ -350,8 +364,8 @@ class Services(QObject):
         redact.remember(creds.secret_values())
 
         def work() -> KeyRecord:
-            return self.vault.add_key(exchange, label, creds, purpose=purpose, shared_with=shared_with,
-                                      created_at=created_at, declared_permissions=declared_permissions, note=note)
+            return self.app.add_key(exchange, label, creds, purpose=purpose, shared_with=shared_with,
+                                    created_at=created_at, declared_permissions=declared_permissions, note=note)
 
         self.pool.submit(work, on_done=self._refresh_then(on_done), on_error=on_error, context=context)
 
@@ -363,31 +377,31 @@ class Services(QObject):
         def shown(_none: None) -> None:
             self.refresh_row(key_id)
 
-        self.pool.submit(self.vault.repo.record_inspection, key_id, profile, at, on_done=shown,
+        self.pool.submit(self.app.record_profile, key_id, profile, at, on_done=shown,
                          on_error=lambda exc: log.error("could not keep the check of %s: %s", key_id,
                                                         redact.scrub(exc)))
 
     def update_key(self, key_id: str, *, on_done: Callable[[KeyRecord], None] | None = None,
                    on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None,
                    **changes: Any) -> None:
-        self.pool.submit(lambda: self.vault.update_key(key_id, **changes), on_done=self._refresh_then(on_done),
+        self.pool.submit(lambda: self.app.update_key(key_id, **changes), on_done=self._refresh_then(on_done),
                          on_error=on_error, context=context)
 
     def share(self, key_id: str, service: str, day: date | None, *, note: str | None = None,
               on_done: Callable[[KeyRecord], None] | None = None,
               on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
         ref = ServiceRef(service=service, day=day)
-        self._metadata_job(lambda: self.vault.share(key_id, ref.validated(), note=note), on_done, on_error, context)
+        self._metadata_job(lambda: self.app.share(key_id, ref, note=note), on_done, on_error, context)
 
     def unshare(self, key_id: str, service: str, day: date | None = None, *,
                 on_done: Callable[[KeyRecord], None] | None = None,
                 on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
         ref = ServiceRef(service=service, day=day)
-        self._metadata_job(lambda: self.vault.unshare(key_id, ref), on_done, on_error, context)
+        self._metadata_job(lambda: self.app.unshare(key_id, ref), on_done, on_error, context)
 
     def remove_key(self, key_id: str, *, on_done: Callable[[KeyRecord], None] | None = None,
                    on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
-        self._metadata_job(lambda: self.vault.remove_key(key_id), on_done, on_error, context)
+        self._metadata_job(lambda: self.app.remove_key(key_id), on_done, on_error, context)
 
     def _metadata_job(self, work: Callable[[], KeyRecord], on_done: Callable[[KeyRecord], None] | None,
                       on_error: Callable[[BaseException], None] | None, context: QObject | None) -> None:
@@ -409,14 +423,7 @@ class Services(QObject):
     def fetch_api_key(self, key_id: str, on_done: Callable[[str], None],
                       on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
         """The public API key (not the secret), for Copy and Reveal. Read from the keychain on a worker."""
-
-        def work() -> str:
-            creds = self.vault.credentials(key_id)
-            if creds is None:
-                raise LookupError("This key's secret is missing from the keychain.")
-            return creds.api_key
-
-        self.pool.submit(work, on_done=on_done, on_error=on_error, context=context)
+        self.pool.submit(self.app.api_key, key_id, on_done=on_done, on_error=on_error, context=context)
 
     # ---- inspection -------------------------------------------------------------------------------------------
     def check_credentials(self, exchange: str, creds: Credentials, *, declared_permissions: list[str] | None = None,
@@ -424,15 +431,8 @@ class Services(QObject):
                           context: QObject | None = None) -> None:
         """Inspect a key that is not stored yet ('Check now' in the add dialog)."""
         redact.remember(creds.secret_values())
-        endpoints = self.endpoints
-
-        async def go() -> KeyProfile:
-            from keyhygiene.exchanges.inspect import inspect_key
-
-            return await inspect_key(exchange, creds, endpoints=endpoints or None,
-                                     declared_permissions=declared_permissions)
-
-        self.runner.submit(go(), on_done=on_done, on_error=on_error, context=context)
+        self.runner.submit(self.app.inspect_async(exchange, creds, declared_permissions=declared_permissions),
+                           on_done=on_done, on_error=on_error, context=context)
 
     def findings_preview(self, record: KeyRecord, profile: KeyProfile | None) -> list[Any]:
         return core_bridge.evaluate(record, profile, policy=self.policy, registry=self.registry, now=self.now())
@@ -443,7 +443,8 @@ class Services(QObject):
         return self._audit is not None
 
     def start_audit(self, key_ids: Sequence[str] | None = None) -> bool:
-        """Check every stored key (``core.audit``), or re-check the given ones. False if one is running."""
+        """Check every stored key, or re-check the given ones: the service's one audit either way
+        (``App.audit_async``). False if one is running."""
         if self._audit is not None:
             return False
         if not self.is_judged:
@@ -463,20 +464,20 @@ class Services(QObject):
         if not ids:
             self._finish_audit()
             return True
-        if key_ids is None and self.policy is not None and self.registry is not None:
+        subset = None if key_ids is None else ids
+        if key_ids is None:
             # Once the window has repainted the keys as queued: the audit's first step (loading the exchange
             # stack) keeps the GIL busy, and a repaint under it takes ten times longer.
-            self.after_list_painted.call(self._submit_full_audit)
+            self.after_list_painted.call(lambda: self._submit_audit(subset))
         else:
-            self.pool.submit(self._load_credentials, ids, on_done=self._on_credentials_loaded,
-                             on_error=self._on_audit_error)
+            self._submit_audit(subset)
         return True
 
-    def _submit_full_audit(self) -> None:
+    def _submit_audit(self, key_ids: list[str] | None) -> None:
         if self._audit is None:
             return
         try:
-            self.runner.submit(self._full_audit(), on_done=lambda _r: self._finish_audit(),
+            self.runner.submit(self._audit_coro(key_ids), on_done=lambda _r: self._finish_audit(),
                                on_error=self._on_audit_error)
         except RuntimeError as exc:  # the window is closing: the loop has stopped
             self._on_audit_error(exc)
@@ -488,23 +489,13 @@ class Services(QObject):
         if self._audit_cancel is not None:
             self.runner.call_soon(self._audit_cancel.set)
 
-    def _mark(self, key_id: str, state: str, message: str) -> None:
-        row = self._rows.get(key_id)
-        if row is None:
-            return
-        row.audit_state, row.audit_message = state, message
-        self.rowChanged.emit(key_id)
-
-    async def _full_audit(self) -> None:
-        """``core.audit.audit_async`` on the runner's loop: it reads the keychain on a worker thread, inspects
-        every key concurrently, records each inspection and judges it; we show each verdict as it comes."""
-        from keyhygiene.exchanges.warmup import load_exchange_stack
-
+    async def _audit_coro(self, key_ids: list[str] | None) -> None:
+        """``App.audit_async`` on the runner's loop: it reads the keychain on a worker thread, inspects the keys
+        concurrently, records each inspection and judges it; we show each verdict as it comes."""
         # Now, while the window shows the queued keys and waits: not later, under the repaints of the first results.
-        load_exchange_stack()
+        if workarounds.enabled("warmup"):
+            self.app.load_exchange_stack()
         import asyncio
-
-        from keyhygiene.core.audit import audit_async
 
         cancel = asyncio.Event()
         self._audit_cancel = cancel
@@ -512,9 +503,8 @@ class Services(QObject):
             cancel.set()
         self.runner.call_in_gui(self._mark_all_checking)
         try:
-            result = await audit_async(self.vault, endpoints=self.endpoints or None, policy=self.policy,
-                                       registry=self.registry, cancel=cancel,
-                                       on_result=lambda a: self.runner.call_in_gui(self._on_key_audit, a))
+            result = await self.app.audit_async(key_ids, policy=self.policy, registry=self.registry, cancel=cancel,
+                                                on_result=lambda a: self.runner.call_in_gui(self._on_key_audit, a))
         finally:
             self._audit_cancel = None
         if result.errors:
@@ -547,8 +537,8 @@ class Services(QObject):
         if self._audit is not None:
             self._audit.error = "; ".join(redact.scrub(e) for e in errors[:3])
 
-    def _on_key_audit(self, a: Any) -> None:
-        """One verdict of the full audit (``core.audit.KeyAudit``), on the GUI thread."""
+    def _on_key_audit(self, a: KeyAudit) -> None:
+        """One key's verdict (``core.audit.KeyAudit``), on the GUI thread."""
         if self._audit is None or a.key.id not in self._rows:
             return
         old = self._rows[a.key.id]
@@ -574,80 +564,6 @@ class Services(QObject):
         self._changed_later(a.key.id)
         self._count_one()
 
-    # A re-check of chosen keys: their secrets only, inspected through the same exchange layer.
-    def _load_credentials(self, ids: list[str]) -> tuple[list[tuple[str, str, Credentials]], dict[str, str]]:
-        self.vault.secrets.require()
-        items: list[tuple[str, str, Credentials]] = []
-        missing: dict[str, str] = {}
-        for key_id in ids:
-            row = self._rows.get(key_id)
-            if row is None:
-                continue
-            creds = self.vault.credentials(key_id)
-            if creds is None:
-                missing[key_id] = "The secret of this key is missing from the keychain; add the key again."
-            else:
-                items.append((key_id, row.record.exchange, creds))
-        return items, missing
-
-    def _on_credentials_loaded(self, loaded: tuple[list[tuple[str, str, Credentials]], dict[str, str]]) -> None:
-        items, missing = loaded
-        if self._audit is None:
-            return
-        for key_id, why in missing.items():
-            self._mark(key_id, FAILED, why)
-            self._audit.failures[key_id] = why
-            self._count_one()
-        if self._audit.cancelled or not items:
-            self._finish_audit()
-            return
-        for key_id, _ex, _c in items:
-            self._mark(key_id, CHECKING, "")
-        declared = {k: self._rows[k].record.declared_permissions for k, _e, _c in items}
-        self.runner.submit(self._recheck_coro(items, declared), on_done=lambda _r: self._finish_audit(),
-                           on_error=self._on_audit_error)
-
-    async def _recheck_coro(self, items: list[tuple[str, str, Credentials]],
-                            declared: dict[str, list[str] | None]) -> None:
-        import asyncio
-
-        from keyhygiene.exchanges.audit_runner import inspect_many
-
-        cancel = asyncio.Event()
-        self._audit_cancel = cancel
-        if self._audit is not None and self._audit.cancelled:
-            cancel.set()
-        repo = self.vault.repo
-
-        def on_result(key_id: str, profile: KeyProfile) -> None:
-            # On the loop thread: persist first, so a crash right after still keeps the result.
-            at = utcnow()
-            try:
-                repo.record_inspection(key_id, profile, at)
-            except Exception:
-                log.exception("could not record the inspection of %s", key_id)
-            self.runner.call_in_gui(self._on_recheck_result, key_id, profile, at)
-
-        try:
-            await inspect_many(items, endpoints=self.endpoints or None, declared=declared, on_result=on_result,
-                               cancel=cancel)
-        finally:
-            self._audit_cancel = None
-
-    def _on_recheck_result(self, key_id: str, profile: KeyProfile, at: datetime) -> None:
-        row = self._rows.get(key_id)
-        if row is None or self._audit is None:
-            return
-        new = self._build_row(row.record, profile, at, self.now())
-        ok = profile.status == Status.OK
-        new.audit_state = DONE if ok else FAILED
-        new.audit_message = "" if ok else redact.scrub(profile.message or profile.status)
-        self._rows[key_id] = new
-        self._mark_changed(key_id)
-        self._changed_later(key_id)
-        self._audit.checked += 1
-        self._count_one()
-
     def _count_one(self) -> None:
         if self._audit is None:
             return
@@ -657,8 +573,6 @@ class Services(QObject):
             self._flush_timer.start()
 
     def _on_audit_error(self, exc: BaseException) -> None:
-        from keyhygiene.store.keychain import KeychainError
-
         log.error("audit failed: %s", redact.scrub(exc))
         if self._audit is not None:
             if isinstance(exc, KeychainError):
@@ -684,12 +598,12 @@ class Services(QObject):
 
     # ---- settings ---------------------------------------------------------------------------------------------
     def save_prefs(self, prefs: UiPrefs) -> None:
-        self.vault.repo.set_setting(PREFS_SETTING, asdict(prefs))
+        self.app.set_setting(PREFS_SETTING, asdict(prefs))
         self.prefs = prefs
         self.prefsChanged.emit()
 
     def save_policy(self, policy: Any) -> None:
-        core_bridge.save_policy(self.vault.repo, policy)
+        self.app.save_policy(policy)
         self.policy = policy
         self.reload_in_background(self.policyChanged.emit)  # thresholds change findings
 

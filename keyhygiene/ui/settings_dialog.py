@@ -6,7 +6,7 @@ Shown with ``open()``; nothing is written until Save, then policy and preference
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFocusEvent, QHideEvent, QKeyEvent
@@ -28,6 +28,9 @@ from keyhygiene.core import redact
 from keyhygiene.ui import core_bridge
 from keyhygiene.ui.services import UiPrefs
 from keyhygiene.ui.widgets import Banner, available_size, muted, wrap
+
+if TYPE_CHECKING:
+    from keyhygiene.ui.services import Services
 
 
 class RangeSpinBox(QSpinBox):
@@ -89,7 +92,7 @@ def _spin(minimum: int, maximum: int, value: int, suffix: str, name: str, tip: s
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, services: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.setWindowTitle("Settings")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,16 +19,19 @@ from PySide6.QtWidgets import (
 )
 
 from keyhygiene.core import redact
-from keyhygiene.store.vault import ValidationError
+from keyhygiene.service.types import ValidationError
 from keyhygiene.ui import theme
 from keyhygiene.ui.add_key_dialog import UNKNOWN_DATE, date_of, optional_date_edit
 from keyhygiene.ui.widgets import muted, wrap
+
+if TYPE_CHECKING:
+    from keyhygiene.ui.services import Services
 
 
 class _Base(QDialog):
     saved = Signal(str)  # key id
 
-    def __init__(self, services: Any, key_id: str, title: str, parent: QWidget | None) -> None:
+    def __init__(self, services: Services, key_id: str, title: str, parent: QWidget | None) -> None:
         super().__init__(parent)
         self.services, self.key_id = services, key_id
         self.setWindowTitle(title)
@@ -70,7 +73,7 @@ class _Base(QDialog):
 
 
 class ShareDialog(_Base):
-    def __init__(self, services: Any, key_id: str, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, key_id: str, parent: QWidget | None = None) -> None:
         row = services.row(key_id)
         label = row.record.label if row else key_id
         super().__init__(services, key_id, "Record a sharing", parent)
@@ -111,7 +114,7 @@ class ShareDialog(_Base):
 
 
 class UnshareDialog(_Base):
-    def __init__(self, services: Any, key_id: str, service: str, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, key_id: str, service: str, parent: QWidget | None = None) -> None:
         self.service = service
         super().__init__(services, key_id, "End a sharing", parent)
         name = services.service_name(service)

@@ -1,5 +1,6 @@
-"""Blocking work off the GUI thread (Picard's pattern): keychain calls, which may wait on an unlock prompt,
-and anything else that can take longer than a frame (loading ccxt's exchange list, writing many rows).
+"""Qt side of the service layer's worker pool (``service.runtime.Runtime``, Picard's ``run_task`` shape): blocking
+work off the GUI thread - keychain calls, which may wait on an unlock prompt, and anything else that can take longer
+than a frame (loading the registry, writing many rows).
 
 Results come back on the GUI thread through a queued signal, never by touching widgets from the worker.
 """
@@ -11,36 +12,30 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
+from keyhygiene.service.runtime import Runtime
 from keyhygiene.ui.callbacks import deliver
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 log = logging.getLogger(__name__)
 
 
-class _Job(QRunnable):
-    """Holds only a ticket. The work, its callbacks and its result are owned by the GUI-side ``TaskPool``."""
+class _QtJob(QRunnable):
+    """A job that paints with Qt (the PDF report): it runs on one of Qt's own threads, which have the event
+    dispatcher Qt's painting machinery expects; a plain Python worker thread has none. Holds only a ticket."""
 
     def __init__(self, pool: TaskPool, ticket: int) -> None:
         super().__init__()
         self._pool, self._ticket = pool, ticket
 
     def run(self) -> None:
-        pool, ticket = self._pool, self._ticket
-        fn = pool._work.get(ticket)
-        try:
-            result: tuple[bool, Any] = (True, fn() if fn is not None else None)
-        except BaseException as exc:  # a worker must never take the process down
-            result = (False, exc)
-        # Hand everything over before signalling: the worker must not hold the last reference to anything
-        # (the work may be a dialog's bound method, an exception's traceback may hold the dialog).
-        del fn
-        pool._results[ticket] = result
-        del result
-        pool._finished.emit(ticket)
-        pool._job_ended()
+        self._pool._run(self._ticket)
+        self._pool._job_ended(self._ticket, None)
 
 
 class TaskPool(QObject):
@@ -49,11 +44,11 @@ class TaskPool(QObject):
     _idle_now = Signal()
     idle = Signal()
 
-    def __init__(self, max_threads: int = 4, parent: QObject | None = None) -> None:
+    def __init__(self, max_threads: int = 4, parent: QObject | None = None, *, runtime: Runtime | None = None) -> None:
         super().__init__(parent)
-        # Our own pool, so shutting down waits for our jobs only and a slow keychain never starves Qt's.
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(max_threads)
+        # The runtime's pool when the app shares one; our own otherwise (tests), so shutting down waits for our jobs.
+        self._own_runtime = runtime is None
+        self.runtime = runtime if runtime is not None else Runtime(max_threads)
         self._lock = threading.Lock()
         self._running = 0
         self._closed = False
@@ -66,7 +61,10 @@ class TaskPool(QObject):
         # through a bound method or a traceback) is dropped on the GUI thread, where Qt objects must die.
         self._work: dict[int, Callable[[], Any]] = {}
         self._results: dict[int, tuple[bool, Any]] = {}
-        self._finished.connect(self._on_finished)
+        self._futures: dict[int, concurrent.futures.Future[None]] = {}
+        self._qt_pool: QThreadPool | None = None  # made for the first job that needs Qt on its thread
+        # Queued always: results reach callbacks on a later turn of the GUI event loop, never inside ``submit``.
+        self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         self._idle_now.connect(self.idle)
 
     def submit(
@@ -76,8 +74,10 @@ class TaskPool(QObject):
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         context: QObject | None = None,
+        paints: bool = False,
     ) -> None:
-        """Run ``fn(*args)`` on a worker; ``on_done(result)`` / ``on_error(exc)`` on the GUI thread."""
+        """Run ``fn(*args)`` on a worker; ``on_done(result)`` / ``on_error(exc)`` on the GUI thread. ``paints``:
+        the work draws with Qt (QPainter on a QPdfWriter), so it runs on a Qt thread instead of the service's pool."""
         if self._closed:
             raise RuntimeError("the task pool is shut down")
         ticket = next(self._tickets)
@@ -85,14 +85,39 @@ class TaskPool(QObject):
         self._work[ticket] = functools.partial(fn, *args)
         with self._lock:
             self._running += 1
-        self._pool.start(_Job(self, ticket))
+        # The worker gets only the ticket (see _run).
+        if paints:
+            if self._qt_pool is None:
+                self._qt_pool = QThreadPool(self)
+                self._qt_pool.setMaxThreadCount(1)
+            self._qt_pool.start(_QtJob(self, ticket))
+            return
+        fut = self.runtime.run_blocking(self._run, ticket)
+        with self._lock:
+            if not fut.done():
+                self._futures[ticket] = fut
+        fut.add_done_callback(functools.partial(self._job_ended, ticket))
+
+    def _run(self, ticket: int) -> None:
+        fn = self._work.get(ticket)
+        try:
+            result: tuple[bool, Any] = (True, fn() if fn is not None else None)
+        except BaseException as exc:  # a worker must never take the process down
+            result = (False, exc)
+        # Hand everything over before signalling: the worker must not hold the last reference to anything
+        # (the work may be a dialog's bound method, an exception's traceback may hold the dialog).
+        del fn
+        self._results[ticket] = result
+        del result
+        self._finished.emit(ticket)
 
     def active(self) -> int:
         with self._lock:
             return self._running
 
-    def _job_ended(self) -> None:
+    def _job_ended(self, ticket: int, _f: concurrent.futures.Future[None] | None) -> None:
         with self._lock:
+            self._futures.pop(ticket, None)
             self._running -= 1
             now_idle = self._running == 0
         if now_idle:
@@ -123,9 +148,20 @@ class TaskPool(QObject):
     def shutdown(self, timeout_ms: int = 15000) -> bool:
         """Wait for running jobs; queued ones that have not started are dropped."""
         self._closed = True
-        self._pool.clear()
-        done = bool(self._pool.waitForDone(timeout_ms))
+        with self._lock:
+            futures = list(self._futures.values())
+        for f in futures:
+            f.cancel()  # only those not started yet
+        import concurrent.futures
+
+        _done, not_done = concurrent.futures.wait(futures, timeout=timeout_ms / 1000)
+        if self._qt_pool is not None:
+            self._qt_pool.clear()
+            if not self._qt_pool.waitForDone(timeout_ms):
+                not_done.add(None)  # type: ignore[arg-type]
         self._callbacks.clear()
         self._work.clear()
         self._results.clear()
-        return done
+        if self._own_runtime:
+            self.runtime.shutdown_pool(wait=False)  # nothing of ours runs any more
+        return not not_done

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QCommandLinkButton, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from keyhygiene.store.keychain import KeychainState, KeychainStatus
+from keyhygiene.service.types import KeychainState, KeychainStatus
 from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, app_pixmap
 from keyhygiene.ui.widgets import muted, wrap

@@ -32,6 +32,9 @@ Machines are noisy, so what can be is a ratio against a baseline measured in the
 - report: HTML, PDF, JSON and CSV of a 1,000-key vault (one report model, four renderers, files written); < 3 s.
 - scan: discovery over 100,000 small files (``build_benchmark_tree``); >= 20,000 files/s.
 - memory: peak RSS of the app after that audit against the bare window's; ratio <= 2.5.
+- workaround_*: what each performance workaround buys (keyhygiene/ui/workarounds.py): the app with that one turned
+  off against the app with all of them, on what the workaround is for (gc_guard, switchinterval, warmup: gui_stall's
+  longest gap; import_hook: startup); ratio without/with >= 1.1, else the workaround buys nothing and should go.
 - team_keys_list: ``keyhygiene keys list`` over 1,000 keys in a team vault (a real OpenBao dev server on loopback,
   warm cache) against the local vault with the same keys, fresh processes, interleaved, median; ratio <= 2. The
   line also shows the cold figure (cache deleted: every key's metadata read from the server) (team_keys.py).
@@ -73,6 +76,7 @@ import workload  # noqa: E402
 from bench_keyring import BACKEND_ENV_VALUE, FD_ENV, encode_entries  # noqa: E402
 
 FIRST_PAINT_ENV = "KEYHYGIENE_BENCH_FIRST_PAINT"  # keyhygiene.app.BENCH_FIRST_PAINT_ENV
+WITHOUT_ENV = "KEYHYGIENE_BENCH_WITHOUT"  # keyhygiene.ui.workarounds.WITHOUT_ENV
 LATENCY_S = 0.2
 
 
@@ -204,6 +208,9 @@ class Context:
     def app_audit(self) -> dict[str, Any]:
         return self.once("app_audit", lambda: _audit_in_app(self, self.audit_keys()))
 
+    def app_audit_without(self, workaround: str) -> dict[str, Any]:
+        return self.once(f"app_audit-{workaround}", lambda: _audit_in_app(self, self.audit_keys(), workaround))
+
     # -- startup --
     def startup_vault(self) -> StartupVault:
         return self.once("startup_vault", lambda: _startup_vault(self))
@@ -263,13 +270,16 @@ def _audit_in_process(keys: list[Any], *, serial: bool) -> dict[str, Any]:
     return {"wall": wall, "keys": len(items), "not_ok": bad}
 
 
-def _audit_in_app(ctx: Context, keys: list[Any]) -> dict[str, Any]:
-    data = ctx.tmp / "app-audit"
+def _audit_in_app(ctx: Context, keys: list[Any], without: str = "") -> dict[str, Any]:
+    """The real app auditing its vault; ``without`` names a workaround turned off (keyhygiene.ui.workarounds)."""
+    data = ctx.tmp / f"app-audit{'-without-' + without if without else ''}"
     entries = workload.build_vault(data, keys, inspections=True, prefs={"audit_on_start": True})
     with workload.sim_process(keys, LATENCY_S) as sim:
         feed = workload.EntriesPipe(encode_entries(entries))
         env = workload.child_env(PYTHON_KEYRING_BACKEND=BACKEND_ENV_VALUE, **{FD_ENV: str(feed.read_fd)})
         env["PYTHONPATH"] = os.pathsep.join([str(HERE), env["PYTHONPATH"]])
+        if without:
+            env[WITHOUT_ENV] = without
         if ctx.trace_stalls_ms:
             env["KEYHYGIENE_BENCH_STALL_TRACE"] = str(ctx.trace_stalls_ms)
         timeout = 60.0 if ctx.cfg.quick else 180.0
@@ -373,22 +383,26 @@ def _startup_vault(ctx: Context) -> StartupVault:
 def _startup_runs(ctx: Context) -> dict[str, list[dict[str, float]]]:
     vault = ctx.startup_vault()
 
-    def app_run() -> dict[str, float]:
+    def app_run(without: str = "") -> dict[str, float]:
         feed = workload.EntriesPipe(vault.keychain)
-        return _time_to_first_frame(vault.app_cmd, vault.app_env(feed), ctx.tmp / "app.mark", feed=feed,
-                                    pass_fds=(feed.read_fd,))
+        env = vault.app_env(feed)
+        if without:  # a workaround turned off (keyhygiene.ui.workarounds): what it buys at startup
+            env[WITHOUT_ENV] = without
+        return _time_to_first_frame(vault.app_cmd, env, ctx.tmp / "app.mark", feed=feed, pass_fds=(feed.read_fd,))
 
     def floor_run(*mode: str) -> dict[str, float]:
         return _time_to_first_frame([sys.executable, str(HERE / "floor_window.py"), str(vault.data), *mode],
                                     workload.child_env(), ctx.tmp / "floor.mark")
 
     _bare_run(ctx), app_run(), floor_run()  # warm-up: disk cache, fontconfig cache
-    runs: dict[str, list[dict[str, float]]] = {"bare": [], "app": [], "floor": [], "picture": []}
+    runs: dict[str, list[dict[str, float]]] = {"bare": [], "app": [], "floor": [], "picture": [],
+                                               "app_without_import_hook": []}
     for _ in range(ctx.cfg.startup_reps):  # interleaved, so a busy moment hurts all alike
         runs["bare"].append(_bare_run(ctx))
         runs["app"].append(app_run())
         runs["floor"].append(floor_run())
         runs["picture"].append(floor_run("--picture"))
+        runs["app_without_import_hook"].append(app_run("import_hook"))
     return runs
 
 
@@ -546,6 +560,43 @@ def bench_gui_stall(ctx: Context) -> Result:
                   f"failures {a['failures']}, error {a['error']}")
 
 
+# ---- what each performance workaround buys (keyhygiene/ui/workarounds.py) -------------------------------------------
+# The app with one workaround turned off against the same app with all of them, on the measure the workaround is
+# for; ratio = without / with. A workaround whose ratio stays near 1 buys nothing here and should go.
+WORKAROUND_TARGET = Target(">=", 1.1)
+
+
+def _stall_without(ctx: Context, workaround: str, why: str) -> Result:
+    with_ = ctx.app_audit()["max_gap_ms"]
+    without = ctx.app_audit_without(workaround)
+    return Result(f"workaround_{workaround}", without["max_gap_ms"], "ms", without["max_gap_ms"] / max(with_, 1e-3),
+                  WORKAROUND_TARGET,
+                  f"longest GUI-thread gap during the app's audit without {why}: {without['max_gap_ms']:.0f} ms, "
+                  f"with it {with_:.0f} ms (audit {without['audit_s']:.2f} s without, "
+                  f"{ctx.app_audit()['audit_s']:.2f} s with; error {without['error']})")
+
+
+def bench_workaround_gc_guard(ctx: Context) -> Result:
+    return _stall_without(ctx, "gc_guard", "the GUI-thread collector and heap freezing (ui/gc_guard.py)")
+
+
+def bench_workaround_switchinterval(ctx: Context) -> Result:
+    return _stall_without(ctx, "switchinterval", "the 20 us GIL switch interval (app.py)")
+
+
+def bench_workaround_warmup(ctx: Context) -> Result:
+    return _stall_without(ctx, "warmup", "loading the exchange stack up front (exchanges/warmup.py)")
+
+
+def bench_workaround_import_hook(ctx: Context) -> Result:
+    runs = ctx.startup_runs()
+    with_ = _median([r["seconds"] for r in runs["app"]])
+    without = _median([r["seconds"] for r in runs["app_without_import_hook"]])
+    return Result("workaround_import_hook", without, "s", without / with_, WORKAROUND_TARGET,
+                  f"startup to first frame without the fast PySide import-hook check (ui/pyside_import_hook.py) "
+                  f"{without:.3f} s, with it {with_:.3f} s, median of {len(runs['app'])}")
+
+
 def bench_memory(ctx: Context) -> Result:
     a = ctx.app_audit()
     bare_kb = ctx.bare_maxrss_kb()
@@ -641,6 +692,10 @@ BENCHMARKS: dict[str, Callable[[Context], Result]] = {
     "report": bench_report,
     "scan": bench_scan,
     "memory": bench_memory,
+    "workaround_gc_guard": bench_workaround_gc_guard,
+    "workaround_switchinterval": bench_workaround_switchinterval,
+    "workaround_warmup": bench_workaround_warmup,
+    "workaround_import_hook": bench_workaround_import_hook,
     "team_keys_list": bench_team_keys_list,
     "team_audit": bench_team_audit,
 }
@@ -652,6 +707,8 @@ UNITS_AND_TARGETS: dict[str, tuple[str, Target | None, list[Check]]] = {  # for 
     "memory": ("MB", Target("<=", 2.5), []),
     "team_keys_list": ("s", Target("<=", 2), []),
     "team_audit": ("s", Target("<=", 1.25), []),
+    **{f"workaround_{n}": ("s" if n == "import_hook" else "ms", WORKAROUND_TARGET, [])
+       for n in ("gc_guard", "switchinterval", "warmup", "import_hook")},
 }
 
 

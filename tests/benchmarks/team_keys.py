@@ -84,9 +84,9 @@ def audit(tmp: Path, keys: Sequence[Any], latency: float) -> dict[str, Any]:
 
     import keyring
 
-    from keyhygiene.core.audit import audit_async
     from keyhygiene.paths import app_paths
     from keyhygiene.service import team
+    from keyhygiene.service.audit import audit_async
     from keyhygiene.store.memory_keyring import MemoryKeyring
     from tests.helpers.openbao import bao_binary, running_openbao
 

@@ -12,12 +12,10 @@ from PySide6.QtCore import QSettings
 
 from keyhygiene.sim import SimKey, run_simulator_in_thread
 from keyhygiene.store.vault import Vault
-from keyhygiene.ui.async_runner import AsyncRunner
 from keyhygiene.ui.gc_guard import MainThreadGC
 from keyhygiene.ui.main_window import MainWindow
 from keyhygiene.ui.services import Services
-from keyhygiene.ui.task_pool import TaskPool
-from tests.helpers.gui import WAIT_MS
+from tests.helpers.gui import WAIT_MS, make_services, stop_services
 
 
 @pytest.fixture(autouse=True)
@@ -33,17 +31,13 @@ def _collect_on_the_gui_thread(qapp: Any) -> Iterator[None]:
 
 @pytest.fixture
 def gui_services(vault: Vault, qapp: Any) -> Iterator[Services]:
-    runner = AsyncRunner()
-    pool = TaskPool()
-    s = Services(vault, runner=runner, pool=pool)
+    s = make_services(vault)
     # Tests decide when to audit and remind; nothing starts by itself.
     s.prefs.audit_on_start = False
     try:
         yield s
     finally:
-        s.cancel_audit()
-        runner.stop()
-        pool.shutdown()
+        stop_services(s)
 
 
 @pytest.fixture

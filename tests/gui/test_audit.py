@@ -118,3 +118,24 @@ def test_a_key_whose_secret_is_gone_is_counted_once(vault, gui_services, make_wi
     with qtbot.waitSignal(w.auditCompleted, timeout=WAIT_MS):
         w.act_audit.trigger()
     assert "2 could not be checked" in w.audit_label.text()  # the rejected key and the lost one, once each
+
+
+def test_check_again_with_a_corrupt_keychain_entry_fails_that_key_only(
+        vault, gui_services, make_window, simulator, memory_keyring, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """'Check again' runs the one audit (service.audit) as the full audit does: a corrupt keychain entry is that
+    key's failure, named, while the other keys are checked. It used to re-implement the audit and let the corrupt
+    entry fail the whole re-check as if the keychain were unusable."""
+    fine, broken = make_key("okx", permissions={"read"}), make_key("binance", permissions={"read"})
+    sim = simulator([fine, broken], latency=0.01)
+    gui_services.endpoints = dict(sim.endpoints)
+    a = store(vault, fine, "Fine")
+    b = store(vault, broken, "Broken entry")
+    memory_keyring.set_password(f"KeyHygiene/{vault.secrets.vault_id}/{b}/current", b, "{not json")
+    make_window()
+    with qtbot.waitSignal(gui_services.auditFinished, timeout=WAIT_MS) as done:
+        assert gui_services.start_audit([a, b])
+    outcome = done.args[0]
+    assert outcome.error is None and outcome.total == 2  # the re-check as a whole did not fail
+    assert gui_services.row(a).audit_state == DONE and gui_services.row(a).profile is not None
+    assert gui_services.row(b).audit_state == FAILED
+    assert b in gui_services.row(b).audit_message  # the entry is named as unreadable

@@ -104,3 +104,28 @@ def test_pool_runs_blocking_calls_off_the_gui_thread(pool, qtbot) -> None:  # ty
     with qtbot.waitSignal(pool.idle, timeout=WAIT_MS):
         pool.submit(lambda: None)
     assert pool.active() == 0
+
+
+def test_an_already_finished_coroutine_reports_after_submit_returns(qtbot, qapp) -> None:  # type: ignore[no-untyped-def]
+    """A coroutine can be done before ``submit`` registers for its outcome (a fast fake exchange): the callback
+    still comes on a later turn of the event loop, never inside ``submit``. It used to run inside it, re-entering
+    the caller (the rotation wizard then tested one new key twice)."""
+    import concurrent.futures
+
+    from keyhygiene.service.runtime import Runtime
+
+    class Finished(Runtime):
+        def submit(self, coro):  # type: ignore[no-untyped-def, override]
+            coro.close()
+            f: concurrent.futures.Future[int] = concurrent.futures.Future()
+            f.set_result(42)
+            return f
+
+    async def nothing() -> int:
+        return 42
+
+    r = AsyncRunner(runtime=Finished())
+    got: list[int] = []
+    r.submit(nothing(), on_done=got.append)
+    assert got == []  # not yet: the caller finishes first
+    qtbot.waitUntil(lambda: got == [42], timeout=WAIT_MS)

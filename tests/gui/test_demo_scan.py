@@ -15,12 +15,12 @@ from PySide6.QtWidgets import QMessageBox
 from keyhygiene.core.discovery.confine import DEMO_REFUSAL
 from keyhygiene.core.discovery.importer import label_for
 from keyhygiene.demo import DemoEnvironment, start_demo
+from keyhygiene.exchanges import catalog
 from keyhygiene.store.vault import Vault
-from keyhygiene.ui.async_runner import AsyncRunner
 from keyhygiene.ui.scan_dialog import ScanDialog
 from keyhygiene.ui.services import Services
-from keyhygiene.ui.task_pool import TaskPool
 from tests.fixtures.discovery.trees import FixtureTree, build_fixture_tree
+from tests.helpers.gui import make_services, stop_services
 
 WAIT_MS = 20_000
 
@@ -36,14 +36,13 @@ def demo() -> Iterator[DemoEnvironment]:
 
 @pytest.fixture
 def demo_services(demo: DemoEnvironment, qapp: Any) -> Iterator[Services]:
-    vault = Vault(demo.paths, backend=demo.keyring)
-    runner, pool = AsyncRunner(), TaskPool()
-    svc = Services(vault, runner=runner, pool=pool, endpoints=demo.endpoints)
+    vault = Vault(demo.paths, backend=demo.keyring, catalog=catalog)
+    svc = make_services(vault)
+    svc.endpoints = demo.endpoints
     try:
         yield svc
     finally:
-        pool.shutdown()
-        runner.stop()
+        stop_services(svc)
         vault.close()
 
 

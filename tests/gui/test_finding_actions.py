@@ -6,7 +6,7 @@ from datetime import date
 
 from PySide6.QtWidgets import QMessageBox
 
-from keyhygiene.ui import plugins
+from keyhygiene.ui import main_window
 from keyhygiene.ui.sharing_dialog import ShareDialog, UnshareDialog
 from tests.helpers.gui import WAIT_MS, store
 from tests.helpers.simkeys import make_key
@@ -77,8 +77,7 @@ def test_rotate_button_opens_the_rotation_window(vault, make_window, monkeypatch
         d.show()
         return d
 
-    monkeypatch.setattr(plugins, "open_plugin", fake_open)
-    monkeypatch.setattr(plugins, "available", lambda name: True)
+    monkeypatch.setattr(main_window, "open_window", fake_open)
     w = make_window()
     w.select_key(kid)
     next(b for b in _card(w, "shared_with_leaked_service").buttons if b.text().startswith("Rotate")).click()
@@ -87,12 +86,14 @@ def test_rotate_button_opens_the_rotation_window(vault, make_window, monkeypatch
     assert opened[-1] == ("rotation", {"key_id": kid, "resume": False})
 
 
-def test_missing_plugin_says_so_instead_of_failing(make_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(plugins.PLUGINS, "export", plugins.Plugin("keyhygiene.ui.no_such_module", "open_export",
-                                                                  "Report export"))
+def test_a_window_that_fails_to_open_says_so(make_window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def broken(name, parent, services, **kw):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the export window could not be built")
+
+    monkeypatch.setattr(main_window, "open_window", broken)
     w = make_window()
-    assert w.open_plugin("export") is None
-    assert "not part of this build" in w.statusBar().currentMessage()
+    assert w.open_window("export") is None
+    assert any("could not be built" in getattr(d, "text", lambda: "")() for d in w.open_dialogs())
 
 
 def test_edit_and_remove_from_the_pane(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -119,7 +120,7 @@ def test_a_waiting_rotation_offers_resume(vault, make_window, monkeypatch) -> No
     kid = store(vault, make_key("bybit"), "Half rotated")
     Journal(vault.db, hook=None).start(kid, vault.get_key(kid).fingerprint, Step.NEW_KEY, {})
     opened: list[tuple[str, dict]] = []
-    monkeypatch.setattr(plugins, "open_plugin", lambda name, parent, services, **kw: opened.append((name, kw)))
+    monkeypatch.setattr(main_window, "open_window", lambda name, parent, services, **kw: opened.append((name, kw)))
     w = make_window()
     assert w.rotation_banner.isVisibleTo(w)
     assert "Half rotated" in w.rotation_banner.text()

@@ -18,8 +18,6 @@ from hypothesis import strategies as st
 
 from PySide6.QtCore import QSettings, Qt
 
-from keyhygiene.commands.status import stored_summary
-from keyhygiene.core.audit import run_audit
 from keyhygiene.core.models import Credentials, KeyProfile, Status
 from keyhygiene.core.policy import Policy
 from keyhygiene.core.registry import load_registry
@@ -28,6 +26,9 @@ from keyhygiene.core.report.json_report import report_document
 from keyhygiene.core.report.model import build_report
 from keyhygiene.core.timeutil import iso
 from keyhygiene.paths import app_paths
+from keyhygiene.service.app import App
+from keyhygiene.service.audit import run_audit
+from keyhygiene.service.summary import stored_summary
 from keyhygiene.store.keychain import CURRENT
 from keyhygiene.store.memory_keyring import MemoryKeyring
 from keyhygiene.store.vault import ServiceRef, Vault
@@ -190,7 +191,8 @@ def test_every_surface_says_the_same_about_every_key(specs: list[KeySpec], qapp:
                                                      tmp_path: Path) -> None:
     data = tmp_path / f"v{secrets.token_hex(4)}"
     vault = Vault(app_paths(data), backend=MemoryKeyring(), service_resolver=load_registry().canonical)
-    runner, pool = AsyncRunner(), TaskPool()
+    app = App(vault)
+    runner, pool = AsyncRunner(runtime=app.runtime), TaskPool(runtime=app.runtime)
     window: MainWindow | None = None
     try:
         answers = _stock(vault, specs)
@@ -205,7 +207,7 @@ def test_every_surface_says_the_same_about_every_key(specs: list[KeySpec], qapp:
         status = stored_summary(vault, now=NOW).to_json()
         report = report_document(build_report(vault, engine=AuditEngine(vault.repo), now=NOW))
 
-        services = Services(vault, runner=runner, pool=pool)
+        services = Services(app, runner=runner, pool=pool)
         services.prefs.audit_on_start = False
         services.now = lambda: NOW
         services.load_rows()
@@ -268,4 +270,4 @@ def test_every_surface_says_the_same_about_every_key(specs: list[KeySpec], qapp:
             window.close()
         runner.stop()
         pool.shutdown()
-        vault.close()
+        app.close()

@@ -17,10 +17,9 @@ from keyhygiene.core.rotation.states import Step
 from keyhygiene.demo import DemoEnvironment, start_demo
 from keyhygiene.store.keychain import CURRENT, PENDING
 from keyhygiene.store.vault import Vault
-from keyhygiene.ui.async_runner import AsyncRunner
 from keyhygiene.ui.rotation_wizard import RotationWizard
 from keyhygiene.ui.services import Services
-from keyhygiene.ui.task_pool import TaskPool
+from tests.helpers.gui import make_services, stop_services
 from tests.helpers.secrets_watch import register_secret
 from tests.helpers.simkeys import creds_of
 
@@ -32,14 +31,13 @@ SHOTS = Path(os.environ.get("KEYHYGIENE_SHOTS", "/work/shots"))
 def demo(qapp: Any) -> Iterator[tuple[DemoEnvironment, Services]]:
     env = start_demo(latency=0.0)
     vault = Vault(env.paths, backend=env.keyring)
-    runner, pool = AsyncRunner(), TaskPool()
-    services = Services(vault, runner=runner, pool=pool, endpoints=env.endpoints)
+    services = make_services(vault)
+    services.endpoints = env.endpoints
     services.key_page = env.key_page
     try:
         yield env, services
     finally:
-        runner.stop()
-        pool.shutdown()
+        stop_services(services)
         vault.close()
         env.close()
 

@@ -20,11 +20,10 @@ from keyhygiene.store.rotation_journal import SqliteJournal as Journal
 from keyhygiene.store.rotation_journal import history
 from keyhygiene.store.vault import ServiceRef, Vault
 from keyhygiene.ui import add_key_dialog
-from keyhygiene.ui.async_runner import AsyncRunner
 from keyhygiene.ui.rotation_wizard import RotationWizard, open_rotation
 from keyhygiene.ui.services import Services
-from keyhygiene.ui.task_pool import TaskPool
 from keyhygiene.ui.widgets import SecretField
+from tests.helpers.gui import make_services, stop_services
 from tests.helpers.rotation_fakes import SERVICES, FakeClock, FakeExchange
 
 WAIT_MS = 15000
@@ -32,12 +31,9 @@ WAIT_MS = 15000
 
 @pytest.fixture
 def services(vault: Vault, qapp) -> Iterator[Services]:  # type: ignore[no-untyped-def]
-    runner = AsyncRunner()
-    pool = TaskPool()
-    s = Services(vault, runner=runner, pool=pool)
+    s = make_services(vault)
     yield s
-    runner.stop()
-    pool.shutdown()
+    stop_services(s)
 
 
 @pytest.fixture

@@ -11,15 +11,15 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from keyhygiene.core.discovery import ScanResult, plaintext_locations
+from keyhygiene.exchanges import catalog
 from keyhygiene.paths import app_paths
 from keyhygiene.store.memory_keyring import MemoryKeyring
 from keyhygiene.store.vault import Vault
 from keyhygiene.ui import scan_dialog as scan_dialog_mod
-from keyhygiene.ui.async_runner import AsyncRunner
 from keyhygiene.ui.scan_dialog import COL_FILE, COL_STATUS, ScanDialog, open_scan
 from keyhygiene.ui.services import Services
-from keyhygiene.ui.task_pool import TaskPool
 from tests.fixtures.discovery.trees import FixtureTree, build_fixture_tree
+from tests.helpers.gui import make_services, stop_services
 
 WAIT_MS = 20_000
 
@@ -30,13 +30,11 @@ def tree(tmp_path: Path, secret) -> FixtureTree:  # type: ignore[no-untyped-def]
 
 
 def _services(vault: Vault) -> Iterator[Services]:
-    runner, pool = AsyncRunner(), TaskPool()
-    svc = Services(vault, runner=runner, pool=pool)
+    svc = make_services(vault)
     try:
         yield svc
     finally:
-        pool.shutdown()
-        runner.stop()
+        stop_services(svc)
 
 
 @pytest.fixture
@@ -47,7 +45,7 @@ def services(vault: Vault) -> Iterator[Services]:
 @pytest.fixture
 def services_with_backups(tmp_path: Path, memory_keyring: MemoryKeyring) -> Iterator[Services]:
     # Not leak-watched: clean-up backups are plaintext copies of the user's file by design.
-    v = Vault(app_paths(tmp_path / "gui-data"), backend=memory_keyring)
+    v = Vault(app_paths(tmp_path / "gui-data"), backend=memory_keyring, catalog=catalog)
     try:
         yield from _services(v)
     finally:

@@ -8,21 +8,16 @@ from datetime import date
 import pytest
 
 from keyhygiene.store.vault import ValidationError
-from keyhygiene.ui.async_runner import AsyncRunner
-from keyhygiene.ui.services import Services, UiPrefs
-from keyhygiene.ui.task_pool import TaskPool
-from tests.helpers.gui import WAIT_MS, store
+from keyhygiene.ui.services import UiPrefs
+from tests.helpers.gui import WAIT_MS, make_services, stop_services, store
 from tests.helpers.simkeys import make_key
 
 
 @pytest.fixture
 def deferred(vault, qapp):  # type: ignore[no-untyped-def]
-    runner, pool = AsyncRunner(), TaskPool()
-    s = Services(vault, runner=runner, pool=pool, defer_judging=True)
+    s = make_services(vault, defer_judging=True)
     yield s
-    s.cancel_audit()
-    runner.stop()
-    pool.shutdown()
+    stop_services(s)
 
 
 def test_rows_first_findings_later(vault, deferred, qtbot, simulator) -> None:  # type: ignore[no-untyped-def]

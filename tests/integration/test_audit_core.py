@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from keyhygiene.core.audit import SCHEMA_VERSION, KeyAudit, run_audit
 from keyhygiene.core.models import Credentials, KeyProfile, Status
 from keyhygiene.core.policy import Policy
 from keyhygiene.core.registry import default_resolver, load_registry
 from keyhygiene.core.rules import RuleContext
+from keyhygiene.service.audit import SCHEMA_VERSION, KeyAudit, run_audit
 from keyhygiene.store.keychain import CURRENT, KeychainError
 from keyhygiene.store.vault import ServiceRef, Vault
 from tests.helpers.keyrings import LockedKeyring

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from keyhygiene.core.audit import run_audit
 from keyhygiene.core.discovery.model import file_service
+from keyhygiene.service.audit import run_audit
 from keyhygiene.store.vault import ServiceRef
 from tests.helpers.simkeys import creds_of, make_key
 

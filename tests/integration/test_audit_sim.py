@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from keyhygiene.core.audit import KeyAudit, audit_async
 from keyhygiene.core.models import Credentials, Status
 from keyhygiene.core.registry import load_registry
+from keyhygiene.service.audit import KeyAudit, audit_async
 from keyhygiene.sim import SimKey, Simulator
 from keyhygiene.store.vault import Vault
 from tests.helpers.secrets_watch import find_leaks

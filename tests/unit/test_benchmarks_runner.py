@@ -163,3 +163,16 @@ def test_peer_line_shows_when_keepassxc_had_its_database_open() -> None:
     r = bench.judge_startup_vs_keepassxc(runs, entries=500, kdf="")
     assert "database is open (window titled after it) at 0.350 s, peak RSS then 110 MiB" in r.detail
     assert abs(r.ratio - 0.2 / 0.14) < 1e-9  # the target stays on the map, for both
+
+
+def test_each_workaround_has_a_line_and_a_switch(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every workaround the app keeps has a benchmark line showing what it buys, and can be turned off for it."""
+    from keyhygiene.ui import workarounds
+
+    assert {f"workaround_{n}" for n in workarounds.NAMES} <= set(run("--quick", "--only", "nonsense").stderr.split(
+        "one of ")[-1].replace(",", " ").split())
+    monkeypatch.setenv(workarounds.WITHOUT_ENV, "warmup,gc_guard")
+    assert not workarounds.enabled("warmup") and not workarounds.enabled("gc_guard")
+    assert workarounds.enabled("switchinterval") and workarounds.enabled("import_hook")
+    monkeypatch.delenv(workarounds.WITHOUT_ENV)
+    assert all(workarounds.enabled(n) for n in workarounds.NAMES)

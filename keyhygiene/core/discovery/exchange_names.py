@@ -7,7 +7,7 @@ random project from being mistaken for anything unless it also comes with a secr
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 
 # Names bots and older ccxt versions use for exchanges that ccxt now calls differently.
@@ -39,11 +39,24 @@ SAME_CREDENTIALS_AS: dict[str, str] = {
 _MAX_TOKENS = 4  # "coinbase_advanced_trade" is the longest real-world spelling seen
 
 
+# ccxt's exchange ids are the exchange layer's to load (the core never imports it): the service hands over the
+# function that lists them when it starts (``service.App``), read on the first lookup.
+_exchange_ids: Callable[[], Iterable[str]] | None = None
+
+
+def use_exchange_ids(source: Callable[[], Iterable[str]]) -> None:
+    """Where the known exchange ids come from (``exchanges.catalog.all_exchange_ids``)."""
+    global _exchange_ids
+    if source is not _exchange_ids:
+        _exchange_ids = source
+        _known_ids.cache_clear()
+
+
 @cache
 def _known_ids() -> frozenset[str]:
-    from keyhygiene.exchanges import catalog
-
-    return frozenset(catalog.all_exchange_ids())
+    if _exchange_ids is None:
+        raise RuntimeError("no list of exchange ids: the service layer sets it (exchange_names.use_exchange_ids)")
+    return frozenset(_exchange_ids())
 
 
 def resolve(name: str) -> str | None:

@@ -65,7 +65,7 @@ def bot_name(found: FoundKey, home: Path | None = None) -> str:
 def label_for(found: FoundKey, home: Path | None = None) -> str:
     """``grid-bot on Binance``, ``mybot (freqtrade) on KuCoin``: what a person calls the key. The file's path
     is kept in the key's note and as the place it lives, not in the label, where it pushed everything aside."""
-    from keyhygiene.exchanges.catalog import display_name
+    from keyhygiene.core.exchange_facts import display_name
 
     name = bot_name(found, home)
     tool = found.tool
@@ -77,7 +77,7 @@ def label_for(found: FoundKey, home: Path | None = None) -> str:
 
 def import_found(vault: Any, found: Iterable[FoundKey], day: date | None = None) -> list[ImportOutcome]:
     """Store what can be stored; never raises for one bad finding (its outcome says why it was skipped)."""
-    from keyhygiene.store.vault import ValidationError
+    from keyhygiene.core.validation import ValidationError
 
     today = day or utcnow().date()
     outcomes: list[ImportOutcome] = []

@@ -298,7 +298,7 @@ def _matrix_per_exchange(keys: tuple[ReportKey, ...]) -> Chart:
         height=top + row_h * len(groups) + 8,
     )
     _matrix_header(c, left, cell, top)
-    from keyhygiene.exchanges.catalog import display_name  # as html.exchange_name: the reader sees names, not ids
+    from keyhygiene.core.exchange_facts import display_name  # as html.exchange_name: the reader sees names, not ids
 
     for i, (ex_id, ks) in enumerate(sorted(groups.items())):
         y = top + i * row_h

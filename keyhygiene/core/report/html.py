@@ -106,7 +106,7 @@ def score_words(score: int) -> str:
 
 
 def exchange_name(exchange_id: str) -> str:
-    from keyhygiene.exchanges.catalog import display_name
+    from keyhygiene.core.exchange_facts import display_name
 
     return display_name(exchange_id)
 

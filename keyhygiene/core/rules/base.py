@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from keyhygiene.core import exchange_facts as catalog
+from keyhygiene.core.exchange_facts import key_page
 from keyhygiene.core.models import Finding
 from keyhygiene.core.rules import fixes
 from keyhygiene.core.rules.facts import KeyFacts
 from keyhygiene.core.severity import Severity
-from keyhygiene.exchanges import catalog
-from keyhygiene.exchanges.key_pages import key_page
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from keyhygiene.core import exchange_facts as catalog
 from keyhygiene.core.models import AUTH_REJECTIONS, KeyProfile, KeyRecord, Status
 from keyhygiene.core.permissions import ALL_PERMISSIONS, TRADE_PERMISSIONS
 from keyhygiene.core.rules.facts import KeyFacts
-from keyhygiene.exchanges import catalog
 
 LEVERAGED = frozenset({"margin_trade", "futures_trade", "options_trade"})
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from keyhygiene.exchanges import catalog
 from keyhygiene.paths import app_paths
 from keyhygiene.store.team_client import TeamConfig
 from keyhygiene.store.team_vault import TeamVault
@@ -35,6 +36,7 @@ def team_vault(tmp_path: Path, openbao: OpenBaoServer, team_config: TeamConfig) 
     d = tmp_path / "team-data"
     watch_dir(d)
     v = TeamVault(app_paths(d), team_config, openbao.root_token)
+    v.catalog = catalog  # as the service opens it (service/backend.py): exchanges checked against ccxt
     try:
         yield v
     finally:

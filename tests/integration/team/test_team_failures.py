@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from keyhygiene.core.audit import run_audit
 from keyhygiene.core.models import Credentials, KeyProfile, Status
 from keyhygiene.paths import app_paths
 from keyhygiene.service import team
+from keyhygiene.service.audit import run_audit
 from keyhygiene.store.keychain import KeychainState
 from keyhygiene.store.memory_keyring import MemoryKeyring
 from keyhygiene.store.team_client import TeamClient, TeamConfig, TeamReason, TeamUnavailable

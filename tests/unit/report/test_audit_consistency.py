@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from keyhygiene.core.audit import run_audit
 from keyhygiene.core.masking import mask_key
 from keyhygiene.core.models import Credentials, KeyProfile, Status
 from keyhygiene.core.report.engine import AuditEngine
 from keyhygiene.core.report.json_report import report_document
 from keyhygiene.core.report.model import build_report
 from keyhygiene.core.score import overall_score
+from keyhygiene.service.audit import run_audit
 from keyhygiene.store.vault import ServiceRef, Vault
 
 

@@ -1,0 +1,172 @@
+"""The audit use case: inspect stored keys concurrently, record what the exchanges said, and judge each key.
+
+One code path for every audit - all keys (``keyhygiene audit``, the window's audit) or some (the window's "check
+again"): ``audit_async`` runs on the runtime's loop, which owns the ccxt clients; ``run_audit`` is the same for
+synchronous callers. Each key's result is recorded in the inspection history and handed to ``on_result`` the moment
+its exchange answers, so one slow exchange delays only its own keys. A key whose secret cannot be read (missing, or
+a corrupt keychain entry) is judged on its last successful check and reported with the reason, never stops the
+others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from functools import partial
+
+from keyhygiene.core import redact
+from keyhygiene.core.assessment import assess
+from keyhygiene.core.audit import SCHEMA_VERSION, AuditResult, KeyAudit
+from keyhygiene.core.models import Credentials, KeyProfile, KeyRecord, Status
+from keyhygiene.core.policy import Policy
+from keyhygiene.core.registry import Registry, load_registry
+from keyhygiene.core.report.rotations import last_rotation_day
+from keyhygiene.core.rules import RuleContext, context_for
+from keyhygiene.core.timeutil import utcnow
+from keyhygiene.store.keychain import KeychainCorrupt
+from keyhygiene.store.vault import Vault
+
+__all__ = ["SCHEMA_VERSION", "AuditResult", "Inspector", "KeyAudit", "audit_async", "run_audit"]
+
+log = logging.getLogger(__name__)
+
+Inspector = Callable[..., Awaitable[dict[str, KeyProfile]]]
+
+SECRET_MISSING = "The secret of this key is missing from the keychain; add the key again."
+
+
+def _default_inspector() -> Inspector:
+    from keyhygiene.exchanges.audit_runner import inspect_many
+
+    return inspect_many
+
+
+def _secret_missing(key: KeyRecord, why: str) -> KeyProfile:
+    return KeyProfile(exchange=key.exchange, key=key.fingerprint, status=Status.ERROR, message=why)
+
+
+def _load_credentials(vault: Vault, keys: Sequence[KeyRecord]) -> tuple[dict[str, Credentials], dict[str, str]]:
+    """Read every secret (blocking keychain calls). KeychainError (locked, refused) propagates: exit code 3; a
+    corrupt or missing entry is that key's problem only."""
+    vault.secrets.require()
+    creds: dict[str, Credentials] = {}
+    problems: dict[str, str] = {}
+    got = vault.credentials_many([k.id for k in keys])
+    for k in keys:
+        c = got.get(k.id)
+        if isinstance(c, KeychainCorrupt):
+            problems[k.id] = redact.scrub(str(c))
+            continue
+        if c is None:
+            problems[k.id] = SECRET_MISSING
+            continue
+        redact.remember(c.secret_values())
+        creds[k.id] = c
+    return creds, problems
+
+
+async def audit_async(
+    vault: Vault,
+    *,
+    key_ids: Sequence[str] | None = None,
+    endpoints: Mapping[str, str] | None = None,
+    policy: Policy | None = None,
+    registry: Registry | None = None,
+    on_result: Callable[[KeyAudit], None] | None = None,
+    cancel: asyncio.Event | None = None,
+    context: RuleContext | None = None,
+    now: datetime | None = None,
+    inspector: Inspector | None = None,
+) -> AuditResult:
+    """Inspect and judge every stored key, or those of ``key_ids`` (ids no longer stored are left out).
+    ``inspector`` defaults to ``exchanges.audit_runner.inspect_many``."""
+    policy = policy or Policy.load(vault.repo)
+    registry = registry or load_registry()
+    keys = vault.list_keys()
+    if key_ids is not None:
+        wanted = set(key_ids)
+        keys = [k for k in keys if k.id in wanted]
+    creds, problems = await asyncio.to_thread(_load_credentials, vault, keys)
+    by_id = {k.id: k for k in keys}
+    profiles: dict[str, KeyProfile] = {}
+    checked: dict[str, datetime] = {}
+    audits: dict[str, KeyAudit] = {}
+    errors: list[str] = []
+    # Plaintext copies recorded by a scan are the keys' own file exposures: RuleContext.copies_of reads them.
+    base_context = context if context is not None else RuleContext()
+    rotated = partial(last_rotation_day, vault.repo.db)  # a rotated key's old sharings were of the old key
+
+    def context_of(key_id: str, profile: KeyProfile | None) -> RuleContext:
+        return context_for(key_id, profile, vault.repo.inspection_history, base_context, last_rotation=rotated)
+
+    def verdict(key_id: str, profile: KeyProfile | None, at: datetime | None,
+                ctx: RuleContext) -> KeyAudit:
+        a = KeyAudit.of(assess(by_id[key_id], profile, at, policy=policy, registry=registry, now=now or utcnow(),
+                               context=ctx))
+        audits[key_id] = a
+        if on_result is not None:
+            try:
+                on_result(a)
+            except Exception:  # a UI callback must not stop the audit of the other keys
+                log.exception("audit on_result callback failed for %s", key_id)
+        return a
+
+    def on_profile(key_id: str, profile: KeyProfile) -> None:
+        at = utcnow()
+        profiles[key_id], checked[key_id] = profile, at
+        try:
+            vault.repo.record_inspection(key_id, profile, at)
+        except Exception as exc:  # keep judging the other keys; report the storage problem at the end
+            log.exception("could not record the inspection of %s", key_id)
+            errors.append(f"{key_id}: the result could not be saved ({redact.scrub(exc)})")
+        verdict(key_id, profile, at, context_of(key_id, profile))
+
+    for kid, why in problems.items():
+        # A check that could not start is a failed check, recorded like any other: the window, the report and
+        # `status` read the stored results, and must say what this audit says. The key still works on the
+        # exchange, so it is judged on its last successful check (``context_for``).
+        on_profile(kid, _secret_missing(by_id[kid], why))
+
+    items = [(k.id, k.exchange, creds[k.id]) for k in keys if k.id in creds]
+    declared = {k.id: k.declared_permissions for k in keys if k.declared_permissions is not None}
+    cancelled = False
+    if items:
+        await (inspector or _default_inspector())(
+            items, endpoints=endpoints, declared=declared, on_result=on_profile, cancel=cancel
+        )
+    if cancel is not None and cancel.is_set():
+        cancelled = True
+    for k in keys:
+        if k.id not in audits:
+            # Cancelled before its exchange answered: judge it on its last recorded inspection, if any.
+            last_at, last = vault.repo.latest_inspection(k.id) or (None, None)
+            verdict(k.id, last, last_at, context_of(k.id, last))
+    # The team vault sends inspections to its server off the event loop; wait for them and report any failure.
+    flush = getattr(vault, "flush_publishing", None)
+    if flush is not None:
+        errors.extend(await asyncio.to_thread(flush))
+    return AuditResult(generated_at=now or utcnow(), keys=[audits[k.id] for k in keys], policy=policy,
+                       cancelled=cancelled, errors=errors)
+
+
+def run_audit(
+    vault: Vault,
+    *,
+    key_ids: Sequence[str] | None = None,
+    endpoints: Mapping[str, str] | None = None,
+    policy: Policy | None = None,
+    registry: Registry | None = None,
+    on_result: Callable[[KeyAudit], None] | None = None,
+    cancel: asyncio.Event | None = None,
+    context: RuleContext | None = None,
+    now: datetime | None = None,
+    inspector: Inspector | None = None,
+) -> AuditResult:
+    """``audit_async`` on a fresh event loop, for tools and tests; the app and the CLI run it on the runtime's
+    loop (``App.audit``)."""
+    return asyncio.run(audit_async(
+        vault, key_ids=key_ids, endpoints=endpoints, policy=policy, registry=registry, on_result=on_result,
+        cancel=cancel, context=context, now=now, inspector=inspector,
+    ))

@@ -1,0 +1,169 @@
+"""The process's background machinery, without Qt (Electrum's ``util.py`` pattern, DESIGN.md "one async boundary").
+
+- One asyncio loop on one background thread. Every ccxt client is created, used and closed on it. ``submit`` hands
+  it a coroutine from any thread and returns a ``concurrent.futures.Future``; ``run`` waits for the result (the
+  command line).
+- One thread pool for blocking calls: keychain calls (they may wait on an unlock prompt) and SQLite work that can
+  take longer than a frame.
+
+The window turns these futures into Qt signals (``ui/async_runner.py``, ``ui/task_pool.py``); the command line
+simply waits on them. Nothing here imports asyncio before it is needed: the window's first frame needs no loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # both load on first use: the window's first frame needs neither
+    import asyncio
+    import concurrent.futures
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_WORKERS = 4  # keychain and SQLite calls: a slow unlock prompt must not starve the others
+
+
+class LoopStopped(RuntimeError):
+    """Work was submitted after the background loop was stopped (the app is closing)."""
+
+
+class Runtime:
+    """One asyncio loop thread and one worker pool for a whole process. Created once (``service.App``)."""
+
+    def __init__(self, max_workers: int = DEFAULT_WORKERS) -> None:
+        # Made on first use: importing asyncio costs ~30 ms, and the window's first frame needs no loop.
+        self._loop_: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, name="keyhygiene-asyncio", daemon=True)
+        self._started = threading.Event()
+        self._start_lock = threading.Lock()
+        self._stopped = False
+        self._pending: set[concurrent.futures.Future[Any]] = set()
+        self._max_workers = max_workers
+        self._pool_: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._pool_closed = False
+
+    # ---- the loop --------------------------------------------------------------------------------------------
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop_ is None:
+            import asyncio
+
+            self._loop_ = asyncio.new_event_loop()
+        return self._loop_
+
+    def start(self) -> None:
+        with self._start_lock:
+            if not self._thread.is_alive() and not self._stopped:
+                self.loop  # noqa: B018 - create it on this thread, before the loop thread uses it
+                self._thread.start()
+        self._started.wait(5)
+
+    def _run(self) -> None:
+        import asyncio
+
+        loop = self.loop
+        asyncio.set_event_loop(loop)
+        loop.call_soon(self._started.set)
+        try:
+            loop.run_forever()
+        finally:
+            self._finish_loop(loop)
+
+    @staticmethod
+    def _finish_loop(loop: asyncio.AbstractEventLoop) -> None:
+        import asyncio
+
+        try:
+            tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for t in tasks:
+                t.cancel()
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        except Exception:  # never let shutdown noise hide the real exit status
+            log.exception("error while stopping the asyncio loop")
+        finally:
+            loop.close()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive() and not self._stopped
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Schedule ``coro`` on the loop, from any thread but the loop's own."""
+        if self._stopped:
+            coro.close()
+            raise LoopStopped("the background loop has stopped")
+        self.start()
+        import asyncio
+
+        fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        self._pending.add(fut)
+        fut.add_done_callback(self._pending.discard)
+        return fut
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """``submit`` and wait: for synchronous callers (the command line, worker threads)."""
+        return self.submit(coro).result(timeout)
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the loop thread (e.g. ``event.set`` of an ``asyncio.Event``)."""
+        loop = self._loop_
+        if not self._stopped and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(fn, *args)
+
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def stop_loop(self, timeout: float = 10.0) -> None:
+        """Cancel whatever still runs on the loop (ccxt clients close in their ``finally``), then end the thread."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("asyncio thread did not stop within %.0f s", timeout)
+        elif self._loop_ is not None and not self._loop_.is_closed():
+            self._loop_.close()
+
+    # ---- the worker pool ---------------------------------------------------------------------------------------
+    @property
+    def pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool_closed:
+                raise LoopStopped("the worker pool is shut down")
+            if self._pool_ is None:
+                import concurrent.futures
+
+                self._pool_ = concurrent.futures.ThreadPoolExecutor(self._max_workers,
+                                                                    thread_name_prefix="keyhygiene-worker")
+            return self._pool_
+
+    def run_blocking(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+        """Run ``fn(*args)`` on a worker thread."""
+        return self.pool.submit(fn, *args)
+
+    def shutdown_pool(self, wait: bool = True) -> None:
+        """Drop queued calls that have not started; with ``wait``, wait for the running ones."""
+        with self._pool_lock:
+            self._pool_closed = True
+            pool, self._pool_ = self._pool_, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)
+
+    def close(self, timeout: float = 10.0) -> None:
+        self.stop_loop(timeout)
+        self.shutdown_pool()
