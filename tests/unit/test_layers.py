@@ -34,11 +34,6 @@ FORBIDDEN: dict[str, set[str]] = {
 KNOWN: dict[tuple[str, str], str] = {
     # The PDF report is drawn by Qt (QPdfWriter): the one place the command line needs a Qt module.
     ("keyhygiene.commands.report", "ui"): "PDF rendering is Qt",
-    # The rotation's journal and its exchange wiring move to a store repository and the service (issue 16, i17's
-    # part: core/rotation/*); until that lands the core's rotation imports store and exchanges.
-    ("keyhygiene.core.rotation.journal", "store"): "rotation journal: SQL in core until i17 lands",
-    ("keyhygiene.core.rotation.machine", "store"): "rotation machine takes the Vault until i17 lands",
-    ("keyhygiene.core.rotation.machine", "exchanges"): "exchange_ops: the real ccxt calls until i17 lands",
 }
 
 
