@@ -111,6 +111,9 @@ class Session:
         if self.service is not None:
             self.service.close()
         if self.demo is not None:
+            from keyhygiene.ui import links
+
+            links.demo_mode = False
             self.demo.close()
 
 
@@ -152,6 +155,9 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
         s.services = Services(s.service, runner=s.runner, pool=s.pool, defer_judging=True)
         if s.demo is not None:
             s.services.key_page = s.demo.key_page  # the simulator's own API page, never a real exchange's site
+            from keyhygiene.ui import links
+
+            links.demo_mode = True  # no other link opens a real exchange's site either
         s.services.load_rows()
         s.window = MainWindow(s.services, settings=s.settings, demo=bool(s.demo), staged=True)
     except BaseException:

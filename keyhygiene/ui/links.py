@@ -24,6 +24,22 @@ def _system_open(url: QUrl) -> bool:
 # Tests swap this to keep browsers closed and to make opening fail.
 opener: Callable[[QUrl], bool] = _system_open
 
+# Set by the demo (app.build_session): the demo never opens a real exchange's site (DESIGN.md, Demo), whichever
+# link asks for one - a finding's source, the detail pane's links, the help guide.
+demo_mode = False
+
+
+def _exchange_site(url: QUrl) -> bool:
+    """True for a page on one of the 12 exchanges' own sites (their API-key pages' registrable domains)."""
+    from keyhygiene.core.exchange_facts import API_KEY_PAGES  # plain data; only when a link is opened
+
+    host = (url.host() or "").lower()
+    for page in API_KEY_PAGES.values():
+        site = ".".join(urllib.parse.urlsplit(page).hostname.split(".")[-2:])  # type: ignore[union-attr]
+        if host == site or host.endswith("." + site):
+            return True
+    return False
+
 
 def as_qurl(target: str) -> QUrl:
     return QUrl(target) if "://" in target else QUrl.fromLocalFile(target)
@@ -32,6 +48,15 @@ def as_qurl(target: str) -> QUrl:
 def open_link(parent: QWidget | None, target: str, what: str = "this page") -> bool:
     """Open ``target`` (a URL or a local file); when nothing opens it, tell the user and show the address."""
     url = as_qurl(target)
+    if demo_mode and _exchange_site(url):
+        box = QMessageBox(QMessageBox.Icon.Information, "Not opened in the demo", "", parent=parent)
+        box.setText("The demo never opens a real exchange's website: its exchanges are a simulator on this computer.")
+        box.setInformativeText(f"Outside the demo this opens:\n{url.toString()}")
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        box.setObjectName("demoRefusedBox")
+        box.open()
+        return False
     if opener(url):
         return True
     shown = url.toLocalFile() if url.isLocalFile() else url.toString()
