@@ -49,25 +49,28 @@ def open_link(parent: QWidget | None, target: str, what: str = "this page") -> b
     """Open ``target`` (a URL or a local file); when nothing opens it, tell the user and show the address."""
     url = as_qurl(target)
     if demo_mode and _exchange_site(url):
-        box = QMessageBox(QMessageBox.Icon.Information, "Not opened in the demo", "", parent=parent)
-        box.setText("The demo never opens a real exchange's website: its exchanges are a simulator on this computer.")
-        box.setInformativeText(f"Outside the demo this opens:\n{url.toString()}")
-        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        box.setObjectName("demoRefusedBox")
-        box.open()
+        _tell(parent, "demoRefusedBox", QMessageBox.Icon.Information, "Not opened in the demo",
+              "The demo never opens a real exchange's website: its exchanges are a simulator on this computer.",
+              f"Outside the demo this opens:\n{url.toString()}")
         return False
     if opener(url):
         return True
     shown = url.toLocalFile() if url.isLocalFile() else url.toString()
-    box = QMessageBox(QMessageBox.Icon.Warning, "Could not open the browser", "", parent=parent)
-    box.setText(f"KeyHygiene could not open {what}: no browser or program for it could be started.")
-    box.setInformativeText(f"Open it yourself:\n{shown}")
+    _tell(parent, "openFailedBox", QMessageBox.Icon.Warning, "Could not open the browser",
+          f"KeyHygiene could not open {what}: no browser or program for it could be started.",
+          f"Open it yourself:\n{shown}")
+    return False
+
+
+def _tell(parent: QWidget | None, name: str, icon: QMessageBox.Icon, title: str, text: str, info: str) -> None:
+    """A non-blocking message whose address can be selected and copied by hand."""
+    box = QMessageBox(icon, title, "", parent=parent)
+    box.setText(text)
+    box.setInformativeText(info)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-    box.setObjectName("openFailedBox")
+    box.setObjectName(name)
     box.open()
-    return False
 
 
 def short_text(url: str) -> str:
