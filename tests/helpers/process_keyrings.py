@@ -22,12 +22,24 @@ from keyring.compat import properties
 FILE_ENV = "KEYHYGIENE_TEST_KEYRING"
 
 
-class FileKeyring(keyring.backend.KeyringBackend):
-    name = "File test keyring"
+class _ChosenOnly(keyring.backend.KeyringBackend):
+    """Never viable for keyring's automatic choice. With a priority above 0 these classes, once imported (pytest's
+    collection imports every test module), joined keyring's ChainerBackend in front of the real Secret Service, and
+    the Stuck one made every later real-keychain test see an unavailable keychain."""
 
     @properties.classproperty
-    def priority(cls) -> float:  # noqa: N805
+    def priority(cls) -> float:  # noqa: N805 - keyring's classproperty protocol
+        # keyring reads the priority of a backend named in PYTHON_KEYRING_BACKEND too (to check it is viable).
+        if os.environ.get("PYTHON_KEYRING_BACKEND", "").rsplit(".", 1)[-1] != cls.__name__:
+            raise RuntimeError("test keyring: only used when named in PYTHON_KEYRING_BACKEND")
         return 0.1
+
+    def __str__(self) -> str:  # keyring's default __str__ reads ``priority``
+        return str(self.name)
+
+
+class FileKeyring(_ChosenOnly):
+    name = "File test keyring"
 
     @property
     def path(self) -> str:
@@ -75,12 +87,8 @@ class FileKeyring(keyring.backend.KeyringBackend):
             return {tuple(k.split("\n", 1)): v for k, v in d.items()}  # type: ignore[misc]
 
 
-class StuckKeyring(keyring.backend.KeyringBackend):
+class StuckKeyring(_ChosenOnly):
     name = "Stuck test keyring"
-
-    @properties.classproperty
-    def priority(cls) -> float:  # noqa: N805
-        return 0.1
 
     def _hang(self) -> None:
         while True:
