@@ -215,3 +215,11 @@ def print_json(data: Any) -> None:
 def err(message: str) -> None:
     sys.stderr.write(f"keyhygiene: {redact.scrub(message)}\n")
     sys.stderr.flush()
+
+
+def add_fail_on(parser: argparse.ArgumentParser) -> None:
+    """``--fail-on SEVERITY``, worded once for ``audit`` and ``status`` (same exit codes, DESIGN.md)."""
+    from keyhygiene.core.severity import SEVERITIES
+
+    parser.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY", type=str.lower,
+                        help=f"exit with code 1 when any finding is at least this severe ({', '.join(SEVERITIES)})")

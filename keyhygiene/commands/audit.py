@@ -8,7 +8,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from keyhygiene import exitcodes
-from keyhygiene.cliutil import err, open_app, print_json, table_lines
+from keyhygiene.cliutil import add_fail_on, err, open_app, print_json, table_lines
 from keyhygiene.core.severity import SEVERITIES
 
 if TYPE_CHECKING:
@@ -25,8 +25,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                     "and print findings with fixes, a score per key and overall.",
     )
     p.add_argument("--json", action="store_true", help="print the audit as one JSON document")
-    p.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY", type=str.lower,
-                   help=f"exit with code 1 when any finding is at least this severe ({', '.join(SEVERITIES)})")
+    add_fail_on(p)
     p.set_defaults(func=cmd_audit)
 
 

@@ -11,7 +11,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from keyhygiene import exitcodes
-from keyhygiene.cliutil import open_app, print_json
+from keyhygiene.cliutil import add_fail_on, open_app, print_json
 from keyhygiene.core.severity import SEVERITIES
 
 if TYPE_CHECKING:
@@ -28,8 +28,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                     "not opened) and print what the window's header and reminder banner show.",
     )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY", type=str.lower,
-                   help=f"exit with code 1 when any finding is at least this severe ({', '.join(SEVERITIES)})")
+    add_fail_on(p)
     p.set_defaults(func=cmd_status)
 
 
