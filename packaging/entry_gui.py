@@ -2,7 +2,13 @@
 
 import sys
 
-from keyhygiene.cli import gui_main
-
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--exchange-worker"]:
+        # The window's exchange process (service/exchange_executor.py): before anything else is imported, so it
+        # loads only what it runs. Credentials reach it over its stdin, never argv.
+        from keyhygiene.service.exchange_worker import main as worker_main
+
+        sys.exit(worker_main())
+    from keyhygiene.cli import gui_main
+
     sys.exit(gui_main())

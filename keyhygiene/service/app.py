@@ -91,12 +91,9 @@ class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUse
     required_credentials = staticmethod(exchange_info.required_credentials)
     needs_passphrase = staticmethod(exchange_info.needs_passphrase)
 
-    @staticmethod
-    def load_exchange_stack() -> None:
-        """Import ccxt and the HTTP stack now (see ``exchanges/warmup.py`` for why the window wants that)."""
-        from keyhygiene.exchanges.warmup import load_exchange_stack
-
-        load_exchange_stack()
+    def load_exchange_stack(self) -> None:
+        """Get the exchange code ready now: import ccxt (in this process), or start the exchange process."""
+        self.runtime.exchanges.warm()
 
     # ---- inspect ----------------------------------------------------------------------------------------------
     async def inspect_async(self, exchange: str, creds: Credentials, *,
@@ -105,7 +102,7 @@ class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUse
         from keyhygiene.service.inspect import inspect_async
 
         return await inspect_async(exchange, creds, endpoints=self.endpoints,
-                                   declared_permissions=declared_permissions)
+                                   declared_permissions=declared_permissions, executor=self.runtime.exchanges)
 
     def inspect(self, exchange: str, creds: Credentials) -> KeyProfile:
         from keyhygiene.service.inspect import inspect
@@ -121,7 +118,8 @@ class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUse
         from keyhygiene.service.audit import audit_async
 
         return await audit_async(self.vault, key_ids=key_ids, endpoints=self.endpoints or None, policy=policy,
-                                 registry=registry, on_result=on_result, cancel=cancel)
+                                 registry=registry, on_result=on_result, cancel=cancel,
+                                 inspector=self.runtime.exchanges.inspect_many)
 
     def audit(self, key_ids: Sequence[str] | None = None, *, policy: Policy | None = None,
               registry: Registry | None = None) -> AuditResult:

@@ -5,6 +5,9 @@
   command line).
 - One thread pool for blocking calls: keychain calls (they may wait on an unlock prompt) and SQLite work that can
   take longer than a frame.
+- One exchange executor (``exchanges``, ``service/exchange_executor.py``): where ccxt runs. On the loop itself by
+  default (the command line); in one child process once ``use_exchange_process`` was called (the window: ccxt on a
+  thread of the GUI's process would hold the GIL its paints need).
 
 The window turns these futures into Qt signals (``ui/async_runner.py``, ``ui/task_pool.py``); the command line
 simply waits on them. Nothing here imports asyncio before it is needed: the window's first frame needs no loop.
@@ -20,6 +23,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:  # both load on first use: the window's first frame needs neither
     import asyncio
     import concurrent.futures
+
+    from keyhygiene.service.exchange_executor import ExchangeExecutor
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,8 @@ class Runtime:
         self._pool_: concurrent.futures.ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._pool_closed = False
+        self._exchanges: ExchangeExecutor | None = None
+        self._exchange_process = False
 
     # ---- the loop --------------------------------------------------------------------------------------------
     @property
@@ -164,6 +171,26 @@ class Runtime:
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)
 
+    # ---- the exchange executor -----------------------------------------------------------------------------------
+    def use_exchange_process(self) -> None:
+        """Run the exchange work in a child process from now on (started at the first check, not here)."""
+        with self._pool_lock:
+            self._exchange_process = True
+            if self._exchanges is not None and not self._exchanges.in_child:
+                self._exchanges = None
+
+    @property
+    def exchanges(self) -> ExchangeExecutor:
+        with self._pool_lock:
+            if self._exchanges is None:
+                from keyhygiene.service import exchange_executor
+
+                self._exchanges = (exchange_executor.ExchangeProcess() if self._exchange_process
+                                   else exchange_executor.InProcessExchanges())
+            return self._exchanges
+
     def close(self, timeout: float = 10.0) -> None:
-        self.stop_loop(timeout)
+        self.stop_loop(timeout)  # first: a running check asks the child to stop it, on the loop
         self.shutdown_pool()
+        if self._exchanges is not None:
+            self._exchanges.close()

@@ -1,7 +1,7 @@
 """Qt side of the one asyncio loop (``service.runtime.Runtime``): coroutine outcomes as GUI-thread callbacks.
 
-The loop itself, on its background thread, belongs to the service layer; every ccxt client is created, used and
-closed on it. The GUI submits coroutines with ``submit``; their outcome comes back to the GUI thread through a
+The loop itself, on its background thread, belongs to the service layer; for the window, every ccxt client is
+created, used and closed in the service layer's exchange process, which the loop talks to. The GUI submits coroutines with ``submit``; their outcome comes back to the GUI thread through a
 queued Qt signal, so callbacks may touch widgets. Code running on the loop (e.g. an ``on_result`` callback of an
 audit) hands values to the GUI with ``call_in_gui``.
 """
@@ -38,6 +38,10 @@ class AsyncRunner(QObject):
     def __init__(self, parent: QObject | None = None, *, runtime: Runtime | None = None) -> None:
         super().__init__(parent)
         self.runtime = runtime if runtime is not None else Runtime()
+        # The window's exchange work runs in a child process: ccxt parsing replies on a thread of this process held
+        # the GIL every paint needs (234-522 ms stalls during a 200-key audit, against 16-49 ms with ccxt in a
+        # child; service/exchange_executor.py). The child starts at the first check, never before the first frame.
+        self.runtime.use_exchange_process()
         self._tickets = itertools.count(1)
         self._callbacks: dict[int, tuple[OnDone | None, OnError | None, QObject | None]] = {}
         self._outcomes: dict[int, tuple[tuple[Any] | None, BaseException | None]] = {}
