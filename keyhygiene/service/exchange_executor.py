@@ -178,6 +178,7 @@ class ExchangeProcess:
         self._ids = itertools.count(1)
         self._closed = False
         self._heard: dict[int, float] = {}  # child pid -> when it last said anything
+        self._reader: threading.Thread | None = None
         self.starts = 0
 
     # ---- the child ---------------------------------------------------------------------------------------------
@@ -211,8 +212,9 @@ class ExchangeProcess:
             self._proc = proc
             self.starts += 1
             self._heard[proc.pid] = time.monotonic()
-            threading.Thread(target=self._read, args=(proc,), name="keyhygiene-exchange-reader",
-                             daemon=True).start()
+            self._reader = threading.Thread(target=self._read, args=(proc,), name="keyhygiene-exchange-reader",
+                                            daemon=True)
+            self._reader.start()
             return proc
 
     def _send(self, proc: subprocess.Popen[bytes], message: Any) -> None:
@@ -235,6 +237,13 @@ class ExchangeProcess:
             proc.kill()
             code = proc.wait()
         self._heard.pop(proc.pid, None)
+        proc.stdout.close()
+        with self._lock:
+            try:
+                if proc.stdin is not None:
+                    proc.stdin.close()
+            except OSError:
+                pass
         why = f"exit code {code}"
         for job in [j for j in list(self._jobs.values()) if j.proc is proc]:
             self._on_loop(job, job.fail, CRASHED.format(why=why))
@@ -264,9 +273,14 @@ class ExchangeProcess:
         except RuntimeError:  # that loop is closed: nobody waits for the job any more
             pass
 
-    def _kill(self, proc: subprocess.Popen[bytes]) -> None:
+    @staticmethod
+    def _kill(proc: subprocess.Popen[bytes]) -> None:
         if proc.poll() is None:
             proc.kill()
+            try:
+                proc.wait(1.0)  # reaped at once: a killed process does not linger as a zombie
+            except subprocess.TimeoutExpired:
+                pass
 
     # ---- jobs ------------------------------------------------------------------------------------------------
     async def _run(self, job: _Job, message: tuple[Any, ...], cancel: asyncio.Event | None) -> Any:
@@ -358,6 +372,9 @@ class ExchangeProcess:
             log.warning("the exchange checker did not stop within %.0f s: killing it", timeout)
             proc.kill()
             proc.wait()
+        reader = self._reader
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(timeout)  # it closes the answer pipe once the child's end is closed
 
 
 ExchangeExecutor = InProcessExchanges | ExchangeProcess

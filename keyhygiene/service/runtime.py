@@ -41,11 +41,16 @@ class Runtime:
     """One asyncio loop thread and one worker pool for a whole process. Created once (``service.App``)."""
 
     def __init__(self, max_workers: int = DEFAULT_WORKERS) -> None:
-        # Made on first use: importing asyncio costs ~30 ms, and the window's first frame needs no loop.
+        # Made on first use, on the loop's own thread: importing asyncio costs ~30 ms of the GIL, and neither the
+        # window's first frame nor the GUI thread that submits the first coroutine should pay it.
         self._loop_: asyncio.AbstractEventLoop | None = None
+        self._loop_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="keyhygiene-asyncio", daemon=True)
+        self._thread_started = False
         self._started = threading.Event()
         self._start_lock = threading.Lock()
+        # Coroutines submitted before the loop exists; None once the loop thread took them over.
+        self._early: list[tuple[Coroutine[Any, Any, Any], concurrent.futures.Future[Any]]] | None = []
         self._stopped = False
         self._pending: set[concurrent.futures.Future[Any]] = set()
         self._max_workers = max_workers
@@ -58,29 +63,68 @@ class Runtime:
     # ---- the loop --------------------------------------------------------------------------------------------
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop_ is None:
-            import asyncio
+        with self._loop_lock:
+            if self._loop_ is None:
+                import asyncio
 
-            self._loop_ = asyncio.new_event_loop()
-        return self._loop_
+                self._loop_ = asyncio.new_event_loop()
+            return self._loop_
+
+    def _start_thread(self) -> bool:
+        """Start the loop's thread if it is not running yet, without waiting for it. False once stopped."""
+        with self._start_lock:
+            if self._stopped:
+                return False
+            if not self._thread_started:
+                self._thread_started = True
+                self._thread.start()
+            return True
 
     def start(self) -> None:
-        with self._start_lock:
-            if not self._thread.is_alive() and not self._stopped:
-                self.loop  # noqa: B018 - create it on this thread, before the loop thread uses it
-                self._thread.start()
-        self._started.wait(5)
+        """Start the loop and wait until it runs."""
+        if self._start_thread():
+            self._started.wait(5)
 
     def _run(self) -> None:
         import asyncio
 
         loop = self.loop
         asyncio.set_event_loop(loop)
+        with self._start_lock:
+            early, self._early = self._early or [], None
+        for coro, fut in early:
+            self._adopt(loop, coro, fut)
         loop.call_soon(self._started.set)
         try:
             loop.run_forever()
         finally:
             self._finish_loop(loop)
+
+    @staticmethod
+    def _adopt(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any],
+               fut: concurrent.futures.Future[Any]) -> None:
+        """Run a coroutine submitted before the loop existed; its caller holds ``fut``, settled like the task."""
+        import asyncio
+        import concurrent.futures
+
+        if fut.cancelled():
+            coro.close()
+            return
+        real = asyncio.run_coroutine_threadsafe(coro, loop)
+
+        def settle(r: concurrent.futures.Future[Any]) -> None:
+            try:
+                if r.cancelled():
+                    fut.cancel()
+                elif r.exception() is not None:
+                    fut.set_exception(r.exception())
+                else:
+                    fut.set_result(r.result())
+            except concurrent.futures.InvalidStateError:  # the caller cancelled it meanwhile
+                pass
+
+        real.add_done_callback(settle)
+        fut.add_done_callback(lambda f: real.cancel() if f.cancelled() else None)
 
     @staticmethod
     def _finish_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -108,14 +152,22 @@ class Runtime:
         return self._stopped
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Schedule ``coro`` on the loop, from any thread but the loop's own."""
-        if self._stopped:
+        """Schedule ``coro`` on the loop, from any thread but the loop's own. Never waits for the loop to start:
+        a coroutine submitted before it runs starts as soon as it does."""
+        if self._stopped or not self._start_thread():
             coro.close()
             raise LoopStopped("the background loop has stopped")
-        self.start()
-        import asyncio
+        with self._start_lock:
+            early = self._early
+            if early is not None:
+                import concurrent.futures
 
-        fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+                fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+                early.append((coro, fut))
+        if early is None:
+            import asyncio
+
+            fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
         self._pending.add(fut)
         fut.add_done_callback(self._pending.discard)
         return fut
@@ -135,9 +187,10 @@ class Runtime:
 
     def stop_loop(self, timeout: float = 10.0) -> None:
         """Cancel whatever still runs on the loop (ccxt clients close in their ``finally``), then end the thread."""
-        if self._stopped:
-            return
-        self._stopped = True
+        with self._start_lock:
+            if self._stopped:
+                return
+            self._stopped = True
         if self._thread.is_alive():
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout)

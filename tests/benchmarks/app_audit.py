@@ -6,8 +6,8 @@ on, so the window's own services start the audit after the first paint. The chil
 
 - a 5 ms ``QTimer`` probe on the GUI thread: the longest gap between two ticks while the audit runs is how long
   the event loop was blocked (a gap near 5 ms means it never was);
-- a hook on ``Services.auditStarted`` / ``auditFinished`` that times the audit, reads the peak RSS, prints one
-  ``BENCH_RESULT {json}`` line and quits the app.
+- a hook on ``Services.auditStarted`` / ``auditFinished`` that times the audit, reads the peak RSS (the window's
+  and its exchange process's), prints one ``BENCH_RESULT {json}`` line and quits the app.
 
 The keychain is ``bench_keyring.BenchKeyring`` (PYTHON_KEYRING_BACKEND), filled through a pipe by the parent.
 """
@@ -65,6 +65,22 @@ def _watchdog(state: dict[str, Any], threshold_s: float) -> None:
             stalled_since = None
 
 
+def _child_peak_kb(services: Any) -> int:
+    """Peak RSS (VmHWM) of the app's exchange process, if it runs one: the app's memory is both processes'."""
+    executor = getattr(services.app.runtime, "_exchanges", None)
+    pid = getattr(executor, "pid", None)
+    if pid is None:
+        return 0
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def main(argv: list[str]) -> int:
     data_dir, timeout_s, endpoint_args = argv[0], float(argv[1]), argv[2:]
     from PySide6.QtCore import Qt, QTimer
@@ -109,6 +125,9 @@ def main(argv: list[str]) -> int:
             "cancelled": outcome.cancelled,
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "maxrss_at_start_kb": state["maxrss_at_start_kb"],
+            "child_maxrss_kb": _child_peak_kb(state["services"]),
+            # Where ccxt ran: with the exchange process it must never load in the window's own process.
+            "ccxt_in_gui": "ccxt" in sys.modules,
         }
         state["done"] = True
         sys.stdout.write("BENCH_RESULT " + json.dumps(state["result"]) + "\n")
@@ -122,6 +141,7 @@ def main(argv: list[str]) -> int:
         for w in QApplication.topLevelWidgets():
             services = getattr(w, "services", None)
             if services is not None and hasattr(services, "auditFinished"):
+                state["services"] = services
                 services.auditStarted.connect(on_started)
                 services.auditFinished.connect(on_finished)
                 state["hooked"] = True

@@ -31,7 +31,8 @@ Machines are noisy, so what can be is a ratio against a baseline measured in the
   (two frames at 60 Hz).
 - report: HTML, PDF, JSON and CSV of a 1,000-key vault (one report model, four renderers, files written); < 3 s.
 - scan: discovery over 100,000 small files (``build_benchmark_tree``); >= 20,000 files/s.
-- memory: peak RSS of the app after that audit against the bare window's; ratio <= 2.5.
+- memory: peak RSS of the app after that audit (the window's process plus its exchange process, peaks added)
+  against the bare window's; ratio <= 2.5.
 - workaround_*: what each performance workaround buys (keyhygiene/ui/workarounds.py): the app with that one turned
   off against the app with all of them, on what the workaround is for (gc_guard, switchinterval, warmup: gui_stall's
   longest gap; import_hook: startup); ratio without/with >= 1.1, else the workaround buys nothing and should go.
@@ -557,7 +558,8 @@ def bench_gui_stall(ctx: Context) -> Result:
                   f"longest gap of a 5 ms timer during the app's own audit of {a['keys']} keys "
                   f"({a['ticks']} ticks of {a['expected_ticks']} expected); that audit took {a['audit_s']:.2f} s "
                   f"= {a['audit_s'] / critical:.2f}x the critical path; checked {a['checked']}, "
-                  f"failures {a['failures']}, error {a['error']}")
+                  f"failures {a['failures']}, error {a['error']}; ccxt "
+                  f"{'loaded in the window process' if a.get('ccxt_in_gui') else 'only in the exchange process'}")
 
 
 # ---- what each performance workaround buys (keyhygiene/ui/workarounds.py) -------------------------------------------
@@ -600,10 +602,12 @@ def bench_workaround_import_hook(ctx: Context) -> Result:
 def bench_memory(ctx: Context) -> Result:
     a = ctx.app_audit()
     bare_kb = ctx.bare_maxrss_kb()
-    app_mb, bare_mb, start_mb = a["maxrss_kb"] / 1024, bare_kb / 1024, a["maxrss_at_start_kb"] / 1024
+    gui_mb, child_mb = a["maxrss_kb"] / 1024, a.get("child_maxrss_kb", 0) / 1024
+    app_mb, bare_mb, start_mb = gui_mb + child_mb, bare_kb / 1024, a["maxrss_at_start_kb"] / 1024
     return Result("memory", app_mb, "MB", app_mb / bare_mb, Target("<=", 2.5),
-                  f"app peak RSS {app_mb:.0f} MB after auditing {a['keys']} keys ({start_mb:.0f} MB when the audit "
-                  f"started) vs bare window {bare_mb:.0f} MB")
+                  f"app peak RSS {app_mb:.0f} MB after auditing {a['keys']} keys = window process {gui_mb:.0f} MB "
+                  f"({start_mb:.0f} MB when the audit started) + its exchange process {child_mb:.0f} MB (peaks "
+                  f"added: an upper bound) vs bare window {bare_mb:.0f} MB")
 
 
 def bench_report(ctx: Context) -> Result:

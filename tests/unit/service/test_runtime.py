@@ -77,3 +77,34 @@ def test_nothing_starts_until_used() -> None:
     rt = Runtime()
     assert not rt.running and rt._loop_ is None and rt._pool_ is None
     rt.close()
+
+
+def test_submit_never_waits_for_the_loop_to_start() -> None:
+    """The window's GUI thread submits the first coroutine: making the loop (importing asyncio, ~30 ms) happens on
+    the loop's own thread, and the submitted coroutine runs once it is there."""
+    gate = threading.Event()
+
+    class SlowStart(Runtime):
+        def _run(self) -> None:
+            gate.wait(10)  # a loop thread that takes its time to get going
+            super()._run()
+
+    async def answer() -> int:
+        return 42
+
+    rt = SlowStart()
+    try:
+        import time
+
+        t0 = time.monotonic()
+        fut = rt.submit(answer())
+        assert time.monotonic() - t0 < 1.0 and not fut.done()
+        early_cancelled = rt.submit(answer())
+        early_cancelled.cancel()
+        gate.set()
+        assert fut.result(5) == 42
+        assert early_cancelled.cancelled()
+        assert rt.run(answer(), timeout=5) == 42  # and straight to the running loop from then on
+    finally:
+        gate.set()
+        rt.close()
