@@ -180,6 +180,7 @@ class ExchangeProcess:
         self._heard: dict[int, float] = {}  # child pid -> when it last said anything
         self._reader: threading.Thread | None = None
         self.starts = 0
+        self.spawn_s = 0.0  # how long the last Popen took (it holds the GIL): for the benchmarks' detail
 
     # ---- the child ---------------------------------------------------------------------------------------------
     @property
@@ -201,14 +202,19 @@ class ExchangeProcess:
             proc = self._proc
             if proc is not None and proc.poll() is None:
                 return proc
+            t0 = time.perf_counter()
             try:
                 proc = subprocess.Popen(
                     self._command or worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                     env=worker_env(), close_fds=True,
-                    creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # no console flashing on Windows
+                    # Windows: no console window flashing up; below the window's priority (exchange_worker.py
+                    # lowers its own elsewhere).
+                    creationflags=(getattr(subprocess, "CREATE_NO_WINDOW", 0)
+                                   | getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)),
                 )
             except OSError as exc:
                 raise WorkerFailed(NOT_STARTED.format(why=redact.scrub(exc))) from None
+            self.spawn_s = time.perf_counter() - t0
             self._proc = proc
             self.starts += 1
             self._heard[proc.pid] = time.monotonic()

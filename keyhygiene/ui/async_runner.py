@@ -1,9 +1,10 @@
 """Qt side of the one asyncio loop (``service.runtime.Runtime``): coroutine outcomes as GUI-thread callbacks.
 
 The loop itself, on its background thread, belongs to the service layer; for the window, every ccxt client is
-created, used and closed in the service layer's exchange process, which the loop talks to. The GUI submits coroutines with ``submit``; their outcome comes back to the GUI thread through a
-queued Qt signal, so callbacks may touch widgets. Code running on the loop (e.g. an ``on_result`` callback of an
-audit) hands values to the GUI with ``call_in_gui``.
+created, used and closed in the service layer's exchange process, which the loop talks to. The GUI submits
+coroutines with ``submit``; their outcome comes back to the GUI thread through a queued Qt signal, so callbacks
+may touch widgets. Code running on the loop (e.g. an ``on_result`` callback of an audit) hands values to the GUI
+with ``call_in_gui``.
 """
 
 from __future__ import annotations

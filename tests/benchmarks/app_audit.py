@@ -65,6 +65,19 @@ def _watchdog(state: dict[str, Any], threshold_s: float) -> None:
             stalled_since = None
 
 
+def _child_cpu_s(services: Any) -> float:
+    """CPU seconds the app's exchange process used so far (user + system), for the line's detail."""
+    pid = getattr(getattr(services.app.runtime, "_exchanges", None), "pid", None)
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def _child_peak_kb(services: Any) -> int:
     """Peak RSS (VmHWM) of the app's exchange process, if it runs one: the app's memory is both processes'."""
     executor = getattr(services.app.runtime, "_exchanges", None)
@@ -91,12 +104,15 @@ def main(argv: list[str]) -> int:
 
     app = ensure_application()  # the app's own bootstrap; keyhygiene.app.run reuses this instance
     state: dict[str, Any] = {"last": None, "max_gap": 0.0, "ticks": 0, "started": None, "hooked": False,
-                             "result": None}
+                             "result": None, "long_gaps": []}
 
     def tick() -> None:
         now = time.perf_counter()
         if state["started"] is not None and state["result"] is None and state["last"] is not None:
-            state["max_gap"] = max(state["max_gap"], now - state["last"])
+            gap = now - state["last"]
+            state["max_gap"] = max(state["max_gap"], gap)
+            if gap > 0.02:  # for the line's detail: when in the audit the window missed a frame
+                state["long_gaps"].append((round(state["last"] - state["started"], 3), round(gap * 1000, 1)))
             state["ticks"] += 1
         state["last"] = now
 
@@ -113,6 +129,7 @@ def main(argv: list[str]) -> int:
         state["started"] = time.perf_counter()
         state["keys"] = len(ids)
         state["maxrss_at_start_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        state["cpu_at_start"] = time.process_time()
 
     def on_finished(outcome: Any) -> None:
         if state["result"] is not None or state["started"] is None:
@@ -126,6 +143,10 @@ def main(argv: list[str]) -> int:
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "maxrss_at_start_kb": state["maxrss_at_start_kb"],
             "child_maxrss_kb": _child_peak_kb(state["services"]),
+            "cpu_s": time.process_time() - state["cpu_at_start"],
+            "long_gaps": sorted(state["long_gaps"], key=lambda g: -g[1])[:5],
+            "child_cpu_s": _child_cpu_s(state["services"]),
+            "spawn_ms": getattr(state["services"].app.runtime._exchanges, "spawn_s", 0.0) * 1000,
             # Where ccxt ran: with the exchange process it must never load in the window's own process.
             "ccxt_in_gui": "ccxt" in sys.modules,
         }

@@ -559,7 +559,10 @@ def bench_gui_stall(ctx: Context) -> Result:
                   f"({a['ticks']} ticks of {a['expected_ticks']} expected); that audit took {a['audit_s']:.2f} s "
                   f"= {a['audit_s'] / critical:.2f}x the critical path; checked {a['checked']}, "
                   f"failures {a['failures']}, error {a['error']}; ccxt "
-                  f"{'loaded in the window process' if a.get('ccxt_in_gui') else 'only in the exchange process'}")
+                  f"{'loaded in the window process' if a.get('ccxt_in_gui') else 'only in the exchange process'}; "
+                  f"CPU during the audit: window process {a.get('cpu_s', 0):.2f} s, exchange process "
+                  f"{a.get('child_cpu_s', 0):.2f} s (started in {a.get('spawn_ms', 0):.0f} ms); gaps over 20 ms "
+                  f"(at s into the audit, ms): {a.get('long_gaps') or 'none'}")
 
 
 # ---- what each performance workaround buys (keyhygiene/ui/workarounds.py) -------------------------------------------
