@@ -1,10 +1,8 @@
 """Loading the exchange stack (ccxt, aiohttp, the TLS context) in one go, before the first request.
 
-ccxt.async_support imports every exchange it ships (~800 modules, 0.5-0.8 s of CPU). In the desktop app that
-runs on the asyncio thread, and while it runs every call the GUI thread makes into Python waits for the GIL,
-often behind a multi-millisecond unmarshal of a large module: a repaint then takes 100 ms or more. The app calls
-``load_exchange_stack`` at the start of an audit, after the window has drawn the audit's first state and before
-it asks for the next one, so the import overlaps nothing the user is looking at (tests/benchmarks, gui_stall).
+ccxt.async_support imports every exchange it ships (~800 modules, 0.5-0.8 s of CPU). The window never imports it
+in its own process any more: its exchange work runs in the exchange process (service/exchange_executor.py), which
+imports it there. ``InProcessExchanges.warm`` (the command line's executor) calls this.
 """
 
 from __future__ import annotations

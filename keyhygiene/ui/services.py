@@ -492,9 +492,8 @@ class Services(QObject):
     async def _audit_coro(self, key_ids: list[str] | None) -> None:
         """``App.audit_async`` on the runner's loop: it reads the keychain on a worker thread, inspects the keys
         concurrently, records each inspection and judges it; we show each verdict as it comes."""
-        # Now, while the window shows the queued keys and waits: not later, under the repaints of the first results.
-        if workarounds.enabled("warmup"):
-            self.app.load_exchange_stack()
+        # The exchange process starts now and loads ccxt while this loop reads the keychain (App.load_exchange_stack).
+        self.app.load_exchange_stack()
         import asyncio
 
         cancel = asyncio.Event()

@@ -4,7 +4,6 @@
 - ``gc_guard``: Python's cyclic collector runs on the GUI thread only, and freezes the long-lived heap
   (``ui/gc_guard.py``; also what keeps Qt objects from being destroyed on a worker thread);
 - ``switchinterval``: the GIL is handed back to the GUI thread within 20 us instead of 5 ms (``app.py``);
-- ``warmup``: the exchange stack is imported while the window shows the queued keys (``exchanges/warmup.py``);
 - ``import_hook``: PySide's import hook stops reading every imported module's source (``ui/pyside_import_hook.py``).
 
 Never set outside a benchmark.
@@ -15,7 +14,9 @@ from __future__ import annotations
 import os
 
 WITHOUT_ENV = "KEYHYGIENE_BENCH_WITHOUT"
-NAMES = ("gc_guard", "switchinterval", "warmup", "import_hook")
+NAMES = ("gc_guard", "switchinterval", "import_hook")
+# Gone: ``warmup`` (importing ccxt in the window's process before the first request). With ccxt in the exchange
+# process (service/exchange_executor.py) the window never imports it; its line measured 0.92-2.5, noise.
 
 
 def enabled(name: str) -> bool:

@@ -34,7 +34,7 @@ Machines are noisy, so what can be is a ratio against a baseline measured in the
 - memory: peak RSS of the app after that audit (the window's process plus its exchange process, peaks added)
   against the bare window's; ratio <= 2.5.
 - workaround_*: what each performance workaround buys (keyhygiene/ui/workarounds.py): the app with that one turned
-  off against the app with all of them, on what the workaround is for (gc_guard, switchinterval, warmup: gui_stall's
+  off against the app with all of them, on what the workaround is for (gc_guard, switchinterval: gui_stall's
   longest gap; import_hook: startup); ratio without/with >= 1.1, else the workaround buys nothing and should go.
 - team_keys_list: ``keyhygiene keys list`` over 1,000 keys in a team vault (a real OpenBao dev server on loopback,
   warm cache) against the local vault with the same keys, fresh processes, interleaved, median; ratio <= 2. The
@@ -589,10 +589,6 @@ def bench_workaround_switchinterval(ctx: Context) -> Result:
     return _stall_without(ctx, "switchinterval", "the 20 us GIL switch interval (app.py)")
 
 
-def bench_workaround_warmup(ctx: Context) -> Result:
-    return _stall_without(ctx, "warmup", "loading the exchange stack up front (exchanges/warmup.py)")
-
-
 def bench_workaround_import_hook(ctx: Context) -> Result:
     runs = ctx.startup_runs()
     with_ = _median([r["seconds"] for r in runs["app"]])
@@ -701,7 +697,6 @@ BENCHMARKS: dict[str, Callable[[Context], Result]] = {
     "memory": bench_memory,
     "workaround_gc_guard": bench_workaround_gc_guard,
     "workaround_switchinterval": bench_workaround_switchinterval,
-    "workaround_warmup": bench_workaround_warmup,
     "workaround_import_hook": bench_workaround_import_hook,
     "team_keys_list": bench_team_keys_list,
     "team_audit": bench_team_audit,
@@ -715,7 +710,7 @@ UNITS_AND_TARGETS: dict[str, tuple[str, Target | None, list[Check]]] = {  # for 
     "team_keys_list": ("s", Target("<=", 2), []),
     "team_audit": ("s", Target("<=", 1.25), []),
     **{f"workaround_{n}": ("s" if n == "import_hook" else "ms", WORKAROUND_TARGET, [])
-       for n in ("gc_guard", "switchinterval", "warmup", "import_hook")},
+       for n in ("gc_guard", "switchinterval", "import_hook")},
 }
 
 
