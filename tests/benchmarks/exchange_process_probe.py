@@ -1,14 +1,17 @@
 """Diagnosis (issue 21, item 3): does the exchange work stall the GUI thread less in its own process than on a thread?
 
     python tests/benchmarks/exchange_process_probe.py thread|process [ROUNDS]
+    python tests/benchmarks/exchange_process_probe.py once thread|process [KEYS]
 
 Not a benchmark line and not the app: a fixed GUI load next to the app's real exchange code, so that only where
 that code runs differs. The GUI thread runs a 5 ms probe timer and a 500-row table whose Python delegate paints
 every cell (as the app's does), with 20 rows changed every 50 ms. Meanwhile ``audit_runner.inspect_many`` audits
-200 keys over the 12 simulated exchanges (simulator in its own process, 200 ms latency, rate limits on), either
-on a thread of this process (``thread``: ccxt imported and run there, sharing the GIL with the GUI, as the app does
-now) or in a child process (``process``: credentials go to it over a pipe, results come back as JSON). Prints the
-longest gap of the probe and its 99th/95th percentiles. The switch interval is the app's (20 us).
+200 keys over the 12 simulated exchanges (simulator in its own process, 200 ms latency, rate limits on) through
+one of the app's exchange executors (service/exchange_executor.py), awaited on a loop thread of this process:
+``thread`` (``InProcessExchanges``: ccxt imported and run in this process, sharing the GIL with the GUI, as the
+window did before issue 21) or ``process`` (``ExchangeProcess``: the window's exchange process, credentials over its
+pipe). Prints the longest gap of the probe and its 99th/95th percentiles. The switch interval is the app's (20 us).
+``once MODE [KEYS]`` with PROBE_JSON=1 prints one JSON object (tests/gui/test_exchange_process_stall.py).
 """
 
 from __future__ import annotations
@@ -34,21 +37,7 @@ import workload  # noqa: E402
 ROWS, CHANGED, CHURN_MS, PROBE_MS, KEYS = 500, 20, 50, 5, 200
 
 
-def _child(endpoints: dict[str, str]) -> int:
-    """The exchange process: credentials on stdin (never argv), one JSON line of results on stdout."""
-    from keyhygiene.core.models import Credentials
-    from keyhygiene.exchanges.audit_runner import inspect_many
-
-    spec = json.loads(sys.stdin.read())
-    items = [(f"k{i}", ex, Credentials(**c)) for i, (ex, c) in enumerate(spec)]
-    t0 = time.perf_counter()
-    res = asyncio.run(inspect_many(items, endpoints=endpoints))
-    sys.stdout.write(json.dumps({"wall": time.perf_counter() - t0,
-                                 "ok": sum(1 for p in res.values() if p.status == "ok")}) + "\n")
-    return 0
-
-
-def measure(mode: str) -> dict[str, Any]:
+def measure(mode: str, n_keys: int = KEYS) -> dict[str, Any]:
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtGui import QStandardItem, QStandardItemModel
     from PySide6.QtWidgets import QApplication, QStyledItemDelegate, QTableView
@@ -92,26 +81,22 @@ def measure(mode: str) -> dict[str, Any]:
     churner.setInterval(CHURN_MS)
     churner.timeout.connect(churn)
     churner.start()
-    keys = workload.make_keys(KEYS)
+    keys = workload.make_keys(n_keys)
     result: dict[str, Any] = {}
     with workload.sim_process(keys, 0.2) as sim:
         def work() -> None:
-            try:
-                if mode == "thread":
-                    from keyhygiene.exchanges.audit_runner import inspect_many  # ccxt loads here, as in the app
+            # The app's two executors (service/exchange_executor.py) on a loop thread of this process, as the app
+            # runs them: "thread" imports ccxt and parses replies here, "process" in the app's exchange process.
+            from keyhygiene.service.exchange_executor import ExchangeProcess, InProcessExchanges
 
-                    items = [(f"k{i}", k.exchange, workload.creds_of(k)) for i, k in enumerate(keys)]
-                    t0 = time.perf_counter()
-                    res = asyncio.run(inspect_many(items, endpoints=sim.endpoints))
-                    result.update(wall=time.perf_counter() - t0,
-                                  ok=sum(1 for p in res.values() if p.status == "ok"))
-                else:
-                    spec = json.dumps([(k.exchange, {"api_key": k.api_key, "secret": k.secret,
-                                                     "passphrase": k.passphrase, "extra": k.extra}) for k in keys])
-                    out = subprocess.run([sys.executable, __file__, "child", json.dumps(sim.endpoints)], input=spec,
-                                         capture_output=True, text=True, env=workload.child_env(), check=True)
-                    result.update(json.loads(out.stdout.strip().splitlines()[-1]))
+            executor = InProcessExchanges() if mode == "thread" else ExchangeProcess()
+            try:
+                items = [(f"k{i}", k.exchange, workload.creds_of(k)) for i, k in enumerate(keys)]
+                t0 = time.perf_counter()
+                res = asyncio.run(executor.inspect_many(items, endpoints=sim.endpoints))
+                result.update(wall=time.perf_counter() - t0, ok=sum(1 for p in res.values() if p.status == "ok"))
             finally:
+                executor.close()
                 state["running"] = False
                 app.exit(0)
 
@@ -126,12 +111,10 @@ def measure(mode: str) -> dict[str, Any]:
     gaps = sorted(state["gaps"])
     return {"mode": mode, "max_ms": gaps[-1], "p99_ms": gaps[int(len(gaps) * 0.99)],
             "p95_ms": gaps[int(len(gaps) * 0.95)], "over_33": sum(1 for g in gaps if g > 33), "ticks": len(gaps),
-            "audit_s": result.get("wall"), "ok": result.get("ok")}
+            "audit_s": result.get("wall"), "ok": result.get("ok"), "keys": n_keys}
 
 
 def main(argv: list[str]) -> int:
-    if argv[0] == "child":
-        return _child(json.loads(argv[1]))
     rounds = int(argv[1]) if len(argv) > 1 else 1
     for _ in range(rounds):
         # A fresh process per round, so ccxt is imported anew each time in "thread" mode (as in a fresh app).
@@ -143,9 +126,12 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     if sys.argv[1] == "once":
-        r = measure(sys.argv[2])
+        r = measure(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else KEYS)
+        if os.environ.get("PROBE_JSON"):
+            print(json.dumps(r))
+            sys.exit(0)
         print(f"{r['mode']:<7} longest gap {r['max_ms']:6.1f} ms  p99 {r['p99_ms']:5.1f}  p95 {r['p95_ms']:5.1f}  "
               f"gaps over 33 ms {r['over_33']:3d} of {r['ticks']} ticks; audit {r['audit_s']:.2f} s, "
-              f"{r['ok']} of {KEYS} ok")
+              f"{r['ok']} of {r['keys']} ok")
         sys.exit(0)
     sys.exit(main(sys.argv[1:]))
