@@ -1,10 +1,11 @@
 """Where the exchange work runs: in this process, or in one child process that owns ccxt (issue 21, item 3).
 
-Both executors offer the same two coroutines, awaited on the runtime's loop:
+Both executors offer the same coroutines, awaited on the runtime's loop:
 
 - ``inspect_many(items, endpoints=, declared=, on_result=, cancel=)``: ``exchanges.audit_runner.inspect_many``
   (rate limits, per-IP budgets, concurrency), every key's profile handed to ``on_result`` as it arrives;
-- ``inspect(exchange, creds, endpoints=, declared_permissions=)``: one key, ``exchanges.inspect.inspect_key``.
+- ``inspect(exchange, creds, endpoints=, declared_permissions=)``: one key, ``exchanges.inspect.inspect_key``;
+- ``revoke(exchange, creds, endpoints=)``: the rotation's revoke step, ``exchanges.revoke.revoke_key``.
 
 ``InProcessExchanges`` runs that code on the calling loop (the command line: nothing to keep responsive, and a
 child would import ccxt a second time). ``ExchangeProcess`` runs the very same code in a child
@@ -106,6 +107,13 @@ class InProcessExchanges:
 
         return await inspect_key(exchange, creds, endpoints=endpoints or None,
                                  declared_permissions=declared_permissions)
+
+    async def revoke(self, exchange: str, creds: Credentials, *,
+                     endpoints: Mapping[str, str] | None = None) -> Any:
+        """The rotation's revoke step (``exchanges.revoke.revoke_key``)."""
+        from keyhygiene.exchanges.revoke import revoke_key
+
+        return await revoke_key(exchange, creds, endpoints=endpoints or None)
 
     def warm(self) -> None:
         """Import ccxt and the HTTP stack now (see ``exchanges/warmup.py``)."""
@@ -359,6 +367,18 @@ class ExchangeProcess:
         except WorkerFailed:
             return job.results[""]
         return profile if isinstance(profile, KeyProfile) else job.results[""]
+
+    async def revoke(self, exchange: str, creds: Credentials, *,
+                     endpoints: Mapping[str, str] | None = None) -> Any:
+        """The rotation's revoke step in the child. A child that died meanwhile leaves it unconfirmed: the
+        rotation then checks that the exchange rejects the old key before it deletes anything."""
+        from keyhygiene.exchanges.revoke import RevokeResult
+
+        job = self._new_job()
+        try:
+            return await self._run(job, ("revoke", job.id, exchange, creds, dict(endpoints or {})), None)
+        except WorkerFailed as exc:
+            return RevokeResult(supported=True, ok=False, message=str(exc), status=Status.ERROR)
 
     def close(self, timeout: float = STOP_GRACE_S) -> None:
         """Stop the child: closing its stdin tells it to cancel everything and exit; killed if it does not."""

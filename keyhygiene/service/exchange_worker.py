@@ -75,6 +75,10 @@ class Worker:
             _, job, exchange, creds, endpoints, declared = msg
             redact.remember(creds.secret_values())
             self._start(job, self._inspect(exchange, creds, endpoints, declared))
+        elif kind == "revoke":
+            _, job, exchange, creds, endpoints = msg
+            redact.remember(creds.secret_values())
+            self._start(job, self._revoke(exchange, creds, endpoints))
         elif kind == "cancel":
             event = self.cancels.get(msg[1])
             if event is not None:
@@ -110,6 +114,11 @@ class Worker:
         from keyhygiene.exchanges.inspect import inspect_key
 
         return await inspect_key(exchange, creds, endpoints=endpoints or None, declared_permissions=declared)
+
+    async def _revoke(self, exchange: str, creds: Any, endpoints: dict[str, str]) -> Any:
+        from keyhygiene.exchanges.revoke import revoke_key
+
+        return await revoke_key(exchange, creds, endpoints=endpoints or None)
 
     async def beat(self) -> None:
         """Tell the parent the loop is alive while there is work (it kills a child that falls silent)."""

@@ -19,15 +19,18 @@ if TYPE_CHECKING:
     from keyhygiene.core.rotation.flow import RotationFlow
     from keyhygiene.core.rotation.machine import Assessor, ExchangeOps, RevokeOutcome, RotationMachine
     from keyhygiene.core.service_info import ServiceInfo
+    from keyhygiene.service.exchange_executor import ExchangeExecutor
     from keyhygiene.store.vault import Vault
 
 VERIFY_TIMEOUT_S = 30 * 60  # core.rotation.flow.VERIFY_TIMEOUT_S (a test checks they agree)
 
 
 def exchange_ops(endpoints: Mapping[str, str] | None = None,
-                 key_page: Callable[[str], str | None] | None = None) -> ExchangeOps:
+                 key_page: Callable[[str], str | None] | None = None,
+                 executor: ExchangeExecutor | None = None) -> ExchangeOps:
     """The real exchange calls (ccxt through keyhygiene.exchanges), optionally pointed at a simulator. ``key_page``
-    replaces the exchanges' own API pages (the demo passes the simulator's page)."""
+    replaces the exchanges' own API pages (the demo passes the simulator's page). ``executor``: where they run
+    (the window passes its runtime's exchange process; default this process)."""
     from keyhygiene.core.rotation.machine import ExchangeOps
     from keyhygiene.exchanges.catalog import display_name, needs_passphrase
     from keyhygiene.exchanges.key_pages import key_page as exchange_key_page
@@ -35,15 +38,17 @@ def exchange_ops(endpoints: Mapping[str, str] | None = None,
 
     eps = dict(endpoints or {})
 
-    async def inspect(exchange: str, creds: Credentials, declared: list[str] | None) -> KeyProfile:
-        from keyhygiene.exchanges.inspect import inspect_key
+    if executor is None:
+        from keyhygiene.service.exchange_executor import InProcessExchanges
 
-        return await inspect_key(exchange, creds, endpoints=eps, declared_permissions=declared)
+        executor = InProcessExchanges()
+    run = executor
+
+    async def inspect(exchange: str, creds: Credentials, declared: list[str] | None) -> KeyProfile:
+        return await run.inspect(exchange, creds, endpoints=eps, declared_permissions=declared)
 
     async def revoke(exchange: str, creds: Credentials) -> RevokeOutcome:
-        from keyhygiene.exchanges.revoke import revoke_key
-
-        return await revoke_key(exchange, creds, endpoints=eps)
+        return await run.revoke(exchange, creds, endpoints=eps)
 
     return ExchangeOps(inspect=inspect, revoke=revoke, can_revoke=supports_api_revoke,
                        key_page=key_page or exchange_key_page, display_name=display_name,
@@ -86,15 +91,17 @@ def policy_assessor(vault: Vault) -> Assessor:
 
 def open_machine(vault: Vault, key_id: str, *, endpoints: Mapping[str, str] | None = None,
                  key_page: Callable[[str], str | None] | None = None, ops: ExchangeOps | None = None,
-                 hook: JournalHook | None = env_crash_hook, **kw: Any) -> RotationMachine:
-    """A machine for one key on the real collaborators (``ops`` replaces the exchange layer in tests)."""
+                 hook: JournalHook | None = env_crash_hook, executor: ExchangeExecutor | None = None,
+                 **kw: Any) -> RotationMachine:
+    """A machine for one key on the real collaborators (``ops`` replaces the exchange layer in tests; ``executor``
+    is where the exchange calls run, as for ``exchange_ops``)."""
     from keyhygiene.core.rotation.machine import RotationMachine
 
     try:
         services = registry_services()
     except Exception:  # noqa: BLE001 - a broken registry costs the checklist its IPs, not the rotation
         services = lambda _s: None  # noqa: E731
-    machine = RotationMachine(vault, key_id, ops or exchange_ops(endpoints, key_page), services=services,
+    machine = RotationMachine(vault, key_id, ops or exchange_ops(endpoints, key_page, executor), services=services,
                               assess=policy_assessor(vault), hook=hook, **kw)
     machine.load()
     return machine

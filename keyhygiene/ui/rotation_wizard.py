@@ -67,8 +67,11 @@ class RotationWizard(QDialog):
         if machine is None:
             from keyhygiene.service.rotation_session import open_machine
 
+            # The key test and the revoke run where the window's audit does: in the exchange process.
+            runtime = getattr(getattr(services, "app", None), "runtime", None)
             machine = open_machine(services.vault, key_id, endpoints=services.endpoints, ops=ops,
-                                   key_page=getattr(services, "key_page", None))
+                                   key_page=getattr(services, "key_page", None),
+                                   executor=runtime.exchanges if runtime is not None else None)
         self.m = machine
         self.flow = RotationFlow(machine, on_attempt=self._attempt_from_loop)
         self._view: View | None = None

@@ -207,3 +207,33 @@ def test_the_runtime_runs_exchanges_in_process_unless_told_otherwise() -> None:
         assert rt.exchanges.pid is None  # started at the first check, not when chosen
     finally:
         rt.close()
+
+
+def test_the_rotations_exchange_calls_run_in_the_child(worker) -> None:  # type: ignore[no-untyped-def]
+    """The wizard's key test and revoke (service.rotation_session.exchange_ops) through the window's executor."""
+    from keyhygiene.service.rotation_session import exchange_ops
+
+    key = make_key("bybit", permissions={"read", "spot_trade", "transfer"})
+    with run_simulator_in_thread(keys=[key], latency=0.01) as sim:
+        ops = exchange_ops(sim.endpoints, executor=worker)
+
+        async def go() -> tuple[KeyProfile, object, KeyProfile]:
+            before = await ops.inspect("bybit", creds_of(key), None)
+            revoked = await ops.revoke("bybit", creds_of(key))
+            after = await ops.inspect("bybit", creds_of(key), None)
+            return before, revoked, after
+
+        before, revoked, after = asyncio.run(go())
+    assert before.status == Status.OK and "transfer" in before.permissions
+    assert revoked.supported and revoked.ok, revoked.message  # type: ignore[attr-defined]
+    assert key.revoked and after.status == Status.INVALID_KEY
+    assert worker.starts == 1 and worker.pid is not None
+
+
+def test_a_revoke_whose_child_dies_is_not_confirmed() -> None:
+    ex = ExchangeProcess(command=[sys.executable, "-c", "import sys; sys.stdin.read(1)"])
+    try:
+        res = asyncio.run(ex.revoke("bybit", creds_of(make_key("bybit"))))
+    finally:
+        ex.close()
+    assert res.supported and not res.ok and "stopped unexpectedly" in res.message
