@@ -1,11 +1,13 @@
 """The audit use case: inspect stored keys concurrently, record what the exchanges said, and judge each key.
 
 One code path for every audit - all keys (``keyhygiene audit``, the window's audit) or some (the window's "check
-again"): ``audit_async`` runs on the runtime's loop, which owns the ccxt clients; ``run_audit`` is the same for
-synchronous callers. Each key's result is recorded in the inspection history and handed to ``on_result`` the moment
-its exchange answers, so one slow exchange delays only its own keys. A key whose secret cannot be read (missing, or
-a corrupt keychain entry) is judged on its last successful check and reported with the reason, never stops the
-others.
+again"): ``audit_async`` runs on the runtime's loop and hands the exchange work to an ``inspector`` - the
+runtime's exchange executor (``service/exchange_executor.py``: in this process for the command line, in the
+exchange process for the window); the keychain reads, the judging and the SQLite writes stay here. ``run_audit`` is
+the same for synchronous callers. Each key's result is recorded in the inspection history and handed to
+``on_result`` the moment its exchange answers, so one slow exchange delays only its own keys. A key whose secret
+cannot be read (missing, or a corrupt keychain entry) is judged on its last successful check and reported with the
+reason, never stops the others.
 """
 
 from __future__ import annotations
