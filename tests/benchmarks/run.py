@@ -81,6 +81,7 @@ FIRST_PAINT_ENV = "KEYHYGIENE_BENCH_FIRST_PAINT"  # keyhygiene.app.BENCH_FIRST_P
 WITHOUT_ENV = "KEYHYGIENE_BENCH_WITHOUT"  # keyhygiene.ui.workarounds.WITHOUT_ENV
 LATENCY_S = 0.2
 STALL_ROUNDS = 3  # audits by the real app behind gui_stall and each workaround line (median)
+STALL_WORKAROUNDS = ("gc_guard", "switchinterval")  # the workaround lines measured on gui_stall's audit
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ class Context:
     cfg: Config
     tmp: Path
     trace_stalls_ms: float | None = None
+    selected: tuple[str, ...] = ()  # the lines this run measures
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def once(self, key: str, fn: Callable[[], Any]) -> Any:
@@ -213,9 +215,14 @@ class Context:
         return 1 if self.cfg.quick else STALL_ROUNDS
 
     def app_audit(self, round_: int = 0, without: str = "") -> dict[str, Any]:
-        """One audit by the real app (``round_`` of ``stall_rounds``), with a workaround turned off or not."""
-        return self.once(f"app_audit{round_}-{without}",
-                         lambda: _audit_in_app(self, self.audit_keys(), without, round_))
+        """One audit by the real app (``round_`` of ``stall_rounds``), with a workaround turned off or not. A
+        round runs the app with all workarounds and then without each selected stall workaround in turn, so the
+        compared audits are interleaved (machine load drifts over a run)."""
+        key = f"app_audit{round_}-{without}"
+        if key not in self._cache:
+            for w in ["", *(n for n in STALL_WORKAROUNDS if f"workaround_{n}" in self.selected)]:
+                self.once(f"app_audit{round_}-{w}", lambda w=w: _audit_in_app(self, self.audit_keys(), w, round_))
+        return self.once(key, lambda: _audit_in_app(self, self.audit_keys(), without, round_))
 
     def app_audits(self, without: str = "") -> list[dict[str, Any]]:
         return [self.app_audit(i, without) for i in range(self.stall_rounds)]
@@ -749,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     tmp = Path(tempfile.mkdtemp(prefix="keyhygiene-bench-"))
     try:
-        ctx = Context(cfg, tmp, trace_stalls_ms=args.trace_stalls)
+        ctx = Context(cfg, tmp, trace_stalls_ms=args.trace_stalls, selected=tuple(names))
         for name in names:
             t = time.perf_counter()
             try:
