@@ -63,7 +63,7 @@ class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUse
     @classmethod
     def open(cls, paths: AppPaths, *, backend: keyring.backend.KeyringBackend | None = None,
              service_resolver: Callable[[str], str] | None = None, endpoints: Mapping[str, str] | None = None,
-             runtime: Runtime | None = None, offline_ok: bool = False) -> App:
+             runtime: Runtime | None = None, offline_ok: bool = False, refresh: bool = True) -> App:
         """The vault backend of ``paths`` (``service/backend.py``: the team vault when one is connected, else the
         local one); with a keyring ``backend`` (the demo's in-memory keychain) always the local vault."""
         if backend is not None:
@@ -71,8 +71,26 @@ class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUse
         else:
             from keyhygiene.service.backend import open_backend
 
-            vault = open_backend(paths, service_resolver, offline_ok=offline_ok)
+            vault = open_backend(paths, service_resolver, offline_ok=offline_ok, refresh=refresh)
         return cls(vault, runtime=runtime, endpoints=endpoints)
+
+    @property
+    def is_team(self) -> bool:
+        return self.vault.is_team
+
+    @property
+    def offline(self) -> Exception | None:
+        """Why the team vault's server cannot be used now (its cached metadata is shown read-only); else None."""
+        return self.vault.offline
+
+    def refresh_vault(self) -> Exception | None:
+        """The team vault: read the teammates' changes into the cache (network: a worker's job). Returns why the
+        server could not be used, None when it could; the local vault has nothing to refresh."""
+        if not self.vault.is_team:
+            return None
+        from keyhygiene.service.team import refresh_team
+
+        return refresh_team(self.vault)
 
     def close(self) -> None:
         """Stop the loop (cancelling what runs), drop queued work, close the vault."""

@@ -87,15 +87,27 @@ def stored_token(local: Vault) -> str | None:
 
 # ---- the backend seam (service/backend.py decides; this opens the team side) ------------------------------
 def open_team(local: Vault, raw: dict[str, Any], service_resolver: Callable[[str], str] | None = None,
-              *, offline_ok: bool = False) -> Vault:
-    """The team vault recorded in ``local``'s settings (``raw``); closes ``local``."""
+              *, offline_ok: bool = False, refresh: bool = True) -> Vault:
+    """The team vault recorded in ``local``'s settings (``raw``); closes ``local``. Without ``refresh`` it is
+    opened on its cache alone (no network call); ``refresh_team`` brings it up to date later."""
     paths = local.paths
+    missing: TeamUnavailable | None = None
     try:
         cfg = TeamConfig.from_json(raw)
-        token = _token_for(local, cfg)
+        try:
+            token = _token_for(local, cfg)
+        except TeamUnavailable as exc:
+            if not offline_ok:
+                raise
+            token, missing = "", exc  # no token: the cache can still be shown, read-only, with the reason
     finally:
         local.close()
     team = TeamVault(paths, cfg, token, service_resolver, refresh=False)
+    if missing is not None:
+        team.offline = missing
+        return team
+    if not refresh:
+        return team
     try:
         team.refresh()
     except TeamUnavailable as exc:
@@ -107,6 +119,22 @@ def open_team(local: Vault, raw: dict[str, Any], service_resolver: Callable[[str
         team.close()
         raise
     return team
+
+
+def refresh_team(vault: Vault) -> TeamUnavailable | None:
+    """Bring a team vault's cache up to date with the server; the reason when the server cannot be used (the
+    vault's ``offline`` is set to it, and cleared again once a refresh works). A local vault: nothing to do."""
+    if not isinstance(vault, TeamVault):
+        return None
+    if isinstance(vault.offline, TeamUnavailable) and not vault.client.has_token:
+        return vault.offline  # no token at all: only connecting again helps
+    try:
+        vault.refresh()
+    except TeamUnavailable as exc:
+        vault.offline = exc
+        return exc
+    vault.offline = None
+    return None
 
 
 def _token_for(local: Vault, cfg: TeamConfig) -> str:

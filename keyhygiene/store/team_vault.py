@@ -146,6 +146,7 @@ class TeamVault(Vault):
 
     db: _CacheDatabase
     repo: TeamRepository
+    is_team = True
 
     def __init__(
         self,

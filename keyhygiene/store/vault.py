@@ -99,6 +99,10 @@ class Vault:
     # Which exchanges exist and need a passphrase: ccxt's facts, handed in by the service (the store never imports
     # the exchange layer); a vault opened without them is lenient (``_LenientCatalog``).
     catalog: ExchangeCatalog = _LenientCatalog()
+    # The team vault (store/team_vault.py) says so, and why its server cannot be used now (its cache is then shown
+    # read-only); the local vault is never offline in that sense (a locked keychain is the keychain's status).
+    is_team = False
+    offline: Exception | None = None
 
     def __init__(
         self,

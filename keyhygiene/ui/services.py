@@ -90,6 +90,9 @@ class Services(QObject):
     prefsChanged = Signal()
     policyChanged = Signal()
     judged = Signal()  # the registry is loaded and every row carries its findings
+    # The team vault after a refresh from its server: None when it worked, else the reason (TeamUnavailable) the
+    # cached keys are shown read-only. The local vault never emits it.
+    backendChecked = Signal(object)
 
     def __init__(self, app: App, *, runner: AsyncRunner | None = None, pool: TaskPool | None = None,
                  defer_judging: bool = False, parent: QObject | None = None) -> None:
@@ -148,6 +151,35 @@ class Services(QObject):
     def vault(self) -> Any:
         """The app's vault, for the rotation wizard until its session is a service use case (issue 16, i17)."""
         return self.app.vault
+
+    @property
+    def offline(self) -> Exception | None:
+        """Why the team vault's server cannot be used now (changes are off); None when it can, or for local."""
+        return self.app.offline
+
+    def refresh_backend(self, on_done: Callable[[Exception | None], None] | None = None) -> bool:
+        """The team vault: read the server's changes into the cache on a worker, show the rows again, then emit
+        ``backendChecked``. False (nothing done) for the local vault, which has no server."""
+        if not self.app.is_team:
+            return False
+
+        def done(reason: Exception | None) -> None:
+            def told() -> None:
+                self.backendChecked.emit(reason)
+                if on_done is not None:
+                    on_done(reason)
+
+            if reason is None:
+                self.reload_in_background(told)  # a teammate's keys and changes appear
+            else:
+                told()
+
+        def failed(exc: BaseException) -> None:  # not the server's status: a bug or a broken cache; say so
+            log.error("could not refresh the team vault: %s", redact.scrub(exc))
+            done(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
+
+        self.pool.submit(self.app.refresh_vault, on_done=done, on_error=failed)
+        return True
 
     # ---- rows -----------------------------------------------------------------------------------------------
     def load_rows(self) -> list[KeyRow]:

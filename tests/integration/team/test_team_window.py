@@ -1,0 +1,99 @@
+"""The window on the team vault, as the app builds it (app.build_session): the cached keys first, the server's
+changes on a worker after; the server away, the cache read-only with the reason."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keyhygiene.app import Session, build_session
+from keyhygiene.core.models import Credentials
+from keyhygiene.paths import app_paths
+from keyhygiene.service import team
+from keyhygiene.store.memory_keyring import MemoryKeyring
+from keyhygiene.store.team_client import TeamReason, TeamUnavailable
+from tests.helpers.gui import WAIT_MS
+from tests.helpers.openbao import OpenBaoServer, running_openbao
+from tests.helpers.secrets_watch import register_secret, watch_dir
+
+
+def creds(n: int) -> Credentials:
+    c = Credentials(api_key=f"WINKEY{n:03d}{'x' * 14}", secret=f"WINSECRET{n:03d}{'y' * 14}")
+    register_secret(c.api_key, c.secret)
+    return c
+
+
+def connected(d: Path, server: OpenBaoServer, mount: str, token: str | None = None) -> Path:
+    watch_dir(d)
+    team.connect(app_paths(d), server.url, token or server.root_token, mount=mount)
+    with team.open_backend(app_paths(d)) as v:
+        v.repo.set_setting("ui.prefs", {"audit_on_start": False})  # tests decide when to audit
+    return d
+
+
+@pytest.fixture
+def own_server() -> Iterator[OpenBaoServer]:
+    """A server of this test's own: it gets stopped."""
+    with running_openbao() as server:
+        yield server
+
+
+@pytest.fixture
+def open_window(qapp: Any, qtbot: Any) -> Iterator[Callable[[Path], Session]]:
+    sessions: list[Session] = []
+
+    def start(d: Path) -> Session:
+        args = argparse.Namespace(demo=False, data_dir=str(d), endpoints={}, smoke_test=False, screenshot=None)
+        s = build_session(args, qapp)
+        sessions.append(s)
+        # Built without a network call: the window's first rows are the cache's.
+        s.first_rows = model_ids(s)  # type: ignore[attr-defined]
+        s.window.show()
+        return s
+
+    yield start
+    for s in sessions:
+        s.close()
+
+
+def model_ids(s: Session) -> list[str]:
+    return sorted(r.record.id for r in s.services.rows())
+
+
+def test_the_window_shows_the_cache_first_then_a_teammates_key(
+        tmp_path: Path, openbao: OpenBaoServer, team_mount: str, memory_keyring: MemoryKeyring,
+        open_window: Callable[[Path], Session], qtbot: Any) -> None:
+    mine = connected(tmp_path / "me", openbao, team_mount)
+    with team.open_backend(app_paths(mine)) as v:
+        first = v.add_key("binance", "mine", creds(1)).id
+    theirs = connected(tmp_path / "teammate", openbao, team_mount)
+    with team.open_backend(app_paths(theirs)) as v:
+        added = v.add_key("kraken", "theirs", creds(3)).id
+    s = open_window(mine)
+    assert s.service.is_team
+    assert s.first_rows == [first]  # the cache's: the teammate's key comes with the refresh after the first frame
+    with qtbot.waitSignal(s.services.backendChecked, timeout=WAIT_MS) as got:
+        pass
+    assert got.args == [None]
+    assert model_ids(s) == sorted([first, added])
+    qtbot.waitUntil(lambda: s.window.model.rowCount() == 2, timeout=WAIT_MS)
+
+
+def test_the_window_opens_on_the_cache_when_the_server_is_down(
+        tmp_path: Path, own_server: OpenBaoServer, memory_keyring: MemoryKeyring,
+        open_window: Callable[[Path], Session], qtbot: Any) -> None:
+    d = connected(tmp_path / "me", own_server, own_server.new_mount())
+    with team.open_backend(app_paths(d)) as v:
+        kid = v.add_key("binance", "cached", creds(2)).id
+    own_server.stop()
+    s = open_window(d)
+    assert s.first_rows == [kid]
+    with qtbot.waitSignal(s.services.backendChecked, timeout=WAIT_MS) as got:
+        pass
+    reason = got.args[0]
+    assert isinstance(reason, TeamUnavailable) and reason.reason is TeamReason.DOWN
+    assert s.services.offline is reason and model_ids(s) == [kid]
