@@ -27,6 +27,7 @@ from keyhygiene.service.reports import ReportUseCases
 from keyhygiene.service.runtime import Runtime
 from keyhygiene.service.scan import ScanUseCases
 from keyhygiene.service.summary import SummaryUseCases
+from keyhygiene.service.team_app import TeamUseCases
 from keyhygiene.store.vault import Vault
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def open_local_vault(paths: AppPaths, backend: keyring.backend.KeyringBackend | 
     return Vault(paths, backend=backend, service_resolver=service_resolver, catalog=catalog)
 
 
-class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUseCases):
+class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUseCases, TeamUseCases):
     """Every use case over one vault. Not thread-bound: each method may run on any thread, as the vault allows."""
 
     def __init__(self, vault: Vault, *, runtime: Runtime | None = None,

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials
+from keyhygiene.core.timeutil import iso
 from keyhygiene.paths import AppPaths
 from keyhygiene.service.backend import TEAM_SETTING, open_backend
 from keyhygiene.store.keychain import CURRENT, PENDING, KeychainError
@@ -166,6 +167,7 @@ class TeamStatus:
     token: dict[str, Any] | None = None
     keys: int | None = None
     cache: str | None = None
+    refreshed_at: str | None = None  # when the cache last matched the server (the window's "cache age")
 
     @property
     def usable(self) -> bool:
@@ -246,11 +248,33 @@ def status(paths: AppPaths, service_resolver: Callable[[str], str] | None = None
     try:
         with open_backend(paths, service_resolver) as team:
             st.keys = len(team.list_keys())
+            st.refreshed_at = _refreshed_at(team)
     except TeamUnavailable as exc:
+        st.refreshed_at = _cached_at(paths, cfg)
         return _failed(st, exc, info)
     st.state, st.reason, st.token = "available", TeamReason.OK.value, info
     st.message = _team_message(TeamReason.OK, cfg)
     return st
+
+
+def _refreshed_at(vault: Vault) -> str | None:
+    at = vault.refreshed_at() if isinstance(vault, TeamVault) else None
+    return iso(at) if at else None
+
+
+def _cached_at(paths: AppPaths, cfg: TeamConfig) -> str | None:
+    """When the cache of ``cfg`` last matched the server, read without a server (None: no cache yet)."""
+    if not TeamVault.cache_path(paths, cfg).is_file():
+        return None
+    from keyhygiene.store.database import Database
+    from keyhygiene.store.repository import Repository
+    from keyhygiene.store.team_vault import REFRESHED_SETTING
+
+    db = Database(TeamVault.cache_path(paths, cfg))
+    try:
+        return Repository(db).get_setting(REFRESHED_SETTING)
+    finally:
+        db.close()
 
 
 def _failed(st: TeamStatus, exc: TeamUnavailable, info: dict[str, Any] | None = None) -> TeamStatus:

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 META_SCHEMA = 1
 INSPECTIONS_KEPT = 20  # enough history for the rules that compare with earlier checks, bounded per document
 REFRESH_THREADS = 8
+REFRESHED_SETTING = "team.refreshed_at"  # in the cache: when it last matched the server (the window's "cached at")
 
 
 class ConcurrentChange(DatabaseError):
@@ -214,7 +215,12 @@ class TeamVault(Vault):
         rot_read = {k for k in rotations if index is None or k not in rot_seen or rot_versions.get(k) != rot_seen[k]}
         self._apply(set(ids), docs, rot_read)
         self.refreshed = True
+        self.repo.set_setting(REFRESHED_SETTING, iso(utcnow()))
         return len(ids)
+
+    def refreshed_at(self) -> datetime | None:
+        """When this cache last matched the server (None: never refreshed, e.g. a cache of an older version)."""
+        return parse_iso(self.repo.get_setting(REFRESHED_SETTING))
 
     def _list_meta(self) -> list[str]:
         import hvac.exceptions as hx

@@ -181,6 +181,39 @@ class Services(QObject):
         self.pool.submit(self.app.refresh_vault, on_done=done, on_error=failed)
         return True
 
+    def switch_backend(self, on_done: Callable[[], None] | None = None,
+                       on_error: Callable[[BaseException], None] | None = None) -> None:
+        """After a team connect or disconnect: open the backend the data dir names now (on a worker, from its
+        cache), make it the app's, and show its keys, policy and preferences; the team vault then refreshes from
+        its server (``refresh_backend``). The vault it replaces is closed on a worker."""
+        self.cancel_audit()
+
+        def swap(new: Any) -> None:
+            old = self.app.use_vault(new)
+            if self.registry is not None:
+                self._set_registry(self.registry)  # the new vault resolves service aliases as the old one did
+            self.policy = self.app.load_policy()
+            self.prefs = UiPrefs.from_dict(self.app.get_setting(PREFS_SETTING))
+            self._rows, self._changed_at = {}, {}
+            self.rowsReset.emit()
+            self.prefsChanged.emit()
+            self.pool.submit(old.close, on_error=lambda exc: log.warning("closing the previous vault: %s",
+                                                                          redact.scrub(exc)))
+
+            def shown() -> None:
+                self.policyChanged.emit()
+                self.check_keychain()  # the window's keychain line and banner: now this backend's
+                if not self.refresh_backend():
+                    self.backendChecked.emit(None)
+                if on_done is not None:
+                    on_done()
+
+            self.reload_in_background(shown)
+
+        self.pool.submit(self.app.open_current_backend, on_done=swap,
+                         on_error=on_error or (lambda exc: log.error("could not open the vault: %s",
+                                                                     redact.scrub(exc))))
+
     # ---- rows -----------------------------------------------------------------------------------------------
     def load_rows(self) -> list[KeyRow]:
         """Read every key and its latest inspection from SQLite (local: no network, no keychain), and judge each

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from PySide6.QtCore import Qt
+
 from keyhygiene.app import Session, build_session
 from keyhygiene.core.models import Credentials
 from keyhygiene.paths import app_paths
@@ -97,3 +99,73 @@ def test_the_window_opens_on_the_cache_when_the_server_is_down(
     reason = got.args[0]
     assert isinstance(reason, TeamUnavailable) and reason.reason is TeamReason.DOWN
     assert s.services.offline is reason and model_ids(s) == [kid]
+
+
+def test_settings_connects_and_disconnects_and_the_window_reopens(
+        tmp_path: Path, openbao: OpenBaoServer, team_mount: str, memory_keyring: MemoryKeyring,
+        open_window: Callable[[Path], Session], qtbot: Any) -> None:
+    teammate = connected(tmp_path / "teammate", openbao, team_mount)
+    with team.open_backend(app_paths(teammate)) as v:
+        theirs = v.add_key("binance", "the desk's key", creds(10)).id
+    d = tmp_path / "me"
+    watch_dir(d)
+    from keyhygiene.store.vault import Vault
+
+    with Vault(app_paths(d)) as local:
+        mine = local.add_key("kraken", "my own key", creds(11)).id
+        local.repo.set_setting("ui.prefs", {"audit_on_start": False})
+    s = open_window(d)
+    assert not s.service.is_team and s.first_rows == [mine]
+    qtbot.waitUntil(lambda: s.window._built, timeout=WAIT_MS)
+    dlg = s.window.open_settings()
+    page = dlg.team_page
+    dlg.tabs.setCurrentWidget(page)
+    assert page.fields["state"].text().startswith("Not connected")
+    assert not page.disconnect_button.isVisible()
+    page.url.setText(openbao.url)
+    page.mount.setText(team_mount)
+    page.token.setText(openbao.root_token)
+    with qtbot.waitSignal(page.switched, timeout=WAIT_MS) as got:
+        qtbot.mouseClick(page.connect_button, Qt.MouseButton.LeftButton)
+        assert page.token.text() == ""  # handed to the service, wiped from the field at once
+        assert page.busy and page.progress.isVisible()
+    assert got.args == [True]
+    assert s.service.is_team and model_ids(s) == [theirs]
+    qtbot.waitUntil(lambda: s.window.model.rowCount() == 1, timeout=WAIT_MS)
+    assert page.fields["server"].text() == openbao.url and page.fields["mount"].text() == team_mount
+    assert page.fields["role"].text().startswith("root") and page.fields["keys"].text() == "1"
+    assert page.fields["cache"].text().startswith("Just now")
+    assert page.disconnect_button.isVisible() and not page.busy
+    ini = (d / "ui.ini").read_text() if (d / "ui.ini").exists() else ""
+    assert openbao.root_token not in ini
+    dlg.resize(640, 760)
+    qtbot.wait(100)  # the layout and the focus ring settle, as they do on screen
+    dlg.grab().save("/work/shots/i22-settings-team-connected.png")
+
+    with qtbot.waitSignal(page.switched, timeout=WAIT_MS) as got:
+        qtbot.mouseClick(page.disconnect_button, Qt.MouseButton.LeftButton)
+    assert got.args == [False]
+    assert not s.service.is_team and model_ids(s) == [mine]
+    assert page.fields["state"].text().startswith("Not connected")
+    assert not team.status(app_paths(d)).connected
+
+
+def test_settings_says_why_a_connect_failed_and_keeps_nothing(
+        tmp_path: Path, openbao: OpenBaoServer, memory_keyring: MemoryKeyring,
+        open_window: Callable[[Path], Session], qtbot: Any) -> None:
+    d = tmp_path / "me"
+    watch_dir(d)
+    s = open_window(d)
+    dlg = s.window.open_settings()
+    page = dlg.team_page
+    dlg.tabs.setCurrentWidget(page)
+    page.url.setText(openbao.url)
+    page.mount.setText("no-such-mount")
+    page.token.setText(openbao.root_token)
+    qtbot.mouseClick(page.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)
+    assert page.banner.isVisible() and "KV version 2" in page.banner._text.text()
+    assert not s.service.is_team and not team.status(app_paths(d)).connected
+    dlg.resize(640, 760)
+    qtbot.wait(100)  # the layout and the focus ring settle, as they do on screen
+    dlg.grab().save("/work/shots/i22-settings-team-error.png")
