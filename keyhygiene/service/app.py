@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from keyhygiene.core.models import Credentials, KeyProfile
@@ -83,6 +84,10 @@ class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUse
     def offline(self) -> Exception | None:
         """Why the team vault's server cannot be used now (its cached metadata is shown read-only); else None."""
         return self.vault.offline
+
+    def cache_refreshed_at(self) -> datetime | None:
+        """When the team vault's cache last matched its server (what the window says it shows); None for local."""
+        return self.vault.refreshed_at() if self.vault.is_team else None  # type: ignore[attr-defined]
 
     def refresh_vault(self) -> Exception | None:
         """The team vault: read the teammates' changes into the cache (network: a worker's job). Returns why the

@@ -118,6 +118,7 @@ class Services(QObject):
         self.policy = app.load_policy()
         self.prefs = UiPrefs.from_dict(app.get_setting(PREFS_SETTING))
         self.keychain_status: KeychainStatus | None = None
+        self.cache_refreshed_at: datetime | None = None  # the team vault's, as of its last refresh_backend
         self._rows: dict[str, KeyRow] = {}
         # Each change of one row on the GUI thread (a refresh after a write, an audit verdict) gets a number, so a
         # reload that read the database before it cannot undo it when it lands (reload_in_background).
@@ -163,6 +164,14 @@ class Services(QObject):
         if not self.app.is_team:
             return False
 
+        def refresh() -> tuple[Exception | None, datetime | None]:
+            reason = self.app.refresh_vault()
+            return reason, self.app.cache_refreshed_at()
+
+        def refreshed(got: tuple[Exception | None, datetime | None]) -> None:
+            self.cache_refreshed_at = got[1]
+            done(got[0])
+
         def done(reason: Exception | None) -> None:
             def told() -> None:
                 self.backendChecked.emit(reason)
@@ -178,7 +187,7 @@ class Services(QObject):
             log.error("could not refresh the team vault: %s", redact.scrub(exc))
             done(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
 
-        self.pool.submit(self.app.refresh_vault, on_done=done, on_error=failed)
+        self.pool.submit(refresh, on_done=refreshed, on_error=failed)
         return True
 
     def switch_backend(self, on_done: Callable[[], None] | None = None,

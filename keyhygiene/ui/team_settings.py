@@ -152,6 +152,7 @@ class TeamVaultPage(QWidget):
         lay.addLayout(prow)
         lay.addStretch(1)
         self._busy = False
+        self._checking: object | None = None
         self._set_busy(False)
         self.demo = demo
         if demo:
@@ -215,14 +216,28 @@ class TeamVaultPage(QWidget):
         if self._busy:
             return
         self._set_busy(True, "Asking the team vault\u2026")
+        self._checking = asked = object()  # a connect or disconnect meanwhile makes this answer stale
 
         def done(st: Any) -> None:
-            self._set_busy(False)
-            self.show_status(st)
+            if self._checking is asked:
+                self._checking = None
+                self._set_busy(False)
+                self.show_status(st)
 
-        self.services.pool.submit(self.services.app.team_status, on_done=done,
-                                  on_error=lambda exc: self._failed("Could not ask the team vault", exc),
-                                  context=self)
+        def failed(exc: BaseException) -> None:
+            if self._checking is asked:
+                self._checking = None
+                self._failed("Could not ask the team vault", exc)
+
+        self.services.pool.submit(self.services.app.team_status, on_done=done, on_error=failed, context=self)
+
+    def _take_over(self) -> bool:
+        """Connect and disconnect may start while a status check runs (its answer is then dropped), not while
+        another connect or disconnect does."""
+        if self._busy and self._checking is None:
+            return False
+        self._checking = None
+        return True
 
     def choose_ca(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(self, "The CA certificate of the team vault's server",
@@ -231,7 +246,7 @@ class TeamVaultPage(QWidget):
             self.ca_cert.setText(path)
 
     def connect_clicked(self) -> None:
-        if self._busy:
+        if not self._take_over():
             return
         url, mount, token = self.url.text().strip(), self.mount.text().strip(), self.token.text().strip()
         if not url:
@@ -259,7 +274,7 @@ class TeamVaultPage(QWidget):
                                   context=self)
 
     def disconnect(self) -> None:
-        if self._busy:
+        if not self._take_over():
             return
         self._set_busy(True, "Disconnecting\u2026")
         self.services.pool.submit(self.services.app.team_disconnect, on_done=lambda _cfg: self._reopen(False),

@@ -169,3 +169,100 @@ def test_settings_says_why_a_connect_failed_and_keeps_nothing(
     dlg.resize(640, 760)
     qtbot.wait(100)  # the layout and the focus ring settle, as they do on screen
     dlg.grab().save("/work/shots/i22-settings-team-error.png")
+
+
+def banner_text(s: Session) -> str:
+    b = s.window.team_banner
+    return f"{b._title.text()} | {b._text.text()}" if b.isVisible() else ""
+
+
+def test_server_stopped_mid_session_cache_read_only_with_banner(
+        tmp_path: Path, own_server: OpenBaoServer, memory_keyring: MemoryKeyring,
+        open_window: Callable[[Path], Session], qtbot: Any) -> None:
+    d = connected(tmp_path / "me", own_server, own_server.new_mount())
+    with team.open_backend(app_paths(d)) as v:
+        kid = v.add_key("binance", "desk key", creds(20)).id
+    s = open_window(d)
+    with qtbot.waitSignal(s.services.backendChecked, timeout=WAIT_MS) as got:
+        pass
+    assert got.args == [None] and getattr(s.window, "team_banner", None) is None  # online: no banner at all
+    s.window.select_key(kid)
+    assert s.window.act_edit.isEnabled() and s.window.act_remove.isEnabled()
+    own_server.stop()  # the server goes away while the window is open
+    with qtbot.waitSignal(s.services.backendChecked, timeout=WAIT_MS) as got:
+        s.services.refresh_backend()  # what Retry and the next start do
+    assert isinstance(got.args[0], TeamUnavailable)
+    text = banner_text(s)
+    assert text.startswith("Team vault unavailable: the server does not answer \u2014 showing what was cached at ")
+    assert "changes are off" in text and "does not answer" in text.split(" | ")[1]
+    assert model_ids(s) == [kid] and s.window.model.rowCount() == 1  # the cached keys stay on screen
+    s.window.select_key(kid)
+    for a in (s.window.act_add, s.window.act_edit, s.window.act_share, s.window.act_remove, s.window.act_rotate):
+        assert not a.isEnabled(), a.text()
+    assert s.window.act_copy_id.isEnabled()  # reading what is cached still works
+    # The detail pane's buttons and the shortcuts reach the same slots: refused there, with why.
+    for attempt in (lambda: s.window.open_edit_dialog(kid), lambda: s.window.confirm_remove(kid),
+                    lambda: s.window.rotate_key(kid), s.window.open_add_dialog):
+        assert attempt() is None
+        assert "Changes are off while the team vault is unavailable" in s.window.statusBar().currentMessage()
+    retry = [b for b in s.window.team_banner._buttons if b.text() == "Retry"]
+    assert retry
+    with qtbot.waitSignal(s.services.backendChecked, timeout=WAIT_MS):
+        qtbot.mouseClick(retry[0], Qt.MouseButton.LeftButton)
+    assert banner_text(s).startswith("Team vault unavailable")
+    s.window.resize(1200, 700)
+    qtbot.wait(100)
+    s.window.grab().save("/work/shots/i22-window-team-unavailable.png")
+
+
+def test_a_refused_token_then_a_new_one_from_settings_makes_the_window_writable_again(
+        tmp_path: Path, openbao: OpenBaoServer, team_mount: str, memory_keyring: MemoryKeyring,
+        open_window: Callable[[Path], Session], qtbot: Any) -> None:
+    token = openbao.client().auth.token.create(policies=["root"], ttl="1h")["auth"]["client_token"]
+    register_secret(token)
+    d = connected(tmp_path / "me", openbao, team_mount, token)
+    with team.open_backend(app_paths(d)) as v:
+        kid = v.add_key("binance", "desk key", creds(21)).id
+    openbao.client().auth.token.revoke(token)
+    s = open_window(d)
+    with qtbot.waitSignal(s.services.backendChecked, timeout=WAIT_MS):
+        pass
+    assert "the token was refused (expired or revoked)" in banner_text(s)
+    assert not s.window.act_add.isEnabled() and model_ids(s) == [kid]
+    dlg = s.window.open_settings()
+    page = dlg.team_page
+    page.url.setText(openbao.url)
+    page.mount.setText(team_mount)
+    page.token.setText(openbao.root_token)
+    with qtbot.waitSignal(page.switched, timeout=WAIT_MS):
+        page.connect_clicked()
+    qtbot.waitUntil(lambda: not s.window.team_banner.isVisible(), timeout=WAIT_MS)
+    s.window.select_key(kid)
+    assert s.window.act_edit.isEnabled() and s.services.offline is None
+
+
+def test_an_auditor_lists_and_reports_but_is_told_its_role_cannot_read_secrets(
+        tmp_path: Path, openbao: OpenBaoServer, team_mount: str, memory_keyring: MemoryKeyring,
+        open_window: Callable[[Path], Session], qtbot: Any) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from keyhygiene.service.team_policies import policy_hcl
+
+    admin = connected(tmp_path / "admin", openbao, team_mount)
+    with team.open_backend(app_paths(admin)) as v:
+        kid = v.add_key("binance", "desk key", creds(22)).id
+    token = openbao.token_with_policy(f"auditor-{team_mount}", policy_hcl("auditor", team_mount))
+    d = connected(tmp_path / "auditor", openbao, team_mount, token)
+    s = open_window(d)
+    with qtbot.waitSignal(s.services.backendChecked, timeout=WAIT_MS) as got:
+        pass
+    assert got.args == [None] and model_ids(s) == [kid]  # listing works
+    report = s.service.build_report()  # and reporting
+    assert [k.id for k in report.keys] == [kid]
+    s.window.select_key(kid)
+    s.window.copy_api_key(kid)
+    qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in s.window.open_dialogs()),
+                    timeout=WAIT_MS)
+    box = next(w for w in s.window.open_dialogs() if isinstance(w, QMessageBox))
+    assert "your role cannot read secrets" in box.text()
+    box.close()
