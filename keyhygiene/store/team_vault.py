@@ -177,6 +177,7 @@ class TeamVault(Vault):
         self._pending: dict[Future[None], str] = {}
         self._bumps: dict[str, tuple[int, int]] = {}  # key id -> (version our copy was, version with our inspection)
         self._bumps_lock = threading.Lock()
+        self._local: Repository | None = None  # the local database, for this machine's settings (opened on use)
         self.secrets = TeamSecretStore(self.client)  # type: ignore[assignment]
         self.index = TeamIndex(self.client)
         self.journal = TeamJournal(self.client, self.index)
@@ -448,7 +449,27 @@ class TeamVault(Vault):
         if self._publisher is not None:
             self._publisher.shutdown(wait=True)
             self._publisher = None
+        with self._bumps_lock:
+            local, self._local = self._local, None
+        if local is not None:
+            local.db.close()
         super().close()
+
+    # ---- this machine's settings ------------------------------------------------------------------------------
+    # The window's preferences and the policy are this machine's, as with the local vault: kept in the local
+    # database, not in the cache, so a deleted cache or a disconnect loses none of them and the window keeps them
+    # when it switches backends. (The cache's own bookkeeping, REFRESHED_SETTING, stays in the cache.)
+    def _local_settings(self) -> Repository:
+        with self._bumps_lock:
+            if self._local is None:
+                self._local = Repository(Database(self.paths.database))
+            return self._local
+
+    def get_setting(self, name: str, default: Any = None) -> Any:
+        return self._local_settings().get_setting(name, default)
+
+    def set_setting(self, name: str, value: Any) -> None:
+        self._local_settings().set_setting(name, value)
 
     def credentials_many(self, key_ids: Sequence[str]) -> dict[str, Credentials | None | KeychainCorrupt]:
         """In parallel: each read is two round trips to the server, and an audit reads every key's."""

@@ -33,7 +33,7 @@ def connected(d: Path, server: OpenBaoServer, mount: str, token: str | None = No
     watch_dir(d)
     team.connect(app_paths(d), server.url, token or server.root_token, mount=mount)
     with team.open_backend(app_paths(d)) as v:
-        v.repo.set_setting("ui.prefs", {"audit_on_start": False})  # tests decide when to audit
+        v.set_setting("ui.prefs", {"audit_on_start": False})  # tests decide when to audit
     return d
 
 
@@ -266,3 +266,28 @@ def test_an_auditor_lists_and_reports_but_is_told_its_role_cannot_read_secrets(
     box = next(w for w in s.window.open_dialogs() if isinstance(w, QMessageBox))
     assert "your role cannot read secrets" in box.text()
     box.close()
+
+
+def test_window_preferences_and_the_policy_stay_this_machines_across_backends(
+        tmp_path: Path, openbao: OpenBaoServer, team_mount: str, memory_keyring: MemoryKeyring) -> None:
+    """Kept in the local database, not in the team cache: a deleted cache or a disconnect loses none of them."""
+    from keyhygiene.core.policy import Policy
+    from keyhygiene.service.app import App
+    from keyhygiene.store.team_vault import TeamVault
+
+    d = tmp_path / "me"
+    watch_dir(d)
+    team.connect(app_paths(d), openbao.url, openbao.root_token, mount=team_mount)
+    with App.open(app_paths(d)) as app:
+        assert app.is_team
+        app.set_setting("ui.prefs", {"audit_on_start": False, "reveal_seconds": 9})
+        app.save_policy(Policy(max_age_days=45))
+        cache = TeamVault.cache_path(app_paths(d), app.vault.config)  # type: ignore[attr-defined]
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(cache) + suffix).unlink(missing_ok=True)
+    with App.open(app_paths(d)) as app:
+        assert app.get_setting("ui.prefs")["reveal_seconds"] == 9 and app.load_policy().max_age_days == 45
+    team.disconnect(app_paths(d))
+    with App.open(app_paths(d)) as app:
+        assert not app.is_team
+        assert app.get_setting("ui.prefs")["reveal_seconds"] == 9 and app.load_policy().max_age_days == 45
