@@ -291,3 +291,32 @@ def test_window_preferences_and_the_policy_stay_this_machines_across_backends(
     with App.open(app_paths(d)) as app:
         assert not app.is_team
         assert app.get_setting("ui.prefs")["reveal_seconds"] == 9 and app.load_policy().max_age_days == 45
+
+
+def test_the_team_vault_tab_is_keyboard_accessible(
+        tmp_path: Path, memory_keyring: MemoryKeyring, open_window: Callable[[Path], Session], qtbot: Any) -> None:
+    from PySide6.QtWidgets import QApplication, QFormLayout, QLabel
+
+    d = tmp_path / "me"
+    watch_dir(d)
+    s = open_window(d)
+    dlg = s.window.open_settings()
+    page = dlg.team_page
+    dlg.tabs.setCurrentWidget(page)
+    page.url.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is page.url, timeout=WAIT_MS)
+    visited = []
+    for _ in range(5):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        visited.append(QApplication.focusWidget())
+    assert visited == [page.mount, page.token.edit, page.ca_cert, page.ca_button, page.connect_button]
+    # Every field has a label with a mnemonic that leads to it (Alt+U, Alt+M, Alt+T, Alt+C).
+    form = page.connect_box.layout()
+    assert isinstance(form, QFormLayout)
+    buddies = {}
+    for field in (page.url, page.mount, page.token, page.ca_cert):
+        label = next(w for w in page.connect_box.findChildren(QLabel) if w.buddy() in (field, page.token.edit)
+                     or (field is page.token and w.buddy() is page.token))
+        buddies[label.text()] = field
+    assert sorted(buddies) == ["&Mount", "&Token", "CA &certificate", "Server &URL"]
+    assert page.token.edit.echoMode() == page.token.edit.EchoMode.Password
