@@ -320,3 +320,66 @@ def test_the_team_vault_tab_is_keyboard_accessible(
         buddies[label.text()] = field
     assert sorted(buddies) == ["&Mount", "&Token", "CA &certificate", "Server &URL"]
     assert page.token.edit.echoMode() == page.token.edit.EchoMode.Password
+
+
+def test_the_team_window_paints_before_hvac_loads_then_refreshes(
+        tmp_path: Path, openbao: OpenBaoServer, team_mount: str, memory_keyring: MemoryKeyring) -> None:
+    """In a fresh process: the first frame shows the cache without importing hvac/requests (~120 ms) or asking the
+    server; the refresh after it loads them on a worker and brings the teammate's key."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    d = connected(tmp_path / "me", openbao, team_mount)
+    with team.open_backend(app_paths(d)) as v:
+        v.add_key("binance", "cached", creds(30))
+    teammate = connected(tmp_path / "teammate", openbao, team_mount)
+    with team.open_backend(app_paths(teammate)) as v:
+        v.add_key("kraken", "new on the server", creds(31))
+    script = textwrap.dedent(f"""
+        import argparse, json, sys, time
+        import keyring
+        from keyhygiene.store.memory_keyring import MemoryKeyring
+        keyring.set_keyring(MemoryKeyring())  # the token comes from BAO_TOKEN (a headless start)
+        from keyhygiene.app import build_session, ensure_application
+        app = ensure_application()
+        s = build_session(argparse.Namespace(demo=False, data_dir={str(d)!r}, endpoints={{}}, smoke_test=False,
+                                             screenshot=None), app)
+        out = {{"team": s.service.is_team, "rows_built": s.window.model.rowCount(),
+               "hvac_built": "hvac" in sys.modules}}
+        checked = []
+        from PySide6.QtCore import QEvent, QObject
+
+        class FirstPaint(QObject):  # the first frame itself (firstPainted follows it, with the workers started)
+            def eventFilter(self, _o, e):
+                if e.type() == QEvent.Type.Paint:
+                    out.setdefault("hvac_at_paint", "hvac" in sys.modules)
+                return False
+
+        probe = FirstPaint()
+        s.window.installEventFilter(probe)
+        s.services.backendChecked.connect(lambda r: checked.append(r))
+        s.window.show()
+        deadline = time.monotonic() + 30
+        while not checked and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+        deadline = time.monotonic() + 5
+        while s.window.model.rowCount() < 2 and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+        out.update(checked=[None if c is None else str(c) for c in checked], rows=s.window.model.rowCount())
+        s.close()
+        print(json.dumps(out))
+    """)
+    root = Path(__file__).resolve().parents[3]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KEYHYGIENE_", "VAULT_", "BAO_"))}
+    env.update(QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(root), BAO_TOKEN=openbao.root_token)
+    r = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out == {"team": True, "rows_built": 1, "hvac_built": False, "hvac_at_paint": False, "checked": [None],
+                   "rows": 2}
