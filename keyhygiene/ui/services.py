@@ -91,7 +91,7 @@ class Services(QObject):
     policyChanged = Signal()
     judged = Signal()  # the registry is loaded and every row carries its findings
     # The team vault after a refresh from its server: None when it worked, else the reason (TeamUnavailable) the
-    # cached keys are shown read-only. The local vault never emits it.
+    # cached keys are shown read-only. A local window emits it only after switching back from a team vault (None).
     backendChecked = Signal(object)
 
     def __init__(self, app: App, *, runner: AsyncRunner | None = None, pool: TaskPool | None = None,
@@ -197,12 +197,17 @@ class Services(QObject):
         its server (``refresh_backend``). The vault it replaces is closed on a worker."""
         self.cancel_audit()
 
-        def swap(new: Any) -> None:
+        def open_it() -> tuple[Any, Any, Any]:  # on a worker: the vault's files and its settings are SQLite reads
+            new = self.app.open_current_backend()
+            return new, core_bridge.load_policy(new), new.get_setting(PREFS_SETTING)
+
+        def swap(opened: tuple[Any, Any, Any]) -> None:
+            new, policy, prefs = opened
             old = self.app.use_vault(new)
             if self.registry is not None:
                 self._set_registry(self.registry)  # the new vault resolves service aliases as the old one did
-            self.policy = self.app.load_policy()
-            self.prefs = UiPrefs.from_dict(self.app.get_setting(PREFS_SETTING))
+            self.policy = policy
+            self.prefs = UiPrefs.from_dict(prefs)
             self._rows, self._changed_at = {}, {}
             self.rowsReset.emit()
             self.prefsChanged.emit()
@@ -219,7 +224,7 @@ class Services(QObject):
 
             self.reload_in_background(shown)
 
-        self.pool.submit(self.app.open_current_backend, on_done=swap,
+        self.pool.submit(open_it, on_done=swap,
                          on_error=on_error or (lambda exc: log.error("could not open the vault: %s",
                                                                      redact.scrub(exc))))
 
