@@ -54,11 +54,17 @@ def open_window(qapp: Any, qtbot: Any) -> Iterator[Callable[[Path], Session]]:
         sessions.append(s)
         # Built without a network call: the window's first rows are the cache's.
         s.first_rows = model_ids(s)  # type: ignore[attr-defined]
+        painted: list[bool] = []
+        s.painted = painted  # type: ignore[attr-defined]
+        s.window.firstPainted.connect(lambda: painted.append(True))
         s.window.show()
         return s
 
     yield start
     for s in sessions:
+        # Closed only after the first frame: its deferred work (keychain probe, judging) would otherwise start
+        # from the first-paint fallback timer after the pools were shut down, inside a later test.
+        qtbot.waitUntil(lambda s=s: bool(s.painted), timeout=WAIT_MS)  # type: ignore[attr-defined]
         s.close()
 
 
@@ -266,6 +272,17 @@ def test_an_auditor_lists_and_reports_but_is_told_its_role_cannot_read_secrets(
     box = next(w for w in s.window.open_dialogs() if isinstance(w, QMessageBox))
     assert "your role cannot read secrets" in box.text()
     box.close()
+    from keyhygiene.ui.widgets import Banner
+
+    wizard = s.window.rotate_key(kid)  # a rotation needs the secret: the wizard says why it cannot start
+    assert wizard is not None
+
+    def told() -> bool:
+        return any(b.isVisible() and "your role cannot read secrets" in b._text.text()
+                   for b in wizard.findChildren(Banner))
+
+    qtbot.waitUntil(told, timeout=WAIT_MS)
+    wizard.close()
 
 
 def test_window_preferences_and_the_policy_stay_this_machines_across_backends(
