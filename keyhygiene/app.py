@@ -27,7 +27,6 @@ MIN_SHOT = (1200, 750)
 SHOT_SIZE = (1400, 880)
 # tests/benchmarks/run.py (startup): when set, the wall-clock time the first frame was finished is written there.
 BENCH_FIRST_PAINT_ENV = "KEYHYGIENE_BENCH_FIRST_PAINT"
-GUI_SWITCH_INTERVAL_S = 0.00002
 
 
 def _err(message: str) -> None:
@@ -174,15 +173,10 @@ def run(args: argparse.Namespace) -> int:
 
     harden_process()  # idempotent: cli.main did it already unless the app was started some other way
     _headless_platform(args)
-    # Every paint calls into Python (the model's data(), the delegate) once per cell, and each call has to take the
-    # GIL back from the asyncio thread, which keeps it up to the switch interval (5 ms by default) while it parses
-    # exchange replies: a repaint then waited ~100 ms. At 20 us a hand-over costs ~10 us (measured: a 500-row
-    # table repaints in 23 ms instead of 92 ms next to a busy thread); the busy thread only pays when the GUI
-    # thread is actually waiting.
+    # No shorter GIL switch interval any more: ccxt parses replies in the exchange process, not on a thread here
+    # (service/exchange_executor.py); the 20 us interval measured 0.92-1.37x on gui_stall since (issue 21).
     from keyhygiene.ui import workarounds
 
-    if workarounds.enabled("switchinterval"):
-        sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     # The window collects garbage on the GUI thread itself (gc_guard.MainThreadGC, below). Switch the automatic
     # collector off already here, not once the window exists: start-up (PySide6's import, the window's modules,
     # 500 rows) otherwise runs ~70 collections before the first frame, over objects that live as long as the app

@@ -3,7 +3,6 @@
 
 - ``gc_guard``: Python's cyclic collector runs on the GUI thread only, and freezes the long-lived heap
   (``ui/gc_guard.py``; also what keeps Qt objects from being destroyed on a worker thread);
-- ``switchinterval``: the GIL is handed back to the GUI thread within 20 us instead of 5 ms (``app.py``);
 - ``import_hook``: PySide's import hook stops reading every imported module's source (``ui/pyside_import_hook.py``).
 
 Never set outside a benchmark.
@@ -14,9 +13,11 @@ from __future__ import annotations
 import os
 
 WITHOUT_ENV = "KEYHYGIENE_BENCH_WITHOUT"
-NAMES = ("gc_guard", "switchinterval", "import_hook")
-# Gone: ``warmup`` (importing ccxt in the window's process before the first request). With ccxt in the exchange
-# process (service/exchange_executor.py) the window never imports it; its line measured 0.92-2.5, noise.
+NAMES = ("gc_guard", "import_hook")
+# Gone with ccxt in the exchange process (service/exchange_executor.py; issue 21), measured by their lines:
+# ``warmup`` (importing ccxt in the window's process before the first request: the window never imports it now;
+# 0.92-2.5, noise) and ``switchinterval`` (a 20 us GIL switch interval: the window's process has little Python
+# work left beside the GUI thread; medians of 3 interleaved audits 1.16-1.29 at load 2-3, 0.92-1.19 at load 1-2).
 
 
 def enabled(name: str) -> bool:

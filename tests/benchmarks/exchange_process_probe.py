@@ -10,7 +10,7 @@ every cell (as the app's does), with 20 rows changed every 50 ms. Meanwhile ``au
 one of the app's exchange executors (service/exchange_executor.py), awaited on a loop thread of this process:
 ``thread`` (``InProcessExchanges``: ccxt imported and run in this process, sharing the GIL with the GUI, as the
 window did before issue 21) or ``process`` (``ExchangeProcess``: the window's exchange process, credentials over its
-pipe). Prints the longest gap of the probe and its 99th/95th percentiles. The switch interval is the app's (20 us).
+pipe). Prints the longest gap of the probe and its 99th/95th percentiles.
 ``once MODE [KEYS]`` with PROBE_JSON=1 prints one JSON object (tests/gui/test_exchange_process_stall.py).
 """
 
@@ -42,7 +42,6 @@ def measure(mode: str, n_keys: int = KEYS) -> dict[str, Any]:
     from PySide6.QtGui import QStandardItem, QStandardItemModel
     from PySide6.QtWidgets import QApplication, QStyledItemDelegate, QTableView
 
-    sys.setswitchinterval(0.00002)  # keyhygiene.app.GUI_SWITCH_INTERVAL_S
     app = QApplication.instance() or QApplication(sys.argv[:1])
     model = QStandardItemModel(ROWS, 8)
     for r in range(ROWS):

@@ -34,7 +34,7 @@ Machines are noisy, so what can be is a ratio against a baseline measured in the
 - memory: peak RSS of the app after that audit (the window's process plus its exchange process, peaks added)
   against the bare window's; ratio <= 2.5.
 - workaround_*: what each performance workaround buys (keyhygiene/ui/workarounds.py): the app with that one turned
-  off against the app with all of them, on what the workaround is for (gc_guard, switchinterval: gui_stall's
+  off against the app with all of them, on what the workaround is for (gc_guard: gui_stall's
   longest gap, medians of 3 audits each way; import_hook: startup); ratio without/with >= 1.1, else the workaround
   buys nothing and should go.
 - team_keys_list: ``keyhygiene keys list`` over 1,000 keys in a team vault (a real OpenBao dev server on loopback,
@@ -81,7 +81,7 @@ FIRST_PAINT_ENV = "KEYHYGIENE_BENCH_FIRST_PAINT"  # keyhygiene.app.BENCH_FIRST_P
 WITHOUT_ENV = "KEYHYGIENE_BENCH_WITHOUT"  # keyhygiene.ui.workarounds.WITHOUT_ENV
 LATENCY_S = 0.2
 STALL_ROUNDS = 3  # audits by the real app behind gui_stall and each workaround line (median)
-STALL_WORKAROUNDS = ("gc_guard", "switchinterval")  # the workaround lines measured on gui_stall's audit
+STALL_WORKAROUNDS = ("gc_guard",)  # the workaround lines measured on gui_stall's audit
 
 
 @dataclass(frozen=True)
@@ -610,10 +610,6 @@ def bench_workaround_gc_guard(ctx: Context) -> Result:
     return _stall_without(ctx, "gc_guard", "the GUI-thread collector and heap freezing (ui/gc_guard.py)")
 
 
-def bench_workaround_switchinterval(ctx: Context) -> Result:
-    return _stall_without(ctx, "switchinterval", "the 20 us GIL switch interval (app.py)")
-
-
 def bench_workaround_import_hook(ctx: Context) -> Result:
     runs = ctx.startup_runs()
     with_ = _median([r["seconds"] for r in runs["app"]])
@@ -721,7 +717,6 @@ BENCHMARKS: dict[str, Callable[[Context], Result]] = {
     "scan": bench_scan,
     "memory": bench_memory,
     "workaround_gc_guard": bench_workaround_gc_guard,
-    "workaround_switchinterval": bench_workaround_switchinterval,
     "workaround_import_hook": bench_workaround_import_hook,
     "team_keys_list": bench_team_keys_list,
     "team_audit": bench_team_audit,
@@ -735,7 +730,7 @@ UNITS_AND_TARGETS: dict[str, tuple[str, Target | None, list[Check]]] = {  # for 
     "team_keys_list": ("s", Target("<=", 2), []),
     "team_audit": ("s", Target("<=", 1.25), []),
     **{f"workaround_{n}": ("s" if n == "import_hook" else "ms", WORKAROUND_TARGET, [])
-       for n in ("gc_guard", "switchinterval", "import_hook")},
+       for n in ("gc_guard", "import_hook")},
 }
 
 
