@@ -175,15 +175,12 @@ def run(args: argparse.Namespace) -> int:
     _headless_platform(args)
     # No shorter GIL switch interval any more: ccxt parses replies in the exchange process, not on a thread here
     # (service/exchange_executor.py); the 20 us interval measured 0.92-1.37x on gui_stall since (issue 21).
-    from keyhygiene.ui import workarounds
-
     # The window collects garbage on the GUI thread itself (gc_guard.MainThreadGC, below). Switch the automatic
     # collector off already here, not once the window exists: start-up (PySide6's import, the window's modules,
     # 500 rows) otherwise runs ~70 collections before the first frame, over objects that live as long as the app
     # (measured: 13 ms of CPU on a busy 2-core machine, ~5% of the time to the first window).
     gc_was_enabled = gc.isenabled()
-    if workarounds.enabled("gc_guard"):
-        gc.disable()
+    gc.disable()
     session = None
     try:
         app = ensure_application()
@@ -200,9 +197,8 @@ def run(args: argparse.Namespace) -> int:
             gc.enable()  # no window, so no MainThreadGC to hand the collection to
     from keyhygiene.ui.gc_guard import MainThreadGC
 
-    gc_guard = MainThreadGC(restore_enabled=gc_was_enabled) if workarounds.enabled("gc_guard") else None
-    if gc_guard is not None:
-        _freeze_heap_when_loaded(session.services, gc_guard)
+    gc_guard = MainThreadGC(restore_enabled=gc_was_enabled)
+    _freeze_heap_when_loaded(session.services, gc_guard)
     try:
         return _run_session(session, args)
     finally:
@@ -210,8 +206,7 @@ def run(args: argparse.Namespace) -> int:
             _open_log_file(session.paths)  # a run that ended before its first frame keeps its early records too
         session.close()
         app.processEvents()
-        if gc_guard is not None:
-            gc_guard.stop()
+        gc_guard.stop()
 
 
 def _freeze_heap_when_loaded(services: Any, guard: Any) -> None:

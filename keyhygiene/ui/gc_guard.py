@@ -5,9 +5,11 @@ The collector runs on whichever thread happens to allocate when a threshold is c
 that references it), the object is destroyed on the wrong thread and Qt crashes later, at random. The usual cure
 for PySide/PyQt applications: switch automatic collection off and collect from a GUI-thread timer instead.
 
-A full collection walks every tracked object: once ccxt is loaded that is ~1.5 million of them and 50-65 ms during
-which the window cannot paint. ``freeze`` moves what exists at that moment (modules, classes, functions: things that
-live as long as the process) out of the collector's sight, so later collections only look at what is new.
+Always on in the window (not a benchmark-switchable workaround since issue 21: its stall benefit went with ccxt
+into the exchange process; what remains is the thread safety above). A full collection walks every tracked object:
+with ccxt loaded that was ~1.5 million of them and 50-65 ms during which the window could not paint. ``freeze``
+moves what exists at that moment (modules, classes, functions: things that live as long as the process) out of the
+collector's sight, so later collections only look at what is new.
 """
 
 from __future__ import annotations

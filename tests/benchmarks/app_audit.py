@@ -116,6 +116,21 @@ def main(argv: list[str]) -> int:
             state["ticks"] += 1
         state["last"] = now
 
+    # Diagnosis: every cyclic collection during the audit (generation, ms), on whichever thread ran it.
+    import gc
+
+    gc_start: dict[str, float] = {}
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_start["t"] = time.perf_counter()
+        elif state["started"] is not None and state["result"] is None and "t" in gc_start:
+            ms = (time.perf_counter() - gc_start["t"]) * 1000
+            if ms > 5:
+                state["gc_pauses"].append((info["generation"], round(ms, 1)))
+
+    gc.callbacks.append(on_gc)
+    state["gc_pauses"] = []
     probe = QTimer()
     probe.setTimerType(Qt.TimerType.PreciseTimer)
     probe.setInterval(PROBE_MS)
@@ -145,6 +160,7 @@ def main(argv: list[str]) -> int:
             "child_maxrss_kb": _child_peak_kb(state["services"]),
             "cpu_s": time.process_time() - state["cpu_at_start"],
             "long_gaps": sorted(state["long_gaps"], key=lambda g: -g[1])[:5],
+            "gc_pauses": sorted(state["gc_pauses"], key=lambda g: -g[1])[:5],
             "child_cpu_s": _child_cpu_s(state["services"]),
             "spawn_ms": getattr(state["services"].app.runtime._exchanges, "spawn_s", 0.0) * 1000,
             # Where ccxt ran: with the exchange process it must never load in the window's own process.

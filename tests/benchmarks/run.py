@@ -34,9 +34,9 @@ Machines are noisy, so what can be is a ratio against a baseline measured in the
 - memory: peak RSS of the app after that audit (the window's process plus its exchange process, peaks added)
   against the bare window's; ratio <= 2.5.
 - workaround_*: what each performance workaround buys (keyhygiene/ui/workarounds.py): the app with that one turned
-  off against the app with all of them, on what the workaround is for (gc_guard: gui_stall's
-  longest gap, medians of 3 audits each way; import_hook: startup); ratio without/with >= 1.1, else the workaround
-  buys nothing and should go.
+  off against the app with all of them, on what the workaround is for (import_hook: startup); ratio without/with
+  >= 1.1, else the workaround buys nothing and should go (issue 21 removed warmup and switchinterval: with ccxt in
+  the exchange process they bought nothing; gc_guard stays, always on, for thread safety).
 - team_keys_list: ``keyhygiene keys list`` over 1,000 keys in a team vault (a real OpenBao dev server on loopback,
   warm cache) against the local vault with the same keys, fresh processes, interleaved, median; ratio <= 2. The
   line also shows the cold figure (cache deleted: every key's metadata read from the server) (team_keys.py).
@@ -80,8 +80,7 @@ from bench_keyring import BACKEND_ENV_VALUE, FD_ENV, encode_entries  # noqa: E40
 FIRST_PAINT_ENV = "KEYHYGIENE_BENCH_FIRST_PAINT"  # keyhygiene.app.BENCH_FIRST_PAINT_ENV
 WITHOUT_ENV = "KEYHYGIENE_BENCH_WITHOUT"  # keyhygiene.ui.workarounds.WITHOUT_ENV
 LATENCY_S = 0.2
-STALL_ROUNDS = 3  # audits by the real app behind gui_stall and each workaround line (median)
-STALL_WORKAROUNDS = ("gc_guard",)  # the workaround lines measured on gui_stall's audit
+STALL_ROUNDS = 3  # audits by the real app behind gui_stall (median)
 
 
 @dataclass(frozen=True)
@@ -189,7 +188,6 @@ class Context:
     cfg: Config
     tmp: Path
     trace_stalls_ms: float | None = None
-    selected: tuple[str, ...] = ()  # the lines this run measures
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def once(self, key: str, fn: Callable[[], Any]) -> Any:
@@ -214,18 +212,12 @@ class Context:
     def stall_rounds(self) -> int:
         return 1 if self.cfg.quick else STALL_ROUNDS
 
-    def app_audit(self, round_: int = 0, without: str = "") -> dict[str, Any]:
-        """One audit by the real app (``round_`` of ``stall_rounds``), with a workaround turned off or not. A
-        round runs the app with all workarounds and then without each selected stall workaround in turn, so the
-        compared audits are interleaved (machine load drifts over a run)."""
-        key = f"app_audit{round_}-{without}"
-        if key not in self._cache:
-            for w in ["", *(n for n in STALL_WORKAROUNDS if f"workaround_{n}" in self.selected)]:
-                self.once(f"app_audit{round_}-{w}", lambda w=w: _audit_in_app(self, self.audit_keys(), w, round_))
-        return self.once(key, lambda: _audit_in_app(self, self.audit_keys(), without, round_))
+    def app_audit(self, round_: int = 0) -> dict[str, Any]:
+        """One audit by the real app (``round_`` of ``stall_rounds``)."""
+        return self.once(f"app_audit{round_}", lambda: _audit_in_app(self, self.audit_keys(), round_=round_))
 
-    def app_audits(self, without: str = "") -> list[dict[str, Any]]:
-        return [self.app_audit(i, without) for i in range(self.stall_rounds)]
+    def app_audits(self) -> list[dict[str, Any]]:
+        return [self.app_audit(i) for i in range(self.stall_rounds)]
 
     # -- startup --
     def startup_vault(self) -> StartupVault:
@@ -581,33 +573,14 @@ def bench_gui_stall(ctx: Context) -> Result:
                   f"{'loaded in the window process' if a.get('ccxt_in_gui') else 'only in the exchange process'}; "
                   f"CPU during the audit: window process {a.get('cpu_s', 0):.2f} s, exchange process "
                   f"{a.get('child_cpu_s', 0):.2f} s (started in {a.get('spawn_ms', 0):.0f} ms); gaps over 20 ms "
-                  f"(at s into the audit, ms): {a.get('long_gaps') or 'none'}")
+                  f"(at s into the audit, ms): {a.get('long_gaps') or 'none'}; collections over 5 ms "
+                  f"(generation, ms): {a.get('gc_pauses') or 'none'}")
 
 
 # ---- what each performance workaround buys (keyhygiene/ui/workarounds.py) -------------------------------------------
 # The app with one workaround turned off against the same app with all of them, on the measure the workaround is
 # for; ratio = without / with. A workaround whose ratio stays near 1 buys nothing here and should go.
 WORKAROUND_TARGET = Target(">=", 1.1)
-
-
-def _stall_without(ctx: Context, workaround: str, why: str) -> Result:
-    # Medians over the same number of audits on each side: one audit's longest gap is mostly whatever else the
-    # machine ran at that moment (a 2-core machine under load deschedules the whole app for 50-200 ms at times).
-    withs = [ctx.app_audit(i)["max_gap_ms"] for i in range(ctx.stall_rounds)]
-    runs = [ctx.app_audit(i, workaround) for i in range(ctx.stall_rounds)]
-    withouts = [r["max_gap_ms"] for r in runs]
-    with_, without = _median(withs), _median(withouts)
-    errors = sorted({str(r["error"]) for r in runs})
-    return Result(f"workaround_{workaround}", without, "ms", without / max(with_, 1e-3), WORKAROUND_TARGET,
-                  f"longest GUI-thread gap during the app's audit without {why}: median {without:.0f} ms "
-                  f"({'/'.join(f'{g:.0f}' for g in withouts)}), with it {with_:.0f} ms "
-                  f"({'/'.join(f'{g:.0f}' for g in withs)}); audit {_median([r['audit_s'] for r in runs]):.2f} s "
-                  f"without, {_median([ctx.app_audit(i)['audit_s'] for i in range(ctx.stall_rounds)]):.2f} s "
-                  f"with; error {', '.join(errors)}")
-
-
-def bench_workaround_gc_guard(ctx: Context) -> Result:
-    return _stall_without(ctx, "gc_guard", "the GUI-thread collector and heap freezing (ui/gc_guard.py)")
 
 
 def bench_workaround_import_hook(ctx: Context) -> Result:
@@ -716,7 +689,6 @@ BENCHMARKS: dict[str, Callable[[Context], Result]] = {
     "report": bench_report,
     "scan": bench_scan,
     "memory": bench_memory,
-    "workaround_gc_guard": bench_workaround_gc_guard,
     "workaround_import_hook": bench_workaround_import_hook,
     "team_keys_list": bench_team_keys_list,
     "team_audit": bench_team_audit,
@@ -729,8 +701,7 @@ UNITS_AND_TARGETS: dict[str, tuple[str, Target | None, list[Check]]] = {  # for 
     "memory": ("MB", Target("<=", 2.5), []),
     "team_keys_list": ("s", Target("<=", 2), []),
     "team_audit": ("s", Target("<=", 1.25), []),
-    **{f"workaround_{n}": ("s" if n == "import_hook" else "ms", WORKAROUND_TARGET, [])
-       for n in ("gc_guard", "import_hook")},
+    "workaround_import_hook": ("s", WORKAROUND_TARGET, []),
 }
 
 
@@ -751,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     tmp = Path(tempfile.mkdtemp(prefix="keyhygiene-bench-"))
     try:
-        ctx = Context(cfg, tmp, trace_stalls_ms=args.trace_stalls, selected=tuple(names))
+        ctx = Context(cfg, tmp, trace_stalls_ms=args.trace_stalls)
         for name in names:
             t = time.perf_counter()
             try:
