@@ -39,13 +39,12 @@ from keyhygiene.core import redact
 from keyhygiene.core.exchange_facts import display_name
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.service.types import KeychainStatus
-from keyhygiene.ui import core_bridge, focus_ring, icons, theme
+from keyhygiene.ui import core_bridge, icons, theme
 from keyhygiene.ui.clipboard import SecureClipboard
 from keyhygiene.ui.delegates import RENDER_BUDGET_S, CellDelegate
 from keyhygiene.ui.focus_regions import RegionCycler, toolbar_buttons
 from keyhygiene.ui.key_row import STATUS_LABELS, format_relative
 from keyhygiene.ui.key_table_model import KEY_ID_ROLE, ROW_ROLE, SCOPES, Col, KeyFilterProxyModel, KeyTableModel
-from keyhygiene.ui.reminders import ReminderCenter, collect
 from keyhygiene.ui.services import AuditOutcome, Services
 
 log = logging.getLogger(__name__)
@@ -119,14 +118,8 @@ class MainWindow(QMainWindow):
             lambda: self.toolbar, lambda: self.filter_edit, lambda: self.table,
             lambda: self.detail.widget() if getattr(self, "detail", None) is not None else None,
         ])
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            focus_ring.install(app)
         self.tray: Any = None
-
-        self.reminders = ReminderCenter(self._evaluate_reminders, self)
-        self.reminders.changed.connect(self._on_reminders_changed)
-        self.reminders.announce.connect(self._on_reminders_announce)
+        self.reminders: Any = None  # ReminderCenter, from finish_building: nothing to remind of before the findings
 
         services.rowsReset.connect(self._on_services_rows_reset)
         services.rowChanged.connect(self._on_services_row_changed)
@@ -162,6 +155,21 @@ class MainWindow(QMainWindow):
             return
         self._built = True
         self.cells.budget_s = RENDER_BUDGET_S
+        from keyhygiene.ui import focus_ring
+        from keyhygiene.ui.reminders import ReminderCenter
+
+        # The focus ring filters every event of the application: not while the first frame is painted.
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            focus_ring.install(app)
+        self.reminders = ReminderCenter(self._evaluate_reminders, self)
+        self.reminders.changed.connect(self._on_reminders_changed)
+        self.reminders.announce.connect(self._on_reminders_announce)
+        self.reminders.set_interval_hours(self.services.prefs.reminder_hours)
+        # The audit's heavy first step waits until the list shows the keys queued (keyhygiene.ui.callbacks); no
+        # audit starts before this. Not before the first frame: the viewport is of a class private to Qt, and
+        # handing it to Python makes PySide create every Python type of QtWidgets while it looks for that class.
+        self.services.after_list_painted.set_target(self.table.viewport())
         self._load_icons()
         self._make_welcome()
         self._make_banners()
@@ -319,14 +327,14 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.scope_combo)
         tb.addSeparator()
         tb.addAction(self.act_settings)
-        for a in tb.actions():
-            w = tb.widgetForAction(a)
-            if isinstance(w, QToolButton):
-                w.setAccessibleName(a.text().replace("&", "").rstrip("\u2026"))
         self.toolbar = tb
         self.addToolBar(tb)
         # Every toolbar action reachable by keyboard: its buttons take Tab focus, F6 jumps between regions.
         self.toolbar_buttons = toolbar_buttons(tb)
+        for b in self.toolbar_buttons:
+            a = b.defaultAction()
+            if a is not None:
+                b.setAccessibleName(a.text().replace("&", "").rstrip("\u2026"))
 
     def _make_central(self) -> None:
         self.stack = QStackedWidget(self)
@@ -368,8 +376,6 @@ class MainWindow(QMainWindow):
         # The first frame draws every cell it shows in full; the drawing budget applies from then on.
         self.cells.budget_s = float("inf")
         self.table.setItemDelegate(self.cells)
-        # The audit's heavy first step waits until the list shows the keys queued (keyhygiene.ui.callbacks).
-        self.services.after_list_painted.set_target(self.table.viewport())
         self.table.setIconSize(QSize(22, 22))
         self._default_widths()
         hh.setSectionResizeMode(Col.LABEL, QHeaderView.ResizeMode.Stretch)
@@ -758,6 +764,8 @@ class MainWindow(QMainWindow):
 
     # ---- reminders --------------------------------------------------------------------------------------------
     def _evaluate_reminders(self) -> list[Any]:
+        from keyhygiene.ui.reminders import collect
+
         return collect(self.services.rows())
 
     def _on_reminders_changed(self, reminders: list[Any]) -> None:
@@ -969,7 +977,8 @@ class MainWindow(QMainWindow):
     def _apply_prefs(self) -> None:
         p = self.services.prefs
         self.clipboard.clear_seconds = p.clipboard_clear_seconds
-        self.reminders.set_interval_hours(p.reminder_hours)
+        if self.reminders is not None:
+            self.reminders.set_interval_hours(p.reminder_hours)
         if p.reaudit_hours > 0:
             self._hours_to_reaudit = p.reaudit_hours
             self._reaudit.start()
@@ -984,7 +993,8 @@ class MainWindow(QMainWindow):
     def _on_services_policy_changed(self) -> None:
         self._apply_policy_to_model()
         self._reload_model()
-        self.reminders.refresh(announce=False)
+        if self.reminders is not None:
+            self.reminders.refresh(announce=False)
 
     def changeEvent(self, e: QEvent) -> None:
         if e.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
