@@ -13,7 +13,6 @@ SQLite; everything else keeps its place and its order on the GUI thread. Nothing
 from __future__ import annotations
 
 import gc
-import importlib
 import threading
 from collections.abc import Sequence
 
@@ -49,7 +48,7 @@ class Preload(threading.Thread):
     def run(self) -> None:
         try:
             for name in self._modules:
-                importlib.import_module(name)
+                __import__(name)  # the import statement's path, so -X importtime lists these as well
             from keyhygiene.cliutil import parse_endpoints
 
             self._endpoints = parse_endpoints(self._values)
@@ -79,9 +78,9 @@ def load_qt() -> bool:
     if workarounds.enabled("import_hook"):
         pyside_import_hook.use_fast_check()
     try:
-        importlib.import_module("PySide6.QtCore")
-        importlib.import_module("PySide6.QtGui")
-        importlib.import_module("PySide6.QtWidgets")
+        import PySide6.QtCore
+        import PySide6.QtGui
+        import PySide6.QtWidgets  # noqa: F401 - loaded for app.ensure_application
     except ImportError:
         return False
     return True
