@@ -46,9 +46,12 @@ class Preload(threading.Thread):
         self._error: BaseException | None = None
 
     def run(self) -> None:
-        try:
-            for name in self._modules:
+        for name in self._modules:
+            try:
                 __import__(name)  # the import statement's path, so -X importtime lists these as well
+            except Exception:  # noqa: BLE001, S112 - only a head start: the GUI thread imports it again where it
+                continue  # needs it, and fails there, with the traceback it always had
+        try:
             from keyhygiene.cliutil import parse_endpoints
 
             self._endpoints = parse_endpoints(self._values)

@@ -46,6 +46,14 @@ def test_what_the_worker_raises_is_raised_where_the_endpoints_are_asked_for() ->
         worker.endpoints()
 
 
+def test_a_module_that_fails_to_load_on_the_worker_fails_where_the_gui_thread_imports_it() -> None:
+    worker = Preload(["binance=http://127.0.0.1:9"], modules=("keyhygiene.no_such_module", "keyhygiene.paths"))
+    worker.start()
+    assert worker.endpoints() == {"binance": "http://127.0.0.1:9"}
+    with pytest.raises(ImportError):
+        __import__("keyhygiene.no_such_module")
+
+
 def test_every_preloaded_module_exists_and_is_free_of_qt() -> None:
     """A renamed module would only make the worker fail; a module with Qt in it would build Qt types off the
     GUI thread. Read from the source, as the layer test does."""
