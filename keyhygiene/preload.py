@@ -22,6 +22,7 @@ from collections.abc import Sequence
 FIRST_FRAME_MODULES: tuple[str, ...] = (
     "keyhygiene.cliutil",
     "keyhygiene.service.app",
+    "keyhygiene.service.backend",  # which vault to open (the team stack itself loads only for a team vault)
     "keyhygiene.service.exchange_info",
     "keyhygiene.exchanges.catalog",
     "keyhygiene.core.policy",
