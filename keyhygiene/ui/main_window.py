@@ -42,7 +42,6 @@ from keyhygiene.service.types import KeychainStatus
 from keyhygiene.ui import core_bridge, icons, theme
 from keyhygiene.ui.clipboard import SecureClipboard
 from keyhygiene.ui.delegates import RENDER_BUDGET_S, CellDelegate
-from keyhygiene.ui.focus_regions import RegionCycler, toolbar_buttons
 from keyhygiene.ui.key_row import STATUS_LABELS, format_relative
 from keyhygiene.ui.key_table_model import KEY_ID_ROLE, ROW_ROLE, SCOPES, Col, KeyFilterProxyModel, KeyTableModel
 from keyhygiene.ui.services import AuditOutcome, Services
@@ -114,10 +113,8 @@ class MainWindow(QMainWindow):
         self._make_toolbar()
         self._make_central()
         self._make_status_bar()
-        self.regions = RegionCycler(self, [
-            lambda: self.toolbar, lambda: self.filter_edit, lambda: self.table,
-            lambda: self.detail.widget() if getattr(self, "detail", None) is not None else None,
-        ])
+        self.regions: Any = None  # RegionCycler, from finish_building (no keyboard input before the first frame)
+        self.toolbar_buttons: list[QToolButton] = []
         self.tray: Any = None
         self.reminders: Any = None  # ReminderCenter, from finish_building: nothing to remind of before the findings
 
@@ -168,6 +165,7 @@ class MainWindow(QMainWindow):
         self.reminders.announce.connect(self._on_reminders_announce)
         self.reminders.set_interval_hours(self.services.prefs.reminder_hours)
         self.filter_edit.setClearButtonEnabled(True)
+        self._make_keyboard_regions()
         # The audit's heavy first step waits until the list shows the keys queued (keyhygiene.ui.callbacks); no
         # audit starts before this. Not before the first frame: the viewport is of a class private to Qt, and
         # handing it to Python makes PySide create every Python type of QtWidgets while it looks for that class.
@@ -332,12 +330,21 @@ class MainWindow(QMainWindow):
         tb.addAction(self.act_settings)
         self.toolbar = tb
         self.addToolBar(tb)
-        # Every toolbar action reachable by keyboard: its buttons take Tab focus, F6 jumps between regions.
-        self.toolbar_buttons = toolbar_buttons(tb)
+
+    def _make_keyboard_regions(self) -> None:
+        """Every toolbar action reachable by keyboard: its buttons take Tab focus (named for screen readers), F6
+        jumps between regions. Nothing of it shows: it comes with finish_building."""
+        from keyhygiene.ui.focus_regions import RegionCycler, toolbar_buttons
+
+        self.toolbar_buttons = toolbar_buttons(self.toolbar)
         for b in self.toolbar_buttons:
             a = b.defaultAction()
             if a is not None:
                 b.setAccessibleName(a.text().replace("&", "").rstrip("\u2026"))
+        self.regions = RegionCycler(self, [
+            lambda: self.toolbar, lambda: self.filter_edit, lambda: self.table,
+            lambda: self.detail.widget() if getattr(self, "detail", None) is not None else None,
+        ])
 
     def _make_central(self) -> None:
         self.stack = QStackedWidget(self)

@@ -27,7 +27,7 @@ def test_a_staged_window_lists_the_keys_first_and_builds_the_rest_after_its_firs
     assert w.windowIcon().isNull()
     blank = w.act_add.icon().cacheKey()  # a transparent stand-in keeps the toolbar's layout
     assert w.cells.budget_s == float("inf")  # the first frame draws every cell in full
-    assert not w.filter_edit.isClearButtonEnabled() and w.reminders is None
+    assert not w.filter_edit.isClearButtonEnabled() and w.reminders is None and w.regions is None
     strip_height = w.summary.minimumHeight()
     with qtbot.waitSignal(w.firstPainted, timeout=WAIT_MS):
         w.show()
@@ -39,7 +39,8 @@ def test_a_staged_window_lists_the_keys_first_and_builds_the_rest_after_its_firs
     assert "3 keys" in w.subline.text() or "3 key" in w.headline.text()
     assert not w.windowIcon().isNull() and w.act_add.icon().cacheKey() != blank
     assert w.cells.budget_s == RENDER_BUDGET_S
-    assert w.filter_edit.isClearButtonEnabled() and w.reminders is not None
+    assert w.filter_edit.isClearButtonEnabled() and w.reminders is not None and w.regions is not None
+    assert w.toolbar.widgetForAction(w.act_add) in w.toolbar_buttons
     assert w._page_layout.indexOf(w.keychain_banner) == 0 and not w.keychain_banner.isVisible()
     QApplication.processEvents()
     assert w.summary.height() >= strip_height

@@ -81,8 +81,8 @@ NOT_BEFORE_FIRST_FRAME = (
     "keyhygiene.exchanges.warmup", "keyhygiene.store.team_client",
     "keyhygiene.ui.detail_pane", "keyhygiene.ui.charts_widget", "keyhygiene.ui.reminders",
     "keyhygiene.ui.settings_dialog", "keyhygiene.ui.tray", "keyhygiene.ui.welcome_page", "keyhygiene.ui.widgets",
-    "keyhygiene.ui.focus_ring", "keyhygiene.ui.rotation_wizard", "keyhygiene.ui.export_dialog",
-    "keyhygiene.ui.scan_dialog", "keyhygiene.ui.report_pdf",
+    "keyhygiene.ui.focus_ring", "keyhygiene.ui.focus_regions", "keyhygiene.ui.rotation_wizard",
+    "keyhygiene.ui.export_dialog", "keyhygiene.ui.scan_dialog", "keyhygiene.ui.report_pdf",
 )
 
 
