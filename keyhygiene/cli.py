@@ -8,13 +8,15 @@ import logging
 import os
 import select
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from keyhygiene import __version__, exitcodes
+from keyhygiene.cliutil import UsageError, err, parse_endpoints
+from keyhygiene.commands import COMMAND_MODULES
+from keyhygiene.core import redact
 
-# Nothing from the domain at import: opening the window loads it on a worker while this thread loads Qt
-# (preload.py); a command imports what it needs when it runs.
 log = logging.getLogger(__name__)
 
 
@@ -88,8 +90,6 @@ def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
     _add_gui_flags(gui, suppress=True)
     gui.set_defaults(func=run_gui)
     if commands:
-        from keyhygiene.commands import COMMAND_MODULES
-
         for name in COMMAND_MODULES:
             importlib.import_module(name).register(sub, common)
     return parser
@@ -114,8 +114,6 @@ def run_gui(args: argparse.Namespace) -> int:
         app = importlib.import_module("keyhygiene.app")
     except ImportError as exc:
         if "PySide6" in str(exc):
-            from keyhygiene.cliutil import err
-
             err("the desktop app needs PySide6: pip install PySide6-Essentials")
             return exitcodes.USAGE
         raise
@@ -138,36 +136,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     protect_last_resort()
     args = parse_args(argv)
-    func = getattr(args, "func", None) or run_gui
     try:
-        args.endpoints = _endpoints(getattr(args, "endpoint", None), gui=func is run_gui)
-    except Exception as exc:
-        from keyhygiene.cliutil import UsageError, err
-
-        if not isinstance(exc, UsageError):
-            raise
+        args.endpoints = parse_endpoints(getattr(args, "endpoint", None))
+    except UsageError as exc:
         err(str(exc))
         return exitcodes.USAGE
+    func = getattr(args, "func", None) or run_gui
     try:
         return dispatch(func, args)
     finally:
         close_logging()
 
 
-def _endpoints(values: list[str] | None, *, gui: bool) -> dict[str, str]:
-    """``--endpoint``s parsed (UsageError when one is wrong). Opening the window, the domain modules load on a
-    worker meanwhile while this thread imports Qt (preload.py)."""
-    if gui:
-        from keyhygiene.preload import endpoints_while_loading_qt
-
-        return endpoints_while_loading_qt(values)
-    from keyhygiene.cliutil import parse_endpoints
-
-    return parse_endpoints(values)
-
-
 def dispatch(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
-    from keyhygiene.cliutil import UsageError, err
     from keyhygiene.core.rotation.journal import RotationInProgress
     from keyhygiene.service.types import DatabaseError, KeychainError, NotFound, ValidationError
 
@@ -229,11 +210,6 @@ def _stdout_gone() -> bool:
 def _unexpected() -> int:
     """Called inside an ``except`` block. Python's own handler would print the raw traceback, and exception texts
     can carry key material (a library echoing a request, a parser quoting its input): log and print it redacted."""
-    import traceback
-
-    from keyhygiene.cliutil import err
-    from keyhygiene.core import redact
-
     log.exception("unexpected error")
     sys.stderr.write(redact.scrub(traceback.format_exc()))
     err("unexpected error (a bug); the redacted details are above and in the log file")
