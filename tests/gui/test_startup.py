@@ -78,6 +78,7 @@ NOT_BEFORE_FIRST_FRAME = (
     "PySide6.QtSvg",
     "keyhygiene.commands.keys",  # the subcommands' parsers: opening the window builds only its own flags
     "keyhygiene.core.registry", "keyhygiene.core.rules", "keyhygiene.core.assessment",
+    "keyhygiene.core.rotation.journal",  # the keychain needs only the slots' names (core/rotation/slots.py)
     "keyhygiene.exchanges.warmup", "keyhygiene.store.team_client",
     "keyhygiene.ui.detail_pane", "keyhygiene.ui.charts_widget", "keyhygiene.ui.reminders",
     "keyhygiene.ui.settings_dialog", "keyhygiene.ui.tray", "keyhygiene.ui.welcome_page", "keyhygiene.ui.widgets",
