@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         vault, which shows the welcome page) gets it whole at once."""
         super().__init__(parent)
         self._built = False
+        self._steps: list[Any] | None = None  # finish_building's pieces not done yet
         self.services = services
         self.settings = settings
         self.demo = demo
@@ -148,10 +149,31 @@ class MainWindow(QMainWindow):
             self.finish_building()
 
     def finish_building(self) -> None:
-        """The parts the first frame can do without (see ``__init__``); idempotent."""
-        if self._built:
-            return
-        self._built = True
+        """The parts the first frame can do without (see ``__init__``), all at once; idempotent."""
+        steps = self._pending_steps()
+        while steps:
+            steps.pop(0)()
+
+    def _pending_steps(self) -> list[Any]:
+        """finish_building's pieces not done yet, in order (the same list until it is empty)."""
+        if self._steps is None:
+            self._steps = [] if self._built else [
+                self._finish_helpers, self._load_icons, self._finish_pages,
+                lambda: self._fill_summary(self.summary), self._make_detail, self._finish_done]
+        return self._steps
+
+    def _build_in_steps(self, then: Any) -> None:
+        """``finish_building`` one piece per turn of the event loop (a few ms each: the window answers in between
+        instead of being busy for the whole of it), then ``then``."""
+        steps = self._pending_steps()
+        if steps:
+            steps.pop(0)()
+        if steps:
+            QTimer.singleShot(0, lambda: self._build_in_steps(then))
+        else:
+            then()
+
+    def _finish_helpers(self) -> None:
         self.cells.budget_s = RENDER_BUDGET_S
         from keyhygiene.ui import focus_ring
         from keyhygiene.ui.reminders import ReminderCenter
@@ -170,11 +192,13 @@ class MainWindow(QMainWindow):
         # audit starts before this. Not before the first frame: the viewport is of a class private to Qt, and
         # handing it to Python makes PySide create every Python type of QtWidgets while it looks for that class.
         self.services.after_list_painted.set_target(self.table.viewport())
-        self._load_icons()
+
+    def _finish_pages(self) -> None:
         self._make_welcome()
         self._make_banners()
-        self._fill_summary(self.summary)
-        self._make_detail()
+
+    def _finish_done(self) -> None:
+        self._built = True
         self._update_summary()
         self._update_page()
         self._on_table_selection_changed(QItemSelection(), QItemSelection())
@@ -1122,8 +1146,13 @@ class MainWindow(QMainWindow):
         if self._first_paint_probe is not None:
             self.removeEventFilter(self._first_paint_probe)
             self._first_paint_probe = None
-        self.finish_building()
+        self._build_in_steps(self._after_building)
+
+    def _after_building(self) -> None:
         self.services.check_keychain()
+        QTimer.singleShot(0, self._make_tray_then_judge)
+
+    def _make_tray_then_judge(self) -> None:
         from keyhygiene.ui.tray import Tray, tray_available
 
         if tray_available():
