@@ -59,3 +59,22 @@ def test_a_staged_window_over_an_empty_vault_is_built_whole(gui_services, data_d
     qtbot.addWidget(w)
     assert w.stack.currentIndex() == WELCOME_PAGE and hasattr(w, "detail")
     w.close()
+
+
+def test_after_the_first_frame_the_rest_is_built_one_piece_per_turn_of_the_event_loop(  # type: ignore[no-untyped-def]
+        vault, gui_services, data_dir, qtbot) -> None:
+    """The window answers between the pieces (issue 21: nothing blocks the GUI thread for long after the first frame
+    either); finish_building() called meanwhile does the rest at once, and the pieces are not done twice."""
+    store(vault, make_key("binance"), "Key", purpose="bot")
+    gui_services.load_rows()
+    w = MainWindow(gui_services, settings=QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat),
+                   staged=True)
+    qtbot.addWidget(w)
+    done: list[bool] = []
+    w._build_in_steps(lambda: done.append(True))
+    assert w.reminders is not None and not hasattr(w, "welcome") and not done  # one piece, the rest queued
+    qtbot.waitUntil(lambda: bool(done), timeout=WAIT_MS)
+    assert done == [True] and hasattr(w, "detail") and w.stack.count() == 2
+    w.finish_building()  # nothing left
+    assert w.stack.count() == 2
+    w.close()
