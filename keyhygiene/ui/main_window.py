@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
         if steps:
             steps.pop(0)()
         if steps:
-            QTimer.singleShot(0, lambda: self._build_in_steps(then))
+            QTimer.singleShot(0, self, lambda: self._build_in_steps(then))  # not once the window is gone
         else:
             then()
 
@@ -1150,7 +1150,7 @@ class MainWindow(QMainWindow):
 
     def _after_building(self) -> None:
         self.services.check_keychain()
-        QTimer.singleShot(0, self._make_tray_then_judge)
+        QTimer.singleShot(0, self, self._make_tray_then_judge)
 
     def _make_tray_then_judge(self) -> None:
         from keyhygiene.ui.tray import Tray, tray_available
