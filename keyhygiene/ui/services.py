@@ -3,13 +3,16 @@ callbacks, and the rows the key list shows.
 
 Widgets hold key ids and ``KeyRow`` snapshots, never secrets. Every use case is the service's; this module only
 decides where it runs: blocking calls (keychain, slow SQLite work) on the task pool, exchange calls on the asyncio
-runner, both reporting back on the GUI thread. Local metadata is read on the calling thread at startup: it is what
-lets the window paint before anything else has loaded.
+runner, both reporting back on the GUI thread. Local metadata is read on the calling thread once, at startup
+(``load_rows``, with the policy and preferences): it is what lets the window paint before anything else has loaded.
+After that no SQLite read or write runs on the GUI thread (issue 21): a row is read again on a worker, together with
+the write that changed it, and shown when it lands; history, open rotations and settings writes go the same way.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
@@ -24,7 +27,7 @@ from keyhygiene.service.app import App
 from keyhygiene.service.types import KeychainError, KeychainStatus, ServiceRef
 from keyhygiene.ui import core_bridge, pyside_import_hook, workarounds
 from keyhygiene.ui.async_runner import AsyncRunner
-from keyhygiene.ui.callbacks import AfterPaint
+from keyhygiene.ui.callbacks import AfterPaint, deliver
 from keyhygiene.ui.key_row import CHECKING, DONE, FAILED, IDLE, QUEUED, KeyRow
 from keyhygiene.ui.task_pool import TaskPool
 
@@ -37,6 +40,10 @@ log = logging.getLogger(__name__)
 
 # One key as the list shows it: record, latest inspection (with its time) and the rules' judgement.
 _Judged = tuple[KeyRecord, KeyProfile | None, datetime | None, "core_bridge.Judgement"]
+# One key read again on a worker: as above, or None once the key is gone; and the rotations waiting.
+_RowRead = tuple[_Judged | None, list[tuple[str, str]]]
+# A key's history from the vault: its checks (newest first) and its rotations (``core.rotation.RotationRecord``).
+History = tuple[list[tuple[datetime, KeyProfile]], list[Any]]
 
 PREFS_SETTING = "ui.prefs"
 FLUSH_MS = 16  # one frame: how long an audit's results may wait to be shown together
@@ -89,6 +96,7 @@ class Services(QObject):
     auditFinished = Signal(object)  # AuditOutcome
     prefsChanged = Signal()
     policyChanged = Signal()
+    rotationsChanged = Signal()  # the rotations saved half-way (``open_rotations``) were read again
     judged = Signal()  # the registry is loaded and every row carries its findings
 
     def __init__(self, app: App, *, runner: AsyncRunner | None = None, pool: TaskPool | None = None,
@@ -120,6 +128,12 @@ class Services(QObject):
         # reload that read the database before it cannot undo it when it lands (reload_in_background).
         self._change_seq = 0
         self._changed_at: dict[str, int] = {}
+        self._open_rotations: list[tuple[str, str]] = []
+        # Settings writes run on the pool like every write; each carries a number so that of two saves of one
+        # setting racing on two workers, the one asked for last is what stays written.
+        self._settings_lock = threading.Lock()
+        self._settings_seq = 0
+        self._settings_written: dict[str, int] = {}
         self._audit_cancel: asyncio.Event | None = None
         self._audit: AuditOutcome | None = None
         self._audit_done = 0
@@ -164,12 +178,17 @@ class Services(QObject):
         policy, registry = self.policy, self.registry
         read_after = self._change_seq  # the worker reads the database after every change numbered up to here
 
-        def shown(judged: list[_Judged]) -> None:
+        def work() -> tuple[list[_Judged], list[tuple[str, str]]]:
+            return self._read_and_judge(policy, registry), self._read_open_rotations()
+
+        def shown(result: tuple[list[_Judged], list[tuple[str, str]]]) -> None:
+            judged, waiting = result
             self._show_rows(judged, newer_than=read_after)
+            self._set_open_rotations(waiting)
             if on_done is not None:
                 on_done()
 
-        self.pool.submit(lambda: self._read_and_judge(policy, registry), on_done=shown,
+        self.pool.submit(work, on_done=shown,
                          on_error=lambda exc: log.error("could not reload the keys: %s", redact.scrub(exc)))
 
     def _read_and_judge(self, policy: Any, registry: Any) -> list[_Judged]:
@@ -208,9 +227,10 @@ class Services(QObject):
         self._rows = rows
         self.rowsReset.emit()
 
-    def _mark_changed(self, key_id: str) -> None:
+    def _mark_changed(self, key_id: str) -> int:
         self._change_seq += 1
         self._changed_at[key_id] = self._change_seq
+        return self._change_seq
 
     def rows(self) -> list[KeyRow]:
         return list(self._rows.values())
@@ -243,9 +263,8 @@ class Services(QObject):
         self._set_registry(registry)
         for kid, row in list(self._rows.items()):
             j = judgements.get(kid)
-            if j is None:  # added meanwhile: judge it here, it is one key
-                self._rows[kid] = self._keep_state(row, self._build_row(row.record, row.profile, row.checked_at,
-                                                                          self.now()))
+            if j is None:  # added meanwhile: read and judged again on a worker (its rules read the history)
+                self.refresh_row(kid)
             else:
                 self._rows[kid] = self._keep_state(row, self._row_from(row.record, row.profile, row.checked_at, j))
         self._judging = False
@@ -272,27 +291,52 @@ class Services(QObject):
     def row(self, key_id: str) -> KeyRow | None:
         return self._rows.get(key_id)
 
-    def refresh_row(self, key_id: str) -> None:
-        self._mark_changed(key_id)
+    def refresh_row(self, key_id: str, then: Callable[[], None] | None = None) -> None:
+        """Read one key and its latest inspection again on a worker, judge it there, and show it (gone: removed
+        from the list); ``then`` runs on the GUI thread once the row is shown."""
+        since = self._mark_changed(key_id)
+        policy, registry = self.policy, self.registry
+        self.pool.submit(self._read_row, key_id, policy, registry,
+                         on_done=lambda read: self._land_row(key_id, since, policy, registry, read, then),
+                         on_error=lambda exc: log.error("could not read the key %s: %s", key_id, redact.scrub(exc)))
+
+    def _read_row(self, key_id: str, policy: Any, registry: Any) -> _RowRead:
+        """On a worker: one key as the list shows it (None once removed), and the rotations waiting (a removal
+        ends its key's rotation, a rotation step changes its row)."""
         rec = self.app.find_key(key_id)
         if rec is None:
-            if self._rows.pop(key_id, None) is not None:
-                self.rowsReset.emit()
-            return
+            return None, self._read_open_rotations()
         latest = self.app.latest_inspection(key_id)
         at, profile = latest if latest else (None, None)
-        old = self._rows.get(key_id)
-        row = self._build_row(rec, profile, at, self.now())
-        if old is not None:
-            row = self._keep_state(old, row)
-        self._rows[key_id] = row
-        if old is None:
-            self.rowsReset.emit()
-        else:
-            self.rowChanged.emit(key_id)
+        return (rec, profile, at, self._judge(rec, profile, at, policy, registry, self.now())), \
+            self._read_open_rotations()
 
-    def _build_row(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None, now: datetime) -> KeyRow:
-        return self._row_from(rec, profile, at, self._judge(rec, profile, at, self.policy, self.registry, now))
+    def _land_row(self, key_id: str, since: int, policy: Any, registry: Any, read: _RowRead,
+                  then: Callable[[], None] | None) -> None:
+        """Show a row read on a worker, unless it may be older than what the list shows: the row changed after
+        the read was asked for (an audit's verdict, another write), or it was judged under another policy or
+        before the registry loaded. Then it is read again, and ``then`` waits for that read."""
+        if self._changed_at.get(key_id, 0) > since or policy is not self.policy or registry is not self.registry:
+            self.refresh_row(key_id, then)
+            return
+        self._mark_changed(key_id)  # a reload that read the database before this must not undo it
+        judged, waiting = read
+        self._set_open_rotations(waiting)
+        old = self._rows.get(key_id)
+        if judged is None:
+            if self._rows.pop(key_id, None) is not None:
+                self.rowsReset.emit()
+        else:
+            row = self._row_from(*judged)
+            if old is not None:
+                row = self._keep_state(old, row)
+            self._rows[key_id] = row
+            if old is None:
+                self.rowsReset.emit()
+            else:
+                self.rowChanged.emit(key_id)
+        if then is not None:
+            then()
 
     def _row_from(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None,
                   j: core_bridge.Judgement) -> KeyRow:
@@ -327,11 +371,18 @@ class Services(QObject):
         row = self._rows.get(key_id)
         return [] if row is None or row.assessment is None else row.assessment.incidents
 
-    def inspection_history(self, key_id: str, limit: int = 20) -> list[tuple[datetime, KeyProfile]]:
-        return self.app.inspection_history(key_id, limit)
+    def load_history(self, key_id: str, on_done: Callable[[History], None], *, limit: int = 20,
+                     context: QObject | None = None) -> None:
+        """A key's checks (newest first, at most ``limit``) and rotations, read on a worker; ``on_done`` on the
+        GUI thread, skipped once ``context`` is deleted."""
 
-    def rotation_history(self, key_id: str) -> list[Any]:
-        """Rotations of a key, newest first (``core.rotation.RotationRecord``)."""
+        def work() -> History:
+            return self.app.inspection_history(key_id, limit), self._read_rotation_history(key_id)
+
+        self.pool.submit(work, on_done=on_done, context=context,
+                         on_error=lambda exc: log.error("history unavailable for %s: %s", key_id, redact.scrub(exc)))
+
+    def _read_rotation_history(self, key_id: str) -> list[Any]:
         try:
             return self.app.rotation_history(key_id)
         except Exception:
@@ -339,12 +390,41 @@ class Services(QObject):
             return []
 
     def open_rotations(self) -> list[tuple[str, str]]:
-        """Rotations saved half-way: (key id, title of the step waiting), for the "Resume" banner."""
+        """Rotations saved half-way: (key id, title of the step waiting), for the "Resume" banner. As last read
+        on a worker (``refresh_open_rotations``, every reload and row read): ``rotationsChanged`` says when."""
+        return list(self._open_rotations)
+
+    def refresh_open_rotations(self) -> None:
+        self.pool.submit(self._read_open_rotations, on_done=self._set_open_rotations,
+                         on_error=lambda exc: log.error("open rotations unavailable: %s", redact.scrub(exc)))
+
+    def _read_open_rotations(self) -> list[tuple[str, str]]:
         try:
             return self.app.open_rotations()
         except Exception:
             log.exception("open rotations unavailable")
             return []
+
+    def _set_open_rotations(self, waiting: list[tuple[str, str]]) -> None:
+        if waiting != self._open_rotations:
+            self._open_rotations = list(waiting)
+            self.rotationsChanged.emit()
+
+    def open_rotation_flow(self, key_id: str, *, ops: Any = None, on_attempt: Callable[[Any], None] | None = None,
+                           on_done: Callable[[Any], None], on_error: Callable[[BaseException], None],
+                           context: QObject | None = None) -> None:
+        """The rotation of a key (``core.rotation.flow.RotationFlow`` over its machine), opened on a worker: the
+        journal, the key, the policy and the registry are read there, not in the wizard's constructor."""
+        vault, endpoints, key_page = self.app.vault, self.endpoints, self.key_page
+
+        def work() -> Any:
+            from keyhygiene.core.rotation.flow import RotationFlow
+            from keyhygiene.service.rotation_session import open_machine
+
+            machine = open_machine(vault, key_id, endpoints=endpoints, ops=ops, key_page=key_page)
+            return RotationFlow(machine, on_attempt=on_attempt)
+
+        self.pool.submit(work, on_done=on_done, on_error=on_error, context=context)
 
     # ---- keychain -------------------------------------------------------------------------------------------
     def check_keychain(self) -> None:
@@ -367,58 +447,68 @@ class Services(QObject):
             return self.app.add_key(exchange, label, creds, purpose=purpose, shared_with=shared_with,
                                     created_at=created_at, declared_permissions=declared_permissions, note=note)
 
-        self.pool.submit(work, on_done=self._refresh_then(on_done), on_error=on_error, context=context)
+        self._key_job(None, work, on_done, on_error, context)
 
-    def record_profile(self, key_id: str, profile: KeyProfile) -> None:
-        """Keep a 'Check now' result made before saving: written on the pool like every other write, then the
-        key's row is read back, so it shows the profile as soon as it is stored."""
+    def record_profile(self, key_id: str, profile: KeyProfile, on_done: Callable[[KeyRecord], None] | None = None
+                       ) -> None:
+        """Keep a 'Check now' result made before saving: written on the pool like every other write, and the
+        key's row read back in the same job, so it shows the profile as soon as it is stored."""
         at = utcnow()  # when the check was kept, not when a busy worker got round to writing it
 
-        def shown(_none: None) -> None:
-            self.refresh_row(key_id)
+        def work() -> KeyRecord:
+            self.app.record_profile(key_id, profile, at)
+            return self.app.get_key(key_id)
 
-        self.pool.submit(self.app.record_profile, key_id, profile, at, on_done=shown,
-                         on_error=lambda exc: log.error("could not keep the check of %s: %s", key_id,
-                                                        redact.scrub(exc)))
+        self._key_job(key_id, work, on_done,
+                      lambda exc: log.error("could not keep the check of %s: %s", key_id, redact.scrub(exc)), None)
 
     def update_key(self, key_id: str, *, on_done: Callable[[KeyRecord], None] | None = None,
                    on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None,
                    **changes: Any) -> None:
-        self.pool.submit(lambda: self.app.update_key(key_id, **changes), on_done=self._refresh_then(on_done),
-                         on_error=on_error, context=context)
+        self._key_job(key_id, lambda: self.app.update_key(key_id, **changes), on_done, on_error, context)
 
     def share(self, key_id: str, service: str, day: date | None, *, note: str | None = None,
               on_done: Callable[[KeyRecord], None] | None = None,
               on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
         ref = ServiceRef(service=service, day=day)
-        self._metadata_job(lambda: self.app.share(key_id, ref, note=note), on_done, on_error, context)
+        self._key_job(key_id, lambda: self.app.share(key_id, ref, note=note), on_done, on_error, context)
 
     def unshare(self, key_id: str, service: str, day: date | None = None, *,
                 on_done: Callable[[KeyRecord], None] | None = None,
                 on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
         ref = ServiceRef(service=service, day=day)
-        self._metadata_job(lambda: self.app.unshare(key_id, ref), on_done, on_error, context)
+        self._key_job(key_id, lambda: self.app.unshare(key_id, ref), on_done, on_error, context)
 
     def remove_key(self, key_id: str, *, on_done: Callable[[KeyRecord], None] | None = None,
                    on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
-        self._metadata_job(lambda: self.app.remove_key(key_id), on_done, on_error, context)
+        self._key_job(key_id, lambda: self.app.remove_key(key_id), on_done, on_error, context)
 
-    def _metadata_job(self, work: Callable[[], KeyRecord], on_done: Callable[[KeyRecord], None] | None,
-                      on_error: Callable[[BaseException], None] | None, context: QObject | None) -> None:
-        # Metadata writes are quick, but share/unshare resolve aliases and remove touches the keychain:
-        # one path for all of them keeps the GUI thread free of surprises.
-        self.pool.submit(work, on_done=self._refresh_then(on_done), on_error=on_error, context=context)
+    def _key_job(self, key_id: str | None, work: Callable[[], KeyRecord],
+                 on_done: Callable[[KeyRecord], None] | None, on_error: Callable[[BaseException], None] | None,
+                 context: QObject | None) -> None:
+        """A vault key operation on the pool (they touch the keychain, or resolve aliases) and, in the same job,
+        the key's row read back: the row the window shows next is the one the write left (gone, after a removal).
+        Then the caller's ``on_done(record)``, whose handler may read that row; skipped, like ``on_error``, once
+        ``context`` is deleted - but the row is shown whatever became of the dialog that asked."""
+        since = self._mark_changed(key_id) if key_id is not None else self._change_seq
+        policy, registry = self.policy, self.registry
 
-    def _refresh_then(self, on_done: Callable[[KeyRecord], None] | None) -> Callable[[KeyRecord], None]:
-        """A key job's GUI-side result handler: show the key's row as stored now (gone, after a removal), then
-        tell the caller, whose handler may read that row. Every vault key operation returns the key's record."""
+        def job() -> tuple[KeyRecord, _RowRead]:
+            rec = work()
+            return rec, self._read_row(rec.id, policy, registry)
 
-        def done(rec: KeyRecord) -> None:
-            self.refresh_row(rec.id)
-            if on_done is not None:
-                on_done(rec)
+        def landed(result: tuple[KeyRecord, _RowRead]) -> None:
+            rec, read = result
+            then = None if on_done is None else (lambda: deliver(context, on_done, rec))
+            self._land_row(rec.id, since, policy, registry, read, then)
 
-        return done
+        def failed(exc: BaseException) -> None:
+            if on_error is not None:
+                deliver(context, on_error, exc)
+            else:
+                log.error("key operation failed: %s", redact.scrub(exc))
+
+        self.pool.submit(job, on_done=landed, on_error=failed)
 
     def fetch_api_key(self, key_id: str, on_done: Callable[[str], None],
                       on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
@@ -597,14 +687,41 @@ class Services(QObject):
         self.auditFinished.emit(outcome)
 
     # ---- settings ---------------------------------------------------------------------------------------------
-    def save_prefs(self, prefs: UiPrefs) -> None:
-        self.app.set_setting(PREFS_SETTING, asdict(prefs))
+    def save_prefs(self, prefs: UiPrefs, on_saved: Callable[[], None] | None = None) -> None:
+        """Apply now, write on the pool; ``on_saved`` once written."""
         self.prefs = prefs
+        self._write_setting(PREFS_SETTING, lambda: self.app.set_setting(PREFS_SETTING, asdict(prefs)), on_saved)
         self.prefsChanged.emit()
 
-    def save_policy(self, policy: Any) -> None:
-        self.app.save_policy(policy)
+    def save_policy(self, policy: Any, on_saved: Callable[[], None] | None = None) -> None:
+        """Judge with it from now on; write it on the pool, then read and judge every key again (thresholds change
+        findings) and emit ``policyChanged``."""
         self.policy = policy
-        self.reload_in_background(self.policyChanged.emit)  # thresholds change findings
+
+        def saved() -> None:
+            if on_saved is not None:
+                on_saved()
+            if policy is self.policy:  # not overtaken by a later save, which reloads itself
+                self.reload_in_background(self.policyChanged.emit)
+
+        self._write_setting("policy", lambda: self.app.save_policy(policy), saved)
+
+    def _write_setting(self, name: str, write: Callable[[], None], on_saved: Callable[[], None] | None) -> None:
+        self._settings_seq += 1
+        n = self._settings_seq
+
+        def work() -> None:
+            with self._settings_lock:
+                if self._settings_written.get(name, 0) > n:
+                    return  # a later save of the same setting is already written
+                write()
+                self._settings_written[name] = n
+
+        def done(_none: None) -> None:
+            if on_saved is not None:
+                on_saved()
+
+        self.pool.submit(work, on_done=done,
+                         on_error=lambda exc: log.error("could not save %s: %s", name, redact.scrub(exc)))
 
 

@@ -1,0 +1,190 @@
+"""No SQLite read or write on the GUI thread once the window is up (issue 21 item 4).
+
+The window reads the stored rows before its first frame (``Services.load_rows``); from the first Paint event on,
+everything that touches the database runs on the service layer's pool and comes back queued. This drives the real
+window through what a user does - the first audit, selecting a key (detail pane and its history), adding a key
+with "Check now", editing, sharing and ending a sharing, checking one key again, removing a key, saving settings,
+exporting a report, opening the rotation wizard - and records every statement the GUI thread runs meanwhile.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QLabel
+
+from keyhygiene.store.vault import Vault
+from tests.helpers.gui import WAIT_MS, store
+from tests.helpers.simkeys import make_key
+from tests.helpers.sql_watch import SqlWatch
+
+
+class _ArmOnFirstPaint(QObject):
+    def __init__(self, watch: SqlWatch) -> None:
+        super().__init__()
+        self.watch = watch
+
+    def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Paint:
+            self.watch.armed = True
+        return False
+
+
+def _labels(widget: Any) -> list[str]:
+    return [lab.text() for lab in widget.findChildren(QLabel)]
+
+
+def _settled(qtbot: Any, services: Any) -> None:
+    qtbot.waitUntil(lambda: services.pool.active() == 0 and services.runner.pending() == 0, timeout=WAIT_MS)
+    qtbot.wait(20)  # the queued results of the last jobs
+    qtbot.waitUntil(lambda: services.pool.active() == 0 and services.runner.pending() == 0, timeout=WAIT_MS)
+
+
+def test_no_sqlite_on_the_gui_thread_after_the_first_frame(vault: Vault, gui_services: Any, make_window: Any,
+                                                            simulator: Any, qtbot: Any, data_dir: Path) -> None:
+    risky = make_key("binance", permissions={"read", "spot_trade", "withdraw"})
+    tidy = make_key("okx", permissions={"read"}, ip_whitelist=["203.0.113.10"])
+    spare = make_key("bybit", permissions={"read"})
+    added = make_key("bybit", permissions={"read", "spot_trade"})
+    sim = simulator([risky, tidy, spare, added], latency=0.01)
+    gui_services.endpoints = dict(sim.endpoints)
+    a = store(vault, risky, "Risky", shared=[("3commas", date(2022, 5, 1))])
+    b = store(vault, tidy, "Tidy", purpose="read-only")
+    c = store(vault, spare, "Spare")
+
+    watch = SqlWatch()
+    watch.attach(vault.db)
+    arm = _ArmOnFirstPaint(watch)
+    try:
+        w = make_window(show=False)
+        w.installEventFilter(arm)
+        with qtbot.waitSignal(w.firstPainted, timeout=WAIT_MS):
+            w.show()
+        assert watch.armed
+        _settled(qtbot, gui_services)
+        steps: dict[str, list[tuple[str, str]]] = {"startup": watch.take()}
+
+        # The first audit of the simulator.
+        with qtbot.waitSignal(w.auditCompleted, timeout=WAIT_MS):
+            w.act_audit.trigger()
+        _settled(qtbot, gui_services)
+        steps["audit"] = watch.take()
+
+        # Select a key: the detail pane shows its checks and its sharing.
+        assert w.select_key(a)
+        qtbot.waitUntil(lambda: any(t.startswith("Checked:") for t in _labels(w.detail)), timeout=WAIT_MS)
+        _settled(qtbot, gui_services)
+        steps["select"] = watch.take()
+
+        # Add a key with "Check now" first: the check is kept with the key (record_profile).
+        from tests.gui.test_add_key_dialog import _choose, _wait_loaded
+
+        dlg = w.open_add_dialog()
+        _choose(dlg, "bybit")
+        _wait_loaded(qtbot, dlg, "bybit")
+        qtbot.keyClicks(dlg.label, "Added")
+        qtbot.keyClicks(dlg.api_key.edit, added.api_key)
+        qtbot.keyClicks(dlg.secret.edit, added.secret)
+        dlg.check_button.click()
+        qtbot.waitUntil(lambda: dlg._checked is not None, timeout=WAIT_MS)
+        with qtbot.waitSignal(dlg.keySaved, timeout=WAIT_MS) as saved:
+            dlg.save_button.click()
+        new_id = saved.args[0]
+        qtbot.waitUntil(lambda: (r := gui_services.row(new_id)) is not None and r.profile is not None,
+                        timeout=WAIT_MS)
+        _settled(qtbot, gui_services)
+        steps["add"] = watch.take()
+
+        # Edit the label.
+        dlg = w.open_edit_dialog(b)
+        dlg.label.setText("Tidy (tax)")
+        with qtbot.waitSignal(dlg.keySaved, timeout=WAIT_MS):
+            dlg.save_button.click()
+        qtbot.waitUntil(lambda: gui_services.row(b).record.label == "Tidy (tax)", timeout=WAIT_MS)
+        _settled(qtbot, gui_services)
+        steps["edit"] = watch.take()
+
+        # Record a sharing, then end one.
+        share = w.open_share_dialog(b)
+        share.service.setCurrentIndex(share.service.findData("koinly"))
+        with qtbot.waitSignal(share.saved, timeout=WAIT_MS):
+            share.ok_button.click()
+        qtbot.waitUntil(lambda: "koinly" in gui_services.row(b).record.shared_with, timeout=WAIT_MS)
+        unshare = w.open_unshare_dialog(a, "3commas")
+        with qtbot.waitSignal(unshare.saved, timeout=WAIT_MS):
+            unshare.ok_button.click()
+        qtbot.waitUntil(lambda: "3commas" not in gui_services.row(a).record.shared_with, timeout=WAIT_MS)
+        _settled(qtbot, gui_services)
+        steps["sharing"] = watch.take()
+
+        # Check one key again.
+        with qtbot.waitSignal(w.auditCompleted, timeout=WAIT_MS):
+            w.recheck(b)
+        _settled(qtbot, gui_services)
+        steps["check again"] = watch.take()
+
+        # Remove a key.
+        box = w.confirm_remove(c)
+        next(x for x in box.buttons() if x.text() == "Remove").click()
+        qtbot.waitUntil(lambda: gui_services.row(c) is None, timeout=WAIT_MS)
+        _settled(qtbot, gui_services)
+        steps["remove"] = watch.take()
+
+        # Settings: preferences and a policy threshold.
+        settings = w.open_settings()
+        settings.clipboard_seconds.setValue(7)
+        settings.policy_fields["max_age_days"].setValue(120)
+        with qtbot.waitSignal(gui_services.policyChanged, timeout=WAIT_MS):
+            settings.save_button.click()
+        _settled(qtbot, gui_services)
+        steps["settings"] = watch.take()
+        watch.armed = False  # the test's own read
+        assert vault.repo.get_setting("ui.prefs")["clipboard_clear_seconds"] == 7
+        watch.armed = True
+
+        # Export a report.
+        export = w.open_window("export")
+        export.opener = lambda _p: True
+        export.set_format("json")
+        export.path_edit.setText(str(data_dir / "exports" / "r.json"))
+        with qtbot.waitSignal(export.reportSaved, timeout=WAIT_MS):
+            export.save_button.click()
+        _settled(qtbot, gui_services)
+        steps["export"] = watch.take()
+
+        # Open the rotation wizard on a key, wait for its first page, close it.
+        wizard = w.open_window("rotation", key_id=a)
+        qtbot.waitUntil(lambda: wizard.heading.text() != "", timeout=WAIT_MS)
+        _settled(qtbot, gui_services)
+        wizard.close()
+        _settled(qtbot, gui_services)
+        steps["rotation wizard"] = watch.take()
+
+        # The window shows what was written: the rows are the vault's (read here by the test, unwatched).
+        watch.armed = False
+        assert {r.id for r in gui_services.rows()} == {k.id for k in vault.list_keys()}
+        assert gui_services.row(b).record.label == "Tidy (tax)"
+    finally:
+        watch.armed = False
+        watch.detach(vault.db)
+
+    found = {step: sorted({where for _sql, where in calls}) for step, calls in steps.items() if calls}
+    assert not found, "SQLite on the GUI thread after the first frame:\n" + "\n".join(
+        f"  {step}: {len(steps[step])} statements from\n    " + "\n    ".join(wheres)
+        for step, wheres in found.items())
+
+
+def test_the_watch_sees_a_statement_on_the_gui_thread(vault: Vault) -> None:
+    """The harness itself can fail: a read on this thread is recorded, with the code that asked for it."""
+    watch = SqlWatch()
+    watch.attach(vault.db)
+    try:
+        watch.armed = True
+        vault.list_keys()
+        assert watch.calls and watch.calls[0][0].upper().startswith("SELECT")
+    finally:
+        watch.detach(vault.db)
+
