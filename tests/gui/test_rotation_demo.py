@@ -130,7 +130,7 @@ def test_the_demos_3commas_key_rotates_to_the_end(qtbot: Any, demo: tuple[DemoEn
     assert not any("3Commas" in f.title + f.detail for f in row_after.findings), row_after.findings
     assert services.incidents(rec.id) == []
     # ...while the history still shows the rotation and the ended sharing with 3Commas.
-    (done,) = services.rotation_history(rec.id)
+    (done,) = services.app.rotation_history(rec.id)
     assert done.state == "done" and done.old_dead_at is not None
     ended = [e for e in after.exposures if e.service == "3commas"]
     assert ended and ended[0].revoked_at == done.finished_at.date()  # type: ignore[union-attr]

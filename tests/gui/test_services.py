@@ -230,6 +230,9 @@ def test_a_reload_read_before_a_change_does_not_undo_it(vault, gui_services, qtb
     gui_services.refresh_row(added)
     vault.remove_key(removed)
     gui_services.refresh_row(removed)
+    # Each row is read again on a worker (never on the GUI thread) and shown before the reload lands.
+    qtbot.waitUntil(lambda: gui_services.row(removed) is None and gui_services.row(added) is not None
+                    and gui_services.row(checked).profile == profile, timeout=WAIT_MS)
     with qtbot.waitSignal(gui_services.rowsReset, timeout=WAIT_MS):
         release.set()
     assert gui_services.row(checked).profile == profile

@@ -50,7 +50,7 @@ def test_disabling_a_rule(vault, make_window, qtbot) -> None:  # type: ignore[no
     assert not any(f.rule == "shared_with_third_party" for f in w.services.row(kid).findings)
 
 
-def test_preferences_are_saved_and_applied(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+def test_preferences_are_saved_and_applied(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
     w = make_window()
     dlg = _open(w)
     dlg.clipboard_seconds.setValue(7)
@@ -58,6 +58,9 @@ def test_preferences_are_saved_and_applied(vault, make_window) -> None:  # type:
     dlg.reaudit_hours.setValue(0)
     dlg.audit_on_start.setChecked(False)
     dlg.save_button.click()
+    # Applied at once, written on a worker (no SQLite on the GUI thread).
+    qtbot.waitUntil(lambda: (vault.repo.get_setting(PREFS_SETTING) or {}).get("clipboard_clear_seconds") == 7,
+                    timeout=WAIT_MS)
     stored = vault.repo.get_setting(PREFS_SETTING)
     assert stored["clipboard_clear_seconds"] == 7 and stored["reminder_hours"] == 3
     assert stored["audit_on_start"] is False
@@ -76,7 +79,7 @@ def test_cancel_changes_nothing(vault, make_window) -> None:  # type: ignore[no-
     assert vault.repo.get_setting(PREFS_SETTING) is None
 
 
-def test_appearance_dark_and_back(vault, make_window, qapp) -> None:  # type: ignore[no-untyped-def]
+def test_appearance_dark_and_back(vault, make_window, qapp, qtbot) -> None:  # type: ignore[no-untyped-def]
     from keyhygiene.ui import theme
 
     w = make_window()
@@ -86,7 +89,8 @@ def test_appearance_dark_and_back(vault, make_window, qapp) -> None:  # type: ig
         dlg.appearance.setCurrentIndex(dlg.appearance.findData("dark"))
         dlg.save_button.click()
         assert theme.is_dark(qapp.palette())
-        assert vault.repo.get_setting(PREFS_SETTING)["appearance"] == "dark"
+        qtbot.waitUntil(lambda: (vault.repo.get_setting(PREFS_SETTING) or {}).get("appearance") == "dark",
+                        timeout=WAIT_MS)  # written on a worker
         # Meaningful colours switch to their dark-palette variants.
         assert theme.severity_color("critical") == theme.severity_color("critical", dark=True)
     finally:
