@@ -191,6 +191,37 @@ class Services(QObject):
         self.pool.submit(work, on_done=shown,
                          on_error=lambda exc: log.error("could not reload the keys: %s", redact.scrub(exc)))
 
+    def write_then_reload(self, work: Callable[[], Any], *, on_done: Callable[[Any], None] | None = None,
+                          on_error: Callable[[BaseException], None] | None = None,
+                          context: QObject | None = None) -> None:
+        """A write that touches many keys (a scan's import, a file's clean-up) and, in the same job, every key read
+        and judged again: the rows shown next are the ones it left. ``on_done(result)`` then, on the GUI thread,
+        skipped (like ``on_error``) once ``context`` is deleted - the rows are shown whatever became of it."""
+        policy, registry = self.policy, self.registry
+        read_after = self._change_seq
+
+        def job() -> tuple[Any, list[_Judged], list[tuple[str, str]]]:
+            result = work()
+            return result, self._read_and_judge(policy, registry), self._read_open_rotations()
+
+        def landed(out: tuple[Any, list[_Judged], list[tuple[str, str]]]) -> None:
+            result, judged, waiting = out
+            if policy is self.policy and registry is self.registry:
+                self._show_rows(judged, newer_than=read_after)
+                self._set_open_rotations(waiting)
+                if on_done is not None:
+                    deliver(context, on_done, result)
+            else:  # judged under what is no longer the policy (or before the registry): read again
+                self.reload_in_background(None if on_done is None else lambda: deliver(context, on_done, result))
+
+        def failed(exc: BaseException) -> None:
+            if on_error is not None:
+                deliver(context, on_error, exc)
+            else:
+                log.error("could not save: %s", redact.scrub(exc))
+
+        self.pool.submit(job, on_done=landed, on_error=failed)
+
     def _read_and_judge(self, policy: Any, registry: Any) -> list[_Judged]:
         """Every key with its latest inspection and judgement; without a registry (not loaded yet), unjudged."""
         latest = self.app.latest_inspections()

@@ -4,7 +4,8 @@ The window reads the stored rows before its first frame (``Services.load_rows``)
 everything that touches the database runs on the service layer's pool and comes back queued. This drives the real
 window through what a user does - the first audit, selecting a key (detail pane and its history), adding a key
 with "Check now", editing, sharing and ending a sharing, checking one key again, removing a key, saving settings,
-exporting a report, opening the rotation wizard - and records every statement the GUI thread runs meanwhile.
+exporting a report, importing what a scan found, opening the rotation wizard - and records every statement the
+GUI thread runs meanwhile. And a write whose dialog closed before it landed still shows in the key list.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def _settled(qtbot: Any, services: Any) -> None:
 
 
 def test_no_sqlite_on_the_gui_thread_after_the_first_frame(vault: Vault, gui_services: Any, make_window: Any,
-                                                            simulator: Any, qtbot: Any, data_dir: Path) -> None:
+                                                            simulator: Any, qtbot: Any, data_dir: Path,
+                                                            tmp_path: Path, secret: Any) -> None:
     risky = make_key("binance", permissions={"read", "spot_trade", "withdraw"})
     tidy = make_key("okx", permissions={"read"}, ip_whitelist=["203.0.113.10"])
     spare = make_key("bybit", permissions={"read"})
@@ -155,6 +157,19 @@ def test_no_sqlite_on_the_gui_thread_after_the_first_frame(vault: Vault, gui_ser
         _settled(qtbot, gui_services)
         steps["export"] = watch.take()
 
+        # Scan a folder and import what it finds.
+        from tests.fixtures.discovery.trees import build_fixture_tree
+        from tests.gui.test_scan_dialog import _import
+
+        tree = build_fixture_tree(tmp_path / "tree", secret)
+        scan = w.open_window("scan", paths=[str(tree.path("mybot"))])  # scans at once
+        qtbot.waitUntil(lambda: not scan._busy and scan.import_button.isEnabled(), timeout=WAIT_MS)
+        imported = _import(qtbot, scan)
+        assert imported and all(gui_services.row(k) is not None for k in imported)  # listed before it says so
+        scan.close()
+        _settled(qtbot, gui_services)
+        steps["scan import"] = watch.take()
+
         # Open the rotation wizard on a key, wait for its first page, close it.
         wizard = w.open_window("rotation", key_id=a)
         qtbot.waitUntil(lambda: wizard.heading.text() != "", timeout=WAIT_MS)
@@ -188,3 +203,69 @@ def test_the_watch_sees_a_statement_on_the_gui_thread(vault: Vault) -> None:
     finally:
         watch.detach(vault.db)
 
+
+
+def test_a_write_shows_its_row_even_when_the_dialog_that_asked_is_gone(vault: Vault, gui_services: Any,
+                                                                       qtbot: Any, monkeypatch: Any) -> None:
+    """The dialog that asked (the context of the callbacks) may close while its write runs: its callbacks are
+    skipped, but the key list still shows what was written - no lost update."""
+    import threading
+
+    import shiboken6
+
+    kid = store(vault, make_key("binance"), "Shared later")
+    gui_services.load_rows()
+    started, release = threading.Event(), threading.Event()
+    real = gui_services.app.share
+
+    def slow_share(*a: Any, **kw: Any) -> Any:
+        started.set()
+        release.wait(WAIT_MS / 1000)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(gui_services.app, "share", slow_share)
+    dialog = QObject()
+    called: list[Any] = []
+    gui_services.share(kid, "koinly", None, on_done=called.append, on_error=called.append, context=dialog)
+    assert started.wait(WAIT_MS / 1000)
+    shiboken6.delete(dialog)  # closed with WA_DeleteOnClose while the write runs
+    release.set()
+    qtbot.waitUntil(lambda: "koinly" in gui_services.row(kid).record.shared_with, timeout=WAIT_MS)
+    _settled(qtbot, gui_services)
+    assert called == []
+
+
+def test_a_scan_import_is_listed_even_when_the_scan_window_is_gone(vault: Vault, gui_services: Any, qtbot: Any,
+                                                                   tmp_path: Path, secret: Any,
+                                                                   monkeypatch: Any) -> None:
+    import threading
+
+    import shiboken6
+    from PySide6.QtWidgets import QMessageBox
+
+    from keyhygiene.ui.scan_dialog import ScanDialog
+    from tests.fixtures.discovery.trees import build_fixture_tree
+
+    tree = build_fixture_tree(tmp_path / "tree", secret)
+    gui_services.load_rows()
+    started, release = threading.Event(), threading.Event()
+    real = gui_services.app.import_found
+
+    def slow_import(*a: Any, **kw: Any) -> Any:
+        started.set()
+        release.wait(WAIT_MS / 1000)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(gui_services.app, "import_found", slow_import)
+    dlg = ScanDialog(gui_services, [str(tree.path("mybot"))])
+    dlg.show()
+    with qtbot.waitSignal(dlg.scanFinished, timeout=WAIT_MS):
+        dlg.scan_button.click()
+    dlg.import_button.click()
+    qtbot.waitUntil(lambda: dlg.confirm_box is not None and dlg.confirm_box.isVisible(), timeout=WAIT_MS)
+    dlg.confirm_box.button(QMessageBox.StandardButton.Yes).click()  # type: ignore[union-attr]
+    assert started.wait(WAIT_MS / 1000)
+    shiboken6.delete(dlg)  # the user closed the scan window while the keys were being stored
+    release.set()
+    qtbot.waitUntil(lambda: len(gui_services.rows()) == 2, timeout=WAIT_MS)
+    assert {r.id for r in gui_services.rows()} == {k.id for k in vault.list_keys()}
