@@ -83,6 +83,9 @@ class KeyRows:
             return self._read_and_judge(policy, registry), self._read_open_rotations()
 
         def shown(result: tuple[list[_Judged], list[tuple[str, str]]]) -> None:
+            if policy is not self.policy or registry is not self.registry:
+                self.reload_in_background(on_done)  # judged under what no longer holds: read again
+                return
             judged, waiting = result
             self._show_rows(judged, newer_than=read_after)
             self._set_open_rotations(waiting)

@@ -781,6 +781,8 @@ class MainWindow(QMainWindow):
             self.tray.notify(new)
 
     def _refresh_rotation_banner(self) -> None:
+        if not self._built:  # rows read on a worker may land before the banners exist; they ask once built
+            return
         waiting = self.services.open_rotations()
         if not waiting:
             self.rotation_banner.hide()

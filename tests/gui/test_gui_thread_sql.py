@@ -269,3 +269,47 @@ def test_a_scan_import_is_listed_even_when_the_scan_window_is_gone(vault: Vault,
     release.set()
     qtbot.waitUntil(lambda: len(gui_services.rows()) == 2, timeout=WAIT_MS)
     assert {r.id for r in gui_services.rows()} == {k.id for k in vault.list_keys()}
+
+
+def test_the_apps_staged_start_reads_nothing_on_the_gui_thread_after_the_first_frame(
+        vault: Vault, qtbot: Any, data_dir: Path) -> None:
+    """As the app starts (keyhygiene/app.py): findings judged after the first frame, the window built in stages.
+    A key added while the judging runs is judged on a worker too."""
+    from PySide6.QtCore import QSettings
+
+    from keyhygiene.ui.main_window import MainWindow
+    from tests.helpers.gui import make_services, stop_services
+
+    a = store(vault, make_key("binance"), "Shared", shared=[("3commas", date(2022, 5, 1))])
+    store(vault, make_key("okx"), "Plain")
+    services = make_services(vault, defer_judging=True)
+    services.prefs.audit_on_start = False
+    watch = SqlWatch()
+    watch.attach(vault.db)
+    arm = _ArmOnFirstPaint(watch)
+    try:
+        services.load_rows()  # before the first frame: allowed
+        w = MainWindow(services, settings=QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat),
+                       staged=True)
+        qtbot.addWidget(w)
+        w.installEventFilter(arm)
+        with qtbot.waitSignal(services.judged, timeout=WAIT_MS):
+            w.show()
+            # A key stored meanwhile (another window, the command line), listed by a row read of its own.
+            watch.armed = False
+            late = store(vault, make_key("kraken"), "Late")
+            watch.armed = True
+            services.refresh_row(late)
+        qtbot.waitUntil(lambda: services.row(late) is not None and services.row(late).score is not None,
+                        timeout=WAIT_MS)
+        assert w.select_key(a)
+        qtbot.waitUntil(lambda: any(t.startswith("Given to") for t in _labels(w.detail)), timeout=WAIT_MS)
+        _settled(qtbot, services)
+        assert any(f.rule.startswith("shared_with") for f in services.row(a).findings)
+        calls = watch.take()
+    finally:
+        watch.armed = False
+        watch.detach(vault.db)
+        w.close()
+        stop_services(services)
+    assert not calls, sorted({where for _sql, where in calls})
