@@ -124,7 +124,7 @@ class KeyRows:
             else:
                 log.error("could not save: %s", redact.scrub(exc))
 
-        self.pool.submit(job, on_done=landed, on_error=failed)
+        self.pool.submit(job, on_done=landed, on_error=failed, keep=True)
 
     def _read_and_judge(self, policy: Any, registry: Any) -> list[_Judged]:
         """Every key with its latest inspection and judgement; without a registry (not loaded yet), unjudged."""

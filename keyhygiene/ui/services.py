@@ -264,7 +264,7 @@ class Services(KeyRows, QObject):
             else:
                 log.error("key operation failed: %s", redact.scrub(exc))
 
-        self.pool.submit(job, on_done=landed, on_error=failed)
+        self.pool.submit(job, on_done=landed, on_error=failed, keep=True)
 
     def fetch_api_key(self, key_id: str, on_done: Callable[[str], None],
                       on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
@@ -477,7 +477,7 @@ class Services(KeyRows, QObject):
             if on_saved is not None:
                 on_saved()
 
-        self.pool.submit(work, on_done=done,
+        self.pool.submit(work, on_done=done, keep=True,
                          on_error=lambda exc: log.error("could not save %s: %s", name, redact.scrub(exc)))
 
 

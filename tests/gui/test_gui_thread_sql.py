@@ -313,3 +313,26 @@ def test_the_apps_staged_start_reads_nothing_on_the_gui_thread_after_the_first_f
         w.close()
         stop_services(services)
     assert not calls, sorted({where for _sql, where in calls})
+
+
+def test_a_save_queued_when_the_app_closes_is_still_written(vault: Vault, qapp: Any) -> None:
+    """Closing the app drops queued background work that has not started (a keychain probe, a history read), but
+    not a write the user asked for: settings and key writes are kept (``TaskPool.submit(keep=True)``)."""
+    import threading
+
+    from keyhygiene.ui.services import PREFS_SETTING, UiPrefs
+    from tests.helpers.gui import make_services
+
+    services = make_services(vault)
+    release = threading.Event()
+    try:
+        for _ in range(8):  # every worker busy: the save waits in the queue
+            services.pool.submit(lambda: release.wait(WAIT_MS / 1000))
+        services.save_prefs(UiPrefs(clipboard_clear_seconds=9))
+        threading.Timer(0.2, release.set).start()
+        assert services.pool.shutdown()
+    finally:
+        release.set()
+        services.runner.stop()
+        services.app.runtime.shutdown_pool(wait=True)
+    assert vault.repo.get_setting(PREFS_SETTING)["clipboard_clear_seconds"] == 9
