@@ -144,7 +144,8 @@ class Services(KeyRows, QObject):
 
     @property
     def vault(self) -> Any:
-        """The app's vault, for the rotation wizard until its session is a service use case (issue 16, i17)."""
+        """The app's vault, for the scan window's demo confinement (its paths); never for a query on the GUI
+        thread (issue 21: every read goes through a use case on the pool)."""
         return self.app.vault
 
     # ---- history and rotations (the rows: ui/key_rows.py) ----------------------------------------------------
