@@ -280,8 +280,8 @@ class KeyRows:
 
     def _context_for(self, key_id: str, profile: KeyProfile | None) -> Any:
         """When the latest check failed, the rules judge permissions on the last successful one."""
-        # The rotation journal's database: the rules read a key's last completed rotation from it.
-        return core_bridge.context_for(key_id, profile, self.app.inspection_history, self.app.vault.db)
+        # And the day of its last completed rotation (the service's): sharings before it were of the old key.
+        return core_bridge.context_for(key_id, profile, self.app.inspection_history, self.app.last_rotation_day)
 
     def overall_score(self) -> int | None:
         """None until there is something to score: no keys, or findings not evaluated yet."""
