@@ -336,3 +336,45 @@ def test_a_save_queued_when_the_app_closes_is_still_written(vault: Vault, qapp: 
         services.runner.stop()
         services.app.runtime.shutdown_pool(wait=True)
     assert vault.repo.get_setting(PREFS_SETTING)["clipboard_clear_seconds"] == 9
+
+
+def test_a_whole_rotation_in_the_wizard_reads_nothing_on_the_gui_thread(vault: Vault, gui_services: Any,
+                                                                        make_window: Any, qtbot: Any) -> None:
+    """Every step of the wizard (journal writes, keychain, exchange, the window's rows after each step) against
+    the simulator with Bybit's API deletion, from the main window."""
+    from keyhygiene.core.rotation.states import Step
+    from keyhygiene.sim import run_simulator_in_thread
+    from tests.gui.test_rotation_wizard import click_next, paste, wait_idle, wait_step
+    from tests.helpers.simkeys import creds_of
+
+    with run_simulator_in_thread(exchanges=("bybit",), enforce_rate_limits=False) as sim:
+        old = sim.add_key(make_key("bybit", permissions={"read", "spot_trade", "transfer"}))
+        new = sim.add_key(make_key("bybit", permissions={"read", "spot_trade"}, ip_whitelist=["203.0.113.10"]))
+        kid = store(vault, old, "Sim bot", purpose="bot")
+        gui_services.endpoints = dict(sim.endpoints)
+        w = make_window()
+        watch = SqlWatch()
+        watch.attach(vault.db)
+        watch.armed = True
+        try:
+            assert w.select_key(kid)
+            wizard = w.rotate_key(kid)
+            wait_idle(qtbot, wizard)
+            click_next(qtbot, wizard)
+            wait_step(qtbot, wizard, Step.NEW_KEY)
+            paste(wizard, creds_of(new))
+            click_next(qtbot, wizard)
+            wait_step(qtbot, wizard, Step.CONSUMERS)
+            click_next(qtbot, wizard)
+            wait_step(qtbot, wizard, Step.REVOKE_OLD)
+            with qtbot.waitSignal(wizard.keyRotated, timeout=WAIT_MS):
+                click_next(qtbot, wizard)
+            wait_step(qtbot, wizard, Step.DONE)
+            qtbot.waitUntil(lambda: any("Rotation completed" in t for t in _labels(w.detail)), timeout=WAIT_MS)
+            wizard.close()
+            _settled(qtbot, gui_services)
+        finally:
+            watch.armed = False
+            watch.detach(vault.db)
+    calls = watch.take()
+    assert not calls, sorted({where for _sql, where in calls})
