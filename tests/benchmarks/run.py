@@ -313,8 +313,10 @@ def _audit_in_app(ctx: Context, keys: list[Any], without: str = "") -> dict[str,
 
 # ---- startup ------------------------------------------------------------------------------------------------------
 def _time_to_first_frame(cmd: list[str], env: dict[str, str], marker: Path, feed: Any = None,
-                         pass_fds: tuple[int, ...] = (), timeout: float = 120.0) -> dict[str, float]:
-    """Seconds from just before the child is spawned to the wall-clock time its first frame was finished."""
+                         pass_fds: tuple[int, ...] = (), timeout: float = 120.0,
+                         before_stop: Callable[[], None] | None = None) -> dict[str, float]:
+    """Seconds from just before the child is spawned to the wall-clock time its first frame was finished.
+    ``before_stop`` runs once that is known, the child still running (a check of what it did after its frame)."""
     marker.unlink(missing_ok=True)
     env = {**env, FIRST_PAINT_ENV: str(marker)}
     errors = marker.with_suffix(".stderr")
@@ -338,6 +340,8 @@ def _time_to_first_frame(cmd: list[str], env: dict[str, str], marker: Path, feed
             except (OSError, ValueError):
                 time.sleep(0.005)  # not there yet, or half-written
         out = payload if isinstance(payload, dict) else {"t": float(payload)}
+        if before_stop is not None:
+            before_stop()
         return {"seconds": out["t"] - t0, **{k: float(v) for k, v in out.items() if k != "t"}}
     finally:
         workload.stop_process(proc)
@@ -682,21 +686,31 @@ def bench_team_startup(ctx: Context) -> Result:
     # Not auditing on start (it begins after the first frame anyway); the exchanges a black hole, as for startup.
     blackhole = [a for ex in sorted({k.exchange for k in keys}) for a in ("--endpoint", f"{ex}=http://127.0.0.1:9")]
     with team_keys.startup_pair(ctx.tmp, keys, prefs={"audit_on_start": False}) as pair:
-        def run(side: team_keys.StartupSide, mark: str) -> dict[str, float]:
+        def run(side: team_keys.StartupSide, mark: str, before_stop: Callable[[], None] | None = None
+                ) -> dict[str, float]:
             vault = StartupVault(side.data, encode_entries(side.entries),
                                  [sys.executable, "-m", "keyhygiene", "gui", "--data-dir", str(side.data), *blackhole])
             feed = workload.EntriesPipe(vault.keychain)
             return _time_to_first_frame(vault.app_cmd, vault.app_env(feed), ctx.tmp / mark, feed=feed,
-                                        pass_fds=(feed.read_fd,))
+                                        pass_fds=(feed.read_fd,), before_stop=before_stop)
 
         def team_run() -> dict[str, float]:
             before = pair.requests_made()
-            r = run(pair.team, "team-startup.mark")
-            asked = pair.requests_made() - before
-            if asked <= 0:
+            seen: list[int] = []
+
+            def refreshed() -> None:
+                # The window may refresh from the server after its first frame (the cache first): wait for that
+                # before stopping it. The time measured is the first frame's, whenever the refresh comes.
+                deadline = time.monotonic() + 20
+                while pair.requests_made() <= before and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                seen.append(pair.requests_made() - before)
+
+            r = run(pair.team, "team-startup.mark", refreshed)
+            if not seen or seen[0] <= 0:
                 raise RuntimeError("the window on the team folder never asked the team vault's server: it opened the "
                                    "local vault (app.build_session must open service.backend.open_backend)")
-            return {**r, "requests": float(asked)}
+            return {**r, "requests": float(seen[0])}
 
         run(pair.local, "local-startup.mark"), team_run()  # warm-up: disk cache, fontconfig, bytecode
         local: list[dict[str, float]] = []
@@ -713,9 +727,9 @@ def judge_team_startup(local: list[dict[str, float]], team: list[dict[str, float
     asked = _median([r.get("requests", 0.0) for r in team])
     each = {name: ", ".join(f"{r['seconds']:.2f}" for r in runs) for name, runs in (("team", team), ("local", local))}
     return Result("team_startup", te, "s", te / lo, Target("<=", 2),
-                  f"{keys} keys, spawn to first frame: team vault {te:.3f} s (warm cache, {asked:.0f} requests to the "
-                  f"server) vs local vault {lo:.3f} s, median of {len(team)}, interleaved; team runs {each['team']} s; "
-                  f"local runs {each['local']} s")
+                  f"{keys} keys, spawn to first frame: team vault {te:.3f} s (warm cache; the window asked the server "
+                  f"{asked:.0f} times by its refresh) vs local vault {lo:.3f} s, median of {len(team)}, interleaved; "
+                  f"team runs {each['team']} s; local runs {each['local']} s")
 
 
 def bench_team_audit(ctx: Context) -> Result:
