@@ -5,7 +5,8 @@ again"): ``audit_async`` runs on the runtime's loop, which owns the ccxt clients
 synchronous callers. Each key's result is recorded in the inspection history and handed to ``on_result`` the moment
 its exchange answers, so one slow exchange delays only its own keys. A key whose secret cannot be read (missing, or
 a corrupt keychain entry) is judged on its last successful check and reported with the reason, never stops the
-others.
+others. A vault whose secrets are server calls (the team vault: ``read_credentials_ahead``) has them read while the
+exchanges already answer, each key's check awaiting its own read, instead of all of them first.
 """
 
 from __future__ import annotations
