@@ -101,3 +101,35 @@ def test_a_server_gone_mid_reads_is_vault_unavailable(team_vault: TeamVault, mon
     assert info.value.reason is TeamReason.DOWN
     assert inspector.got[ids[3]] is None  # that key was not checked, nor any waiting for a read after the failure
     assert all(inspector.got.get(kid) is None for kid in ids[4:])
+
+
+def test_an_inspection_goes_out_in_one_write_without_reading_the_document(
+    team_vault: TeamVault, openbao: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache holds the server's document at the version it last saw, so an audit's inspection is written with
+    check-and-set against that version without reading it first; when someone wrote in between, the document is
+    read and merged (tests/integration/team/test_team_vault.py: a teammate's sharing is kept)."""
+    from keyhygiene.paths import app_paths
+
+    rec = team_vault.add_key("binance", "one", _creds(300))
+    reads: list[str] = []
+    real = TeamVault._read_meta
+
+    def counted(self: TeamVault, key_id: str) -> Any:
+        reads.append(key_id)
+        return real(self, key_id)
+
+    monkeypatch.setattr(TeamVault, "_read_meta", counted)
+    for n in range(2):  # the second on top of the first: our own write is not someone else's
+        team_vault.repo.record_inspection(rec.id, KeyProfile(exchange="binance", key=rec.fingerprint,
+                                                             status=Status.OK, permissions=["read", f"p{n}"]))
+        assert team_vault.flush_publishing() == []
+    assert reads == []
+    monkeypatch.undo()
+    other = TeamVault(app_paths(team_vault.paths.data_dir.parent / "other"), team_vault.config, openbao.root_token)
+    try:
+        history = other.repo.inspection_history(rec.id)
+        assert [sorted(p.permissions) for _at, p in history] == [["p1", "read"], ["p0", "read"]]
+        assert other.get_key(rec.id).label == "one"
+    finally:
+        other.close()
