@@ -123,7 +123,7 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
 
     from keyhygiene.logsetup import hold_early_records
     from keyhygiene.paths import app_paths
-    from keyhygiene.service.app import App, open_local_vault
+    from keyhygiene.service.app import App
     from keyhygiene.ui.async_runner import AsyncRunner
     from keyhygiene.ui.main_window import MainWindow
     from keyhygiene.ui.services import Services
@@ -146,8 +146,9 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
         # The log file opens once the first frame is up (_open_log_file); what is logged before waits in memory.
         hold_early_records()
         s.paths = paths
-        # The local vault, as before the team vault (issue 22 wires the window to the backend seam).
-        s.service = App(open_local_vault(paths, backend), endpoints=endpoints)
+        # The CLI's backend (service/backend.py): the team vault when one is connected, opened on its cache (no
+        # network before the first frame; Services.refresh_backend reads the server on a worker), else the local one.
+        s.service = App.open(paths, backend=backend, endpoints=endpoints, offline_ok=True, refresh=False)
         s.settings = QSettings(str(paths.data_dir / "ui.ini"), QSettings.Format.IniFormat)
         # The Qt adapters over the service's one loop and one pool.
         s.runner = AsyncRunner(runtime=s.service.runtime)
@@ -160,6 +161,8 @@ def build_session(args: argparse.Namespace, app: Any) -> Session:
             links.demo_mode = True  # no other link opens a real exchange's site either
         s.services.load_rows()
         s.window = MainWindow(s.services, settings=s.settings, demo=bool(s.demo), staged=True)
+        if s.service.is_team:  # the server's changes, read on a worker once the cached rows are on screen
+            s.window.firstPainted.connect(s.services.refresh_backend)
     except BaseException:
         s.close()
         raise

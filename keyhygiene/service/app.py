@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from keyhygiene.core.models import Credentials, KeyProfile
@@ -27,6 +28,7 @@ from keyhygiene.service.reports import ReportUseCases
 from keyhygiene.service.runtime import Runtime
 from keyhygiene.service.scan import ScanUseCases
 from keyhygiene.service.summary import SummaryUseCases
+from keyhygiene.service.team_app import TeamUseCases
 from keyhygiene.store.vault import Vault
 
 if TYPE_CHECKING:
@@ -51,7 +53,7 @@ def open_local_vault(paths: AppPaths, backend: keyring.backend.KeyringBackend | 
     return Vault(paths, backend=backend, service_resolver=service_resolver, catalog=catalog)
 
 
-class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUseCases):
+class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUseCases, TeamUseCases):
     """Every use case over one vault. Not thread-bound: each method may run on any thread, as the vault allows."""
 
     def __init__(self, vault: Vault, *, runtime: Runtime | None = None,
@@ -63,7 +65,7 @@ class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUse
     @classmethod
     def open(cls, paths: AppPaths, *, backend: keyring.backend.KeyringBackend | None = None,
              service_resolver: Callable[[str], str] | None = None, endpoints: Mapping[str, str] | None = None,
-             runtime: Runtime | None = None, offline_ok: bool = False) -> App:
+             runtime: Runtime | None = None, offline_ok: bool = False, refresh: bool = True) -> App:
         """The vault backend of ``paths`` (``service/backend.py``: the team vault when one is connected, else the
         local one); with a keyring ``backend`` (the demo's in-memory keychain) always the local vault."""
         if backend is not None:
@@ -71,8 +73,30 @@ class App(KeyUseCases, HistoryUseCases, SummaryUseCases, ScanUseCases, ReportUse
         else:
             from keyhygiene.service.backend import open_backend
 
-            vault = open_backend(paths, service_resolver, offline_ok=offline_ok)
+            vault = open_backend(paths, service_resolver, offline_ok=offline_ok, refresh=refresh)
         return cls(vault, runtime=runtime, endpoints=endpoints)
+
+    @property
+    def is_team(self) -> bool:
+        return self.vault.is_team
+
+    @property
+    def offline(self) -> Exception | None:
+        """Why the team vault's server cannot be used now (its cached metadata is shown read-only); else None."""
+        return self.vault.offline
+
+    def cache_refreshed_at(self) -> datetime | None:
+        """When the team vault's cache last matched its server (what the window says it shows); None for local."""
+        return self.vault.refreshed_at() if self.vault.is_team else None  # type: ignore[attr-defined]
+
+    def refresh_vault(self) -> Exception | None:
+        """The team vault: read the teammates' changes into the cache (network: a worker's job). Returns why the
+        server could not be used, None when it could; the local vault has nothing to refresh."""
+        if not self.vault.is_team:
+            return None
+        from keyhygiene.service.team import refresh_team
+
+        return refresh_team(self.vault)
 
     def close(self) -> None:
         """Stop the loop (cancelling what runs), drop queued work, close the vault."""

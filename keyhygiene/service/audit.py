@@ -15,7 +15,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from functools import partial
 from itertools import zip_longest
 from typing import Any
 
@@ -25,7 +24,6 @@ from keyhygiene.core.audit import SCHEMA_VERSION, AuditResult, KeyAudit
 from keyhygiene.core.models import Credentials, KeyProfile, KeyRecord, Status
 from keyhygiene.core.policy import Policy
 from keyhygiene.core.registry import Registry, load_registry
-from keyhygiene.core.report.rotations import last_rotation_day
 from keyhygiene.core.rules import RuleContext, context_for
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.store.keychain import KeychainCorrupt, KeychainError
@@ -121,7 +119,7 @@ async def audit_async(
 ) -> AuditResult:
     """Inspect and judge every stored key, or those of ``key_ids`` (ids no longer stored are left out).
     ``inspector`` defaults to ``exchanges.audit_runner.inspect_many``."""
-    policy = policy or Policy.load(vault.repo)
+    policy = policy or Policy.load(vault)
     registry = registry or load_registry()
     keys = vault.list_keys()
     if key_ids is not None:
@@ -143,10 +141,10 @@ async def audit_async(
     errors: list[str] = []
     # Plaintext copies recorded by a scan are the keys' own file exposures: RuleContext.copies_of reads them.
     base_context = context if context is not None else RuleContext()
-    rotated = partial(last_rotation_day, vault.repo.db)  # a rotated key's old sharings were of the old key
+    rotated = vault.last_rotation_day  # a rotated key's old sharings were of the old key
 
     def context_of(key_id: str, profile: KeyProfile | None) -> RuleContext:
-        return context_for(key_id, profile, vault.repo.inspection_history, base_context, last_rotation=rotated)
+        return context_for(key_id, profile, vault.inspection_history, base_context, last_rotation=rotated)
 
     def verdict(key_id: str, profile: KeyProfile | None, at: datetime | None,
                 ctx: RuleContext) -> KeyAudit:
@@ -164,7 +162,7 @@ async def audit_async(
         at = utcnow()
         profiles[key_id], checked[key_id] = profile, at
         try:
-            vault.repo.record_inspection(key_id, profile, at)
+            vault.record_inspection(key_id, profile, at)
         except Exception as exc:  # keep judging the other keys; report the storage problem at the end
             log.exception("could not record the inspection of %s", key_id)
             errors.append(f"{key_id}: the result could not be saved ({redact.scrub(exc)})")
@@ -197,7 +195,7 @@ async def audit_async(
     for k in keys:
         if k.id not in audits:
             # Cancelled before its exchange answered: judge it on its last recorded inspection, if any.
-            last_at, last = vault.repo.latest_inspection(k.id) or (None, None)
+            last_at, last = vault.latest_inspection(k.id) or (None, None)
             verdict(k.id, last, last_at, context_of(k.id, last))
     # The team vault sends inspections to its server off the event loop; wait for them and report any failure.
     flush = getattr(vault, "flush_publishing", None)

@@ -16,12 +16,13 @@ TEAM_SETTING = "team_vault"
 
 
 def open_backend(paths: AppPaths, service_resolver: Callable[[str], str] | None = None,
-                 *, offline_ok: bool = False) -> Vault:
+                 *, offline_ok: bool = False, refresh: bool = True) -> Vault:
     """The vault every command and the window use: the team vault when one is connected, else the local one.
 
     The team vault refreshes its cache from the server first. When the server cannot be used this raises
     TeamUnavailable (exit 3), or with ``offline_ok`` returns the vault on its cache, ``offline`` set to the
-    reason, for read-only display."""
+    reason, for read-only display. ``refresh=False`` (the window) opens the team vault on its cache without a
+    network call; the caller refreshes it off the GUI thread (``App.refresh_vault``)."""
     from keyhygiene.exchanges import catalog  # the module only: ccxt loads when a check needs it
 
     local = Vault(paths, service_resolver=service_resolver, catalog=catalog)
@@ -34,7 +35,7 @@ def open_backend(paths: AppPaths, service_resolver: Callable[[str], str] | None 
         return local
     from keyhygiene.service.team import open_team  # only now: hvac and the team stack
 
-    team = open_team(local, raw, service_resolver, offline_ok=offline_ok)
+    team = open_team(local, raw, service_resolver, offline_ok=offline_ok, refresh=refresh)
     team.catalog = catalog  # keys added to the team vault are checked against ccxt as local ones are
     return team
 

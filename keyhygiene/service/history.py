@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core.models import KeyProfile
@@ -18,17 +18,17 @@ class HistoryUseCases:
 
     # ---- what the vault remembers -----------------------------------------------------------------------------
     def latest_inspection(self, key_id: str) -> tuple[datetime, KeyProfile] | None:
-        return self.vault.repo.latest_inspection(key_id)
+        return self.vault.latest_inspection(key_id)
 
     def latest_inspections(self) -> dict[str, tuple[datetime, KeyProfile]]:
-        return self.vault.repo.latest_inspections()
+        return self.vault.latest_inspections()
 
     def inspection_history(self, key_id: str, limit: int = 50) -> list[tuple[datetime, KeyProfile]]:
-        return self.vault.repo.inspection_history(key_id, limit)
+        return self.vault.inspection_history(key_id, limit)
 
     def record_profile(self, key_id: str, profile: KeyProfile, at: datetime | None = None) -> None:
         """Keep an inspection made before the key was stored (the add dialog's 'Check now')."""
-        self.vault.repo.record_inspection(key_id, profile, at or utcnow())
+        self.vault.record_inspection(key_id, profile, at or utcnow())
 
     def rotation_history(self, key_id: str) -> list[Any]:
         """Rotations of a key, newest first (``core.rotation.RotationRecord``), from the store's journal."""
@@ -43,15 +43,20 @@ class HistoryUseCases:
         return open_rotations(self.vault)
 
     def get_setting(self, name: str, default: Any = None) -> Any:
-        return self.vault.repo.get_setting(name, default)
+        return self.vault.get_setting(name, default)
 
     def set_setting(self, name: str, value: Any) -> None:
-        self.vault.repo.set_setting(name, value)
+        self.vault.set_setting(name, value)
+
+    def last_rotation_day(self, key_id: str) -> date | None:
+        """When the key's latest rotation completed: the rules read it (a rotated key's old sharings were of the
+        old key)."""
+        return self.vault.last_rotation_day(key_id)
 
     def load_policy(self) -> Policy:
         from keyhygiene.core.policy import Policy
 
-        return Policy.load(self.vault.repo)
+        return Policy.load(self.vault)
 
     def save_policy(self, policy: Policy) -> None:
-        policy.save(self.vault.repo)
+        policy.save(self.vault)

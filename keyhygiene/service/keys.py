@@ -41,7 +41,7 @@ class KeyUseCases:
         return self.vault.get_key(key_id)
 
     def find_key(self, key_id: str) -> KeyRecord | None:
-        return self.vault.repo.get_key(key_id)
+        return self.vault.find_key(key_id)
 
     def add_key(self, exchange: str, label: str, creds: Credentials, *, purpose: str = "other",
                 shared_with: Sequence[ServiceRef] = (), created_at: datetime | None = None,

@@ -22,5 +22,5 @@ class ReportUseCases:
         from keyhygiene.core.report import build_report
         from keyhygiene.core.report.engine import AuditEngine
 
-        engine = AuditEngine(self.vault.repo, policy=policy, registry=registry)
+        engine = AuditEngine(self.vault, policy=policy, registry=registry)
         return build_report(self.vault, engine=engine, refreshed=refreshed)

@@ -75,7 +75,7 @@ def policy_assessor(vault: Vault) -> Assessor:
     from keyhygiene.core.registry import load_registry
     from keyhygiene.core.timeutil import utcnow
 
-    policy = Policy.load(vault.repo)
+    policy = Policy.load(vault)
     registry = load_registry()
 
     def assess(record: KeyRecord, profile: KeyProfile) -> list[Finding]:

@@ -5,7 +5,6 @@ key. No exchange is asked and no secret is read (``core.assessment.assess_stored
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING
 
 from keyhygiene.store.vault import Vault
@@ -19,12 +18,11 @@ def stored_assessments(vault: Vault, now: datetime | None = None) -> list[KeyAss
     from keyhygiene.core.assessment import assess_stored
     from keyhygiene.core.policy import Policy
     from keyhygiene.core.registry import load_registry
-    from keyhygiene.core.report.rotations import last_rotation_day
     from keyhygiene.core.timeutil import utcnow
 
-    return assess_stored(vault.list_keys(), vault.repo.latest_inspections(),
-                         history=vault.repo.inspection_history, last_rotation=partial(last_rotation_day, vault.db),
-                         policy=Policy.load(vault.repo), registry=load_registry(), now=now or utcnow())
+    return assess_stored(vault.list_keys(), vault.latest_inspections(),
+                         history=vault.inspection_history, last_rotation=vault.last_rotation_day,
+                         policy=Policy.load(vault), registry=load_registry(), now=now or utcnow())
 
 
 def stored_summary(vault: Vault, now: datetime | None = None) -> Summary:

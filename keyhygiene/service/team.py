@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials
+from keyhygiene.core.timeutil import iso
 from keyhygiene.paths import AppPaths
 from keyhygiene.service.backend import TEAM_SETTING, open_backend
 from keyhygiene.store.keychain import CURRENT, PENDING, KeychainError
@@ -87,15 +88,27 @@ def stored_token(local: Vault) -> str | None:
 
 # ---- the backend seam (service/backend.py decides; this opens the team side) ------------------------------
 def open_team(local: Vault, raw: dict[str, Any], service_resolver: Callable[[str], str] | None = None,
-              *, offline_ok: bool = False) -> Vault:
-    """The team vault recorded in ``local``'s settings (``raw``); closes ``local``."""
+              *, offline_ok: bool = False, refresh: bool = True) -> Vault:
+    """The team vault recorded in ``local``'s settings (``raw``); closes ``local``. Without ``refresh`` it is
+    opened on its cache alone (no network call); ``refresh_team`` brings it up to date later."""
     paths = local.paths
+    missing: TeamUnavailable | None = None
     try:
         cfg = TeamConfig.from_json(raw)
-        token = _token_for(local, cfg)
+        try:
+            token = _token_for(local, cfg)
+        except TeamUnavailable as exc:
+            if not offline_ok:
+                raise
+            token, missing = "", exc  # no token: the cache can still be shown, read-only, with the reason
     finally:
         local.close()
     team = TeamVault(paths, cfg, token, service_resolver, refresh=False)
+    if missing is not None:
+        team.offline = missing
+        return team
+    if not refresh:
+        return team
     try:
         team.refresh()
     except TeamUnavailable as exc:
@@ -107,6 +120,22 @@ def open_team(local: Vault, raw: dict[str, Any], service_resolver: Callable[[str
         team.close()
         raise
     return team
+
+
+def refresh_team(vault: Vault) -> TeamUnavailable | None:
+    """Bring a team vault's cache up to date with the server; the reason when the server cannot be used (the
+    vault's ``offline`` is set to it, and cleared again once a refresh works). A local vault: nothing to do."""
+    if not isinstance(vault, TeamVault):
+        return None
+    if isinstance(vault.offline, TeamUnavailable) and not vault.client.has_token:
+        return vault.offline  # no token at all: only connecting again helps
+    try:
+        vault.refresh()
+    except TeamUnavailable as exc:
+        vault.offline = exc
+        return exc
+    vault.offline = None
+    return None
 
 
 def _token_for(local: Vault, cfg: TeamConfig) -> str:
@@ -138,6 +167,7 @@ class TeamStatus:
     token: dict[str, Any] | None = None
     keys: int | None = None
     cache: str | None = None
+    refreshed_at: str | None = None  # when the cache last matched the server (the window's "cache age")
 
     @property
     def usable(self) -> bool:
@@ -218,11 +248,33 @@ def status(paths: AppPaths, service_resolver: Callable[[str], str] | None = None
     try:
         with open_backend(paths, service_resolver) as team:
             st.keys = len(team.list_keys())
+            st.refreshed_at = _refreshed_at(team)
     except TeamUnavailable as exc:
+        st.refreshed_at = _cached_at(paths, cfg)
         return _failed(st, exc, info)
     st.state, st.reason, st.token = "available", TeamReason.OK.value, info
     st.message = _team_message(TeamReason.OK, cfg)
     return st
+
+
+def _refreshed_at(vault: Vault) -> str | None:
+    at = vault.refreshed_at() if isinstance(vault, TeamVault) else None
+    return iso(at) if at else None
+
+
+def _cached_at(paths: AppPaths, cfg: TeamConfig) -> str | None:
+    """When the cache of ``cfg`` last matched the server, read without a server (None: no cache yet)."""
+    if not TeamVault.cache_path(paths, cfg).is_file():
+        return None
+    from keyhygiene.store.database import Database
+    from keyhygiene.store.repository import Repository
+    from keyhygiene.store.team_vault import REFRESHED_SETTING
+
+    db = Database(TeamVault.cache_path(paths, cfg))
+    try:
+        return Repository(db).get_setting(REFRESHED_SETTING)
+    finally:
+        db.close()
 
 
 def _failed(st: TeamStatus, exc: TeamUnavailable, info: dict[str, Any] | None = None) -> TeamStatus:

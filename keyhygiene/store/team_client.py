@@ -9,6 +9,7 @@ or a secret.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -138,16 +139,32 @@ class TeamClient:
     """One authenticated ``hvac`` client with the error mapping. Thread-safe for the calls we make."""
 
     def __init__(self, cfg: TeamConfig, token: str, client: Any = None) -> None:
-        import hvac
-
         self.cfg = cfg
         redact.remember([token])
-        # hvac follows redirects by default, and requests keeps the X-Vault-Token header on the way: a request that
-        # carries the token must never be sent to another address than the one the user connected to.
-        self.hvac = client or hvac.Client(
-            url=cfg.url, token=token, verify=cfg.ca_cert or True, timeout=cfg.timeout, allow_redirects=False,
-            session=_session_for(cfg),
-        )
+        self._token = token
+        self._hvac: Any = client
+        self._hvac_lock = threading.Lock()
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self._token) or self._hvac is not None
+
+    @property
+    def hvac(self) -> Any:
+        """The hvac client, made on first use: importing hvac and requests costs ~120 ms, which the window's first
+        frame on the team vault's cache does not wait for (the refresh that needs them runs on a worker)."""
+        if self._hvac is None:
+            with self._hvac_lock:
+                if self._hvac is None:
+                    import hvac
+
+                    # hvac follows redirects by default, and requests keeps the X-Vault-Token header on the way: a
+                    # request that carries the token must never be sent to another address than the one the user
+                    # connected to.
+                    self._hvac = hvac.Client(url=self.cfg.url, token=self._token, verify=self.cfg.ca_cert or True,
+                                             timeout=self.cfg.timeout, allow_redirects=False,
+                                             session=_session_for(self.cfg))
+        return self._hvac
 
     @property
     def kv(self) -> Any:

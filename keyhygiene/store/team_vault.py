@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 META_SCHEMA = 1
 INSPECTIONS_KEPT = 20  # enough history for the rules that compare with earlier checks, bounded per document
 REFRESH_THREADS = 8
+REFRESHED_SETTING = "team.refreshed_at"  # in the cache: when it last matched the server (the window's "cached at")
 # Secret reads during an audit: each is CPU in this process (requests, json) competing with the event loop that
 # paces the exchanges' requests, so a few threads; the server answers a read in well under a millisecond.
 AHEAD_THREADS = 4
@@ -153,6 +154,7 @@ class TeamVault(Vault):
 
     db: _CacheDatabase
     repo: TeamRepository
+    is_team = True
 
     def __init__(
         self,
@@ -182,6 +184,7 @@ class TeamVault(Vault):
         self._pending: dict[Future[None], str] = {}
         self._bumps: dict[str, tuple[int, int]] = {}  # key id -> (version our copy was, version with our inspection)
         self._bumps_lock = threading.Lock()
+        self._local: Repository | None = None  # the local database, for this machine's settings (opened on use)
         self.secrets = TeamSecretStore(self.client)  # type: ignore[assignment]
         self.index = TeamIndex(self.client)
         self.journal = TeamJournal(self.client, self.index)
@@ -220,7 +223,12 @@ class TeamVault(Vault):
         rot_read = {k for k in rotations if index is None or k not in rot_seen or rot_versions.get(k) != rot_seen[k]}
         self._apply(set(ids), docs, rot_read)
         self.refreshed = True
+        self.repo.set_setting(REFRESHED_SETTING, iso(utcnow()))
         return len(ids)
+
+    def refreshed_at(self) -> datetime | None:
+        """When this cache last matched the server (None: never refreshed, e.g. a cache of an older version)."""
+        return parse_iso(self.repo.get_setting(REFRESHED_SETTING))
 
     def _list_meta(self) -> list[str]:
         import hvac.exceptions as hx
@@ -475,7 +483,27 @@ class TeamVault(Vault):
         if self._publisher is not None:
             self._publisher.shutdown(wait=True)
             self._publisher = None
+        with self._bumps_lock:
+            local, self._local = self._local, None
+        if local is not None:
+            local.db.close()
         super().close()
+
+    # ---- this machine's settings ------------------------------------------------------------------------------
+    # The window's preferences and the policy are this machine's, as with the local vault: kept in the local
+    # database, not in the cache, so a deleted cache or a disconnect loses none of them and the window keeps them
+    # when it switches backends. (The cache's own bookkeeping, REFRESHED_SETTING, stays in the cache.)
+    def _local_settings(self) -> Repository:
+        with self._bumps_lock:
+            if self._local is None:
+                self._local = Repository(Database(self.paths.database))
+            return self._local
+
+    def get_setting(self, name: str, default: Any = None) -> Any:
+        return self._local_settings().get_setting(name, default)
+
+    def set_setting(self, name: str, value: Any) -> None:
+        self._local_settings().set_setting(name, value)
 
     def credentials_many(self, key_ids: Sequence[str]) -> dict[str, Credentials | None | KeychainCorrupt]:
         """In parallel: each read is two round trips to the server, and an audit reads every key's."""

@@ -13,8 +13,8 @@ import logging
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
 from keyhygiene.core.masking import key_digest, mask_key
@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # annotations only: keyring loads on the first keychain call 
     import keyring.backend
 
     from keyhygiene.core.models import KeyProfile
+    from keyhygiene.core.report.rotations import RotationEntry
     from keyhygiene.core.rotation.journal import JournalHook
     from keyhygiene.store.rotation_journal import SqliteJournal
 
@@ -99,6 +100,10 @@ class Vault:
     # Which exchanges exist and need a passphrase: ccxt's facts, handed in by the service (the store never imports
     # the exchange layer); a vault opened without them is lenient (``_LenientCatalog``).
     catalog: ExchangeCatalog = _LenientCatalog()
+    # The team vault (store/team_vault.py) says so, and why its server cannot be used now (its cache is then shown
+    # read-only); the local vault is never offline in that sense (a locked keychain is the keychain's status).
+    is_team = False
+    offline: Exception | None = None
 
     def __init__(
         self,
@@ -231,6 +236,38 @@ class Vault:
 
     def credentials(self, key_id: str, slot: str = CURRENT) -> Credentials | None:
         return self.secrets.get(key_id, slot)
+
+    # ---- what the vault remembers: the service's surface, answered alike by the team vault's cache -----------
+    def find_key(self, key_id: str) -> KeyRecord | None:
+        """The key's record, None when there is none (``get_key`` raises NotFound)."""
+        return self.repo.get_key(key_id)
+
+    def latest_inspections(self) -> dict[str, tuple[datetime, KeyProfile]]:
+        return self.repo.latest_inspections()
+
+    def inspection_history(self, key_id: str, limit: int = 50) -> list[tuple[datetime, KeyProfile]]:
+        return self.repo.inspection_history(key_id, limit)
+
+    def record_inspection(self, key_id: str, profile: KeyProfile, at: datetime | None = None) -> None:
+        self.repo.record_inspection(key_id, profile, at or utcnow())
+
+    def get_setting(self, name: str, default: Any = None) -> Any:
+        return self.repo.get_setting(name, default)
+
+    def set_setting(self, name: str, value: Any) -> None:
+        self.repo.set_setting(name, value)
+
+    def last_rotation_day(self, key_id: str) -> date | None:
+        """The day the key's latest completed rotation finished (the rules' ``rotated_on``); None: never."""
+        from keyhygiene.core.report.rotations import last_rotation_day
+
+        return last_rotation_day(self.db, key_id)
+
+    def rotation_entries(self, labels: dict[str, str]) -> list[RotationEntry]:
+        """Every rotation, newest first, as the report lists them."""
+        from keyhygiene.core.report.rotations import read_rotations
+
+        return read_rotations(self.db, labels)
 
     # ---- what a rotation reads (core.rotation.journal.RotationVault) ---------------------------------------
     def find_by_digest(self, digest: str) -> KeyRecord | None:

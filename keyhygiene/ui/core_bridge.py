@@ -8,10 +8,9 @@ and list keys, just without findings.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from functools import partial
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core.models import Finding, KeyProfile, KeyRecord
@@ -98,14 +97,12 @@ def rule_list() -> list[tuple[str, str]]:
 
 
 def context_for(key_id: str, profile: KeyProfile | None, history: InspectionHistory,
-                db: Any | None = None) -> RuleContext:
+                last_rotation: Callable[[str], date | None] | None = None) -> RuleContext:
     """The rules' context for one key: its last successful inspection when ``profile`` is not a success, and
-    (from ``db``) the day of its last completed rotation, as the audit and the report build it."""
-    from keyhygiene.core.report.rotations import last_rotation_day
+    (``last_rotation``, the service's) the day of its last completed rotation, as the audit and the report build it."""
     from keyhygiene.core.rules import context_for as core_context_for
 
-    rotated = partial(last_rotation_day, db) if db is not None else None
-    return core_context_for(key_id, profile, history, last_rotation=rotated)
+    return core_context_for(key_id, profile, history, last_rotation=last_rotation)
 
 
 def assess(record: KeyRecord, profile: KeyProfile | None, checked_at: datetime | None, *, policy: Any,

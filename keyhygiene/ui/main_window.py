@@ -132,6 +132,7 @@ class MainWindow(QMainWindow):
         services.rowChanged.connect(self._on_services_row_changed)
         services.rowsChanged.connect(self._on_services_rows_changed)
         services.keychainChecked.connect(self._on_services_keychain_checked)
+        services.backendChecked.connect(self._on_services_backend_checked)
         services.auditStarted.connect(self._on_services_audit_started)
         services.auditProgress.connect(self._on_services_audit_progress)
         services.auditFinished.connect(self._on_services_audit_finished)
@@ -672,6 +673,16 @@ class MainWindow(QMainWindow):
         for a in self.key_actions:
             a.setEnabled(has)
         self.act_rotate.setEnabled(has)
+        if self.services.offline is not None:  # a team vault's cache without its server: read-only
+            from keyhygiene.ui.team_banner import writing_actions
+
+            for a in writing_actions(self):
+                a.setEnabled(False)
+
+    def _on_services_backend_checked(self, reason: object) -> None:
+        from keyhygiene.ui.team_banner import show_backend_state
+
+        show_backend_state(self, reason)
 
     def _on_tick_timeout(self) -> None:
         self.model.tick(utcnow())
@@ -687,8 +698,8 @@ class MainWindow(QMainWindow):
         self.keychain_label.setText(f"\u25cf Keychain: {status.backend} \u2014 {state}")
         self.keychain_label.setStyleSheet(f"color: {color.name()};")
         self.keychain_label.setToolTip(status.message)
-        self.act_add.setEnabled(status.usable)
-        if status.usable:
+        self.act_add.setEnabled(status.usable and self.services.offline is None)
+        if status.usable or self.services.offline is not None:  # the team vault's banner says it already
             self.keychain_banner.hide()
         else:
             self.keychain_banner.show_message(
@@ -803,7 +814,18 @@ class MainWindow(QMainWindow):
     def open_dialogs(self) -> list[QWidget]:
         return list(self._dialogs)
 
+    def _read_only_refused(self) -> bool:
+        """A team vault whose server is away shows its cache read-only: every change is refused, with why (the
+        detail pane's buttons and the shortcuts come here too, not only the disabled actions)."""
+        if self.services.offline is None:
+            return False
+        self.statusBar().showMessage("Changes are off while the team vault is unavailable (see the banner at the "
+                                     "top; Retry when the server is back).", 10000)
+        return True
+
     def open_add_dialog(self) -> Any:
+        if self._read_only_refused():
+            return None
         from keyhygiene.ui.add_key_dialog import AddKeyDialog
 
         dlg = AddKeyDialog(self.services, self)
@@ -813,6 +835,8 @@ class MainWindow(QMainWindow):
         return dlg
 
     def open_edit_dialog(self, key_id: str | None) -> Any:
+        if self._read_only_refused():
+            return None
         if not key_id or self.services.row(key_id) is None:
             return None
         from keyhygiene.ui.add_key_dialog import AddKeyDialog
@@ -831,6 +855,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Saved \u201c{row.record.label}\u201d.", 5000)
 
     def open_share_dialog(self, key_id: str | None) -> Any:
+        if self._read_only_refused():
+            return None
         if not key_id:
             return None
         from keyhygiene.ui.sharing_dialog import ShareDialog
@@ -841,6 +867,8 @@ class MainWindow(QMainWindow):
         return dlg
 
     def open_unshare_dialog(self, key_id: str, service: str) -> Any:
+        if self._read_only_refused():
+            return None
         from keyhygiene.ui.sharing_dialog import UnshareDialog
 
         dlg = UnshareDialog(self.services, key_id, service, self)
@@ -857,6 +885,8 @@ class MainWindow(QMainWindow):
         return dlg
 
     def confirm_remove(self, key_id: str | None) -> Any:
+        if self._read_only_refused():
+            return None
         row = self.services.row(key_id) if key_id else None
         if row is None or key_id is None:
             return None
@@ -895,6 +925,8 @@ class MainWindow(QMainWindow):
         return w
 
     def rotate_key(self, key_id: str | None, resume: bool = False) -> Any:
+        if self._read_only_refused():
+            return None
         if not key_id:
             return None
         return self.open_window("rotation", key_id=key_id, resume=resume)

@@ -90,6 +90,9 @@ class Services(QObject):
     prefsChanged = Signal()
     policyChanged = Signal()
     judged = Signal()  # the registry is loaded and every row carries its findings
+    # The team vault after a refresh from its server: None when it worked, else the reason (TeamUnavailable) the
+    # cached keys are shown read-only. A local window emits it only after switching back from a team vault (None).
+    backendChecked = Signal(object)
 
     def __init__(self, app: App, *, runner: AsyncRunner | None = None, pool: TaskPool | None = None,
                  defer_judging: bool = False, parent: QObject | None = None) -> None:
@@ -115,6 +118,7 @@ class Services(QObject):
         self.policy = app.load_policy()
         self.prefs = UiPrefs.from_dict(app.get_setting(PREFS_SETTING))
         self.keychain_status: KeychainStatus | None = None
+        self.cache_refreshed_at: datetime | None = None  # the team vault's, as of its last refresh_backend
         self._rows: dict[str, KeyRow] = {}
         # Each change of one row on the GUI thread (a refresh after a write, an audit verdict) gets a number, so a
         # reload that read the database before it cannot undo it when it lands (reload_in_background).
@@ -148,6 +152,81 @@ class Services(QObject):
     def vault(self) -> Any:
         """The app's vault, for the rotation wizard until its session is a service use case (issue 16, i17)."""
         return self.app.vault
+
+    @property
+    def offline(self) -> Exception | None:
+        """Why the team vault's server cannot be used now (changes are off); None when it can, or for local."""
+        return self.app.offline
+
+    def refresh_backend(self, on_done: Callable[[Exception | None], None] | None = None) -> bool:
+        """The team vault: read the server's changes into the cache on a worker, show the rows again, then emit
+        ``backendChecked``. False (nothing done) for the local vault, which has no server."""
+        if not self.app.is_team:
+            return False
+
+        def refresh() -> tuple[Exception | None, datetime | None]:
+            reason = self.app.refresh_vault()
+            return reason, self.app.cache_refreshed_at()
+
+        def refreshed(got: tuple[Exception | None, datetime | None]) -> None:
+            self.cache_refreshed_at = got[1]
+            done(got[0])
+
+        def done(reason: Exception | None) -> None:
+            def told() -> None:
+                self.backendChecked.emit(reason)
+                if on_done is not None:
+                    on_done(reason)
+
+            if reason is None:
+                self.reload_in_background(told)  # a teammate's keys and changes appear
+            else:
+                told()
+
+        def failed(exc: BaseException) -> None:  # not the server's status: a bug or a broken cache; say so
+            log.error("could not refresh the team vault: %s", redact.scrub(exc))
+            done(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
+
+        self.pool.submit(refresh, on_done=refreshed, on_error=failed)
+        return True
+
+    def switch_backend(self, on_done: Callable[[], None] | None = None,
+                       on_error: Callable[[BaseException], None] | None = None) -> None:
+        """After a team connect or disconnect: open the backend the data dir names now (on a worker, from its
+        cache), make it the app's, and show its keys, policy and preferences; the team vault then refreshes from
+        its server (``refresh_backend``). The vault it replaces is closed on a worker."""
+        self.cancel_audit()
+
+        def open_it() -> tuple[Any, Any, Any]:  # on a worker: the vault's files and its settings are SQLite reads
+            new = self.app.open_current_backend()
+            return new, core_bridge.load_policy(new), new.get_setting(PREFS_SETTING)
+
+        def swap(opened: tuple[Any, Any, Any]) -> None:
+            new, policy, prefs = opened
+            old = self.app.use_vault(new)
+            if self.registry is not None:
+                self._set_registry(self.registry)  # the new vault resolves service aliases as the old one did
+            self.policy = policy
+            self.prefs = UiPrefs.from_dict(prefs)
+            self._rows, self._changed_at = {}, {}
+            self.rowsReset.emit()
+            self.prefsChanged.emit()
+            self.pool.submit(old.close, on_error=lambda exc: log.warning("closing the previous vault: %s",
+                                                                          redact.scrub(exc)))
+
+            def shown() -> None:
+                self.policyChanged.emit()
+                self.check_keychain()  # the window's keychain line and banner: now this backend's
+                if not self.refresh_backend():
+                    self.backendChecked.emit(None)
+                if on_done is not None:
+                    on_done()
+
+            self.reload_in_background(shown)
+
+        self.pool.submit(open_it, on_done=swap,
+                         on_error=on_error or (lambda exc: log.error("could not open the vault: %s",
+                                                                     redact.scrub(exc))))
 
     # ---- rows -----------------------------------------------------------------------------------------------
     def load_rows(self) -> list[KeyRow]:
@@ -302,7 +381,7 @@ class Services(QObject):
     def _context_for(self, key_id: str, profile: KeyProfile | None) -> Any:
         """When the latest check failed, the rules judge permissions on the last successful one."""
         # The rotation journal's database: the rules read a key's last completed rotation from it.
-        return core_bridge.context_for(key_id, profile, self.app.inspection_history, self.app.vault.db)
+        return core_bridge.context_for(key_id, profile, self.app.inspection_history, self.app.last_rotation_day)
 
     def overall_score(self) -> int | None:
         """None until there is something to score: no keys, or findings not evaluated yet."""

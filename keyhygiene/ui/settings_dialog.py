@@ -1,4 +1,5 @@
-"""Settings: policy thresholds and rules, audits and reminders, clipboard and reveal delays, appearance.
+"""Settings: policy thresholds and rules, audits and reminders, clipboard and reveal delays, appearance, and the
+team vault (ui/team_settings.py: its buttons act at once, without Save).
 
 Shown with ``open()``; nothing is written until Save, then policy and preferences are stored together.
 """
@@ -110,6 +111,7 @@ class SettingsDialog(QDialog):
         self._build_reminders()
         self._build_privacy()
         self._build_appearance()
+        self._build_team()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._on_save_clicked)
         buttons.rejected.connect(self.reject)
@@ -230,6 +232,12 @@ class SettingsDialog(QDialog):
         self.appearance.setCurrentIndex(max(0, self.appearance.findData(p.appearance)))
         form.addRow("Appearance", self.appearance)
         self.tabs.addTab(page, "Appearance")
+
+    def _build_team(self) -> None:
+        from keyhygiene.ui.team_settings import TeamVaultPage
+
+        self.team_page = TeamVaultPage(self.services, self, demo=bool(getattr(self.parent(), "demo", False)))
+        self.tabs.addTab(self.team_page, "&Team vault")
 
     # ---- save -----------------------------------------------------------------------------------------------
     def prefs(self) -> UiPrefs:

@@ -147,7 +147,7 @@ TOKEN_USES = 10_000_000
 def startup_pair(tmp: Path, keys: Sequence[Any], prefs: dict[str, object]) -> Iterator[StartupPair]:
     """The same keys in a local vault and in a team vault (connected, imported, its cache warm), a real OpenBao
     dev server running until the block ends. ``prefs`` (the window's, e.g. no audit on start) are set where each
-    window reads them: the local database, and for the team vault the cache that stands in for it.
+    window reads them (the vault's settings: this machine's database for both).
 
     The team folder's keychain holds the token as ``team connect`` keeps it, so its window opens the team vault as
     a user's does. The token is use-limited (TOKEN_USES): ``requests_made`` tells whether a window asked the
@@ -179,7 +179,7 @@ def startup_pair(tmp: Path, keys: Sequence[Any], prefs: dict[str, object]) -> It
             if not team.import_local(app_paths(team_dir)).complete:
                 raise RuntimeError("team import did not copy every key")
             with team.open_backend(app_paths(team_dir)) as vault:  # refreshed: the cache is warm
-                vault.repo.set_setting(PREFS_SETTING, {**(vault.repo.get_setting(PREFS_SETTING) or {}), **prefs})
+                vault.set_setting(PREFS_SETTING, {**(vault.get_setting(PREFS_SETTING) or {}), **prefs})
             admin = server.client()
 
             def requests_made() -> int:

@@ -120,9 +120,12 @@ class AuditEngine:
         from keyhygiene.core.assessment import assess_stored
         from keyhygiene.core.report.rotations import last_rotation_day
 
+        # A vault answers itself (both backends); a bare repository through its database.
+        rotated = getattr(self._repo, "last_rotation_day", None)
         db = getattr(self._repo, "db", None)
-        judged = assess_stored(keys, latest, history=self._repo.inspection_history,
-                               last_rotation=partial(last_rotation_day, db) if db is not None else None,
+        if rotated is None and db is not None:
+            rotated = partial(last_rotation_day, db)
+        judged = assess_stored(keys, latest, history=self._repo.inspection_history, last_rotation=rotated,
                                policy=self._policy, registry=self._registry, now=now, context=self._context)
         return {a.key.id: Verdict(findings=a.findings, score=a.score, blast_radius=a.blast_radius, assessment=a)
                 for a in judged}

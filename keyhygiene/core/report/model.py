@@ -18,7 +18,7 @@ from keyhygiene.core.assessment import Reminder, reminders_of, summarize
 from keyhygiene.core.models import Exposure, Finding, KeyProfile, KeyRecord, Status, account_facts_text
 from keyhygiene.core.permissions import Permission
 from keyhygiene.core.report.engine import IncidentInfo, PolicyView, RuleEngine, Verdict
-from keyhygiene.core.report.rotations import RotationEntry, read_rotations
+from keyhygiene.core.report.rotations import RotationEntry
 from keyhygiene.core.rules.exposure_window import exposed_at
 from keyhygiene.core.severity import SEVERITIES, Severity
 from keyhygiene.core.timeutil import utcnow
@@ -222,12 +222,12 @@ def build_report(
     refreshed: bool = False,
     app_version: str = __version__,
 ) -> Report:
-    """Read the vault once and assemble the report. ``vault`` needs ``list_keys()``, ``repo.latest_inspections()``
-    and ``db`` (for the rotation history); nothing else, and never the keychain."""
+    """Read the vault once and assemble the report. ``vault`` needs ``list_keys()``, ``latest_inspections()`` and
+    ``rotation_entries()`` (the rotation history); nothing else, and never the keychain."""
     now = now or utcnow()
     records: list[KeyRecord] = vault.list_keys()  # type: ignore[attr-defined]
-    latest: dict[str, tuple[datetime, KeyProfile]] = vault.repo.latest_inspections()  # type: ignore[attr-defined]
-    rotations = read_rotations(vault.db, {r.id: r.label for r in records})  # type: ignore[attr-defined]
+    latest: dict[str, tuple[datetime, KeyProfile]] = vault.latest_inspections()  # type: ignore[attr-defined]
+    rotations = vault.rotation_entries({r.id: r.label for r in records})  # type: ignore[attr-defined]
     last_rotated: dict[str, datetime] = {}
     for r in rotations:
         if r.completed and r.finished_at and (r.key_id not in last_rotated or r.finished_at > last_rotated[r.key_id]):

@@ -31,12 +31,12 @@ def test_startup_pair_holds_the_keys_on_both_sides_and_counts_only_the_team(tmp_
         with open_backend(app_paths(pair.local.data)) as local:
             assert not isinstance(local, TeamVault) and len(local.list_keys()) == 6
             fingerprints = sorted(k.fingerprint for k in local.list_keys())
-            assert local.repo.get_setting(PREFS_SETTING)["audit_on_start"] is False
+            assert local.get_setting(PREFS_SETTING)["audit_on_start"] is False
         assert pair.requests_made() == start  # the local vault never asks the server
         with open_backend(app_paths(pair.team.data), offline_ok=True) as team:
             assert isinstance(team, TeamVault) and team.offline is None
             assert sorted(k.fingerprint for k in team.list_keys()) == fingerprints
-            assert team.repo.get_setting(PREFS_SETTING)["audit_on_start"] is False  # where its window reads it
+            assert team.get_setting(PREFS_SETTING)["audit_on_start"] is False  # where its window reads it
         assert pair.requests_made() > start
         # The team folder's keychain holds the token as `team connect` keeps it: the window needs nothing else.
         assert any(user.endswith("team-token") or "team-token" in user for (_s, user) in pair.team.entries)

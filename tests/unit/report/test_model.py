@@ -159,8 +159,8 @@ def test_exchange_message_is_scrubbed(golden_vault: Vault, secret) -> None:
         exchange="bybit", key="AB05…Z005", status=Status.ERROR, message=f"bad request with {leaked}"))
     # An old inspection recorded before the secret was known to the scrubber: served from memory here, because
     # writing it to the watched data dir would (rightly) trip the session's leak check.
-    fake = SimpleNamespace(list_keys=golden_vault.list_keys, db=golden_vault.db,
-                           repo=SimpleNamespace(latest_inspections=lambda: latest))
+    fake = SimpleNamespace(list_keys=golden_vault.list_keys, rotation_entries=golden_vault.rotation_entries,
+                           latest_inspections=lambda: latest)
     report = build_report(fake, engine=dataset.engine(), now=dataset.NOW)
     message = report.key("k0000005").profile.message or ""
     assert leaked not in message and "[redacted]" in message
