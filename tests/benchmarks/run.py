@@ -743,7 +743,7 @@ def bench_team_audit(ctx: Context) -> Result:
     m = team_keys.audit(ctx.tmp, keys, LATENCY_S)
     return Result("team_audit", m["wall"], "s", m["wall"] / critical, Target("<=", 1.25),
                   f"{m['keys']} team-vault keys, whole audit {m['wall']:.2f} s (local vault, same keys: "
-                  f"{m['local']:.2f} s) vs critical path {critical:.2f} s; "
+                  f"{m['local']:.2f} s = {m['local'] / critical:.2f}x) vs critical path {critical:.2f} s; "
                   f"not ok: {m['not_ok'] or 'none'}; vault errors: {len(m['errors'])}")
 
 
