@@ -164,3 +164,23 @@ def test_connections_of_ended_threads_are_closed(server: _Server) -> None:
         assert len(s._all) == 1  # the three ended threads' connections were closed, not kept
     finally:
         s.close()
+
+
+def test_the_environment_is_read_once_as_requests_would(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from keyhygiene.store.team_client import TeamConfig, _session_for
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not read here")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    s = _session_for(TeamConfig(url="https://vault.example.com:8200"))
+    assert s.proxies.get("https") == "http://proxy.example:3128" and s.verify == str(bundle) and not s.trust_env
+    # A CA given at connect wins over the environment's bundle, as with requests.
+    s2 = _session_for(TeamConfig(url="https://vault.example.com:8200", ca_cert=str(bundle.with_name("mine.pem"))))
+    assert s2.verify == str(bundle.with_name("mine.pem"))
+    monkeypatch.setenv("NO_PROXY", "vault.example.com")
+    assert not _session_for(TeamConfig(url="https://vault.example.com:8200")).proxies.get("https")
+    for session in (s, s2):
+        session.close()
