@@ -34,10 +34,20 @@ from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import STATUS_LABELS, KeyRow, format_age, permission_tone
 from keyhygiene.ui.links import LinksButton, collect_links
-from keyhygiene.ui.widgets import Chip, FlowLayout, SectionTitle, breakable, chips_row, muted, rich, wrap
+from keyhygiene.ui.widgets import (
+    Chip,
+    FlowLayout,
+    SectionTitle,
+    breakable,
+    chips_row,
+    clear_layout,
+    muted,
+    rich,
+    wrap,
+)
 
 if TYPE_CHECKING:
-    from keyhygiene.ui.services import Services
+    from keyhygiene.ui.services import History, Services
 
 # What each rule's fix button does (rule ids from keyhygiene.core.rules). "unshare" buttons are added for every
 # still-active consumer the finding names in its evidence.
@@ -190,6 +200,7 @@ class DetailPane(QScrollArea):
         self.setMinimumWidth(340)
         self._row: KeyRow | None = None
         self._services: Services = None
+        self._history_cache: tuple[str, History] | None = None  # the last key's checks and rotations
         # The key is shown exactly while this runs: ``revealed`` asks it, so the two cannot disagree.
         self._hide_timer = QTimer(self)
         self._hide_timer.setSingleShot(True)
@@ -509,22 +520,43 @@ class DetailPane(QScrollArea):
         return box
 
     def _history(self, row: KeyRow, parent: QWidget) -> QWidget:
+        """What happened to the key. Its checks and rotations are read from the vault on a worker: until they come,
+        the section shows what the row knows (added, given to, ended) and says that more is on its way; the last
+        key's history is kept, so re-showing the same key (an audit's verdict) does not flicker."""
         box = QWidget(parent)
+        box.setObjectName("historyBox")
         lay = QVBoxLayout(box)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(3)
-        entries: list[tuple[datetime, str]] = []
+        self.history_box = box
+        cached = self._history_cache[1] if self._history_cache and self._history_cache[0] == row.id else None
+        self._fill_history(box, row, cached)
         if self._services is not None:
-            for at, prof in self._services.inspection_history(row.id, 12):
-                status = STATUS_LABELS.get(str(prof.status), str(prof.status))
-                perms = ", ".join(PERMISSION_LABELS.get(x, x) for x in prof.permissions) if prof.permissions else ""
-                entries.append((at, f"Checked: {status}" + (f" \u2014 {perms}" if perms and str(prof.status) == "ok"
-                                                            else "")))
-            for r in self._services.rotation_history(row.id):
-                at = r.finished_at or r.started_at
-                state = {"done": "completed", "cancelled": "cancelled"}.get(r.state, f"waiting at {r.state}")
-                change = f": {r.old_fingerprint} \u2192 {r.new_fingerprint}" if r.new_fingerprint else ""
-                entries.append((at, f"Rotation {state}{change}"))
+            self._services.load_history(row.id, lambda h: self._on_history_loaded(row, box, h), limit=12,
+                                        context=box)
+        return box
+
+    def _on_history_loaded(self, row: KeyRow, box: QWidget, history: History) -> None:
+        self._history_cache = (row.id, history)
+        if self._row is row:  # else the pane was rebuilt meanwhile, and its new section asked for itself
+            self._fill_history(box, row, history)
+
+    def _fill_history(self, box: QWidget, row: KeyRow, history: History | None) -> None:
+        lay = box.layout()
+        assert lay is not None
+        clear_layout(lay)
+        entries: list[tuple[datetime, str]] = []
+        checks, rotations = history if history is not None else ([], [])
+        for at, prof in checks:
+            status = STATUS_LABELS.get(str(prof.status), str(prof.status))
+            perms = ", ".join(PERMISSION_LABELS.get(x, x) for x in prof.permissions) if prof.permissions else ""
+            entries.append((at, f"Checked: {status}" + (f" \u2014 {perms}" if perms and str(prof.status) == "ok"
+                                                        else "")))
+        for r in rotations:
+            at = r.finished_at or r.started_at
+            state = {"done": "completed", "cancelled": "cancelled"}.get(r.state, f"waiting at {r.state}")
+            change = f": {r.old_fingerprint} \u2192 {r.new_fingerprint}" if r.new_fingerprint else ""
+            entries.append((at, f"Rotation {state}{change}"))
         entries.append((row.record.added_at, "Added to KeyHygiene"))
         for e in row.record.exposures:
             if e.shared_at:
@@ -534,14 +566,19 @@ class DetailPane(QScrollArea):
                 entries.append((datetime(e.revoked_at.year, e.revoked_at.month, e.revoked_at.day),
                                 f"No longer with {self._name(e.service)}"))
         entries.sort(key=lambda t: t[0].replace(tzinfo=None), reverse=True)
+        if history is None and self._services is not None:
+            note = muted(QLabel("Reading checks and rotations\u2026", box))
+            note.setAccessibleName("History loading")
+            lay.addWidget(note)
         for at, text in entries[:16]:
-            line = QHBoxLayout()
+            line = QWidget(box)  # a widget, not a bare layout: a later fill deletes it whole
+            h = QHBoxLayout(line)
+            h.setContentsMargins(0, 0, 0, 0)
             d = muted(QLabel(at.strftime("%Y-%m-%d %H:%M") if (at.hour or at.minute) else at.strftime("%Y-%m-%d")))
             d.setMinimumWidth(118)
-            line.addWidget(d)
-            line.addWidget(wrap(text, box), 1)
-            lay.addLayout(line)
-        return box
+            h.addWidget(d)
+            h.addWidget(wrap(text, line), 1)
+            lay.addWidget(line)
 
     def _name(self, service: str) -> str:
         return self._services.service_name(service) if self._services is not None else service

@@ -435,6 +435,9 @@ class MainWindow(QMainWindow):
         self.reminder_banner = Banner(page)
         for i, banner in enumerate((self.keychain_banner, self.rotation_banner, self.reminder_banner)):
             self._page_layout.insertWidget(i, banner)  # hidden until they have something to say
+        # Which rotations wait is read on a worker; the banner follows each reading.
+        self.services.rotationsChanged.connect(self._refresh_rotation_banner)
+        self.services.refresh_open_rotations()
 
     def _make_detail(self) -> None:
         from keyhygiene.ui.detail_pane import DetailPane
@@ -789,6 +792,8 @@ class MainWindow(QMainWindow):
             self.tray.notify(new)
 
     def _refresh_rotation_banner(self) -> None:
+        if not self._built:  # rows read on a worker may land before the banners exist; they ask once built
+            return
         waiting = self.services.open_rotations()
         if not waiting:
             self.rotation_banner.hide()

@@ -4,7 +4,8 @@ The flow says, for the step the rotation is at, what the page shows, which choic
 whether they are usable, what to ask first) and which choice runs by itself. This module has no step logic: it
 shows the view, hands the page's input to the choice a button names, and runs it on the app's asyncio runner, so
 journal writes, keychain calls and exchange requests never run on the GUI thread. Closing the window never cancels:
-the rotation is saved and the main window offers "Resume".
+the rotation is saved and the main window offers "Resume". Opening it reads the journal, the key, the policy and the
+registry: that too runs on a worker (``Services.open_rotation_flow``), the window says "Opening" meanwhile.
 """
 
 from __future__ import annotations
@@ -64,13 +65,10 @@ class RotationWizard(QDialog):
                  ops: ExchangeOps | None = None, machine: RotationMachine | None = None) -> None:
         super().__init__(parent)
         self.services = services
-        if machine is None:
-            from keyhygiene.service.rotation_session import open_machine
-
-            machine = open_machine(services.vault, key_id, endpoints=services.endpoints, ops=ops,
-                                   key_page=getattr(services, "key_page", None))
-        self.m = machine
-        self.flow = RotationFlow(machine, on_attempt=self._attempt_from_loop)
+        self.key_id = key_id
+        # Both come from a worker (``_on_opened``), unless a test hands in its machine.
+        self.m: RotationMachine = machine  # type: ignore[assignment]
+        self.flow: RotationFlow | None = None
         self._view: View | None = None
         self._busy = False
         self._running: Choice | None = None
@@ -81,7 +79,9 @@ class RotationWizard(QDialog):
         self._shown: tuple[int | None, Step, str] | None = None
         self._focus_pending = False
 
-        self.setWindowTitle(f"Rotate \u201c{self.m.key.label}\u201d")
+        row = services.row(key_id) if hasattr(services, "row") else None
+        label = machine.key.label if machine is not None else row.record.label if row is not None else key_id
+        self.setWindowTitle(f"Rotate \u201c{label}\u201d")
         self.setModal(False)
         self.resize(640, 560)
         lay = QVBoxLayout(self)
@@ -146,14 +146,35 @@ class RotationWizard(QDialog):
         self.consumers_page.decisionChanged.connect(self._on_decision_changed)
         self.plan_page.decisionChanged.connect(self._on_decision_changed)
         self.finished.connect(self._on_finished)
+        if machine is not None:
+            self._on_opened(RotationFlow(machine, on_attempt=self._attempt_from_loop))
+            return
+        for button in self._buttons.values():
+            button.hide()
+        self._set_busy(True, "Opening the rotation\u2026")
+        services.open_rotation_flow(key_id, ops=ops, on_attempt=self._attempt_from_loop, on_done=self._on_opened,
+                                    on_error=self._on_open_failed, context=self)
+
+    def _on_opened(self, flow: RotationFlow) -> None:
+        self.flow = flow
+        self.m = flow.m
+        self.setWindowTitle(f"Rotate \u201c{self.m.key.label}\u201d")
+        self._set_busy(False)
         self._render()
+
+    def _on_open_failed(self, exc: BaseException) -> None:
+        if not isinstance(exc, (ValidationError, RotationError, LookupError)):
+            log.error("could not open the rotation: %s", redact.scrub(exc))
+        self._set_busy(False, f"The rotation could not be opened: {redact.scrub(exc) or type(exc).__name__}")
 
     # ---- rendering ----------------------------------------------------------------------------------------
     @property
     def step(self) -> Step:
-        return self.flow.step
+        return self.flow.step if self.flow is not None else Step.PLAN
 
     def _render(self) -> None:
+        if self.flow is None:
+            return
         v = self._view = self.flow.view()
         n, total = v.position
         self.heading.setText(v.title)
@@ -241,7 +262,8 @@ class RotationWizard(QDialog):
             self.accept()
             return
         if self._busy:
-            if choice.while_busy and self._running is not None and self._running.id == choice.id:
+            if choice.while_busy and self._running is not None and self._running.id == choice.id \
+                    and self.flow is not None:
                 self.services.runner.call_soon(self.flow.wake)  # "Check again" while waiting: ask now
             return
         if choice.confirm and choice.ask_first:
@@ -263,6 +285,7 @@ class RotationWizard(QDialog):
             self._run(choice)
 
     def _run(self, choice: Choice, inputs: Inputs | None = None) -> None:
+        assert self.flow is not None  # choices come from its view
         page = self._current_page()
         inp = inputs or page.inputs()
         self._running = choice
@@ -274,11 +297,12 @@ class RotationWizard(QDialog):
     def _quiet(self, choice_id: str, inputs: Inputs, render: bool) -> None:
         """A choice that only saves input (a tick, a decision): on the runner, without the busy state. A tick
         leaves the page as it is (the box already shows it); a decision changes what the page says."""
+        assert self.flow is not None  # pages send input only once rendered from it
 
         def saved(_outcome: Outcome) -> None:
             if render:
                 self._render()
-            else:
+            elif self.flow is not None:
                 self._view = self.flow.view()
                 self._update_buttons()
 
@@ -337,5 +361,6 @@ class RotationWizard(QDialog):
 
     def _on_finished(self, _result: int) -> None:
         # Closing never cancels the rotation; it only stops waiting for the exchange.
-        self.services.runner.call_soon(self.flow.close)
+        if self.flow is not None:
+            self.services.runner.call_soon(self.flow.close)
         self.new_key_page.clear_fields()

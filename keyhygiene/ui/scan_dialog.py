@@ -336,8 +336,10 @@ class ScanDialog(QDialog):
             self._show_message("Nothing was imported.", "info")
             return
         self._set_busy(True, "Storing keys in the keychain\u2026")
-        self.services.pool.submit(self.services.app.import_found, wanted, on_done=self._on_imported,
-                                  on_error=self._on_job_failed, context=self)
+        # The key list is read again in the same job, and shown even if this window is closed meanwhile.
+        app = self.services.app
+        self.services.write_then_reload(lambda: app.import_found(wanted), on_done=self._on_imported,
+                                        on_error=self._on_job_failed, context=self)
 
     def _on_imported(self, outcomes: list[ImportOutcome]) -> None:
         stored = [o for o in outcomes if o.action == IMPORTED]
@@ -351,8 +353,7 @@ class ScanDialog(QDialog):
         if skipped:
             parts.append(f"{len(skipped)} skipped: " + "; ".join(sorted({o.message.rstrip('.') for o in skipped})))
         self._show_message(". ".join(parts) + ". Clean up the files next, then rotate the keys.", "info")
-        imported = sorted({o.key_id for o in outcomes if o.key_id})
-        self.services.reload_in_background(lambda: self.keysImported.emit(imported))
+        self.keysImported.emit(sorted({o.key_id for o in outcomes if o.key_id}))
 
     # ---- clean-up -----------------------------------------------------------------------------------------
     def _on_clean_clicked(self) -> None:
@@ -384,20 +385,18 @@ class ScanDialog(QDialog):
             return
         self._set_busy(True, "Cleaning up\u2026")
         app = self.services.app
-        self.services.pool.submit(
-            lambda: app.clean_file(plan, confirm=lambda _p: True),
-            on_done=self._on_cleaned, on_error=self._on_job_failed, context=self,
-        )
+        self.services.write_then_reload(lambda: app.clean_file(plan, confirm=lambda _p: True),
+                                        on_done=self._on_cleaned, on_error=self._on_job_failed, context=self)
 
     def _on_cleaned(self, result: CleanupResult) -> None:
         self._set_busy(False, "")
         self._show_message(
             f"Cleaned {result.path}: emptied {', '.join(result.cleared)}. Backup: {result.backup}. "
             f"{result.instructions} {result.warning}", "medium")
-        self.services.reload_in_background(lambda: self.fileCleaned.emit(result.path))
         # The file no longer holds the keys: drop its rows rather than rescanning everything.
         self.found = [f for f in self.found if f.path != result.path]
         self._fill_table()
+        self.fileCleaned.emit(result.path)
 
     # ---- state --------------------------------------------------------------------------------------------
     def _set_busy(self, busy: bool, text: str) -> None:

@@ -1,15 +1,18 @@
 """The window's adapter over the service layer (``service.App``): its use cases as Qt signals and GUI-thread
-callbacks, and the rows the key list shows.
+callbacks. The rows the key list shows are its row model, ``ui/key_rows.py``.
 
 Widgets hold key ids and ``KeyRow`` snapshots, never secrets. Every use case is the service's; this module only
 decides where it runs: blocking calls (keychain, slow SQLite work) on the task pool, exchange calls on the asyncio
-runner, both reporting back on the GUI thread. Local metadata is read on the calling thread at startup: it is what
-lets the window paint before anything else has loaded.
+runner, both reporting back on the GUI thread. Local metadata is read on the calling thread once, at startup
+(``load_rows``, with the policy and preferences): it is what lets the window paint before anything else has loaded.
+After that no SQLite read or write runs on the GUI thread (issue 21): a row is read again on a worker, together with
+the write that changed it, and shown when it lands; history, open rotations and settings writes go the same way.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
@@ -24,8 +27,9 @@ from keyhygiene.service.app import App
 from keyhygiene.service.types import KeychainError, KeychainStatus, ServiceRef
 from keyhygiene.ui import core_bridge, pyside_import_hook, workarounds
 from keyhygiene.ui.async_runner import AsyncRunner
-from keyhygiene.ui.callbacks import AfterPaint
-from keyhygiene.ui.key_row import CHECKING, DONE, FAILED, IDLE, QUEUED, KeyRow
+from keyhygiene.ui.callbacks import AfterPaint, deliver
+from keyhygiene.ui.key_row import CHECKING, DONE, FAILED, IDLE, QUEUED
+from keyhygiene.ui.key_rows import KeyRows, RowRead
 from keyhygiene.ui.task_pool import TaskPool
 
 if TYPE_CHECKING:
@@ -35,8 +39,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# One key as the list shows it: record, latest inspection (with its time) and the rules' judgement.
-_Judged = tuple[KeyRecord, KeyProfile | None, datetime | None, "core_bridge.Judgement"]
+# A key's history from the vault: its checks (newest first) and its rotations (``core.rotation.RotationRecord``).
+History = tuple[list[tuple[datetime, KeyProfile]], list[Any]]
 
 PREFS_SETTING = "ui.prefs"
 FLUSH_MS = 16  # one frame: how long an audit's results may wait to be shown together
@@ -79,7 +83,7 @@ class AuditOutcome:
         return self.error is None and not self.cancelled
 
 
-class Services(QObject):
+class Services(KeyRows, QObject):
     rowsReset = Signal()
     rowChanged = Signal(str)
     rowsChanged = Signal(list)  # key ids: an audit's results, delivered at most once per ~frame
@@ -89,6 +93,7 @@ class Services(QObject):
     auditFinished = Signal(object)  # AuditOutcome
     prefsChanged = Signal()
     policyChanged = Signal()
+    rotationsChanged = Signal()  # the rotations saved half-way (``open_rotations``) were read again
     judged = Signal()  # the registry is loaded and every row carries its findings
     # The team vault after a refresh from its server: None when it worked, else the reason (TeamUnavailable) the
     # cached keys are shown read-only. A local window emits it only after switching back from a team vault (None).
@@ -106,24 +111,17 @@ class Services(QObject):
         self.pool = pool if pool is not None else TaskPool(parent=self, runtime=app.runtime)
         # Where "Open <exchange>'s API page" goes; None: the exchange's own page. The demo sets the simulator's.
         self.key_page: Callable[[str], str | None] | None = None
-        # The registry (a validated JSON document) and the rules are what make startup slow; the app defers
-        # them until after the first paint (``judge_in_background``), tests and tools load them right away.
-        self.registry: Any = None
-        self.is_judged = False
-        self._judging = False
         self._deferred_audit: tuple[bool, list[str] | None] | None = None
-        if not defer_judging:
-            self._set_registry(core_bridge.load_registry())
-            self.is_judged = True
+        self._init_rows(defer_judging)
         self.policy = app.load_policy()
         self.prefs = UiPrefs.from_dict(app.get_setting(PREFS_SETTING))
         self.keychain_status: KeychainStatus | None = None
         self.cache_refreshed_at: datetime | None = None  # the team vault's, as of its last refresh_backend
-        self._rows: dict[str, KeyRow] = {}
-        # Each change of one row on the GUI thread (a refresh after a write, an audit verdict) gets a number, so a
-        # reload that read the database before it cannot undo it when it lands (reload_in_background).
-        self._change_seq = 0
-        self._changed_at: dict[str, int] = {}
+        # Settings writes run on the pool like every write; each carries a number so that of two saves of one
+        # setting racing on two workers, the one asked for last is what stays written.
+        self._settings_lock = threading.Lock()
+        self._settings_seq = 0
+        self._settings_written: dict[str, int] = {}
         self._audit_cancel: asyncio.Event | None = None
         self._audit: AuditOutcome | None = None
         self._audit_done = 0
@@ -150,7 +148,8 @@ class Services(QObject):
 
     @property
     def vault(self) -> Any:
-        """The app's vault, for the rotation wizard until its session is a service use case (issue 16, i17)."""
+        """The app's vault, for the scan window's demo confinement (its paths); never for a query on the GUI
+        thread (issue 21: every read goes through a use case on the pool)."""
         return self.app.vault
 
     @property
@@ -228,202 +227,40 @@ class Services(QObject):
                          on_error=on_error or (lambda exc: log.error("could not open the vault: %s",
                                                                      redact.scrub(exc))))
 
-    # ---- rows -----------------------------------------------------------------------------------------------
-    def load_rows(self) -> list[KeyRow]:
-        """Read every key and its latest inspection from SQLite (local: no network, no keychain), and judge each
-        one if the registry is loaded; with ``defer_judging`` the findings follow from ``judge_in_background``.
-        On the calling thread: for the window's first frame. Later changes use ``reload_in_background``."""
-        self._show_rows(self._read_and_judge(self.policy, self.registry))
-        return list(self._rows.values())
+    # ---- history and rotations (the rows: ui/key_rows.py) ----------------------------------------------------
+    def load_history(self, key_id: str, on_done: Callable[[History], None], *, limit: int = 20,
+                     context: QObject | None = None) -> None:
+        """A key's checks (newest first, at most ``limit``) and rotations, read on a worker; ``on_done`` on the
+        GUI thread, skipped once ``context`` is deleted."""
 
-    def reload_in_background(self, on_done: Callable[[], None] | None = None) -> None:
-        """Read and judge every key again on a worker (after a scan import or clean-up, a policy change, a rotation
-        step: with findings and history queries that is too slow for the GUI thread), then show the rows; each
-        keeps the audit state it had. ``on_done`` runs on the GUI thread once the rows are in."""
-        policy, registry = self.policy, self.registry
-        read_after = self._change_seq  # the worker reads the database after every change numbered up to here
+        def work() -> History:
+            return self.app.inspection_history(key_id, limit), self._read_rotation_history(key_id)
 
-        def shown(judged: list[_Judged]) -> None:
-            self._show_rows(judged, newer_than=read_after)
-            if on_done is not None:
-                on_done()
+        self.pool.submit(work, on_done=on_done, context=context,
+                         on_error=lambda exc: log.error("history unavailable for %s: %s", key_id, redact.scrub(exc)))
 
-        self.pool.submit(lambda: self._read_and_judge(policy, registry), on_done=shown,
-                         on_error=lambda exc: log.error("could not reload the keys: %s", redact.scrub(exc)))
-
-    def _read_and_judge(self, policy: Any, registry: Any) -> list[_Judged]:
-        """Every key with its latest inspection and judgement; without a registry (not loaded yet), unjudged."""
-        latest = self.app.latest_inspections()
-        now = self.now()
-        out: list[_Judged] = []
-        for rec in self.app.list_keys():
-            at, profile = latest.get(rec.id, (None, None))
-            out.append((rec, profile, at, self._judge(rec, profile, at, policy, registry, now)))
-        return out
-
-    def _judge(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None, policy: Any, registry: Any,
-               now: datetime) -> core_bridge.Judgement:
-        if registry is None:  # not judged yet (or no registry): metadata only, no history queries
-            return core_bridge.Judgement([], None, "")
-        return core_bridge.assess(rec, profile, at, policy=policy, registry=registry, now=now,
-                                  ctx=self._context_for(rec.id, profile))
-
-    def _show_rows(self, judged: list[_Judged], newer_than: int | None = None) -> None:
-        """Every row from ``judged``, each keeping its audit state; with ``newer_than``, a row changed after that
-        change number keeps what it shows now (a key removed since stays removed, one added since stays)."""
-        newer = {kid for kid, n in self._changed_at.items() if newer_than is not None and n > newer_than}
-        rows: dict[str, KeyRow] = {}
-        for rec, profile, at, j in judged:
-            old = self._rows.get(rec.id)
-            if rec.id in newer:
-                if old is not None:
-                    rows[rec.id] = old
-                continue
-            row = self._row_from(rec, profile, at, j)
-            rows[rec.id] = self._keep_state(old, row) if old is not None else row
-        for kid in newer - rows.keys():
-            if kid in self._rows:
-                rows[kid] = self._rows[kid]
-        self._rows = rows
-        self.rowsReset.emit()
-
-    def _mark_changed(self, key_id: str) -> None:
-        self._change_seq += 1
-        self._changed_at[key_id] = self._change_seq
-
-    def rows(self) -> list[KeyRow]:
-        return list(self._rows.values())
-
-    def _set_registry(self, registry: Any) -> None:
-        self.registry = registry
-        resolve = core_bridge.resolver(registry)
-        if resolve is not None:
-            self.app.set_service_resolver(resolve)
-
-    def judge_in_background(self) -> None:
-        """Load the registry and judge every row on a worker, then show the findings (once)."""
-        if self.is_judged or self._judging:
-            return
-        self._judging = True
-        snapshot = [(r.record, r.profile, r.checked_at) for r in self._rows.values()]
-        policy = self.policy
-
-        def work() -> tuple[Any, dict[str, core_bridge.Judgement]]:
-            registry = core_bridge.load_registry()
-            now = self.now()
-            out = {rec.id: core_bridge.assess(rec, prof, at, policy=policy, registry=registry, now=now,
-                                              ctx=self._context_for(rec.id, prof)) for rec, prof, at in snapshot}
-            return registry, out
-
-        self.pool.submit(work, on_done=self._on_judged, on_error=self._on_judge_failed)
-
-    def _on_judged(self, result: tuple[Any, dict[str, core_bridge.Judgement]]) -> None:
-        registry, judgements = result
-        self._set_registry(registry)
-        for kid, row in list(self._rows.items()):
-            j = judgements.get(kid)
-            if j is None:  # added meanwhile: judge it here, it is one key
-                self._rows[kid] = self._keep_state(row, self._build_row(row.record, row.profile, row.checked_at,
-                                                                          self.now()))
-            else:
-                self._rows[kid] = self._keep_state(row, self._row_from(row.record, row.profile, row.checked_at, j))
-        self._judging = False
-        self.is_judged = True
-        self.rowsReset.emit()
-        self.judged.emit()
-        if self._deferred_audit is not None:
-            everything, ids = self._deferred_audit
-            self._deferred_audit = None
-            # Show the findings first, then start: one turn of the event loop each, not both in one.
-            self.after_list_painted.call(lambda: self.start_audit(None if everything else ids))
-
-    def _on_judge_failed(self, exc: BaseException) -> None:
-        log.error("could not evaluate the keys: %s", redact.scrub(exc))
-        self._judging = False
-        self.is_judged = True  # without findings, but the app must not wait forever
-        self.judged.emit()
-
-    @staticmethod
-    def _keep_state(old: KeyRow, new: KeyRow) -> KeyRow:
-        new.audit_state, new.audit_message = old.audit_state, old.audit_message
-        return new
-
-    def row(self, key_id: str) -> KeyRow | None:
-        return self._rows.get(key_id)
-
-    def refresh_row(self, key_id: str) -> None:
-        self._mark_changed(key_id)
-        rec = self.app.find_key(key_id)
-        if rec is None:
-            if self._rows.pop(key_id, None) is not None:
-                self.rowsReset.emit()
-            return
-        latest = self.app.latest_inspection(key_id)
-        at, profile = latest if latest else (None, None)
-        old = self._rows.get(key_id)
-        row = self._build_row(rec, profile, at, self.now())
-        if old is not None:
-            row = self._keep_state(old, row)
-        self._rows[key_id] = row
-        if old is None:
-            self.rowsReset.emit()
-        else:
-            self.rowChanged.emit(key_id)
-
-    def _build_row(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None, now: datetime) -> KeyRow:
-        return self._row_from(rec, profile, at, self._judge(rec, profile, at, self.policy, self.registry, now))
-
-    def _row_from(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None,
-                  j: core_bridge.Judgement) -> KeyRow:
-        return KeyRow(record=rec, profile=profile, checked_at=at, findings=j.findings, score=j.score,
-                      blast_radius=j.blast_radius, assessment=j.assessment)
-
-    def _context_for(self, key_id: str, profile: KeyProfile | None) -> Any:
-        """When the latest check failed, the rules judge permissions on the last successful one."""
-        # The rotation journal's database: the rules read a key's last completed rotation from it.
-        return core_bridge.context_for(key_id, profile, self.app.inspection_history, self.app.last_rotation_day)
-
-    def overall_score(self) -> int | None:
-        """None until there is something to score: no keys, or findings not evaluated yet."""
-        summary = self.summary() if self._rows else None
-        return None if summary is None else summary.score
-
-    def summary(self) -> Any | None:
-        """The header's, banner's and tray's ``core.assessment.Summary`` (what ``keyhygiene status`` prints);
-        None until the rows are judged."""
-        if not self.is_judged or self.registry is None:  # without the registry nothing was judged
-            return None
-        return core_bridge.summarize(r.assessment for r in self._rows.values() if r.assessment is not None)
-
-    def service_name(self, service: str) -> str:
-        return core_bridge.service_name(self.registry, service)
-
-    def services_catalog(self) -> list[core_bridge.ServiceInfo]:
-        return core_bridge.registry_services(self.registry)
-
-    def incidents(self, key_id: str) -> list[Any]:
-        """Incidents that touched the key, as its findings say (``core.assessment.IncidentExposure``)."""
-        row = self._rows.get(key_id)
-        return [] if row is None or row.assessment is None else row.assessment.incidents
-
-    def inspection_history(self, key_id: str, limit: int = 20) -> list[tuple[datetime, KeyProfile]]:
-        return self.app.inspection_history(key_id, limit)
-
-    def rotation_history(self, key_id: str) -> list[Any]:
-        """Rotations of a key, newest first (``core.rotation.RotationRecord``)."""
+    def _read_rotation_history(self, key_id: str) -> list[Any]:
         try:
             return self.app.rotation_history(key_id)
         except Exception:
             log.exception("rotation history unavailable for %s", key_id)
             return []
 
-    def open_rotations(self) -> list[tuple[str, str]]:
-        """Rotations saved half-way: (key id, title of the step waiting), for the "Resume" banner."""
-        try:
-            return self.app.open_rotations()
-        except Exception:
-            log.exception("open rotations unavailable")
-            return []
+    def open_rotation_flow(self, key_id: str, *, ops: Any = None, on_attempt: Callable[[Any], None] | None = None,
+                           on_done: Callable[[Any], None], on_error: Callable[[BaseException], None],
+                           context: QObject | None = None) -> None:
+        """The rotation of a key (``core.rotation.flow.RotationFlow`` over its machine), opened on a worker: the
+        journal, the key, the policy and the registry are read there, not in the wizard's constructor."""
+        vault, endpoints, key_page = self.app.vault, self.endpoints, self.key_page
+
+        def work() -> Any:
+            from keyhygiene.core.rotation.flow import RotationFlow
+            from keyhygiene.service.rotation_session import open_machine
+
+            machine = open_machine(vault, key_id, endpoints=endpoints, ops=ops, key_page=key_page)
+            return RotationFlow(machine, on_attempt=on_attempt)
+
+        self.pool.submit(work, on_done=on_done, on_error=on_error, context=context)
 
     # ---- keychain -------------------------------------------------------------------------------------------
     def check_keychain(self) -> None:
@@ -446,58 +283,68 @@ class Services(QObject):
             return self.app.add_key(exchange, label, creds, purpose=purpose, shared_with=shared_with,
                                     created_at=created_at, declared_permissions=declared_permissions, note=note)
 
-        self.pool.submit(work, on_done=self._refresh_then(on_done), on_error=on_error, context=context)
+        self._key_job(None, work, on_done, on_error, context)
 
-    def record_profile(self, key_id: str, profile: KeyProfile) -> None:
-        """Keep a 'Check now' result made before saving: written on the pool like every other write, then the
-        key's row is read back, so it shows the profile as soon as it is stored."""
+    def record_profile(self, key_id: str, profile: KeyProfile, on_done: Callable[[KeyRecord], None] | None = None
+                       ) -> None:
+        """Keep a 'Check now' result made before saving: written on the pool like every other write, and the
+        key's row read back in the same job, so it shows the profile as soon as it is stored."""
         at = utcnow()  # when the check was kept, not when a busy worker got round to writing it
 
-        def shown(_none: None) -> None:
-            self.refresh_row(key_id)
+        def work() -> KeyRecord:
+            self.app.record_profile(key_id, profile, at)
+            return self.app.get_key(key_id)
 
-        self.pool.submit(self.app.record_profile, key_id, profile, at, on_done=shown,
-                         on_error=lambda exc: log.error("could not keep the check of %s: %s", key_id,
-                                                        redact.scrub(exc)))
+        self._key_job(key_id, work, on_done,
+                      lambda exc: log.error("could not keep the check of %s: %s", key_id, redact.scrub(exc)), None)
 
     def update_key(self, key_id: str, *, on_done: Callable[[KeyRecord], None] | None = None,
                    on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None,
                    **changes: Any) -> None:
-        self.pool.submit(lambda: self.app.update_key(key_id, **changes), on_done=self._refresh_then(on_done),
-                         on_error=on_error, context=context)
+        self._key_job(key_id, lambda: self.app.update_key(key_id, **changes), on_done, on_error, context)
 
     def share(self, key_id: str, service: str, day: date | None, *, note: str | None = None,
               on_done: Callable[[KeyRecord], None] | None = None,
               on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
         ref = ServiceRef(service=service, day=day)
-        self._metadata_job(lambda: self.app.share(key_id, ref, note=note), on_done, on_error, context)
+        self._key_job(key_id, lambda: self.app.share(key_id, ref, note=note), on_done, on_error, context)
 
     def unshare(self, key_id: str, service: str, day: date | None = None, *,
                 on_done: Callable[[KeyRecord], None] | None = None,
                 on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
         ref = ServiceRef(service=service, day=day)
-        self._metadata_job(lambda: self.app.unshare(key_id, ref), on_done, on_error, context)
+        self._key_job(key_id, lambda: self.app.unshare(key_id, ref), on_done, on_error, context)
 
     def remove_key(self, key_id: str, *, on_done: Callable[[KeyRecord], None] | None = None,
                    on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
-        self._metadata_job(lambda: self.app.remove_key(key_id), on_done, on_error, context)
+        self._key_job(key_id, lambda: self.app.remove_key(key_id), on_done, on_error, context)
 
-    def _metadata_job(self, work: Callable[[], KeyRecord], on_done: Callable[[KeyRecord], None] | None,
-                      on_error: Callable[[BaseException], None] | None, context: QObject | None) -> None:
-        # Metadata writes are quick, but share/unshare resolve aliases and remove touches the keychain:
-        # one path for all of them keeps the GUI thread free of surprises.
-        self.pool.submit(work, on_done=self._refresh_then(on_done), on_error=on_error, context=context)
+    def _key_job(self, key_id: str | None, work: Callable[[], KeyRecord],
+                 on_done: Callable[[KeyRecord], None] | None, on_error: Callable[[BaseException], None] | None,
+                 context: QObject | None) -> None:
+        """A vault key operation on the pool (they touch the keychain, or resolve aliases) and, in the same job,
+        the key's row read back: the row the window shows next is the one the write left (gone, after a removal).
+        Then the caller's ``on_done(record)``, whose handler may read that row; skipped, like ``on_error``, once
+        ``context`` is deleted - but the row is shown whatever became of the dialog that asked."""
+        since = self._mark_changed(key_id) if key_id is not None else self._change_seq
+        policy, registry = self.policy, self.registry
 
-    def _refresh_then(self, on_done: Callable[[KeyRecord], None] | None) -> Callable[[KeyRecord], None]:
-        """A key job's GUI-side result handler: show the key's row as stored now (gone, after a removal), then
-        tell the caller, whose handler may read that row. Every vault key operation returns the key's record."""
+        def job() -> tuple[KeyRecord, RowRead]:
+            rec = work()
+            return rec, self._read_row(rec.id, policy, registry)
 
-        def done(rec: KeyRecord) -> None:
-            self.refresh_row(rec.id)
-            if on_done is not None:
-                on_done(rec)
+        def landed(result: tuple[KeyRecord, RowRead]) -> None:
+            rec, read = result
+            then = None if on_done is None else (lambda: deliver(context, on_done, rec))
+            self._land_row(rec.id, since, policy, registry, read, then)
 
-        return done
+        def failed(exc: BaseException) -> None:
+            if on_error is not None:
+                deliver(context, on_error, exc)
+            else:
+                log.error("key operation failed: %s", redact.scrub(exc))
+
+        self.pool.submit(job, on_done=landed, on_error=failed, keep=True)
 
     def fetch_api_key(self, key_id: str, on_done: Callable[[str], None],
                       on_error: Callable[[BaseException], None] | None = None, context: QObject | None = None) -> None:
@@ -676,14 +523,41 @@ class Services(QObject):
         self.auditFinished.emit(outcome)
 
     # ---- settings ---------------------------------------------------------------------------------------------
-    def save_prefs(self, prefs: UiPrefs) -> None:
-        self.app.set_setting(PREFS_SETTING, asdict(prefs))
+    def save_prefs(self, prefs: UiPrefs, on_saved: Callable[[], None] | None = None) -> None:
+        """Apply now, write on the pool; ``on_saved`` once written."""
         self.prefs = prefs
+        self._write_setting(PREFS_SETTING, lambda: self.app.set_setting(PREFS_SETTING, asdict(prefs)), on_saved)
         self.prefsChanged.emit()
 
-    def save_policy(self, policy: Any) -> None:
-        self.app.save_policy(policy)
+    def save_policy(self, policy: Any, on_saved: Callable[[], None] | None = None) -> None:
+        """Judge with it from now on; write it on the pool, then read and judge every key again (thresholds change
+        findings) and emit ``policyChanged``."""
         self.policy = policy
-        self.reload_in_background(self.policyChanged.emit)  # thresholds change findings
+
+        def saved() -> None:
+            if on_saved is not None:
+                on_saved()
+            if policy is self.policy:  # not overtaken by a later save, which reloads itself
+                self.reload_in_background(self.policyChanged.emit)
+
+        self._write_setting("policy", lambda: self.app.save_policy(policy), saved)
+
+    def _write_setting(self, name: str, write: Callable[[], None], on_saved: Callable[[], None] | None) -> None:
+        self._settings_seq += 1
+        n = self._settings_seq
+
+        def work() -> None:
+            with self._settings_lock:
+                if self._settings_written.get(name, 0) > n:
+                    return  # a later save of the same setting is already written
+                write()
+                self._settings_written[name] = n
+
+        def done(_none: None) -> None:
+            if on_saved is not None:
+                on_saved()
+
+        self.pool.submit(work, on_done=done, keep=True,
+                         on_error=lambda exc: log.error("could not save %s: %s", name, redact.scrub(exc)))
 
 

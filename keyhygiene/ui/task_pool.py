@@ -62,6 +62,8 @@ class TaskPool(QObject):
         self._work: dict[int, Callable[[], Any]] = {}
         self._results: dict[int, tuple[bool, Any]] = {}
         self._futures: dict[int, concurrent.futures.Future[None]] = {}
+        # Writes the user asked for (``keep=True``): shutting down waits for them even when they have not started.
+        self._keep: set[int] = set()
         self._qt_pool: QThreadPool | None = None  # made for the first job that needs Qt on its thread
         # Queued always: results reach callbacks on a later turn of the GUI event loop, never inside ``submit``.
         self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
@@ -75,9 +77,11 @@ class TaskPool(QObject):
         on_error: Callable[[BaseException], None] | None = None,
         context: QObject | None = None,
         paints: bool = False,
+        keep: bool = False,
     ) -> None:
         """Run ``fn(*args)`` on a worker; ``on_done(result)`` / ``on_error(exc)`` on the GUI thread. ``paints``:
-        the work draws with Qt (QPainter on a QPdfWriter), so it runs on a Qt thread instead of the service's pool."""
+        the work draws with Qt (QPainter on a QPdfWriter), so it runs on a Qt thread instead of the service's pool.
+        ``keep``: a write the user asked for; ``shutdown`` runs it even if it has not started yet (no lost save)."""
         if self._closed:
             raise RuntimeError("the task pool is shut down")
         ticket = next(self._tickets)
@@ -85,6 +89,8 @@ class TaskPool(QObject):
         self._work[ticket] = functools.partial(fn, *args)
         with self._lock:
             self._running += 1
+            if keep:
+                self._keep.add(ticket)
         # The worker gets only the ticket (see _run).
         if paints:
             if self._qt_pool is None:
@@ -118,6 +124,7 @@ class TaskPool(QObject):
     def _job_ended(self, ticket: int, _f: concurrent.futures.Future[None] | None) -> None:
         with self._lock:
             self._futures.pop(ticket, None)
+            self._keep.discard(ticket)
             self._running -= 1
             now_idle = self._running == 0
         if now_idle:
@@ -146,11 +153,12 @@ class TaskPool(QObject):
             raise
 
     def shutdown(self, timeout_ms: int = 15000) -> bool:
-        """Wait for running jobs; queued ones that have not started are dropped."""
+        """Wait for running jobs and for kept writes; other queued ones that have not started are dropped."""
         self._closed = True
         with self._lock:
             futures = list(self._futures.values())
-        for f in futures:
+            dropped = [f for t, f in self._futures.items() if t not in self._keep]
+        for f in dropped:
             f.cancel()  # only those not started yet
         import concurrent.futures
 

@@ -91,12 +91,14 @@ def test_window_banner_and_tray_notification(vault, make_window, qtbot,
     tray = FakeTray()
     w.tray = tray
     vault.update_key(kid, created_at=datetime.now(UTC) - timedelta(days=500))
-    w.services.refresh_row(kid)
+    with qtbot.waitSignal(w.services.rowChanged, timeout=WAIT_MS):  # read again on a worker
+        w.services.refresh_row(kid)
     w.reminders.refresh(announce=True)
     assert tray.got and any(r.kind == "age" for r in tray.got[-1])
     w.services.prefs.notify_desktop = False
     vault.update_key(kid, created_at=datetime.now(UTC) - timedelta(days=900))
-    w.services.refresh_row(kid)
+    with qtbot.waitSignal(w.services.rowChanged, timeout=WAIT_MS):  # read again on a worker
+        w.services.refresh_row(kid)
     n = len(tray.got)
     w.reminders.refresh(announce=True)
     assert len(tray.got) == n  # the user turned notifications off

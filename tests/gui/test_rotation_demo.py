@@ -68,7 +68,7 @@ def test_the_demos_3commas_key_rotates_to_the_end(qtbot: Any, demo: tuple[DemoEn
     qtbot.addWidget(w)
     w.resize(720, 640)
     w.show()
-    qtbot.waitUntil(lambda: w.flow.plan is not None and not w._busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.flow is not None and w.flow.plan is not None and not w._busy, timeout=WAIT_MS)
     # 3Commas leaked keys after it got this one: "stop" is the default.
     row = w.plan_page.decisions["3commas"]
     assert row.stop.isChecked() and not row.keep.isChecked()
@@ -130,7 +130,7 @@ def test_the_demos_3commas_key_rotates_to_the_end(qtbot: Any, demo: tuple[DemoEn
     assert not any("3Commas" in f.title + f.detail for f in row_after.findings), row_after.findings
     assert services.incidents(rec.id) == []
     # ...while the history still shows the rotation and the ended sharing with 3Commas.
-    (done,) = services.rotation_history(rec.id)
+    (done,) = services.app.rotation_history(rec.id)
     assert done.state == "done" and done.old_dead_at is not None
     ended = [e for e in after.exposures if e.service == "3commas"]
     assert ended and ended[0].revoked_at == done.finished_at.date()  # type: ignore[union-attr]
@@ -160,7 +160,7 @@ def test_generate_a_key_pair_in_the_wizard(qtbot: Any, demo: tuple[DemoEnvironme
     qtbot.addWidget(w)
     w.resize(720, 640)
     w.show()
-    qtbot.waitUntil(lambda: w.flow.plan is not None and not w._busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.flow is not None and w.flow.plan is not None and not w._busy, timeout=WAIT_MS)
     w.next_button.click()
     qtbot.waitUntil(lambda: w.step is Step.NEW_KEY and not w._busy, timeout=WAIT_MS)
     assert w.alt_button.isVisible() and w.alt_button.text() == "Generate a key pair here"

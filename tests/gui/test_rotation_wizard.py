@@ -269,7 +269,8 @@ def test_closing_saves_and_a_new_window_resumes(qtbot, open_wizard, exchange: Fa
     qtbot.waitUntil(saved, timeout=WAIT_MS)
     w.close()
     assert journal.open_for(key_id).state is Step.CONSUMERS  # type: ignore[union-attr]
-    assert services.open_rotations()[0][0] == key_id  # what the main window's "Resume" banner shows
+    # What the main window's "Resume" banner shows (read on a worker after each step).
+    qtbot.waitUntil(lambda: [k for k, _step in services.open_rotations()] == [key_id], timeout=WAIT_MS)
     again = open_wizard()
     assert again.step is Step.CONSUMERS and again.stack.currentWidget() is again.consumers_page
     assert again.consumers_page.boxes["3commas"].isChecked()  # the tick survived

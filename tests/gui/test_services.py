@@ -230,8 +230,55 @@ def test_a_reload_read_before_a_change_does_not_undo_it(vault, gui_services, qtb
     gui_services.refresh_row(added)
     vault.remove_key(removed)
     gui_services.refresh_row(removed)
+    # Each row is read again on a worker (never on the GUI thread) and shown before the reload lands.
+    qtbot.waitUntil(lambda: gui_services.row(removed) is None and gui_services.row(added) is not None
+                    and gui_services.row(checked).profile == profile, timeout=WAIT_MS)
     with qtbot.waitSignal(gui_services.rowsReset, timeout=WAIT_MS):
         release.set()
     assert gui_services.row(checked).profile == profile
     assert gui_services.row(added) is not None
     assert gui_services.row(removed) is None
+
+
+def test_a_write_landing_after_a_newer_change_of_its_row_reads_the_row_again(
+        vault, gui_services, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A key's write and its row read run together on a worker; when the row changed on the GUI thread after the
+    write was asked for (an audit's verdict, another read), what the write read may be older: the row is read
+    again, and the caller hears of the write only once that newer row is shown."""
+    kid = store(vault, make_key("bybit"), "Old name")
+    gui_services.load_rows()
+    started, release = threading.Event(), threading.Event()
+    real = gui_services.app.update_key
+
+    def slow_update(*a, **kw):  # type: ignore[no-untyped-def]
+        started.set()
+        release.wait(WAIT_MS / 1000)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(gui_services.app, "update_key", slow_update)
+    reads: list[str] = []
+    real_read = gui_services._read_row
+
+    def counted_read(key_id, *a):  # type: ignore[no-untyped-def]
+        reads.append(key_id)
+        return real_read(key_id, *a)
+
+    monkeypatch.setattr(gui_services, "_read_row", counted_read)
+    seen: list[tuple[str, object]] = []
+
+    def note(rec):  # type: ignore[no-untyped-def]
+        row = gui_services.row(rec.id)
+        seen.append((row.record.label, row.profile))
+
+    gui_services.update_key(kid, label="New name", on_done=note)
+    assert started.wait(WAIT_MS / 1000)
+    profile = _profile("bybit", perms=("read", "spot_trade"))
+    vault.repo.record_inspection(kid, profile)  # as the audit records a verdict, meanwhile
+    with qtbot.waitSignal(gui_services.rowChanged, timeout=WAIT_MS):
+        gui_services.refresh_row(kid)  # shown before the write lands: a newer change of the row
+    assert gui_services.row(kid).record.label == "Old name"
+    release.set()
+    qtbot.waitUntil(lambda: bool(seen), timeout=WAIT_MS)
+    assert seen == [("New name", profile)]
+    assert reads == [kid, kid, kid]  # the refresh, the write's own read, and the read again after it
+    assert gui_services.row(kid).record.label == "New name" and gui_services.row(kid).profile == profile

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from keyhygiene.core.models import KeyProfile, Status
@@ -50,6 +51,15 @@ def test_disabling_a_rule(vault, make_window, qtbot) -> None:  # type: ignore[no
     assert not any(f.rule == "shared_with_third_party" for f in w.services.row(kid).findings)
 
 
+def _written(vault, name: str, value: object) -> None:  # type: ignore[no-untyped-def]
+    """Wait for a preference written on a worker (no SQLite on the GUI thread) without running the event loop,
+    which would deliver what the test checks next (the dialog's deletion, palette events) before it looks."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while (vault.repo.get_setting(PREFS_SETTING) or {}).get(name) != value and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (vault.repo.get_setting(PREFS_SETTING) or {}).get(name) == value
+
+
 def test_preferences_are_saved_and_applied(vault, make_window) -> None:  # type: ignore[no-untyped-def]
     w = make_window()
     dlg = _open(w)
@@ -58,6 +68,7 @@ def test_preferences_are_saved_and_applied(vault, make_window) -> None:  # type:
     dlg.reaudit_hours.setValue(0)
     dlg.audit_on_start.setChecked(False)
     dlg.save_button.click()
+    _written(vault, "clipboard_clear_seconds", 7)
     stored = vault.repo.get_setting(PREFS_SETTING)
     assert stored["clipboard_clear_seconds"] == 7 and stored["reminder_hours"] == 3
     assert stored["audit_on_start"] is False
@@ -86,7 +97,7 @@ def test_appearance_dark_and_back(vault, make_window, qapp) -> None:  # type: ig
         dlg.appearance.setCurrentIndex(dlg.appearance.findData("dark"))
         dlg.save_button.click()
         assert theme.is_dark(qapp.palette())
-        assert vault.repo.get_setting(PREFS_SETTING)["appearance"] == "dark"
+        _written(vault, "appearance", "dark")
         # Meaningful colours switch to their dark-palette variants.
         assert theme.severity_color("critical") == theme.severity_color("critical", dark=True)
     finally:
