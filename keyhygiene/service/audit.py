@@ -15,7 +15,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from itertools import zip_longest
 from typing import Any
 
 from keyhygiene.core import redact
@@ -68,13 +67,24 @@ def _load_credentials(vault: Vault, keys: Sequence[KeyRecord]) -> tuple[dict[str
     return creds, problems
 
 
-def _exchanges_in_turn(keys: Sequence[KeyRecord]) -> list[KeyRecord]:
-    """One key of each exchange in turn: every exchange's first checks can start as soon as possible, since each
-    exchange is paced on its own and the slowest one bounds the audit."""
+def _reading_order(keys: Sequence[KeyRecord]) -> list[KeyRecord]:
+    """The order to read the keys' secrets in: first the keys whose checks may start at once (each exchange's first
+    per-IP window), the exchanges that count each endpoint apart first among them (their keys make several
+    requests in turn: the audit's critical path), one key of each exchange in turn; then the next windows' keys.
+    A check waits for its own secret only, so the checks that bound the audit should not wait behind the others."""
+    from keyhygiene.exchanges.limits import budget_for
+
     per: dict[str, list[KeyRecord]] = {}
     for k in keys:
         per.setdefault(k.exchange, []).append(k)
-    return [k for turn in zip_longest(*per.values()) for k in turn if k is not None]
+    ranked: list[tuple[float, bool, int, str, KeyRecord]] = []
+    for exchange, ks in per.items():
+        budget = budget_for(exchange)
+        lim = budget.per_ip
+        for i, k in enumerate(ks):
+            ranked.append(((i // lim.requests) * lim.per_seconds, not budget.per_endpoint, i, exchange, k))
+    ranked.sort(key=lambda r: r[:4])
+    return [r[4] for r in ranked]
 
 
 def _credential_source(reads: Any, key: KeyRecord, on_profile: Callable[[str, KeyProfile], None],
@@ -177,7 +187,7 @@ async def audit_async(
     items: list[tuple[str, str, Any]] = [(k.id, k.exchange, creds[k.id]) for k in keys if k.id in creds]
     unusable: list[KeychainError] = []  # the vault itself failed mid-audit: exit 3 once the checks in flight end
     if streamed:
-        order = _exchanges_in_turn(keys)
+        order = _reading_order(keys)
         reads = ahead([k.id for k in order])
         items = [(k.id, k.exchange, _credential_source(reads, k, on_profile, unusable)) for k in order]
     declared = {k.id: k.declared_permissions for k in keys if k.declared_permissions is not None}
