@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -271,6 +271,13 @@ class DetailPane(QScrollArea):
     def clear(self) -> None:
         self._hide_timer.stop()
         self._show_empty()
+
+    def changeEvent(self, e: QEvent) -> None:
+        # Dark mode switched: the window rebuilds a key's pane; the empty one's icon is tinted here.
+        empty = hasattr(self, "_hide_timer") and self._row is None  # not before __init__ has run
+        if e.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and empty:
+            self._show_empty()
+        super().changeEvent(e)
 
     def show_row(self, row: KeyRow | None) -> None:
         if row is None:

@@ -112,3 +112,4 @@ def test_the_key_ages_labels_fit_in_dark_mode_at_1_5x(vault, make_window, qtbot,
         w.grab().save("/work/shots/s5-age-chart-1200-150-dark.png")
     finally:
         apply_appearance("system")
+
