@@ -125,6 +125,7 @@ class Services(KeyRows, QObject):
         self._refresh_waiters: list[Callable[[Exception | None], None]] | None = None  # None: no refresh running
         self._refreshed_at_mono = time.monotonic()  # the window opens on a refresh of its own (app.build_session)
         self._audit_refreshing = False  # "Audit all" on the team vault waits for the server's keys first
+        self._backend_generation = 0  # counts switch_backend: an "Audit all" asked of the vault before is dropped
         app_instance = QCoreApplication.instance()
         if isinstance(app_instance, QGuiApplication):
             app_instance.applicationStateChanged.connect(self._on_application_state_changed)
@@ -238,6 +239,8 @@ class Services(KeyRows, QObject):
             self.prefs = UiPrefs.from_dict(prefs)
             self._rows, self._changed_at = {}, {}
             self._refresh_waiters = None  # a refresh of the old vault still running answers only its own callers
+            self._backend_generation += 1
+            self._audit_refreshing = False
             self.rowsReset.emit()
             self.prefsChanged.emit()
             self.pool.submit(old.close, on_error=lambda exc: log.warning("closing the previous vault: %s",
@@ -412,8 +415,11 @@ class Services(KeyRows, QObject):
             return True
         if key_ids is None and not refreshed and self.app.is_team:
             self._audit_refreshing = True
+            generation = self._backend_generation
 
             def then(_reason: Exception | None) -> None:
+                if generation != self._backend_generation:
+                    return  # asked of a vault the window has switched away from
                 self._audit_refreshing = False
                 self.start_audit(None, refreshed=True)
 
