@@ -88,9 +88,11 @@ class Bucket:
         return self.words or self.label
 
 
-RISK_ORDER = ("critical", "high", "medium", "low", "ok", "unknown")
-RISK_LABELS = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low", "ok": "Clean",
-               "unknown": "Not evaluated"}
+# "info" is a bucket of its own, as in the report's risk chart and the row's "Info · 100": counting an info-only key
+# as "Low" made the header chart say something the row and the report do not.
+RISK_ORDER = ("critical", "high", "medium", "low", "info", "ok", "unknown")
+RISK_LABELS = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low", "info": "Info",
+               "ok": "Clean", "unknown": "Not evaluated"}
 
 
 def risk_buckets(rows: Sequence[KeyRow]) -> list[Bucket]:
@@ -99,8 +101,6 @@ def risk_buckets(rows: Sequence[KeyRow]) -> list[Bucket]:
         w = r.worst_severity
         if w is None:
             counts["ok" if r.score is not None else "unknown"] += 1
-        elif w == "info":
-            counts["low"] += 1
         else:
             counts[w] += 1
     return [Bucket(RISK_LABELS[k], counts[k], k) for k in RISK_ORDER]
