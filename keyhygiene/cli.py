@@ -149,7 +149,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def dispatch(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
-    from keyhygiene.core.rotation.journal import RotationInProgress
     from keyhygiene.service.types import DatabaseError, KeychainError, NotFound, ValidationError
 
     try:
@@ -161,10 +160,6 @@ def dispatch(func: Callable[[argparse.Namespace], int | None], args: argparse.Na
         else:
             err(f"keychain {exc.status.state.value} ({exc.status.backend}): {exc.status.message}")
         return exitcodes.KEYCHAIN
-    except RotationInProgress as exc:
-        # A rotation of this key is open: the user's own (resume it) or a teammate's in the team vault.
-        err(str(exc))
-        return exitcodes.ROTATION_WAITING
     except (ValidationError, NotFound, UsageError) as exc:
         err(str(exc))
         return exitcodes.USAGE
@@ -179,7 +174,14 @@ def dispatch(func: Callable[[argparse.Namespace], int | None], args: argparse.Na
             return _unexpected()
         # The reader went away (`keyhygiene audit --json | head`): stop quietly, as other Unix tools do.
         return SIGPIPE_EXIT
-    except Exception:
+    except Exception as exc:
+        # The rotation's journal loads with a rotation, not with every start of the window.
+        from keyhygiene.core.rotation.journal import RotationInProgress
+
+        if isinstance(exc, RotationInProgress):
+            # A rotation of this key is open: the user's own (resume it) or a teammate's in the team vault.
+            err(str(exc))
+            return exitcodes.ROTATION_WAITING
         return _unexpected()
 
 

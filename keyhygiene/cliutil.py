@@ -106,13 +106,13 @@ def _check_url(source: str, url: str) -> None:
 
 
 def _check_exchanges(sources: dict[str, str]) -> None:
-    import difflib
-
     from keyhygiene.service import exchange_info
 
     for name, source in sources.items():
         if exchange_info.is_known(name):
             continue
+        import difflib  # only for a misspelling: every start with --endpoint passes through here
+
         close = difflib.get_close_matches(name, exchange_info.exchange_ids(), n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join(close)}?" if close else "; use a ccxt exchange id such as binance"
         raise UsageError(f"{source}: unknown exchange {name!r}{hint}")

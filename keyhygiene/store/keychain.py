@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials
-from keyhygiene.core.rotation.journal import CURRENT, PENDING  # the slots are a core fact (rotation)
+from keyhygiene.core.rotation.slots import CURRENT, PENDING  # the slots are a core fact (rotation)
 from keyhygiene.core.validation import MAX_SECRET_BYTES  # DESIGN.md: any secret up to 8 KB, on every backend
 
 log = logging.getLogger(__name__)

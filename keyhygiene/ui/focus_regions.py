@@ -34,6 +34,10 @@ def toolbar_buttons(tb: QToolBar) -> list[QToolButton]:
     """The toolbar's buttons, made reachable by keyboard (Qt gives toolbar buttons no focus by default)."""
     buttons = []
     for a in tb.actions():
+        if a.isSeparator():
+            # A separator's widget is of a class private to Qt: asking for it makes PySide create every Python type
+            # of QtWidgets while it looks for one (~80 enums, 6-13 ms at start-up), and it is no button anyway.
+            continue
         w = tb.widgetForAction(a)
         if isinstance(w, QToolButton):
             w.setFocusPolicy(Qt.FocusPolicy.TabFocus)

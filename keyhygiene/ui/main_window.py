@@ -37,15 +37,14 @@ from PySide6.QtWidgets import (
 from keyhygiene import APP_NAME
 from keyhygiene.core import redact
 from keyhygiene.core.exchange_facts import display_name
+from keyhygiene.core.plural import plural, word_for
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.service.types import KeychainStatus
-from keyhygiene.ui import core_bridge, focus_ring, icons, theme
+from keyhygiene.ui import core_bridge, icons, theme
 from keyhygiene.ui.clipboard import SecureClipboard
 from keyhygiene.ui.delegates import RENDER_BUDGET_S, CellDelegate
-from keyhygiene.ui.focus_regions import RegionCycler, toolbar_buttons
 from keyhygiene.ui.key_row import STATUS_LABELS, format_relative
 from keyhygiene.ui.key_table_model import KEY_ID_ROLE, ROW_ROLE, SCOPES, Col, KeyFilterProxyModel, KeyTableModel
-from keyhygiene.ui.reminders import ReminderCenter, collect
 from keyhygiene.ui.services import AuditOutcome, Services
 
 log = logging.getLogger(__name__)
@@ -91,6 +90,7 @@ class MainWindow(QMainWindow):
         vault, which shows the welcome page) gets it whole at once."""
         super().__init__(parent)
         self._built = False
+        self._steps: list[Any] | None = None  # finish_building's pieces not done yet
         self.services = services
         self.settings = settings
         self.demo = demo
@@ -115,18 +115,10 @@ class MainWindow(QMainWindow):
         self._make_toolbar()
         self._make_central()
         self._make_status_bar()
-        self.regions = RegionCycler(self, [
-            lambda: self.toolbar, lambda: self.filter_edit, lambda: self.table,
-            lambda: self.detail.widget() if getattr(self, "detail", None) is not None else None,
-        ])
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            focus_ring.install(app)
+        self.regions: Any = None  # RegionCycler, from finish_building (no keyboard input before the first frame)
+        self.toolbar_buttons: list[QToolButton] = []
         self.tray: Any = None
-
-        self.reminders = ReminderCenter(self._evaluate_reminders, self)
-        self.reminders.changed.connect(self._on_reminders_changed)
-        self.reminders.announce.connect(self._on_reminders_announce)
+        self.reminders: Any = None  # ReminderCenter, from finish_building: nothing to remind of before the findings
 
         services.rowsReset.connect(self._on_services_rows_reset)
         services.rowChanged.connect(self._on_services_row_changed)
@@ -158,16 +150,56 @@ class MainWindow(QMainWindow):
             self.finish_building()
 
     def finish_building(self) -> None:
-        """The parts the first frame can do without (see ``__init__``); idempotent."""
-        if self._built:
-            return
-        self._built = True
+        """The parts the first frame can do without (see ``__init__``), all at once; idempotent."""
+        steps = self._pending_steps()
+        while steps:
+            steps.pop(0)()
+
+    def _pending_steps(self) -> list[Any]:
+        """finish_building's pieces not done yet, in order (the same list until it is empty)."""
+        if self._steps is None:
+            self._steps = [] if self._built else [
+                self._finish_helpers, self._load_icons, self._finish_pages,
+                lambda: self._fill_summary(self.summary), self._make_detail, self._finish_done]
+        return self._steps
+
+    def _build_in_steps(self, then: Any) -> None:
+        """``finish_building`` one piece per turn of the event loop (a few ms each: the window answers in between
+        instead of being busy for the whole of it), then ``then``."""
+        steps = self._pending_steps()
+        if steps:
+            steps.pop(0)()
+        if steps:
+            QTimer.singleShot(0, self, lambda: self._build_in_steps(then))  # not once the window is gone
+        else:
+            then()
+
+    def _finish_helpers(self) -> None:
         self.cells.budget_s = RENDER_BUDGET_S
-        self._load_icons()
+        from keyhygiene.ui import focus_ring
+        from keyhygiene.ui.reminders import ReminderCenter
+
+        # The focus ring filters every event of the application: not while the first frame is painted.
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            focus_ring.install(app)
+        self.reminders = ReminderCenter(self._evaluate_reminders, self)
+        self.reminders.changed.connect(self._on_reminders_changed)
+        self.reminders.announce.connect(self._on_reminders_announce)
+        self.reminders.set_interval_hours(self.services.prefs.reminder_hours)
+        self.filter_edit.setClearButtonEnabled(True)
+        self._make_keyboard_regions()
+        # The audit's heavy first step waits until the list shows the keys queued (keyhygiene.ui.callbacks); no
+        # audit starts before this. Not before the first frame: the viewport is of a class private to Qt, and
+        # handing it to Python makes PySide create every Python type of QtWidgets while it looks for that class.
+        self.services.after_list_painted.set_target(self.table.viewport())
+
+    def _finish_pages(self) -> None:
         self._make_welcome()
         self._make_banners()
-        self._fill_summary(self.summary)
-        self._make_detail()
+
+    def _finish_done(self) -> None:
+        self._built = True
         self._update_summary()
         self._update_page()
         self._on_table_selection_changed(QItemSelection(), QItemSelection())
@@ -298,7 +330,8 @@ class MainWindow(QMainWindow):
         tb.addWidget(spacer)
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter keys\u2026")
-        self.filter_edit.setClearButtonEnabled(True)
+        # Its clear button (~3 ms: the style loads its icon) comes with finish_building: it shows only once there
+        # is text to clear, and the empty field looks the same with or without it (same pixels, same size hint).
         self.filter_edit.setAccessibleName("Filter keys")
         self.filter_edit.setToolTip("Filter by label, exchange, key, service or finding (Ctrl+F)")
         search = self.filter_edit.addAction(QIcon(), QLineEdit.ActionPosition.LeadingPosition)
@@ -320,14 +353,23 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.scope_combo)
         tb.addSeparator()
         tb.addAction(self.act_settings)
-        for a in tb.actions():
-            w = tb.widgetForAction(a)
-            if isinstance(w, QToolButton):
-                w.setAccessibleName(a.text().replace("&", "").rstrip("\u2026"))
         self.toolbar = tb
         self.addToolBar(tb)
-        # Every toolbar action reachable by keyboard: its buttons take Tab focus, F6 jumps between regions.
-        self.toolbar_buttons = toolbar_buttons(tb)
+
+    def _make_keyboard_regions(self) -> None:
+        """Every toolbar action reachable by keyboard: its buttons take Tab focus (named for screen readers), F6
+        jumps between regions. Nothing of it shows: it comes with finish_building."""
+        from keyhygiene.ui.focus_regions import RegionCycler, toolbar_buttons
+
+        self.toolbar_buttons = toolbar_buttons(self.toolbar)
+        for b in self.toolbar_buttons:
+            a = b.defaultAction()
+            if a is not None:
+                b.setAccessibleName(a.text().replace("&", "").rstrip("\u2026"))
+        self.regions = RegionCycler(self, [
+            lambda: self.toolbar, lambda: self.filter_edit, lambda: self.table,
+            lambda: self.detail.widget() if getattr(self, "detail", None) is not None else None,
+        ])
 
     def _make_central(self) -> None:
         self.stack = QStackedWidget(self)
@@ -369,8 +411,6 @@ class MainWindow(QMainWindow):
         # The first frame draws every cell it shows in full; the drawing budget applies from then on.
         self.cells.budget_s = float("inf")
         self.table.setItemDelegate(self.cells)
-        # The audit's heavy first step waits until the list shows the keys queued (keyhygiene.ui.callbacks).
-        self.services.after_list_painted.set_target(self.table.viewport())
         self.table.setIconSize(QSize(22, 22))
         self._default_widths()
         hh.setSectionResizeMode(Col.LABEL, QHeaderView.ResizeMode.Stretch)
@@ -621,7 +661,7 @@ class MainWindow(QMainWindow):
         if not rows:
             self.headline.setText("No keys yet")
         elif summary is None:
-            self.headline.setText(f"{len(rows)} key{'s' if len(rows) != 1 else ''}")
+            self.headline.setText(plural(len(rows), "key"))
         else:
             self.headline.setText(summary.headline)
         exchanges = len({r.record.exchange for r in rows})
@@ -629,7 +669,7 @@ class MainWindow(QMainWindow):
         last = self.services.last_audit
         checked = [r.checked_at for r in rows if r.checked_at]
         when = max(checked) if checked else None
-        parts = [f"{len(rows)} keys on {exchanges} exchange{'s' if exchanges != 1 else ''}",
+        parts = [f"{plural(len(rows), 'key')} on {plural(exchanges, 'exchange')}",
                  f"{shared} shared with a service"]
         if not self.services.is_judged:
             parts.append("evaluating findings\u2026")
@@ -654,11 +694,11 @@ class MainWindow(QMainWindow):
 
         clear_layout(self._counts_layout)
         if total:
-            self._counts_layout.addWidget(muted(QLabel(f"{total} finding{'s' if total != 1 else ''}:")))
+            self._counts_layout.addWidget(muted(QLabel(f"{plural(total, 'finding')}:")))
         for sev, n in counts:
             if n:
                 self._counts_layout.addWidget(Chip(f"{n} {sev}", f"sev:{sev}",
-                                                   f"{n} {sev} finding{'s' if n != 1 else ''} across all keys"))
+                                                   f"{n} {sev} {word_for(n, 'finding')} across all keys"))
 
     def _apply_policy_to_model(self) -> None:
         pol = self.services.policy
@@ -772,6 +812,8 @@ class MainWindow(QMainWindow):
 
     # ---- reminders --------------------------------------------------------------------------------------------
     def _evaluate_reminders(self) -> list[Any]:
+        from keyhygiene.ui.reminders import collect
+
         return collect(self.services.rows())
 
     def _on_reminders_changed(self, reminders: list[Any]) -> None:
@@ -1006,7 +1048,8 @@ class MainWindow(QMainWindow):
     def _apply_prefs(self) -> None:
         p = self.services.prefs
         self.clipboard.clear_seconds = p.clipboard_clear_seconds
-        self.reminders.set_interval_hours(p.reminder_hours)
+        if self.reminders is not None:
+            self.reminders.set_interval_hours(p.reminder_hours)
         if p.reaudit_hours > 0:
             self._hours_to_reaudit = p.reaudit_hours
             self._reaudit.start()
@@ -1021,7 +1064,8 @@ class MainWindow(QMainWindow):
     def _on_services_policy_changed(self) -> None:
         self._apply_policy_to_model()
         self._reload_model()
-        self.reminders.refresh(announce=False)
+        if self.reminders is not None:
+            self.reminders.refresh(announce=False)
 
     def changeEvent(self, e: QEvent) -> None:
         if e.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
@@ -1108,8 +1152,13 @@ class MainWindow(QMainWindow):
         if self._first_paint_probe is not None:
             self.removeEventFilter(self._first_paint_probe)
             self._first_paint_probe = None
-        self.finish_building()
+        self._build_in_steps(self._after_building)
+
+    def _after_building(self) -> None:
         self.services.check_keychain()
+        QTimer.singleShot(0, self, self._make_tray_then_judge)
+
+    def _make_tray_then_judge(self) -> None:
         from keyhygiene.ui.tray import Tray, tray_available
 
         if tray_available():

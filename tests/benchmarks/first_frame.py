@@ -2,7 +2,9 @@
 
 The same test as ``keyhygiene.app._mark_first_frame``: a 0 ms timer posted from the window's first Paint event runs
 once that whole frame is done (children paint in the same pass). Then ``{"t": <wall-clock time>, "maxrss_kb": …}``
-goes to ``KEYHYGIENE_BENCH_FIRST_PAINT`` and the app quits.
+goes to ``KEYHYGIENE_BENCH_FIRST_PAINT`` and the app quits, unless ``KEYHYGIENE_BENCH_STAY`` is set: the outside-in
+line (peer_startup.py) watches for the window's map on the X server and stops the child itself, and a child that had
+quit by the time the watcher asked for its window's size made that line crash now and then.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+STAY_ENV = "KEYHYGIENE_BENCH_STAY"
+
 
 def show_and_report(app: QApplication, window: QWidget) -> int:
     out = Path(os.environ["KEYHYGIENE_BENCH_FIRST_PAINT"])
@@ -23,7 +27,8 @@ def show_and_report(app: QApplication, window: QWidget) -> int:
     def done() -> None:
         t = time.time()
         out.write_text(json.dumps({"t": t, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
-        app.quit()
+        if not os.environ.get(STAY_ENV):
+            app.quit()
 
     class FirstFrame(QObject):
         def eventFilter(self, _obj: object, event: QEvent) -> bool:  # noqa: N802 - Qt API

@@ -433,9 +433,10 @@ def _peer_runs(ctx: Context) -> dict[str, Any]:
         return peer_startup.keepassxc_launch(db, ctx.tmp / "peer-config")
 
     def bare() -> peer_startup.Launch:
-        # bare_window.py quits after its first frame and says when; the map is what counts here.
+        # The map is what counts here; the window stays until the watcher stops it (first_frame.STAY_ENV).
         return peer_startup.Launch([sys.executable, str(HERE / "bare_window.py")],
-                                   workload.child_env(**{FIRST_PAINT_ENV: str(ctx.tmp / "peer-bare.mark")}))
+                                   workload.child_env(**{FIRST_PAINT_ENV: str(ctx.tmp / "peer-bare.mark"),
+                                                         "KEYHYGIENE_BENCH_STAY": "1"}))
 
     launches = {"app": app, "keepassxc": keepassxc, "bare": bare}
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in launches}

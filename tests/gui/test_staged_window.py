@@ -27,6 +27,7 @@ def test_a_staged_window_lists_the_keys_first_and_builds_the_rest_after_its_firs
     assert w.windowIcon().isNull()
     blank = w.act_add.icon().cacheKey()  # a transparent stand-in keeps the toolbar's layout
     assert w.cells.budget_s == float("inf")  # the first frame draws every cell in full
+    assert not w.filter_edit.isClearButtonEnabled() and w.reminders is None and w.regions is None
     strip_height = w.summary.minimumHeight()
     with qtbot.waitSignal(w.firstPainted, timeout=WAIT_MS):
         w.show()
@@ -38,6 +39,8 @@ def test_a_staged_window_lists_the_keys_first_and_builds_the_rest_after_its_firs
     assert "3 keys" in w.subline.text() or "3 key" in w.headline.text()
     assert not w.windowIcon().isNull() and w.act_add.icon().cacheKey() != blank
     assert w.cells.budget_s == RENDER_BUDGET_S
+    assert w.filter_edit.isClearButtonEnabled() and w.reminders is not None and w.regions is not None
+    assert w.toolbar.widgetForAction(w.act_add) in w.toolbar_buttons
     assert w._page_layout.indexOf(w.keychain_banner) == 0 and not w.keychain_banner.isVisible()
     QApplication.processEvents()
     assert w.summary.height() >= strip_height
@@ -55,4 +58,23 @@ def test_a_staged_window_over_an_empty_vault_is_built_whole(gui_services, data_d
                    staged=True)
     qtbot.addWidget(w)
     assert w.stack.currentIndex() == WELCOME_PAGE and hasattr(w, "detail")
+    w.close()
+
+
+def test_after_the_first_frame_the_rest_is_built_one_piece_per_turn_of_the_event_loop(  # type: ignore[no-untyped-def]
+        vault, gui_services, data_dir, qtbot) -> None:
+    """The window answers between the pieces (issue 21: nothing blocks the GUI thread for long after the first frame
+    either); finish_building() called meanwhile does the rest at once, and the pieces are not done twice."""
+    store(vault, make_key("binance"), "Key", purpose="bot")
+    gui_services.load_rows()
+    w = MainWindow(gui_services, settings=QSettings(str(data_dir / "ui.ini"), QSettings.Format.IniFormat),
+                   staged=True)
+    qtbot.addWidget(w)
+    done: list[bool] = []
+    w._build_in_steps(lambda: done.append(True))
+    assert w.reminders is not None and not hasattr(w, "welcome") and not done  # one piece, the rest queued
+    qtbot.waitUntil(lambda: bool(done), timeout=WAIT_MS)
+    assert done == [True] and hasattr(w, "detail") and w.stack.count() == 2
+    w.finish_building()  # nothing left
+    assert w.stack.count() == 2
     w.close()

@@ -178,6 +178,28 @@ def test_each_workaround_has_a_line_and_a_switch(monkeypatch) -> None:  # type: 
     assert all(workarounds.enabled(n) for n in workarounds.NAMES)
 
 
+def test_the_bare_window_of_the_peer_line_stays_until_it_is_stopped(tmp_path: Path) -> None:
+    """startup_vs_keepassxc asks the X server for the size of each mapped window; a bare window that quit after its
+    first frame was sometimes gone by then, and the line crashed. With KEYHYGIENE_BENCH_STAY it waits."""
+    import time
+
+    mark = tmp_path / "bare.mark"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KEYHYGIENE_BENCH_FIRST_PAINT": str(mark),
+           "KEYHYGIENE_BENCH_STAY": "1"}
+    proc = subprocess.Popen([sys.executable, str(RUN.parent / "bare_window.py")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not mark.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert mark.exists(), "no first frame"
+        time.sleep(0.5)
+        assert proc.poll() is None  # still there for the watcher
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
 # ---- team_startup (issue 22): the window over the team vault against the local one ---------------------------------
 def test_team_startup_line_compares_medians_and_shows_the_requests() -> None:
     local = [{"seconds": s} for s in (0.40, 0.42, 0.9, 0.41, 0.43)]

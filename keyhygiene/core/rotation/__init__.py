@@ -3,7 +3,19 @@
 ``machine`` runs it, ``flow`` says for every step what it shows and which actions it offers. The wizard
 (keyhygiene/ui/rotation_wizard.py) and ``keyhygiene rotate`` only render and drive the flow."""
 
-from keyhygiene.core.rotation.journal import RotationRecord
-from keyhygiene.core.rotation.states import Action, Phase, Step, Verdict
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = ["Action", "Phase", "RotationRecord", "Step", "Verdict"]
+# Loaded when first asked for (PEP 562): the keychain imports ``slots`` from this package on every start of the
+# window, which has no rotation in its first frame.
+_HOMES = {"RotationRecord": "journal", "Action": "states", "Phase": "states", "Step": "states", "Verdict": "states"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

@@ -24,12 +24,9 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from keyhygiene.core.models import Credentials, KeyProfile, KeyRecord
+from keyhygiene.core.rotation.slots import CURRENT, PENDING  # noqa: F401 - re-exported: the journal's slots
 from keyhygiene.core.rotation.states import Action, Phase, Step
 from keyhygiene.core.timeutil import iso
-
-# The keychain slots a rotation uses: ``pending`` plays AWSPENDING, ``current`` AWSCURRENT (states.py).
-CURRENT = "current"
-PENDING = "pending"
 
 CRASH_ENV = "KEYHYGIENE_TEST_CRASH_AT"
 
