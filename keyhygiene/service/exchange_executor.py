@@ -101,6 +101,10 @@ class InProcessExchanges:
 
         return await inspect_many(items, endpoints=endpoints, declared=declared, on_result=on_result, cancel=cancel)
 
+    # Items may carry a credential source (a coroutine function) instead of credentials: audit_runner awaits it
+    # when the key's turn comes (the team vault's secrets are read while the exchanges answer; service/audit.py).
+    inspect_many.accepts_credential_sources = True  # type: ignore[attr-defined]
+
     async def inspect(self, exchange: str, creds: Credentials, *, endpoints: Mapping[str, str] | None = None,
                       declared_permissions: list[str] | None = None) -> KeyProfile:
         from keyhygiene.exchanges.inspect import inspect_key
@@ -348,6 +352,8 @@ class ExchangeProcess:
                            declared: Mapping[str, list[str] | None] | None = None,
                            on_result: OnResult | None = None,
                            cancel: asyncio.Event | None = None) -> dict[str, KeyProfile]:
+        """Credentials only (no credential sources: a coroutine cannot cross the pipe), so a team vault's audit
+        in the window reads its secrets before the checks start."""
         job = self._new_job(on_result)
         job.waiting = {k: (ex, mask_key(c.api_key)) for k, ex, c in items}
         message = ("inspect_many", job.id, list(items), dict(endpoints or {}), dict(declared or {}))

@@ -237,3 +237,10 @@ def test_a_revoke_whose_child_dies_is_not_confirmed() -> None:
     finally:
         ex.close()
     assert res.supported and not res.ok and "stopped unexpectedly" in res.message
+
+
+def test_only_the_in_process_executor_takes_credential_sources() -> None:
+    """The team vault's secrets stream into the checks (service/audit.py) where the checks run in this process; a
+    coroutine cannot cross the pipe, so the exchange process gets credentials read up front."""
+    assert getattr(InProcessExchanges().inspect_many, "accepts_credential_sources", False)
+    assert not getattr(ExchangeProcess().inspect_many, "accepts_credential_sources", False)
