@@ -103,8 +103,7 @@ class Services(KeyRows, QObject):
                  defer_judging: bool = False, parent: QObject | None = None) -> None:
         super().__init__(parent)
         # Before anything here imports ccxt (~800 modules): PySide's import hook must not read their sources.
-        if workarounds.enabled("import_hook"):
-            pyside_import_hook.use_fast_check()
+        pyside_import_hook.use_fast_check()
         self.app = app
         # Qt adapters over the app's one loop and one pool.
         self.runner = runner if runner is not None else AsyncRunner(self, runtime=app.runtime)

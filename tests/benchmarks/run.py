@@ -34,7 +34,7 @@ Machines are noisy, so what can be is a ratio against a baseline measured in the
 - memory: peak RSS of the app after that audit against the bare window's; ratio <= 2.5.
 - workaround_*: what each performance workaround buys (keyhygiene/ui/workarounds.py): the app with that one turned
   off against the app with all of them, on what the workaround is for (gc_guard, switchinterval, warmup: gui_stall's
-  longest gap; import_hook: startup); ratio without/with >= 1.1, else the workaround buys nothing and should go.
+  longest gap); ratio without/with >= 1.1, else the workaround buys nothing and should go.
 - team_keys_list: ``keyhygiene keys list`` over 1,000 keys in a team vault (a real OpenBao dev server on loopback,
   warm cache) against the local vault with the same keys, fresh processes, interleaved, median; ratio <= 2. The
   line also shows the cold figure (cache deleted: every key's metadata read from the server) (team_keys.py).
@@ -383,11 +383,9 @@ def _startup_vault(ctx: Context) -> StartupVault:
 def _startup_runs(ctx: Context) -> dict[str, list[dict[str, float]]]:
     vault = ctx.startup_vault()
 
-    def app_run(without: str = "") -> dict[str, float]:
+    def app_run() -> dict[str, float]:
         feed = workload.EntriesPipe(vault.keychain)
         env = vault.app_env(feed)
-        if without:  # a workaround turned off (keyhygiene.ui.workarounds): what it buys at startup
-            env[WITHOUT_ENV] = without
         return _time_to_first_frame(vault.app_cmd, env, ctx.tmp / "app.mark", feed=feed, pass_fds=(feed.read_fd,))
 
     def floor_run(*mode: str) -> dict[str, float]:
@@ -395,14 +393,12 @@ def _startup_runs(ctx: Context) -> dict[str, list[dict[str, float]]]:
                                     workload.child_env(), ctx.tmp / "floor.mark")
 
     _bare_run(ctx), app_run(), floor_run()  # warm-up: disk cache, fontconfig cache
-    runs: dict[str, list[dict[str, float]]] = {"bare": [], "app": [], "floor": [], "picture": [],
-                                               "app_without_import_hook": []}
+    runs: dict[str, list[dict[str, float]]] = {"bare": [], "app": [], "floor": [], "picture": []}
     for _ in range(ctx.cfg.startup_reps):  # interleaved, so a busy moment hurts all alike
         runs["bare"].append(_bare_run(ctx))
         runs["app"].append(app_run())
         runs["floor"].append(floor_run())
         runs["picture"].append(floor_run("--picture"))
-        runs["app_without_import_hook"].append(app_run("import_hook"))
     return runs
 
 
@@ -589,15 +585,6 @@ def bench_workaround_warmup(ctx: Context) -> Result:
     return _stall_without(ctx, "warmup", "loading the exchange stack up front (exchanges/warmup.py)")
 
 
-def bench_workaround_import_hook(ctx: Context) -> Result:
-    runs = ctx.startup_runs()
-    with_ = _median([r["seconds"] for r in runs["app"]])
-    without = _median([r["seconds"] for r in runs["app_without_import_hook"]])
-    return Result("workaround_import_hook", without, "s", without / with_, WORKAROUND_TARGET,
-                  f"startup to first frame without the fast PySide import-hook check (ui/pyside_import_hook.py) "
-                  f"{without:.3f} s, with it {with_:.3f} s, median of {len(runs['app'])}")
-
-
 def bench_memory(ctx: Context) -> Result:
     a = ctx.app_audit()
     bare_kb = ctx.bare_maxrss_kb()
@@ -696,7 +683,6 @@ BENCHMARKS: dict[str, Callable[[Context], Result]] = {
     "workaround_gc_guard": bench_workaround_gc_guard,
     "workaround_switchinterval": bench_workaround_switchinterval,
     "workaround_warmup": bench_workaround_warmup,
-    "workaround_import_hook": bench_workaround_import_hook,
     "team_keys_list": bench_team_keys_list,
     "team_audit": bench_team_audit,
 }
@@ -708,8 +694,7 @@ UNITS_AND_TARGETS: dict[str, tuple[str, Target | None, list[Check]]] = {  # for 
     "memory": ("MB", Target("<=", 2.5), []),
     "team_keys_list": ("s", Target("<=", 2), []),
     "team_audit": ("s", Target("<=", 1.25), []),
-    **{f"workaround_{n}": ("s" if n == "import_hook" else "ms", WORKAROUND_TARGET, [])
-       for n in ("gc_guard", "switchinterval", "warmup", "import_hook")},
+    **{f"workaround_{n}": ("ms", WORKAROUND_TARGET, []) for n in ("gc_guard", "switchinterval", "warmup")},
 }
 
 
