@@ -6,14 +6,16 @@ description with the same numbers so screen readers get them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QHelpEvent, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from keyhygiene.core.plural import plural
 from keyhygiene.ui import theme
 from keyhygiene.ui.key_row import KeyRow
 
@@ -78,11 +80,19 @@ class Bucket:
     label: str
     count: int
     color_key: str
+    short: str = ""  # when ``label`` does not fit under its column ("6–12m" for "6–12 mo")
+    words: str = ""  # what it means, in words: the tooltip and the accessible description
+
+    @property
+    def said(self) -> str:
+        return self.words or self.label
 
 
-RISK_ORDER = ("critical", "high", "medium", "low", "ok", "unknown")
-RISK_LABELS = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low", "ok": "Clean",
-               "unknown": "Not evaluated"}
+# "info" is a bucket of its own, as in the report's risk chart and the row's "Info · 100": counting an info-only key
+# as "Low" made the header chart say something the row and the report do not.
+RISK_ORDER = ("critical", "high", "medium", "low", "info", "ok", "unknown")
+RISK_LABELS = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low", "info": "Info",
+               "ok": "Clean", "unknown": "Not evaluated"}
 
 
 def risk_buckets(rows: Sequence[KeyRow]) -> list[Bucket]:
@@ -91,14 +101,16 @@ def risk_buckets(rows: Sequence[KeyRow]) -> list[Bucket]:
         w = r.worst_severity
         if w is None:
             counts["ok" if r.score is not None else "unknown"] += 1
-        elif w == "info":
-            counts["low"] += 1
         else:
             counts[w] += 1
     return [Bucket(RISK_LABELS[k], counts[k], k) for k in RISK_ORDER]
 
 
-AGE_EDGES = ((30, "<30 d"), (90, "30–90 d"), (180, "3–6 mo"), (365, "6–12 mo"), (730, "1–2 y"), (10**9, ">2 y"))
+# Upper edge in days, label, short label, words.
+AGE_EDGES = ((30, "<30 d", "<30d", "under 30 days old"), (90, "30–90 d", "1–3m", "30 to 90 days old"),
+             (180, "3–6 mo", "3–6m", "3 to 6 months old"), (365, "6–12 mo", "6–12m", "6 to 12 months old"),
+             (730, "1–2 y", "1–2y", "1 to 2 years old"), (10**9, ">2 y", ">2y", "over 2 years old"))
+UNKNOWN_AGE = Bucket("unknown", 0, "unknown", "?", "age unknown (no creation date)")
 
 
 def age_buckets(rows: Sequence[KeyRow], now: datetime, max_age_days: int) -> list[Bucket]:
@@ -109,18 +121,18 @@ def age_buckets(rows: Sequence[KeyRow], now: datetime, max_age_days: int) -> lis
         if d is None:
             unknown += 1
             continue
-        for i, (edge, _label) in enumerate(AGE_EDGES):
+        for i, (edge, *_labels) in enumerate(AGE_EDGES):
             if d < edge:
                 counts[i] += 1
                 break
     out = []
     lower = 0
-    for (edge, label), n in zip(AGE_EDGES, counts, strict=True):
+    for (edge, label, short, words), n in zip(AGE_EDGES, counts, strict=True):
         over = lower >= max_age_days
         partly = lower < max_age_days < edge
-        out.append(Bucket(label, n, "high" if over else ("medium" if partly else "ok")))
+        out.append(Bucket(label, n, "high" if over else ("medium" if partly else "ok"), short, words))
         lower = edge
-    out.append(Bucket("unknown", unknown, "unknown"))
+    out.append(replace(UNKNOWN_AGE, count=unknown))
     return out
 
 
@@ -139,7 +151,7 @@ class _ChartBase(QWidget):
     def _set(self, buckets: list[Bucket]) -> None:
         self._buckets = buckets
         self.setAccessibleDescription(
-            f"{self.title}: " + ", ".join(f"{b.label} {b.count}" for b in buckets if b.count)
+            f"{self.title}: " + ", ".join(f"{b.said} {b.count}" for b in buckets if b.count)
         )
         self.update()
 
@@ -224,51 +236,115 @@ class AgeChart(_ChartBase):
         self.setMinimumWidth(240)
         self._max_age = 90
 
-    def sizeHint(self) -> QSize:
-        return QSize(320, 88)
-
     def set_rows(self, rows: Sequence[KeyRow], now: datetime, max_age_days: int) -> None:
         self._max_age = max_age_days
         self.title = f"Key ages (policy: {max_age_days} d)"
         self._set(age_buckets(rows, now, max_age_days))
 
+    def _label_font(self) -> QFont:
+        f = QFont(self.font())
+        f.setPointSizeF(max(7, self.font().pointSizeF() * 0.82))
+        return f
+
+    def _title_height(self) -> float:
+        f = QFont(self.font())
+        f.setBold(True)
+        return QFontMetricsF(f).height() + 6
+
+    def sizeHint(self) -> QSize:
+        # Room for the title, two rows of labels, a count and a column at any font size (1.5x included).
+        line = QFontMetricsF(self._label_font()).height()
+        return QSize(320, max(88, math.ceil(self._title_height() + 3 * line + 36)))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(240, self.sizeHint().height())
+
+    def label_layout(self) -> list[tuple[Bucket, QRectF, QRectF, str]]:
+        """Each shown bucket with its column's slot, its label's box and the label drawn there. The labels are
+        the longer ones when they all fit under their columns, else the short ones ("6–12m"), else the short ones
+        on two staggered rows (each twice a column wide); elided only past that. The tooltip and the accessible
+        description always say the bucket in words."""
+        buckets = [b for b in self._buckets if b.label != "unknown" or b.count]
+        if not buckets:
+            return []
+        fm = QFontMetricsF(self._label_font())
+        line = fm.height()
+        slot = self.width() / len(buckets)
+        top = self._title_height()
+
+        def fits(texts: list[str], room: float) -> bool:
+            return all(fm.horizontalAdvance(t) <= room - 4 for t in texts)
+
+        longs = [b.label for b in buckets]
+        shorts = [b.short or b.label for b in buckets]
+        if fits(longs, slot):
+            texts, rows = longs, 1
+        elif fits(shorts, slot):
+            texts, rows = shorts, 1
+        else:
+            texts, rows = shorts, 2
+        label_top = self.height() - rows * line - 2
+        out = []
+        for i, (b, text) in enumerate(zip(buckets, texts, strict=True)):
+            cx = slot * i + slot / 2
+            width = slot * rows
+            box = QRectF(cx - width / 2, label_top + (i % rows) * line, width, line)
+            if fm.horizontalAdvance(text) > width - 4:
+                text = fm.elidedText(text, Qt.TextElideMode.ElideRight, width - 4)
+            out.append((b, QRectF(slot * i, top, slot, label_top - top), box, text))
+        return out
+
+    def tooltip_at(self, x: float) -> str:
+        """The bucket under ``x``, in words: how many keys, and whether that age is past the policy."""
+        for b, column, _box, _text in self.label_layout():
+            if column.left() <= x < column.right():
+                past = {"high": f"; past the policy's {self._max_age} days",
+                        "medium": f"; partly past the policy's {self._max_age} days"}.get(b.color_key, "")
+                return f"{plural(b.count, 'key')} {b.said}{past}"
+        return ""
+
+    def event(self, e: QEvent) -> bool:
+        if e.type() == QEvent.Type.ToolTip and isinstance(e, QHelpEvent):
+            text = self.tooltip_at(e.position().x() if hasattr(e, "position") else e.pos().x())
+            if text:
+                QToolTip.showText(e.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+                e.ignore()
+            return True
+        return super().event(e)
+
     def paintEvent(self, _e: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        top = self._title(p)
+        self._title(p)
         dark = theme.is_dark(self.palette())
-        buckets = [b for b in self._buckets if b.label != "unknown" or b.count]
-        if not buckets:
+        layout = self.label_layout()
+        if not layout:
             p.end()
             return
-        f = QFont(self.font())
-        f.setPointSizeF(max(7, self.font().pointSizeF() * 0.82))
-        p.setFont(f)
+        p.setFont(self._label_font())
         fm = p.fontMetrics()
-        label_h = fm.height() + 2
-        area = QRectF(0, top, self.width(), self.height() - top - label_h)
-        peak = max((b.count for b in buckets), default=0) or 1
-        slot = area.width() / len(buckets)
-        bw = min(34.0, slot * 0.62)
+        peak = max((b.count for b, *_rest in layout), default=0) or 1
         text_color = self.palette().color(QPalette.ColorRole.WindowText)
         muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
-        for i, b in enumerate(buckets):
-            cx = area.left() + slot * i + slot / 2
-            h = (area.height() - fm.height()) * b.count / peak
-            rect = QRectF(cx - bw / 2, area.bottom() - h, bw, h)
+        for b, column, box, text in layout:
+            cx = column.center().x()
+            bw = min(34.0, column.width() * 0.62)
+            h = (column.height() - fm.height() - 2) * b.count / peak
+            rect = QRectF(cx - bw / 2, column.bottom() - h, bw, h)
             color = theme.severity_color(b.color_key, dark)
             if not b.count:
                 color = QColor(muted)
                 color.setAlpha(60)
-                rect = QRectF(cx - bw / 2, area.bottom() - 2, bw, 2)
+                rect = QRectF(cx - bw / 2, column.bottom() - 2, bw, 2)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(color)
             p.drawRoundedRect(rect, 3, 3)
             if b.count:
                 p.setPen(text_color)
-                p.drawText(QRectF(cx - slot / 2, rect.top() - fm.height(), slot, fm.height()),
+                p.drawText(QRectF(column.left(), rect.top() - fm.height(), column.width(), fm.height()),
                            Qt.AlignmentFlag.AlignCenter, str(b.count))
             p.setPen(muted)
-            p.drawText(QRectF(cx - slot / 2, area.bottom() + 2, slot, label_h), Qt.AlignmentFlag.AlignCenter,
-                       fm.elidedText(b.label, Qt.TextElideMode.ElideRight, int(slot)))
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         p.end()

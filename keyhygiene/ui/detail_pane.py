@@ -11,9 +11,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -34,6 +35,7 @@ from keyhygiene.ui import theme
 from keyhygiene.ui.icons import action_icon, exchange_icon
 from keyhygiene.ui.key_row import STATUS_LABELS, KeyRow, format_age, permission_tone
 from keyhygiene.ui.links import LinksButton, collect_links
+from keyhygiene.ui.team_banner import READ_ONLY_TIP
 from keyhygiene.ui.widgets import (
     Chip,
     FlowLayout,
@@ -71,6 +73,8 @@ RULE_ACTIONS: dict[str, tuple[str, ...]] = {
     "key_rejected": ("recheck", "remove"),
     "inspection_failed": ("recheck",),
 }
+# The card actions that change the vault: off while a team vault is read-only (recheck and scan only read).
+WRITING_ACTIONS = frozenset({"rotate", "edit", "share", "unshare", "remove"})
 ACTION_LABELS = {"rotate": "Rotate this key\u2026", "edit": "Edit purpose\u2026", "recheck": "Check again",
                  "scan": "Scan for plaintext copies\u2026", "remove": "Remove from KeyHygiene\u2026"}
 ACTION_ICONS = {"rotate": "rotate", "unshare": "unshare", "edit": "edit", "recheck": "audit", "scan": "scan",
@@ -137,6 +141,7 @@ class FindingCard(QFrame):
         lay.addWidget(self.more, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(self.detail)
         self.buttons: list[QPushButton] = []
+        self.actions = [action for _label, action, _arg in actions]  # one per button
         if actions:
             box = QWidget(self)
             row = FlowLayout(box, spacing=6)
@@ -213,6 +218,33 @@ class DetailPane(QScrollArea):
 
     def set_services(self, services: Services) -> None:
         self._services = services
+        services.backendChecked.connect(self._on_services_backend_checked)
+
+    def _on_services_backend_checked(self, _reason: object) -> None:
+        self.apply_read_only()
+
+    def writing_buttons(self) -> list[QAbstractButton]:
+        """The pane's buttons that would change the vault (as the toolbar's ``writing_actions``); Check now, copy
+        and reveal only read."""
+        if self._row is None:
+            return []
+        out: list[QAbstractButton] = [self.rotate_button, self.edit_button, self.remove_button, self.share_button,
+                                      *self.unshare_buttons]
+        for card in self.cards:
+            out.extend(b for b, action in zip(card.buttons, card.actions, strict=True) if action in WRITING_ACTIONS)
+        return out
+
+    def apply_read_only(self) -> None:
+        """While a team vault's server is away the window shows its cache read-only: the buttons that would
+        change a key look it (greyed, with why in the tooltip), not only refuse when clicked; back on Retry."""
+        read_only = self._services is not None and self._services.offline is not None
+        for b in self.writing_buttons():
+            tip = b.property("writableTip")
+            if tip is None:
+                b.setProperty("writableTip", b.toolTip())
+                tip = b.toolTip()
+            b.setEnabled(not read_only)
+            b.setToolTip(READ_ONLY_TIP if read_only else str(tip))
 
     @property
     def key_id(self) -> str | None:
@@ -239,6 +271,13 @@ class DetailPane(QScrollArea):
     def clear(self) -> None:
         self._hide_timer.stop()
         self._show_empty()
+
+    def changeEvent(self, e: QEvent) -> None:
+        # Dark mode switched: the window rebuilds a key's pane; the empty one's icon is tinted here.
+        empty = hasattr(self, "_hide_timer") and self._row is None  # not before __init__ has run
+        if e.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and empty:
+            self._show_empty()
+        super().changeEvent(e)
 
     def show_row(self, row: KeyRow | None) -> None:
         if row is None:
@@ -386,6 +425,7 @@ class DetailPane(QScrollArea):
         if self.links_button is not None:
             actions.addWidget(self.links_button)
             QWidget.setTabOrder(self.remove_button, self.links_button)
+        self.apply_read_only()
         return w
 
     def _tool(self, icon: str, tip: str, name: str, slot: Any) -> QToolButton:

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from keyhygiene import APP_NAME
 from keyhygiene.core import redact
 from keyhygiene.core.exchange_facts import display_name
+from keyhygiene.core.plural import plural, word_for
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.service.types import KeychainStatus
 from keyhygiene.ui import core_bridge, icons, theme
@@ -660,7 +661,7 @@ class MainWindow(QMainWindow):
         if not rows:
             self.headline.setText("No keys yet")
         elif summary is None:
-            self.headline.setText(f"{len(rows)} key{'s' if len(rows) != 1 else ''}")
+            self.headline.setText(plural(len(rows), "key"))
         else:
             self.headline.setText(summary.headline)
         exchanges = len({r.record.exchange for r in rows})
@@ -668,7 +669,7 @@ class MainWindow(QMainWindow):
         last = self.services.last_audit
         checked = [r.checked_at for r in rows if r.checked_at]
         when = max(checked) if checked else None
-        parts = [f"{len(rows)} keys on {exchanges} exchange{'s' if exchanges != 1 else ''}",
+        parts = [f"{plural(len(rows), 'key')} on {plural(exchanges, 'exchange')}",
                  f"{shared} shared with a service"]
         if not self.services.is_judged:
             parts.append("evaluating findings\u2026")
@@ -693,11 +694,11 @@ class MainWindow(QMainWindow):
 
         clear_layout(self._counts_layout)
         if total:
-            self._counts_layout.addWidget(muted(QLabel(f"{total} finding{'s' if total != 1 else ''}:")))
+            self._counts_layout.addWidget(muted(QLabel(f"{plural(total, 'finding')}:")))
         for sev, n in counts:
             if n:
                 self._counts_layout.addWidget(Chip(f"{n} {sev}", f"sev:{sev}",
-                                                   f"{n} {sev} finding{'s' if n != 1 else ''} across all keys"))
+                                                   f"{n} {sev} {word_for(n, 'finding')} across all keys"))
 
     def _apply_policy_to_model(self) -> None:
         pol = self.services.policy

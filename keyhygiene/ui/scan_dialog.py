@@ -48,6 +48,7 @@ from keyhygiene.core.exchange_facts import display_name
 from keyhygiene.core.plural import plural
 from keyhygiene.ui import theme
 from keyhygiene.ui.callbacks import alive
+from keyhygiene.ui.team_banner import READ_ONLY_WHY
 from keyhygiene.ui.widgets import available_size, muted, wrap
 
 if TYPE_CHECKING:
@@ -194,6 +195,7 @@ class ScanDialog(QDialog):
         self.resize(QSize(860, 560).expandedTo(self.sizeHint()).expandedTo(QSize(0, self.minimumSizeHint().height()
                                                                                    + 120)).boundedTo(screen))
         self._progressed.connect(self._on_progressed)
+        services.backendChecked.connect(self._on_services_backend_checked)  # read-only, or writable again
         self._update_buttons()
 
     # ---- folders ------------------------------------------------------------------------------------------
@@ -422,10 +424,15 @@ class ScanDialog(QDialog):
         self._fit_notes()  # advice, hint and message may have changed
         self.action_hint.setVisible(bool(hints))
 
+    def _on_services_backend_checked(self, _reason: object) -> None:
+        self._update_buttons()
+
     def import_blocker(self) -> str | None:
         """Why Import is unavailable, or None when it is not."""
         if not self.found:
             return "Scan first: Import stores the keys the scan finds."
+        if self.services.offline is not None:
+            return "Import: " + READ_ONLY_WHY
         if self.importable():
             return None
         if any(f.importable and not f.in_vault and not self.writable(f) for f in self.found):
@@ -436,6 +443,8 @@ class ScanDialog(QDialog):
         """Why Clean up is unavailable for the selected row, or None when it is not."""
         if not self.found:
             return None
+        if self.services.offline is not None:  # cleaning records the file against its key in the vault
+            return "Clean up: " + READ_ONLY_WHY
         if f is None:
             return "Clean up: select a key in the table to clean up the file it was found in."
         if not self.writable(f):

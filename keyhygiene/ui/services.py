@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 
 from keyhygiene.core import redact
 from keyhygiene.core.models import Credentials, KeyProfile, KeyRecord, Status
@@ -44,6 +46,9 @@ History = tuple[list[tuple[datetime, KeyProfile]], list[Any]]
 
 PREFS_SETTING = "ui.prefs"
 FLUSH_MS = 16  # one frame: how long an audit's results may wait to be shown together
+# The team vault is read again when the app comes back to the front after this long (a teammate's keys appear
+# without Retry or a restart); sooner than that, the last refresh stands.
+REFRESH_ON_FOCUS_S = 300.0
 
 
 @dataclass
@@ -116,6 +121,13 @@ class Services(KeyRows, QObject):
         self.prefs = UiPrefs.from_dict(app.get_setting(PREFS_SETTING))
         self.keychain_status: KeychainStatus | None = None
         self.cache_refreshed_at: datetime | None = None  # the team vault's, as of its last refresh_backend
+        self._refresh_waiters: list[Callable[[Exception | None], None]] | None = None  # None: no refresh running
+        self._refreshed_at_mono = time.monotonic()  # the window opens on a refresh of its own (app.build_session)
+        self._audit_refreshing = False  # "Audit all" on the team vault waits for the server's keys first
+        self._backend_generation = 0  # counts switch_backend: an "Audit all" asked of the vault before is dropped
+        app_instance = QCoreApplication.instance()
+        if isinstance(app_instance, QGuiApplication):
+            app_instance.applicationStateChanged.connect(self._on_application_state_changed)
         # Settings writes run on the pool like every write; each carries a number so that of two saves of one
         # setting racing on two workers, the one asked for last is what stays written.
         self._settings_lock = threading.Lock()
@@ -158,9 +170,16 @@ class Services(KeyRows, QObject):
 
     def refresh_backend(self, on_done: Callable[[Exception | None], None] | None = None) -> bool:
         """The team vault: read the server's changes into the cache on a worker, show the rows again, then emit
-        ``backendChecked``. False (nothing done) for the local vault, which has no server."""
+        ``backendChecked``. False (nothing done) for the local vault, which has no server. Asked again while one
+        runs (the start's refresh, then "Audit all" 150 ms later), it waits for that one instead of a second."""
         if not self.app.is_team:
             return False
+        if self._refresh_waiters is not None:  # one in flight: its answer is this one's too
+            if on_done is not None:
+                self._refresh_waiters.append(on_done)
+            return True
+        mine: list[Callable[[Exception | None], None]] = [on_done] if on_done is not None else []
+        self._refresh_waiters = mine
 
         def refresh() -> tuple[Exception | None, datetime | None]:
             reason = self.app.refresh_vault()
@@ -172,9 +191,12 @@ class Services(KeyRows, QObject):
 
         def done(reason: Exception | None) -> None:
             def told() -> None:
+                if self._refresh_waiters is mine:  # not a vault switched away from meanwhile
+                    self._refresh_waiters = None
+                self._refreshed_at_mono = time.monotonic()
                 self.backendChecked.emit(reason)
-                if on_done is not None:
-                    on_done(reason)
+                for waiter in mine:
+                    waiter(reason)
 
             if reason is None:
                 self.reload_in_background(told)  # a teammate's keys and changes appear
@@ -187,6 +209,14 @@ class Services(KeyRows, QObject):
 
         self.pool.submit(refresh, on_done=refreshed, on_error=failed)
         return True
+
+    def _on_application_state_changed(self, state: Qt.ApplicationState) -> None:
+        """Back to the app after a while: a teammate may have added or changed keys meanwhile. One list call on a
+        worker, so it is cheap; not more often than every ``REFRESH_ON_FOCUS_S``."""
+        if state != Qt.ApplicationState.ApplicationActive or not self.app.is_team:
+            return
+        if time.monotonic() - self._refreshed_at_mono >= REFRESH_ON_FOCUS_S:
+            self.refresh_backend()
 
     def switch_backend(self, on_done: Callable[[], None] | None = None,
                        on_error: Callable[[BaseException], None] | None = None) -> None:
@@ -207,6 +237,9 @@ class Services(KeyRows, QObject):
             self.policy = policy
             self.prefs = UiPrefs.from_dict(prefs)
             self._rows, self._changed_at = {}, {}
+            self._refresh_waiters = None  # a refresh of the old vault still running answers only its own callers
+            self._backend_generation += 1
+            self._audit_refreshing = False
             self.rowsReset.emit()
             self.prefsChanged.emit()
             self.pool.submit(old.close, on_error=lambda exc: log.warning("closing the previous vault: %s",
@@ -365,18 +398,33 @@ class Services(KeyRows, QObject):
     # ---- audit ------------------------------------------------------------------------------------------------
     @property
     def auditing(self) -> bool:
-        return self._audit is not None
+        return self._audit is not None or self._audit_refreshing
 
-    def start_audit(self, key_ids: Sequence[str] | None = None) -> bool:
+    def start_audit(self, key_ids: Sequence[str] | None = None, *, refreshed: bool = False) -> bool:
         """Check every stored key, or re-check the given ones: the service's one audit either way
-        (``App.audit_async``). False if one is running."""
-        if self._audit is not None:
+        (``App.audit_async``). False if one is running. On the team vault, "every key" is the server's: its
+        changes are read into the cache on a worker first (``refresh_backend``), so a teammate's new key is
+        audited too; a server that cannot be reached leaves the cached keys to audit (the banner says why)."""
+        if self._audit is not None or self._audit_refreshing:
             return False
         if not self.is_judged:
             # The audit judges with the registry: start it as soon as that is loaded.
             self._deferred_audit = (key_ids is None, list(key_ids) if key_ids is not None else None)
             self.judge_in_background()
             return True
+        if key_ids is None and not refreshed and self.app.is_team:
+            self._audit_refreshing = True
+            generation = self._backend_generation
+
+            def then(_reason: Exception | None) -> None:
+                if generation != self._backend_generation:
+                    return  # asked of a vault the window has switched away from
+                self._audit_refreshing = False
+                self.start_audit(None, refreshed=True)
+
+            if self.refresh_backend(then):
+                return True
+            self._audit_refreshing = False
         ids = list(self._rows) if key_ids is None else [k for k in key_ids if k in self._rows]
         self._audit = AuditOutcome(total=len(ids))
         self._audit_started = utcnow()

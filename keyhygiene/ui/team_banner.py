@@ -31,6 +31,12 @@ _SHORT = {
 }
 
 
+# The tooltip of a button that would change the vault, while the team vault is read-only (detail pane, scan window).
+READ_ONLY_WHY = ("off while the team vault is unavailable: its cached keys are read-only (Retry in the main window's "
+                 "banner).")
+READ_ONLY_TIP = READ_ONLY_WHY[0].upper() + READ_ONLY_WHY[1:]
+
+
 def short_reason(reason: object) -> str:
     code = str(getattr(getattr(reason, "reason", None), "value", "") or "")
     return _SHORT.get(code, "it could not be read")

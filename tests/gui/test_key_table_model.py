@@ -80,3 +80,14 @@ def test_risk_and_expiry_cells(qapp) -> None:  # type: ignore[no-untyped-def]
     assert model.index(0, Col.PERMISSIONS).data(Qt.ItemDataRole.DisplayRole) is None  # painted as chips
     assert model.headerData(Col.RISK, Qt.Orientation.Horizontal) == "Risk"
     assert model.headerData(-1, Qt.Orientation.Horizontal) is None
+
+
+def test_the_risk_chart_counts_an_info_only_key_as_info_not_low() -> None:
+    """The row says "Info · 100" and the report's risk chart has an "info" bar: the header chart agrees."""
+    from keyhygiene.ui.charts_widget import risk_buckets
+
+    buckets = {b.color_key: (b.label, b.count) for b in risk_buckets(
+        [_row(1, "info"), _row(2, "low"), _row(3, None), _row(4, "critical")])}
+    assert buckets["info"] == ("Info", 1)
+    assert buckets["low"] == ("Low", 1)
+    assert buckets["ok"] == ("Clean", 1) and buckets["critical"] == ("Critical", 1)

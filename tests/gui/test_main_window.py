@@ -189,3 +189,9 @@ def test_tab_leaves_the_key_table_for_the_detail_pane(vault, make_window, qtbot)
         if fw is w.table:
             break
     assert "Rotate\u2026" in buttons, buttons
+
+
+def test_the_summary_counts_one_key_in_the_singular(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+    store(vault, make_key("binance"), "Only key", purpose="bot")
+    w = make_window()
+    assert w.subline.text().startswith("1 key on 1 exchange \u00b7 ")  # never "1 keys"
