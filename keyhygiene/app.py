@@ -44,7 +44,6 @@ def _headless_platform(args: argparse.Namespace) -> None:
 
 
 def ensure_application() -> Any:
-    from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
@@ -52,17 +51,19 @@ def ensure_application() -> Any:
     if isinstance(existing, QApplication):
         app = existing
     else:
-        # Fractional scale factors (150 %) render crisply instead of being rounded to 1x or 2x.
-        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        # Fractional scale factors (150 %) render crisply: Qt 6's default rounding policy is already PassThrough
+        # (QGuiApplication::highDpiScaleFactorRoundingPolicy), so it is not set here (naming it builds PySide's
+        # whole Qt namespace, 93 enums in ~15 ms).
         from keyhygiene.qtcheck import start_application
 
         # A platform plugin that cannot start (missing system libraries) exits 2 with the packages to install.
         app = start_application(lambda: QApplication(sys.argv[:1]))
-    from keyhygiene.ui import pyside_import_hook, workarounds
+    from keyhygiene.ui import pyside_import_hook
 
-    # Before the window's modules load: PySide's import hook would read each one's whole source (1-10 ms apiece).
-    if workarounds.enabled("import_hook"):
-        pyside_import_hook.use_fast_check()
+    # Before the window's modules load: PySide's import hook would read each one's whole source. Always on (no
+    # longer a switchable workaround): 16 M fewer instructions to the first frame (1.4 %, callgrind), below what
+    # a wall-clock line can resolve, and never more work.
+    pyside_import_hook.use_fast_check()
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_NAME)

@@ -27,7 +27,7 @@ from keyhygiene.core.models import Credentials, KeyProfile, KeyRecord, Status
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.service.app import App
 from keyhygiene.service.types import KeychainError, KeychainStatus, ServiceRef
-from keyhygiene.ui import core_bridge, pyside_import_hook, workarounds
+from keyhygiene.ui import core_bridge, pyside_import_hook
 from keyhygiene.ui.async_runner import AsyncRunner
 from keyhygiene.ui.callbacks import AfterPaint, deliver
 from keyhygiene.ui.key_row import CHECKING, DONE, FAILED, IDLE, QUEUED
@@ -108,8 +108,7 @@ class Services(KeyRows, QObject):
                  defer_judging: bool = False, parent: QObject | None = None) -> None:
         super().__init__(parent)
         # Before anything here imports ccxt (~800 modules): PySide's import hook must not read their sources.
-        if workarounds.enabled("import_hook"):
-            pyside_import_hook.use_fast_check()
+        pyside_import_hook.use_fast_check()
         self.app = app
         # Qt adapters over the app's one loop and one pool.
         self.runner = runner if runner is not None else AsyncRunner(self, runtime=app.runtime)

@@ -33,10 +33,9 @@ Machines are noisy, so what can be is a ratio against a baseline measured in the
 - scan: discovery over 100,000 small files (``build_benchmark_tree``); >= 20,000 files/s.
 - memory: peak RSS of the app after that audit (the window's process plus its exchange process, peaks added)
   against the bare window's; ratio <= 2.5.
-- workaround_*: what each performance workaround buys (keyhygiene/ui/workarounds.py): the app with that one turned
-  off against the app with all of them, on what the workaround is for (import_hook: startup); ratio without/with
-  >= 1.1, else the workaround buys nothing and should go (issue 21 removed warmup and switchinterval: with ccxt in
-  the exchange process they bought nothing; gc_guard stays, always on, for thread safety).
+- (no workaround_* lines any more: issue 21 removed the warmup and switchinterval workarounds, which bought nothing
+  once ccxt runs in the exchange process, and made gc_guard (thread safety) and the fast PySide import-hook check
+  (1.4 % fewer instructions to the first frame, below what wall time resolves) always on.)
 - team_keys_list: ``keyhygiene keys list`` over 1,000 keys in a team vault (a real OpenBao dev server on loopback,
   warm cache) against the local vault with the same keys, fresh processes, interleaved, median; ratio <= 2. The
   line also shows the cold figure (cache deleted: every key's metadata read from the server) (team_keys.py).
@@ -83,7 +82,6 @@ import workload  # noqa: E402
 from bench_keyring import BACKEND_ENV_VALUE, FD_ENV, encode_entries  # noqa: E402
 
 FIRST_PAINT_ENV = "KEYHYGIENE_BENCH_FIRST_PAINT"  # keyhygiene.app.BENCH_FIRST_PAINT_ENV
-WITHOUT_ENV = "KEYHYGIENE_BENCH_WITHOUT"  # keyhygiene.ui.workarounds.WITHOUT_ENV
 LATENCY_S = 0.2
 STALL_ROUNDS = 3  # audits by the real app behind gui_stall (median)
 
@@ -283,16 +281,14 @@ def _audit_in_process(keys: list[Any], *, serial: bool) -> dict[str, Any]:
     return {"wall": wall, "keys": len(items), "not_ok": bad}
 
 
-def _audit_in_app(ctx: Context, keys: list[Any], without: str = "", round_: int = 0) -> dict[str, Any]:
-    """The real app auditing its vault; ``without`` names a workaround turned off (keyhygiene.ui.workarounds)."""
-    data = ctx.tmp / f"app-audit{round_}{'-without-' + without if without else ''}"
+def _audit_in_app(ctx: Context, keys: list[Any], round_: int = 0) -> dict[str, Any]:
+    """The real app auditing its vault."""
+    data = ctx.tmp / f"app-audit{round_}"
     entries = workload.build_vault(data, keys, inspections=True, prefs={"audit_on_start": True})
     with workload.sim_process(keys, LATENCY_S) as sim:
         feed = workload.EntriesPipe(encode_entries(entries))
         env = workload.child_env(PYTHON_KEYRING_BACKEND=BACKEND_ENV_VALUE, **{FD_ENV: str(feed.read_fd)})
         env["PYTHONPATH"] = os.pathsep.join([str(HERE), env["PYTHONPATH"]])
-        if without:
-            env[WITHOUT_ENV] = without
         if ctx.trace_stalls_ms:
             env["KEYHYGIENE_BENCH_STALL_TRACE"] = str(ctx.trace_stalls_ms)
         timeout = 60.0 if ctx.cfg.quick else 180.0
@@ -400,11 +396,9 @@ def _startup_vault(ctx: Context) -> StartupVault:
 def _startup_runs(ctx: Context) -> dict[str, list[dict[str, float]]]:
     vault = ctx.startup_vault()
 
-    def app_run(without: str = "") -> dict[str, float]:
+    def app_run() -> dict[str, float]:
         feed = workload.EntriesPipe(vault.keychain)
         env = vault.app_env(feed)
-        if without:  # a workaround turned off (keyhygiene.ui.workarounds): what it buys at startup
-            env[WITHOUT_ENV] = without
         return _time_to_first_frame(vault.app_cmd, env, ctx.tmp / "app.mark", feed=feed, pass_fds=(feed.read_fd,))
 
     def floor_run(*mode: str) -> dict[str, float]:
@@ -412,14 +406,12 @@ def _startup_runs(ctx: Context) -> dict[str, list[dict[str, float]]]:
                                     workload.child_env(), ctx.tmp / "floor.mark")
 
     _bare_run(ctx), app_run(), floor_run()  # warm-up: disk cache, fontconfig cache
-    runs: dict[str, list[dict[str, float]]] = {"bare": [], "app": [], "floor": [], "picture": [],
-                                               "app_without_import_hook": []}
+    runs: dict[str, list[dict[str, float]]] = {"bare": [], "app": [], "floor": [], "picture": []}
     for _ in range(ctx.cfg.startup_reps):  # interleaved, so a busy moment hurts all alike
         runs["bare"].append(_bare_run(ctx))
         runs["app"].append(app_run())
         runs["floor"].append(floor_run())
         runs["picture"].append(floor_run("--picture"))
-        runs["app_without_import_hook"].append(app_run("import_hook"))
     return runs
 
 
@@ -587,19 +579,6 @@ def bench_gui_stall(ctx: Context) -> Result:
                   f"(generation, ms): {a.get('gc_pauses') or 'none'}")
 
 
-# ---- what each performance workaround buys (keyhygiene/ui/workarounds.py) -------------------------------------------
-# The app with one workaround turned off against the same app with all of them, on the measure the workaround is
-# for; ratio = without / with. A workaround whose ratio stays near 1 buys nothing here and should go.
-WORKAROUND_TARGET = Target(">=", 1.1)
-
-
-def bench_workaround_import_hook(ctx: Context) -> Result:
-    runs = ctx.startup_runs()
-    with_ = _median([r["seconds"] for r in runs["app"]])
-    without = _median([r["seconds"] for r in runs["app_without_import_hook"]])
-    return Result("workaround_import_hook", without, "s", without / with_, WORKAROUND_TARGET,
-                  f"startup to first frame without the fast PySide import-hook check (ui/pyside_import_hook.py) "
-                  f"{without:.3f} s, with it {with_:.3f} s, median of {len(runs['app'])}")
 
 
 def bench_memory(ctx: Context) -> Result:
@@ -757,7 +736,6 @@ BENCHMARKS: dict[str, Callable[[Context], Result]] = {
     "report": bench_report,
     "scan": bench_scan,
     "memory": bench_memory,
-    "workaround_import_hook": bench_workaround_import_hook,
     "team_keys_list": bench_team_keys_list,
     "team_startup": bench_team_startup,
     "team_audit": bench_team_audit,
@@ -771,7 +749,6 @@ UNITS_AND_TARGETS: dict[str, tuple[str, Target | None, list[Check]]] = {  # for 
     "team_keys_list": ("s", Target("<=", 2), []),
     "team_startup": ("s", Target("<=", 2), []),
     "team_audit": ("s", Target("<=", 1.25), []),
-    "workaround_import_hook": ("s", WORKAROUND_TARGET, []),
 }
 
 

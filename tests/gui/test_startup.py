@@ -114,7 +114,8 @@ def test_the_first_frame_loads_only_what_it_shows(vault, data_dir: Path) -> None
                     if event.type() == QEvent.Type.Paint:
                         s.window.removeEventFilter(self)
                         print(json.dumps({{"modules": sorted(sys.modules), "rows": s.window.model.rowCount(),
-                                          "all_widget_types": "QWizard" in vars(widgets)}}), flush=True)
+                                          "all_widget_types": "QWizard" in vars(widgets),
+                                          "rounding": app.highDpiScaleFactorRoundingPolicy().name}}), flush=True)
                         QTimer.singleShot(0, lambda: app.exit(0))
                     return False
 
@@ -131,6 +132,8 @@ def test_the_first_frame_loads_only_what_it_shows(vault, data_dir: Path) -> None
     loaded = set(out["modules"])
     assert "keyhygiene.ui.main_window" in loaded  # the probe ran in the real window
     assert out["all_widget_types"] is False
+    # Fractional scale factors stay crisp: Qt 6's default, no longer set by ensure_application.
+    assert out["rounding"] == "PassThrough"
     assert sorted(m for m in NOT_BEFORE_FIRST_FRAME if m in loaded) == []
 
 
@@ -181,7 +184,6 @@ def test_automatic_gc_is_off_while_the_window_is_built_and_restored_after(monkey
         raise DatabaseError("the vault is damaged")
 
     monkeypatch.setattr(app_module, "build_session", refuse)
-    monkeypatch.setattr(sys, "setswitchinterval", lambda _s: None)  # the test process keeps its own
     args = argparse.Namespace(smoke_test=True, screenshot=None, demo=False, data_dir=None, endpoints={})
     before = gc.isenabled()  # the gui tests' own MainThreadGC has it off
     try:

@@ -165,19 +165,6 @@ def test_peer_line_shows_when_keepassxc_had_its_database_open() -> None:
     assert abs(r.ratio - 0.2 / 0.14) < 1e-9  # the target stays on the map, for both
 
 
-def test_each_workaround_has_a_line_and_a_switch(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Every workaround the app keeps has a benchmark line showing what it buys, and can be turned off for it."""
-    from keyhygiene.ui import workarounds
-
-    assert {f"workaround_{n}" for n in workarounds.NAMES} <= set(run("--quick", "--only", "nonsense").stderr.split(
-        "one of ")[-1].replace(",", " ").split())
-    monkeypatch.setenv(workarounds.WITHOUT_ENV, "import_hook,other")
-    assert not workarounds.enabled("import_hook") and not workarounds.enabled("other")
-    assert workarounds.enabled("something_else")
-    monkeypatch.delenv(workarounds.WITHOUT_ENV)
-    assert all(workarounds.enabled(n) for n in workarounds.NAMES)
-
-
 def test_the_bare_window_of_the_peer_line_stays_until_it_is_stopped(tmp_path: Path) -> None:
     """startup_vs_keepassxc asks the X server for the size of each mapped window; a bare window that quit after its
     first frame was sometimes gone by then, and the line crashed. With KEYHYGIENE_BENCH_STAY it waits."""
