@@ -244,3 +244,63 @@ def test_only_the_in_process_executor_takes_credential_sources() -> None:
     coroutine cannot cross the pipe, so the exchange process gets credentials read up front."""
     assert getattr(InProcessExchanges().inspect_many, "accepts_credential_sources", False)
     assert not getattr(ExchangeProcess().inspect_many, "accepts_credential_sources", False)
+
+
+# The child, started as ExchangeProcess starts it, that also writes down at exit which ccxt modules it imported.
+_LEAN_CHILD = """
+import atexit, json, sys
+def report():
+    ccxt = sys.modules.get("ccxt")
+    names = set(getattr(ccxt, "exchanges", ()))
+    loaded = sorted({m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("ccxt.")} & names)
+    with open(sys.argv[1], "w") as f:
+        json.dump({"shell": type(ccxt).__name__, "loaded": loaded, "all": sorted(names)}, f)
+atexit.register(report)
+from keyhygiene.service.exchange_worker import main
+sys.exit(main())
+"""
+
+
+def test_the_child_checks_every_exchange_but_imports_only_those_it_is_asked_for(tmp_path: Path) -> None:
+    import json
+
+    from keyhygiene.core.exchange_facts import SUPPORTED
+    from keyhygiene.core.models import Credentials
+
+    report = tmp_path / "child.json"
+    worker = ExchangeProcess(command=[sys.executable, "-c", _LEAN_CHILD, str(report)])
+    keys = [make_key(ex) for ex in sorted(SUPPORTED)]
+    other = Credentials(api_key="k" * 24, secret="s" * 32)
+    try:
+        with run_simulator_in_thread(keys=keys, latency=0.01) as sim:
+            items = [(f"k{i}", k.exchange, creds_of(k)) for i, k in enumerate(keys)]
+            # Another ccxt exchange, pointed at the simulator: its class loads and it sends its one read request
+            endpoints = {**sim.endpoints, "bitstamp": sim.endpoints["binance"]}
+
+            async def go() -> tuple[dict[str, KeyProfile], dict[str, KeyProfile], list[KeyProfile], list[KeyProfile]]:
+                child = await worker.inspect_many(items, endpoints=sim.endpoints)
+                here = await InProcessExchanges().inspect_many(items, endpoints=sim.endpoints)
+                ours = [await ex.inspect(name, other, endpoints=endpoints)
+                        for ex in (worker, InProcessExchanges()) for name in ("bitstamp", "nosuchexchange")]
+                return child, here, ours[:2], ours[2:]
+
+            child, here, others_child, others_here = asyncio.run(go())
+    finally:
+        worker.close()
+
+    def same(p: KeyProfile) -> dict[str, object]:
+        # the second check moved "last used" on; HTX tells a key's age, which the simulator counts from now
+        return {**p.to_json(), "last_used_at": None, "created_at": None}
+
+    assert {child[k].exchange for k in child} == set(SUPPORTED)
+    assert all(p.status == Status.OK for p in child.values()), {p.exchange: p.message for p in child.values()}
+    for k, p in child.items():
+        a, b = same(p), same(here[k])
+        assert a == b, {f: (a.get(f), b.get(f)) for f in a.keys() | b.keys() if a.get(f) != b.get(f)}
+    assert [same(p) for p in others_child] == [same(p) for p in others_here]
+    assert others_child[0].status == Status.ERROR and "not valid JSON" in (others_child[0].message or "")
+    assert others_child[1].status == Status.UNSUPPORTED
+    seen = json.loads(report.read_text())
+    assert seen["shell"] == "_PackageShell"
+    assert set(seen["loaded"]) == set(SUPPORTED) | {"bitstamp"}
+    assert "hyperliquid" in seen["all"] and len(seen["all"]) > 100

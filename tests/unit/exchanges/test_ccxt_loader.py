@@ -79,7 +79,8 @@ def test_another_exchange_loads_when_asked_for_and_only_then() -> None:
         before = "ccxt.async_support.hyperliquid" in sys.modules
         cls = a.hyperliquid
         print(json.dumps({"before": before, "after": "ccxt.async_support.hyperliquid" in sys.modules,
-                          "name": cls.__module__ + "." + cls.__name__, "kraken": "ccxt.async_support.kraken" in sys.modules}))
+                          "name": cls.__module__ + "." + cls.__name__,
+                          "kraken": "ccxt.async_support.kraken" in sys.modules}))
     """)
     assert got == {"before": False, "after": True, "name": "ccxt.async_support.hyperliquid.hyperliquid",
                    "kraken": False}
