@@ -79,10 +79,10 @@ def _import_from(source: str, attr: str) -> Any:
         return importlib.import_module(f"{source}.{attr}")
 
 
-def _read_init(path: Path) -> tuple[dict[str, tuple[str, str]], dict[str, Any]]:
+def _read_init(path: Path, source: str | None = None) -> tuple[dict[str, tuple[str, str]], dict[str, Any]]:
     """The names ``__init__`` imports (name -> (module, attribute)) and the literals it assigns."""
     lazy: dict[str, tuple[str, str]] = {}
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    tree = ast.parse(source if source is not None else path.read_text(encoding="utf-8"), str(path))
     plain: dict[str, Any] = {"__doc__": ast.get_docstring(tree, clean=False)}
     for stmt in tree.body:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
@@ -112,7 +112,12 @@ def _shell(name: str) -> _PackageShell:
     spec = importlib.util.find_spec(name)
     if spec is None or spec.origin is None or not spec.submodule_search_locations:
         raise LayoutChanged(f"{name} is not a package on disk")
-    lazy, plain = _read_init(Path(spec.origin))
+    # The loader's view of the source (a frozen bundle that keeps only byte code has none: then the normal import)
+    get_source = getattr(spec.loader, "get_source", None)
+    source = get_source(name) if get_source is not None else None
+    if source is None:
+        raise LayoutChanged(f"no source for {name}")
+    lazy, plain = _read_init(Path(spec.origin), source)
     missing = [n for n in _REQUIRED if n not in lazy and n not in plain]
     exchanges = plain.get("exchanges")
     if not isinstance(exchanges, list) or not exchanges:
