@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import threading
 import time
 import traceback
 from typing import Any
+
+from peak_rss import peak_rss_kb
 
 PROBE_MS = 5
 # Diagnosis: with KEYHYGIENE_BENCH_STALL_TRACE=<ms>, a watchdog thread prints where every thread was whenever the
@@ -143,7 +144,7 @@ def main(argv: list[str]) -> int:
     def on_started(ids: list[str]) -> None:
         state["started"] = time.perf_counter()
         state["keys"] = len(ids)
-        state["maxrss_at_start_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        state["maxrss_at_start_kb"] = peak_rss_kb()
         state["cpu_at_start"] = time.process_time()
 
     def on_finished(outcome: Any) -> None:
@@ -155,7 +156,7 @@ def main(argv: list[str]) -> int:
             "expected_ticks": int(wall * 1000 / PROBE_MS), "keys": state.get("keys"),
             "checked": outcome.checked, "failures": len(outcome.failures), "error": outcome.error,
             "cancelled": outcome.cancelled,
-            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "maxrss_kb": peak_rss_kb(),
             "maxrss_at_start_kb": state["maxrss_at_start_kb"],
             "child_maxrss_kb": _child_peak_kb(state["services"]),
             "cpu_s": time.process_time() - state["cpu_at_start"],

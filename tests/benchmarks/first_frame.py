@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
+
+from peak_rss import peak_rss_kb
 
 STAY_ENV = "KEYHYGIENE_BENCH_STAY"
 
@@ -26,7 +27,7 @@ def show_and_report(app: QApplication, window: QWidget) -> int:
 
     def done() -> None:
         t = time.time()
-        out.write_text(json.dumps({"t": t, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+        out.write_text(json.dumps({"t": t, "maxrss_kb": peak_rss_kb()}))
         if not os.environ.get(STAY_ENV):
             app.quit()
 

@@ -197,3 +197,18 @@ def test_team_startup_line_compares_medians_and_shows_the_requests() -> None:
     assert "1000 keys" in r.detail and "asked the server 3 times" in r.detail and "median of 5" in r.detail
     slow = bench.judge_team_startup(local, [{"seconds": 0.9, "requests": 3.0}] * 5, keys=1000)
     assert abs(slow.ratio - 0.9 / 0.42) < 1e-9 and not slow.passed
+
+
+def test_a_childs_peak_rss_is_its_own_not_its_parents() -> None:
+    """ru_maxrss survives execve: a child started by subprocess from a big runner reported the runner's size (the
+    memory line read 242 MB for a 103 MB window in a full run). peak_rss_kb reads the child's own VmHWM."""
+    code = ("import subprocess, sys\n"
+            "block = bytearray(300 * 1024 * 1024)\n"
+            "for i in range(0, len(block), 4096): block[i] = 1\n"
+            "out = subprocess.run([sys.executable, '-c', 'import peak_rss; print(peak_rss.peak_rss_kb())'],\n"
+            "                     capture_output=True, text=True, check=True).stdout\n"
+            "print(int(out) // 1024)\n")
+    env = {**os.environ, "PYTHONPATH": str(RUN.parent)}
+    child_mb = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                  env=env).stdout)
+    assert child_mb < 150, f"the child reported {child_mb} MB: its parent's 300 MB leaked into the figure"
