@@ -14,10 +14,10 @@ import os
 import time
 from pathlib import Path
 
+from peak_rss import peak_rss_kb
+
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
-
-from peak_rss import peak_rss_kb
 
 STAY_ENV = "KEYHYGIENE_BENCH_STAY"
 
