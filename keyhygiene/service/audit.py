@@ -218,22 +218,7 @@ async def audit_async(
                        cancelled=cancelled, errors=errors)
 
 
-def run_audit(
-    vault: Vault,
-    *,
-    key_ids: Sequence[str] | None = None,
-    endpoints: Mapping[str, str] | None = None,
-    policy: Policy | None = None,
-    registry: Registry | None = None,
-    on_result: Callable[[KeyAudit], None] | None = None,
-    cancel: asyncio.Event | None = None,
-    context: RuleContext | None = None,
-    now: datetime | None = None,
-    inspector: Inspector | None = None,
-) -> AuditResult:
-    """``audit_async`` on a fresh event loop, for tools and tests; the app and the CLI run it on the runtime's
-    loop (``App.audit``)."""
-    return asyncio.run(audit_async(
-        vault, key_ids=key_ids, endpoints=endpoints, policy=policy, registry=registry, on_result=on_result,
-        cancel=cancel, context=context, now=now, inspector=inspector,
-    ))
+def run_audit(vault: Vault, **options: Any) -> AuditResult:
+    """``audit_async`` (same keyword options) on a fresh event loop, for tools and tests; the app and the CLI run it
+    on the runtime's loop (``App.audit``)."""
+    return asyncio.run(audit_async(vault, **options))
