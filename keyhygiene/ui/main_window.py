@@ -42,6 +42,7 @@ from keyhygiene.core.timeutil import utcnow
 from keyhygiene.service.types import KeychainStatus
 from keyhygiene.ui import core_bridge, icons, theme
 from keyhygiene.ui.clipboard import SecureClipboard
+from keyhygiene.ui.column_widths import LabelColumnFit, column_widths
 from keyhygiene.ui.delegates import RENDER_BUDGET_S, CellDelegate
 from keyhygiene.ui.key_row import STATUS_LABELS, format_relative
 from keyhygiene.ui.key_table_model import KEY_ID_ROLE, ROW_ROLE, SCOPES, Col, KeyFilterProxyModel, KeyTableModel
@@ -399,7 +400,6 @@ class MainWindow(QMainWindow):
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(max(40, self.fontMetrics().height() * 2 + 12))
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         hh = self.table.horizontalHeader()
         hh.setHighlightSections(False)
@@ -415,6 +415,7 @@ class MainWindow(QMainWindow):
         self._default_widths()
         hh.setSectionResizeMode(Col.LABEL, QHeaderView.ResizeMode.Stretch)
         hh.setSectionResizeMode(Col.EXCHANGE, QHeaderView.ResizeMode.Fixed)
+        self._label_fit = LabelColumnFit(self.table)  # Stretch, but never squeezed to "C…"
         self.table.sortByColumn(Col.RISK, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         # A filter that hides every key says so in the list, instead of showing an empty table.
@@ -446,15 +447,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
 
     def _default_widths(self) -> None:
-        fm = self.fontMetrics()
-        widths = {Col.LABEL: 24, Col.PERMISSIONS: 27, Col.IP: 12, Col.AGE: 7, Col.EXPIRES: 8,
-                  Col.SHARED: 16, Col.RISK: 15, Col.CHECKED: 11}
-        for col, chars in widths.items():
-            self.table.setColumnWidth(col, fm.averageCharWidth() * chars + 16)
+        # Measured in the list's font now: called again when the font changes (1.5x left "IP restri…").
         # Wide enough for the longest status it can show ("Permission denied", "Could not check"), not "Key rejec…".
         statuses = [*STATUS_LABELS.values(), "Could not check", "Checking\u2026", "Queued\u2026", "just now"]
-        self.table.setColumnWidth(Col.CHECKED, max(fm.horizontalAdvance(s) for s in statuses) + 24)
+        for col, width in column_widths(self.table.font(), self.table.horizontalHeader(), statuses).items():
+            self.table.setColumnWidth(col, width)
         self.table.setColumnWidth(Col.EXCHANGE, 40)
+        self.table.verticalHeader().setDefaultSectionSize(max(40, self.table.fontMetrics().height() * 2 + 12))
 
     def _make_welcome(self) -> None:
         from keyhygiene.ui.welcome_page import WelcomePage
@@ -1072,6 +1071,9 @@ class MainWindow(QMainWindow):
             self._on_palette_changed()
         elif e.type() in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange):
             self.cells.clear_cache()  # cell pictures are keyed by palette, size and state, not by font
+            self._default_widths()
+            if hasattr(self, "_label_fit"):  # a font change while the window is still being built
+                self._label_fit.fit()
             self.table.viewport().update()
         super().changeEvent(e)
 
