@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IMPORT_TIP = "Store every key found in the OS keychain and record the file it came from"
+IMPORT_TIP = "Store every key found in {where} and record the file it came from"
 CLEAN_TIP = "Back the file up, then remove the key from it (freqtrade configs, .env files)"
 COLUMNS = ("File", "Tool", "Exchange", "Key", "Status")
 COL_FILE, COL_TOOL, COL_EXCHANGE, COL_KEY, COL_STATUS = range(len(COLUMNS))
@@ -166,7 +166,7 @@ class ScanDialog(QDialog):
         lay.addWidget(self.message)
 
         actions = QHBoxLayout()
-        self.import_button = QPushButton("Import keys into the keychain", self)
+        self.import_button = QPushButton(f"Import keys into {self.vault_place()}", self)
         self.clean_button = QPushButton("Clean up file\u2026", self)
         self.import_button.clicked.connect(self._on_import_clicked)
         self.clean_button.clicked.connect(self._on_clean_clicked)
@@ -303,6 +303,20 @@ class ScanDialog(QDialog):
         self.advice.setText(f"{', '.join(f.fields)} \u2014 {f.advice}" if f else "")
         self._update_buttons()
 
+    def vault_place(self, long: bool = False) -> str:
+        """Where Import stores keys, in words: the team vault (OpenBao), else the (demo's or the OS) keychain."""
+        if self.services.app.is_team:
+            return "the team vault"
+        if not long:
+            return "the keychain"
+        if self.sandbox is not None:
+            return "the demo's keychain, which lives in memory and is gone when the demo closes"
+        return "the OS keychain"
+
+    def _import_tip(self) -> str:
+        place = self.vault_place(long=self.sandbox is None)  # the demo's long explanation is for the question
+        return IMPORT_TIP.format(where=place)
+
     def writable(self, f: FoundKey) -> bool:
         return confine.may_write(f.path, self.services.vault)
 
@@ -315,8 +329,7 @@ class ScanDialog(QDialog):
         new = self.importable()
         if not wanted or not new or self._busy:
             return
-        where = ("the demo's keychain, which lives in memory and is gone when the demo closes" if self.sandbox
-                 else "the OS keychain")
+        where = self.vault_place(long=True)
         names = "\n".join(f"\u2022 {label_for(f)} \u2014 {f.fingerprint or 'key'}" for f in new[:8])
         if len(new) > 8:
             names += f"\n\u2022 and {len(new) - 8} more"
@@ -337,7 +350,7 @@ class ScanDialog(QDialog):
         if code != QMessageBox.StandardButton.Yes:
             self._show_message("Nothing was imported.", "info")
             return
-        self._set_busy(True, "Storing keys in the keychain\u2026")
+        self._set_busy(True, f"Storing keys in {self.vault_place()}\u2026")
         # The key list is read again in the same job, and shown even if this window is closed meanwhile.
         app = self.services.app
         self.services.write_then_reload(lambda: app.import_found(wanted), on_done=self._on_imported,
@@ -349,7 +362,7 @@ class ScanDialog(QDialog):
         skipped = [o for o in outcomes if o.key_id is None]
         self._fill_table()
         self._set_busy(False, "")
-        parts = [f"{plural(len(stored), 'key')} stored in the keychain"]
+        parts = [f"{plural(len(stored), 'key')} stored in {self.vault_place()}"]
         if recorded:
             parts.append(f"{len(recorded)} already stored (file recorded)")
         if skipped:
@@ -415,7 +428,9 @@ class ScanDialog(QDialog):
             b.setEnabled(not busy)
         import_why = self.import_blocker()
         self.import_button.setEnabled(not busy and import_why is None)
-        self.import_button.setToolTip(import_why or IMPORT_TIP)
+        # The backend can change under an open window (team connect or disconnect): say where keys go now.
+        self.import_button.setText(f"Import keys into {self.vault_place()}")
+        self.import_button.setToolTip(import_why or self._import_tip())
         clean_why = self.clean_blocker(self.selected())
         self.clean_button.setEnabled(not busy and clean_why is None)
         self.clean_button.setToolTip(clean_why or CLEAN_TIP)
