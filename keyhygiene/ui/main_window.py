@@ -865,8 +865,9 @@ class MainWindow(QMainWindow):
         detail pane's buttons and the shortcuts come here too, not only the disabled actions)."""
         if self.services.offline is None:
             return False
-        self.statusBar().showMessage("Changes are off while the team vault is unavailable (see the banner at the "
-                                     "top; Retry when the server is back).", 10000)
+        from keyhygiene.ui.team_banner import READ_ONLY_TIP  # the same words as the disabled buttons' tooltips
+
+        self.statusBar().showMessage(READ_ONLY_TIP, 10000)
         return True
 
     def open_add_dialog(self) -> Any:

@@ -31,10 +31,12 @@ _SHORT = {
 }
 
 
-# The tooltip of a button that would change the vault, while the team vault is read-only (detail pane, scan window).
-READ_ONLY_WHY = ("off while the team vault is unavailable: its cached keys are read-only (Retry in the main window's "
-                 "banner).")
-READ_ONLY_TIP = READ_ONLY_WHY[0].upper() + READ_ONLY_WHY[1:]
+# Why a change is refused while the team vault is read-only, said the same everywhere: the tooltip of a button that
+# would change the vault (detail pane), the main window's status line when a shortcut or button is refused
+# (READ_ONLY_TIP), and after "Import: " / "Clean up: " in the scan window (READ_ONLY_WHY).
+READ_ONLY_WHY = ("off while the team vault is unavailable: its cached keys are read-only (Retry in the banner at the "
+                 "top of the main window when the server is back).")
+READ_ONLY_TIP = "Changes are " + READ_ONLY_WHY
 
 
 def short_reason(reason: object) -> str:

@@ -18,6 +18,7 @@ from keyhygiene.paths import app_paths
 from keyhygiene.service import team
 from keyhygiene.store.memory_keyring import MemoryKeyring
 from keyhygiene.store.team_client import TeamReason, TeamUnavailable
+from keyhygiene.ui.team_banner import READ_ONLY_TIP
 from tests.helpers.gui import WAIT_MS
 from tests.helpers.openbao import OpenBaoServer, running_openbao
 from tests.helpers.secrets_watch import register_secret, watch_dir
@@ -211,6 +212,10 @@ def test_server_stopped_mid_session_cache_read_only_with_banner(
                     lambda: s.window.rotate_key(kid), s.window.open_add_dialog):
         assert attempt() is None
         assert "Changes are off while the team vault is unavailable" in s.window.statusBar().currentMessage()
+        # One wording, from one place: the status line says what the disabled buttons' tooltips say.
+        assert s.window.statusBar().currentMessage() == READ_ONLY_TIP
+        assert s.window.detail.rotate_button.toolTip() == READ_ONLY_TIP
+    s.window.grab().save("/work/shots/p6-after-read-only-status.png")
     retry = [b for b in s.window.team_banner._buttons if b.text() == "Retry"]
     assert retry
     with qtbot.waitSignal(s.services.backendChecked, timeout=WAIT_MS):
