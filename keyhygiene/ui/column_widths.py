@@ -56,8 +56,11 @@ class LabelColumnFit(QObject):
     def __init__(self, table: QTableView) -> None:
         super().__init__(table)
         self._table = table
-        table.viewport().installEventFilter(self)
-        table.horizontalHeader().sectionResized.connect(self._on_section_resized)
+        # The header spans the viewport: its Resize is the viewport's, after the fact. (Not the viewport itself:
+        # table.viewport() makes PySide load every QtWidgets type before the first frame, tests/gui/test_startup.)
+        header = table.horizontalHeader()
+        header.installEventFilter(self)
+        header.sectionResized.connect(self._on_section_resized)
 
     def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         if event.type() == QEvent.Type.Resize:
@@ -72,7 +75,7 @@ class LabelColumnFit(QObject):
         hh = self._table.horizontalHeader()
         others = sum(hh.sectionSize(c) for c in range(hh.count()) if c != Col.LABEL and not hh.isSectionHidden(c))
         least = label_min_width(self._table.font())
-        if self._table.viewport().width() - others >= least:
+        if hh.width() - others >= least:
             if hh.sectionResizeMode(Col.LABEL) != QHeaderView.ResizeMode.Stretch:
                 hh.setSectionResizeMode(Col.LABEL, QHeaderView.ResizeMode.Stretch)
         else:
