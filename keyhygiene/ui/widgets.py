@@ -194,26 +194,70 @@ class SectionTitle(QLabel):
 _URL = re.compile(r"https?://[^\s)\]>,;]+[^\s)\]>,;.]")
 
 
-def linkify(text: str) -> str:
-    """Plain text to rich text with each URL as a short link (its host): long URLs would not wrap in a pane."""
+def linkify(text: str, wrap_long: bool = False) -> str:
+    """Plain text to rich text with each URL as a short link (its host): long URLs would not wrap in a pane.
+    ``wrap_long``: a long path or id in the rest may break too (``breakable``), or it sets the label's width."""
     out: list[str] = []
     pos = 0
+    plain = breakable if wrap_long else str
     for m in _URL.finditer(text):
-        out.append(html.escape(text[pos:m.start()]))
+        out.append(html.escape(plain(text[pos:m.start()])))
         url = m.group(0)
         host = urllib.parse.urlsplit(url).netloc.removeprefix("www.") or url
         out.append(f'<a href="{html.escape(url, quote=True)}">{html.escape(host)}</a>')
         pos = m.end()
-    out.append(html.escape(text[pos:]))
+    out.append(html.escape(plain(text[pos:])))
     return "".join(out)
+
+
+class CleanCopy(QObject):
+    """Copy from a selectable label without the zero-width breaks ``breakable`` put in for wrapping: a path copied
+    out of a finding's fix must paste into a terminal as the path. Ctrl+C and the context menu's Copy both."""
+
+    def eventFilter(self, obj: QObject, e: QEvent) -> bool:  # noqa: N802 - Qt API
+        if not isinstance(obj, QLabel):
+            return False
+        if e.type() == QEvent.Type.KeyPress and isinstance(e, QKeyEvent) and e.matches(QKeySequence.StandardKey.Copy):
+            self.copy(obj)
+            return True
+        if e.type() == QEvent.Type.ContextMenu and isinstance(e, QContextMenuEvent):
+            from PySide6.QtWidgets import QMenu
+
+            menu = QMenu(obj)
+            copy = menu.addAction("&Copy", lambda: self.copy(obj))
+            copy.setEnabled(obj.hasSelectedText())
+            menu.addAction("Select &All", lambda: select_all(obj))
+            menu.exec(e.globalPos())
+            return True
+        return False
+
+    @staticmethod
+    def copy(label: QLabel) -> None:
+        if label.hasSelectedText():
+            QGuiApplication.clipboard().setText(label.selectedText().replace(ZWSP, ""))
+
+
+def select_all(label: QLabel) -> None:
+    """QLabel.setSelection counts the characters shown, not those of its rich text's markup."""
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setHtml(label.text())
+    label.setSelection(0, max(0, doc.characterCount() - 1))
+
+
+_clean_copy: list[CleanCopy] = []  # one filter for every rich label (it keeps no state), made on first use
 
 
 def rich(text: str, parent: QWidget | None = None) -> QLabel:
     """A wrapping label whose URLs are clickable short links (opened in the browser, or a message saying why
     not). Its links take no Tab stop of their own: a pane gathers them into one (``links.LinksButton``)."""
-    lab = QLabel(linkify(text), parent)
+    lab = QLabel(linkify(text, wrap_long=True), parent)
     lab.setWordWrap(True)
     lab.setTextFormat(Qt.TextFormat.RichText)
+    if not _clean_copy:
+        _clean_copy.append(CleanCopy())
+    lab.installEventFilter(_clean_copy[0])
     lab.setOpenExternalLinks(False)
     lab.linkActivated.connect(lambda url, w=lab: links.open_link(w.window(), url))
     lab.setProperty(links.LINKS_PROPERTY, [(links.short_text(m.group(0)), m.group(0)) for m in _URL.finditer(text)])
