@@ -17,8 +17,10 @@ from keyhygiene.ui.key_table_model import HEADERS, Col
 # "WunderTrading +1", "Critical · 0") at any font size, since they scale with the font.
 _CHARS = {Col.LABEL: 24, Col.PERMISSIONS: 27, Col.IP: 12, Col.AGE: 7, Col.EXPIRES: 8,
           Col.SHARED: 16, Col.RISK: 15, Col.CHECKED: 11}
+# Shown whole, not elided: one IPv4 address (the usual restriction; more show as "N addresses").
+_SAMPLES = {Col.IP: "203.0.113.100"}
 # The key's label gets at least this many average characters before the list scrolls sideways instead.
-LABEL_MIN_CHARS = 16
+LABEL_MIN_CHARS = 22
 
 
 def header_text_room(header: QHeaderView) -> int:
@@ -38,7 +40,8 @@ def column_widths(font: QFont, header: QHeaderView, statuses: list[str]) -> dict
     extra = header_text_room(header)
     widths: dict[Col, int] = {}
     for col, chars in _CHARS.items():
-        widths[col] = max(fm.averageCharWidth() * chars + 16, head_fm.horizontalAdvance(HEADERS[col]) + extra)
+        widths[col] = max(fm.averageCharWidth() * chars + 16, head_fm.horizontalAdvance(HEADERS[col]) + extra,
+                          fm.horizontalAdvance(_SAMPLES.get(col, "")) + 20)
     # Wide enough for the longest status it can show ("Permission denied", "Could not check"), not "Key rejec…".
     widths[Col.CHECKED] = max(widths[Col.CHECKED], *(fm.horizontalAdvance(s) + 24 for s in statuses))
     return widths
