@@ -19,8 +19,10 @@ _CHARS = {Col.LABEL: 24, Col.PERMISSIONS: 27, Col.IP: 12, Col.AGE: 7, Col.EXPIRE
           Col.SHARED: 16, Col.RISK: 15, Col.CHECKED: 11}
 # Shown whole, not elided: one IPv4 address (the usual restriction; more show as "N addresses").
 _SAMPLES = {Col.IP: "203.0.113.100"}
-# The key's label gets at least this many average characters before the list scrolls sideways instead.
-LABEL_MIN_CHARS = 22
+# The key's label stretches while it gets at least LABEL_MIN_CHARS average characters; below that the list scrolls
+# sideways, and then the label may as well have LABEL_SCROLL_CHARS (the old fixed width) for whole names.
+LABEL_MIN_CHARS = 18
+LABEL_SCROLL_CHARS = 24
 
 
 def header_text_room(header: QHeaderView) -> int:
@@ -47,14 +49,14 @@ def column_widths(font: QFont, header: QHeaderView, statuses: list[str]) -> dict
     return widths
 
 
-def label_min_width(font: QFont) -> int:
-    return QFontMetrics(font).averageCharWidth() * LABEL_MIN_CHARS + 16
+def label_min_width(font: QFont, chars: int = LABEL_MIN_CHARS) -> int:
+    return QFontMetrics(font).averageCharWidth() * chars + 16
 
 
 class LabelColumnFit(QObject):
-    """The key's label column takes the room the others leave (Stretch), but never less than
-    ``label_min_width``: when the others fill the list (a large font, a narrow window) it keeps that width and the
-    list scrolls sideways, instead of showing "C…" for every key."""
+    """The key's label column takes the room the others leave (Stretch) while that is at least
+    ``LABEL_MIN_CHARS``; when the others fill the list (a large font, a narrow window) it gets
+    ``LABEL_SCROLL_CHARS`` and the list scrolls sideways, instead of showing "C…" for every key."""
 
     def __init__(self, table: QTableView) -> None:
         super().__init__(table)
@@ -84,5 +86,6 @@ class LabelColumnFit(QObject):
         else:
             if hh.sectionResizeMode(Col.LABEL) != QHeaderView.ResizeMode.Interactive:
                 hh.setSectionResizeMode(Col.LABEL, QHeaderView.ResizeMode.Interactive)
-            if hh.sectionSize(Col.LABEL) != least:
-                hh.resizeSection(Col.LABEL, least)
+            wide = label_min_width(self._table.font(), LABEL_SCROLL_CHARS)
+            if hh.sectionSize(Col.LABEL) != wide:
+                hh.resizeSection(Col.LABEL, wide)

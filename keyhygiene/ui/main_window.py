@@ -201,6 +201,8 @@ class MainWindow(QMainWindow):
 
     def _finish_done(self) -> None:
         self._built = True
+        if self.summary.property("styledFor") != self.palette().color(self.palette().ColorRole.Base).name():
+            self._style_summary(self.summary)  # the theme changed while the window was being built: catch up
         self._update_summary()
         self._update_page()
         self._on_table_selection_changed(QItemSelection(), QItemSelection())
@@ -554,6 +556,7 @@ class MainWindow(QMainWindow):
         border = pal.color(pal.ColorRole.Mid)
         box.setStyleSheet(f"#summaryStrip {{ background: {base.name()}; border: 1px solid {border.name()};"
                           " border-radius: 8px; }")
+        box.setProperty("styledFor", base.name())
 
     def _make_status_bar(self) -> None:
         sb = self.statusBar()
