@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -269,6 +269,7 @@ class AddKeyDialog(QDialog):
             self._on_exchange_changed()
         else:
             self._fill_from_record()
+        self._fitted_when_shown = False
 
     # ---- layout ---------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -421,8 +422,22 @@ class AddKeyDialog(QDialog):
         bl.setContentsMargins(18, 4, 18, 14)
         bl.addWidget(self.buttons)
         outer.addLayout(bl)
-        # As tall as the form (no band of empty space under an edit), within the screen; the scroll area takes
-        # over on a small screen or a large font.
+        self._scroll, self._body, self._button_row = scroll, body, bl
+        self._fit_to_form()
+
+    def showEvent(self, e: QShowEvent) -> None:  # noqa: N802 - Qt API
+        # Once, right after it first shows (polished, laid out at its real width): an edit's form measured taller
+        # then than when built, and the dialog opened with its sharings cut off under a scroll bar.
+        super().showEvent(e)
+        if not self._fitted_when_shown:
+            self._fitted_when_shown = True
+            QTimer.singleShot(0, self, self._fit_to_form)  # after the first layout pass: its true size hint
+
+    def _fit_to_form(self) -> None:
+        """As tall as the form (no band of empty space under an edit), within the screen; the scroll area takes
+        over on a small screen or a large font. Again once an edit's sharings are listed: sized before, the
+        dialog opened with its sharings cut off under a scroll bar."""
+        scroll, body, bl = self._scroll, self._body, self._button_row
         screen = available_size(self).height()
         want = body.sizeHint().height() + self.buttons.sizeHint().height() + bl.contentsMargins().top() \
             + bl.contentsMargins().bottom() + (160 if not self.editing else 0)  # room for a check's result
