@@ -97,6 +97,15 @@ def finding_actions(f: Finding, row: KeyRow, name: Callable[[str], str] = str) -
     return out
 
 
+def mono_font(base: QFont) -> QFont:
+    """The system's fixed-pitch font at the size of ``base``: the system's own size ignored the user's larger
+    font, so the masked key was the smallest text in the pane at 1.5x."""
+    f = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    if base.pointSizeF() > 0:
+        f.setPointSizeF(base.pointSizeF())
+    return f
+
+
 class FindingCard(QFrame):
     """One finding: severity stripe and tag, title, explanation, fix, action buttons."""
 
@@ -340,7 +349,7 @@ class DetailPane(QScrollArea):
         keyline = QHBoxLayout()
         keyline.setSpacing(4)
         self.key_label = QLabel(rec.fingerprint)
-        self.key_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.key_label.setFont(mono_font(self.font()))
         self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.key_label.setAccessibleName("API key (masked)")
         keyline.addWidget(self.key_label)

@@ -77,3 +77,19 @@ def test_at_one_and_a_half_times_the_font_no_column_is_cut(vault, make_window, q
     w.table.selectRow(0)
     qtbot.wait(50)
     w.grab().save("/work/shots/p6-test-main-font150.png")
+
+
+def test_the_masked_key_grows_with_the_font(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The detail pane's masked key (fixed pitch) is as large as the text around it, at 1x and at 1.5x; it kept
+    the system's fixed-font size and was the smallest text in the pane at 1.5x."""
+    store(vault, make_key("binance"), "Bot key", purpose="bot")
+    w = make_window()
+    f = w.font()
+    f.setPointSizeF(f.pointSizeF() * 1.5)
+    w.setFont(f)
+    w.table.selectRow(0)
+    qtbot.wait(50)
+    pane = w.detail
+    assert pane.key_label.font().pointSizeF() >= pane.font().pointSizeF() * 0.95, (
+        pane.key_label.font().pointSizeF(), pane.font().pointSizeF())
+    pane.grab().save("/work/shots/p6-after-detail-font150.png")
