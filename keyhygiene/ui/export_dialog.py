@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from keyhygiene.core import redact
 from keyhygiene.core.timeutil import utcnow
-from keyhygiene.ui.widgets import muted, wrap
+from keyhygiene.ui.widgets import available_size, muted, wrap
 
 if TYPE_CHECKING:
     from keyhygiene.ui.services import Services
@@ -149,6 +149,12 @@ class ExportDialog(QDialog):
         stamp = utcnow().strftime("%Y-%m-%d")
         self.path_edit.setText(str(self.folder / f"keyhygiene-report-{stamp}.html"))
         self._update_buttons()
+        # Wide enough for the longest format's whole name ("HTML — a web page with charts, for reading and
+        # printing") in the font it has: the fixed 560 px cut it to "…for reading an" at 1.5x the font.
+        m = lay.contentsMargins()
+        want = (save_label.sizeHint().width() + max(6, form.horizontalSpacing()) + self.format_box.sizeHint().width()
+                + m.left() + m.right() + 8)
+        self.setMinimumWidth(min(max(560, want), available_size(self).width()))
 
     # ---- choices ------------------------------------------------------------------------------------------------
     def current_format(self) -> str:
