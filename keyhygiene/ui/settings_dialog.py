@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFocusEvent, QHideEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -120,7 +120,11 @@ class SettingsDialog(QDialog):
         # The size the tabs need (Qt would cap a new window at 2/3 of the screen and cut the longest lines),
         # within the screen.
         screen = available_size(self)
-        self.resize(self.sizeHint().boundedTo(screen))
+        # And wide enough for every tab's whole title: at 520 px the bar showed "Team v…" behind scroll arrows.
+        m = lay.contentsMargins()
+        tabs_width = self.tabs.tabBar().sizeHint().width() + m.left() + m.right() + 16
+        self.setMinimumWidth(min(max(520, tabs_width), screen.width()))
+        self.resize(self.sizeHint().expandedTo(QSize(tabs_width, 0)).boundedTo(screen))
 
     # ---- tabs -----------------------------------------------------------------------------------------------
     def _build_policy(self) -> None:
