@@ -65,7 +65,7 @@ def test_demo_scans_its_own_samples(qtbot, demo: DemoEnvironment, demo_services:
     assert samples is not None and samples.is_relative_to(demo.paths.sandbox)  # type: ignore[arg-type]
     dlg = ScanDialog(demo_services)
     qtbot.addWidget(dlg)
-    assert dlg.roots() == [str(samples)] and dlg.defaults_button.text() == "Demo samples"
+    assert dlg.roots() == [str(samples)] and dlg.defaults_button.text() == "&Demo samples"
     assert dlg.demo_note is not None and "only reads" in dlg.demo_note.text()
     _scan(qtbot, dlg)
     assert {f.tool for f in dlg.found} == {"freqtrade", ".env"} and dlg.import_button.isEnabled()

@@ -27,7 +27,7 @@ def test_the_scan_window_on_the_team_vault_says_team_vault(qtbot: Any, team_vaul
         with qtbot.waitSignal(dlg.scanFinished, timeout=WAIT_MS):
             dlg.scan_button.click()
         assert dlg.import_button.isEnabled()
-        assert dlg.import_button.text() == "Import keys into the team vault"
+        assert dlg.import_button.text() == "&Import keys into the team vault"
         assert "team vault" in dlg.import_button.toolTip() and "keychain" not in dlg.import_button.toolTip()
         dlg.import_button.click()
         qtbot.waitUntil(lambda: dlg.confirm_box is not None and dlg.confirm_box.isVisible(), timeout=WAIT_MS)
