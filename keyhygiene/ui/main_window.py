@@ -235,7 +235,8 @@ class MainWindow(QMainWindow):
         A = self._action  # noqa: N806 - short alias keeps the table below readable
         self.act_add = A("add", "&Add key\u2026", "add", [QKeySequence.StandardKey.New, "Ctrl+N"],
                          "Store a new exchange key in the keychain", self.open_add_dialog)
-        self.act_audit = A("audit", "&Audit all", "audit", ["F5", "Ctrl+Shift+A"],
+        # "A&udit": in the tray menu it sits next to "&Add key…", and one Alt+A cannot reach both.
+        self.act_audit = A("audit", "A&udit all", "audit", ["F5", "Ctrl+Shift+A"],
                            "Ask every exchange what each key can do, and evaluate the findings", self.start_audit)
         self.act_cancel = A("cancel", "&Cancel audit", "stop", ["Shift+F5"], "Stop the running audit",
                             self.services.cancel_audit)

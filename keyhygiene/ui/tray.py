@@ -23,8 +23,10 @@ class Tray(QSystemTrayIcon):
         super().__init__(app_icon(), window)
         self.setToolTip(APP_NAME)
         menu = QMenu(window)
-        show = menu.addAction("Show KeyHygiene")
+        # What a click on the icon does, so the menu's default (bold), with its own Alt+letter like the others.
+        show = menu.addAction(f"&Show {APP_NAME}")
         show.triggered.connect(self._on_show_triggered)
+        menu.setDefaultAction(show)
         menu.addSeparator()
         for a in actions:
             menu.addAction(a)
