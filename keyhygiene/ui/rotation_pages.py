@@ -108,6 +108,11 @@ class Page(QWidget):
             # Wrapped labels report a height for a narrower width than they get; top-align so any slack falls
             # below the text rather than pushing it away from its heading.
             w.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        if isinstance(w, QPushButton):
+            # A button as wide as its words, at the left: stretched across the page, "Open Binance's API page"
+            # looked like a bar rather than something to press.
+            self.body_lay.addWidget(w, 0, Qt.AlignmentFlag.AlignLeft)
+            return w
         self.body_lay.addWidget(w)
         return w
 
@@ -255,7 +260,7 @@ class NewKeyPage(Page):
         self._page_url = ""
         self.open_button = QPushButton("Open the exchange's API page", self)
         self.open_button.clicked.connect(lambda: self.openPageRequested.emit(self._page_url))
-        self.body_lay.addWidget(self.open_button)
+        self.body_lay.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignLeft)
         # In the order the user works: the public key to register, the exchange's page, then what it returns.
         self.body_lay.addWidget(form_box)
         # Generate a key pair instead: which type (the exchange's recommendation first).
@@ -471,7 +476,7 @@ class VerifyPage(Page):
             b = QPushButton(link.label, self.link_box)
             b.setAccessibleName(link.label)
             b.clicked.connect(lambda _c=False, url=link.url: self.openPageRequested.emit(url))
-            self.link_lay.addWidget(b)
+            self.link_lay.addWidget(b, 0, Qt.AlignmentFlag.AlignLeft)
 
     def add_attempt(self, text: str) -> None:
         """A check as it happens (the view lists it too, for a later render)."""
