@@ -7,7 +7,7 @@ import sqlite3
 from datetime import date, datetime
 from typing import Any
 
-from keyhygiene.core.models import Exposure, KeyProfile, KeyRecord
+from keyhygiene.core.models import Exposure, KeyProfile, KeyRecord, StoredProfile
 from keyhygiene.core.timeutil import iso, parse_iso, utcnow
 from keyhygiene.store.database import Database
 
@@ -195,15 +195,19 @@ class Repository:
         return at, KeyProfile.from_json(json.loads(rows[0]["profile"]))
 
     def latest_inspections(self) -> dict[str, tuple[datetime, KeyProfile]]:
+        return {kid: (at, stored.get()) for kid, (at, stored) in self.latest_stored_inspections().items()}
+
+    def latest_stored_inspections(self) -> dict[str, tuple[datetime, StoredProfile]]:
+        """``latest_inspections`` with each profile decoded only when asked for (``StoredProfile.get``)."""
         rows = self.db.query(
             "SELECT i.key_id, i.checked_at, i.profile FROM inspections i JOIN ("
             " SELECT key_id, MAX(id) AS mid FROM inspections GROUP BY key_id) m ON i.id = m.mid"
         )
-        out: dict[str, tuple[datetime, KeyProfile]] = {}
+        out: dict[str, tuple[datetime, StoredProfile]] = {}
         for r in rows:
             at = parse_iso(r["checked_at"])
             assert at is not None
-            out[r["key_id"]] = (at, KeyProfile.from_json(json.loads(r["profile"])))
+            out[r["key_id"]] = (at, StoredProfile(r["profile"]))
         return out
 
     def inspection_history(self, key_id: str, limit: int = 50) -> list[tuple[datetime, KeyProfile]]:
