@@ -68,6 +68,19 @@ def test_unjudged_rows_decode_their_profiles_when_read_and_the_judging_worker_de
     assert len(decoded) == 4
 
 
+def test_a_damaged_stored_inspection_shows_its_key_as_not_checked(vault, deferred) -> None:  # type: ignore[no-untyped-def]
+    """Before: the window's first read raised on one damaged inspection row (no window), then, with lazy decoding,
+    the row's paint raised. Now the key is listed as not checked."""
+    from keyhygiene.core.models import KeyProfile
+
+    kid = store(vault, make_key("binance"), "Damaged")
+    vault.repo.record_inspection(kid, KeyProfile(exchange="binance", key="k", permissions=["read"]))
+    with vault.repo.db.transaction() as c:
+        c.execute("UPDATE inspections SET profile = '{\"exchange\": 5' WHERE key_id = ?", (kid,))
+    rows = deferred.load_rows()
+    assert [r.id for r in rows] == [kid] and rows[0].profile is None
+
+
 def test_prefs_survive_a_bad_stored_value() -> None:
     p = UiPrefs.from_dict({"clipboard_clear_seconds": "twenty", "reveal_seconds": 9, "unknown": 1})
     assert p.clipboard_clear_seconds == 20 and p.reveal_seconds == 9
