@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QCommandLinkButton, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -92,12 +92,31 @@ class WelcomePage(QWidget):
         box = QWidget()
         box.setLayout(col)
         box.setMaximumWidth(620)
+        self._column = box
         row.addWidget(box, 10)
         row.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(2)
         self._status: KeychainStatus | None = None
         self._paint_status()
+        self._follow_font()
+
+    def changeEvent(self, e: QEvent) -> None:  # noqa: N802 - Qt API
+        if e.type() in (QEvent.Type.FontChange, QEvent.Type.ApplicationFontChange) and hasattr(self, "_column"):
+            self._follow_font()
+        super().changeEvent(e)
+
+    def _follow_font(self) -> None:
+        """QCommandLinkButton draws its title and description at a fixed 9 pt (Qt, outside Windows' Vista style)
+        unless the button's own font names a size: give it the page's, so a 1.5x desktop font reaches the three
+        choices too. The column widens with the font (620 px at the usual size)."""
+        size = self.font().pointSizeF()
+        if size > 0:
+            for b in (self.add_button, self.scan_button, self.demo_button):
+                f = QFont(b.font())
+                f.setPointSizeF(size)
+                b.setFont(f)
+        self._column.setMaximumWidth(max(620, self.fontMetrics().averageCharWidth() * 88))
 
     def _link(self, icon: str, text: str, description: str) -> QCommandLinkButton:
         b = QCommandLinkButton(text, description)
