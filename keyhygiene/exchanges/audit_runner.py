@@ -201,15 +201,19 @@ class StartGate:
 NOMINAL_LATENCY_S = 0.2
 
 
-def start_urgency(exchange: str, index: int, limit: RateLimit | None = None,
+def start_urgency(exchange: str, index: int, n_keys: int, limit: RateLimit | None = None,
                   latency_s: float = NOMINAL_LATENCY_S) -> float:
-    """How urgent it is to start the check of the ``index``-th key of ``exchange`` in an audit: the time that
-    exchange's own schedule still needs once the key's per-IP window opens, counted from the audit's start (its
-    requests in turn, minus when its window opens). The key that bounds the audit (BingX's, three requests in
-    turn, first window) is the most urgent; a key that waits for a later window anyway is not. ``limit``
-    overrides the exchange's per-IP limit, as ``inspect_many``'s ``rate_limits`` does."""
+    """How urgent it is to start the check of the ``index``-th of ``n_keys`` keys of ``exchange`` in an audit: the
+    time that exchange's own schedule still needs once this key's per-IP window opens (``critical_path_seconds``
+    of its keys, with the adapter's requests in turn, minus when the key's window opens). The first window of the
+    exchange that bounds the audit (BingX: three requests in turn) is the most urgent; an exchange whose keys all
+    fit in one window has time, and a key that waits for a later window anyway is not urgent. ``limit`` overrides
+    the exchange's per-IP limit, as ``inspect_many``'s ``rate_limits`` does."""
     lim = limit or budget_for(exchange).per_ip
-    return _requests_in_turn(exchange) * latency_s - (index // lim.requests) * lim.per_seconds
+    rate_limits = {exchange: limit} if limit is not None else None
+    whole = critical_path_seconds({exchange: n_keys}, latency_s, rate_limits,
+                                  requests_per_key={exchange: _requests_in_turn(exchange)})
+    return whole - (index // lim.requests) * lim.per_seconds
 
 
 def _requests_in_turn(exchange: str) -> int:
@@ -229,12 +233,15 @@ def start_ranks(items: Sequence[tuple[str, str]], rate_limits: Mapping[str, Rate
                 ) -> dict[str, Rank]:
     """The order to start the checks of ``(key_id, exchange)`` items in (each exchange's keys numbered in the order
     given): the most urgent first (``start_urgency``), and among keys as urgent, one key of each exchange in turn."""
+    totals: dict[str, int] = {}
+    for _key_id, exchange in items:
+        totals[exchange] = totals.get(exchange, 0) + 1
     seen: dict[str, int] = {}
     out: dict[str, Rank] = {}
     for key_id, exchange in items:
         n = seen.get(exchange, 0)
         seen[exchange] = n + 1
-        out[key_id] = (-start_urgency(exchange, n, (rate_limits or {}).get(exchange)), n)
+        out[key_id] = (-start_urgency(exchange, n, totals[exchange], (rate_limits or {}).get(exchange)), n)
     return out
 
 
@@ -302,12 +309,6 @@ async def inspect_many(
     ranks = start_ranks([(k, ex) for k, ex, _c in items], rate_limits)
 
     async def one(key_id: str, exchange: str, source: Credentials | CredentialSource) -> None:
-        if isinstance(source, Credentials):
-            creds: Credentials | None = source
-        else:
-            creds = await source()  # before taking a slot: a slot waiting for a secret would be a wasted one
-            if creds is None:
-                return
         budget = budget_for(exchange)
         ip_limit = (rate_limits or {}).get(exchange) or budget.per_ip
         prefix = urlsplit((endpoints or {}).get(exchange, "")).path
@@ -319,9 +320,16 @@ async def inspect_many(
             return
         await pacer.reserve(_first_path(exchange))
         release = await gate.enter(ranks[key_id])
+        creds: Credentials | None = None
         try:
             if cancel is not None and cancel.is_set():
                 return
+            # A secret still to be read is asked for only now, when the key's turn has come: the vault reads a
+            # bounded way ahead of the keys that asked (team_vault.SecretReads), so it is in hand by then, and
+            # the reads of the keys whose turn is far off do not compete with the urgent keys' starts.
+            creds = source if isinstance(source, Credentials) else await source()
+            if creds is None:
+                return  # the source recorded why
             _starting.set(release)  # this task's first request on the wire frees its place (_mark_sent)
             profile = await inspect_key(
                 exchange, creds, endpoints=endpoints, declared_permissions=(declared or {}).get(key_id),
@@ -329,7 +337,7 @@ async def inspect_many(
             )
         except Exception as exc:  # noqa: BLE001 - inspect_key should not raise; if it does, only this key fails
             log.exception("inspect of key %s crashed", key_id)
-            profile = KeyProfile(exchange=exchange, key=mask_key(creds.api_key), status=Status.ERROR,
+            profile = KeyProfile(exchange=exchange, key=mask_key(creds.api_key) if creds else "", status=Status.ERROR,
                                  message=f"Internal error while checking this key ({type(exc).__name__}).")
         finally:
             release()
