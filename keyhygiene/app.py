@@ -12,7 +12,6 @@ import gc
 import logging
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,21 +71,22 @@ def ensure_application() -> Any:
     return app  # its icon is drawn after the first frame (MainWindow._load_icons): QtSvg is not needed before
 
 
-@dataclass
 class Session:
-    """Everything one run of the window owns, closed in reverse order."""
+    """Everything one run of the window owns, closed in reverse order. A plain class: a dataclass costs ~3 M
+    instructions at start-up (Python 3.11 compiles each generated method) for a holder never compared or printed."""
 
-    app: Any
-    window: Any = None
-    services: Any = None
-    runner: Any = None
-    pool: Any = None
-    service: Any = None  # keyhygiene.service.App: the vault, the loop, the pool
-    demo: Any = None
-    settings: Any = None
-    paths: Any = None
-    exit_code: int | None = None
-    notes: list[str] = field(default_factory=list)
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.window: Any = None
+        self.services: Any = None
+        self.runner: Any = None
+        self.pool: Any = None
+        self.service: Any = None  # keyhygiene.service.App: the vault, the loop, the pool
+        self.demo: Any = None
+        self.settings: Any = None
+        self.paths: Any = None
+        self.exit_code: int | None = None
+        self.notes: list[str] = []
 
     def close(self) -> None:
         if self.window is not None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from keyhygiene.core.timeutil import iso, parse_iso
+
+log = logging.getLogger(__name__)
 
 
 class Purpose(StrEnum):
@@ -167,6 +171,46 @@ class KeyProfile:
             notes=list(d.get("notes") or []),
             account_facts=dict(d.get("account_facts") or {}),
         )
+
+
+
+def profile_from_text(text: str) -> KeyProfile | None:
+    """A stored inspection (its JSON text) as a ``KeyProfile``; None when the row cannot be read. A damaged row
+    (a hand-edited or half-restored database) must not stop the window or a command from listing every key: that
+    key counts as not checked, and its next check stores a good row over it."""
+    try:
+        return KeyProfile.from_json(json.loads(text))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # The type only: the text is the exchange's reply as stored, not something to copy into a log.
+        log.warning("a stored inspection cannot be read (%s); its key counts as not checked until the next check",
+                    type(exc).__name__)
+        return None
+
+
+_NOT_DECODED: Any = object()
+
+
+class StoredProfile:
+    """A ``KeyProfile`` as the vault keeps it (its JSON text), decoded the first time it is asked for, then kept
+    (None, once, for a row that cannot be read: ``profile_from_text``).
+
+    The window lists every key before its first frame but shows ~20 of them, and nothing before that frame reads a
+    profile (the list sorts by findings, judged later): decoding 500 profiles there was ~3 % of the start-up's
+    instructions (issue 21). Decoding twice, from two threads at once, gives equal profiles: no lock needed."""
+
+    __slots__ = ("_text", "_profile")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._profile: KeyProfile | None = _NOT_DECODED
+
+    def get(self) -> KeyProfile | None:
+        if self._profile is _NOT_DECODED:
+            self._profile = profile_from_text(self._text)
+        return self._profile
+
+    def __repr__(self) -> str:
+        return "StoredProfile(not decoded)" if self._profile is _NOT_DECODED else "StoredProfile(decoded)"
 
 
 def account_facts_text(facts: dict[str, Any]) -> str:

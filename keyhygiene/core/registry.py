@@ -1,8 +1,9 @@
 """The exposure registry: third-party services that take exchange API keys, and what happened to them.
 
-The data ships in ``resources/services.json`` and is checked against ``resources/services.schema.json`` every
-time it is loaded, plus the few rules a JSON schema cannot say (unique ids, aliases that resolve to one service
-only, real calendar dates). Matching a user's "3 Commas" to the id ``3commas`` happens here, locally: nothing
+The data ships in ``resources/services.json``, checked against ``resources/services.schema.json`` by the test suite
+(tests/unit/core/test_registry.py); any other registry file is checked against the schema when it is loaded. Every
+load applies the few rules a JSON schema cannot say (unique ids, aliases that resolve to one service only, real
+calendar dates). Matching a user's "3 Commas" to the id ``3commas`` happens here, locally: nothing
 about the services a user records ever leaves the machine (DESIGN.md §3).
 """
 
@@ -312,11 +313,17 @@ def _service(d: dict[str, Any]) -> Service:
     )
 
 
-def registry_from_document(doc: Any) -> Registry:
-    problems = validate_document(doc)
-    if problems:
-        raise RegistryError("the service registry does not match its schema:\n  " + "\n  ".join(problems[:20]))
-    return Registry((_service(s) for s in doc["services"]), updated=_parse_day(doc["updated"], "updated"))
+def registry_from_document(doc: Any, *, validate: bool = True) -> Registry:
+    """``validate=False`` skips the schema (for the shipped file, which the test suite validates); a document
+    that lacks what the parser reads still fails, as a RegistryError."""
+    if validate:
+        problems = validate_document(doc)
+        if problems:
+            raise RegistryError("the service registry does not match its schema:\n  " + "\n  ".join(problems[:20]))
+    try:
+        return Registry([_service(s) for s in doc["services"]], updated=_parse_day(doc["updated"], "updated"))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise RegistryError(f"the service registry is malformed ({type(exc).__name__}: {exc})") from None
 
 
 def load_registry(path: Path | None = None) -> Registry:
@@ -326,19 +333,21 @@ def load_registry(path: Path | None = None) -> Registry:
     return _load(path)
 
 
-def _load(path: Path) -> Registry:
+def _load(path: Path, *, validate: bool = True) -> Registry:
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise RegistryError(f"cannot read the service registry {path}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise RegistryError(f"the service registry {path} is not valid JSON: {exc}") from None
-    return registry_from_document(doc)
+    return registry_from_document(doc, validate=validate)
 
 
 @cache
 def _shipped_registry() -> Registry:
-    return _load(resource(REGISTRY_FILE))
+    # Not against the schema here: the test suite does that for the file the app ships, and the validator
+    # (jsonschema, referencing, rpds, attrs) costs every window process ~5 MB to say again what the tests said.
+    return _load(resource(REGISTRY_FILE), validate=False)
 
 
 def default_resolver() -> Callable[[str], str]:

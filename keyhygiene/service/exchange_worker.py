@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import threading
+import warnings
 from typing import IO, Any
 
 from keyhygiene.core import redact
@@ -174,11 +175,29 @@ def _lower_priority() -> None:
             pass
 
 
+# Imported by a library here but never used here; ``import`` of these raises ImportError in this process.
+# ``requests`` comes with ccxt's synchronous base (the async classes extend it) and looks for a character detector
+# at import; charset_normalizer's import then loads every codec of the standard library, CJK ones included (~100
+# modules, 3.5 MB of this process's ~76 MB peak, tests/benchmarks: memory). requests supports having no detector
+# (it only guesses the encoding of a ``requests`` reply without a charset); this process sends every request
+# through ccxt.async_support, whose replies aiohttp decodes.
+UNUSED_MODULES = ("charset_normalizer", "chardet")
+
+
+def skip_unused_imports() -> None:
+    """Before ccxt is imported: keep ``UNUSED_MODULES`` out of this process (one already imported stays)."""
+    for name in UNUSED_MODULES:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None in sys.modules: ImportError
+    # requests' notice that it found no detector is this choice, not a fault worth a line in the parent's log
+    warnings.filterwarnings("ignore", message="Unable to find acceptable character detection dependency")
+
+
 def main() -> int:
     from keyhygiene.hardening import harden_process
 
     harden_process()
     _lower_priority()
+    skip_unused_imports()
     # The answer pipe is the original stdout; anything else that prints (a library's warning) goes to stderr
     # instead of corrupting it.
     # instead of corrupting it. File descriptors, not sys.std*: a windowed bundle on Windows has no sys.stdout.

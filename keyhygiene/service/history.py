@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from keyhygiene.core.models import KeyProfile
+from keyhygiene.core.models import KeyProfile, StoredProfile
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.store.vault import Vault
 
@@ -22,6 +22,10 @@ class HistoryUseCases:
 
     def latest_inspections(self) -> dict[str, tuple[datetime, KeyProfile]]:
         return self.vault.latest_inspections()
+
+    def latest_stored_inspections(self) -> dict[str, tuple[datetime, StoredProfile]]:
+        """The same, each profile decoded on first use: for a list that shows a few of many keys at first."""
+        return self.vault.latest_stored_inspections()
 
     def inspection_history(self, key_id: str, limit: int = 50) -> list[tuple[datetime, KeyProfile]]:
         return self.vault.inspection_history(key_id, limit)

@@ -7,7 +7,7 @@ import sqlite3
 from datetime import date, datetime
 from typing import Any
 
-from keyhygiene.core.models import Exposure, KeyProfile, KeyRecord
+from keyhygiene.core.models import Exposure, KeyProfile, KeyRecord, StoredProfile, profile_from_text
 from keyhygiene.core.timeutil import iso, parse_iso, utcnow
 from keyhygiene.store.database import Database
 
@@ -192,18 +192,28 @@ class Repository:
             return None
         at = parse_iso(rows[0]["checked_at"])
         assert at is not None
-        return at, KeyProfile.from_json(json.loads(rows[0]["profile"]))
+        profile = profile_from_text(rows[0]["profile"])
+        return None if profile is None else (at, profile)
 
     def latest_inspections(self) -> dict[str, tuple[datetime, KeyProfile]]:
+        out: dict[str, tuple[datetime, KeyProfile]] = {}
+        for kid, (at, stored) in self.latest_stored_inspections().items():
+            profile = stored.get()
+            if profile is not None:  # an unreadable row: the key counts as not checked (profile_from_text)
+                out[kid] = (at, profile)
+        return out
+
+    def latest_stored_inspections(self) -> dict[str, tuple[datetime, StoredProfile]]:
+        """``latest_inspections`` with each profile decoded only when asked for (``StoredProfile.get``)."""
         rows = self.db.query(
             "SELECT i.key_id, i.checked_at, i.profile FROM inspections i JOIN ("
             " SELECT key_id, MAX(id) AS mid FROM inspections GROUP BY key_id) m ON i.id = m.mid"
         )
-        out: dict[str, tuple[datetime, KeyProfile]] = {}
+        out: dict[str, tuple[datetime, StoredProfile]] = {}
         for r in rows:
             at = parse_iso(r["checked_at"])
             assert at is not None
-            out[r["key_id"]] = (at, KeyProfile.from_json(json.loads(r["profile"])))
+            out[r["key_id"]] = (at, StoredProfile(r["profile"]))
         return out
 
     def inspection_history(self, key_id: str, limit: int = 50) -> list[tuple[datetime, KeyProfile]]:
@@ -211,7 +221,12 @@ class Repository:
             "SELECT checked_at, profile FROM inspections WHERE key_id = ? ORDER BY id DESC LIMIT ?",
             (key_id, limit),
         )
-        return [(parse_iso(r["checked_at"]), KeyProfile.from_json(json.loads(r["profile"]))) for r in rows]  # type: ignore[misc]
+        out = []
+        for r in rows:
+            profile = profile_from_text(r["profile"])
+            if profile is not None:  # an unreadable row is left out, not the whole history (profile_from_text)
+                out.append((parse_iso(r["checked_at"]), profile))
+        return out  # type: ignore[return-value]
 
     # ---- settings -----------------------------------------------------------------------------------------
     def get_setting(self, name: str, default: Any = None) -> Any:

@@ -42,7 +42,7 @@ from keyhygiene.store.repository import ADDING, Repository, new_key_id
 if TYPE_CHECKING:  # annotations only: keyring loads on the first keychain call (store/keychain.py)
     import keyring.backend
 
-    from keyhygiene.core.models import KeyProfile
+    from keyhygiene.core.models import KeyProfile, StoredProfile
     from keyhygiene.core.report.rotations import RotationEntry
     from keyhygiene.core.rotation.journal import JournalHook
     from keyhygiene.store.rotation_journal import SqliteJournal
@@ -244,6 +244,9 @@ class Vault:
 
     def latest_inspections(self) -> dict[str, tuple[datetime, KeyProfile]]:
         return self.repo.latest_inspections()
+
+    def latest_stored_inspections(self) -> dict[str, tuple[datetime, StoredProfile]]:
+        return self.repo.latest_stored_inspections()
 
     def inspection_history(self, key_id: str, limit: int = 50) -> list[tuple[datetime, KeyProfile]]:
         return self.repo.inspection_history(key_id, limit)

@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from keyhygiene.core import permissions
-from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status
+from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status, StoredProfile
 from keyhygiene.core.permissions import TRADE_PERMISSIONS
 from keyhygiene.core.severity import Severity
 
@@ -83,10 +83,31 @@ def format_relative(then: datetime | None, now: datetime) -> str:
     return f"in {n} {unit}" if future else f"{n} {unit} ago"
 
 
+class _Profile:
+    """``KeyRow.profile``: a ``KeyProfile`` (or None), or a ``StoredProfile`` decoded the first time the row's
+    profile is read - the first frame's list builds every row and shows ~20 (issue 21). A dataclass field whose
+    default is a descriptor: the generated ``__init__``, ``__eq__`` and ``__repr__`` go through it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = "_" + name
+
+    def __get__(self, row: KeyRow | None, owner: type | None = None) -> KeyProfile | None:
+        if row is None:
+            return None  # the field's default
+        value = row.__dict__[self._slot]
+        if isinstance(value, StoredProfile):
+            value = value.get()
+            row.__dict__[self._slot] = value
+        return value
+
+    def __set__(self, row: KeyRow, value: KeyProfile | StoredProfile | None) -> None:
+        row.__dict__[self._slot] = value
+
+
 @dataclass
 class KeyRow:
     record: KeyRecord
-    profile: KeyProfile | None = None
+    profile: _Profile = _Profile()
     checked_at: datetime | None = None
     findings: list[Finding] = field(default_factory=list)
     score: int | None = None
@@ -109,6 +130,12 @@ class KeyRow:
     @property
     def id(self) -> str:
         return self.record.id
+
+    @property
+    def stored_profile(self) -> KeyProfile | StoredProfile | None:
+        """The profile as held, without decoding it: for a worker that decodes it off the GUI thread."""
+        value: KeyProfile | StoredProfile | None = self.__dict__["_profile"]
+        return value
 
     # ---- permissions -------------------------------------------------------------------------------------
     @property

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
-from keyhygiene.core.models import KeyProfile, KeyRecord
+from keyhygiene.core.models import KeyProfile, KeyRecord, StoredProfile
 from keyhygiene.ui import core_bridge
 from keyhygiene.ui.callbacks import deliver
 from keyhygiene.ui.key_row import KeyRow
@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# One key as the list shows it: record, latest inspection (with its time) and the rules' judgement.
-_Judged = tuple[KeyRecord, KeyProfile | None, datetime | None, "core_bridge.Judgement"]
+# One key as the list shows it: record, latest inspection (with its time) and the rules' judgement. Unjudged, the
+# inspection may still be as stored (decoded when the row is first shown: ``KeyRow.profile``).
+_Judged = tuple[KeyRecord, KeyProfile | StoredProfile | None, datetime | None, "core_bridge.Judgement"]
 # One key read again on a worker: as above, or None once the key is gone; and the rotations waiting.
 RowRead = tuple[_Judged | None, list[tuple[str, str]]]
 
@@ -127,10 +128,17 @@ class KeyRows:
         self.pool.submit(job, on_done=landed, on_error=failed, keep=True)
 
     def _read_and_judge(self, policy: Any, registry: Any) -> list[_Judged]:
-        """Every key with its latest inspection and judgement; without a registry (not loaded yet), unjudged."""
-        latest = self.app.latest_inspections()
+        """Every key with its latest inspection and judgement; without a registry (not loaded yet), unjudged, and
+        each inspection left as stored until its row is shown or judged."""
         now = self.now()
         out: list[_Judged] = []
+        if registry is None:
+            stored = self.app.latest_stored_inspections()
+            for rec in self.app.list_keys():
+                at, held = stored.get(rec.id, (None, None))
+                out.append((rec, held, at, self._judge(rec, None, at, policy, registry, now)))
+            return out
+        latest = self.app.latest_inspections()
         for rec in self.app.list_keys():
             at, profile = latest.get(rec.id, (None, None))
             out.append((rec, profile, at, self._judge(rec, profile, at, policy, registry, now)))
@@ -181,14 +189,18 @@ class KeyRows:
         if self.is_judged or self._judging:
             return
         self._judging = True
-        snapshot = [(r.record, r.profile, r.checked_at) for r in self._rows.values()]
+        # Profiles still as stored are decoded here, on the worker (the rules read them), not on the GUI thread.
+        snapshot = [(r.record, r.stored_profile, r.checked_at) for r in self._rows.values()]
         policy = self.policy
 
         def work() -> tuple[Any, dict[str, core_bridge.Judgement]]:
             registry = core_bridge.load_registry()
             now = self.now()
-            out = {rec.id: core_bridge.assess(rec, prof, at, policy=policy, registry=registry, now=now,
-                                              ctx=self._context_for(rec.id, prof)) for rec, prof, at in snapshot}
+            out = {}
+            for rec, held, at in snapshot:
+                prof = held.get() if isinstance(held, StoredProfile) else held
+                out[rec.id] = core_bridge.assess(rec, prof, at, policy=policy, registry=registry, now=now,
+                                                 ctx=self._context_for(rec.id, prof))
             return registry, out
 
         self.pool.submit(work, on_done=self._on_judged, on_error=self._on_judge_failed)
@@ -201,7 +213,8 @@ class KeyRows:
             if j is None:  # added meanwhile: read and judged again on a worker (its rules read the history)
                 self.refresh_row(kid)
             else:
-                self._rows[kid] = self._keep_state(row, self._row_from(row.record, row.profile, row.checked_at, j))
+                new = self._row_from(row.record, row.stored_profile, row.checked_at, j)  # decoded by the worker
+                self._rows[kid] = self._keep_state(row, new)
         self._judging = False
         self.is_judged = True
         self.rowsReset.emit()
@@ -273,7 +286,7 @@ class KeyRows:
         if then is not None:
             then()
 
-    def _row_from(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None,
+    def _row_from(self, rec: KeyRecord, profile: KeyProfile | StoredProfile | None, at: datetime | None,
                   j: core_bridge.Judgement) -> KeyRow:
         return KeyRow(record=rec, profile=profile, checked_at=at, findings=j.findings, score=j.score,
                       blast_radius=j.blast_radius, assessment=j.assessment)

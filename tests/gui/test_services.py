@@ -40,6 +40,47 @@ def test_rows_first_findings_later(vault, deferred, qtbot, simulator) -> None:  
     assert finished[0].ok and deferred.row(kid).profile is not None
 
 
+
+def test_unjudged_rows_decode_their_profiles_when_read_and_the_judging_worker_decodes_the_rest(  # type: ignore[no-untyped-def]  # noqa: E501
+        vault, deferred, qtbot, monkeypatch) -> None:
+    """Issue 21: the first frame lists every key and shows a few, so ``load_rows`` leaves each stored inspection
+    undecoded; a row's profile is decoded when it is read, and judging decodes the others on its worker."""
+    from keyhygiene.core.models import KeyProfile
+
+    ids = [store(vault, make_key("binance"), f"Key {i}") for i in range(4)]
+    for i, kid in enumerate(ids):
+        vault.repo.record_inspection(kid, KeyProfile(exchange="binance", key=f"key {i}", permissions=["read"]))
+    gui = threading.get_ident()
+    decoded: list[tuple[str, bool]] = []
+    real = KeyProfile.from_json.__func__
+    monkeypatch.setattr(KeyProfile, "from_json", classmethod(
+        lambda cls, d: decoded.append((d["key"], threading.get_ident() == gui)) or real(cls, d)))
+    rows = {r.id: r for r in deferred.load_rows()}
+    assert decoded == []
+    first = rows[ids[0]].profile
+    assert first is not None and first.key == "key 0" and decoded == [("key 0", True)]
+    assert rows[ids[0]].profile is first  # decoded once
+    with qtbot.waitSignal(deferred.judged, timeout=WAIT_MS):
+        deferred.judge_in_background()
+    assert sorted(k for k, on_gui in decoded if not on_gui) == ["key 1", "key 2", "key 3"]
+    assert [k for k, on_gui in decoded if on_gui] == ["key 0"]
+    assert [deferred.row(kid).profile.key for kid in ids] == [f"key {i}" for i in range(4)]  # type: ignore[union-attr]
+    assert len(decoded) == 4
+
+
+def test_a_damaged_stored_inspection_shows_its_key_as_not_checked(vault, deferred) -> None:  # type: ignore[no-untyped-def]
+    """Before: the window's first read raised on one damaged inspection row (no window), then, with lazy decoding,
+    the row's paint raised. Now the key is listed as not checked."""
+    from keyhygiene.core.models import KeyProfile
+
+    kid = store(vault, make_key("binance"), "Damaged")
+    vault.repo.record_inspection(kid, KeyProfile(exchange="binance", key="k", permissions=["read"]))
+    with vault.repo.db.transaction() as c:
+        c.execute("UPDATE inspections SET profile = '{\"exchange\": 5' WHERE key_id = ?", (kid,))
+    rows = deferred.load_rows()
+    assert [r.id for r in rows] == [kid] and rows[0].profile is None
+
+
 def test_prefs_survive_a_bad_stored_value() -> None:
     p = UiPrefs.from_dict({"clipboard_clear_seconds": "twenty", "reveal_seconds": 9, "unknown": 1})
     assert p.clipboard_clear_seconds == 20 and p.reveal_seconds == 9

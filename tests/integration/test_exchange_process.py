@@ -254,7 +254,8 @@ def report():
     names = set(getattr(ccxt, "exchanges", ()))
     loaded = sorted({m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("ccxt.")} & names)
     with open(sys.argv[1], "w") as f:
-        json.dump({"shell": type(ccxt).__name__, "loaded": loaded, "all": sorted(names)}, f)
+        json.dump({"shell": type(ccxt).__name__, "loaded": loaded, "all": sorted(names),
+                   "detector": sorted(m for m in ("charset_normalizer", "chardet") if sys.modules.get(m))}, f)
 atexit.register(report)
 from keyhygiene.service.exchange_worker import main
 sys.exit(main())
@@ -304,3 +305,4 @@ def test_the_child_checks_every_exchange_but_imports_only_those_it_is_asked_for(
     assert seen["shell"] == "_PackageShell"
     assert set(seen["loaded"]) == set(SUPPORTED) | {"bitstamp"}
     assert "hyperliquid" in seen["all"] and len(seen["all"]) > 100
+    assert seen["detector"] == []  # exchange_worker.skip_unused_imports: requests' detector never loads there

@@ -43,3 +43,27 @@ def test_use_fast_check_replaces_the_source_reading_test(qapp: object) -> None:
     probe = types.ModuleType(name)
     feature.feature_imported(probe)
     assert feature.pyside_feature_dict[name] == -1
+
+
+def test_use_fast_check_forgets_the_sources_the_hook_read(qapp: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Modules imported after PySide6 and before the swap had their whole source read into ``linecache`` by the
+    hook (3 MB in the benchmark's window, tests/benchmarks: memory): the swap drops what is on disk."""
+    import linecache
+
+    from keyhygiene.ui import pyside_import_hook
+
+    feature = _feature_module()
+    if feature is None:
+        pytest.skip("this PySide6 has no __feature__ hook")
+    monkeypatch.setattr(feature, "_mod_uses_pyside", lambda module: False)  # as before any swap
+    linecache.getlines(json.__file__)  # what the hook's inspect.getsource leaves behind
+    generated = "<generated keyhygiene probe>"
+    linecache.cache[generated] = (1, None, ["x = 1\n"], generated)  # e.g. attrs' generated methods: no file
+    try:
+        assert json.__file__ in linecache.cache
+        assert pyside_import_hook.use_fast_check()
+        assert json.__file__ not in linecache.cache
+        assert linecache.cache[generated][2] == ["x = 1\n"]  # not re-readable, so kept
+        assert linecache.getline(json.__file__, 1)  # a later traceback still reads it, from the file
+    finally:
+        linecache.cache.pop(generated, None)

@@ -185,3 +185,37 @@ def test_loading_a_missing_or_broken_file(tmp_path) -> None:  # type: ignore[no-
     good = tmp_path / "good.json"
     good.write_text(json.dumps(shipped()), encoding="utf-8")
     assert isinstance(load_registry(good), Registry)
+
+
+def test_the_shipped_registry_loads_without_jsonschema() -> None:
+    """The shipped file is checked against its schema by this suite (test_the_shipped_document_is_valid); at run
+    time loading it needs no schema validator: jsonschema and its dependencies are ~5 MB of every window process
+    (tests/benchmarks: memory). Any other file is still validated in full (test_schema_violations_are_refused)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom keyhygiene.core.registry import load_registry\n"
+            "r = load_registry()\nassert r.get('3commas') is not None\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jsonschema', 'referencing', 'rpds')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_file_given_by_path_is_validated_in_full(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    doc = shipped()
+    _svc(doc, "koinly").update(status="gone")  # a value only the schema refuses
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(RegistryError, match="schema"):
+        load_registry(path)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [lambda d: _svc(d, "koinly").pop("permission"), lambda d: _svc(d, "koinly").update(incidents=None),
+     lambda d: d.pop("updated")],
+    ids=["missing-field", "wrong-type", "no-date"],
+)
+def test_a_broken_document_without_schema_check_still_fails_as_a_registry_error(mutate) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RegistryError, match="service registry"):
+        registry_from_document(_broken(mutate), validate=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from keyhygiene.core.models import Exposure, KeyProfile, KeyRecord, Status
+from keyhygiene.core.models import Exposure, KeyProfile, KeyRecord, Status, StoredProfile
 from keyhygiene.store.database import Database
 from keyhygiene.store.repository import Repository, new_key_id
 
@@ -155,6 +155,59 @@ def test_inspections_latest_and_history(repo: Repository) -> None:
     history = repo.inspection_history("k1")
     assert [p.status for _, p in history] == [Status.INVALID_KEY, Status.OK]
     assert repo.inspection_history("k1", limit=1)[0][1].status is Status.INVALID_KEY
+
+
+
+def test_latest_stored_inspections_decode_on_first_use_to_the_latest_profiles(repo: Repository,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window's first read (issue 21): the same latest inspections, each profile decoded only when asked for,
+    and once."""
+    with repo.db.transaction() as c:
+        repo.insert_key(c, record())
+        repo.insert_key(c, record("k2", "d2"))
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    repo.record_inspection("k1", KeyProfile(exchange="binance", key="ABCD…WXYZ", permissions=["read"]), at=t0)
+    repo.record_inspection("k1", KeyProfile(exchange="binance", key="ABCD…WXYZ", status=Status.INVALID_KEY,
+                                            message="gone"), at=t0 + timedelta(days=1))
+    repo.record_inspection("k2", KeyProfile(exchange="binance", key="ABCD…WXYZ", ip_whitelist=["203.0.113.7"]),
+                           at=t0)
+    decoded: list[str] = []
+    real = KeyProfile.from_json.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(KeyProfile, "from_json", classmethod(lambda cls, d: decoded.append(d["key"]) or real(cls, d)))
+    stored = repo.latest_stored_inspections()
+    assert decoded == [] and sorted(stored) == ["k1", "k2"]
+    at, held = stored["k1"]
+    assert at == t0 + timedelta(days=1) and isinstance(held, StoredProfile)
+    assert held.get() is held.get() and len(decoded) == 1
+    assert {k: (a, p.get()) for k, (a, p) in stored.items()} == repo.latest_inspections()
+
+
+def test_an_unreadable_stored_inspection_counts_as_not_checked_and_stops_nothing(
+        repo: Repository, caplog: pytest.LogCaptureFixture) -> None:
+    """A damaged inspection row (hand-edited or half-restored database, a teammate's bad write in the team cache):
+    before, ``latest_inspections`` raised and no key could be listed (the window did not open); after issue 21's
+    lazy decoding it raised while painting a row. Now that key counts as not checked, its other rows still read,
+    and the log names the problem without the row's text."""
+    with repo.db.transaction() as c:
+        repo.insert_key(c, record())
+        repo.insert_key(c, record("k2", "d2"))
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    repo.record_inspection("k1", KeyProfile(exchange="binance", key="ABCD…WXYZ", permissions=["read"]), at=t0)
+    repo.record_inspection("k1", KeyProfile(exchange="binance", key="ABCD…WXYZ"), at=t0 + timedelta(days=1))
+    repo.record_inspection("k2", KeyProfile(exchange="binance", key="ABCD…WXYZ"), at=t0)
+    latest_id = repo.db.query("SELECT MAX(id) AS m FROM inspections WHERE key_id = 'k1'")[0]["m"]
+    with repo.db.transaction() as c:
+        c.execute("UPDATE inspections SET profile = ? WHERE id = ?",
+                  ('{"exchange": "binance", "key": SECRETISH', latest_id))
+    latest = repo.latest_inspections()
+    assert sorted(latest) == ["k2"]
+    assert repo.latest_inspection("k1") is None and repo.latest_inspection("k2") is not None
+    assert [p.permissions for _, p in repo.inspection_history("k1")] == [["read"]]
+    held = repo.latest_stored_inspections()["k1"][1]
+    assert held.get() is None and held.get() is None
+    assert "cannot be read" in caplog.text and "SECRETISH" not in caplog.text
+    for bad in ("[]", "null", "", '{"status": "no such status"}'):
+        assert StoredProfile(bad).get() is None, bad
 
 
 def test_settings_round_trip_json_values(repo: Repository) -> None:
