@@ -73,6 +73,9 @@ class Adapter:
     # True when the exchange reports the key's permissions (False: liveness only, permissions declared).
     reports_permissions: ClassVar[bool] = True
     ccxt_options: ClassVar[Mapping[str, Any]] = {}
+    # The requests one check makes one after another (each waits for the answer before it): what the audit's
+    # schedule must allow for (audit_runner.start_urgency). A contract test counts them against the simulator.
+    requests_in_turn: ClassVar[int] = 1
 
     def params(self, creds: Credentials) -> dict[str, Any]:
         return {}

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
+import heapq
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -124,6 +127,122 @@ async def _mark_sent(_session: Any, _ctx: Any, _params: Any) -> None:
         for s in slots:
             s.at = max(s.at, now)
         _in_flight.set(None)
+    started = _starting.get()
+    if started is not None:
+        _starting.set(None)
+        started()
+
+
+START_WIDTH = 4  # checks between their start and their first request on the wire (StartGate)
+
+# The release of the current task's place in the StartGate, called when its first request is on the wire.
+_starting: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("kh_starting", default=None)
+
+
+class StartGate:
+    """At most ``width`` checks between their start and their first request on the wire; the most urgent first
+    (``start_ranks``).
+
+    Starting a check - building its ccxt client, signing, opening a connection - is about 1.5 ms of CPU on the
+    event loop before the request leaves. Started all at once, the first rate-limit window's hundred-odd keys
+    made one turn of the loop of ~0.2 s, during which no connection could complete: the exchange on the audit's
+    critical path sent its first requests only after it, and its whole chain of windows moved back with them
+    (tests/benchmarks, audit_critical_path and team_audit). Through the gate the most urgent keys' requests leave
+    first and at once, and the network events of the keys already started get through between the others'
+    starts. A place is held until the key's first request is sent (``_mark_sent``) or its check ends."""
+
+    def __init__(self, width: int | None = None) -> None:
+        self._free = START_WIDTH if width is None else width
+        self._waiting: list[tuple[Rank, int, asyncio.Future[None]]] = []
+        self._seq = 0
+        self._admitting = False
+
+    async def enter(self, rank: Rank) -> Callable[[], None]:
+        """Wait for a place, lowest ``rank`` first (``start_ranks``); returns its release (idempotent). The first
+        decision waits for the loop's next turn, so that keys created together are admitted by rank, not in the
+        order they were created."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._waiting, (rank, self._seq, fut))
+        self._seq += 1
+        if not self._admitting:
+            self._admitting = True
+            loop.call_soon(self._admit)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self._release()  # admitted, then cancelled before it could start: the place goes on
+            raise
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._release()
+
+        return release
+
+    def _release(self) -> None:
+        self._free += 1
+        self._admit()
+
+    def _admit(self) -> None:
+        self._admitting = False
+        while self._free > 0 and self._waiting:
+            fut = heapq.heappop(self._waiting)[2]
+            if not fut.done():  # a cancelled key's place is skipped
+                fut.set_result(None)
+                self._free -= 1
+
+
+# A nominal round trip for ordering the checks' starts (start_urgency); not a limit, and not measured.
+NOMINAL_LATENCY_S = 0.2
+
+
+def start_urgency(exchange: str, index: int, n_keys: int, limit: RateLimit | None = None,
+                  latency_s: float = NOMINAL_LATENCY_S) -> float:
+    """How urgent it is to start the check of the ``index``-th of ``n_keys`` keys of ``exchange`` in an audit: the
+    time that exchange's own schedule still needs once this key's per-IP window opens (``critical_path_seconds``
+    of its keys, with the adapter's requests in turn, minus when the key's window opens). The first window of the
+    exchange that bounds the audit (BingX: three requests in turn) is the most urgent; an exchange whose keys all
+    fit in one window has time, and a key that waits for a later window anyway is not urgent. ``limit`` overrides
+    the exchange's per-IP limit, as ``inspect_many``'s ``rate_limits`` does."""
+    lim = limit or budget_for(exchange).per_ip
+    rate_limits = {exchange: limit} if limit is not None else None
+    whole = critical_path_seconds({exchange: n_keys}, latency_s, rate_limits,
+                                  requests_per_key={exchange: _requests_in_turn(exchange)})
+    return whole - (index // lim.requests) * lim.per_seconds
+
+
+def _requests_in_turn(exchange: str) -> int:
+    from keyhygiene.exchanges.adapters import get_adapter
+
+    try:
+        adapter = get_adapter(exchange)
+    except Exception:  # noqa: BLE001 - the inspection reports a broken adapter; ordering must not
+        return 1
+    return adapter.requests_in_turn if adapter is not None else 1
+
+
+Rank = tuple[float, int]  # sorts soonest first: (-start_urgency, the key's number within its exchange)
+
+
+def start_ranks(items: Sequence[tuple[str, str]], rate_limits: Mapping[str, RateLimit] | None = None
+                ) -> dict[str, Rank]:
+    """The order to start the checks of ``(key_id, exchange)`` items in (each exchange's keys numbered in the order
+    given): the most urgent first (``start_urgency``), and among keys as urgent, one key of each exchange in turn."""
+    totals: dict[str, int] = {}
+    for _key_id, exchange in items:
+        totals[exchange] = totals.get(exchange, 0) + 1
+    seen: dict[str, int] = {}
+    out: dict[str, Rank] = {}
+    for key_id, exchange in items:
+        n = seen.get(exchange, 0)
+        seen[exchange] = n + 1
+        out[key_id] = (-start_urgency(exchange, n, totals[exchange], (rate_limits or {}).get(exchange)), n)
+    return out
 
 
 def _shared_session() -> Any:
@@ -134,6 +253,34 @@ def _shared_session() -> Any:
     trace.on_request_headers_sent.append(_mark_sent)
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx, limit=200, enable_cleanup_closed=True),
                                  trace_configs=[trace])
+
+
+_frozen_by_audits = 0
+
+
+@contextmanager
+def _collector_held_off() -> Iterator[None]:
+    """Keep Python's full collections off the objects that exist when the audit starts, until it ends.
+
+    A process that has loaded ccxt holds over a million long-lived objects (modules, classes, functions); a full
+    collection walks them all, ~70-100 ms during which no request is sent and no answer read - seen at the start
+    of an audit, where it delays the first requests of the exchange that bounds the whole audit. ``gc.freeze``
+    moves them out of the collector's sight (O(1)); objects made during the audit are collected as usual, and
+    ``gc.unfreeze`` hands everything back at the end. Only where automatic collection is on: a process that runs
+    the collector itself (the window, ui/gc_guard.py) freezes on its own terms and is left alone."""
+    global _frozen_by_audits
+    mine = gc.isenabled() and (_frozen_by_audits > 0 or gc.get_freeze_count() == 0)
+    if mine:
+        if _frozen_by_audits == 0:
+            gc.freeze()
+        _frozen_by_audits += 1
+    try:
+        yield
+    finally:
+        if mine:
+            _frozen_by_audits -= 1
+            if _frozen_by_audits == 0:
+                gc.unfreeze()
 
 
 # A key's secret still to be read (a team vault's server call): awaited by the key's own task just before its check,
@@ -158,14 +305,10 @@ async def inspect_many(
     ip_groups: dict[str, PacerGroup] = {}
     results: dict[str, KeyProfile] = {}
     session = _shared_session()
+    gate = StartGate()
+    ranks = start_ranks([(k, ex) for k, ex, _c in items], rate_limits)
 
     async def one(key_id: str, exchange: str, source: Credentials | CredentialSource) -> None:
-        if isinstance(source, Credentials):
-            creds: Credentials | None = source
-        else:
-            creds = await source()  # before taking a slot: a slot waiting for a secret would be a wasted one
-            if creds is None:
-                return
         budget = budget_for(exchange)
         ip_limit = (rate_limits or {}).get(exchange) or budget.per_ip
         prefix = urlsplit((endpoints or {}).get(exchange, "")).path
@@ -176,40 +319,52 @@ async def inspect_many(
         if cancel is not None and cancel.is_set():
             return
         await pacer.reserve(_first_path(exchange))
-        if cancel is not None and cancel.is_set():
-            return
+        release = await gate.enter(ranks[key_id])
+        creds: Credentials | None = None
         try:
+            if cancel is not None and cancel.is_set():
+                return
+            # A secret still to be read is asked for only now, when the key's turn has come: the vault reads a
+            # bounded way ahead of the keys that asked (team_vault.SecretReads), so it is in hand by then, and
+            # the reads of the keys whose turn is far off do not compete with the urgent keys' starts.
+            creds = source if isinstance(source, Credentials) else await source()
+            if creds is None:
+                return  # the source recorded why
+            _starting.set(release)  # this task's first request on the wire frees its place (_mark_sent)
             profile = await inspect_key(
                 exchange, creds, endpoints=endpoints, declared_permissions=(declared or {}).get(key_id),
                 session=session, pacer=pacer,
             )
         except Exception as exc:  # noqa: BLE001 - inspect_key should not raise; if it does, only this key fails
             log.exception("inspect of key %s crashed", key_id)
-            profile = KeyProfile(exchange=exchange, key=mask_key(creds.api_key), status=Status.ERROR,
+            profile = KeyProfile(exchange=exchange, key=mask_key(creds.api_key) if creds else "", status=Status.ERROR,
                                  message=f"Internal error while checking this key ({type(exc).__name__}).")
+        finally:
+            release()
         results[key_id] = profile
         if on_result is not None:
             on_result(key_id, profile)
 
-    tasks = [asyncio.create_task(one(k, ex, c)) for k, ex, c in items]
-    try:
-        if cancel is None:
-            await asyncio.gather(*tasks)
-        else:
-            waiter = asyncio.create_task(cancel.wait())
-            pending = set(tasks)
-            while pending:
-                done, pending = await asyncio.wait(pending | {waiter}, return_when=asyncio.FIRST_COMPLETED)
-                pending.discard(waiter)
-                if waiter in done:
-                    for t in pending:
-                        t.cancel()
-                    await asyncio.gather(*pending, return_exceptions=True)
-                    break
-            waiter.cancel()
-            await asyncio.gather(waiter, return_exceptions=True)
-    finally:
-        await session.close()
+    with _collector_held_off():
+        tasks = [asyncio.create_task(one(k, ex, c)) for k, ex, c in items]
+        try:
+            if cancel is None:
+                await asyncio.gather(*tasks)
+            else:
+                waiter = asyncio.create_task(cancel.wait())
+                pending = set(tasks)
+                while pending:
+                    done, pending = await asyncio.wait(pending | {waiter}, return_when=asyncio.FIRST_COMPLETED)
+                    pending.discard(waiter)
+                    if waiter in done:
+                        for t in pending:
+                            t.cancel()
+                        await asyncio.gather(*pending, return_exceptions=True)
+                        break
+                waiter.cancel()
+                await asyncio.gather(waiter, return_exceptions=True)
+        finally:
+            await session.close()
     return results
 
 

@@ -90,6 +90,7 @@ class BingxAdapter(Adapter):
     )
     table = TABLE
     supports_time_resync = False  # bingx.nonce() is plain milliseconds
+    requests_in_turn = 3  # permissions, then the uid, then that uid's key list (fetch below)
 
     async def fetch(self, client: Any, creds: Credentials) -> Any:
         import ccxt

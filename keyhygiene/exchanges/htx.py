@@ -98,6 +98,7 @@ class HtxAdapter(Adapter):
     )
     table = TABLE
     supports_time_resync = True  # htx.nonce() subtracts options['timeDifference']; fetch_time = /v1/common/timestamp
+    requests_in_turn = 2  # the uid (unless the key was stored with it), then that uid's key list (fetch below)
 
     async def fetch(self, client: Any, creds: Credentials) -> Any:
         uid = (creds.extra or {}).get("uid")

@@ -71,23 +71,14 @@ def _load_credentials(vault: Vault, keys: Sequence[KeyRecord]) -> tuple[dict[str
 
 
 def _reading_order(keys: Sequence[KeyRecord]) -> list[KeyRecord]:
-    """The order to read the keys' secrets in: first the keys whose checks may start at once (each exchange's first
-    per-IP window), the exchanges that count each endpoint apart first among them (their keys make several
-    requests in turn: the audit's critical path), one key of each exchange in turn; then the next windows' keys.
-    A check waits for its own secret only, so the checks that bound the audit should not wait behind the others."""
-    from keyhygiene.exchanges.limits import budget_for
+    """The order to read the keys' secrets in: the order their checks start in (``audit_runner.start_ranks``: first
+    the keys whose exchange's schedule is the longest - BingX's first window, three requests in turn each - one key
+    of each exchange in turn among keys as urgent; the keys that wait for a later rate-limit window last). A check
+    waits for its own secret only, so the checks that bound the audit should not wait behind the others."""
+    from keyhygiene.exchanges.audit_runner import start_ranks
 
-    per: dict[str, list[KeyRecord]] = {}
-    for k in keys:
-        per.setdefault(k.exchange, []).append(k)
-    ranked: list[tuple[float, bool, int, str, KeyRecord]] = []
-    for exchange, ks in per.items():
-        budget = budget_for(exchange)
-        lim = budget.per_ip
-        for i, k in enumerate(ks):
-            ranked.append(((i // lim.requests) * lim.per_seconds, not budget.per_endpoint, i, exchange, k))
-    ranked.sort(key=lambda r: r[:4])
-    return [r[4] for r in ranked]
+    ranks = start_ranks([(k.id, k.exchange) for k in keys])
+    return sorted(keys, key=lambda k: ranks[k.id])
 
 
 def _credential_source(reads: Any, key: KeyRecord, on_profile: Callable[[str, KeyProfile], None],

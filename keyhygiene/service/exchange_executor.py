@@ -49,6 +49,9 @@ WORKER_MODULE = "keyhygiene.service.exchange_worker"
 BEAT_S = 1.0
 HANG_TIMEOUT_S = 15.0
 STOP_GRACE_S = 3.0
+# With no check for this long, the child is stopped (the next check starts another, ~0.3 s): the window lives in the
+# tray for days, and an idle child holds ~70 MB (ccxt, aiohttp, two interpreters' worth of modules) for nothing.
+IDLE_STOP_S = 120.0
 # Never handed on to the child: secrets the command line reads from the environment, tokens of the team vault.
 _SECRET_ENV = ("KEYHYGIENE_API_KEY", "KEYHYGIENE_API_SECRET", "KEYHYGIENE_API_PASSPHRASE", "BAO_TOKEN",
                "VAULT_TOKEN")
@@ -181,9 +184,13 @@ class ExchangeProcess:
 
     in_child = True
 
-    def __init__(self, *, command: Sequence[str] | None = None, hang_timeout_s: float = HANG_TIMEOUT_S) -> None:
+    def __init__(self, *, command: Sequence[str] | None = None, hang_timeout_s: float = HANG_TIMEOUT_S,
+                 idle_stop_s: float = IDLE_STOP_S) -> None:
         self._command = list(command) if command is not None else None
         self.hang_timeout_s = hang_timeout_s
+        self.idle_stop_s = idle_stop_s
+        self._idle_timer: threading.Timer | None = None
+        self.idle_stops = 0
         self._lock = threading.Lock()  # starting and stopping the child, writing to it
         self._proc: subprocess.Popen[bytes] | None = None
         self._jobs: dict[int, _Job] = {}
@@ -337,6 +344,36 @@ class ExchangeProcess:
             raise
         finally:
             self._jobs.pop(job.id, None)
+            if not self._jobs:
+                self._arm_idle_stop()
+
+    # ---- stopping an idle child --------------------------------------------------------------------------------
+    def _arm_idle_stop(self) -> None:
+        """(Re)start the idle clock: the child is stopped once no job has run for ``idle_stop_s``."""
+        with self._lock:
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+            proc = self._proc
+            if self._closed or proc is None:
+                self._idle_timer = None
+                return
+            timer = self._idle_timer = threading.Timer(self.idle_stop_s, self._stop_if_idle, args=(proc,))
+        timer.daemon = True
+        timer.name = "keyhygiene-exchange-idle"
+        timer.start()
+
+    def _stop_if_idle(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            # A job registers itself before it asks for the child (``_run``): none registered means none uses it,
+            # and one that comes after this starts a new child.
+            if self._closed or self._proc is not proc or self._jobs or self._idle_timer is None:
+                return
+            self._proc = None
+            self._idle_timer = None
+            self.idle_stops += 1
+        log.info("the exchange checker (pid %s) had nothing to do for %.0f s: stopped until the next check",
+                 proc.pid, self.idle_stop_s)
+        self._stop(proc, STOP_GRACE_S)
 
     def _cancel(self, proc: subprocess.Popen[bytes], job_id: int) -> None:
         try:
@@ -391,11 +428,21 @@ class ExchangeProcess:
         with self._lock:
             self._closed = True
             proc, self._proc = self._proc, None
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
         if proc is None:
             return
+        self._stop(proc, timeout)
+        reader = self._reader
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(timeout)  # it closes the answer pipe once the child's end is closed
+
+    def _stop(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
         try:
-            if proc.stdin is not None:
-                proc.stdin.close()
+            with self._lock:
+                if proc.stdin is not None:
+                    proc.stdin.close()
         except OSError:
             pass
         try:
@@ -404,9 +451,6 @@ class ExchangeProcess:
             log.warning("the exchange checker did not stop within %.0f s: killing it", timeout)
             proc.kill()
             proc.wait()
-        reader = self._reader
-        if reader is not None and reader is not threading.current_thread():
-            reader.join(timeout)  # it closes the answer pipe once the child's end is closed
 
 
 ExchangeExecutor = InProcessExchanges | ExchangeProcess

@@ -245,5 +245,11 @@ class Runtime:
     def close(self, timeout: float = 10.0) -> None:
         self.stop_loop(timeout)  # first: a running check asks the child to stop it, on the loop
         self.shutdown_pool()
-        if self._exchanges is not None:
-            self._exchanges.close()
+        self.stop_exchanges()
+
+    def stop_exchanges(self) -> None:
+        """Stop the exchange process if one runs (a later check starts a new one)."""
+        with self._pool_lock:
+            exchanges, self._exchanges = self._exchanges, None
+        if exchanges is not None:
+            exchanges.close()

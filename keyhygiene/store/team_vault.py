@@ -53,6 +53,10 @@ REFRESHED_SETTING = "team.refreshed_at"  # in the cache: when it last matched th
 # Secret reads during an audit: each is CPU in this process (requests, json) competing with the event loop that
 # paces the exchanges' requests, so a few threads; the server answers a read in well under a millisecond.
 AHEAD_THREADS = 4
+# How far the reads run ahead of the checks that asked for their secret (SecretReads): enough that a check's secret
+# is in hand when its turn comes (the checks start a few at a time, ~2 ms each), few enough that the reads of keys
+# whose turn is far off do not compete with the starts of the urgent ones for this process's CPU and the server's.
+READ_AHEAD = 12
 
 
 class ConcurrentChange(DatabaseError):
@@ -519,9 +523,10 @@ class TeamVault(Vault):
             return dict(zip(key_ids, pool.map(one, key_ids), strict=True))
 
     def read_credentials_ahead(self, key_ids: Sequence[str]) -> SecretReads:
-        """Start reading these keys' secrets, in this order, on a few threads; the audit awaits each key's read
-        just before its check, so the reads overlap the exchanges' round trips instead of all preceding them."""
-        return SecretReads(self.credentials, key_ids, AHEAD_THREADS)
+        """Read these keys' secrets in this order on a few threads, a bounded way ahead of the checks that ask for
+        them (``SecretReads``): the audit asks for each key's secret just before its check, so the reads overlap
+        the exchanges' round trips instead of all preceding them."""
+        return SecretReads(self.credentials, key_ids, AHEAD_THREADS, READ_AHEAD)
 
     # ---- the Vault's writes that need the server's view ---------------------------------------------------
     def add_key(self, *args: Any, **kwargs: Any) -> KeyRecord:
@@ -564,37 +569,80 @@ class TeamVault(Vault):
 
 
 class SecretReads:
-    """Reads of many keys' secrets, started at once in a given order on a bounded pool. A read answers its key's
-    ``Credentials``, None (no secret) or the ``KeychainCorrupt`` that made it unreadable; anything else it raises
-    (the server went away: ``TeamUnavailable``) comes out of the key's future. ``stop()`` skips the reads not
-    started yet (their futures answer None); the secrets already read live only in their futures."""
+    """Reads of many keys' secrets in a given order on a bounded pool, at most ``ahead`` beyond the last key asked
+    for (``future``): the first ``ahead`` at once, then each key asked for moves the window on. A key asked for
+    out of turn is read at once. A read answers its key's ``Credentials``, None (no secret) or the
+    ``KeychainCorrupt`` that made it unreadable; anything else it raises (the server went away:
+    ``TeamUnavailable``) comes out of the key's future. ``stop()`` ends the reading: the reads not started yet
+    answer None; the secrets already read live only in their futures.
 
-    def __init__(self, read: Callable[[str], Credentials | None], key_ids: Sequence[str], threads: int) -> None:
+    Why bounded: read all at once, 200 reads took this process's CPU (and the server's, on a 2-core machine) exactly
+    while the checks that bound the audit were being started (tests/benchmarks, team_audit)."""
+
+    def __init__(self, read: Callable[[str], Credentials | None], key_ids: Sequence[str], threads: int,
+                 ahead: int) -> None:
         self._read = read
-        self._stopped = threading.Event()
-        self._futures: dict[str, Future[Credentials | None | KeychainCorrupt]] = {}
-        if not key_ids:
-            return
-        pool = ThreadPoolExecutor(max_workers=min(threads, len(key_ids)), thread_name_prefix="team-secrets")
-        try:
-            for kid in key_ids:
-                self._futures[kid] = pool.submit(self._one, kid)
-        finally:
-            pool.shutdown(wait=False)  # the threads end with the last read; nobody needs to join them
-
-    def _one(self, key_id: str) -> Credentials | None | KeychainCorrupt:
-        if self._stopped.is_set():
-            return None
-        try:
-            return self._read(key_id)
-        except KeychainCorrupt as exc:
-            return exc
+        self._order = list(dict.fromkeys(key_ids))
+        self._position = {k: i for i, k in enumerate(self._order)}
+        self._ahead = max(1, ahead)
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._next = 0  # the first position in the order not handed to the pool yet
+        self._futures: dict[str, Future[Credentials | None | KeychainCorrupt]] = {k: Future() for k in self._order}
+        self._sent: set[str] = set()
+        self._pool = (ThreadPoolExecutor(max_workers=min(threads, len(self._order)),
+                                         thread_name_prefix="team-secrets") if self._order else None)
+        with self._lock:
+            self._send_through(self._ahead - 1)
 
     def future(self, key_id: str) -> Future[Credentials | None | KeychainCorrupt]:
+        """The key's read (started now if it was not), and the reads up to ``ahead`` keys after it."""
+        with self._lock:
+            self._send(key_id)
+            self._send_through(self._position[key_id] + self._ahead)
         return self._futures[key_id]
 
+    def started(self) -> int:
+        """How many reads were handed to the pool so far (tests: the bound)."""
+        with self._lock:
+            return len(self._sent)
+
+    def _send_through(self, last: int) -> None:
+        while self._next <= min(last, len(self._order) - 1):
+            self._send(self._order[self._next])
+            self._next += 1
+
+    def _send(self, key_id: str) -> None:
+        if key_id in self._sent or self._pool is None:
+            return
+        self._sent.add(key_id)
+        if self._stopped:
+            self._futures[key_id].set_result(None)
+            return
+        self._pool.submit(self._one, key_id)
+
+    def _one(self, key_id: str) -> None:
+        fut = self._futures[key_id]
+        if self._stopped:
+            fut.set_result(None)
+            return
+        try:
+            fut.set_result(self._read(key_id))
+        except KeychainCorrupt as exc:
+            fut.set_result(exc)
+        except BaseException as exc:  # the server went away: the check that awaits it says so
+            fut.set_exception(exc)
+
     def stop(self) -> None:
-        self._stopped.set()
+        """No more reads: the ones not started answer None; the pool's threads end with the reads in progress."""
+        with self._lock:
+            self._stopped = True
+            for key_id in self._order:
+                if key_id not in self._sent:
+                    self._sent.add(key_id)
+                    self._futures[key_id].set_result(None)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
 
 
 def record_to_doc(rec: KeyRecord) -> dict[str, Any]:

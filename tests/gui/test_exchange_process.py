@@ -37,6 +37,27 @@ def test_the_child_starts_at_the_first_check_not_before_the_first_frame(
     assert gui_services.row(kid).audit_state == DONE
 
 
+def test_stopping_the_services_stops_their_exchange_process(vault, qapp) -> None:  # type: ignore[no-untyped-def]
+    """The tests' ``stop_services`` (as the window's own close) leaves no exchange process behind: before, each GUI
+    test that audited left one running (~55 MB) until pytest exited (nine after tests/gui/test_audit.py alone)."""
+    from tests.helpers.gui import make_services, stop_services
+
+    s = make_services(vault)
+    executor = s.app.runtime.exchanges
+    assert isinstance(executor, ExchangeProcess)
+    executor.warm()
+    pid = executor.pid
+    assert pid is not None
+    stop_services(s)
+    proc_gone = executor.pid is None
+    try:
+        os.kill(pid, 0)
+        exited = False
+    except ProcessLookupError:
+        exited = True
+    assert proc_gone and exited
+
+
 def test_a_child_killed_mid_audit_fails_the_waiting_keys_and_check_again_works(
         vault, gui_services, make_window, simulator, qtbot) -> None:  # type: ignore[no-untyped-def]
     fast = make_key("binance", permissions={"read"})

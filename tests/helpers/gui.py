@@ -41,3 +41,4 @@ def stop_services(s: Services) -> None:
     s.runner.stop()
     s.pool.shutdown()
     s.app.runtime.shutdown_pool(wait=False)
+    s.app.runtime.stop_exchanges()  # its exchange process, if a test started one: else one per test lives on

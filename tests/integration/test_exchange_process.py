@@ -306,3 +306,69 @@ def test_the_child_checks_every_exchange_but_imports_only_those_it_is_asked_for(
     assert set(seen["loaded"]) == set(SUPPORTED) | {"bitstamp"}
     assert "hyperliquid" in seen["all"] and len(seen["all"]) > 100
     assert seen["detector"] == []  # exchange_worker.skip_unused_imports: requests' detector never loads there
+
+
+def _gone(pid: int, within_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_an_idle_child_is_stopped_and_the_next_check_starts_another() -> None:
+    """The window lives in the tray for days: an exchange process with nothing to do (~70 MB) is stopped after
+    ``idle_stop_s``, and the next check starts a new one."""
+    key = make_key("binance")
+    ex = ExchangeProcess(idle_stop_s=0.5)
+    try:
+        with run_simulator_in_thread(keys=[key], latency=0.01) as sim:
+            first = asyncio.run(ex.inspect("binance", creds_of(key), endpoints=sim.endpoints))
+            pid = ex.pid
+            assert first.status == Status.OK and pid is not None
+            assert _gone(pid), "the idle child still runs"
+            assert ex.pid is None and ex.idle_stops == 1
+            again = asyncio.run(ex.inspect("binance", creds_of(key), endpoints=sim.endpoints))
+            assert again.status == Status.OK and ex.starts == 2 and ex.pid not in (None, pid)
+    finally:
+        ex.close()
+    assert ex.idle_stops == 1  # close is not counted as idle
+
+
+def test_a_check_longer_than_the_idle_time_is_not_stopped() -> None:
+    """The idle clock runs only while no job does: an audit that takes longer than ``idle_stop_s`` finishes."""
+    keys = [make_key("kraken") for _ in range(6)]
+    ex = ExchangeProcess(idle_stop_s=0.2)
+    try:
+        with run_simulator_in_thread(keys=keys, latency=0.15) as sim:
+            items = [(f"k{i}", k.exchange, creds_of(k)) for i, k in enumerate(keys)]
+            t0 = time.monotonic()
+            out = asyncio.run(ex.inspect_many(items, endpoints=sim.endpoints))
+            took = time.monotonic() - t0
+        assert took > 0.4, took  # else this test proves nothing: make the audit longer
+        assert sorted(out) == [f"k{i}" for i in range(6)] and all(p.status == Status.OK for p in out.values())
+        assert ex.idle_stops == 0 and ex.starts == 1
+    finally:
+        ex.close()
+
+
+def test_the_runtime_stops_its_exchange_process_and_starts_another_on_demand() -> None:
+    key = make_key("binance")
+    rt = Runtime()
+    try:
+        rt.use_exchange_process()
+        with run_simulator_in_thread(keys=[key], latency=0.01) as sim:
+            first = rt.exchanges
+            assert asyncio.run(first.inspect("binance", creds_of(key), endpoints=sim.endpoints)).status == Status.OK
+            pid = first.pid
+            assert pid is not None
+            rt.stop_exchanges()
+            assert _gone(pid) and first.pid is None
+            second = rt.exchanges
+            assert second is not first and isinstance(second, ExchangeProcess)
+            assert asyncio.run(second.inspect("binance", creds_of(key), endpoints=sim.endpoints)).status == Status.OK
+    finally:
+        rt.close()

@@ -42,6 +42,15 @@ def test_happy_path_reports_what_the_exchange_holds(sim, exchange):  # type: ign
     assert js["permissions"] == sorted(js["permissions"])
 
 
+def test_a_check_makes_the_requests_its_adapter_declares(sim, exchange):  # type: ignore[no-untyped-def]
+    """``requests_in_turn`` orders the audit's starts (audit_runner.start_ranks): it must be what a check sends."""
+    key = sim.add_key(make_key(exchange, permissions={"read"}))
+    before = sim.request_count(exchange)
+    p = inspect_sync(sim, key, declared_permissions=["read"])
+    assert p.status is Status.OK, p.message
+    assert sim.request_count(exchange) - before == get_adapter(exchange).requests_in_turn
+
+
 def test_withdraw_and_no_ip_restriction_are_visible(sim, exchange):  # type: ignore[no-untyped-def]
     key = sim.add_key(make_key(exchange, permissions={"read", "spot_trade", "withdraw"}, ip_whitelist=None))
     p = inspect_sync(sim, key)

@@ -133,3 +133,59 @@ def test_an_inspection_goes_out_in_one_write_without_reading_the_document(
         assert other.get_key(rec.id).label == "one"
     finally:
         other.close()
+
+
+def test_the_reads_run_a_bounded_way_ahead_of_the_checks(team_vault: TeamVault,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secrets are read in the checks' order a few keys ahead of the checks that asked for them
+    (team_vault.SecretReads, READ_AHEAD), not all at once: read all at once, 200 reads took this process's CPU and
+    the server's exactly while the checks that bound the audit were being started (tests/benchmarks, team_audit)."""
+    import keyhygiene.store.team_vault as team_vault_mod
+
+    ahead = 3
+    monkeypatch.setattr(team_vault_mod, "READ_AHEAD", ahead)
+    ids = [team_vault.add_key("binance" if i % 2 else "kraken", f"k{i}", _creds(400 + i)).id for i in range(20)]
+    events: list[tuple[str, str]] = []
+    _slow_reads(monkeypatch, events, 0.002)
+
+    class SlowChecks(_Inspector):
+        async def __call__(self, items: list[tuple[str, str, Any]], *, on_result: Any, **kw: Any) -> dict[str, Any]:
+            import asyncio
+
+            for item in items:  # each check takes a while: unbounded reads would all be done after the first
+                await super().__call__([item], on_result=on_result, **kw)
+                await asyncio.sleep(0.02)
+            return {}
+
+    inspector = SlowChecks(events)
+    result = run_audit(team_vault, inspector=inspector)
+    assert sorted(k.key.id for k in result.keys) == sorted(ids) and not result.errors
+    assert all(str(k.profile.status) == "ok" for k in result.keys)
+    for n, i in enumerate(i for i, e in enumerate(events) if e[0] == "check"):
+        read_by_then = sum(1 for e in events[:i] if e[0] == "read")
+        assert read_by_then <= n + 1 + ahead, (n, read_by_then, events)
+
+
+def test_an_audit_asks_the_server_twice_per_key(team_vault: TeamVault, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted, not timed: per key one secret read and one write of its inspection; besides them the status probe
+    and the index's read and write, whatever the number of keys (no metadata re-read per write, no index write per
+    key). Each request is CPU here and on the server, which share the machine with the exchanges' traffic."""
+    from keyhygiene.store.team_http import LeanSession
+
+    n = 12
+    for i in range(n):
+        team_vault.add_key("binance" if i % 2 else "kraken", f"k{i}", _creds(500 + i))
+    sent: list[str] = []
+    real = LeanSession._send
+
+    def counted(self: LeanSession, method: str, target: str, *a: Any, **kw: Any) -> Any:
+        sent.append(f"{method} {target.split('?')[0]}")
+        return real(self, method, target, *a, **kw)
+
+    monkeypatch.setattr(LeanSession, "_send", counted)
+    result = run_audit(team_vault, inspector=_Inspector([]))
+    assert len(result.keys) == n and not result.errors
+    reads = [s for s in sent if s.startswith("GET") and "/data/keys/" in s]
+    writes = [s for s in sent if s.startswith("POST") and "/data/meta/" in s]
+    assert len(reads) == n and len(writes) == n, sent
+    assert len(sent) <= 2 * n + 6, sent  # probe (health, token, mount) + the index read and write
