@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QFont
 
 from keyhygiene.sim import SimKey, run_simulator_in_thread
 from keyhygiene.store.vault import Vault
@@ -75,3 +76,18 @@ def simulator() -> Iterator[Callable[..., Any]]:
     yield start
     for cm in reversed(stack):
         cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def app_font(qapp: Any) -> Iterator[Callable[[float], None]]:
+    """``scale(1.5)``: the application's font 1.5x as large, as a user who set the desktop's font so starts the
+    app; the font it had is back after the test."""
+    normal = QFont(qapp.font())
+
+    def scale(factor: float) -> None:
+        f = QFont(normal)
+        f.setPointSizeF(normal.pointSizeF() * factor)
+        qapp.setFont(f)
+
+    yield scale
+    qapp.setFont(normal)

@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 
 from PySide6.QtCore import QEvent, QPointF
-from PySide6.QtGui import QFont, QFontMetricsF, QHelpEvent
+from PySide6.QtGui import QFontMetricsF, QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.ui import theme
 from keyhygiene.ui.main_window import MainWindow, apply_appearance
+from tests.helpers.gui import save_shot
 from tests.helpers.simkeys import creds_of, make_key
 
 AGES = (5, 60, 120, 200, 500, 900, None)  # one key in every bucket, one with no creation date
@@ -48,20 +48,6 @@ def _assert_labels_fit(w: MainWindow) -> list[str]:
     return [text for *_rest, text in layout]
 
 
-@pytest.fixture
-def app_font(qapp) -> Iterator[Callable[[float], None]]:  # type: ignore[no-untyped-def]
-    """``scale(1.5)``: the desktop's font 1.5x as large, as a user who set it so starts the app."""
-    normal = QFont(qapp.font())
-
-    def scale(factor: float) -> None:
-        f = QFont(normal)
-        f.setPointSizeF(normal.pointSizeF() * factor)
-        qapp.setFont(f)
-
-    yield scale
-    qapp.setFont(normal)
-
-
 @pytest.mark.parametrize("scale", [1.0, 1.5])
 def test_the_key_ages_labels_fit_at_1200_px(vault, make_window, qtbot, app_font, scale: float) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
     _fill(vault)
@@ -73,7 +59,7 @@ def test_the_key_ages_labels_fit_at_1200_px(vault, make_window, qtbot, app_font,
     QApplication.processEvents()
     texts = _assert_labels_fit(w)
     assert texts[-1] in ("unknown", "?")
-    w.grab().save(f"/work/shots/s5-age-chart-1200-{'150' if scale != 1.0 else '100'}.png")
+    save_shot(w, f"s5-age-chart-1200-{'150' if scale != 1.0 else '100'}")
 
 
 def test_the_key_ages_chart_says_each_bucket_in_words(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +95,7 @@ def test_the_key_ages_labels_fit_in_dark_mode_at_1_5x(vault, make_window, qtbot,
         qtbot.waitUntil(lambda: w._built and w.age_chart.isVisible(), timeout=5000)
         QApplication.processEvents()
         _assert_labels_fit(w)
-        w.grab().save("/work/shots/s5-age-chart-1200-150-dark.png")
+        save_shot(w, "s5-age-chart-1200-150-dark")
     finally:
         apply_appearance("system")
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QPalette
 
 from keyhygiene.ui import theme
 from keyhygiene.ui.main_window import apply_appearance
-from tests.helpers.gui import WAIT_MS, store
+from tests.helpers.gui import WAIT_MS, save_shot, store
 from tests.helpers.simkeys import make_key
 
 
@@ -29,7 +29,7 @@ def test_dark_mode_chosen_before_the_window_is_built_reaches_the_summary(vault: 
         img = w.summary.grab().toImage()
         painted = QColor(img.pixel(img.width() // 2, img.height() - 6))  # the strip's own background
         assert painted.lightness() < 128, painted.name()
-        w.grab().save("/work/shots/p6-after-dark-while-building.png")
+        save_shot(w, "p6-after-dark-while-building")
     finally:
         apply_appearance("light")
         apply_appearance("system")

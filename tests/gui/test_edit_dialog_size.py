@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from keyhygiene.ui.add_key_dialog import AddKeyDialog
-from tests.helpers.gui import store
+from tests.helpers.gui import save_shot, store
 from tests.helpers.simkeys import make_key
 
 
@@ -24,4 +24,4 @@ def test_the_edit_dialog_shows_its_sharings_without_scrolling(vault: Any, make_w
     from PySide6.QtWidgets import QScrollArea
     scroll = dlg.findChild(QScrollArea)
     assert scroll is not None and not scroll.verticalScrollBar().isVisible(), dlg.height()
-    dlg.grab().save("/work/shots/p6-after-edit.png")
+    save_shot(dlg, "p6-after-edit")

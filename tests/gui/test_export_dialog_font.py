@@ -3,31 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from keyhygiene.ui.export_dialog import ExportDialog
-
-
-@pytest.fixture
-def large_font(qapp: Any) -> Iterator[None]:
-    """The application's font 1.5x, as a user who set the desktop's font so starts the app (as in
-    tests/gui/test_charts_widget.py), and back afterwards."""
-    normal = QFont(qapp.font())
-    f = QFont(normal)
-    f.setPointSizeF(normal.pointSizeF() * 1.5)
-    qapp.setFont(f)
-    yield
-    qapp.setFont(normal)
+from tests.helpers.gui import save_shot
 
 
 def test_the_format_names_are_whole_at_one_and_a_half_times_the_font(gui_services: Any, qtbot: Any,
-                                                                     large_font: None) -> None:
+                                                                     app_font: Any) -> None:
+    app_font(1.5)
     dlg = ExportDialog(gui_services)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -38,4 +24,4 @@ def test_the_format_names_are_whole_at_one_and_a_half_times_the_font(gui_service
     widest = max(fm.horizontalAdvance(box.itemText(i)) for i in range(box.count()))
     # The combo's own frame and arrow take the rest of its sizeHint; it gets at least that.
     assert box.width() >= box.sizeHint().width(), (box.width(), box.sizeHint().width(), widest)
-    dlg.grab().save("/work/shots/p6-after-export-150.png")
+    save_shot(dlg, "p6-after-export-150")

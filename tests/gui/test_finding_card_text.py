@@ -13,6 +13,7 @@ from keyhygiene.core.rules.base import finding
 from keyhygiene.core.severity import Severity
 from keyhygiene.ui.detail_pane import FindingCard
 from keyhygiene.ui.widgets import select_all
+from tests.helpers.gui import save_shot
 
 LONG_PATH = "/home/trader/bots/freqtrade-strategies/user_data/config_binance_futures_production.json"
 FIX = ("Delete this key now on Binance's API-key page (https://www.binance.com/en/my/settings/api-management); "
@@ -62,4 +63,4 @@ def test_a_long_fix_wraps_within_its_card_and_can_be_copied(qtbot: Any) -> None:
     qtbot.keyClick(fix, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     copied = QApplication.clipboard().text()
     assert LONG_PATH in copied and "\u200b" not in copied and copied.startswith("Fix: Delete this key")
-    host.grab().save("/work/shots/p6-after-finding-long-fix.png")
+    save_shot(host, "p6-after-finding-long-fix")

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionHeader
 
 from keyhygiene.ui.delegates import chip_font, chips_width
 from keyhygiene.ui.key_table_model import CELL_ROLE, Col
-from tests.helpers.gui import store
+from tests.helpers.gui import save_shot, store
 from tests.helpers.simkeys import make_key
 
 _TEXT_PAD = 12  # the delegate's 6 px either side of a text cell
@@ -76,7 +76,7 @@ def test_at_one_and_a_half_times_the_font_no_column_is_cut(vault, make_window, q
     assert w.table.verticalHeader().defaultSectionSize() >= 2 * fm.height() + 8
     w.table.selectRow(0)
     qtbot.wait(50)
-    w.grab().save("/work/shots/p6-test-main-font150.png")
+    save_shot(w, "p6-test-main-font150")
 
 
 def test_the_masked_key_grows_with_the_font(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -92,4 +92,4 @@ def test_the_masked_key_grows_with_the_font(vault, make_window, qtbot) -> None: 
     pane = w.detail
     assert pane.key_label.font().pointSizeF() >= pane.font().pointSizeF() * 0.95, (
         pane.key_label.font().pointSizeF(), pane.font().pointSizeF())
-    pane.grab().save("/work/shots/p6-after-detail-font150.png")
+    save_shot(pane, "p6-after-detail-font150")

@@ -1,13 +1,12 @@
 """The demo's 3Commas key rotated to the end in the wizard, as a 3Commas-leak victim would: 3Commas does not get
 the new key, the old key dies on the (simulated) exchange, and nothing in the window names the leak for the new key
-any more while the history still shows it. Also saves a screenshot of each page (/work/shots/i17-<page>.png)."""
+any more while the history still shows it. Also saves a screenshot of each page
+(``$KEYHYGIENE_SHOTS/i17-<page>.png``, when that is set)."""
 
 from __future__ import annotations
 
-import os
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -19,12 +18,11 @@ from keyhygiene.store.keychain import CURRENT, PENDING
 from keyhygiene.store.vault import Vault
 from keyhygiene.ui.rotation_wizard import RotationWizard
 from keyhygiene.ui.services import Services
-from tests.helpers.gui import make_services, stop_services
+from tests.helpers.gui import make_services, save_shot, stop_services
 from tests.helpers.secrets_watch import register_secret
 from tests.helpers.simkeys import creds_of
 
 WAIT_MS = 20000
-SHOTS = Path(os.environ.get("KEYHYGIENE_SHOTS", "/work/shots"))
 
 
 @pytest.fixture
@@ -47,11 +45,7 @@ def shot(w: RotationWizard, page: str) -> None:
 
     for _ in range(3):  # let the page lay out what it just received
         QApplication.processEvents()
-    try:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        w.grab().save(str(SHOTS / f"i17-{page}.png"))
-    except OSError:
-        pass  # a screenshot is for the review note; no folder for it is no failure of the wizard
+    save_shot(w, f"i17-{page}")
 
 
 def test_the_demos_3commas_key_rotates_to_the_end(qtbot: Any, demo: tuple[DemoEnvironment, Services]) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from keyhygiene.ui.settings_dialog import SettingsDialog
+from tests.helpers.gui import save_shot
 
 
 def test_every_settings_tab_title_shows_whole(gui_services: Any, qtbot: Any) -> None:
@@ -21,4 +22,4 @@ def test_every_settings_tab_title_shows_whole(gui_services: Any, qtbot: Any) -> 
     assert arrows == [], (bar.width(), bar.sizeHint().width())
     last = bar.tabRect(bar.count() - 1)
     assert last.right() <= bar.width(), (last, bar.width())
-    dlg.grab().save("/work/shots/p6-after-settings-tabs.png")
+    save_shot(dlg, "p6-after-settings-tabs")

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from keyhygiene.ui.tray import Tray
+from tests.helpers.gui import save_shot
 
 
 def test_the_tray_menu_has_a_default_and_a_mnemonic_for_each_entry(make_window: Any, qtbot: Any) -> None:
@@ -18,4 +19,4 @@ def test_the_tray_menu_has_a_default_and_a_mnemonic_for_each_entry(make_window: 
     keys = [m.group(1).lower() for a in entries if (m := re.search(r"&([^&])", a.text()))]
     assert len(keys) == len(entries) and len(set(keys)) == len(keys), [a.text() for a in entries]
     menu.adjustSize()
-    menu.grab().save("/work/shots/p6-after-tray.png")  # drawn without popping up (no grab on offscreen)
+    save_shot(menu, "p6-after-tray")  # drawn without popping up (no grab on offscreen)

@@ -3,28 +3,10 @@ command-link buttons drew them at a fixed 9 pt, the smallest text on a page whos
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from PySide6.QtGui import QFont
-
 from keyhygiene.ui.welcome_page import WelcomePage
-
-
-@pytest.fixture
-def app_font(qapp: Any) -> Iterator[Any]:
-    """``scale(1.5)``: the application's font 1.5x (as in tests/gui/test_charts_widget.py), restored after."""
-    normal = QFont(qapp.font())
-
-    def scale(factor: float) -> None:
-        f = QFont(normal)
-        f.setPointSizeF(normal.pointSizeF() * factor)
-        qapp.setFont(f)
-
-    yield scale
-    qapp.setFont(normal)
+from tests.helpers.gui import save_shot
 
 
 def _heights(page: WelcomePage) -> list[int]:
@@ -44,4 +26,4 @@ def test_the_welcome_choices_follow_a_larger_desktop_font(qtbot: Any, app_font: 
     page.resize(1000, 800)
     page.show()
     qtbot.waitExposed(page)
-    page.grab().save("/work/shots/p6-after-welcome-150.png")
+    save_shot(page, "p6-after-welcome-150")

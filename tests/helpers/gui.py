@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keyhygiene.sim import SimKey
@@ -14,6 +16,19 @@ if TYPE_CHECKING:
 
 # Generous: the machine is shared; waits return as soon as their condition holds.
 WAIT_MS = 20000
+
+
+def save_shot(widget: Any, name: str) -> None:
+    """Save ``widget``'s picture as ``<KEYHYGIENE_SHOTS>/<name>.png`` for a reviewer to look at; nothing when that
+    variable is unset (a test run writes nothing outside its temporary folders)."""
+    folder = os.environ.get("KEYHYGIENE_SHOTS")
+    if not folder:
+        return
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # a screenshot is for a review, not part of what the test checks
+    widget.grab().save(str(Path(folder) / f"{name}.png"))
 
 
 def store(vault: Vault, key: SimKey, label: str, purpose: str = "trading",

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from keyhygiene.store.team_vault import TeamVault
 from keyhygiene.ui.scan_dialog import ScanDialog
-from tests.helpers.gui import WAIT_MS, make_services, stop_services
+from tests.helpers.gui import WAIT_MS, make_services, save_shot, stop_services
 from tests.helpers.simkeys import creds_of, make_key
 
 
@@ -33,7 +33,7 @@ def test_the_scan_window_on_the_team_vault_says_team_vault(qtbot: Any, team_vaul
         qtbot.waitUntil(lambda: dlg.confirm_box is not None and dlg.confirm_box.isVisible(), timeout=WAIT_MS)
         box = dlg.confirm_box
         assert box is not None and box.text() == "Store 1 key in the team vault?"
-        dlg.grab().save("/work/shots/p6-after-scan-team.png")
+        save_shot(dlg, "p6-after-scan-team")
         with qtbot.waitSignal(dlg.keysImported, timeout=WAIT_MS):
             box.button(QMessageBox.StandardButton.Yes).click()
             assert dlg.status.text() == "Storing keys in the team vault\u2026"

@@ -19,7 +19,7 @@ from keyhygiene.service import team
 from keyhygiene.store.memory_keyring import MemoryKeyring
 from keyhygiene.store.team_client import TeamReason, TeamUnavailable
 from keyhygiene.ui.team_banner import READ_ONLY_TIP
-from tests.helpers.gui import WAIT_MS
+from tests.helpers.gui import WAIT_MS, save_shot
 from tests.helpers.openbao import OpenBaoServer, running_openbao
 from tests.helpers.secrets_watch import register_secret, watch_dir
 
@@ -147,7 +147,7 @@ def test_settings_connects_and_disconnects_and_the_window_reopens(
     assert openbao.root_token not in ini
     dlg.resize(640, 760)
     qtbot.wait(100)  # the layout and the focus ring settle, as they do on screen
-    dlg.grab().save("/work/shots/i22-settings-team-connected.png")
+    save_shot(dlg, "i22-settings-team-connected")
 
     with qtbot.waitSignal(page.switched, timeout=WAIT_MS) as got:
         qtbot.mouseClick(page.disconnect_button, Qt.MouseButton.LeftButton)
@@ -175,7 +175,7 @@ def test_settings_says_why_a_connect_failed_and_keeps_nothing(
     assert not s.service.is_team and not team.status(app_paths(d)).connected
     dlg.resize(640, 760)
     qtbot.wait(100)  # the layout and the focus ring settle, as they do on screen
-    dlg.grab().save("/work/shots/i22-settings-team-error.png")
+    save_shot(dlg, "i22-settings-team-error")
 
 
 def banner_text(s: Session) -> str:
@@ -215,7 +215,7 @@ def test_server_stopped_mid_session_cache_read_only_with_banner(
         # One wording, from one place: the status line says what the disabled buttons' tooltips say.
         assert s.window.statusBar().currentMessage() == READ_ONLY_TIP
         assert s.window.detail.rotate_button.toolTip() == READ_ONLY_TIP
-    s.window.grab().save("/work/shots/p6-after-read-only-status.png")
+    save_shot(s.window, "p6-after-read-only-status")
     retry = [b for b in s.window.team_banner._buttons if b.text() == "Retry"]
     assert retry
     with qtbot.waitSignal(s.services.backendChecked, timeout=WAIT_MS):
@@ -223,7 +223,7 @@ def test_server_stopped_mid_session_cache_read_only_with_banner(
     assert banner_text(s).startswith("Team vault unavailable")
     s.window.resize(1200, 700)
     qtbot.wait(100)
-    s.window.grab().save("/work/shots/i22-window-team-unavailable.png")
+    save_shot(s.window, "i22-window-team-unavailable")
 
 
 def test_a_refused_token_then_a_new_one_from_settings_makes_the_window_writable_again(
