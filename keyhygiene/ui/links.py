@@ -93,7 +93,10 @@ class LinksButton(QToolButton):
     def __init__(self, links: list[tuple[str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.links = links
-        self.setText(f"Links ({len(links)})")
+        # The arrow in the text: with an instant popup, the style draws its own small arrow over the text's last
+        # characters instead of beside them (Fusion: over the ")" of "Links (10)"), so that one is hidden.
+        self.setText(f"Links ({len(links)}) \u25be")
+        self.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
         self.setAccessibleName("Links in these details")
         self.setToolTip("Open one of the web pages these details mention")
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)

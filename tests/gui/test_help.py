@@ -170,3 +170,13 @@ def test_a_link_that_fails_to_open_says_so(vault, make_window, qtbot, monkeypatc
     assert "could not open" in box.text()
     box.close()
     QApplication.processEvents()
+
+
+def test_the_links_button_has_room_for_its_arrow(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """With an instant popup, Fusion drew its small menu arrow over the ")" of "Links (10)" (seen at 1x and 1.5x);
+    the arrow is now part of the text, so the button is sized for it, and the style's own one is hidden."""
+    button = links.LinksButton([("Binance", "https://www.binance.com/"), ("Koinly", "https://koinly.io/")])
+    qtbot.addWidget(button)
+    assert button.text() == "Links (2) \u25be"
+    assert button.sizeHint().width() >= button.fontMetrics().horizontalAdvance(button.text())
+    assert "menu-indicator" in button.styleSheet()
