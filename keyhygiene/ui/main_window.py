@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self._dialogs: list[QWidget] = []
         self._painted = False
         self._first_paint_probe: _FirstPaint | None = None
+        self._closed = False  # closed (the app is quitting): the start-up work still queued must not run
         self.setWindowTitle(f"{APP_NAME} \u2014 demo" if demo else APP_NAME)
         self.setAccessibleName(APP_NAME)
         self.setMinimumSize(960, 600)
@@ -1156,16 +1157,22 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self._first_paint_probe.fire)
 
     def _after_first_paint(self) -> None:
+        if self._closed:
+            return
         if self._first_paint_probe is not None:
             self.removeEventFilter(self._first_paint_probe)
             self._first_paint_probe = None
         self._build_in_steps(self._after_building)
 
     def _after_building(self) -> None:
+        if self._closed:
+            return  # the services may be stopped already: no keychain probe, tray or judging for a closed window
         self.services.check_keychain()
         QTimer.singleShot(0, self, self._make_tray_then_judge)
 
     def _make_tray_then_judge(self) -> None:
+        if self._closed:
+            return
         from keyhygiene.ui.tray import Tray, tray_available
 
         if tray_available():
@@ -1184,6 +1191,9 @@ class MainWindow(QMainWindow):
             self.reminders.refresh(announce=True)
 
     def closeEvent(self, e: QCloseEvent) -> None:
+        # The start-up work queued behind the first frame (a timer, the 1 s fallback) would otherwise still run,
+        # after the services stopped: closed within a second of opening, it raised "the task pool is shut down".
+        self._closed = True
         self.save_geometry()
         self.clipboard.clear_now()
         self.services.cancel_audit()

@@ -195,3 +195,20 @@ def test_the_summary_counts_one_key_in_the_singular(vault, make_window) -> None:
     store(vault, make_key("binance"), "Only key", purpose="bot")
     w = make_window()
     assert w.subline.text().startswith("1 key on 1 exchange \u00b7 ")  # never "1 keys"
+
+
+def test_a_window_closed_before_its_start_up_work_ran_starts_none_of_it(  # type: ignore[no-untyped-def]
+        vault, gui_services, make_window, qtbot) -> None:
+    """Closed right after it is shown (the services stopped next, as when the app quits): the work queued behind
+    the first frame (its timer, the 1 s fallback) must not run. It did, and raised "the task pool is shut down"
+    in the event loop (seen as a teardown error of a chart test on a loaded CI machine)."""
+    from keyhygiene.ui.main_window import FIRST_PAINT_FALLBACK_MS
+    from tests.helpers.gui import stop_services
+
+    store(vault, make_key("binance"), "Main")
+    w = make_window(show=False)
+    w.show()
+    w.close()
+    stop_services(gui_services)
+    qtbot.wait(FIRST_PAINT_FALLBACK_MS + 300)  # pytest-qt fails the test on an exception in the event loop
+    assert w.tray is None
