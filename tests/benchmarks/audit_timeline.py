@@ -176,15 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keys", type=int, default=200)
     args = ap.parse_args(argv)
 
-    import keyring
     import run as bench
+    import team_keys
 
     from keyhygiene.exchanges.audit_runner import critical_path_seconds
     from keyhygiene.paths import app_paths
     from keyhygiene.service import team
     from keyhygiene.service.audit import audit_async
-    from keyhygiene.store.memory_keyring import MemoryKeyring
-    from tests.helpers.openbao import running_openbao
 
     _instrument()
     keys = workload.make_keys(args.keys)
@@ -195,36 +193,22 @@ def main(argv: list[str] | None = None) -> int:
                                                                         requests_per_key=rpk))
     print(f"critical path {critical:.2f} s ({bench._bottleneck(counts, rpk)})")
     tmp = Path(tempfile.mkdtemp(prefix="keyhygiene-timeline-"))
-    data, local_data = tmp / "team", tmp / "local"
-    entries = workload.build_vault(data, keys, inspections=False)
-    entries.update(workload.build_vault(local_data, keys, inspections=False))
-    backend = MemoryKeyring()
-    for (service, user), value in entries.items():
-        backend.set_password(service, user, value)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
     walls: dict[str, list[float]] = {"local": [], "team": []}
-    try:
-        with running_openbao() as server:
-            team.connect(app_paths(data), server.url, server.root_token, mount=server.new_mount())
-            if not team.import_local(app_paths(data)).complete:
-                raise RuntimeError("team import did not copy every key")
-            assert server.proc is not None
-            for _ in range(args.reps):
-                for name, d in (("local", local_data), ("team", data)):
-                    with workload.sim_process(keys, LATENCY_S) as sim, team.open_backend(app_paths(d)) as vault:
-                        ports = {urlsplit(u).port: ex for ex, u in sim.endpoints.items()}
-                        EVENTS.clear()
-                        c0, b0, s0 = time.process_time(), _cpu_of(server.proc.pid), _cpu_of(sim.proc.pid)
-                        _t0[0] = t0 = time.perf_counter()
-                        asyncio.run(_watched(audit_async(vault, endpoints=sim.endpoints)))
-                        wall = time.perf_counter() - t0
-                        cpu = {"self": time.process_time() - c0, "bao": _cpu_of(server.proc.pid) - b0,
-                               "sim": _cpu_of(sim.proc.pid) - s0}
-                    walls[name].append(wall)
-                    _report(name, wall, critical, cpu, ports, critical_exchange)
-    finally:
-        keyring.set_keyring(previous)
+    with team_keys.team_and_local_vaults(tmp, keys) as (server, data, local_data):
+        assert server.proc is not None
+        for _ in range(args.reps):
+            for name, d in (("local", local_data), ("team", data)):
+                with workload.sim_process(keys, LATENCY_S) as sim, team.open_backend(app_paths(d)) as vault:
+                    ports = {urlsplit(u).port: ex for ex, u in sim.endpoints.items()}
+                    EVENTS.clear()
+                    c0, b0, s0 = time.process_time(), _cpu_of(server.proc.pid), _cpu_of(sim.proc.pid)
+                    _t0[0] = t0 = time.perf_counter()
+                    asyncio.run(_watched(audit_async(vault, endpoints=sim.endpoints)))
+                    wall = time.perf_counter() - t0
+                    cpu = {"self": time.process_time() - c0, "bao": _cpu_of(server.proc.pid) - b0,
+                           "sim": _cpu_of(sim.proc.pid) - s0}
+                walls[name].append(wall)
+                _report(name, wall, critical, cpu, ports, critical_exchange)
     for name, ws in walls.items():
         print(f"{name}: median {statistics.median(ws):.3f} s = {statistics.median(ws) / critical:.3f}x "
               f"({', '.join(f'{w:.3f}' for w in ws)})")

@@ -79,18 +79,15 @@ def measure(tmp: Path, keys: Sequence[Any], reps: int) -> dict[str, Any]:
             "cold": statistics.median(cold), "fill": fill}
 
 
-def audit(tmp: Path, keys: Sequence[Any], latency: float, reps: int = 1) -> dict[str, Any]:
-    """A whole ``run_audit`` of ``keys`` stored in a team vault (secrets read from the server, inspections sent
-    back to it) against the simulator in its own process, and the same of a local vault with the same keys; the
-    wall times of the audits, each vault already open. ``reps`` pairs, interleaved (a busy moment hurts both
-    alike), each audit with a fresh simulator (fresh limits); the medians, and every run for the record."""
-    import asyncio
-
+@contextmanager
+def team_and_local_vaults(tmp: Path, keys: Sequence[Any]) -> Iterator[tuple[Any, Path, Path]]:
+    """``keys`` in two data folders under ``tmp``: one connected to a fresh mount of a real OpenBao dev server on
+    loopback and imported into it, one local; their secrets in an in-memory keychain set for the duration. Yields
+    ``(server, team_data, local_data)``."""
     import keyring
 
     from keyhygiene.paths import app_paths
     from keyhygiene.service import team
-    from keyhygiene.service.audit import audit_async
     from keyhygiene.store.memory_keyring import MemoryKeyring
     from tests.helpers.openbao import bao_binary, running_openbao
 
@@ -104,27 +101,42 @@ def audit(tmp: Path, keys: Sequence[Any], latency: float, reps: int = 1) -> dict
         backend.set_password(service, user, value)
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
-    walls: dict[str, list[float]] = {"local": [], "team": []}
-    not_ok: dict[str, int] = {}
-    errors: list[str] = []
     try:
         with running_openbao() as server:
             team.connect(app_paths(data), server.url, server.root_token, mount=server.new_mount())
             if not team.import_local(app_paths(data)).complete:
                 raise RuntimeError("team import did not copy every key")
-            for _ in range(reps):
-                for name, d in (("local", local_data), ("team", data)):
-                    with workload.sim_process(keys, latency) as sim, team.open_backend(app_paths(d)) as vault:
-                        t0 = time.perf_counter()
-                        result = asyncio.run(audit_async(vault, endpoints=sim.endpoints))
-                        walls[name].append(time.perf_counter() - t0)
-                    if name == "team":
-                        errors.extend(result.errors)
-                        for k in result.keys:
-                            if str(k.profile.status) != "ok":
-                                not_ok[str(k.profile.status)] = not_ok.get(str(k.profile.status), 0) + 1
+            yield server, data, local_data
     finally:
         keyring.set_keyring(previous)
+
+
+def audit(tmp: Path, keys: Sequence[Any], latency: float, reps: int = 1) -> dict[str, Any]:
+    """A whole ``run_audit`` of ``keys`` stored in a team vault (secrets read from the server, inspections sent
+    back to it) against the simulator in its own process, and the same of a local vault with the same keys; the
+    wall times of the audits, each vault already open. ``reps`` pairs, interleaved (a busy moment hurts both
+    alike), each audit with a fresh simulator (fresh limits); the medians, and every run for the record."""
+    import asyncio
+
+    from keyhygiene.paths import app_paths
+    from keyhygiene.service import team
+    from keyhygiene.service.audit import audit_async
+
+    walls: dict[str, list[float]] = {"local": [], "team": []}
+    not_ok: dict[str, int] = {}
+    errors: list[str] = []
+    with team_and_local_vaults(tmp, keys) as (_server, data, local_data):
+        for _ in range(reps):
+            for name, d in (("local", local_data), ("team", data)):
+                with workload.sim_process(keys, latency) as sim, team.open_backend(app_paths(d)) as vault:
+                    t0 = time.perf_counter()
+                    result = asyncio.run(audit_async(vault, endpoints=sim.endpoints))
+                    walls[name].append(time.perf_counter() - t0)
+                if name == "team":
+                    errors.extend(result.errors)
+                    for k in result.keys:
+                        if str(k.profile.status) != "ok":
+                            not_ok[str(k.profile.status)] = not_ok.get(str(k.profile.status), 0) + 1
     return {"wall": statistics.median(walls["team"]), "local": statistics.median(walls["local"]), "keys": len(keys),
             "not_ok": not_ok, "errors": errors, "runs": walls}
 
