@@ -199,7 +199,6 @@ def main() -> int:
     _lower_priority()
     skip_unused_imports()
     # The answer pipe is the original stdout; anything else that prints (a library's warning) goes to stderr
-    # instead of corrupting it.
     # instead of corrupting it. File descriptors, not sys.std*: a windowed bundle on Windows has no sys.stdout.
     out = _Out(os.fdopen(os.dup(1), "wb"))
     try:
