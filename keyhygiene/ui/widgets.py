@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import urllib.parse
+from functools import cache
 
 from PySide6.QtCore import QEvent, QMargins, QObject, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -246,7 +247,10 @@ def select_all(label: QLabel) -> None:
     label.setSelection(0, max(0, doc.characterCount() - 1))
 
 
-_clean_copy: list[CleanCopy] = []  # one filter for every rich label (it keeps no state), made on first use
+@cache
+def _clean_copy() -> CleanCopy:
+    """One filter for every rich label (it keeps no state), made on first use."""
+    return CleanCopy()
 
 
 def rich(text: str, parent: QWidget | None = None) -> QLabel:
@@ -255,9 +259,7 @@ def rich(text: str, parent: QWidget | None = None) -> QLabel:
     lab = QLabel(linkify(text, wrap_long=True), parent)
     lab.setWordWrap(True)
     lab.setTextFormat(Qt.TextFormat.RichText)
-    if not _clean_copy:
-        _clean_copy.append(CleanCopy())
-    lab.installEventFilter(_clean_copy[0])
+    lab.installEventFilter(_clean_copy())
     lab.setOpenExternalLinks(False)
     lab.linkActivated.connect(lambda url, w=lab: links.open_link(w.window(), url))
     lab.setProperty(links.LINKS_PROPERTY, [(links.short_text(m.group(0)), m.group(0)) for m in _URL.finditer(text)])
