@@ -95,11 +95,55 @@ def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+_GUI_VALUES = {"--data-dir": "data_dir", "--endpoint": "endpoint", "--screenshot": "screenshot"}
+_GUI_SWITCHES = {"--demo": "demo", "--smoke-test": "smoke_test"}
+
+
+def parse_gui_args(tokens: Sequence[str]) -> argparse.Namespace | None:
+    """The app's usual command lines (``[gui] [--data-dir DIR] [--endpoint EX=URL]… [--demo] [--smoke-test]
+    [--screenshot PATH]``, each option spelt out) read without building an argparse parser: building even the
+    GUI-only one costs ~13 M instructions of the window's start (argparse's messages look up their translations,
+    which loads ``locale``). The result is what ``build_parser(commands=False).parse_args(tokens)`` returns
+    (tests/unit/test_cli_gui_args.py compares them); anything else - an abbreviation, ``--``, a value that starts
+    with ``-``, another word - returns None, and argparse reads it with its usual messages."""
+    ns: dict[str, Any] = {"data_dir": None, "endpoint": [], "demo": False, "smoke_test": False, "screenshot": None,
+                          "command": None}
+    i, n = 0, len(tokens)
+    while i < n:
+        token = tokens[i]
+        i += 1
+        if token == "gui" and ns["command"] is None:
+            ns["command"] = "gui"
+            ns["func"] = run_gui
+            continue
+        name, eq, value = token.partition("=")
+        if name in _GUI_SWITCHES and not eq:
+            ns[_GUI_SWITCHES[name]] = True
+            continue
+        if name not in _GUI_VALUES:
+            return None
+        if not eq:
+            if i == n:
+                return None
+            value = tokens[i]
+            i += 1
+        if not value or value.startswith("-"):
+            return None
+        if name == "--endpoint":
+            ns["endpoint"].append(value)
+        else:
+            ns[_GUI_VALUES[name]] = value
+    return argparse.Namespace(**ns)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Opening the app (no command, or ``gui``) needs none of the command modules: importing them all for the
     parser costs ~35 ms of the app's startup. Try the GUI-only parser first; anything else (another command, an
     error, ``--help``, which lists every command) goes through the full parser, so its messages are unchanged."""
     tokens = list(sys.argv[1:] if argv is None else argv)
+    quick = parse_gui_args(tokens)
+    if quick is not None:
+        return quick
     asks_help = any(t == "-h" or (len(t) > 2 and "--help".startswith(t)) for t in tokens)  # "--he" too
     if not asks_help:
         try:

@@ -11,6 +11,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from keyhygiene import APP_NAME
 
@@ -101,9 +102,7 @@ def resources_dir() -> Path:
     package. Nothing is looked up under the interpreter's prefix: pipx, a bundle or another venv's python would not
     find data files there.
     """
-    import importlib.resources  # not at import time: paths.py is on the startup path, resources come after paint
-
-    package = importlib.resources.files("keyhygiene")
+    package = _package_files()
     if not isinstance(package, Path):  # a zip import: templates and Qt need real files
         raise FileNotFoundError(f"KeyHygiene resources need the package unpacked on disk, not in {package}")
     inside = package / RESOURCES
@@ -115,6 +114,23 @@ def resources_dir() -> Path:
     if checkout.is_dir() and (package.parent / "pyproject.toml").is_file():
         return checkout
     raise FileNotFoundError(f"KeyHygiene resources not found; looked in: {inside}, {checkout}")
+
+
+def _package_files() -> Any:
+    """``importlib.resources.files("keyhygiene")``. A package imported from plain files (a wheel installed, a
+    checkout, an editable install) is its folder, which is what importlib.resources says for it too; only other
+    loaders (the frozen bundle's, a zip) go through importlib.resources, whose import (8 modules, ~9 M
+    instructions) is otherwise paid by the first frame's exchange icons (issue 21)."""
+    from importlib.machinery import SourceFileLoader, SourcelessFileLoader
+
+    import keyhygiene
+
+    spec = keyhygiene.__spec__
+    if spec is not None and spec.origin and isinstance(spec.loader, SourceFileLoader | SourcelessFileLoader):
+        return Path(spec.origin).parent
+    import importlib.resources
+
+    return importlib.resources.files("keyhygiene")
 
 
 def resource(*parts: str) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -72,11 +74,20 @@ def test_ensure_fails_loudly_when_the_folder_cannot_be_made(tmp_path: Path) -> N
 
 
 def _package_at(monkeypatch: pytest.MonkeyPatch, package: Path) -> None:
-    """Make importlib.resources see the keyhygiene package at ``package`` (a wheel's site-packages, a bundle)."""
-    import importlib.resources
+    """Make the keyhygiene package be at ``package`` (a wheel's site-packages, a bundle)."""
+    from keyhygiene import paths
 
-    real = importlib.resources.files
-    monkeypatch.setattr(importlib.resources, "files", lambda name: package if name == "keyhygiene" else real(name))
+    monkeypatch.setattr(paths, "_package_files", lambda: package)
+
+
+def test_the_package_folder_is_what_importlib_resources_says_without_importing_it() -> None:
+    # The first frame's exchange icons read resources: importlib.resources (8 modules) is not loaded for that.
+    code = ("import sys; from keyhygiene.paths import _package_files, resources_dir; resources_dir(); "
+            "print('importlib.resources' in sys.modules); import importlib.resources; "
+            "print(_package_files() == importlib.resources.files('keyhygiene'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}).stdout
+    assert out.split() == ["False", "True"]
 
 
 def test_resources_are_read_inside_the_package_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,8 +123,6 @@ def test_missing_resources_are_explained_and_no_stray_folder_passes_for_them(
 ) -> None:
     # A wheel built without them, installed next to another distribution's top-level resources/ folder, in a
     # prefix whose share/ holds an old wheel's data files: pipx or a bundle would not see those, so neither do we.
-    import sys
-
     package = tmp_path / "site" / "keyhygiene"
     package.mkdir(parents=True)
     (tmp_path / "site" / "resources").mkdir()
