@@ -6,7 +6,6 @@ import argparse
 import importlib
 import logging
 import os
-import select
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -238,6 +237,8 @@ def _stdout_gone() -> bool:
         fd = sys.stdout.fileno()
     except (OSError, ValueError, AttributeError):
         return True
+    import select  # only when a pipe broke
+
     poll = getattr(select, "poll", None)
     if poll is not None:  # POSIX: a pipe without a reader polls as an error; any other BrokenPipeError is a bug
         p = poll()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
@@ -136,6 +135,8 @@ def _ask(prompt: str, hidden: bool = True) -> str:
         while True:
             shown = "" if lines else prompt
             if tty:
+                import getpass  # here: the window's start-up reads no prompt (getpass loads termios)
+
                 line = getpass.getpass(shown) if hidden else input(shown)
             else:
                 # Piped input: one value per line, so scripts can pass secrets on stdin instead of argv.

@@ -309,29 +309,12 @@ class KeyRecord:
         }
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One hygiene problem with a key (DESIGN.md: ``rule``, ``severity``, ``title``, ``detail``, ``fix``)."""
+def __getattr__(name: str) -> Any:
+    """``Finding`` lives in core/finding.py and loads with the first judgement, not with every start of the window:
+    a frozen dataclass costs ~5 M instructions to build (Python 3.11 compiles each generated method), and the first
+    frame lists unjudged rows (issue 21). ``from keyhygiene.core.models import Finding`` works as before."""
+    if name == "Finding":
+        from keyhygiene.core.finding import Finding
 
-    rule: str
-    severity: str
-    title: str
-    detail: str
-    fix: str  # the command-line wording of the fix: what JSON, CSV, the reports and ``audit`` print
-    evidence: dict[str, Any] = field(default_factory=dict)
-    # The same fix worded for the window (a button to press, not a command to type), when it differs: one rule
-    # text rendered per surface by ``core.rules.fixes``. Not part of the JSON contract.
-    fix_gui: str | None = field(default=None, compare=False, repr=False)
-
-    def fix_for(self, surface: str) -> str:
-        """The fix as ``surface`` ("cli" or "gui") words it."""
-        return self.fix_gui if surface == "gui" and self.fix_gui else self.fix
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "severity": self.severity,
-            "title": self.title,
-            "detail": self.detail,
-            "fix": self.fix,
-        }
+        return Finding
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

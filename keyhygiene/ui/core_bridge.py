@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from keyhygiene.core.models import Finding, KeyProfile, KeyRecord
+from keyhygiene.core.models import KeyProfile, KeyRecord
 
 if TYPE_CHECKING:
     from keyhygiene.core.assessment import KeyAssessment, Summary
+    from keyhygiene.core.finding import Finding  # built with the first judgement, after the first frame
     from keyhygiene.core.policy import Policy
     from keyhygiene.core.rules import RuleContext
     from keyhygiene.core.rules.facts import InspectionHistory

@@ -12,12 +12,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from keyhygiene.core import permissions
-from keyhygiene.core.models import Finding, KeyProfile, KeyRecord, Status, StoredProfile
+from keyhygiene.core.models import KeyProfile, KeyRecord, Status, StoredProfile
 from keyhygiene.core.permissions import TRADE_PERMISSIONS
 from keyhygiene.core.severity import Severity
 
 if TYPE_CHECKING:
     from keyhygiene.core.assessment import KeyAssessment, Reminder
+    from keyhygiene.core.finding import Finding  # built with the first judgement, after the first frame
 
 # Per-key audit progress as the table shows it while an audit runs.
 IDLE, QUEUED, CHECKING, DONE, FAILED = "idle", "queued", "checking", "done", "failed"

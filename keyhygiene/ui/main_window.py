@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QItemSelection, QObject, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QKeySequence, QPixmap, QShortcut, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -76,6 +76,12 @@ SUMMARY_RING_PX = 88  # charts_widget.ScoreRing.sizeHint: the summary strip's he
 DETAIL_MIN_WIDTH = 340  # detail_pane.DetailPane's minimum width
 FRAME_MS = 16
 HOUR_MS = 3600 * 1000
+
+
+class StandardKey(str):
+    """A platform's standard binding, by its ``QKeySequence.StandardKey`` name ("New", "Find"): the actions'
+    shortcuts are named before the first frame and set right after it (``_set_shortcuts``), as PySide creates
+    QKeySequence's Python type (its ~80 enum members, 5.5 M instructions) the first time it is named."""
 
 
 class MainWindow(QMainWindow):
@@ -190,6 +196,7 @@ class MainWindow(QMainWindow):
         self.reminders.announce.connect(self._on_reminders_announce)
         self.reminders.set_interval_hours(self.services.prefs.reminder_hours)
         self.filter_edit.setClearButtonEnabled(True)
+        self._set_shortcuts()
         self._make_keyboard_regions()
         # The audit's heavy first step waits until the list shows the keys queued (keyhygiene.ui.callbacks); no
         # audit starts before this. Not before the first frame: the viewport is of a class private to Qt, and
@@ -209,32 +216,48 @@ class MainWindow(QMainWindow):
         self._on_table_selection_changed(QItemSelection(), QItemSelection())
 
     # ---- actions ------------------------------------------------------------------------------------------
-    def _action(self, name: str, text: str, icon: str | None,
-                shortcuts: list[QKeySequence.StandardKey | str], tip: str,
+    def _action(self, name: str, text: str, icon: str | None, shortcuts: list[str], tip: str,
                 slot: Any) -> QAction:
         a = QAction(text, self)
         a.setObjectName(name)
         if icon:
             a.setProperty("iconName", icon)  # drawn by _load_icons
             a.setIcon(_blank_icon())  # keeps the icon's room in the toolbar until then: no jump
-        seqs: list[QKeySequence] = []
-        for s in shortcuts:
-            # A platform's standard binding first (it may be several, or none on this platform), then ours.
-            for seq in (QKeySequence.keyBindings(s) if isinstance(s, QKeySequence.StandardKey) else [QKeySequence(s)]):
-                if not seq.isEmpty() and seq not in seqs:
-                    seqs.append(seq)
-        if seqs:
-            a.setShortcuts(seqs)
-        keys = seqs[0].toString(QKeySequence.SequenceFormat.NativeText) if seqs else ""
-        a.setToolTip(f"{tip} ({keys})" if keys else tip)
+        self._shortcuts.append((a, shortcuts, tip))  # set with the tooltip (which names them) by _set_shortcuts
+        a.setToolTip(tip)
         a.setStatusTip(tip)
         a.triggered.connect(slot)
         self.addAction(a)  # shortcuts work even when the toolbar or menu is hidden
         return a
 
+    def _set_shortcuts(self) -> None:
+        """The actions' shortcuts, and their tooltips naming them; the filter box's Esc. Right after the first
+        frame (nothing takes keyboard input before it, and the menus that show them are closed)."""
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        for a, shortcuts, tip in self._shortcuts:
+            seqs: list[QKeySequence] = []
+            for s in shortcuts:
+                # A platform's standard binding first (it may be several, or none on this platform), then ours.
+                found = (QKeySequence.keyBindings(getattr(QKeySequence.StandardKey, s)) if isinstance(s, StandardKey)
+                         else [QKeySequence(s)])
+                for seq in found:
+                    if not seq.isEmpty() and seq not in seqs:
+                        seqs.append(seq)
+            if seqs:
+                a.setShortcuts(seqs)
+            keys = seqs[0].toString(QKeySequence.SequenceFormat.NativeText) if seqs else ""
+            a.setToolTip(f"{tip} ({keys})" if keys else tip)
+        self._shortcuts = []
+        clear = QShortcut(QKeySequence("Esc"), self.filter_edit)
+        clear.setContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.activated.connect(self.filter_edit.clear)
+
     def _make_actions(self) -> None:
         A = self._action  # noqa: N806 - short alias keeps the table below readable
-        self.act_add = A("add", "&Add key\u2026", "add", [QKeySequence.StandardKey.New, "Ctrl+N"],
+        S = StandardKey  # noqa: N806
+        self._shortcuts: list[tuple[QAction, list[str], str]] = []
+        self.act_add = A("add", "&Add key\u2026", "add", [S("New"), "Ctrl+N"],
                          "Store a new exchange key in the keychain", self.open_add_dialog)
         # "A&udit": in the tray menu it sits next to "&Add key…", and one Alt+A cannot reach both.
         self.act_audit = A("audit", "A&udit all", "audit", ["F5", "Ctrl+Shift+A"],
@@ -246,7 +269,7 @@ class MainWindow(QMainWindow):
                             "Save a hygiene report as HTML, PDF, JSON or CSV", lambda: self.open_window("export"))
         self.act_scan = A("scan", "&Scan for plaintext keys\u2026", "scan", ["Ctrl+Shift+S"],
                           "Find exchange keys lying in bot configs and .env files", lambda: self.open_window("scan"))
-        self.act_settings = A("settings", "&Settings\u2026", "settings", [QKeySequence.StandardKey.Preferences,
+        self.act_settings = A("settings", "&Settings\u2026", "settings", [S("Preferences"),
                                                                             "Ctrl+,"],
                               "Policy thresholds, reminders, clipboard and appearance", self.open_settings)
         self.act_rotate = A("rotate", "&Rotate key\u2026", "rotate", ["Ctrl+Shift+R"],
@@ -265,18 +288,18 @@ class MainWindow(QMainWindow):
         self.act_copy_id = A("copy_id", "Copy key &id", "key", ["Ctrl+Alt+C"],
                              "Copy the selected key's id for the command line", lambda: self.copy_key_id(
                                  self.selected_id()))
-        self.act_remove = A("remove", "Re&move key\u2026", "trash", [QKeySequence.StandardKey.Delete],
+        self.act_remove = A("remove", "Re&move key\u2026", "trash", [S("Delete")],
                             "Delete the selected key from the keychain and KeyHygiene",
                             lambda: self.confirm_remove(self.selected_id()))
-        self.act_find = A("find", "&Filter keys", "search", [QKeySequence.StandardKey.Find, "Ctrl+F"],
+        self.act_find = A("find", "&Filter keys", "search", [S("Find"), "Ctrl+F"],
                           "Type to filter the key list", self._focus_filter)
         self.act_details = A("details", "Show &details pane", None, ["Ctrl+D"], "Show or hide the detail pane",
                              self._toggle_details)
         self.act_details.setCheckable(True)
         self.act_details.setChecked(True)
-        self.act_quit = A("quit", "&Quit", None, [QKeySequence.StandardKey.Quit, "Ctrl+Q"], "Quit KeyHygiene",
+        self.act_quit = A("quit", "&Quit", None, [S("Quit"), "Ctrl+Q"], "Quit KeyHygiene",
                           self.close)
-        self.act_guide = A("guide", "&User guide", None, [QKeySequence.StandardKey.HelpContents, "F1"],
+        self.act_guide = A("guide", "&User guide", None, [S("HelpContents"), "F1"],
                            "What to do when a service leaks keys, what each permission allows, IP restriction on "
                            "each exchange, shortcuts (opens in the browser; works offline)", self.open_guide)
         self.act_about = A("about", "&About KeyHygiene", None, ["Ctrl+F1"],
@@ -344,9 +367,6 @@ class MainWindow(QMainWindow):
         search.setProperty("iconName", "search")
         self.filter_edit.setMinimumWidth(220)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
-        clear = QShortcut(QKeySequence("Esc"), self.filter_edit)
-        clear.setContext(Qt.ShortcutContext.WidgetShortcut)
-        clear.activated.connect(self.filter_edit.clear)
         tb.addWidget(self.filter_edit)
         self.scope_combo = QComboBox()
         self.scope_combo.setAccessibleName("Show")

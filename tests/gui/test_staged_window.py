@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QShortcut
 from PySide6.QtWidgets import QApplication
 
 from keyhygiene.ui.delegates import RENDER_BUDGET_S
@@ -28,6 +29,9 @@ def test_a_staged_window_lists_the_keys_first_and_builds_the_rest_after_its_firs
     blank = w.act_add.icon().cacheKey()  # a transparent stand-in keeps the toolbar's layout
     assert w.cells.budget_s == float("inf")  # the first frame draws every cell in full
     assert not w.filter_edit.isClearButtonEnabled() and w.reminders is None and w.regions is None
+    # Shortcuts come right after the first frame (QKeySequence's Python type is not needed before it).
+    assert w.act_add.shortcuts() == [] and w.act_add.toolTip() == "Store a new exchange key in the keychain"
+    assert w.filter_edit.findChildren(QShortcut) == []
     strip_height = w.summary.minimumHeight()
     with qtbot.waitSignal(w.firstPainted, timeout=WAIT_MS):
         w.show()
@@ -40,6 +44,8 @@ def test_a_staged_window_lists_the_keys_first_and_builds_the_rest_after_its_firs
     assert not w.windowIcon().isNull() and w.act_add.icon().cacheKey() != blank
     assert w.cells.budget_s == RENDER_BUDGET_S
     assert w.filter_edit.isClearButtonEnabled() and w.reminders is not None and w.regions is not None
+    assert "Ctrl+N" in [k.toString() for k in w.act_add.shortcuts()] and "(" in w.act_add.toolTip()
+    assert [c.key().toString() for c in w.filter_edit.findChildren(QShortcut)] == ["Esc"]  # clears the filter
     assert w.toolbar.widgetForAction(w.act_add) in w.toolbar_buttons
     assert w._page_layout.indexOf(w.keychain_banner) == 0 and not w.keychain_banner.isVisible()
     QApplication.processEvents()

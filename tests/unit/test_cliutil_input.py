@@ -49,7 +49,7 @@ def test_a_pem_pasted_at_the_hidden_prompt_is_read_to_its_end(monkeypatch: pytes
         return next(typed)
 
     monkeypatch.setattr("sys.stdin", _Stdin("", tty=True))
-    monkeypatch.setattr(cliutil.getpass, "getpass", getpass)
+    monkeypatch.setattr("getpass.getpass", getpass)
     assert cliutil._ask("secret: ") == PEM
     assert prompts == ["secret: ", "", "", ""]  # the prompt once, not per line
 
