@@ -90,11 +90,14 @@ RENDER_BUDGET_S = 0.006
 BURST_GAP_S = 0.030  # a paint that starts this long after the last drawing starts a new budget
 
 
-_SELECTED = QStyle.StateFlag.State_Selected  # looked up once: PySide's enum attribute access is Python code
-_HAS_FOCUS = QStyle.StateFlag.State_HasFocus
+# The state bits as ints, looked up once: PySide's flags are Python enum.Flag, and each ``state & flag`` makes a new
+# Flag member in Python (~5,000 instructions); the cell reads the state's int once and tests it (issue 21: ~2 M
+# instructions of the first frame's ~150 cells).
+_SELECTED = QStyle.StateFlag.State_Selected.value
+_HAS_FOCUS = QStyle.StateFlag.State_HasFocus.value
 # The style's item panel goes under the picture when selected or hovered (styles that highlight hovered rows);
 # one mask so a plain cell pays a single test. Hover is not in the cache key: the picture is the same either way.
-_PANEL_STATES = _SELECTED | QStyle.StateFlag.State_MouseOver
+_PANEL_STATES = _SELECTED | QStyle.StateFlag.State_MouseOver.value
 _PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
 _FOCUS_RECT = QStyle.PrimitiveElement.PE_FrameFocusRect
 
@@ -121,7 +124,7 @@ class CellDelegate(QStyledItemDelegate):
         if not cell:
             super().paint(painter, option, index)
             return
-        state = option.state
+        state = option.state.value
         selected = bool(state & _SELECTED)
         widget: QWidget | None = option.widget
         if state & _PANEL_STATES and widget is not None:
