@@ -5,6 +5,7 @@ that) and when it finishes, if ``KEYHYGIENE_BENCH_MODULES=<path>`` is set; ``<pa
 
 - ``status``: VmRSS, VmHWM, thread count, SQLite's own heap (used and peak, KiB);
 - ``smaps``: resident KiB per mapping name (``[anon]``, ``[heap]``, each shared library and font);
+- ``anon_by_size``: anonymous mappings by size (size KiB, count, resident KiB): stacks, arenas;
 - ``modules`` (in import order), ``threads`` (Python thread names), ``pymalloc`` (allocated Python blocks);
 - ``qt_enums``: the PySide6 enum classes built so far, by owning class (classes, members): PySide builds a Qt
   class's enums as Python ``enum`` classes the first time the class is used;
@@ -22,6 +23,7 @@ import ctypes
 import enum
 import gc
 import json
+import linecache
 import sys
 import threading
 import tracemalloc
@@ -48,17 +50,26 @@ def _status() -> dict[str, str]:
     return status
 
 
-def _smaps_kb() -> dict[str, int]:
+def _smaps_kb() -> tuple[dict[str, int], list[tuple[int, int, int]]]:
+    """Resident KiB per mapping name, and anonymous mappings by size: (size KiB, how many, resident KiB) -
+    8 MiB ones are thread stacks, 64 MiB ones (or their pieces) glibc's per-thread malloc arenas, 1 MiB ones
+    pymalloc's arenas."""
     rss: dict[str, int] = {}
-    name = ""
+    anon: dict[int, list[int]] = {}
+    name, size = "", 0
     with open("/proc/self/smaps", encoding="utf-8", errors="replace") as f:
         for line in f:
             fields = line.split()
             if fields and "-" in fields[0] and not fields[0].endswith(":"):  # a mapping's header line
-                name = fields[5] if len(fields) > 5 else "[anon]"
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                name, size = (fields[5] if len(fields) > 5 else "[anon]"), (end - start) // 1024
             elif line.startswith("Rss:"):
                 rss[name] = rss.get(name, 0) + int(fields[1])
-    return rss
+                if name == "[anon]" and int(fields[1]):
+                    bucket = anon.setdefault(size, [0, 0])
+                    bucket[0] += 1
+                    bucket[1] += int(fields[1])
+    return rss, sorted(((k, n, r) for k, (n, r) in anon.items()), key=lambda b: -b[2])
 
 
 def _qt_enums() -> list[tuple[str, list[int]]]:
@@ -86,10 +97,14 @@ def _malloc_info(path: str) -> None:
 
 
 def write(path: str, moment: str) -> None:
+    smaps, anon = _smaps_kb()
     snapshot: dict[str, Any] = {
-        "moment": moment, "status": _status(), "smaps": _smaps_kb(), "pymalloc": sys.getallocatedblocks(),
+        "moment": moment, "status": _status(), "smaps": smaps, "anon_by_size": anon,
+        "pymalloc": sys.getallocatedblocks(),
         "modules": list(sys.modules), "threads": sorted(t.name for t in threading.enumerate()),
         "qt_enums": _qt_enums(),
+        "linecache": sorted(((name, sum(map(len, entry[2]))) for name, entry in list(linecache.cache.items())
+                             if len(entry) == 4), key=lambda e: -e[1]),
     }
     if tracemalloc.is_tracing():
         snap = tracemalloc.take_snapshot()
