@@ -8,7 +8,8 @@ that) and when it finishes, if ``KEYHYGIENE_BENCH_MODULES=<path>`` is set; ``<pa
 - ``anon_by_size``: anonymous mappings by size (size KiB, count, resident KiB): stacks, arenas;
 - ``modules`` (in import order), ``threads`` (Python thread names), ``pymalloc`` (allocated Python blocks);
 - ``qt_enums``: the PySide6 enum classes built so far, by owning class (classes, members): PySide builds a Qt
-  class's enums as Python ``enum`` classes the first time the class is used;
+  class's enums as Python ``enum`` classes the first time the class is used; ``qt_types``: PySide6 classes built,
+  by module;
 - with ``PYTHONTRACEMALLOC=1``: ``traced_kb``, ``by_file``, ``by_line`` (Python allocations, KiB);
 
 and ``<path>.<moment>.malloc.xml`` glibc's ``malloc_info`` (per-arena free and mapped bytes).
@@ -72,19 +73,24 @@ def _smaps_kb() -> tuple[dict[str, int], list[tuple[int, int, int]]]:
     return rss, sorted(((k, n, r) for k, (n, r) in anon.items()), key=lambda b: -b[2])
 
 
-def _qt_enums() -> list[tuple[str, list[int]]]:
+def _qt_enums() -> tuple[list[tuple[str, list[int]]], dict[str, list[str]]]:
     frozen = gc.get_freeze_count()
     gc.unfreeze()  # the app freezes what it built at start-up (ui/gc_guard.py); get_objects() skips frozen objects
     objects = gc.get_objects()
     if frozen:
         gc.freeze()
     owners: dict[str, list[int]] = {}
+    types: dict[str, list[str]] = {}
     for obj in objects:
-        if isinstance(obj, enum.EnumType) and str(getattr(obj, "__module__", "")).startswith("PySide6"):
+        if not isinstance(obj, type) or not str(getattr(obj, "__module__", "")).startswith("PySide6"):
+            continue
+        if isinstance(obj, enum.EnumType):
             counts = owners.setdefault(obj.__qualname__.rsplit(".", 1)[0], [0, 0])
             counts[0] += 1
             counts[1] += len(obj.__members__)
-    return sorted(owners.items(), key=lambda kv: -kv[1][1])
+        else:
+            types.setdefault(obj.__module__, []).append(obj.__qualname__)
+    return sorted(owners.items(), key=lambda kv: -kv[1][1]), {m: sorted(names) for m, names in types.items()}
 
 
 def _malloc_info(path: str) -> None:
@@ -98,11 +104,12 @@ def _malloc_info(path: str) -> None:
 
 def write(path: str, moment: str) -> None:
     smaps, anon = _smaps_kb()
+    qt_enums, qt_types = _qt_enums()
     snapshot: dict[str, Any] = {
         "moment": moment, "status": _status(), "smaps": smaps, "anon_by_size": anon,
         "pymalloc": sys.getallocatedblocks(),
         "modules": list(sys.modules), "threads": sorted(t.name for t in threading.enumerate()),
-        "qt_enums": _qt_enums(),
+        "qt_enums": qt_enums, "qt_types": qt_types,
         "linecache": sorted(((name, sum(map(len, entry[2]))) for name, entry in list(linecache.cache.items())
                              if len(entry) == 4), key=lambda e: -e[1]),
     }
