@@ -11,6 +11,7 @@ import contextvars
 import gc
 import heapq
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -33,12 +34,28 @@ _WINDOW_SLACK_S = 0.005
 class Slot:
     """One request's place in a window. ``at`` moves to the moment its headers hit the socket (see
     ``_mark_sent``): a new connection or a busy event loop delays a request after it took its slot, and the
-    exchange counts it when it arrives, not when we decided to send it."""
+    exchange counts it when it arrives, not when we decided to send it.
 
-    __slots__ = ("at",)
+    ``held``: a request took this place and has not gone on the wire yet. Such a place cannot expire: the window
+    it counts against begins only when it is sent. (Counting it from when it was taken let a request whose client
+    took 1.6 s to build on a busy machine go out together with the next window's, and the exchange refused the
+    whole second burst with 429s: tests/integration/test_audit_runner.py, the paced audit.)"""
 
-    def __init__(self, at: float) -> None:
+    __slots__ = ("at", "held")
+
+    def __init__(self, at: float, held: bool = False) -> None:
         self.at = at
+        self.held = held
+
+    def sent(self, now: float) -> None:
+        self.at = max(self.at, now)
+        self.held = False
+
+    def void(self) -> None:
+        """Its request never went on the wire (it failed first, or its check ended): the exchange never counted
+        it, so the place is free again."""
+        self.at = -math.inf
+        self.held = False
 
 
 _in_flight: contextvars.ContextVar[list[Slot] | None] = contextvars.ContextVar("kh_in_flight", default=None)
@@ -59,13 +76,17 @@ class Pacer:
     async def acquire(self) -> Slot:
         while True:
             now = time.monotonic()
-            while self.slots and now - self.slots[0].at >= self.window:
-                self.slots.popleft()
-            if len(self.slots) < self.limit.requests:
+            live = [s for s in self.slots if s.held or now - s.at < self.window]
+            if len(live) != len(self.slots):
+                self.slots = deque(live)
+            if len(live) < self.limit.requests:
                 slot = Slot(now)  # no await between the check and this: tasks cannot overtake
                 self.slots.append(slot)
                 return slot
-            await asyncio.sleep(max(0.001, self.window - (now - self.slots[0].at)))
+            # The first place to free up: a sent slot's window end; a held one ends a window after it is sent,
+            # so not before a window from now.
+            ends = min(now + self.window if s.held else s.at + self.window for s in live)
+            await asyncio.sleep(max(0.001, ends - now))
 
 
 class PacerGroup:
@@ -107,17 +128,38 @@ class PacerChain:
         second (tests/benchmarks, audit_critical_path)."""
         key = self._key(path)
         if key not in self._reserved:
-            self._reserved[key] = [await g.get(path).acquire() for g in self.groups]
+            self._reserved[key] = self._hold([await g.get(path).acquire() for g in self.groups])
 
     def _key(self, url_or_path: str | None) -> str:
         return self.groups[0].endpoint_of(url_or_path) if self.groups else ""
 
-    async def acquire(self, url: str | None = None) -> None:
+    async def acquire(self, url: str | None = None) -> list[Slot]:
+        """The places of one request to ``url``, held until it is sent (``_mark_sent``) or ``settle``d."""
         slots = self._reserved.pop(self._key(url), None)
         if slots is None:
-            slots = [await g.get(url).acquire() for g in self.groups]
+            slots = self._hold([await g.get(url).acquire() for g in self.groups])
         # Same task as the request that follows: the session's trace hook finds these slots through the context.
         _in_flight.set(slots)
+        return slots
+
+    @staticmethod
+    def _hold(slots: list[Slot]) -> list[Slot]:
+        for s in slots:
+            s.held = True
+        return slots
+
+    @staticmethod
+    def settle(slots: list[Slot]) -> None:
+        """After the request that took ``slots`` ended: a place it never sent is freed."""
+        for s in slots:
+            if s.held:
+                s.void()
+
+    def release_reserved(self) -> None:
+        """When the key's check ends: the places reserved for a first request it never made are freed."""
+        for slots in self._reserved.values():
+            self.settle(slots)
+        self._reserved.clear()
 
 
 async def _mark_sent(_session: Any, _ctx: Any, _params: Any) -> None:
@@ -125,7 +167,7 @@ async def _mark_sent(_session: Any, _ctx: Any, _params: Any) -> None:
     if slots:
         now = time.monotonic()
         for s in slots:
-            s.at = max(s.at, now)
+            s.sent(now)
         _in_flight.set(None)
     started = _starting.get()
     if started is not None:
@@ -319,7 +361,11 @@ async def inspect_many(
         if cancel is not None and cancel.is_set():
             return
         await pacer.reserve(_first_path(exchange))
-        release = await gate.enter(ranks[key_id])
+        try:
+            release = await gate.enter(ranks[key_id])
+        except BaseException:  # cancelled while waiting its turn: its reserved places must not stay held
+            pacer.release_reserved()
+            raise
         creds: Credentials | None = None
         try:
             if cancel is not None and cancel.is_set():
@@ -341,6 +387,7 @@ async def inspect_many(
                                  message=f"Internal error while checking this key ({type(exc).__name__}).")
         finally:
             release()
+            pacer.release_reserved()
         results[key_id] = profile
         if on_result is not None:
             on_result(key_id, profile)

@@ -166,8 +166,11 @@ def create_client(
         guarded = client.fetch
 
         async def paced_fetch(url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
-            await pacer.acquire(url)
-            return await guarded(url, method, headers, body)
+            slots = await pacer.acquire(url)
+            try:
+                return await guarded(url, method, headers, body)
+            finally:
+                pacer.settle(slots)
 
         client.fetch = paced_fetch
     return client

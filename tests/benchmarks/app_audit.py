@@ -28,6 +28,17 @@ PROBE_MS = 5
 # Diagnosis: with KEYHYGIENE_BENCH_STALL_TRACE=<ms>, a watchdog thread prints where every thread was whenever the
 # GUI thread has not ticked for that long (run.py --trace-stalls MS passes it on).
 TRACE_ENV = "KEYHYGIENE_BENCH_STALL_TRACE"
+# Diagnosis: with KEYHYGIENE_BENCH_MODULES=<path>, what the window process holds when the audit starts and when it
+# finishes (modules, threads, memory by mapping, ...) is written next to <path> (process_snapshot.py, imported only
+# then: the measured window must not load what it imports).
+MODULES_ENV = "KEYHYGIENE_BENCH_MODULES"
+
+
+def _snapshot(moment: str) -> None:
+    if os.environ.get(MODULES_ENV):
+        import process_snapshot
+
+        process_snapshot.write(os.environ[MODULES_ENV], moment)
 
 
 def _watchdog(state: dict[str, Any], threshold_s: float) -> None:
@@ -146,6 +157,7 @@ def main(argv: list[str]) -> int:
         state["keys"] = len(ids)
         state["maxrss_at_start_kb"] = peak_rss_kb()
         state["cpu_at_start"] = time.process_time()
+        _snapshot("start")
 
     def on_finished(outcome: Any) -> None:
         if state["result"] is not None or state["started"] is None:
@@ -168,6 +180,7 @@ def main(argv: list[str]) -> int:
             "ccxt_in_gui": "ccxt" in sys.modules,
         }
         state["done"] = True
+        _snapshot("finish")
         sys.stdout.write("BENCH_RESULT " + json.dumps(state["result"]) + "\n")
         sys.stdout.flush()
         app.exit(0)

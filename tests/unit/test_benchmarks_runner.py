@@ -212,3 +212,49 @@ def test_a_childs_peak_rss_is_its_own_not_its_parents() -> None:
     child_mb = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                   env=env).stdout)
     assert child_mb < 150, f"the child reported {child_mb} MB: its parent's 300 MB leaked into the figure"
+
+
+def test_process_snapshot_says_what_a_process_holds(tmp_path: Path) -> None:
+    """The memory line's diagnosis (KEYHYGIENE_BENCH_MODULES): modules in import order, RSS by mapping, the PySide
+    enum classes and types built, also those the app froze out of gc.get_objects() (ui/gc_guard.py)."""
+    code = ("import gc\n"
+            "from PySide6.QtCore import Qt\n"
+            "_ = Qt.AlignmentFlag\n"
+            "gc.freeze()\n"
+            "import process_snapshot\n"
+            f"process_snapshot.write({str(tmp_path / 'snap')!r}, 'start')\n")
+    env = {**os.environ, "PYTHONPATH": str(RUN.parent), "QT_QPA_PLATFORM": "offscreen"}
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, timeout=120)
+    snap = json.loads((tmp_path / "snap.start.json").read_text(encoding="utf-8"))
+    assert snap["moment"] == "start"
+    modules = snap["modules"]
+    assert modules.index("PySide6.QtCore") < modules.index("process_snapshot")  # import order, not sorted
+    assert int(snap["status"]["VmHWM"].split()[0]) >= int(snap["status"]["VmRSS"].split()[0]) > 0
+    assert snap["smaps"]["[anon]"] > 0 and any(name.endswith(".so") or ".so." in name for name in snap["smaps"])
+    assert dict(snap["qt_enums"])["Qt"][0] > 10  # Qt's enums were built before the freeze and are still counted
+    assert "Qt" in snap["qt_types"]["PySide6.QtCore"]
+    assert (tmp_path / "snap.start.malloc.xml").read_text(encoding="utf-8").startswith("<malloc")
+
+
+def test_window_imports_prints_the_rss_of_a_module_list(tmp_path: Path) -> None:
+    """window_imports.py imports a snapshot's module list into a shown window, minus what it is told to leave out."""
+    snapshot = tmp_path / "snap.json"
+    snapshot.write_text(json.dumps({"modules": ["json", "email.message", "tracemalloc", "__main__"]}), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(RUN.parent), "QT_QPA_PLATFORM": "offscreen"}
+    script = str(RUN.parent / "window_imports.py")
+
+    def loaded(excluded: str) -> str:
+        code = ("import runpy, sys\n"
+                f"sys.argv = [{script!r}, {str(snapshot)!r}, {excluded!r}]\n"
+                "try:\n"
+                f"    runpy.run_path({script!r}, run_name='__main__')\n"
+                "except SystemExit:\n"
+                "    pass\n"
+                "print('EMAIL' if 'email.message' in sys.modules else 'NO-EMAIL')\n")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                             timeout=120).stdout
+        assert " MB over the shown window" in out
+        return out.splitlines()[-1]
+
+    assert loaded("") == "EMAIL"
+    assert loaded("email") == "NO-EMAIL"
