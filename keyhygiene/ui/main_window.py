@@ -814,6 +814,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"The audit failed: {outcome.error}", 10000)
         elif outcome.cancelled:
             self.audit_label.setText(f"Audit cancelled after {outcome.checked} of {outcome.total}")
+        elif not outcome.total:
+            self.audit_label.setText("")  # nothing stored yet (the audit on a first start): nothing was checked
         else:
             # A key can be in both (its secret could not be read, and its row says so): count it once.
             failed = len(set(outcome.failures) | {r.id for r in self.services.rows() if r.audit_state == "failed"})

@@ -139,3 +139,15 @@ def test_check_again_with_a_corrupt_keychain_entry_fails_that_key_only(
     assert gui_services.row(a).audit_state == DONE and gui_services.row(a).profile is not None
     assert gui_services.row(b).audit_state == FAILED
     assert b in gui_services.row(b).audit_message  # the entry is named as unreadable
+
+
+def test_an_audit_of_an_empty_vault_does_not_claim_it_audited(gui_services, make_window,
+                                                               qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The audit on start runs on a vault with no keys yet (a first start): the status bar said "Audited 0 keys at
+    13:40", as if something had been checked."""
+    w = make_window()
+    w.audit_label.setText("Checking 0 keys\u2026")
+    with qtbot.waitSignal(w.auditCompleted, timeout=WAIT_MS) as done:
+        assert gui_services.start_audit()
+    assert done.args[0].total == 0
+    assert w.audit_label.text() == ""
