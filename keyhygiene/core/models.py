@@ -7,9 +7,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core.timeutil import iso, parse_iso
+
+if TYPE_CHECKING:  # at run time it comes from __getattr__ below, on first use
+    from keyhygiene.core.finding import Finding as Finding
 
 log = logging.getLogger(__name__)
 
