@@ -73,14 +73,16 @@ class Pacer:
         self.window = limit.per_seconds + _WINDOW_SLACK_S
         self.slots: deque[Slot] = deque()
 
-    async def acquire(self) -> Slot:
+    async def acquire(self, *, hold: bool = False) -> Slot:
+        """A place in the window; ``hold``: taken for a request not yet sent (``Slot.held``), from this moment on
+        (a place taken for the next request while the chain still waits on its other pacers must not expire)."""
         while True:
             now = time.monotonic()
             live = [s for s in self.slots if s.held or now - s.at < self.window]
             if len(live) != len(self.slots):
                 self.slots = deque(live)
             if len(live) < self.limit.requests:
-                slot = Slot(now)  # no await between the check and this: tasks cannot overtake
+                slot = Slot(now, hold)  # no await between the check and this: tasks cannot overtake
                 self.slots.append(slot)
                 return slot
             # The first place to free up: a sent slot's window end; a held one ends a window after it is sent,
@@ -128,7 +130,7 @@ class PacerChain:
         second (tests/benchmarks, audit_critical_path)."""
         key = self._key(path)
         if key not in self._reserved:
-            self._reserved[key] = self._hold([await g.get(path).acquire() for g in self.groups])
+            self._reserved[key] = [await g.get(path).acquire(hold=True) for g in self.groups]
 
     def _key(self, url_or_path: str | None) -> str:
         return self.groups[0].endpoint_of(url_or_path) if self.groups else ""
@@ -137,15 +139,9 @@ class PacerChain:
         """The places of one request to ``url``, held until it is sent (``_mark_sent``) or ``settle``d."""
         slots = self._reserved.pop(self._key(url), None)
         if slots is None:
-            slots = self._hold([await g.get(url).acquire() for g in self.groups])
+            slots = [await g.get(url).acquire(hold=True) for g in self.groups]
         # Same task as the request that follows: the session's trace hook finds these slots through the context.
         _in_flight.set(slots)
-        return slots
-
-    @staticmethod
-    def _hold(slots: list[Slot]) -> list[Slot]:
-        for s in slots:
-            s.held = True
         return slots
 
     @staticmethod

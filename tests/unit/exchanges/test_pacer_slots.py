@@ -90,3 +90,23 @@ def test_a_bare_pacer_still_counts_from_the_taking() -> None:
         return True
 
     assert asyncio.run(go())
+
+
+def test_a_place_taken_while_the_chain_waits_on_its_next_pacer_does_not_expire() -> None:
+    """A request takes its per-key place, then waits for a per-IP one: the per-key place is held from the moment it
+    is taken, not only once the whole chain has its places."""
+
+    async def go() -> bool:
+        per_key = PacerGroup(RateLimit(1, WINDOW), per_endpoint=False)
+        per_ip = PacerGroup(RateLimit(1, 60.0), per_endpoint=False)
+        await PacerChain(per_ip).acquire("/a")  # another key's request holds the only per-IP place, unsent
+        first = asyncio.create_task(PacerChain(per_key, per_ip).acquire("/a"))
+        await asyncio.sleep(WINDOW * 4)  # ``first`` took its per-key place and still waits for the per-IP one
+        second = asyncio.create_task(PacerChain(per_key).acquire("/a"))  # the same key's next request
+        await asyncio.sleep(WINDOW * 4)
+        blocked = not second.done()
+        first.cancel()
+        second.cancel()
+        return blocked
+
+    assert asyncio.run(go())
