@@ -30,8 +30,6 @@ import threading
 import tracemalloc
 from typing import Any
 
-ENV = "KEYHYGIENE_BENCH_MODULES"  # app_audit.MODULES_ENV
-
 
 def _status() -> dict[str, str]:
     status = {}
