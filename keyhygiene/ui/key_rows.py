@@ -18,7 +18,7 @@ from keyhygiene.core import redact
 from keyhygiene.core.models import KeyProfile, KeyRecord, StoredProfile
 from keyhygiene.ui import core_bridge
 from keyhygiene.ui.callbacks import deliver
-from keyhygiene.ui.key_row import KeyRow
+from keyhygiene.ui.key_row import IDLE, KeyRow
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QObject, SignalInstance
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 _Judged = tuple[KeyRecord, KeyProfile | StoredProfile | None, datetime | None, "core_bridge.Judgement"]
 # One key read again on a worker: as above, or None once the key is gone; and the rotations waiting.
 RowRead = tuple[_Judged | None, list[tuple[str, str]]]
+_NOT_CHECKED: tuple[None, None] = (None, None)
 
 
 class KeyRows:
@@ -130,14 +131,17 @@ class KeyRows:
     def _read_and_judge(self, policy: Any, registry: Any) -> list[_Judged]:
         """Every key with its latest inspection and judgement; without a registry (not loaded yet), unjudged, and
         each inspection left as stored until its row is shown or judged."""
-        now = self.now()
         out: list[_Judged] = []
         if registry is None:
+            # What ``_judge`` gives without a registry, made here: this loop runs over every key before the first
+            # frame (issue 21).
             stored = self.app.latest_stored_inspections()
+            unjudged = core_bridge.Judgement
             for rec in self.app.list_keys():
-                at, held = stored.get(rec.id, (None, None))
-                out.append((rec, held, at, self._judge(rec, None, at, policy, registry, now)))
+                at, held = stored.get(rec.id, _NOT_CHECKED)
+                out.append((rec, held, at, unjudged([], None, "")))
             return out
+        now = self.now()
         latest = self.app.latest_inspections()
         for rec in self.app.list_keys():
             at, profile = latest.get(rec.id, (None, None))
@@ -288,8 +292,10 @@ class KeyRows:
 
     def _row_from(self, rec: KeyRecord, profile: KeyProfile | StoredProfile | None, at: datetime | None,
                   j: core_bridge.Judgement) -> KeyRow:
-        return KeyRow(record=rec, profile=profile, checked_at=at, findings=j.findings, score=j.score,
-                      blast_radius=j.blast_radius, assessment=j.assessment)
+        # By position, in KeyRow's field order (a third cheaper than by name, for every key before the first frame;
+        # test_key_rows_fields checks the order): record, profile, checked_at, findings, score, blast_radius,
+        # audit_state, audit_message, assessment.
+        return KeyRow(rec, profile, at, j.findings, j.score, j.blast_radius, IDLE, "", j.assessment)
 
     def _context_for(self, key_id: str, profile: KeyProfile | None) -> Any:
         """When the latest check failed, the rules judge permissions on the last successful one."""
