@@ -9,11 +9,11 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
-from keyhygiene.core.models import Credentials
 from keyhygiene.paths import app_paths
 from keyhygiene.service.types import DatabaseError, ValidationError
 
 if TYPE_CHECKING:
+    from keyhygiene.core.credentials import Credentials
     from keyhygiene.service.app import App
 
 ENV_KEY = "KEYHYGIENE_API_KEY"
@@ -187,6 +187,8 @@ def read_credentials(exchange: str, needs_passphrase: bool) -> Credentials:
             f"No API {'key' if not key else 'secret'} given: set {ENV_KEY} and {ENV_SECRET} "
             "or run in a terminal to be prompted.",
         )
+    from keyhygiene.core.credentials import Credentials  # not at import: the window's start needs none
+
     creds = Credentials(api_key=key, secret=_unescape_pem(secret), passphrase=passphrase or None)
     redact.remember(creds.secret_values())
     return creds

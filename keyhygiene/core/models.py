@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core.timeutil import iso, parse_iso
 
-if TYPE_CHECKING:  # at run time it comes from __getattr__ below, on first use
+if TYPE_CHECKING:  # at run time they come from __getattr__ below, on first use
+    from keyhygiene.core.credentials import Credentials as Credentials
     from keyhygiene.core.finding import Finding as Finding
 
 log = logging.getLogger(__name__)
@@ -56,44 +57,6 @@ AUTH_REJECTIONS: frozenset[Status] = frozenset(
         Status.REJECTED,
     }
 )
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """A key's secrets. Lives in memory only as long as a call needs it; ``repr`` never shows values."""
-
-    api_key: str
-    secret: str
-    passphrase: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)  # any other ccxt credential: uid, privateKey, …
-
-    def __repr__(self) -> str:  # never leak into logs or tracebacks
-        return f"Credentials(api_key=<{len(self.api_key)} chars>, secret=<hidden>, passphrase=<hidden>)"
-
-    __str__ = __repr__
-
-    def secret_values(self) -> list[str]:
-        vals = [self.api_key, self.secret, self.passphrase or "", *self.extra.values()]
-        return [v for v in vals if v]
-
-    def to_ccxt(self) -> dict[str, str]:
-        cfg = {"apiKey": self.api_key, "secret": self.secret}
-        if self.passphrase:
-            cfg["password"] = self.passphrase
-        cfg.update(self.extra)
-        return cfg
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"api_key": self.api_key, "secret": self.secret, "passphrase": self.passphrase, "extra": self.extra}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Credentials:
-        return cls(
-            api_key=d["api_key"],
-            secret=d["secret"],
-            passphrase=d.get("passphrase"),
-            extra=dict(d.get("extra") or {}),
-        )
 
 
 @dataclass
@@ -320,4 +283,8 @@ def __getattr__(name: str) -> Any:
         from keyhygiene.core.finding import Finding
 
         return Finding
+    if name == "Credentials":  # the same for a key's secrets: the first frame reads none (core/credentials.py)
+        from keyhygiene.core.credentials import Credentials
+
+        return Credentials
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,11 +10,14 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from keyhygiene.core.exchange_facts import display_name
-from keyhygiene.core.models import PURPOSES, Credentials
+from keyhygiene.core.models import PURPOSES
 from keyhygiene.core.timeutil import parse_day, utcnow
+
+if TYPE_CHECKING:  # annotations only (core/credentials.py)
+    from keyhygiene.core.credentials import Credentials
 
 MAX_LABEL = 200
 MAX_SERVICE = MAX_LABEL

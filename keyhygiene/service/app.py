@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from keyhygiene.core.models import Credentials, KeyProfile
+from keyhygiene.core.models import KeyProfile
 from keyhygiene.service import exchange_info
 from keyhygiene.service.history import HistoryUseCases
 from keyhygiene.service.keys import KeyUseCases
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import keyring.backend
 
     from keyhygiene.core.audit import AuditResult, KeyAudit
+    from keyhygiene.core.credentials import Credentials
     from keyhygiene.core.policy import Policy
     from keyhygiene.core.registry import Registry
     from keyhygiene.paths import AppPaths

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
-from keyhygiene.core.models import Credentials, KeyRecord
+from keyhygiene.core.models import KeyRecord
 from keyhygiene.core.validation import ServiceRef
 from keyhygiene.store.keychain import KeychainStatus
 from keyhygiene.store.vault import Vault
+
+if TYPE_CHECKING:  # annotations only (core/credentials.py)
+    from keyhygiene.core.credentials import Credentials
 
 
 class KeyUseCases:

@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import keyring.backend
 
+    from keyhygiene.core.credentials import Credentials
+
 from keyhygiene.core import redact
-from keyhygiene.core.models import Credentials
 from keyhygiene.core.rotation.slots import CURRENT, PENDING  # the slots are a core fact (rotation)
 from keyhygiene.core.validation import MAX_SECRET_BYTES  # DESIGN.md: any secret up to 8 KB, on every backend
 
@@ -342,6 +343,8 @@ class SecretStore:
         if doc is None:
             return None
         try:
+            from keyhygiene.core.credentials import Credentials  # on use: the window's start reads no secret
+
             creds = Credentials.from_dict(doc)
         except (ValueError, KeyError, TypeError, AttributeError):
             raise KeychainCorrupt(f"The keychain entry of key {key_id} ({slot}) is not readable.") from None

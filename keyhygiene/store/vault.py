@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from keyhygiene.core import redact
 from keyhygiene.core.masking import key_digest, mask_key
-from keyhygiene.core.models import PURPOSES, Credentials, Exposure, KeyRecord
+from keyhygiene.core.models import PURPOSES, Exposure, KeyRecord
 from keyhygiene.core.timeutil import utcnow
 
 # The validation types are core's; re-exported here for the store's callers and tests.
@@ -42,6 +42,7 @@ from keyhygiene.store.repository import ADDING, Repository, new_key_id
 if TYPE_CHECKING:  # annotations only: keyring loads on the first keychain call (store/keychain.py)
     import keyring.backend
 
+    from keyhygiene.core.credentials import Credentials
     from keyhygiene.core.models import KeyProfile, StoredProfile
     from keyhygiene.core.report.rotations import RotationEntry
     from keyhygiene.core.rotation.journal import JournalHook

@@ -23,7 +23,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from keyhygiene.core import redact
-from keyhygiene.core.models import Credentials, KeyProfile, KeyRecord, Status
+from keyhygiene.core.models import KeyProfile, KeyRecord, Status
 from keyhygiene.core.timeutil import utcnow
 from keyhygiene.service.app import App
 from keyhygiene.service.types import KeychainError, KeychainStatus, ServiceRef
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from keyhygiene.core.audit import KeyAudit
+    from keyhygiene.core.credentials import Credentials
 
 log = logging.getLogger(__name__)
 

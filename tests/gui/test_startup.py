@@ -120,6 +120,8 @@ def test_the_first_frame_loads_only_what_it_shows(vault, data_dir: Path) -> None
                                           "key_sequence_type": "QKeySequence" in vars(PySide6.QtGui),
                                           "finding_built": "Finding" in vars(sys.modules["keyhygiene.core.models"])
                                           or "keyhygiene.core.finding" in sys.modules,
+                                          "credentials_built": "keyhygiene.core.credentials" in sys.modules
+                                          or "Credentials" in vars(sys.modules["keyhygiene.core.models"]),
                                           "rounding": app.highDpiScaleFactorRoundingPolicy().name}}), flush=True)
                         QTimer.singleShot(0, lambda: app.exit(0))
                     return False
@@ -139,6 +141,7 @@ def test_the_first_frame_loads_only_what_it_shows(vault, data_dir: Path) -> None
     assert out["all_widget_types"] is False
     assert out["key_sequence_type"] is False  # the shortcuts are set after the first frame: 80 enum members later
     assert out["finding_built"] is False  # a frozen dataclass (~5 M instructions): the rows are judged after it
+    assert out["credentials_built"] is False  # the same (~4 M): the first frame reads no secret
     # Fractional scale factors stay crisp: Qt 6's default, no longer set by ensure_application.
     assert out["rounding"] == "PassThrough"
     assert sorted(m for m in NOT_BEFORE_FIRST_FRAME if m in loaded) == []
