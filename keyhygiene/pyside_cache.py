@@ -115,16 +115,7 @@ def _build(sdir: Path | None, archive: Any) -> bool:
     file_mode = (sdir / "__init__.py").stat().st_mode & 0o666
     tmp = sdir / f"{TMP_PREFIX}{os.getpid()}"
     try:
-        names = [n for n in archive.namelist() if n.endswith(".py") and not n.startswith(("/", "..")) and
-                 ".." not in Path(n).parts]
-        for name in names:
-            target = tmp / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(name))
-        import compileall
-
-        if not compileall.compile_dir(str(tmp), quiet=2, workers=1):
-            raise OSError("compiling the support files failed")
+        write_copy(archive, tmp)
         (tmp / STAMP).write_text(json.dumps({"binaries": signature(sdir)}), encoding="utf-8")
         written = _set_modes(tmp, dir_mode, file_mode)
         os.rename(tmp, sdir / FILES_DIR)  # atomic: PySide sees no copy or a whole one
@@ -135,6 +126,41 @@ def _build(sdir: Path | None, archive: Any) -> bool:
         raise
     _add_to_record(record, sdir, written)
     return True
+
+
+def write_copy(archive: Any, dest: Path, *, frozen: bool = False) -> list[str]:
+    """The archive's Python files under ``dest``, each with its bytecode; the names written. ``frozen``: bytecode
+    valid whatever the files' times (a bundle copies files without keeping them), for the bundle's build."""
+    import compileall
+    import py_compile
+
+    names = [n for n in archive.namelist()
+             if n.endswith(".py") and not n.startswith("/") and ".." not in Path(n).parts]
+    for name in names:
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(archive.read(name))
+    mode = py_compile.PycInvalidationMode.UNCHECKED_HASH if frozen else py_compile.PycInvalidationMode.TIMESTAMP
+    if not compileall.compile_dir(str(dest), quiet=2, workers=1, invalidation_mode=mode):
+        raise OSError("compiling PySide's support files failed")
+    return names
+
+
+def embedded_archive_bytes() -> bytes:
+    """shiboken6's embedded archive, read by a fresh interpreter that does not see a ``files.dir`` (one the app
+    made here earlier), so PySide loads its support package from the archive: for the bundle's build and tests."""
+    import subprocess
+
+    code = (
+        "import pathlib, sys\n"
+        "exists = pathlib.Path.exists\n"
+        "pathlib.Path.exists = lambda p: False if p.name == 'files.dir' else exists(p)\n"
+        "import shiboken6\n"
+        "z = sys.modules['shibokensupport'].__loader__.zfile\n"
+        "z.fp.seek(0)\n"
+        "sys.stdout.buffer.write(z.fp.read())\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120).stdout
 
 
 def _set_modes(root: Path, dir_mode: int, file_mode: int) -> list[Path]:
