@@ -119,7 +119,7 @@ def _build(sdir: Path | None, archive: Any) -> bool:
         (tmp / STAMP).write_text(json.dumps({"binaries": signature(sdir)}), encoding="utf-8")
         written = _set_modes(tmp, dir_mode, file_mode)
         os.rename(tmp, sdir / FILES_DIR)  # atomic: PySide sees no copy or a whole one
-    except OSError:
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         if (sdir / FILES_DIR).exists():
             return False  # another instance was first

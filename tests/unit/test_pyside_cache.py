@@ -159,6 +159,23 @@ def test_a_build_that_fails_half_way_leaves_no_copy(tmp_path: Path) -> None:
     assert not list(sdir.glob(pc.TMP_PREFIX + "*"))
 
 
+def test_a_damaged_archive_leaves_no_copy_and_does_not_stop_the_start(tmp_path: Path) -> None:
+    sdir = install(tmp_path)
+
+    class Broken:
+        def namelist(self) -> list[str]:
+            return ["shibokensupport/__init__.py", "shibokensupport/feature.py"]
+
+        def read(self, name: str) -> bytes:
+            if name.endswith("feature.py"):
+                raise zipfile.BadZipFile("Bad CRC-32 for file 'feature.py'")
+            return b""
+
+    assert pc.build(sdir, Broken()) is False
+    assert not (sdir / pc.FILES_DIR).exists()
+    assert not list(sdir.glob(pc.TMP_PREFIX + "*"))
+
+
 def test_leftovers_of_a_dead_build_are_removed_and_a_live_one_kept(tmp_path: Path) -> None:
     sdir = install(tmp_path)
     dead = sdir / f"{pc.TMP_PREFIX}999999999"
