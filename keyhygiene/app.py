@@ -184,7 +184,10 @@ def run(args: argparse.Namespace) -> int:
     gc.disable()
     session = None
     try:
-        app = ensure_application()
+        from keyhygiene import pyside_cache
+
+        with pyside_cache.kept_compiled():  # PySide's support code from bytecode, not compiled at every start
+            app = ensure_application()
         from keyhygiene.service.types import DatabaseError
 
         try:

@@ -150,7 +150,8 @@ class FindingCard(QFrame):
         lay.addWidget(self.more, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(self.detail)
         self.buttons: list[QPushButton] = []
-        self.actions = [action for _label, action, _arg in actions]  # one per button
+        # One per button. Not ``actions``: that would hide QWidget.actions() on this card.
+        self.button_actions = [action for _label, action, _arg in actions]
         if actions:
             box = QWidget(self)
             row = FlowLayout(box, spacing=6)
@@ -240,7 +241,8 @@ class DetailPane(QScrollArea):
         out: list[QAbstractButton] = [self.rotate_button, self.edit_button, self.remove_button, self.share_button,
                                       *self.unshare_buttons]
         for card in self.cards:
-            out.extend(b for b, action in zip(card.buttons, card.actions, strict=True) if action in WRITING_ACTIONS)
+            out.extend(b for b, action in zip(card.buttons, card.button_actions, strict=True)
+                       if action in WRITING_ACTIONS)
         return out
 
     def apply_read_only(self) -> None:

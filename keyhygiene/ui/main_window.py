@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
     auditCompleted = Signal(object)  # AuditOutcome, after the window has updated
     firstPainted = Signal()
 
+    _shortcuts: list[tuple[QAction, list[str], str]]  # named before the first frame, set after it
+
     def __init__(self, services: Services, *, settings: QSettings, demo: bool = False, staged: bool = False,
                  parent: QWidget | None = None) -> None:
         """``staged``: build what the first frame shows (menus, toolbar, the key list, the status bar, the frames
@@ -256,7 +258,7 @@ class MainWindow(QMainWindow):
     def _make_actions(self) -> None:
         A = self._action  # noqa: N806 - short alias keeps the table below readable
         S = StandardKey  # noqa: N806
-        self._shortcuts: list[tuple[QAction, list[str], str]] = []
+        self._shortcuts = []
         self.act_add = A("add", "&Add key\u2026", "add", [S("New"), "Ctrl+N"],
                          "Store a new exchange key in the keychain", self.open_add_dialog)
         # "A&udit": in the tray menu it sits next to "&Add key…", and one Alt+A cannot reach both.

@@ -33,6 +33,7 @@ from keyhygiene.core.rotation.states import Step
 from keyhygiene.core.validation import ValidationError
 from keyhygiene.ui import links
 from keyhygiene.ui.callbacks import deliver
+from keyhygiene.ui.mnemonics import taken_on, with_mnemonics
 from keyhygiene.ui.rotation_pages import (
     ConsumersPage,
     DonePage,
@@ -125,6 +126,7 @@ class RotationWizard(QDialog):
         self.alt_button = QPushButton("", self)  # a step's second choice (e.g. delete on the website instead)
         self.close_button = QPushButton("Close", self)
         self.close_button.setToolTip("Close this window; the rotation is saved and can be resumed")
+        self.close_button.setAccessibleName("Close")
         self.next_button = QPushButton("Next", self)
         self.next_button.setDefault(True)
         row.addWidget(self.back_button)
@@ -231,6 +233,7 @@ class RotationWizard(QDialog):
         if v is None:
             return
         page = self._current_page()
+        shown: dict[Role | None, tuple[QPushButton, str]] = {}
         for role, button in self._buttons.items():
             choice = v.by_role(role)
             if role is Role.NEXT and choice is None:
@@ -239,10 +242,18 @@ class RotationWizard(QDialog):
             if choice is None:
                 continue
             usable = choice.enabled and (choice.while_busy or not self._busy) and page.satisfied(choice.needs)
-            button.setText(choice.label)
             button.setAccessibleName(choice.label)
             button.setEnabled(usable)
-        self.close_button.setVisible(v.step not in (Step.DONE, Step.CANCELLED))
+            shown[role] = (button, choice.label)
+        closable = v.step not in (Step.DONE, Step.CANCELLED)
+        self.close_button.setVisible(closable)
+        if closable:
+            shown[None] = (self.close_button, "Close")
+        # Alt+letter for each (the core's labels are plain text): the step's own choice first, then the rest.
+        order = [r for r in (Role.NEXT, Role.BACK, None, Role.CANCEL, Role.ALT) if r in shown]
+        texts = with_mnemonics([shown[r][1] for r in order], taken_on(page))
+        for r, text in zip(order, texts, strict=True):
+            shown[r][0].setText(text)
 
     def _set_busy(self, busy: bool, what: str = "") -> None:
         self._busy = busy

@@ -38,6 +38,16 @@ def test_end_sharing_from_a_finding(vault, make_window, qtbot) -> None:  # type:
     assert w.services.row(kid).record.shared_with == []
 
 
+def test_a_finding_card_keeps_qwidget_actions(vault, make_window) -> None:  # type: ignore[no-untyped-def]
+    # Its buttons' actions once sat in an attribute named ``actions``, hiding QWidget.actions() on the card.
+    kid = store(vault, make_key("binance"), "Bot", purpose="bot", shared=[("3commas", date(2022, 3, 1))])
+    w = make_window()
+    w.select_key(kid)
+    card = _card(w, "shared_with_leaked_service")
+    assert card.actions() == []  # a method still, and no QAction was added to the card
+    assert len(card.button_actions) == len(card.buttons) > 0
+
+
 def test_unshare_rejects_an_end_before_the_start(vault, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtCore import QDate
 

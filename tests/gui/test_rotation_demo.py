@@ -16,6 +16,7 @@ from keyhygiene.core.rotation.states import Step
 from keyhygiene.demo import DemoEnvironment, start_demo
 from keyhygiene.store.keychain import CURRENT, PENDING
 from keyhygiene.store.vault import Vault
+from keyhygiene.ui.mnemonics import plain
 from keyhygiene.ui.rotation_wizard import RotationWizard
 from keyhygiene.ui.services import Services
 from tests.helpers.gui import make_services, save_shot, stop_services
@@ -88,11 +89,11 @@ def test_the_demos_3commas_key_rotates_to_the_end(qtbot: Any, demo: tuple[DemoEn
     assert box.text() == "3Commas: access removed at the service"
     assert not w.next_button.isEnabled()  # tick it off first
     box.setChecked(True)
-    assert w.next_button.isEnabled() and w.next_button.text() == "All done"
+    assert w.next_button.isEnabled() and plain(w.next_button.text()) == "All done"
     shot(w, "consumers")
     w.next_button.click()
     qtbot.waitUntil(lambda: w.step is Step.REVOKE_OLD and not w._busy, timeout=WAIT_MS)
-    assert w.next_button.text() == "I deleted it \u2014 check"  # Binance: deleted on its page
+    assert plain(w.next_button.text()) == "I deleted it \u2014 check"  # Binance: deleted on its page
     shot(w, "revoke")
 
     # Checked before the user deleted it: "still alive", and "Check again" stays usable while the wizard waits.
@@ -101,7 +102,7 @@ def test_the_demos_3commas_key_rotates_to_the_end(qtbot: Any, demo: tuple[DemoEn
     assert w.step is Step.VERIFY_OLD and w._busy
     log_text = w.verify_page.log.toPlainText()
     assert "still alive" in log_text and ": ok" not in log_text
-    assert w.next_button.text() == "Check again" and w.next_button.isEnabled()
+    assert plain(w.next_button.text()) == "Check again" and w.next_button.isEnabled()
     assert w.status.text().count("Waiting for Binance") == 1
     shot(w, "verify")
     assert sim.delete_key("binance", old.api_key)  # the user deletes the old key on the simulator's page
@@ -157,14 +158,14 @@ def test_generate_a_key_pair_in_the_wizard(qtbot: Any, demo: tuple[DemoEnvironme
     qtbot.waitUntil(lambda: w.flow is not None and w.flow.plan is not None and not w._busy, timeout=WAIT_MS)
     w.next_button.click()
     qtbot.waitUntil(lambda: w.step is Step.NEW_KEY and not w._busy, timeout=WAIT_MS)
-    assert w.alt_button.isVisible() and w.alt_button.text() == "Generate a key pair here"
+    assert w.alt_button.isVisible() and plain(w.alt_button.text()) == "Generate a key pair here"
     assert w.new_key_page.kind.currentData() == "ed25519"  # Binance's recommended type comes first
     w.alt_button.click()
     qtbot.waitUntil(lambda: bool(w.new_key_page.public_key.toPlainText()) and not w._busy, timeout=WAIT_MS)
     public = w.new_key_page.public_key.toPlainText()
     assert public.startswith("-----BEGIN PUBLIC KEY-----") and "PRIVATE" not in public
     assert not w.new_key_page.secret.isVisibleTo(w)  # no secret is asked for: it never existed outside
-    assert w.next_button.text() == "Store API key" and w.alt_button.text() == "Paste a key instead"
+    assert plain(w.next_button.text()) == "Store API key" and plain(w.alt_button.text()) == "Paste a key instead"
     pending = services.vault.secrets.get(rec.id, PENDING)
     assert pending is not None and pending.api_key == "" and kind_of(pending.secret) == "ed25519"
     w.new_key_page.copy_public.click()

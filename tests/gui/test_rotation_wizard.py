@@ -20,6 +20,7 @@ from keyhygiene.store.rotation_journal import SqliteJournal as Journal
 from keyhygiene.store.rotation_journal import history
 from keyhygiene.store.vault import ServiceRef, Vault
 from keyhygiene.ui import add_key_dialog
+from keyhygiene.ui.mnemonics import plain
 from keyhygiene.ui.rotation_wizard import RotationWizard, open_rotation
 from keyhygiene.ui.services import Services
 from keyhygiene.ui.widgets import SecretField
@@ -78,7 +79,7 @@ def wait_step(qtbot, w: RotationWizard, step: Step) -> None:  # type: ignore[no-
 
 
 def click_next(qtbot, w: RotationWizard) -> None:  # type: ignore[no-untyped-def]
-    assert w.next_button.isEnabled(), w.next_button.text()
+    assert w.next_button.isEnabled(), plain(w.next_button.text())
     w.next_button.click()
 
 
@@ -89,7 +90,7 @@ def paste(w: RotationWizard, creds: Credentials) -> None:
 
 def to_consumers(qtbot, w: RotationWizard, new: Credentials) -> None:  # type: ignore[no-untyped-def]
     wait_idle(qtbot, w)
-    assert w.step is Step.PLAN and w.next_button.text() == "Start rotation"
+    assert w.step is Step.PLAN and plain(w.next_button.text()) == "Start rotation"
     click_next(qtbot, w)
     wait_step(qtbot, w, Step.NEW_KEY)
     paste(w, new)
@@ -133,7 +134,7 @@ def test_a_whole_rotation_through_the_pages(qtbot, open_wizard, exchange: FakeEx
         b.setChecked(True)
     click_next(qtbot, w)
     wait_step(qtbot, w, Step.REVOKE_OLD)
-    assert w.next_button.text() == "Delete old key via Bybit API" and w.alt_button.isVisible()
+    assert plain(w.next_button.text()) == "Delete old key via Bybit API" and w.alt_button.isVisible()
     assert w.back_button.isEnabled() and w.cancel_button.isEnabled()
 
     with qtbot.waitSignal(w.keyRotated, timeout=WAIT_MS) as sig:
@@ -143,7 +144,7 @@ def test_a_whole_rotation_through_the_pages(qtbot, open_wizard, exchange: FakeEx
     assert exchange.count("revoke") == 1 and exchange.keys[old_creds.api_key].revoked
     assert "now holds the new key" in w.done_page.summary.text()
     assert not w.back_button.isVisible() and not w.cancel_button.isVisible()
-    assert w.next_button.text() == "Close"
+    assert plain(w.next_button.text()) == "Close"
     assert vault.secrets.get(key_id, CURRENT) == new and vault.secrets.get(key_id, PENDING) is None
     assert history(vault.db, key_id)[0].state == "done"
 
@@ -160,7 +161,7 @@ def test_a_risky_key_needs_the_checkbox(qtbot, open_wizard, exchange: FakeExchan
     wait_idle(qtbot, w)
     assert exchange.calls.count(("inspect", mask_key(risky.api_key))) == 1  # asked once, not once per render
     assert w.stack.currentWidget() is w.test_page
-    assert w.next_button.text() == "Continue with this key" and not w.next_button.isEnabled()
+    assert plain(w.next_button.text()) == "Continue with this key" and not w.next_button.isEnabled()
     assert w.test_page.accept_box is not None
     w.test_page.accept_box.setChecked(True)
     click_next(qtbot, w)
@@ -177,13 +178,13 @@ def test_a_refused_key_can_be_replaced(qtbot, open_wizard, exchange: FakeExchang
     paste(w, exchange.add(account="someone-else"))
     click_next(qtbot, w)
     wait_step(qtbot, w, Step.TEST_NEW)
-    assert w.next_button.text() == "Test again"
+    assert plain(w.next_button.text()) == "Test again"
     labels = " ".join(lab.text() for lab in w.test_page.findChildren(type(w.heading)))
     assert "different bybit account" in labels
-    assert w.alt_button.isVisible() and w.alt_button.text() == "Use another key\u2026"
+    assert w.alt_button.isVisible() and plain(w.alt_button.text()) == "Use another key\u2026"
     w.alt_button.click()
     qtbot.waitUntil(lambda: w.stack.currentWidget() is w.new_key_page, timeout=WAIT_MS)
-    assert w.stack.currentWidget() is w.new_key_page and w.next_button.text() == "Store new key"
+    assert w.stack.currentWidget() is w.new_key_page and plain(w.next_button.text()) == "Store new key"
     good = exchange.add()
     paste(w, good)
     click_next(qtbot, w)
@@ -286,7 +287,7 @@ def test_manual_deletion_waits_for_the_exchange(qtbot, open_wizard, exchange: Fa
         b.setChecked(True)
     click_next(qtbot, w)
     wait_step(qtbot, w, Step.REVOKE_OLD)
-    assert w.next_button.text() == "I deleted it \u2014 check" and not w.alt_button.isVisible()
+    assert plain(w.next_button.text()) == "I deleted it \u2014 check" and not w.alt_button.isVisible()
     click_next(qtbot, w)  # ...but it is still alive: the wizard polls (fake clock) and then waits
     wait_step(qtbot, w, Step.VERIFY_OLD)
     assert "still accepts the old key" in w.verify_page.result.text()
@@ -295,7 +296,7 @@ def test_manual_deletion_waits_for_the_exchange(qtbot, open_wizard, exchange: Fa
     assert log_text.count("Check 1:") == 1  # one line per check, not one per render
     assert w.cancel_button.isEnabled()  # the old key still works: cancelling is safe
     exchange.keys[old_creds.api_key].revoked = True
-    assert w.next_button.text() == "Check again"
+    assert plain(w.next_button.text()) == "Check again"
     with qtbot.waitSignal(w.keyRotated, timeout=WAIT_MS):
         click_next(qtbot, w)
     wait_step(qtbot, w, Step.DONE)
@@ -359,7 +360,7 @@ def test_each_page_opens_on_its_first_field(qtbot, open_wizard, exchange: FakeEx
     assert all(p.scroller.focusPolicy() == Qt.FocusPolicy.NoFocus for p in pages)
     # The plan's first field: the first consumer's keep/stop decision; Enter there takes the default (Start).
     focus_on(w.plan_page.decisions["3commas"].keep)
-    assert w.next_button.text() == "Start rotation"
+    assert plain(w.next_button.text()) == "Start rotation"
     qtbot.keyClick(w.plan_page.decisions["3commas"].keep, Qt.Key.Key_Return)
     wait_step(qtbot, w, Step.NEW_KEY)
     page = w.new_key_page
@@ -452,3 +453,40 @@ def test_opening_the_exchange_page_says_so_when_it_fails(qtbot, open_wizard, mon
     assert box is not None and "https://www.binance.com/en/my/settings/api-management" in box.informativeText()
     assert "the exchange's API-key page" in box.text()
     box.close()
+
+
+def _mnemonic(text: str) -> str | None:
+    import re
+
+    m = re.search(r"&([^&])", text.replace("&&", ""))
+    return m.group(1).lower() if m else None
+
+
+def test_every_wizard_button_has_its_own_alt_letter_and_it_works(qtbot, open_wizard,  # type: ignore[no-untyped-def]
+                                                                 exchange: FakeExchange) -> None:
+    from PySide6.QtTest import QTest
+
+    from keyhygiene.ui.mnemonics import taken_on
+
+    w = open_wizard()
+    wait_idle(qtbot, w)
+
+    def check_page() -> None:
+        buttons = [b for b in (w.next_button, w.back_button, w.close_button, w.cancel_button, w.alt_button)
+                   if b.isVisible()]
+        letters = [_mnemonic(b.text()) for b in buttons]
+        assert None not in letters, [b.text() for b in buttons]
+        assert len(set(letters)) == len(letters), [b.text() for b in buttons]
+        assert not set(letters) & taken_on(w._current_page()), [b.text() for b in buttons]
+        for b in buttons:
+            assert b.accessibleName() == plain(b.text())  # screen readers hear the plain label
+
+    assert w.step is Step.PLAN
+    check_page()
+    # Alt+<Next's letter> does what Next does: the keyboard alone starts the rotation.
+    QTest.keyClick(w, Qt.Key(ord(_mnemonic(w.next_button.text()).upper())), Qt.KeyboardModifier.AltModifier)
+    wait_step(qtbot, w, Step.NEW_KEY)
+    check_page()
+    # And Alt+<Close's letter> closes the window (the rotation stays saved, to resume).
+    QTest.keyClick(w, Qt.Key(ord(_mnemonic(w.close_button.text()).upper())), Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=WAIT_MS)
