@@ -178,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from keyhygiene.logsetup import close_logging, protect_last_resort
 
     protect_last_resort()
+    from keyhygiene import pyside_cache
+
+    pyside_cache.check()  # before anything imports PySide (the window, doctor, a PDF report): never a stale copy
     args = parse_args(argv)
     try:
         args.endpoints = parse_endpoints(getattr(args, "endpoint", None))

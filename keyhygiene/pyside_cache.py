@@ -65,12 +65,21 @@ def signature(sdir: Path) -> dict[str, list[int]]:
     return out
 
 
+_checked: dict[Path, str] = {}  # once per process: cli.main checks for every command, the window's start again
+
+
 def check(sdir: Path | None = None) -> str:
     """Before PySide's import, every start: remove our copy if it was made for another shiboken6. Returns what
-    it found ("none", "ours", "stale", "foreign") for tests and the log."""
+    it found ("none", "ours", "stale", "foreign") for tests and the log; the first answer for a folder stands."""
     sdir = sdir or shiboken_dir()
     if sdir is None:
         return "none"
+    if sdir not in _checked:
+        _checked[sdir] = _check(sdir)
+    return _checked[sdir]
+
+
+def _check(sdir: Path) -> str:
     files = sdir / FILES_DIR
     try:
         stamp = json.loads((files / STAMP).read_text(encoding="utf-8"))

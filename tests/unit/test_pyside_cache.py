@@ -23,6 +23,11 @@ SOURCES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_checks() -> None:
+    pc._checked.clear()
+
+
 def archive(sources: dict[str, str] = SOURCES) -> zipfile.ZipFile:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -87,27 +92,27 @@ def test_the_bytecode_is_what_python_loads_for_each_source(tmp_path: Path) -> No
 def test_check_keeps_a_matching_copy_and_removes_one_made_for_other_binaries(tmp_path: Path) -> None:
     sdir = install(tmp_path)
     pc.build(sdir, archive())
-    assert pc.check(sdir) == "ours"
+    assert pc._check(sdir) == "ours"
     assert (sdir / pc.FILES_DIR).is_dir()
     (sdir / "libshiboken6.abi3.so.6.11").write_bytes(b"\x7fELF an upgraded library")  # another shiboken6
-    assert pc.check(sdir) == "stale"
+    assert pc._check(sdir) == "stale"
     assert not (sdir / pc.FILES_DIR).exists()
     assert not list(sdir.glob(pc.TMP_PREFIX + "*"))
-    assert pc.check(sdir) == "none"
+    assert pc._check(sdir) == "none"
 
 
 def test_check_removes_a_copy_whose_stamp_is_unreadable(tmp_path: Path) -> None:
     sdir = install(tmp_path)
     pc.build(sdir, archive())
     (sdir / pc.FILES_DIR / pc.STAMP).write_text("{not json")
-    assert pc.check(sdir) == "stale"
+    assert pc._check(sdir) == "stale"
     assert not (sdir / pc.FILES_DIR).exists()
 
 
 def test_a_copy_the_app_did_not_make_is_left_alone(tmp_path: Path) -> None:
     sdir = install(tmp_path)
     (sdir / pc.FILES_DIR / "shibokensupport").mkdir(parents=True)  # a developer's SBK_EMBED=0
-    assert pc.check(sdir) == "foreign"
+    assert pc._check(sdir) == "foreign"
     assert (sdir / pc.FILES_DIR / "shibokensupport").is_dir()
     assert pc.build(sdir, archive()) is False
 
@@ -198,6 +203,7 @@ def test_kept_compiled_builds_only_after_the_import_and_only_when_there_was_no_c
     assert built == ["built"]
     pc._build(sdir, archive())
     built.clear()
+    pc._checked.clear()  # the next start (a new process)
     with pc.kept_compiled():
         pass
     assert built == []
@@ -227,3 +233,24 @@ def test_a_bundle_copy_is_valid_whatever_the_files_times(tmp_path: Path) -> None
     assert "shibokensupport/signature/loader.py" in names
     pyc = Path(importlib.util.cache_from_source(str(dest / "shibokensupport/signature/loader.py")))
     assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01  # hash-based, not checked against the source
+
+
+def test_check_runs_once_per_process_and_the_window_start_reuses_it(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    sdir = install(tmp_path)
+    pc.build(sdir, archive())
+    calls: list[Path] = []
+    real = pc.signature
+    monkeypatch.setattr(pc, "signature", lambda d: calls.append(d) or real(d))
+    assert pc.check(sdir) == "ours" and pc.check(sdir) == "ours"
+    assert len(calls) == 1
+
+
+def test_the_command_line_checks_before_any_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from keyhygiene import cli
+
+    seen: list[str] = []
+    monkeypatch.setattr(pc, "check", lambda *a, **k: seen.append("check") or "none")
+    monkeypatch.setattr(cli, "dispatch", lambda func, args: seen.append("dispatch") or 0)
+    assert cli.main(["keys", "list"]) == 0
+    assert seen == ["check", "dispatch"]
