@@ -70,7 +70,8 @@ _checked: dict[Path, str] = {}  # once per process: cli.main checks for every co
 
 def check(sdir: Path | None = None) -> str:
     """Before PySide's import, every start: remove our copy if it was made for another shiboken6. Returns what
-    it found ("none", "ours", "stale", "foreign") for tests and the log; the first answer for a folder stands."""
+    it found ("none", "ours", "stale": removed, "stuck": stale but not removable, "foreign") for tests and the log;
+    the first answer for a folder stands."""
     sdir = sdir or shiboken_dir()
     if sdir is None:
         return "none"
@@ -93,9 +94,13 @@ def _check(sdir: Path) -> str:
         return "ours"  # cannot tell: leave it (PySide's own import will fail the same way without it)
     if isinstance(stamp, dict) and stamp.get("binaries") == current:
         return "ours"
-    _remove(files, sdir)
-    log.info("removed PySide's compiled support files made for another shiboken6")
-    return "stale"
+    if _remove(files, sdir):
+        log.info("removed PySide's compiled support files made for another shiboken6")
+        return "stale"
+    # Not ours to delete any more (e.g. a root-owned install): PySide will import it. Say so where it can be seen.
+    log.warning("PySide's compiled support files in %s were made for another shiboken6 and cannot be removed; "
+                "delete that folder if PySide fails to start", files)
+    return "stuck"
 
 
 def build(sdir: Path | None = None, archive: Any = None) -> bool:
@@ -207,14 +212,15 @@ def _add_to_record(record: Path, sdir: Path, files: list[Path]) -> None:
         fh.write(("" if not text or text.endswith("\n") else "\n") + lines)
 
 
-def _remove(files: Path, sdir: Path) -> None:
+def _remove(files: Path, sdir: Path) -> bool:
     # Renamed away first, so PySide never imports a half-removed copy; then deleted.
     gone = sdir / f"{TMP_PREFIX}stale-{os.getpid()}"
     try:
         os.rename(files, gone)
     except OSError:
-        return
+        return not files.exists()
     shutil.rmtree(gone, ignore_errors=True)
+    return True
 
 
 def _remove_leftovers(sdir: Path) -> None:

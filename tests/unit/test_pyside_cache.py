@@ -254,3 +254,20 @@ def test_the_command_line_checks_before_any_command(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(cli, "dispatch", lambda func, args: seen.append("dispatch") or 0)
     assert cli.main(["keys", "list"]) == 0
     assert seen == ["check", "dispatch"]
+
+
+def test_a_stale_copy_that_cannot_be_removed_is_reported_not_claimed_removed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    sdir = install(tmp_path)
+    pc.build(sdir, archive())
+    (sdir / "libshiboken6.abi3.so.6.11").write_bytes(b"\x7fELF an upgraded library")
+
+    def refused(*_a: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(pc.os, "rename", refused)
+    with caplog.at_level("INFO", logger=pc.__name__):
+        assert pc._check(sdir) == "stuck"
+    assert (sdir / pc.FILES_DIR).is_dir()
+    assert "cannot be removed" in caplog.text and "removed PySide" not in caplog.text
+    assert pc.build(sdir, archive()) is False  # and nothing is built over it
