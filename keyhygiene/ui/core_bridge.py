@@ -36,6 +36,11 @@ class Judgement(NamedTuple):
     assessment: KeyAssessment | None = None
 
 
+def unjudged() -> Judgement:
+    """A key's judgement before the rules have run (the registry loads after the first frame): no findings."""
+    return Judgement([], None, "")
+
+
 # ---- registry -------------------------------------------------------------------------------------------------
 def load_registry() -> Any | None:
     from keyhygiene.core.registry import load_registry as load  # outside the try: a broken import is a bug
@@ -110,7 +115,7 @@ def assess(record: KeyRecord, profile: KeyProfile | None, checked_at: datetime |
            registry: Any, now: datetime, ctx: RuleContext | None = None) -> Judgement:
     """``core.assessment.assess`` for one key (empty without a registry: not loaded yet, or unreadable)."""
     if policy is None or registry is None:  # before the deferred judging: no need to import the rules
-        return Judgement([], None, "")
+        return unjudged()
     from keyhygiene.core.assessment import assess as assess_key
 
     a = assess_key(record, profile, checked_at, policy=policy, registry=registry, now=now, context=ctx)

@@ -133,13 +133,12 @@ class KeyRows:
         each inspection left as stored until its row is shown or judged."""
         out: list[_Judged] = []
         if registry is None:
-            # What ``_judge`` gives without a registry, made here: this loop runs over every key before the first
-            # frame (issue 21).
+            # Without ``_judge``'s call per key: this loop runs over every key before the first frame (issue 21).
             stored = self.app.latest_stored_inspections()
-            unjudged = core_bridge.Judgement
+            unjudged = core_bridge.unjudged
             for rec in self.app.list_keys():
                 at, held = stored.get(rec.id, _NOT_CHECKED)
-                out.append((rec, held, at, unjudged([], None, "")))
+                out.append((rec, held, at, unjudged()))
             return out
         now = self.now()
         latest = self.app.latest_inspections()
@@ -151,7 +150,7 @@ class KeyRows:
     def _judge(self, rec: KeyRecord, profile: KeyProfile | None, at: datetime | None, policy: Any, registry: Any,
                now: datetime) -> core_bridge.Judgement:
         if registry is None:  # not judged yet (or no registry): metadata only, no history queries
-            return core_bridge.Judgement([], None, "")
+            return core_bridge.unjudged()
         return core_bridge.assess(rec, profile, at, policy=policy, registry=registry, now=now,
                                   ctx=self._context_for(rec.id, profile))
 
